@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+# Both are idempotent: each step is skipped when what it makes is already there.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INPUTS := .cache/inputs
+SETUP_STAMP := $(VENV)/.setup-complete
+DEMO_OUT ?= out/demo.mp4
+
+.PHONY: setup system demo test bench clean
+
+setup: system $(SETUP_STAMP) $(INPUTS)/.complete
+
+system:
+	@bash scripts/install_system_deps.sh
+
+$(SETUP_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	# torch first, pinned: the local CPU wheel; never an unpinned torch (CUDA builds are GBs).
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	@touch $@
+
+$(INPUTS)/.complete: scripts/fetch_inputs.py $(SETUP_STAMP)
+	$(BIN)/python scripts/fetch_inputs.py $(INPUTS)
+	@touch $@
+
+demo: setup
+	$(BIN)/talkingface features --audio $(INPUTS)/two_cities.wav --face $(INPUTS)/astronaut.png \
+		--duration 12 -o $(DEMO_OUT)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .cache out

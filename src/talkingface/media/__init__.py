@@ -1,0 +1,11 @@
+"""Media in and out: video frames, audio samples and H.264 + AAC files, all through PyAV."""
+
+from ..timebase import to_fps
+from .audio import AudioInfo, audio_info, load_audio, resample
+from .video import VideoInfo, VideoReader, probe_video, read_frames, read_image
+from .writer import VideoWriter, write_video
+
+__all__ = [
+    "AudioInfo", "VideoInfo", "VideoReader", "VideoWriter", "audio_info", "load_audio", "probe_video",
+    "read_frames", "read_image", "resample", "to_fps", "write_video",
+]

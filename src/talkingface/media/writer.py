@@ -1,0 +1,219 @@
+"""Writing H.264 + AAC video files atomically with PyAV.
+
+Frames are streamed in one at a time (bounded memory); the audio track, given as samples or as a
+file, is interleaved with them. The file is written under a temporary name in the target folder and
+renamed when complete, so a failure or an interruption never leaves a partial output.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..errors import InputError
+from ..files import AtomicFile
+from ..timebase import to_fps
+
+_ORDERS = {"rgb": "rgb24", "bgr": "bgr24"}
+_AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+# Keys that the MP4 muxer stores natively; others need its `use_metadata_tags` flag.
+_MP4_STANDARD_TAGS = {"title", "artist", "album", "comment", "genre", "copyright", "description",
+                      "date", "encoder", "composer", "author", "synopsis"}
+
+
+class VideoWriter:
+    """Write ``(H, W, 3) uint8`` frames to an H.264 (yuv420p) file with an optional AAC audio track.
+
+    Example::
+
+        with VideoWriter("out.mp4", fps=25, audio="speech.wav") as writer:
+            for frame in frames:
+                writer.write(frame)
+
+    Args:
+        path: output file (.mp4, .mov, .mkv). Its folder must exist.
+        fps: frame rate; decimals of the NTSC family (29.97, 59.94, 23.976) are taken exactly.
+        audio: ``(N,)`` float samples in [-1, 1] (with ``sample_rate``) or a media file to take the
+            audio from. All of it is written, whatever the video length.
+        sample_rate: rate of ``audio`` samples in Hz (required for arrays).
+        order: channel order of the frames, "rgb" or "bgr".
+        crf, preset: x264 quality (lower crf is better; 18 is visually lossless) and speed preset.
+        metadata: container tags, e.g. ``{"comment": "synthetic"}``.
+
+    All frames must have one size. Odd widths or heights are padded by one replicated pixel
+    (yuv420p needs even sizes). Leaving the ``with`` block by an exception removes the output.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        fps: float | Fraction,
+        *,
+        audio: np.ndarray | str | os.PathLike | None = None,
+        sample_rate: int | None = None,
+        order: str = "rgb",
+        crf: int = 18,
+        preset: str = "veryfast",
+        metadata: dict[str, str] | None = None,
+    ):
+        if order not in _ORDERS:
+            raise InputError(f"order must be 'rgb' or 'bgr', got {order!r}")
+        if not 0 <= crf <= 51:
+            raise InputError(f"crf must be in [0, 51], got {crf}")
+        self.path = Path(path)
+        self.fps = to_fps(fps)
+        self._pix_fmt = _ORDERS[order]
+        self._crf, self._preset = crf, preset
+        self._metadata = dict(metadata or {})
+        self._audio, self._audio_rate = _prepare_audio(audio, sample_rate)
+        self._atomic = AtomicFile(self.path)
+        self._container: av.container.OutputContainer | None = None
+        self._size: tuple[int, int] | None = None
+        self._audio_pos = 0
+        self._closed = False
+        self.frames_written = 0
+
+    # -- frames ------------------------------------------------------------------------------
+    def write(self, frame: np.ndarray) -> None:
+        """Append one ``(H, W, 3) uint8`` frame."""
+        if self._closed:
+            raise InputError(f"{self.path}: writer is closed")
+        frame = np.asarray(frame)
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise InputError(f"frame must be (H, W, 3) uint8, got {frame.shape} {frame.dtype}")
+        if self._container is None:
+            self._open(frame.shape[1], frame.shape[0])
+        elif frame.shape[:2] != self._size:
+            raise InputError(f"frame {self.frames_written} is {frame.shape[1]}x{frame.shape[0]}, "
+                             f"expected {self._size[1]}x{self._size[0]} like the first frame")
+        if frame.shape[0] % 2 or frame.shape[1] % 2:
+            frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
+        video_frame = av.VideoFrame.from_ndarray(frame, format=self._pix_fmt)
+        video_frame.pts = self.frames_written
+        video_frame.time_base = self._time_base
+        self._container.mux(self._video.encode(video_frame))
+        self.frames_written += 1
+        # Keep audio up to the end of this frame, so the file is interleaved.
+        self._write_audio(until=round(self.frames_written / self.fps * self._audio_rate) if self._audio_rate else 0)
+
+    def write_all(self, frames: Iterable[np.ndarray]) -> None:
+        for frame in frames:
+            self.write(frame)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> Path:
+        """Finish the file (rest of the audio, encoder flush) and move it to its final name."""
+        if self._closed:
+            return self.path
+        try:
+            if self._container is None:
+                raise InputError(f"{self.path}: no frames were written")
+            if self._audio is not None:
+                self._write_audio(until=len(self._audio), final=True)
+            self._container.mux(self._video.encode(None))
+            self._container.close()
+            self._closed = True
+        except BaseException:
+            self.abort()
+            raise
+        return self._atomic.commit()
+
+    def abort(self) -> None:
+        """Stop writing and remove the partial output."""
+        self._closed = True
+        if self._container is not None:
+            try:
+                self._container.close()
+            except av.error.FFmpegError:
+                pass
+        self._atomic.discard()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    # -- internals ---------------------------------------------------------------------------
+    def _open(self, width: int, height: int) -> None:
+        self._size = (height, width)
+        self._time_base = Fraction(1) / self.fps
+        options = {}
+        if self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
+            flags = "+faststart"
+            if set(self._metadata) - _MP4_STANDARD_TAGS:
+                flags += "+use_metadata_tags"
+            options["movflags"] = flags
+        container = av.open(str(self._atomic.tmp), mode="w", options=options)
+        self._container = container
+        container.metadata.update(self._metadata)
+        video = container.add_stream("libx264", rate=self.fps)
+        video.width, video.height = width + width % 2, height + height % 2
+        video.pix_fmt = "yuv420p"
+        video.time_base = self._time_base
+        video.codec_context.time_base = self._time_base
+        video.thread_type = "AUTO"
+        video.options = {"crf": str(self._crf), "preset": self._preset}
+        self._video = video
+        if self._audio is not None:
+            audio = container.add_stream("aac", rate=self._audio_rate, layout="mono")
+            audio.time_base = Fraction(1, self._audio_rate)
+            audio.bit_rate = 128000
+            self._audio_stream = audio
+
+    def _write_audio(self, until: int, final: bool = False) -> None:
+        if self._audio is None:
+            return
+        frame_size = self._audio_stream.codec_context.frame_size or 1024
+        until = min(until, len(self._audio))
+        while self._audio_pos + frame_size <= until or (final and self._audio_pos < until):
+            chunk = self._audio[self._audio_pos:self._audio_pos + frame_size]
+            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
+            frame.sample_rate = self._audio_rate
+            frame.pts = self._audio_pos
+            frame.time_base = Fraction(1, self._audio_rate)
+            self._container.mux(self._audio_stream.encode(frame))
+            self._audio_pos += len(chunk)
+        if final:
+            self._container.mux(self._audio_stream.encode(None))
+
+
+def _prepare_audio(audio, sample_rate: int | None) -> tuple[np.ndarray | None, int | None]:
+    """Audio as contiguous float32 mono at a rate AAC supports."""
+    from .audio import audio_info, load_audio, resample
+
+    if audio is None:
+        return None, None
+    if isinstance(audio, (str, os.PathLike)):
+        rate = audio_info(audio).sample_rate
+        samples = load_audio(audio, sample_rate=rate)
+    else:
+        if sample_rate is None:
+            raise InputError("sample_rate is required when audio is given as samples")
+        samples = np.asarray(audio, dtype=np.float32)
+        rate = int(sample_rate)
+        if samples.ndim != 1:
+            raise InputError(f"audio samples must be mono (N,), got shape {samples.shape}")
+    if rate not in _AAC_RATES:
+        samples, rate = resample(samples, rate, 48000), 48000
+    return np.ascontiguousarray(np.clip(samples, -1.0, 1.0), dtype=np.float32), rate
+
+
+def write_video(
+    path: str | os.PathLike,
+    frames: Iterable[np.ndarray],
+    fps: float | Fraction,
+    **options,
+) -> Path:
+    """Write ``frames`` to ``path`` atomically; ``options`` are those of :class:`VideoWriter`."""
+    with VideoWriter(path, fps, **options) as writer:
+        writer.write_all(frames)
+    return writer.path
