@@ -45,3 +45,17 @@ def decoding_errors(path: str | os.PathLike, what: str) -> Iterator[None]:
 
 def _ffmpeg_reason(e: av.error.FFmpegError) -> str:
     return getattr(e, "strerror", None) or str(e)
+
+
+def check_complete(path: str | os.PathLike, what: str, stated: float | None, decoded: float | None,
+                   tolerance: float) -> None:
+    """Raise MediaError if a stream decoded to clearly less than the duration its file states.
+
+    FFmpeg stops quietly at the end of a truncated file; comparing the decoded span with the
+    container's stated duration is what tells a cut-off download from a complete file.
+    """
+    if stated is None or decoded is None:
+        return
+    if decoded < stated - tolerance:
+        raise MediaError(path, f"truncated: {what} stream ends at {decoded:.2f} s of the {stated:.2f} s "
+                               "the file states")

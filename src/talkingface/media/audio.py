@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from ..errors import InputError, MediaError
-from ._container import check_input_file, decoding_errors, open_input
+from ._container import check_complete, check_input_file, decoding_errors, open_input
 
 # Kaiser beta 8.6 puts the filter's stop band about 90 dB down: inaudible aliasing.
 _KAISER_BETA = 8.6
@@ -42,12 +42,8 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
         return _soundfile_info(p)
     with container:
         stream = _audio_stream(container, p)
-        duration = None
-        if stream.duration is not None and stream.time_base is not None:
-            duration = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
-            duration = container.duration / av.time_base
-        return AudioInfo(str(p), stream.rate, stream.channels, duration, stream.codec_context.name)
+        return AudioInfo(str(p), stream.rate, stream.channels, _stated_duration(container, stream),
+                         stream.codec_context.name)
 
 
 def load_audio(path: str | os.PathLike, sample_rate: int | None = 16000) -> np.ndarray:
@@ -66,6 +62,7 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = 16000) -> np.n
     if sample_rate is not None and (not isinstance(sample_rate, int) or sample_rate <= 0):
         raise InputError(f"sample_rate must be a positive int or None, got {sample_rate!r}")
     p = check_input_file(path)
+    _check_riff_complete(p)
     try:
         container = open_input(p)
     except MediaError as error:
@@ -115,7 +112,38 @@ def _decode(container: av.container.InputContainer, path: Path) -> tuple[np.ndar
         for converted in converter.resample(None):
             chunks.append(converted.to_ndarray().mean(axis=0, dtype=np.float32))
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    if samples.size:
+        check_complete(path, "audio", _stated_duration(container, stream), samples.size / rate, tolerance=0.25)
     return samples, rate
+
+
+def _stated_duration(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def _check_riff_complete(path: Path) -> None:
+    """A WAV file's header states its data size; FFmpeg and libsndfile quietly read less when the
+    file was cut short, so compare the two here."""
+    with open(path, "rb") as f:
+        header = f.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return
+        size = path.stat().st_size
+        offset = 12
+        while offset + 8 <= size:
+            f.seek(offset)
+            chunk_id, chunk_size = f.read(4), int.from_bytes(f.read(4), "little")
+            if chunk_id == b"data":
+                # 0 and 0xFFFFFFFF mean "unknown" (a writer that streamed the file).
+                if chunk_size not in (0, 0xFFFFFFFF) and offset + 8 + chunk_size > size:
+                    raise MediaError(path, f"truncated: the WAV header states {chunk_size} bytes of audio, "
+                                           f"the file holds {size - offset - 8}")
+                return
+            offset += 8 + chunk_size + (chunk_size & 1)
 
 
 def _soundfile_read(path: Path, error: MediaError) -> tuple[np.ndarray, int]:

@@ -18,7 +18,7 @@ import av
 import numpy as np
 
 from ..errors import InputError, MediaError
-from ._container import decoding_errors, open_input
+from ._container import check_complete, decoding_errors, open_input
 
 _ORDERS = {"rgb": "rgb24", "bgr": "bgr24"}
 _IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe", "gif")
@@ -80,6 +80,9 @@ class VideoReader:
             self._frames = self._decode()
             first = next(self._frames, None)
             if first is None:
+                if self._stream.frames:
+                    raise MediaError(self.path, f"truncated or corrupt: none of its {self._stream.frames} "
+                                                "frames could be decoded")
                 raise MediaError(self.path, "video stream has no frames (zero-length video)")
             self._first: av.VideoFrame | None = first
             self.info = self._make_info(first)
@@ -135,8 +138,14 @@ class VideoReader:
         try:
             first, self._first = self._first, None
             yield self._to_array(first)
+            last = first
             for frame in self._frames:
                 yield self._to_array(frame)
+                last = frame
+            if not self.info.is_image and last.time is not None and self.info.fps:
+                frame_s = 1 / float(self.info.fps)
+                check_complete(self.path, "video", self.info.duration, last.time + frame_s,
+                               tolerance=max(3 * frame_s, 0.25))
         finally:
             self.close()
 

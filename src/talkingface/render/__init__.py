@@ -1,0 +1,1 @@
+"""Drawing frames: feature views now; photo warping and mesh rendering build on this package."""

@@ -1,0 +1,148 @@
+"""What talkingface finds on this machine: versions of its components and whether each works.
+
+Every check is a real use of the component (an encoder is opened, a library is initialised), run
+on demand only; ``talkingface info`` prints the result.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import importlib.metadata
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component: its version (None if absent), whether it works, and what was seen."""
+
+    name: str
+    version: str | None
+    ok: bool
+    detail: str
+    needed_for: str
+
+
+def _package_version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _check_pyav() -> tuple[str | None, bool, str]:
+    import av
+
+    missing = []
+    for codec in ("libx264", "aac"):
+        try:
+            av.codec.Codec(codec, "w")
+        except Exception:
+            missing.append(codec)
+    ffmpeg = getattr(av, "ffmpeg_version_info", "?")
+    if missing:
+        return av.__version__, False, f"FFmpeg {ffmpeg}; encoders missing: {', '.join(missing)}"
+    return av.__version__, True, f"FFmpeg {ffmpeg}; encoders libx264, aac"
+
+
+def _check_torch() -> tuple[str | None, bool, str]:
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices.append(f"cuda x{torch.cuda.device_count()}")
+    return torch.__version__, True, f"devices: {', '.join(devices)}; {torch.get_num_threads()} threads"
+
+
+def _check_soundfile() -> tuple[str | None, bool, str]:
+    import soundfile
+
+    return soundfile.__version__, True, soundfile.__libsndfile_version__ and f"libsndfile {soundfile.__libsndfile_version__}"
+
+
+def _check_espeak() -> tuple[str | None, bool, str]:
+    try:
+        lib = ctypes.CDLL("libespeak-ng.so.1")
+    except OSError:
+        return None, False, "libespeak-ng.so.1 not found (Debian package libespeak-ng1)"
+    lib.espeak_Info.restype = ctypes.c_char_p
+    lib.espeak_Info.argtypes = [ctypes.c_void_p]
+    version = lib.espeak_Info(None).decode()
+    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    rate = lib.espeak_Initialize(0x02, 0, None, 0)  # synchronous output, default data path
+    if rate <= 0:
+        return version, False, "espeak_Initialize failed (espeak-ng-data missing?)"
+    return version, True, f"C API, {rate} Hz"
+
+
+def _check_egl() -> tuple[str | None, bool, str]:
+    try:
+        egl = ctypes.CDLL("libEGL.so.1")
+    except OSError:
+        return None, False, "libEGL.so.1 not found (Debian packages libegl1 libegl-mesa0)"
+    egl.eglGetProcAddress.restype = ctypes.c_void_p
+    egl.eglGetProcAddress.argtypes = [ctypes.c_char_p]
+    address = egl.eglGetProcAddress(b"eglGetPlatformDisplayEXT")
+    if not address:
+        return None, False, "eglGetPlatformDisplayEXT unavailable"
+    get_display = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p)(address)
+    display = get_display(0x31DD, None, None)  # EGL_PLATFORM_SURFACELESS_MESA: no window system
+    major, minor = ctypes.c_int(), ctypes.c_int()
+    egl.eglInitialize.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
+    if not display or not egl.eglInitialize(display, ctypes.byref(major), ctypes.byref(minor)):
+        return None, False, "no surfaceless EGL display (Debian package libgl1-mesa-dri)"
+    egl.eglQueryString.restype = ctypes.c_char_p
+    egl.eglQueryString.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    vendor = (egl.eglQueryString(display, 0x3053) or b"?").decode()  # EGL_VENDOR
+    egl.eglTerminate.argtypes = [ctypes.c_void_p]
+    egl.eglTerminate(display)
+    return f"{major.value}.{minor.value}", True, f"surfaceless, {vendor}"
+
+
+def _check_mediapipe() -> tuple[str | None, bool, str]:
+    from pathlib import Path
+
+    version = _package_version("mediapipe")
+    if version is None:
+        return None, False, "not installed (pip install 'talkingface[face]')"
+    spec = importlib.util.find_spec("mediapipe")
+    root = Path(spec.origin).parent
+    models = ["modules/face_detection/face_detection_full_range_sparse.tflite",
+              "modules/face_landmark/face_landmark_with_attention.tflite"]
+    missing = [m for m in models if not (root / m).exists()]
+    if missing:
+        return version, False, f"bundled models missing: {', '.join(missing)}"
+    return version, True, "bundled face detection and 478-point landmark models"
+
+
+def _check_opencv() -> tuple[str | None, bool, str]:
+    try:
+        cv2 = importlib.import_module("cv2")
+    except ImportError:
+        return None, False, "not installed (pip install 'talkingface[face]')"
+    return cv2.__version__, True, "cv2"
+
+
+_CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
+    ("PyAV", _check_pyav, "all media input and output"),
+    ("torch", _check_torch, "neural models and features"),
+    ("soundfile", _check_soundfile, "audio formats FFmpeg lacks"),
+    ("espeak-ng", _check_espeak, "synthetic speech with phoneme timings"),
+    ("EGL", _check_egl, "offscreen 3D rendering"),
+    ("mediapipe", _check_mediapipe, "face detection and landmarks"),
+    ("opencv", _check_opencv, "image warping"),
+]
+
+
+def check_components() -> list[Component]:
+    """Run every component check; a check that raises reports the component as not working."""
+    results = [Component("python", platform.python_version(), True, platform.platform(), "everything")]
+    for name, check, needed_for in _CHECKS:
+        try:
+            version, ok, detail = check()
+        except Exception as error:  # a broken install must be reported, not crash the report
+            version, ok, detail = None, False, f"{type(error).__name__}: {' '.join(str(error).split())}"
+        results.append(Component(name, version, ok, detail, needed_for))
+    return results

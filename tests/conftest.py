@@ -1,0 +1,80 @@
+"""Shared fixtures: the real test inputs and small videos generated through our own writer."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+INPUTS = Path(os.environ.get("TALKINGFACE_INPUTS", REPO / ".cache" / "inputs"))
+
+
+def _input(name: str) -> Path:
+    path = INPUTS / name
+    if not path.exists():
+        pytest.fail(f"test input {path} is missing: run `make test` (it fetches the inputs)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def speech_path() -> Path:
+    """Real read English speech: 44 s, 48 kHz mono wav."""
+    return _input("two_cities.wav")
+
+
+@pytest.fixture(scope="session")
+def photo_path() -> Path:
+    """Real frontal face photo, 512x512 PNG."""
+    return _input("astronaut.png")
+
+
+@pytest.fixture(scope="session")
+def speech16k(speech_path) -> np.ndarray:
+    from talkingface.media import load_audio
+
+    return load_audio(speech_path, 16000)
+
+
+@pytest.fixture(scope="session")
+def photo(photo_path) -> np.ndarray:
+    from talkingface.media import read_image
+
+    return read_image(photo_path)
+
+
+def moving_frames(photo: np.ndarray, num_frames: int, width: int, height: int):
+    """The photo fitted into ``width x height`` with a small horizontal sway, frame by frame."""
+    from talkingface.media import fit_image
+
+    base = fit_image(photo, width, height)
+    for i in range(num_frames):
+        yield np.roll(base, int(round(6 * np.sin(i / 5))), axis=1)
+
+
+@pytest.fixture(scope="session")
+def make_video(tmp_path_factory, photo, speech16k):
+    """Factory: a small real-photo video written through talkingface's writer (cached per args)."""
+    from talkingface.media import write_video
+
+    cache: dict = {}
+    folder = tmp_path_factory.mktemp("videos")
+
+    def make(fps=25, seconds=2.0, width=160, height=120, audio_seconds: float | None = -1.0,
+             suffix=".mp4") -> Path:
+        key = (fps, seconds, width, height, audio_seconds, suffix)
+        if key not in cache:
+            num_frames = int(round(seconds * float(Fraction(fps))))
+            path = folder / f"v{len(cache)}{suffix}"
+            audio = {}
+            if audio_seconds is not None:
+                duration = seconds if audio_seconds < 0 else audio_seconds
+                audio = dict(audio=speech16k[: int(round(duration * 16000))], sample_rate=16000)
+            write_video(path, moving_frames(photo, num_frames, width, height), fps, **audio)
+            cache[key] = path
+        return cache[key]
+
+    return make
