@@ -1,0 +1,15 @@
+"""Run every benchmark: ``python bench/run.py`` (or ``make bench``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import bench_features  # noqa: E402
+import bench_video  # noqa: E402
+
+if __name__ == "__main__":
+    results = [bench_features.main(), bench_video.main()]
+    sys.exit(0 if all(results) else 1)

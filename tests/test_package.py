@@ -1,0 +1,54 @@
+"""Package-level behaviour: importing does no work; outputs are written atomically."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from talkingface.errors import InputError, MediaError
+from talkingface.files import atomic_output
+
+
+def test_import_loads_nothing_heavy():
+    code = ("import sys, talkingface, talkingface.cli, talkingface.errors; "
+            "heavy = [m for m in ('torch', 'av', 'numpy', 'mediapipe', 'cv2') if m in sys.modules]; "
+            "print(','.join(heavy))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_atomic_output_commits_or_leaves_nothing(tmp_path):
+    target = tmp_path / "result.json"
+    with atomic_output(target) as tmp:
+        assert tmp.parent == tmp_path and tmp.suffix == ".json" and tmp != target
+        tmp.write_text("{}")
+        assert not target.exists()
+    assert target.read_text() == "{}"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    with pytest.raises(ValueError):
+        with atomic_output(target) as tmp:
+            tmp.write_text("partial")
+            raise ValueError("boom")
+    assert target.read_text() == "{}"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
+
+
+def test_atomic_output_rejects_bad_targets(tmp_path):
+    with pytest.raises(InputError, match="is a folder"):
+        with atomic_output(tmp_path):
+            pass
+    with pytest.raises(InputError, match="does not exist"):
+        with atomic_output(tmp_path / "no" / "file.txt"):
+            pass
+
+
+def test_media_error_is_one_line():
+    error = MediaError("/a/b.mp4", "bad\nthing   here")
+    assert str(error) == "/a/b.mp4: bad thing here"
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
