@@ -52,3 +52,15 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_dropped_atomic_file_removes_its_temporary(tmp_path):
+    import gc
+
+    from talkingface.files import AtomicFile
+
+    atomic = AtomicFile(tmp_path / "out.bin")
+    atomic.tmp.write_bytes(b"half")
+    del atomic
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,8 @@ class AtomicFile:
         )
         os.close(fd)
         self.tmp = Path(name)
+        # An AtomicFile dropped without commit or discard still removes its temporary file.
+        self._cleanup = weakref.finalize(self, _remove, self.tmp)
 
     def commit(self) -> Path:
         # mkstemp creates the file private (0600); give the result the permissions of a normal file.
@@ -38,10 +41,15 @@ class AtomicFile:
         os.umask(umask)
         os.chmod(self.tmp, 0o666 & ~umask)
         os.replace(self.tmp, self.path)
+        self._cleanup.detach()
         return self.path
 
     def discard(self) -> None:
-        self.tmp.unlink(missing_ok=True)
+        self._cleanup()
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

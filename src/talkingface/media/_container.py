@@ -59,3 +59,12 @@ def check_complete(path: str | os.PathLike, what: str, stated: float | None, dec
     if decoded < stated - tolerance:
         raise MediaError(path, f"truncated: {what} stream ends at {decoded:.2f} s of the {stated:.2f} s "
                                "the file states")
+
+
+def stated_duration(container: av.container.InputContainer, stream: av.stream.Stream) -> float | None:
+    """Seconds a stream lasts by the file's own account (the stream's, else the container's)."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None

@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from ..errors import InputError, MediaError
-from ._container import check_complete, check_input_file, decoding_errors, open_input
+from ._container import check_complete, check_input_file, decoding_errors, open_input, stated_duration
 
 # Kaiser beta 8.6 puts the filter's stop band about 90 dB down: inaudible aliasing.
 _KAISER_BETA = 8.6
@@ -42,7 +42,7 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
         return _soundfile_info(p)
     with container:
         stream = _audio_stream(container, p)
-        return AudioInfo(str(p), stream.rate, stream.channels, _stated_duration(container, stream),
+        return AudioInfo(str(p), stream.rate, stream.channels, stated_duration(container, stream),
                          stream.codec_context.name)
 
 
@@ -113,16 +113,8 @@ def _decode(container: av.container.InputContainer, path: Path) -> tuple[np.ndar
             chunks.append(converted.to_ndarray().mean(axis=0, dtype=np.float32))
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     if samples.size:
-        check_complete(path, "audio", _stated_duration(container, stream), samples.size / rate, tolerance=0.25)
+        check_complete(path, "audio", stated_duration(container, stream), samples.size / rate, tolerance=0.25)
     return samples, rate
-
-
-def _stated_duration(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / av.time_base
-    return None
 
 
 def _check_riff_complete(path: Path) -> None:

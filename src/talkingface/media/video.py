@@ -18,7 +18,7 @@ import av
 import numpy as np
 
 from ..errors import InputError, MediaError
-from ._container import check_complete, decoding_errors, open_input
+from ._container import check_complete, decoding_errors, open_input, stated_duration
 
 _ORDERS = {"rgb": "rgb24", "bgr": "bgr24"}
 _IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe", "gif")
@@ -112,12 +112,7 @@ class VideoReader:
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             fps = Fraction(rate) if rate else None
             num_frames = stream.frames or None
-            if stream.duration is not None and stream.time_base is not None:
-                duration = float(stream.duration * stream.time_base)
-            elif container.duration is not None:
-                duration = container.duration / av.time_base
-            else:
-                duration = None
+            duration = stated_duration(container, stream)
         return VideoInfo(
             path=str(self.path), width=w, height=h, fps=fps, num_frames=num_frames, duration=duration,
             rotation=rotation, codec=stream.codec_context.name, is_image=is_image,
