@@ -3,10 +3,11 @@
 from ..timebase import to_fps
 from .audio import AudioInfo, audio_info, load_audio, resample
 from .image import fit_image, resize_image
+from .prefetch import prefetch
 from .video import VideoInfo, VideoReader, probe_video, read_frames, read_image
 from .writer import VideoWriter, write_video
 
 __all__ = [
     "AudioInfo", "VideoInfo", "VideoReader", "VideoWriter", "audio_info", "fit_image", "load_audio", "probe_video",
-    "read_frames", "read_image", "resample", "resize_image", "to_fps", "write_video",
+    "prefetch", "read_frames", "read_image", "resample", "resize_image", "to_fps", "write_video",
 ]

@@ -1,0 +1,457 @@
+"""Following faces through a whole video: one track per person, gaps filled, smoothed, never aborting.
+
+The detector runs on keyframes (every ``detect_every`` frames, and whenever a face is lost); between
+them each face's landmark model follows it from the previous frame's landmarks. Frames where a face
+is lost (blur, a turn, occlusion) are filled by interpolation when the gap is at most ``max_gap``
+frames; longer gaps stay face-less spans, which later stages pass through unchanged. A scene cut ends
+every track segment, so nothing is interpolated or smoothed across it. Finally each segment is
+smoothed with a zero-lag one-euro filter in units of the face's size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..files import atomic_output
+from .detection import (
+    DETECTION_ROI_SCALE,
+    LANDMARK_ROI_SCALE,
+    Detection,
+    FaceDetector,
+    LandmarkModel,
+    check_frame,
+    landmark_box,
+    square_roi,
+)
+from ._mediapipe import quiet_stderr
+from .scenes import SceneCutDetector
+from .smoothing import OneEuroParams, smooth_zero_lag
+from .topology import NUM_LANDMARKS
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Settings of :class:`FaceTracker`.
+
+    Attributes:
+        max_faces: faces followed at once (the most confident are kept).
+        detect_every: frames between detector runs while every face is followed.
+        min_score: detection and landmark confidence threshold.
+        max_gap: longest run of lost frames (in frames) filled by interpolation.
+        crop_size: pixels of the square region the landmark model sees.
+        smoothing: one-euro parameters in face-size units, or None for raw landmarks.
+        scene_cuts: detect scene cuts (tracks never continue across one).
+    """
+
+    max_faces: int = 4
+    detect_every: int = 10
+    min_score: float = 0.5
+    max_gap: int = 12
+    crop_size: int = 256
+    smoothing: OneEuroParams | None = field(default_factory=OneEuroParams)
+    scene_cuts: bool = True
+
+    def __post_init__(self):
+        if self.max_faces < 1 or self.detect_every < 1 or self.max_gap < 0 or self.crop_size < 64:
+            raise InputError(f"invalid tracker settings: {self}")
+
+
+@dataclass
+class FaceTrack:
+    """One person's face through a video.
+
+    Attributes:
+        track_id: stable identifier.
+        scene: index of the shot the track lies in.
+        frames: ``(n,) int64`` frame indices with a face, increasing.
+        landmarks: ``(n, 478, 3) float32`` (x, y pixels; z in pixel scale).
+        interpolated: ``(n,) bool``, True where the face was lost and the landmarks interpolated.
+    """
+
+    track_id: int
+    scene: int
+    frames: np.ndarray
+    landmarks: np.ndarray
+    interpolated: np.ndarray
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """``(n, 4)`` landmark bounding boxes x1, y1, x2, y2."""
+        xy = self.landmarks[..., :2]
+        return np.concatenate([xy.min(1), xy.max(1)], axis=1)
+
+    @property
+    def segments(self) -> list[tuple[int, int]]:
+        """Runs of consecutive frames ``[start, stop)`` with a face."""
+        breaks = np.flatnonzero(np.diff(self.frames) > 1) + 1
+        starts = np.concatenate([[0], breaks])
+        stops = np.concatenate([breaks, [len(self.frames)]])
+        return [(int(self.frames[a]), int(self.frames[b - 1]) + 1) for a, b in zip(starts, stops)]
+
+    def presence(self) -> float:
+        """Sum over frames of box area: how much of the video this face occupies."""
+        b = self.boxes
+        return float(((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])).sum())
+
+
+@dataclass
+class TargetFace:
+    """The face chosen for processing, frame by frame.
+
+    Attributes:
+        landmarks: ``(num_frames, 478, 3) float32``, NaN where there is no face.
+        has_face: ``(num_frames,) bool``.
+        track_ids: ``(num_frames,) int64`` the track used per frame, -1 where none.
+    """
+
+    landmarks: np.ndarray
+    has_face: np.ndarray
+    track_ids: np.ndarray
+
+    @property
+    def faceless_spans(self) -> list[tuple[int, int]]:
+        """Runs of frames ``[start, stop)`` without the face (later stages pass them through)."""
+        padded = np.concatenate([[True], self.has_face, [True]])
+        edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+        return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+@dataclass
+class TrackingResult:
+    """Faces found in a video: tracks, scene cuts, and the video's geometry."""
+
+    num_frames: int
+    fps: Fraction | None
+    width: int
+    height: int
+    tracks: list[FaceTrack]
+    scene_cuts: list[int]
+
+    def track(self, track_id: int) -> FaceTrack:
+        for t in self.tracks:
+            if t.track_id == track_id:
+                return t
+        raise InputError(f"no track {track_id}; tracks are {[t.track_id for t in self.tracks]}")
+
+    def target(self, choice: str | int | tuple[float, float] = "largest") -> TargetFace:
+        """The face to process in each frame.
+
+        Args:
+            choice: ``"largest"`` (per shot, the face occupying the most area over time), a track id,
+                or an ``(x, y)`` point (per shot, the face whose median centre is nearest it).
+        """
+        landmarks = np.full((self.num_frames, NUM_LANDMARKS, 3), np.nan, np.float32)
+        track_ids = np.full(self.num_frames, -1, np.int64)
+        if isinstance(choice, (int, np.integer)) and not isinstance(choice, bool):
+            chosen = [self.track(int(choice))]
+        elif choice == "largest" or (isinstance(choice, tuple) and len(choice) == 2):
+            chosen = []
+            for scene in sorted({t.scene for t in self.tracks}):
+                candidates = [t for t in self.tracks if t.scene == scene]
+                if choice == "largest":
+                    chosen.append(max(candidates, key=FaceTrack.presence))
+                else:
+                    point = np.asarray(choice, np.float64)
+
+                    def distance(t: FaceTrack) -> float:
+                        b = np.median(t.boxes, axis=0)
+                        return float(np.hypot((b[0] + b[2]) / 2 - point[0], (b[1] + b[3]) / 2 - point[1]))
+
+                    chosen.append(min(candidates, key=distance))
+        else:
+            raise InputError(f"target must be 'largest', a track id or an (x, y) point, got {choice!r}")
+        for t in chosen:
+            landmarks[t.frames] = t.landmarks
+            track_ids[t.frames] = t.track_id
+        return TargetFace(landmarks=landmarks, has_face=track_ids >= 0, track_ids=track_ids)
+
+    # -- JSON --------------------------------------------------------------------------------
+    def to_dict(self, landmarks: bool = True) -> dict:
+        def track_dict(t: FaceTrack) -> dict:
+            d = {"id": t.track_id, "scene": t.scene, "frames": t.frames.tolist(),
+                 "segments": t.segments, "interpolated": np.flatnonzero(t.interpolated).tolist(),
+                 "boxes": np.round(t.boxes, 2).tolist()}
+            if landmarks:
+                d["landmarks"] = np.round(t.landmarks, 2).tolist()
+            return d
+
+        return {
+            "num_frames": self.num_frames, "fps": str(self.fps) if self.fps else None,
+            "width": self.width, "height": self.height, "scene_cuts": self.scene_cuts,
+            "tracks": [track_dict(t) for t in self.tracks],
+        }
+
+    def save_json(self, path: str | os.PathLike, landmarks: bool = True) -> Path:
+        """Write the result as JSON, atomically."""
+        with atomic_output(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(landmarks), separators=(",", ":")))
+        return Path(path)
+
+    @classmethod
+    def load_json(cls, path: str | os.PathLike) -> TrackingResult:
+        data = json.loads(Path(path).read_text())
+        tracks = []
+        for d in data["tracks"]:
+            if "landmarks" not in d:
+                raise InputError(f"{path}: saved without landmarks; it cannot be loaded as tracks")
+            frames = np.asarray(d["frames"], np.int64)
+            interpolated = np.zeros(len(frames), bool)
+            interpolated[np.searchsorted(frames, d["interpolated"])] = True
+            tracks.append(FaceTrack(d["id"], d["scene"], frames, np.asarray(d["landmarks"], np.float32),
+                                    interpolated))
+        return cls(data["num_frames"], Fraction(data["fps"]) if data["fps"] else None, data["width"],
+                   data["height"], tracks, list(data["scene_cuts"]))
+
+
+class _Following:
+    """A face being followed: its model and what has been recorded so far."""
+
+    def __init__(self, track_id: int, scene: int, model: LandmarkModel):
+        self.track_id, self.scene, self.model = track_id, scene, model
+        self.frames: list[int] = []
+        self.landmarks: list[np.ndarray] = []
+        self.misses = 0
+
+    @property
+    def last(self) -> np.ndarray:
+        return self.landmarks[-1]
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _contains(box: np.ndarray, point: np.ndarray) -> bool:
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
+class FaceTracker:
+    """Track every face of a video (or any frame sequence).
+
+    Example::
+
+        result = FaceTracker().track_video("talk.mp4")
+        target = result.target("largest")     # landmarks per frame, NaN where no face
+    """
+
+    def __init__(self, config: TrackerConfig = TrackerConfig()):
+        self.config = config
+
+    def track_video(self, path: str | os.PathLike) -> TrackingResult:
+        """Track the faces of a video or image file (decoding runs ahead in a thread)."""
+        from ..media import VideoReader, prefetch
+
+        reader = VideoReader(path)
+        info = reader.info
+        return self.track_frames(prefetch(reader), fps=info.fps, size=(info.width, info.height))
+
+    def track_frames(self, frames: Iterable[np.ndarray], fps: float | Fraction | None = None,
+                     size: tuple[int, int] | None = None) -> TrackingResult:
+        """Track faces over ``(H, W, 3) uint8`` RGB frames; ``fps`` is needed for smoothing."""
+        with quiet_stderr():
+            return self._track(frames, fps, size)
+
+    def _track(self, frames: Iterable[np.ndarray], fps, size) -> TrackingResult:
+        cfg = self.config
+        detector = FaceDetector(min_score=cfg.min_score)
+        cuts = SceneCutDetector() if cfg.scene_cuts else None
+        following: list[_Following] = []
+        finished: list[_Following] = []
+        scene_cuts: list[int] = []
+        next_id, scene, last_detect, index = 0, 0, -cfg.detect_every, -1
+        width = height = 0
+        try:
+            for index, frame in enumerate(frames):
+                frame = check_frame(frame)
+                height, width = frame.shape[:2]
+                if cuts is not None and cuts(frame):
+                    scene_cuts.append(index)
+                    scene += 1
+                    for f in following:
+                        f.model.close()
+                    finished += following
+                    following = []
+                lost = any(f.misses for f in following)
+                detections: list[Detection] = []
+                if index - last_detect >= cfg.detect_every or not following or lost:
+                    detections = detector(frame)
+                    last_detect = index
+                matched = self._match(following, detections)
+                for det in detections:
+                    if any(m is det for m in matched.values()) or len(following) >= cfg.max_faces:
+                        continue
+                    if any(_iou(det.box, landmark_box(f.last)) > 0.1 or _contains(landmark_box(f.last), _centre(det))
+                           for f in following if f.landmarks):
+                        continue
+                    track_id = self._resume(finished, det, scene)
+                    if track_id is None:
+                        track_id, next_id = next_id, next_id + 1
+                    new = _Following(track_id, scene, LandmarkModel(crop_size=cfg.crop_size, min_score=cfg.min_score))
+                    following.append(new)
+                    matched[id(new)] = det
+                for f in list(following):
+                    landmarks = self._follow(f, frame, matched.get(id(f)))
+                    if landmarks is None:
+                        f.misses += 1
+                        if f.misses > cfg.max_gap or not f.landmarks:
+                            f.model.close()
+                            following.remove(f)
+                            if f.landmarks:
+                                finished.append(f)
+                        continue
+                    f.misses = 0
+                    f.frames.append(index)
+                    f.landmarks.append(landmarks)
+                following = self._drop_duplicates(following, finished)
+        finally:
+            detector.close()
+            for f in following:
+                f.model.close()
+        finished += following
+        if size is not None:
+            width, height = size
+        tracks = self._finish(finished, fps)
+        return TrackingResult(num_frames=index + 1, fps=Fraction(fps) if fps else None, width=width,
+                              height=height, tracks=tracks, scene_cuts=scene_cuts)
+
+    # -- steps -------------------------------------------------------------------------------
+    @staticmethod
+    def _match(following: list[_Following], detections: list[Detection]) -> dict[int, Detection]:
+        """Pair detections with followed faces: a detection belongs to the face whose last box holds
+        its centre (or overlaps it most)."""
+        matched: dict[int, Detection] = {}
+        taken: set[int] = set()
+        for f in following:
+            if not f.landmarks:
+                continue
+            box = landmark_box(f.last)
+            best, best_iou = None, 0.0
+            for k, det in enumerate(detections):
+                if k in taken:
+                    continue
+                overlap = _iou(det.box, box) + (1.0 if _contains(box, _centre(det)) else 0.0)
+                if overlap > best_iou:
+                    best, best_iou = k, overlap
+            if best is not None and best_iou > 0.1:
+                matched[id(f)] = detections[best]
+                taken.add(best)
+        return matched
+
+    @staticmethod
+    def _resume(finished: list[_Following], det: Detection, scene: int) -> int | None:
+        """The id of a face lost earlier in this shot where ``det`` appears (same person back)."""
+        for f in reversed(finished):
+            if f.scene == scene and _contains(landmark_box(f.last), _centre(det)):
+                return f.track_id
+        return None
+
+    def _follow(self, f: _Following, frame: np.ndarray, det: Detection | None) -> np.ndarray | None:
+        if f.landmarks and f.misses == 0:
+            landmarks = f.model(frame, square_roi(landmark_box(f.last), LANDMARK_ROI_SCALE))
+            if landmarks is not None:
+                return landmarks
+        if det is None:
+            return None
+        f.model.reset()
+        landmarks = f.model(frame, square_roi(det.box, DETECTION_ROI_SCALE))
+        if landmarks is None:
+            return None
+        # Re-centre on the mesh itself, as the following frames will.
+        refined = f.model(frame, square_roi(landmark_box(landmarks), LANDMARK_ROI_SCALE))
+        return refined if refined is not None else landmarks
+
+    @staticmethod
+    def _drop_duplicates(following: list[_Following], finished: list[_Following]) -> list[_Following]:
+        """Two followers on one face (after a re-detection): keep the longer-lived one."""
+        keep: list[_Following] = []
+        for f in sorted(following, key=lambda f: -len(f.frames)):
+            if f.landmarks and f.misses == 0 and any(
+                    k.landmarks and k.misses == 0 and _iou(landmark_box(f.last), landmark_box(k.last)) > 0.5
+                    for k in keep):
+                f.model.close()
+                if len(f.frames) > 1:
+                    finished.append(f)
+                continue
+            keep.append(f)
+        return sorted(keep, key=lambda f: f.track_id)
+
+    def _finish(self, followed: list[_Following], fps) -> list[FaceTrack]:
+        """Merge the pieces of each person, fill short gaps, smooth each segment."""
+        by_id: dict[int, list[_Following]] = {}
+        for f in followed:
+            if f.frames:
+                by_id.setdefault(f.track_id, []).append(f)
+        tracks = []
+        for track_id, pieces in sorted(by_id.items()):
+            frames = np.concatenate([np.asarray(p.frames, np.int64) for p in pieces])
+            landmarks = np.concatenate([np.stack(p.landmarks) for p in pieces]).astype(np.float32)
+            order = np.argsort(frames, kind="stable")
+            frames, landmarks = frames[order], landmarks[order]
+            frames, unique = np.unique(frames, return_index=True)
+            landmarks = landmarks[unique]
+            frames, landmarks, interpolated = fill_gaps(frames, landmarks, self.config.max_gap)
+            if self.config.smoothing is not None and fps:
+                landmarks = smooth_segments(frames, landmarks, float(fps), self.config.smoothing)
+            tracks.append(FaceTrack(track_id, pieces[0].scene, frames, landmarks, interpolated))
+        return tracks
+
+
+def _centre(det: Detection) -> np.ndarray:
+    return np.array([(det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2])
+
+
+def fill_gaps(frames: np.ndarray, values: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linearly interpolate ``values`` over runs of at most ``max_gap`` missing frames.
+
+    Args:
+        frames: ``(n,)`` increasing frame indices that have values.
+        values: ``(n, ...)``.
+
+    Returns:
+        frames, values with the short gaps filled, and a mask of the filled entries.
+    """
+    if len(frames) < 2:
+        return frames, values, np.zeros(len(frames), bool)
+    out_frames, out_values, filled = [frames[:1]], [values[:1]], [np.zeros(1, bool)]
+    for k in range(1, len(frames)):
+        gap = int(frames[k] - frames[k - 1]) - 1
+        if 0 < gap <= max_gap:
+            t = (np.arange(1, gap + 1) / (gap + 1)).reshape(-1, *([1] * (values.ndim - 1)))
+            out_frames.append(np.arange(frames[k - 1] + 1, frames[k]))
+            out_values.append(((1 - t) * values[k - 1] + t * values[k]).astype(values.dtype))
+            filled.append(np.ones(gap, bool))
+        out_frames.append(frames[k:k + 1])
+        out_values.append(values[k:k + 1])
+        filled.append(np.zeros(1, bool))
+    return np.concatenate(out_frames), np.concatenate(out_values), np.concatenate(filled)
+
+
+def face_scale(landmarks: np.ndarray) -> float:
+    """A robust face size in pixels: the median landmark-box diagonal over the frames given."""
+    xy = landmarks[..., :2]
+    diag = np.hypot(*(xy.max(-2) - xy.min(-2)).reshape(-1, 2).T)
+    return float(np.median(diag))
+
+
+def smooth_segments(frames: np.ndarray, landmarks: np.ndarray, fps: float,
+                    params: OneEuroParams) -> np.ndarray:
+    """Zero-lag one-euro smoothing of each run of consecutive frames, in face-size units."""
+    out = landmarks.copy()
+    breaks = np.flatnonzero(np.diff(frames) > 1) + 1
+    for segment in np.split(np.arange(len(frames)), breaks):
+        if len(segment) >= 3:
+            scale = face_scale(landmarks[segment])
+            out[segment] = smooth_zero_lag(landmarks[segment], fps, params, scale=scale).astype(np.float32)
+    return out
