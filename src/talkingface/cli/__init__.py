@@ -12,7 +12,7 @@ import sys
 from .. import __version__
 from ..errors import TalkingFaceError
 
-COMMANDS = ("info", "features")
+COMMANDS = ("info", "features", "track")
 
 
 class _Parser(argparse.ArgumentParser):
