@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     parser.add_argument("--max-faces", type=int, default=4, help="faces followed at once (default 4)")
     parser.add_argument("--max-gap", type=int, default=12,
                         help="longest loss in frames that is filled by interpolation (default 12)")
-    parser.add_argument("--detect-every", type=int, default=10, help="frames between detector runs (default 10)")
+    parser.add_argument("--detect-every", type=int, default=15, help="frames between detector runs (default 15)")
     parser.add_argument("--no-smoothing", action="store_true", help="keep the raw landmarks")
     parser.add_argument("--boxes-only", action="store_true", help="leave the landmarks out of the JSON")
     parser.set_defaults(run=run)

@@ -92,8 +92,8 @@ def wav2lip_box(landmarks: np.ndarray, frame_size: tuple[int, int],
     side = max(x2 - x1, y2 - y1)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     top, bottom, left, right = pads
-    box = np.array([cx - side / 2 - left, cy - side / 2 - top, cx + side / 2 + right, cy + side / 2 + bottom])
-    box = np.round(box).astype(np.int64)
+    box = np.array([np.floor(cx - side / 2 - left), np.floor(cy - side / 2 - top),
+                    np.ceil(cx + side / 2 + right), np.ceil(cy + side / 2 + bottom)]).astype(np.int64)
     box[[0, 2]] = np.clip(box[[0, 2]], 0, width)
     box[[1, 3]] = np.clip(box[[1, 3]], 0, height)
     if box[2] - box[0] < 2 or box[3] - box[1] < 2:

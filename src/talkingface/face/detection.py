@@ -44,10 +44,10 @@ class Detection:
 
 @dataclass(frozen=True)
 class Face:
-    """A face in a still image: detection plus landmarks (None if the mesh model rejected it)."""
+    """A face in a still image: its detection and its ``(478, 3)`` landmarks."""
 
     detection: Detection
-    landmarks: np.ndarray | None
+    landmarks: np.ndarray
 
 
 def check_frame(frame: np.ndarray) -> np.ndarray:
@@ -67,19 +67,50 @@ class FaceDetector:
             self._model = solutions().face_detection.FaceDetection(
                 model_selection=1 if full_range else 0, min_detection_confidence=min_score)
 
-    def __call__(self, frame: np.ndarray) -> list[Detection]:
+    def __call__(self, frame: np.ndarray, region: tuple[int, int, int, int] | None = None) -> list[Detection]:
+        """Faces in ``frame``, or in its ``region`` (x1, y1, x2, y2), in frame pixels."""
         frame = check_frame(frame)
+        x0 = y0 = 0
+        if region is not None:
+            h, w = frame.shape[:2]
+            x0, y0 = max(0, int(region[0])), max(0, int(region[1]))
+            x1, y1 = min(w, int(region[2])), min(h, int(region[3]))
+            if x1 - x0 < 8 or y1 - y0 < 8:
+                return []
+            frame = np.ascontiguousarray(frame[y0:y1, x0:x1])
         h, w = frame.shape[:2]
         with quiet_stderr():
             result = self._model.process(frame)
         detections = []
         for det in result.detections or []:
             rel = det.location_data.relative_bounding_box
-            box = np.array([rel.xmin * w, rel.ymin * h, (rel.xmin + rel.width) * w, (rel.ymin + rel.height) * h],
-                           np.float32)
-            points = np.array([[p.x * w, p.y * h] for p in det.location_data.relative_keypoints], np.float32)
+            box = np.array([x0 + rel.xmin * w, y0 + rel.ymin * h, x0 + (rel.xmin + rel.width) * w,
+                            y0 + (rel.ymin + rel.height) * h], np.float32)
+            points = np.array([[x0 + p.x * w, y0 + p.y * h] for p in det.location_data.relative_keypoints],
+                              np.float32)
             detections.append(Detection(box=box, score=float(det.score[0]), keypoints=points))
         return sorted(detections, key=lambda d: -d.score)
+
+    def detect_multiscale(self, frame: np.ndarray, min_face: int | None = None) -> list[Detection]:
+        """Faces down to about ``min_face`` pixels wide, wherever they are in a large frame.
+
+        BlazeFace sees its input at 192x192, so it finds faces of at least ~8% of the input's width.
+        Beyond the whole frame this runs it on overlapping square tiles, halving their side until
+        faces of ``min_face`` pixels (default: 32, or 2.5% of the frame's longer side if more) are
+        covered, then keeps the best of overlapping detections.
+        """
+        frame = check_frame(frame)
+        h, w = frame.shape[:2]
+        min_face = max(32.0, 0.025 * max(w, h)) if min_face is None else float(min_face)
+        found = self(frame)
+        side = min(w, h)
+        while side >= 64 and _MIN_FACE_FRACTION * max(w, h) > min_face:
+            for x0, y0 in _tiles(w, h, side):
+                found += self(frame, (x0, y0, x0 + side, y0 + side))
+            if _MIN_FACE_FRACTION * side <= min_face:
+                break
+            side //= 2
+        return suppress_overlaps(found)
 
     def close(self) -> None:
         with quiet_stderr():
@@ -90,6 +121,46 @@ class FaceDetector:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# BlazeFace full-range finds faces down to about this fraction of its input's width.
+_MIN_FACE_FRACTION = 0.08
+
+
+def _tiles(width: int, height: int, side: int) -> list[tuple[int, int]]:
+    """Top-left corners of ``side``-pixel squares covering the frame with >= 25% overlap."""
+    def starts(length: int) -> list[int]:
+        if length <= side:
+            return [0]
+        count = int(np.ceil((length - side) / (0.75 * side))) + 1
+        return [round(k * (length - side) / (count - 1)) for k in range(count)]
+
+    return [(x, y) for y in starts(height) for x in starts(width)]
+
+
+def suppress_overlaps(detections: list[Detection], iou: float = 0.3) -> list[Detection]:
+    """Keep the best-scoring of detections that overlap (IoU above ``iou`` or one inside another)."""
+    kept: list[Detection] = []
+    for det in sorted(detections, key=lambda d: -d.score):
+        if all(box_iou(det.box, k.box) <= iou and not _inside(det.box, k.box) and not _inside(k.box, det.box)
+               for k in kept):
+            kept.append(det)
+    return kept
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two x1, y1, x2, y2 boxes."""
+    ix = max(0.0, float(min(a[2], b[2]) - max(a[0], b[0])))
+    iy = max(0.0, float(min(a[3], b[3]) - max(a[1], b[1])))
+    inter = ix * iy
+    union = float((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _inside(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the centre of box ``a`` lies in box ``b``."""
+    cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    return bool(b[0] <= cx <= b[2] and b[1] <= cy <= b[3])
 
 
 def square_roi(box: np.ndarray, scale: float) -> tuple[float, float, float]:
@@ -189,24 +260,28 @@ class LandmarkModel:
         self.close()
 
 
-def detect_faces(image: np.ndarray, max_faces: int = 4, min_score: float = 0.5) -> list[Face]:
+def detect_faces(image: np.ndarray, max_faces: int = 4, min_score: float = 0.5,
+                 min_face: int | None = None) -> list[Face]:
     """Faces of a still image, largest first, each with its 478 landmarks.
+
+    A detection the landmark model does not confirm as a face is dropped.
 
     Args:
         image: ``(H, W, 3) uint8`` RGB.
         max_faces: at most this many faces (the largest) get landmarks.
+        min_face: smallest face width in pixels searched for (see :meth:`FaceDetector.detect_multiscale`).
     """
     image = check_frame(image)
     with FaceDetector(min_score=min_score) as detector:
-        detections = detector(image)
+        detections = detector.detect_multiscale(image, min_face=min_face)
     detections.sort(key=lambda d: -float((d.box[2] - d.box[0]) * (d.box[3] - d.box[1])))
     faces = []
     with LandmarkModel(tracking=False, min_score=min_score) as model:
         for det in detections[:max_faces]:
             landmarks = model(image, square_roi(det.box, DETECTION_ROI_SCALE))
-            if landmarks is not None:
-                # Refine: a region centred on the mesh itself, as in tracking.
-                refined = model(image, square_roi(landmark_box(landmarks), LANDMARK_ROI_SCALE))
-                landmarks = refined if refined is not None else landmarks
-            faces.append(Face(detection=det, landmarks=landmarks))
+            if landmarks is None:
+                continue
+            # Refine: a region centred on the mesh itself, as in tracking.
+            refined = model(image, square_roi(landmark_box(landmarks), LANDMARK_ROI_SCALE))
+            faces.append(Face(detection=det, landmarks=refined if refined is not None else landmarks))
     return faces

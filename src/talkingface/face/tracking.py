@@ -27,9 +27,11 @@ from .detection import (
     Detection,
     FaceDetector,
     LandmarkModel,
+    box_iou,
     check_frame,
     landmark_box,
     square_roi,
+    suppress_overlaps,
 )
 from ._mediapipe import quiet_stderr
 from .scenes import SceneCutDetector
@@ -43,7 +45,11 @@ class TrackerConfig:
 
     Attributes:
         max_faces: faces followed at once (the most confident are kept).
-        detect_every: frames between detector runs while every face is followed.
+        detect_every: frames between detector runs while faces are followed. While none is, the
+            detector runs on every frame, and every ``detect_every`` frames (and on the first frame
+            of each shot) it searches all scales.
+        min_face: smallest face width in pixels searched for (None: 32, or 2.5% of the frame's
+            longer side if more).
         min_score: detection and landmark confidence threshold.
         max_gap: longest run of lost frames (in frames) filled by interpolation.
         crop_size: pixels of the square region the landmark model sees.
@@ -52,7 +58,8 @@ class TrackerConfig:
     """
 
     max_faces: int = 4
-    detect_every: int = 10
+    detect_every: int = 15
+    min_face: int | None = None
     min_score: float = 0.5
     max_gap: int = 12
     crop_size: int = 256
@@ -225,14 +232,6 @@ class _Following:
         return self.landmarks[-1]
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def _contains(box: np.ndarray, point: np.ndarray) -> bool:
     return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
 
@@ -270,7 +269,8 @@ class FaceTracker:
         following: list[_Following] = []
         finished: list[_Following] = []
         scene_cuts: list[int] = []
-        next_id, scene, last_detect, index = 0, 0, -cfg.detect_every, -1
+        next_id, scene, last_detect, last_search, index = 0, 0, -cfg.detect_every, -cfg.detect_every, -1
+        scene_start = True
         width = height = 0
         try:
             for index, frame in enumerate(frames):
@@ -283,16 +283,25 @@ class FaceTracker:
                         f.model.close()
                     finished += following
                     following = []
-                lost = any(f.misses for f in following)
+                    scene_start = True
                 detections: list[Detection] = []
-                if index - last_detect >= cfg.detect_every or not following or lost:
-                    detections = detector(frame)
+                if scene_start or (not following and index - last_search >= cfg.detect_every):
+                    detections = detector.detect_multiscale(frame, cfg.min_face)
+                    last_search = last_detect = index
+                elif not following or index - last_detect >= cfg.detect_every:
+                    detections = detector(frame)  # every frame while no face is followed
                     last_detect = index
+                for f in following:
+                    if f.misses:  # look again where a lost face was last seen
+                        cx, cy, side = square_roi(landmark_box(f.last), 3.0)
+                        detections += detector(frame, (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
+                detections = suppress_overlaps(detections)
+                scene_start = False
                 matched = self._match(following, detections)
                 for det in detections:
                     if any(m is det for m in matched.values()) or len(following) >= cfg.max_faces:
                         continue
-                    if any(_iou(det.box, landmark_box(f.last)) > 0.1 or _contains(landmark_box(f.last), _centre(det))
+                    if any(box_iou(det.box, landmark_box(f.last)) > 0.1 or _contains(landmark_box(f.last), _centre(det))
                            for f in following if f.landmarks):
                         continue
                     track_id = self._resume(finished, det, scene)
@@ -341,7 +350,7 @@ class FaceTracker:
             for k, det in enumerate(detections):
                 if k in taken:
                     continue
-                overlap = _iou(det.box, box) + (1.0 if _contains(box, _centre(det)) else 0.0)
+                overlap = box_iou(det.box, box) + (1.0 if _contains(box, _centre(det)) else 0.0)
                 if overlap > best_iou:
                     best, best_iou = k, overlap
             if best is not None and best_iou > 0.1:
@@ -378,7 +387,7 @@ class FaceTracker:
         keep: list[_Following] = []
         for f in sorted(following, key=lambda f: -len(f.frames)):
             if f.landmarks and f.misses == 0 and any(
-                    k.landmarks and k.misses == 0 and _iou(landmark_box(f.last), landmark_box(k.last)) > 0.5
+                    k.landmarks and k.misses == 0 and box_iou(landmark_box(f.last), landmark_box(k.last)) > 0.5
                     for k in keep):
                 f.model.close()
                 if len(f.frames) > 1:
