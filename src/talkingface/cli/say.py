@@ -1,0 +1,44 @@
+"""``talkingface say``: speak text with espeak-ng; write the audio and its exact phoneme timings."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import output_path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("say", help="synthetic speech with exact phoneme timings",
+                                   description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("text", help="what to say")
+    parser.add_argument("-o", "--output", required=True, metavar="WAV", help="the speech (.wav)")
+    parser.add_argument("--phonemes", metavar="FILE", help="the phoneme timings (.json or .TextGrid)")
+    parser.add_argument("--voice", default="en-us", help="espeak-ng voice, e.g. en-us, en-gb, en-us+f3")
+    parser.add_argument("--rate", type=int, default=175, help="words per minute (80-450, default 175)")
+    parser.add_argument("--pitch", type=int, default=50, help="0-100 (default 50)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import soundfile
+
+    from ..errors import InputError
+    from ..files import atomic_output
+    from ..speech.espeak import synthesize
+
+    target = output_path(args.output)
+    if target.suffix.lower() != ".wav":
+        raise InputError(f"{args.output}: speech is written as .wav")
+    speech = synthesize(args.text, voice=args.voice, rate=args.rate, pitch=args.pitch)
+    with atomic_output(target) as tmp:
+        soundfile.write(tmp, speech.audio, speech.sample_rate, subtype="PCM_16", format="WAV")
+    print(f"speech: {args.output} ({len(speech.audio) / speech.sample_rate:.2f} s, "
+          f"{len(speech.phonemes.speech)} phonemes)")
+    if args.phonemes:
+        path = output_path(args.phonemes)
+        if path.suffix.lower() == ".textgrid":
+            speech.phonemes.save_textgrid(path)
+        else:
+            speech.phonemes.save_json(path)
+        print(f"phonemes: {args.phonemes}")
+    return 0

@@ -1,0 +1,65 @@
+"""``talkingface visemes``: speech -> phonemes -> JALI animation curves (JSON or Live Link Face CSV).
+
+Phonemes come from forced alignment when a transcript is given (``--text`` or ``--transcript``), else
+from phoneme recognition. ``--plot`` draws the curves over the waveform with the phonemes labelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import output_path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("visemes", help="animation curves (ARKit-52) from speech",
+                                   description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("audio", help="speech: any audio or video file with sound")
+    text = parser.add_mutually_exclusive_group()
+    text.add_argument("--text", help="what is said (for forced alignment)")
+    text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
+    parser.add_argument("--fps", default="30", help="frames per second of the curves (default 30)")
+    parser.add_argument("--style", default="normal", choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
+                        help="shift the JA/LI field (default normal)")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="curves: .json or .csv (Live Link Face)")
+    parser.add_argument("--phonemes", metavar="FILE", help="also write the timed phonemes (.json or .TextGrid)")
+    parser.add_argument("--plot", metavar="PNG", help="also draw the curves over the waveform")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..animation import JaliAnimator, JaliConfig
+    from ..errors import InputError, MediaError
+    from ..media import load_audio
+    from ..speech import timed_phonemes
+
+    if Path(args.output).suffix.lower() not in (".json", ".csv"):
+        raise InputError(f"{args.output}: curves are written as .json or .csv")
+    text = args.text
+    if args.transcript:
+        path = Path(args.transcript)
+        if not path.is_file():
+            raise MediaError(path, "file not found")
+        text = path.read_text(encoding="utf-8", errors="replace")
+    sample_rate = 16000
+    audio = load_audio(args.audio, sample_rate)
+    phonemes = timed_phonemes(audio, sample_rate, text)
+    curves = JaliAnimator(JaliConfig(style=args.style)).animate(phonemes, args.fps, audio, sample_rate)
+    curves.save(output_path(args.output))
+    print(f"curves: {args.output} ({curves.num_frames} frames at {float(curves.fps):g} fps, "
+          f"{len(phonemes.speech)} phonemes by {phonemes.source})")
+    if args.phonemes:
+        target = output_path(args.phonemes)
+        if target.suffix.lower() == ".textgrid":
+            phonemes.save_textgrid(target)
+        else:
+            phonemes.save_json(target)
+        print(f"phonemes: {args.phonemes}")
+    if args.plot:
+        from ..animation.plot import plot_curves
+
+        plot_curves(output_path(args.plot), curves, audio, sample_rate, phonemes)
+        print(f"plot: {args.plot}")
+    return 0

@@ -1,0 +1,35 @@
+"""Speech -> phonemes with times: espeak-ng synthesis, pocketsphinx alignment and recognition,
+one ARPAbet-based inventory, viseme maps for the common standards."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .phonemes import ARPABET, SILENCE, VOWELS, Phoneme, PhonemeSequence, Word, ipa_to_arpabet, normalize_arpabet
+from .visemes import ARKIT_52, JALI_VISEMES, VISEME_POSES, viseme_of
+
+__all__ = [
+    "ARKIT_52", "ARPABET", "JALI_VISEMES", "SILENCE", "VISEME_POSES", "VOWELS", "Phoneme", "PhonemeSequence",
+    "Word", "ipa_to_arpabet", "normalize_arpabet", "timed_phonemes", "viseme_of",
+]
+
+
+def timed_phonemes(audio: np.ndarray, sample_rate: int, text: str | None = None) -> PhonemeSequence:
+    """Phonemes with times for real speech: forced alignment of ``text`` when given, else recognition.
+
+    Args:
+        audio: ``(N,)`` float samples in [-1, 1].
+        sample_rate: Hz (resampled to 16 kHz for pocketsphinx).
+    """
+    from ..errors import InputError
+    from ..media.audio import resample
+    from .align import SAMPLE_RATE, align, recognize
+
+    audio = np.asarray(audio, np.float32)
+    if audio.ndim != 1 or audio.size == 0:
+        raise InputError(f"audio must be (N,) samples with N > 0, got shape {audio.shape}")
+    if sample_rate != SAMPLE_RATE:
+        audio = resample(audio, sample_rate, SAMPLE_RATE)
+    if text is not None and text.strip():
+        return align(audio, text)
+    return recognize(audio)

@@ -1,0 +1,314 @@
+"""Phoneme timings of real speech with pocketsphinx (its bundled US English models).
+
+- :func:`align`: forced alignment of a transcript. A first pass aligns the words over the whole
+  audio; the audio is then cut at the pauses it found and each piece aligned again at phone level
+  (pocketsphinx's phone pass is reliable on utterances of a few seconds, not on long ones). Words the
+  dictionary lacks get their pronunciation from espeak-ng.
+- :func:`recognize`: phoneme recognition without a transcript (pocketsphinx's phone language
+  model), combined with :func:`voice_activity` so that silences are silences.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from ..errors import InputError, MissingDependencyError
+from .phonemes import SILENCE, Phoneme, PhonemeSequence, Word, normalize_arpabet
+
+SAMPLE_RATE = 16000
+_FRAME_RATE = 100  # pocketsphinx frames per second
+_MAX_PIECE_S = 8.0
+_MIN_PAUSE_S = 0.12
+
+
+def _pocketsphinx():
+    try:
+        import pocketsphinx
+    except ImportError:
+        raise MissingDependencyError("speech alignment needs pocketsphinx: pip install 'talkingface[speech]'") from None
+    return pocketsphinx
+
+
+@lru_cache(maxsize=1)
+def _model_path() -> str:
+    return _pocketsphinx().get_model_path()
+
+
+def _decoder(**options):
+    ps = _pocketsphinx()
+    return ps.Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", **options)
+
+
+# Alignment searches a single path of words, so it can afford wide beams; the default ones prune
+# the true path on voices unlike the acoustic model's (synthetic speech) and stop short of the end.
+_ALIGN_BEAMS = {"beam": 1e-80, "wbeam": 1e-60, "pbeam": 1e-80}
+
+
+def _pcm(audio: np.ndarray) -> bytes:
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim != 1 or audio.size == 0:
+        raise InputError(f"audio must be (N,) samples with N > 0, got shape {audio.shape}")
+    if not np.isfinite(audio).all():
+        raise InputError("audio contains NaN or infinite samples")
+    return (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+
+
+def transcript_words(text: str) -> list[str]:
+    """The words of a transcript as the aligner sees them: lower case, letters, digits, apostrophes."""
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower().replace("’", "'"))
+
+
+def _ensure_words(decoder, words: list[str]) -> None:
+    """Add espeak-ng's pronunciation of every word missing from the dictionary."""
+    from .espeak import pronounce
+
+    for word in set(words):
+        if decoder.lookup_word(word) is None:
+            phones = [p for p, _ in pronounce(word)]
+            if not phones:
+                raise InputError(f"cannot pronounce the transcript word {word!r}")
+            decoder.add_word(word, " ".join(phones), True)
+
+
+def _word_pass(decoder, pcm: bytes, words: list[str]) -> list[tuple[str, int, int]] | None:
+    """Word-level forced alignment: [(word or '<sil>', start frame, end frame inclusive)]."""
+    try:
+        decoder.set_align_text(" ".join(words))
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+    except RuntimeError:
+        return None
+    segments = decoder.seg()
+    if segments is None or decoder.hyp() is None:
+        return None
+    out = []
+    for s in segments:
+        word = re.sub(r"\(\d+\)$", "", s.word)
+        if word in ("<s>", "</s>"):
+            continue
+        out.append((word, s.start_frame, s.end_frame))
+    return out
+
+
+def _phone_pass(decoder, pcm: bytes, words: list[str]) -> list[tuple[str, list[tuple[str, int, int]]]] | None:
+    """Phone-level alignment of a short piece: [(word, [(phone, start frame, frames)])]."""
+    try:
+        decoder.set_align_text(" ".join(words))
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        decoder.set_alignment()
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+    except RuntimeError:
+        return None
+    alignment = decoder.get_alignment()
+    if alignment is None:
+        return None
+    return [(re.sub(r"\(\d+\)$", "", w.name), [(p.name, p.start, p.duration) for p in w]) for w in alignment]
+
+
+def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
+    """Forced alignment of ``transcript`` to ``audio`` (``(N,)`` float at 16 kHz).
+
+    Returns words and ARPAbet phonemes with times in seconds. Raises InputError when the transcript
+    is empty or cannot be aligned to the audio (wrong text, no speech).
+    """
+    pcm = _pcm(audio)
+    duration = len(audio) / SAMPLE_RATE
+    words = transcript_words(transcript)
+    if not words:
+        raise InputError("the transcript has no words")
+    decoder = _decoder(**_ALIGN_BEAMS)
+    _ensure_words(decoder, words)
+    segments = _word_pass(decoder, pcm, words)
+    spoken = [s for s in segments or [] if s[0] not in ("<sil>", "[NOISE]")]
+    if not spoken or len(spoken) != len(words):
+        raise InputError("the transcript could not be aligned to the audio (does the audio say it?)")
+    _check_coverage(audio, spoken)
+    phonemes: list[Phoneme] = []
+    out_words: list[Word] = []
+    for piece in _pieces(segments):
+        start_frame = piece[0][1]
+        end_frame = piece[-1][2] + 1
+        piece_words = [w for w, _, _ in piece if w != "<sil>"]
+        if not piece_words:
+            continue
+        chunk = pcm[start_frame * 320:end_frame * 320]  # 160 samples x 2 bytes per frame
+        detailed = _phone_pass(decoder, chunk, piece_words)
+        if detailed is None or [w for w, _ in detailed if w != "<sil>"] != piece_words:
+            detailed = _even_phones(decoder, piece)
+        for word, phones in detailed:
+            if word == "<sil>" or not phones:
+                continue
+            index = len(out_words)
+            w_start = (start_frame + phones[0][1]) / _FRAME_RATE
+            w_end = (start_frame + phones[-1][1] + phones[-1][2]) / _FRAME_RATE
+            out_words.append(Word(word, w_start, w_end))
+            for name, frame, frames in phones:
+                phone, stress = normalize_arpabet(name)
+                if phone == SILENCE:
+                    continue
+                start = (start_frame + frame) / _FRAME_RATE
+                phonemes.append(Phoneme(phone, start, start + frames / _FRAME_RATE, stress, index))
+    return PhonemeSequence(phonemes=_clip(phonemes, duration), words=out_words, duration=duration,
+                           source="alignment")
+
+
+def _check_coverage(audio: np.ndarray, spoken: list[tuple[str, int, int]]) -> None:
+    """A transcript that says much less than the audio gets squeezed into a corner of it: refuse."""
+    active = voice_activity(audio, SAMPLE_RATE)
+    if active.sum() < 10:
+        return
+    covered = np.zeros(len(active), bool)
+    for _, start, end in spoken:
+        covered[start:end + 1] = True
+    share = float((active & covered).sum() / active.sum())
+    if share < 0.5:
+        raise InputError(f"the transcript covers only {share:.0%} of the speech in the audio; is it the whole text?")
+
+
+def _pieces(segments: list[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
+    """Cut the word alignment at pauses into pieces of at most ~8 s (a long pause starts a piece)."""
+    pieces, current = [], []
+    for seg in segments:
+        word, start, end = seg
+        is_pause = word == "<sil>" and (end - start + 1) / _FRAME_RATE >= _MIN_PAUSE_S
+        span = (end - current[0][1]) / _FRAME_RATE if current else 0.0
+        if is_pause and current and (span >= 1.0 or (end - start + 1) / _FRAME_RATE >= 0.3):
+            pieces.append(current)
+            current = []
+            continue
+        if current and span > _MAX_PIECE_S and word != "<sil>":
+            pieces.append(current)
+            current = []
+        current.append(seg)
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _even_phones(decoder, piece: list[tuple[str, int, int]]) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """Fallback when the phone pass fails: each word's dictionary phones share its span evenly."""
+    base = piece[0][1]
+    out = []
+    for word, start, end in piece:
+        if word == "<sil>":
+            continue
+        pronunciation = (decoder.lookup_word(word) or "").split()
+        if not pronunciation:
+            continue
+        frames = end - start + 1
+        bounds = np.linspace(0, frames, len(pronunciation) + 1).round().astype(int)
+        out.append((word, [(p, start - base + int(a), int(b - a)) for p, a, b in zip(pronunciation, bounds[:-1], bounds[1:])
+                           if b > a]))
+    return out
+
+
+def _clip(phonemes: list[Phoneme], duration: float) -> list[Phoneme]:
+    out = []
+    for p in phonemes:
+        start, end = min(p.start, duration), min(p.end, duration)
+        if out and start < out[-1].end:
+            start = out[-1].end
+        if end > start:
+            out.append(Phoneme(p.phone, start, end, p.stress, p.word))
+    return out
+
+
+def recognize(audio: np.ndarray) -> PhonemeSequence:
+    """Phonemes of ``audio`` (``(N,)`` float at 16 kHz) without a transcript.
+
+    Uses pocketsphinx's phone recogniser; anything outside the voice-activity mask is silence.
+    Less accurate than :func:`align`: give a transcript when there is one.
+    """
+    pcm = _pcm(audio)
+    duration = len(audio) / SAMPLE_RATE
+    active = voice_activity(audio, SAMPLE_RATE)
+    decoder = _decoder(lm=None, allphone=os.path.join(_model_path(), "en-us", "en-us-phone.lm.bin"),
+                       beam=1e-20, pbeam=1e-20)
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    phonemes = []
+    for s in decoder.seg() or []:
+        try:
+            phone, stress = normalize_arpabet(s.word)
+        except InputError:
+            continue  # noise and filler units
+        if phone == SILENCE:
+            continue
+        frames = slice(s.start_frame, s.end_frame + 1)
+        if active[frames].mean() < 0.5 if active[frames].size else True:
+            continue
+        phonemes.append(Phoneme(phone, s.start_frame / _FRAME_RATE, (s.end_frame + 1) / _FRAME_RATE, stress))
+    phonemes = _fill_voiced_gaps(phonemes, active)
+    return PhonemeSequence(phonemes=_clip(phonemes, duration), words=[], duration=duration, source="recognition")
+
+
+def _fill_voiced_gaps(phonemes: list[Phoneme], active: np.ndarray, min_gap_s: float = 0.1) -> list[Phoneme]:
+    """Voiced stretches the recogniser called silence (it does so on voices unlike its training
+    data, such as synthetic speech) get open-close syllables, so the mouth moves while sound is made."""
+    covered = np.zeros(len(active), bool)
+    for p in phonemes:
+        covered[int(p.start * _FRAME_RATE):int(np.ceil(p.end * _FRAME_RATE))] = True
+    gaps = active & ~covered
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], gaps.astype(np.int8), [0]])))
+    filled = list(phonemes)
+    for start, stop in zip(edges[::2], edges[1::2]):
+        if (stop - start) / _FRAME_RATE < min_gap_s:
+            continue
+        bounds = np.linspace(start, stop, max(1, round((stop - start) / 20)) + 1) / _FRAME_RATE
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            split = a + 0.7 * (b - a)
+            filled += [Phoneme("AH", float(a), float(split)), Phoneme("T", float(split), float(b))]
+    return sorted(filled, key=lambda p: p.start)
+
+
+def voice_activity(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, frame_rate: int = _FRAME_RATE,
+                   min_speech_s: float = 0.06, min_pause_s: float = 0.15) -> np.ndarray:
+    """Where speech is: ``(ceil(N / hop),) bool`` at ``frame_rate`` frames per second.
+
+    Frame log-energy (25 ms windows) against a threshold between the clip's noise floor (10th
+    percentile) and its speech level (95th percentile), with speech runs shorter than
+    ``min_speech_s`` dropped and pauses shorter than ``min_pause_s`` bridged.
+    """
+    audio = np.asarray(audio, dtype=np.float64)
+    hop = sample_rate // frame_rate
+    n = int(np.ceil(len(audio) / hop))
+    if n == 0:
+        return np.zeros(0, bool)
+    win = int(0.025 * sample_rate)
+    padded = np.concatenate([audio, np.zeros(n * hop + win - len(audio))])
+    frames = np.lib.stride_tricks.sliding_window_view(padded, win)[::hop][:n]
+    energy = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-10)
+    floor, loud = np.percentile(energy, 10), np.percentile(energy, 95)
+    if loud < -60 or loud - floor < 6:  # silence, or a signal without level changes
+        return np.full(n, loud >= -60 and loud - floor < 6 and loud > -35)
+    threshold = max(floor + 0.35 * (loud - floor), -55.0)
+    active = energy > threshold
+    active = _runs_filter(active, True, int(round(min_pause_s * frame_rate)))
+    return _runs_filter(active, False, int(round(min_speech_s * frame_rate)))
+
+
+def _runs_filter(mask: np.ndarray, fill: bool, max_len: int) -> np.ndarray:
+    """Flip interior runs of ``not fill`` shorter than ``max_len`` to ``fill``.
+
+    With ``fill=True`` short pauses inside speech are bridged; with ``fill=False`` short bursts
+    of activity are dropped.
+    """
+    mask = mask.copy()
+    target = not fill
+    is_target = np.concatenate([[False], mask == target, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(is_target))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        interior = start > 0 and stop < len(mask)
+        if stop - start < max_len and (interior or not fill):
+            mask[start:stop] = fill
+    return mask

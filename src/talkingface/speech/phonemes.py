@@ -1,0 +1,339 @@
+"""Phonemes with times: one inventory (ARPAbet as the hub), IPA and espeak names mapped onto it,
+and a timed sequence type that reads and writes JSON and Praat TextGrid.
+
+ARPAbet here is the 39-phoneme set of the CMU dictionary (the one pocketsphinx and Montreal Forced
+Aligner's English models use), plus ``SIL`` for silence. Stress (0 none, 1 primary, 2 secondary)
+is kept apart from the symbol.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import InputError, MediaError
+from ..files import atomic_output
+
+SILENCE = "SIL"
+
+VOWELS = ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW")
+CONSONANTS = ("B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N", "NG", "P", "R", "S", "SH",
+              "T", "TH", "V", "W", "Y", "Z", "ZH")
+ARPABET = VOWELS + CONSONANTS
+
+# Manner of articulation of each consonant (what the animator's rules look at).
+MANNER = {
+    "B": "stop", "D": "stop", "G": "stop", "K": "stop", "P": "stop", "T": "stop",
+    "CH": "affricate", "JH": "affricate",
+    "DH": "fricative", "F": "fricative", "HH": "fricative", "S": "fricative", "SH": "fricative",
+    "TH": "fricative", "V": "fricative", "Z": "fricative", "ZH": "fricative",
+    "M": "nasal", "N": "nasal", "NG": "nasal",
+    "L": "liquid", "R": "liquid", "W": "glide", "Y": "glide",
+}
+
+# IPA (as espeak-ng and most dictionaries write American English) -> ARPAbet. Longest match first.
+IPA_TO_ARPABET: dict[str, tuple[str, ...]] = {
+    # vowels and diphthongs
+    "ɑː": ("AA",), "ɑ": ("AA",), "a": ("AA",), "ɒ": ("AA",), "æ": ("AE",), "ʌ": ("AH",), "ə": ("AH",),
+    "ɐ": ("AH",), "ɔː": ("AO",), "ɔ": ("AO",), "aʊ": ("AW",), "aɪ": ("AY",), "ɛ": ("EH",), "e": ("EH",),
+    "ɚ": ("ER",), "ɜː": ("ER",), "ɜ": ("ER",), "eɪ": ("EY",), "ɪ": ("IH",), "ᵻ": ("IH",), "ɨ": ("IH",),
+    "iː": ("IY",), "i": ("IY",), "oʊ": ("OW",), "o": ("OW",), "əʊ": ("OW",), "ɔɪ": ("OY",),
+    "ʊ": ("UH",), "uː": ("UW",), "u": ("UW",),
+    "ɑːɹ": ("AA", "R"), "ɔːɹ": ("AO", "R"), "oːɹ": ("AO", "R"), "ɛɹ": ("EH", "R"), "ɪɹ": ("IH", "R"),
+    "ʊɹ": ("UH", "R"), "aɪɚ": ("AY", "ER"), "aɪə": ("AY", "AH"), "aʊɚ": ("AW", "ER"), "iə": ("IY", "AH"),
+    "əl": ("AH", "L"), "l̩": ("AH", "L"), "n̩": ("AH", "N"), "m̩": ("AH", "M"),
+    # consonants
+    "b": ("B",), "tʃ": ("CH",), "d": ("D",), "ð": ("DH",), "f": ("F",), "ɡ": ("G",), "g": ("G",),
+    "h": ("HH",), "dʒ": ("JH",), "k": ("K",), "l": ("L",), "ɫ": ("L",), "m": ("M",), "n": ("N",),
+    "ŋ": ("NG",), "p": ("P",), "ɹ": ("R",), "r": ("R",), "s": ("S",), "ʃ": ("SH",), "t": ("T",),
+    "θ": ("TH",), "v": ("V",), "w": ("W",), "ʍ": ("W",), "j": ("Y",), "z": ("Z",), "ʒ": ("ZH",),
+    "ɾ": ("D",), "ʔ": ("T",), "x": ("HH",), "ç": ("HH",),
+}
+
+# espeak-ng's own phoneme mnemonics (English voices) -> ARPAbet.
+ESPEAK_TO_ARPABET: dict[str, tuple[str, ...]] = {
+    "a": ("AE",), "aa": ("AE",), "a#": ("AH",), "A:": ("AA",), "A@": ("AA", "R"), "A": ("AA",),
+    "aI": ("AY",), "aI@": ("AY", "AH"), "aI3": ("AY", "ER"), "aU": ("AW",), "aU@": ("AW", "ER"),
+    "@": ("AH",), "@-": ("AH",), "@2": ("AH",), "@5": ("AH",), "@L": ("AH", "L"), "3": ("ER",), "3:": ("ER",),
+    "E": ("EH",), "E2": ("EH",), "e@": ("EH", "R"), "eI": ("EY",), "I": ("IH",), "I2": ("IH",), "I#": ("IH",),
+    "i": ("IY",), "i:": ("IY",), "i@": ("IH", "R"), "i@3": ("IH", "R"), "O:": ("AO",), "O": ("AO",),
+    "O@": ("AO", "R"), "o@": ("AO", "R"), "OI": ("OY",), "oU": ("OW",), "0": ("AA",), "U": ("UH",),
+    "U@": ("UH", "R"), "u:": ("UW",), "u": ("UW",), "V": ("AH",),
+    "b": ("B",), "tS": ("CH",), "d": ("D",), "D": ("DH",), "f": ("F",), "g": ("G",), "h": ("HH",),
+    "dZ": ("JH",), "k": ("K",), "l": ("L",), "m": ("M",), "n": ("N",), "N": ("NG",), "p": ("P",),
+    "r": ("R",), "r-": ("R",), "s": ("S",), "S": ("SH",), "t": ("T",), "t#": ("D",), "T": ("TH",),
+    "v": ("V",), "w": ("W",), "j": ("Y",), "z": ("Z",), "Z": ("ZH",), "?": ("T",), "n-": ("AH", "N"),
+    "m-": ("AH", "M"), "l-": ("AH", "L"),
+}
+
+_IPA_MARKS = {"ˈ": 1, "ˌ": 2}
+_IPA_IGNORED = set("ː̃ʰ̚‿.|‖") | {"\u0329", "\u032f", "\u0361", "\u035c"}
+
+
+def normalize_arpabet(symbol: str) -> tuple[str, int | None]:
+    """``"AH0"`` -> ``("AH", 0)``; ``"sil"``/``"sp"``/``""`` -> ``("SIL", None)``.
+
+    Raises InputError for a symbol outside the inventory.
+    """
+    s = symbol.strip().upper()
+    if s in ("", "SIL", "SP", "SPN", "PAU", "<SIL>", "+NSN+", "+SPN+", "+BREATH+", "+NOISE+"):
+        return SILENCE, None
+    stress = None
+    if s[-1:].isdigit():
+        s, stress = s[:-1], int(s[-1])
+    if s not in ARPABET:
+        raise InputError(f"unknown ARPAbet phoneme {symbol!r}")
+    return s, stress
+
+
+def ipa_to_arpabet(ipa: str) -> list[tuple[str, int | None]]:
+    """Convert an IPA string (one phoneme or a whole word) to ARPAbet phonemes with stress.
+
+    Stress marks (ˈ primary, ˌ secondary) apply to the next vowel; length marks and ties are
+    dropped. Unknown symbols raise InputError.
+    """
+    text = unicodedata.normalize("NFC", ipa)
+    keys = sorted(IPA_TO_ARPABET, key=len, reverse=True)
+    out: list[tuple[str, int | None]] = []
+    stress: int | None = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _IPA_MARKS:
+            stress = _IPA_MARKS[ch]
+            i += 1
+            continue
+        if ch in _IPA_IGNORED or ch.isspace():
+            i += 1
+            continue
+        for key in keys:
+            if text.startswith(key, i):
+                for phone in IPA_TO_ARPABET[key]:
+                    if phone in VOWELS:
+                        out.append((phone, stress if stress is not None else 0))
+                        stress = None
+                    else:
+                        out.append((phone, None))
+                i += len(key)
+                # A length mark directly after a matched symbol belongs to it.
+                while i < len(text) and text[i] == "ː":
+                    i += 1
+                break
+        else:
+            raise InputError(f"unknown IPA symbol {ch!r} in {ipa!r}")
+    return out
+
+
+def espeak_to_arpabet(name: str) -> tuple[str, ...]:
+    """An espeak-ng phoneme mnemonic (e.g. ``"aI"``, ``"tS"``) -> ARPAbet phonemes; pauses -> ()."""
+    key = name.strip().lstrip("',%=")
+    if key in ("", "_", "_:", "_!", "_^_", ";"):
+        return ()
+    try:
+        return ESPEAK_TO_ARPABET[key]
+    except KeyError:
+        raise InputError(f"unknown espeak phoneme {name!r}") from None
+
+
+@dataclass(frozen=True)
+class Phoneme:
+    """One phoneme in time.
+
+    Attributes:
+        phone: ARPAbet symbol without stress, or ``"SIL"``.
+        start, end: seconds.
+        stress: 0/1/2 for vowels when known, else None.
+        word: index into the sequence's words, or None (silence).
+    """
+
+    phone: str
+    start: float
+    end: float
+    stress: int | None = None
+    word: int | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def is_vowel(self) -> bool:
+        return self.phone in VOWELS
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word in time (seconds)."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass
+class PhonemeSequence:
+    """Phonemes (and words) with times, covering ``[0, duration]`` seconds.
+
+    Attributes:
+        phonemes: in time order, without overlaps; gaps are silence.
+        words: in time order.
+        duration: length of the audio in seconds.
+        source: how the timings were obtained ("espeak", "alignment", "recognition", "textgrid", ...).
+    """
+
+    phonemes: list[Phoneme]
+    words: list[Word] = field(default_factory=list)
+    duration: float = 0.0
+    source: str = ""
+
+    def __post_init__(self):
+        if not self.duration:
+            self.duration = max([p.end for p in self.phonemes] + [w.end for w in self.words] + [0.0])
+        previous = 0.0
+        for p in self.phonemes:
+            if p.phone != SILENCE and p.phone not in ARPABET:
+                raise InputError(f"unknown phoneme {p.phone!r}; use ARPAbet symbols")
+            if p.end < p.start or p.start < previous - 1e-6:
+                raise InputError(f"phoneme {p.phone} at {p.start:.3f}-{p.end:.3f} s overlaps or runs backwards")
+            previous = p.end
+
+    @property
+    def speech(self) -> list[Phoneme]:
+        """The phonemes that are not silence."""
+        return [p for p in self.phonemes if p.phone != SILENCE]
+
+    def arpabet(self) -> str:
+        """The phonemes as an ARPAbet string with stress digits, e.g. ``"HH AH0 L OW1"``."""
+        return " ".join(p.phone + (str(p.stress) if p.stress is not None else "") for p in self.speech)
+
+    # -- JSON --------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"duration": self.duration, "source": self.source,
+                "words": [asdict(w) for w in self.words],
+                "phonemes": [asdict(p) for p in self.phonemes]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PhonemeSequence:
+        try:
+            return cls(phonemes=[Phoneme(**p) for p in data["phonemes"]], words=[Word(**w) for w in data.get("words", [])],
+                       duration=float(data.get("duration", 0.0)), source=data.get("source", ""))
+        except (KeyError, TypeError) as e:
+            raise InputError(f"not a phoneme sequence: {e}") from None
+
+    def save_json(self, path: str | os.PathLike) -> Path:
+        with atomic_output(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), indent=1))
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> PhonemeSequence:
+        """Read a JSON file written by :meth:`save_json` or a Praat TextGrid (by extension)."""
+        p = Path(path)
+        if not p.is_file():
+            raise MediaError(p, "file not found")
+        if p.suffix.lower() == ".textgrid":
+            return cls.from_textgrid(p.read_text(encoding="utf-8-sig"))
+        try:
+            return cls.from_dict(json.loads(p.read_text()))
+        except json.JSONDecodeError as e:
+            raise MediaError(p, f"not JSON: {e}") from None
+
+    # -- Praat TextGrid ----------------------------------------------------------------------
+    def to_textgrid(self) -> str:
+        """A long-format TextGrid with "words" and "phones" tiers (Montreal Forced Aligner's layout)."""
+        def intervals(items: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+            filled, t = [], 0.0
+            for start, end, text in items:
+                if start > t + 1e-9:
+                    filled.append((t, start, ""))
+                filled.append((start, end, text))
+                t = end
+            if t < self.duration - 1e-9 or not filled:
+                filled.append((t, self.duration, ""))
+            return filled
+
+        tiers = [
+            ("words", intervals([(w.start, w.end, w.text) for w in self.words])),
+            ("phones", intervals([(p.start, p.end, p.phone + (str(p.stress) if p.stress is not None else ""))
+                                  for p in self.speech])),
+        ]
+        lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "xmin = 0",
+                 f"xmax = {self.duration:.6f}", "tiers? <exists>", f"size = {len(tiers)}", "item []:"]
+        for k, (name, items) in enumerate(tiers, 1):
+            lines += [f"    item [{k}]:", '        class = "IntervalTier"', f'        name = "{name}"',
+                      "        xmin = 0", f"        xmax = {self.duration:.6f}",
+                      f"        intervals: size = {len(items)}"]
+            for j, (start, end, text) in enumerate(items, 1):
+                label = text.replace('"', '""')
+                lines += [f"        intervals [{j}]:", f"            xmin = {start:.6f}",
+                          f"            xmax = {end:.6f}", f'            text = "{label}"']
+        return "\n".join(lines) + "\n"
+
+    def save_textgrid(self, path: str | os.PathLike) -> Path:
+        with atomic_output(path) as tmp:
+            tmp.write_text(self.to_textgrid(), encoding="utf-8")
+        return Path(path)
+
+    @classmethod
+    def from_textgrid(cls, text: str) -> PhonemeSequence:
+        """Parse a TextGrid (long or short text format) with a phone tier and optionally a word tier.
+
+        Tiers named like "phones"/"phonemes"/"segments" and "words" are used; labels may be ARPAbet
+        (with stress digits) or IPA.
+        """
+        tiers = _parse_textgrid(text)
+        phone_tier = next((t for name, t in tiers if re.search(r"phon|segment", name, re.I)), None)
+        word_tier = next((t for name, t in tiers if re.search(r"word", name, re.I)), None)
+        if phone_tier is None:
+            raise InputError("TextGrid has no phone tier (a tier named 'phones')")
+        words = [Word(label, start, end) for start, end, label in word_tier or [] if label.strip()]
+        phonemes = []
+        for start, end, label in phone_tier:
+            if not label.strip():
+                continue
+            try:
+                symbols = [normalize_arpabet(label)]
+            except InputError:
+                symbols = ipa_to_arpabet(label)
+            step = (end - start) / len(symbols)
+            for k, (phone, stress) in enumerate(symbols):
+                if phone == SILENCE:
+                    continue
+                mid = start + (k + 0.5) * step
+                word = next((i for i, w in enumerate(words) if w.start <= mid < w.end), None)
+                phonemes.append(Phoneme(phone, start + k * step, start + (k + 1) * step, stress, word))
+        duration = max([end for _, items in tiers for _, end, _ in items] + [0.0])
+        return cls(phonemes=phonemes, words=words, duration=duration, source="textgrid")
+
+
+def _parse_textgrid(text: str) -> list[tuple[str, list[tuple[float, float, str]]]]:
+    """Interval tiers of a TextGrid as (name, [(xmin, xmax, text)])."""
+    if "ooTextFile" not in text[:200]:
+        raise InputError("not a Praat TextGrid (no 'ooTextFile' header)")
+    # Tokens: quoted strings (with "" escapes) and bare numbers; labels like "xmin =" are skipped.
+    tokens = re.findall(r'"((?:[^"]|"")*)"|(?<![\w\[])(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?![\w\]])', text)
+    values: list[str | float] = [s.replace('""', '"') if n == "" else float(n) for s, n in tokens]
+    # Skip the header: "ooTextFile", "TextGrid", xmin, xmax, (<exists>), size.
+    i = 2
+    i += 2  # xmin, xmax
+    size = int(values[i])
+    i += 1
+    tiers = []
+    for _ in range(size):
+        kind, name = values[i], values[i + 1]
+        count = int(values[i + 4])
+        i += 5
+        items = []
+        for _ in range(count):
+            if kind == "IntervalTier":
+                items.append((float(values[i]), float(values[i + 1]), str(values[i + 2])))
+                i += 3
+            else:  # TextTier points: (time, mark)
+                i += 2
+        if kind == "IntervalTier":
+            tiers.append((str(name), items))
+    return tiers
