@@ -14,7 +14,8 @@ and decays over 120 ms (lip-heavy: 150 ms of protrusion). Co-articulation rules:
 - obstruents and nasals shorter than a frame do not move the jaw.
 
 Hard constraints are applied last: bilabials close the lips (mouthClose -> 1, jawOpen -> 0 at the
-apex), labiodentals tuck the lower lip, sibilants narrow the jaw. The JA/LI field scales the jaw part
+apex, held for at least one frame so that no closure falls between frames), labiodentals tuck the
+lower lip, sibilants narrow the jaw. The JA/LI field scales the jaw part
 of each pose by JA and the lip part by LI; both come from the audio (vowel intensity -> JA;
 intensity, stress and fricative high-frequency energy -> LI) and can be shifted from "mumble" to
 "enunciate" or fixed.
@@ -95,12 +96,17 @@ class _Event:
     end: float
     word: int | None
     stress: int | None
+    last_start: float = 0.0  # start of the last phoneme merged into this event
     jaw_moves: bool = True
     lip_start: float = 0.0
     lip_end: float = 0.0
     ja: float = 0.45
     li: float = 0.5
     pose: np.ndarray = field(default=None, repr=False)
+
+    def sustain_end(self, sustain: float) -> float:
+        """The apex holds through the merged phonemes and ``sustain`` of the last one."""
+        return self.last_start + sustain * (self.end - self.last_start)
 
     @property
     def first(self) -> str:
@@ -177,14 +183,14 @@ class JaliAnimator:
             last = events[-1] if events else None
             if last is not None and last.viseme == viseme and p.start - last.end < 0.05:
                 last.phones.append(p.phone)  # duplicates merge
-                last.end = p.end
+                last.end, last.last_start = p.end, p.start
                 continue
-            events.append(_Event(viseme, [p.phone], p.start, p.end, p.word, p.stress))
+            events.append(_Event(viseme, [p.phone], p.start, p.end, p.word, p.stress, last_start=p.start))
         frame = max(1.0 / fps, 1.0 / 24)
         for k, e in enumerate(events):
             e.pose = _pose_vector(e.viseme)
             e.jaw_moves = not (e.first in OBSTRUENT_OR_NASAL and e.end - e.start < frame)
-            e.lip_start, e.lip_end = e.start, e.start + self.config.sustain * (e.end - e.start)
+            e.lip_start, e.lip_end = e.start, e.sustain_end(self.config.sustain)
         self._lip_coarticulation(events)
         return events
 
@@ -214,12 +220,14 @@ class JaliAnimator:
         cfg = self.config
         if audio is not None and len(events):
             audio = np.asarray(audio, np.float64)
-            loudness = np.array([_level_db(audio, sample_rate, e.start, e.end) for e in events])
-            hf = np.array([_high_band_ratio(audio, sample_rate, e.start, e.end) for e in events])
+            energy = np.concatenate([[0.0], np.cumsum(audio * audio)])  # level of any span in O(1)
+            loudness = np.array([_level_db(energy, sample_rate, e.start, e.end) for e in events])
             vowels = np.array([e.vowel for e in events])
             ref = loudness[vowels] if vowels.any() else loudness
             mu, sd = float(np.mean(ref)), float(np.std(ref)) + 1.0
             fric = np.array([e.first in SIBILANT or e.first in LABIODENTAL or e.first in ("TH", "DH") for e in events])
+            hf = np.zeros(len(events))
+            hf[fric] = [_high_band_ratio(audio, sample_rate, e.start, e.end) for e, f in zip(events, fric) if f]
             hf_mu, hf_sd = (float(np.mean(hf[fric])), float(np.std(hf[fric])) + 0.05) if fric.any() else (0.5, 0.2)
             for k, e in enumerate(events):
                 z = (loudness[k] - mu) / sd
@@ -240,41 +248,52 @@ class JaliAnimator:
     def _curves(self, events: list[_Event], t: np.ndarray, fps: Fraction) -> AnimationCurves:
         cfg = self.config
         n = len(t)
+        rate = float(fps)
         jaw_sum = np.zeros((n, len(_NAMES)))
         jaw_weight = np.zeros(n)
         lip_sum = np.zeros((n, len(_NAMES)))
         lip_weight = np.zeros(n)
         visemes = np.zeros((n, len(JALI_VISEMES)), np.float32)
         field_sum = np.zeros((n, 2))
+        field_weight = np.zeros(n)
         lip_heavy_level = np.zeros(n)
         spans = []
         for e in events:
             heavy = e.lip_heavy
             onset = cfg.lip_onset if heavy else cfg.onset
             decay = cfg.lip_decay if heavy else cfg.decay
-            hold = e.start + cfg.sustain * (e.end - e.start)
-            jaw_env = envelope(t, e.start - cfg.onset, e.start, hold, hold + cfg.decay)
-            lip_env = envelope(t, e.lip_start - onset, e.lip_start, max(e.lip_end, hold), max(e.lip_end, hold) + decay)
-            spans.append((e, jaw_env, lip_env))
+            hold = e.sustain_end(cfg.sustain)
+            if e.labial:
+                # A closure shorter than a frame would fall between frames: hold it for one.
+                hold = max(hold, e.last_start + 1.0 / rate)
+            lip_hold = max(e.lip_end, hold)
+            # Each event only touches the frames of its own support.
+            first = max(0, int(np.floor(min(e.start - cfg.onset, e.lip_start - onset) * rate)))
+            last = min(n, int(np.ceil(max(hold + cfg.decay, lip_hold + decay) * rate)) + 1)
+            window = slice(first, last)
+            tw = t[window]
+            jaw_env = envelope(tw, e.start - cfg.onset, e.start, hold, hold + cfg.decay)
+            lip_env = envelope(tw, e.lip_start - onset, e.lip_start, lip_hold, lip_hold + decay)
+            spans.append((e, window, jaw_env, lip_env))
             if heavy:
-                lip_heavy_level = np.maximum(lip_heavy_level, lip_env)
-        for e, jaw_env, lip_env in spans:
+                np.maximum(lip_heavy_level[window], lip_env, out=lip_heavy_level[window])
+        for e, window, jaw_env, lip_env in spans:
             scaled = e.pose * np.where(_JAW_MASK, e.ja / 0.45, e.li / 0.5)
             if e.jaw_moves:
-                jaw_sum += jaw_env[:, None] * np.where(_JAW_MASK, scaled, 0.0)
-                jaw_weight += jaw_env
+                jaw_sum[window] += jaw_env[:, None] * np.where(_JAW_MASK, scaled, 0.0)
+                jaw_weight[window] += jaw_env
             if not e.tongue_only:
-                weight = lip_env if (e.lip_heavy or e.labial) else lip_env * (1.0 - lip_heavy_level)
-                lip_sum += weight[:, None] * np.where(_JAW_MASK, 0.0, scaled)
-                lip_weight += weight
+                weight = lip_env if (e.lip_heavy or e.labial) else lip_env * (1.0 - lip_heavy_level[window])
+                lip_sum[window] += weight[:, None] * np.where(_JAW_MASK, 0.0, scaled)
+                lip_weight[window] += weight
+            both = np.maximum(jaw_env, lip_env)
             column = JALI_VISEMES.index(e.viseme)
-            visemes[:, column] = np.maximum(visemes[:, column], np.maximum(jaw_env, lip_env))
-            field_sum += np.maximum(jaw_env, lip_env)[:, None] * (e.ja, e.li)
+            np.maximum(visemes[window, column], both, out=visemes[window, column])
+            field_sum[window] += both[:, None] * (e.ja, e.li)
+            field_weight[window] += both
         values = jaw_sum / np.maximum(jaw_weight, 1.0)[:, None] + lip_sum / np.maximum(lip_weight, 1.0)[:, None]
         values = self._constraints(values, spans)
-        presence = np.maximum(visemes.max(axis=1), 1e-6)[:, None]
-        jali = np.where(visemes.max(axis=1)[:, None] > 1e-6, field_sum / np.maximum(
-            np.sum([np.maximum(j, l) for _, j, l in spans], axis=0)[:, None] if spans else presence, 1e-6), 0.0)
+        jali = field_sum / np.maximum(field_weight, 1e-6)[:, None]
         return AnimationCurves(
             fps=fps, names=_NAMES, values=np.clip(values, 0.0, 1.0).astype(np.float32),
             extra={"visemes": visemes, "jali": jali.astype(np.float32)},
@@ -284,15 +303,16 @@ class JaliAnimator:
     @staticmethod
     def _constraints(values: np.ndarray, spans) -> np.ndarray:
         jaw = _INDEX["jawOpen"]
-        for e, jaw_env, _ in spans:
+        for e, window, jaw_env, _ in spans:
+            part = values[window]
             if e.first in BILABIAL:
-                values = values + jaw_env[:, None] * (e.pose - values)  # lips closed, jaw shut at the apex
+                part += jaw_env[:, None] * (e.pose - part)  # lips closed, jaw shut at the apex
             elif e.first in LABIODENTAL:
                 lips = ~_JAW_MASK & (e.pose > 0)
-                values[:, lips] = np.maximum(values[:, lips], jaw_env[:, None] * e.pose[lips])
-                values[:, jaw] = values[:, jaw] + jaw_env * (np.minimum(values[:, jaw], 0.08) - values[:, jaw])
+                part[:, lips] = np.maximum(part[:, lips], jaw_env[:, None] * e.pose[lips])
+                part[:, jaw] += jaw_env * (np.minimum(part[:, jaw], 0.08) - part[:, jaw])
             elif e.first in SIBILANT:
-                values[:, jaw] = values[:, jaw] + jaw_env * (np.minimum(values[:, jaw], 0.1) - values[:, jaw])
+                part[:, jaw] += jaw_env * (np.minimum(part[:, jaw], 0.1) - part[:, jaw])
         return values
 
 
@@ -301,9 +321,14 @@ def _segment(audio: np.ndarray, sample_rate: int, start: float, end: float) -> n
     return audio[max(0, a):max(a + 1, b)]
 
 
-def _level_db(audio: np.ndarray, sample_rate: int, start: float, end: float) -> float:
-    seg = _segment(audio, sample_rate, start, end)
-    return float(10 * np.log10(np.mean(seg ** 2) + 1e-10)) if seg.size else -100.0
+def _level_db(energy: np.ndarray, sample_rate: int, start: float, end: float) -> float:
+    """Mean power in dB of ``[start, end)`` from the cumulative energy of the samples."""
+    n = len(energy) - 1
+    a = min(n, max(0, int(start * sample_rate)))
+    b = min(n, max(a + 1, int(math.ceil(end * sample_rate))))
+    if b <= a:
+        return -100.0
+    return float(10 * np.log10((energy[b] - energy[a]) / (b - a) + 1e-10))
 
 
 def _high_band_ratio(audio: np.ndarray, sample_rate: int, start: float, end: float) -> float:

@@ -1,0 +1,63 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+import soundfile
+
+from talkingface.cli import main
+from talkingface.speech.phonemes import PhonemeSequence
+
+
+def test_say_writes_speech_and_timings(tmp_path, capsys):
+    wav, phonemes = tmp_path / "s.wav", tmp_path / "s.TextGrid"
+    assert main(["say", "The duke popped by.", "-o", str(wav), "--phonemes", str(phonemes), "--rate", "150"]) == 0
+    audio, rate = soundfile.read(wav)
+    assert rate == 22050 and len(audio) > 0.8 * rate
+    seq = PhonemeSequence.load(phonemes)
+    assert seq.arpabet().split()[:5] == ["DH", "AH0", "D", "UW1", "K"]
+    assert seq.duration == pytest.approx(len(audio) / rate, abs=1e-3)
+    assert "phonemes" in capsys.readouterr().out
+
+
+def test_visemes_from_real_speech_with_transcript(tmp_path, speech_path):
+    from talkingface.media import load_audio
+
+    clip = tmp_path / "clip.wav"
+    soundfile.write(clip, load_audio(speech_path, 16000)[: 16000 * 5], 16000)
+    out, plot, phones = tmp_path / "c.csv", tmp_path / "c.png", tmp_path / "p.json"
+    code = main(["visemes", str(clip), "--text", "it was the best of times it was the worst of times", "--fps", "25",
+                 "-o", str(out), "--plot", str(plot), "--phonemes", str(phones)])
+    assert code == 0
+    rows = list(csv.reader(out.open()))
+    assert len(rows) == 5 * 25 + 1 and rows[0][0] == "Timecode"
+    jaw = np.array([float(r[rows[0].index("JawOpen")]) for r in rows[1:]])
+    assert jaw[:25].max() < 0.05 and jaw[30:75].max() > 0.3  # silent first second, then speech
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(phones.read_text())["source"] == "alignment"
+
+
+def test_visemes_without_transcript(tmp_path):
+    wav, out = tmp_path / "s.wav", tmp_path / "c.json"
+    assert main(["say", "hello there, how are you", "-o", str(wav)]) == 0
+    assert main(["visemes", str(wav), "-o", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["fps"] == 30 and len(data["names"]) == 52
+    jaw = np.array(data["frames"])[:, data["names"].index("jawOpen")]
+    assert jaw.max() > 0.2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["visemes", "{speech}", "-o", "c.txt"], "curves are written as .json or .csv"),
+    (["visemes", "{speech}", "--text", "bananas are yellow", "-o", "c.csv"], "covers only"),
+    (["visemes", "missing.wav", "-o", "c.csv"], "missing.wav: file not found"),
+    (["say", "", "-o", "s.wav"], "text to speak is empty"),
+    (["say", "hi", "-o", "s.mp3"], "written as .wav"),
+])
+def test_bad_input(tmp_path, monkeypatch, capsys, speech_path, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code = main([a.format(speech=speech_path) for a in argv])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from talkingface.errors import InputError
+from talkingface.media import resample
+from talkingface.speech import timed_phonemes
+from talkingface.speech.align import align, recognize, transcript_words, voice_activity
+from talkingface.speech.espeak import synthesize
+from tests.conftest import TWO_CITIES_TEXT
+
+
+def test_real_speech_alignment(two_cities_alignment, speech16k):
+    seq = two_cities_alignment
+    words = transcript_words(TWO_CITIES_TEXT)
+    assert [w.text for w in seq.words] == words
+    # Speech starts at 1.17 s (silence before it); words run in order without overlapping.
+    assert seq.words[0].start == pytest.approx(1.17, abs=0.08)
+    assert all(a.end <= b.start + 1e-9 for a, b in zip(seq.words, seq.words[1:]))
+    assert seq.words[-1].end == pytest.approx(41.6, abs=0.3)
+    assert len(seq.speech) > 350 and seq.source == "alignment"
+    # Aligned speech lies where the audio has voice.
+    active = voice_activity(speech16k)
+    voiced = np.mean([active[int((p.start + p.end) * 50)] for p in seq.speech if p.is_vowel])
+    assert voiced > 0.9
+
+
+def test_alignment_of_synthetic_speech_matches_its_exact_timings():
+    errors = []
+    for text in ("It was the best of times, it was the worst of times.",
+                 "We had everything before us, we had nothing before us."):
+        speech = synthesize(text, rate=160)
+        aligned = align(resample(speech.audio, speech.sample_rate, 16000), text)
+        truth = speech.phonemes.speech
+        assert [p.phone for p in aligned.phonemes] and len(aligned.phonemes) == len(truth)
+        errors += [abs(a.start - b.start) for a, b in zip(aligned.phonemes, truth)]
+    assert np.median(errors) <= 0.030
+
+
+def test_unalignable_transcripts(speech16k):
+    clip = speech16k[16000:16000 * 5]
+    with pytest.raises(InputError, match="could not be aligned|covers only|does not match"):
+        align(clip, "completely different words about bananas and the weather today")
+    with pytest.raises(InputError, match="no words"):
+        align(clip, " ,.- ")
+    with pytest.raises(InputError, match="could not be aligned|covers only|does not match"):
+        align(np.zeros(32000, np.float32), "it was the best of times")
+    with pytest.raises(InputError, match="N > 0"):
+        timed_phonemes(np.zeros(0, np.float32), 16000, "hello")
+    with pytest.raises(InputError, match="NaN"):
+        align(np.full(1600, np.nan, np.float32), "hello")
+
+
+def test_recognition_without_transcript(speech16k):
+    clip = speech16k[: 16000 * 10]
+    seq = recognize(clip)
+    assert seq.source == "recognition" and not seq.words
+    speech_seconds = voice_activity(clip).sum() / 100
+    assert 5 * speech_seconds < len(seq.speech) < 20 * speech_seconds
+    # Nothing is recognised in the leading silence.
+    assert seq.speech[0].start > 1.0
+
+
+def test_voice_activity(speech16k):
+    active = voice_activity(speech16k)
+    assert len(active) == int(np.ceil(len(speech16k) / 160))
+    assert not active[:110].any() and active[125:140].all()
+    assert not voice_activity(np.zeros(16000, np.float32)).any()

@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from talkingface.errors import InputError
+from talkingface.speech.espeak import pronounce, synthesize
+
+
+def test_synthesis_gives_audio_and_exact_timings():
+    speech = synthesize("The duke popped by to see the man.")
+    assert speech.sample_rate == 22050 and speech.audio.dtype == np.float32
+    seq = speech.phonemes
+    assert seq.duration == pytest.approx(len(speech.audio) / 22050)
+    assert [w.text for w in seq.words] == ["The", "duke", "popped", "by", "to", "see", "the", "man"]
+    assert seq.arpabet().split()[:7] == ["DH", "AH0", "D", "UW1", "K", "P", "AA1"]
+    starts = [p.start for p in seq.phonemes]
+    assert starts == sorted(starts) and seq.phonemes[-1].end <= seq.duration + 1e-9
+    # Every phoneme sits inside its word.
+    for p in seq.phonemes:
+        w = seq.words[p.word]
+        assert w.start - 1e-3 <= p.start and p.end <= w.end + 1e-3
+
+
+def test_timings_match_the_audio():
+    speech = synthesize("she sees the moon", rate=140)
+    audio, sr = speech.audio.astype(np.float64), speech.sample_rate
+
+    def hf_share(p):
+        seg = audio[int(p.start * sr):int(p.end * sr)]
+        spec = np.abs(np.fft.rfft(seg)) ** 2
+        freqs = np.fft.rfftfreq(len(seg), 1 / sr)
+        return spec[freqs > 3500].sum() / spec.sum()
+
+    by_phone = {}
+    for p in speech.phonemes.speech:
+        by_phone.setdefault(p.phone, []).append(hf_share(p))
+    # The hiss of the sibilants is where their phonemes are; the vowels are not hissy.
+    assert min(by_phone["SH"] + by_phone["Z"]) > 0.2
+    assert max(by_phone["IY"] + by_phone["UW"]) < 0.1
+
+
+def test_voice_rate_and_pitch():
+    slow = synthesize("hello there", rate=120)
+    fast = synthesize("hello there", rate=300)
+    assert len(fast.audio) < 0.7 * len(slow.audio)
+    female = synthesize("hello there", voice="en-us+f3")
+    assert female.phonemes.arpabet() == slow.phonemes.arpabet()
+    assert not np.array_equal(female.audio[:2000], slow.audio[:2000])
+
+
+def test_pronounce_unknown_words():
+    assert [p for p, _ in pronounce("zyzzyva")][:2] == ["Z", "IH"]
+    forty_two = [p for p, _ in pronounce("42")]
+    assert forty_two[:3] == ["F", "AO", "R"] and forty_two[-2:] == ["T", "UW"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(text=""), "empty"), (dict(text="hi", voice="xx-nope"), "unknown espeak-ng voice"),
+    (dict(text="hi", rate=10), "rate"),
+])
+def test_bad_input(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        synthesize(**kwargs)
