@@ -63,18 +63,17 @@ def _check_soundfile() -> tuple[str | None, bool, str]:
 
 
 def _check_espeak() -> tuple[str | None, bool, str]:
+    from .errors import MissingDependencyError
+    from .speech.espeak import engine_version, synthesize
+
     try:
-        lib = ctypes.CDLL("libespeak-ng.so.1")
-    except OSError:
-        return None, False, "libespeak-ng.so.1 not found (Debian package libespeak-ng1)"
-    lib.espeak_Info.restype = ctypes.c_char_p
-    lib.espeak_Info.argtypes = [ctypes.c_void_p]
-    version = lib.espeak_Info(None).decode()
-    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-    rate = lib.espeak_Initialize(0x02, 0, None, 0)  # synchronous output, default data path
-    if rate <= 0:
-        return version, False, "espeak_Initialize failed (espeak-ng-data missing?)"
-    return version, True, f"C API, {rate} Hz"
+        version = engine_version()
+        speech = synthesize("ok")
+    except MissingDependencyError as error:
+        return None, False, str(error)
+    if not speech.phonemes.speech:
+        return version, False, "synthesis gave no phoneme events"
+    return version, True, f"C API, {speech.sample_rate} Hz, phoneme events"
 
 
 def _check_egl() -> tuple[str | None, bool, str]:

@@ -82,7 +82,17 @@ class _Engine:
 
 @lru_cache(maxsize=1)
 def _engine() -> _Engine:
+    # One initialisation per process: initialising again would drop the phoneme-event option.
     return _Engine()
+
+
+def engine_version() -> str:
+    """The espeak-ng library's version string."""
+    with _LOCK:
+        lib = _engine().lib
+        lib.espeak_Info.restype = ctypes.c_char_p
+        lib.espeak_Info.argtypes = [ctypes.c_void_p]
+        return lib.espeak_Info(None).decode()
 
 
 @dataclass
