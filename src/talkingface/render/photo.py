@@ -1,0 +1,251 @@
+"""Warping a face image from its own landmarks to animated ones, with the mouth interior drawn.
+
+The mesh is mediapipe's tessellation of the face (holes at the eyes and the mouth) plus two rings of
+triangles around the face oval whose outer vertices never move, so motion fades out into the
+background without tearing. For every output pixel inside a moving triangle the source pixel is
+found by that triangle's affine map (a piecewise-affine backward warp, one ``cv2.remap``); pixels in
+the eye holes keep the image; the mouth hole - the space between the animated inner lips - gets a
+drawn interior: a shaded cavity, upper teeth fixed to the skull, lower teeth moving with the jaw and
+a hint of tongue, composited with anti-aliased edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..face.topology import face_topology
+
+_RINGS = (1.35, 2.1)  # ring radii around the face, relative to the oval's distance from its centre
+_RING_FOLLOW = (0.35, 0.0)  # how much of the oval's motion each ring follows
+
+
+@dataclass
+class MouthStyle:
+    """Colours (RGB) of the drawn mouth interior; sampled from the photo when its mouth is open."""
+
+    cavity: tuple[int, int, int] = (120, 52, 56)
+    deep: tuple[int, int, int] = (26, 8, 10)
+    teeth: tuple[int, int, int] = (232, 226, 214)
+    tongue: tuple[int, int, int] = (168, 72, 78)
+
+
+class PhotoWarper:
+    """Warps one image (a photo, or one video frame) of a face from its landmarks to new ones.
+
+    Args:
+        image: ``(H, W, 3) uint8`` RGB.
+        landmarks: ``(478, 2|3)`` of the face in ``image``.
+        style: mouth interior colours (default: sampled from the image if its mouth is open).
+    """
+
+    def __init__(self, image: np.ndarray, landmarks: np.ndarray, style: MouthStyle | None = None):
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise InputError(f"image must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
+        self.image = image
+        self.height, self.width = image.shape[:2]
+        topo = face_topology()
+        source = np.asarray(landmarks, np.float64)[:, :2]
+        self._oval = topo.group("face_oval")
+        self._inner = topo.group("lips_inner")
+        centre = source[self._oval].mean(axis=0)
+        rings = [centre + k * (source[self._oval] - centre) for k in _RINGS]
+        self._n_face = 468  # the tessellation uses the first 468 points (not the irises)
+        self.source = np.concatenate([source[: self._n_face], *rings])
+        self.triangles = np.concatenate([topo.triangles, self._ring_triangles(rings)])
+        if style is None:
+            style = sample_mouth_style(image, source, self._inner)
+            lip = sample_lip_colour(image, source)
+            if lip is not None:  # the inside of the lips: a deeper shade of their outside
+                style.cavity = tuple(int(v) for v in 0.55 * lip + 0.45 * np.array(style.cavity))
+        self.style = style
+
+    def _ring_triangles(self, rings: list[np.ndarray]) -> np.ndarray:
+        """Triangles joining the oval to the first ring and the first ring to the second."""
+        n = len(self._oval)
+        offsets = [None, self._n_face, self._n_face + n]
+        loops = [self._oval, offsets[1] + np.arange(n), offsets[2] + np.arange(n)]
+        tris = []
+        for inner, outer in zip(loops[:-1], loops[1:]):
+            for k in range(n):
+                a, b = inner[k], inner[(k + 1) % n]
+                c, d = outer[k], outer[(k + 1) % n]
+                tris += [(a, c, b), (b, c, d)]
+        return np.array(tris, np.int64)
+
+    def destination(self, landmarks: np.ndarray) -> np.ndarray:
+        """Mesh vertices for animated landmarks: the rings follow part of the oval's motion."""
+        moved = np.asarray(landmarks, np.float64)[: self._n_face, :2]
+        motion = moved[self._oval] - self.source[self._oval]
+        rings = [self.source[self._n_face + k * len(self._oval):self._n_face + (k + 1) * len(self._oval)]
+                 + follow * motion for k, follow in enumerate(_RING_FOLLOW)]
+        return np.concatenate([moved, *rings])
+
+    def warp(self, landmarks: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The image with its face moved to ``landmarks`` ``(478, 2|3)``; returns a new frame."""
+        import cv2
+
+        dst = self.destination(landmarks)
+        src = self.source
+        frame = self.image.copy() if out is None else out
+        moving = np.abs(dst - src).max(axis=1) > 0.05
+        tri_moving = moving[self.triangles].any(axis=1)
+        if not tri_moving.any():
+            return frame
+        tris = self.triangles[tri_moving]
+        corners = dst[tris].reshape(-1, 2)
+        x0, y0 = np.floor(corners.min(0)).astype(int) - 1
+        x1, y1 = np.ceil(corners.max(0)).astype(int) + 2
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(self.width, x1), min(self.height, y1)
+        if x1 <= x0 or y1 <= y0:
+            return frame
+        # Affine map of every moving triangle: destination -> source pixel.
+        d = np.concatenate([dst[tris], np.ones((len(tris), 3, 1))], axis=2)  # (K, 3, 3) rows [x, y, 1]
+        s = src[tris]  # (K, 3, 2)
+        det = np.linalg.det(d)
+        ok = np.abs(det) > 1e-9
+        maps = np.zeros((len(tris), 2, 3))
+        maps[ok] = np.linalg.solve(d[ok], s[ok]).transpose(0, 2, 1)
+        # Which triangle covers each pixel of the region (0 = none).
+        ids = np.zeros((y1 - y0, x1 - x0), np.int32)
+        shifted = np.round((dst[tris] - (x0, y0)) * 16).astype(np.int32)
+        for k in np.flatnonzero(ok):
+            cv2.fillConvexPoly(ids, shifted[k], int(k) + 1, lineType=cv2.LINE_8, shift=4)
+        mouth = self._mouth_mask(dst, x0, y0, x1, y1)
+        if mouth is not None:
+            # Lip pixels at the edge of the hole take their neighbours' map, so the anti-aliased
+            # interior blends against lip colour, not against whatever the photo had there.
+            fill = (ids == 0) & (mouth > 0)
+            if fill.any():
+                _, nearest = cv2.distanceTransformWithLabels((ids == 0).astype(np.uint8), cv2.DIST_L2, 3,
+                                                              labelType=cv2.DIST_LABEL_PIXEL)
+                covered = ids[ids > 0]  # labels number the covered pixels in row-major order
+                if covered.size:
+                    ids[fill] = covered[nearest[fill] - 1]
+        ys, xs = np.nonzero(ids)
+        k = ids[ys, xs] - 1
+        px, py = xs + x0, ys + y0
+        map_x = np.tile(np.arange(x0, x1, dtype=np.float32), (y1 - y0, 1))
+        map_y = np.repeat(np.arange(y0, y1, dtype=np.float32)[:, None], x1 - x0, axis=1)
+        m = maps[k]
+        map_x[ys, xs] = m[:, 0, 0] * px + m[:, 0, 1] * py + m[:, 0, 2]
+        map_y[ys, xs] = m[:, 1, 0] * px + m[:, 1, 1] * py + m[:, 1, 2]
+        region = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if mouth is not None:
+            interior = draw_mouth_interior(region.shape, dst[:468] - (x0, y0), self._mouth_reference(x0, y0),
+                                           self.style)
+            alpha = (mouth.astype(np.float32) / 255.0)[..., None]
+            region = (region * (1 - alpha) + interior * alpha + 0.5).astype(np.uint8)
+        frame[y0:y1, x0:x1] = region
+        return frame
+
+    def _mouth_mask(self, dst: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:
+        """Anti-aliased coverage (0-255) of the space between the animated inner lips."""
+        import cv2
+
+        polygon = dst[self._inner] - (x0, y0)
+        area = 0.5 * abs(np.dot(polygon[:, 0], np.roll(polygon[:, 1], 1)) - np.dot(polygon[:, 1], np.roll(polygon[:, 0], 1)))
+        if area < 1.0:
+            return None
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+        return mask
+
+    def _mouth_reference(self, x0: int, y0: int) -> np.ndarray:
+        return self.source[:468] - (x0, y0)
+
+
+def sample_mouth_style(image: np.ndarray, landmarks: np.ndarray, inner: np.ndarray) -> MouthStyle:
+    """Teeth and cavity colours from the photo's own open mouth, when there is enough of it."""
+    import cv2
+
+    style = MouthStyle()
+    polygon = np.round(np.asarray(landmarks)[inner, :2] * 16).astype(np.int32)
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [polygon], 1, shift=4)
+    mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
+    pixels = image[mask > 0].astype(np.float64)
+    if len(pixels) < 60:
+        return style
+    luma = pixels @ (0.299, 0.587, 0.114)
+    bright = pixels[luma >= np.percentile(luma, 70)]
+    dark = pixels[luma <= np.percentile(luma, 20)]
+    if bright.size and (bright @ (0.299, 0.587, 0.114)).mean() > 120:
+        teeth = np.median(bright, axis=0)
+        # Keep sampled teeth believable: light and nearly neutral in hue.
+        teeth = 0.6 * teeth + 0.4 * np.array(style.teeth)
+        style.teeth = tuple(int(v) for v in teeth)
+    if dark.size and (dark @ (0.299, 0.587, 0.114)).mean() < 90:
+        style.deep = tuple(int(v) for v in np.median(dark, axis=0) * 0.8)
+    return style
+
+
+def sample_lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
+    """Median colour of the lips (between the outer and inner lip contours)."""
+    import cv2
+
+    topo = face_topology()
+    outer = np.round(np.asarray(landmarks)[topo.group("lips_outer"), :2] * 16).astype(np.int32)
+    inner = np.round(np.asarray(landmarks)[topo.group("lips_inner"), :2] * 16).astype(np.int32)
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [outer], 1, shift=4)
+    cv2.fillPoly(mask, [inner], 0, shift=4)
+    pixels = image[mask > 0]
+    return np.median(pixels, axis=0) if len(pixels) >= 20 else None
+
+
+def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, style: MouthStyle) -> np.ndarray:
+    """The inside of an open mouth, drawn for the animated lips ``lips`` (478 points in region pixels).
+
+    Upper teeth hang from where the upper lip is at rest (they are fixed to the skull), lower teeth
+    ride on the lower lip (they move with the jaw). Returns ``shape`` float RGB.
+    """
+    import cv2
+
+    h, w = shape[:2]
+    topo = face_topology()
+    inner = lips[topo.group("lips_inner")]
+    corner_r, corner_l = lips[78], lips[308]
+    width = float(np.linalg.norm(corner_l - corner_r))
+    out = np.empty((h, w, 3), np.float32)
+    out[:] = style.cavity
+    # Depth shading: darker away from the lips.
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 255)
+    if mask.any():
+        depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+        shade = np.clip(depth / max(0.12 * width, 1.0), 0, 1)[..., None]
+        out = out * (1 - shade) + np.array(style.deep, np.float32) * shade
+    across = (corner_l - corner_r) / max(width, 1e-6)
+    down = np.array([-across[1], across[0]])
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    centre = (corner_r + corner_l) / 2
+    u = (xx - centre[0]) * across[0] + (yy - centre[1]) * across[1]  # along the mouth
+    v = (xx - centre[0]) * down[0] + (yy - centre[1]) * down[1]  # down the face
+    span = np.clip(1 - (2 * u / (0.9 * width)) ** 2, 0, 1)  # teeth fade out towards the corners
+    # Upper teeth: from the resting upper lip line down by ~0.09 mouth widths.
+    rest_upper = (neutral[13] - centre) @ down
+    top = rest_upper + 0.01 * width
+    upper_teeth = _smoothstep_array((top + 0.1 * width * np.sqrt(span) - v) / (0.02 * width)) * (v > top - 0.02 * width)
+    # Lower teeth: ride on the lower inner lip.
+    lower_lip = (lips[14] - centre) @ down
+    lower_teeth = _smoothstep_array((v - (lower_lip - 0.07 * width * np.sqrt(span))) / (0.02 * width)) * (v < lower_lip + 0.02 * width)
+    # Tongue: a soft ellipse low in the mouth.
+    tongue = np.clip(1 - ((u / (0.32 * width)) ** 2 + ((v - lower_lip + 0.05 * width) / (0.09 * width)) ** 2), 0, 1)
+    out = out * (1 - 0.7 * tongue[..., None]) + np.array(style.tongue, np.float32) * 0.7 * tongue[..., None]
+    teeth_colour = np.array(style.teeth, np.float32)
+    # Tooth boundaries: faint darker lines across the upper teeth.
+    gaps = 1 - 0.12 * np.clip(1 - np.abs(np.sin(np.pi * u / (0.11 * width))) * 6, 0, 1)
+    upper = (upper_teeth * span)[..., None]
+    lower = (lower_teeth * span * 0.85)[..., None]
+    out = out * (1 - upper) + teeth_colour * gaps[..., None] * upper
+    out = out * (1 - lower) + teeth_colour * 0.82 * lower
+    return out
+
+
+def _smoothstep_array(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
