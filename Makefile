@@ -28,8 +28,8 @@ $(INPUTS)/.complete: scripts/fetch_inputs.py $(SETUP_STAMP)
 	@touch $@
 
 demo: setup
-	$(BIN)/talkingface features --audio $(INPUTS)/two_cities.wav --face $(INPUTS)/astronaut.png \
-		--duration 12 -o $(DEMO_OUT)
+	$(BIN)/talkingface animate --face $(INPUTS)/astronaut.png --audio $(INPUTS)/two_cities.wav \
+		--transcript $(INPUTS)/two_cities.txt -o $(DEMO_OUT)
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -32,6 +32,20 @@ INPUTS = {
 }
 
 
+# Transcripts of the speech inputs (written beside them).
+TRANSCRIPTS = {
+    "two_cities.txt": (
+        "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
+        "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, "
+        "it was the season of Darkness, it was the spring of hope, it was the winter of despair, we had "
+        "everything before us, we had nothing before us, we were all going direct to Heaven, we were all going "
+        "direct the other way - in short, the period was so far like the present period, that some of its "
+        "noisiest authorities insisted on its being received, for good or for evil, in the superlative degree "
+        "of comparison only.\n"
+    ),
+}
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -63,6 +77,10 @@ def main() -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for name in INPUTS:
         fetch(name, dest)
+    for name, text in TRANSCRIPTS.items():
+        target = dest / name
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,10 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-
-# What two_cities.wav says (the first paragraph of A Tale of Two Cities).
-TWO_CITIES_TEXT = (
-    "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
-    "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, "
-    "it was the season of Darkness, it was the spring of hope, it was the winter of despair, we had "
-    "everything before us, we had nothing before us, we were all going direct to Heaven, we were all going "
-    "direct the other way - in short, the period was so far like the present period, that some of its "
-    "noisiest authorities insisted on its being received, for good or for evil, in the superlative degree "
-    "of comparison only."
-)
 INPUTS = Path(os.environ.get("TALKINGFACE_INPUTS", REPO / ".cache" / "inputs"))
+
+# What two_cities.wav says (the first paragraph of A Tale of Two Cities), as the set-up writes it.
+TWO_CITIES_TEXT = (INPUTS / "two_cities.txt").read_text().strip() if (INPUTS / "two_cities.txt").exists() else ""
 
 
 def _input(name: str) -> Path:

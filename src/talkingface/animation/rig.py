@@ -80,6 +80,17 @@ def _rotate_about_x(points: np.ndarray, pivot: np.ndarray, angles: np.ndarray) -
     return out
 
 
+_NECK = np.array([0.0, 0.55, 0.45])  # pivot of small head turns, face units
+
+
+def _turn_head(local: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
+    """Rotate local points about the neck: yaw about the y axis, pitch about the x axis (degrees)."""
+    a, b = np.radians(yaw), np.radians(pitch)
+    ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
+    return _NECK + (local - _NECK) @ (rx @ ry).T
+
+
 class LandmarkRig:
     """The rig of one face (from its landmarks in one image). ``rig(weights) -> (478, 3)``.
 
@@ -129,7 +140,8 @@ class LandmarkRig:
         x, y = local[:, 0], local[:, 1]
         line_y = self.lip_line(x)
         cx = self.mouth_centre[0]
-        in_mouth = (np.abs(x - cx) <= self.half_width * 1.08) & (np.abs(y - self.mouth_centre[1]) < 0.16)
+        # The lips lie between the base of the nose (local y = 0) and the chin.
+        in_mouth = (np.abs(x - cx) <= self.half_width * 1.08) & (y > 0.01) & (y - self.mouth_centre[1] < 0.16)
         self.upper = in_mouth & (y < line_y)
         self.lower = in_mouth & (y >= line_y)
         self.upper[upper] = True
@@ -145,7 +157,7 @@ class LandmarkRig:
         jaw[y < -0.02] = 0.0
         self.jaw_weight = jaw
         # Soft weights of the lip region (for shaping the lips) and of each side.
-        r = np.hypot((x - cx) / (self.half_width * 1.6), (y - self.mouth_centre[1]) / 0.17)
+        r = np.hypot((x - cx) / (self.half_width * 2.0), (y - self.mouth_centre[1]) / 0.17)
         self.mouth_weight = _smoothstep(1.0 - r)
         self.side_left = _smoothstep((x - cx) / (self.half_width * 0.6) * 0.5 + 0.5)
         self.side_right = 1.0 - self.side_left
@@ -196,9 +208,14 @@ class LandmarkRig:
         return closed
 
     # -- shapes --------------------------------------------------------------------------------
-    def __call__(self, weights: dict[str, float] | None = None) -> np.ndarray:
-        """Landmarks ``(478, 3)`` (image coordinates) of the neutral face with ``weights`` applied."""
-        return self.frame.to_world(self.apply_local(weights or {}))
+    def __call__(self, weights: dict[str, float] | None = None,
+                 head: tuple[float, float] | None = None) -> np.ndarray:
+        """Landmarks ``(478, 3)`` (image coordinates) of the neutral face with ``weights`` applied,
+        and the head turned by ``head`` = (yaw, pitch) degrees about the neck if given."""
+        local = self.apply_local(weights or {})
+        if head is not None:
+            local = _turn_head(local, *head)
+        return self.frame.to_world(local)
 
     def apply_local(self, w: dict[str, float]) -> np.ndarray:
         g = lambda name: float(np.clip(w.get(name, 0.0), 0.0, 1.0))  # noqa: E731
@@ -219,7 +236,7 @@ class LandmarkRig:
         out[:, 1] += close * upper * lips * jaw_delta[self.lower_inner, 1].mean() * 0.08
 
         funnel, pucker = g("mouthFunnel"), g("mouthPucker")
-        out[:, 0] -= x_rel * lips * (0.2 * funnel + 0.38 * pucker)
+        out[:, 0] -= x_rel * lips * (0.3 * funnel + 0.6 * pucker)
         out[:, 2] -= lips * (0.05 * funnel + 0.08 * pucker)
         inner_open = 0.035 * funnel + 0.008 * pucker
         out[:, 1] -= upper * lips * inner_open * 0.8

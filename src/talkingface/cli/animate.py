@@ -1,0 +1,55 @@
+"""``talkingface animate``: a photo (or a video) of a face speaks the given speech - no model weights.
+
+Phonemes come from forced alignment when the transcript is given (``--text``/``--transcript``), else
+from phoneme recognition; the JALI animator turns them into mouth motion, which a landmark rig applies
+to the face and the photo is warped along. The output has the original speech track and is tagged
+as synthetic media.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import output_path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("animate", help="make a photo or video of a face speak (no weights needed)",
+                                   description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("--face", required=True, help="a photo or a video with a face")
+    parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
+    text = parser.add_mutually_exclusive_group()
+    text.add_argument("--text", help="what is said (better timing through forced alignment)")
+    text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
+    parser.add_argument("--fps", help="frame rate (default 25 for a photo, the video's own for a video)")
+    parser.add_argument("--size", type=int, help="longer side of a photo in the output, in pixels")
+    parser.add_argument("--style", default="normal", choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
+                        help="how much the jaw and lips move (default normal)")
+    parser.add_argument("--idle", action="store_true", help="add blinks and a slight head sway")
+    parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..animation import JaliConfig
+    from ..errors import InputError, MediaError
+    from ..pipelines import TalkingPhotoConfig, TalkingPhotoPipeline
+
+    if args.size is not None and not 16 <= args.size <= 4096:
+        raise InputError(f"--size must be 16-4096 pixels, got {args.size}")
+    text = args.text
+    if args.transcript:
+        path = Path(args.transcript)
+        if not path.is_file():
+            raise MediaError(path, "file not found")
+        text = path.read_text(encoding="utf-8", errors="replace")
+    config = TalkingPhotoConfig(fps=args.fps or 25, size=args.size, jali=JaliConfig(style=args.style),
+                                idle=args.idle, force_fps=args.fps is not None)
+    result = TalkingPhotoPipeline(config)(args.face, args.audio, output_path(args.output), text=text,
+                                          progress=not args.quiet)
+    print(f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
+          f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})")
+    return 0

@@ -1,0 +1,195 @@
+"""Talking photo without downloaded weights: speech -> phonemes -> JALI curves -> landmark rig ->
+photo warp, frame by frame, straight into the video file.
+
+For a photo, its face is found once and the rig and warper are built once; every output frame is the
+photo warped to the rig's landmarks for that frame's ARKit weights. For a video, faces are tracked
+first; each frame's own face is re-animated and frames without one pass through unchanged. The
+output has the original speech track, ``ceil(duration * fps)`` frames, and is tagged as synthetic.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ..animation import AnimationCurves, JaliAnimator, JaliConfig
+from ..errors import InputError
+from ..speech.phonemes import PhonemeSequence
+
+SYNTHETIC_TAGS = {
+    "comment": "Synthetic media: the face was animated from speech by talkingface.",
+    "synthetic": "true",
+    "generator": "talkingface",
+}
+_MEMORY_FOR_LOOPING = 1 << 30  # bytes of frames kept to play a short video back and forth
+
+
+@dataclass(frozen=True)
+class TalkingPhotoConfig:
+    """Settings of :class:`TalkingPhotoPipeline`.
+
+    Attributes:
+        fps: output frame rate for photos (videos keep their own unless ``fps`` is forced).
+        size: longer side of a photo in the output, in pixels (None: as it is).
+        jali: animator settings (style, timings, fixed JA/LI).
+        idle: add blinks and a slight head sway (off: only the mouth moves).
+        force_fps: use ``fps`` for video input too.
+    """
+
+    fps: float | Fraction = 25
+    size: int | None = None
+    jali: JaliConfig = field(default_factory=JaliConfig)
+    idle: bool = False
+    force_fps: bool = False
+
+
+@dataclass
+class TalkingPhotoResult:
+    path: Path
+    num_frames: int
+    fps: Fraction
+    duration: float
+    phonemes: PhonemeSequence
+    curves: AnimationCurves
+
+
+class TalkingPhotoPipeline:
+    """``TalkingPhotoPipeline()(face, audio, output, text=None) -> TalkingPhotoResult``."""
+
+    def __init__(self, config: TalkingPhotoConfig = TalkingPhotoConfig()):
+        self.config = config
+
+    def __call__(self, face: str | os.PathLike, audio: str | os.PathLike, output: str | os.PathLike,
+                 text: str | None = None, progress: bool = False) -> TalkingPhotoResult:
+        from ..media import load_audio, probe_video
+        from ..speech import timed_phonemes
+        from ..timebase import to_fps
+
+        info = probe_video(face)
+        speech = load_audio(audio, 16000)
+        fps = to_fps(self.config.fps) if info.is_image or self.config.force_fps or not info.fps else info.fps
+        phonemes = timed_phonemes(speech, 16000, text)
+        curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, 16000)
+        if self.config.idle:
+            curves = with_idle_motion(curves)
+        self._write(output, self.render_frames(face, curves, info), fps, audio, curves.num_frames, progress)
+        return TalkingPhotoResult(Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves)
+
+    def render_frames(self, face: str | os.PathLike, curves: AnimationCurves, info=None) -> Iterator[np.ndarray]:
+        """The output frames (``(H, W, 3) uint8`` RGB), one per frame of ``curves``, as they are made."""
+        from ..media import probe_video
+
+        info = info or probe_video(face)
+        return self._photo_frames(face, curves) if info.is_image else self._video_frames(face, curves, info)
+
+    # -- sources -------------------------------------------------------------------------------
+    def _photo_frames(self, path, curves: AnimationCurves) -> Iterator[np.ndarray]:
+        from ..animation.rig import LandmarkRig
+        from ..face import detect_faces
+        from ..media import read_image, resize_image
+        from ..render.photo import PhotoWarper
+
+        image = read_image(path)
+        if self.config.size:
+            h, w = image.shape[:2]
+            scale = self.config.size / max(h, w)
+            image = resize_image(image, max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
+        faces = detect_faces(image, max_faces=1)
+        if not faces:
+            raise InputError(f"{path}: no face found in the photo")
+        rig = LandmarkRig(faces[0].landmarks)
+        warper = PhotoWarper(image, faces[0].landmarks)
+        for i in range(curves.num_frames):
+            yield warper.warp(_posed(rig, curves, i))
+
+    def _video_frames(self, path, curves: AnimationCurves, info) -> Iterator[np.ndarray]:
+        from ..animation.rig import LandmarkRig
+        from ..face import FaceTracker
+        from ..render.photo import PhotoWarper
+
+        target = FaceTracker().track_video(path).target("largest")
+        style = None
+        for j, (index, frame) in enumerate(_looped(path, len(target.has_face), curves.num_frames, info)):
+            if not target.has_face[index]:
+                yield frame
+                continue
+            landmarks = target.landmarks[index]
+            try:
+                rig = LandmarkRig(landmarks)
+            except InputError:
+                yield frame
+                continue
+            warper = PhotoWarper(frame, landmarks, style)
+            style = warper.style  # sampled once, so the teeth do not flicker
+            yield warper.warp(_posed(rig, curves, j))
+
+    def _write(self, output, frames, fps, audio, total: int, progress: bool) -> None:
+        from ..media import VideoWriter
+        from ..progress import Progress
+
+        with VideoWriter(output, fps, audio=audio, metadata=SYNTHETIC_TAGS) as writer, \
+                Progress(total, "animating", enabled=progress) as bar:
+            for frame in frames:
+                writer.write(frame)
+                bar.update()
+
+
+def _posed(rig, curves: AnimationCurves, i: int) -> np.ndarray:
+    head = curves.extra.get("head")
+    return rig(curves.as_dict(i), head=tuple(head[i]) if head is not None else None)
+
+
+def _looped(path, num_video: int, num_out: int, info) -> Iterator[tuple[int, np.ndarray]]:
+    """(source index, frame) for each output frame: the video as it is, or - when the speech is
+    longer - played forwards and backwards (kept in memory when it fits, else restarted)."""
+    from ..media import VideoReader, prefetch
+
+    if num_video == 0:
+        raise InputError(f"{path}: the video has no frames")
+    if num_out <= num_video:
+        for index, frame in enumerate(prefetch(VideoReader(path))):
+            if index >= num_out:
+                break
+            yield index, frame
+        return
+    if num_video * info.width * info.height * 3 <= _MEMORY_FOR_LOOPING:
+        frames = list(VideoReader(path))
+        period = max(1, 2 * len(frames) - 2)
+        for j in range(num_out):
+            k = j % period
+            index = k if k < len(frames) else period - k
+            yield index, frames[index]
+        return
+    j = 0
+    while j < num_out:
+        for index, frame in enumerate(prefetch(VideoReader(path))):
+            if j >= num_out:
+                return
+            yield index, frame
+            j += 1
+
+
+def with_idle_motion(curves: AnimationCurves, seed: int = 0) -> AnimationCurves:
+    """Curves with natural blinks (every 2-6 s, 150 ms) and a slow, slight head sway added."""
+    rng = np.random.default_rng(seed)
+    fps = float(curves.fps)
+    t = np.arange(curves.num_frames) / fps
+    blink = np.zeros(curves.num_frames)
+    moment = rng.uniform(0.8, 2.5)
+    while moment < t[-1] if len(t) else False:
+        blink = np.maximum(blink, np.clip(1 - np.abs(t - moment) / 0.075, 0, 1))
+        moment += rng.uniform(2.0, 6.0)
+    values = curves.values.copy()
+    for name in ("eyeBlinkLeft", "eyeBlinkRight"):
+        values[:, curves.names.index(name)] = np.maximum(values[:, curves.names.index(name)], blink)
+    phase = rng.uniform(0, 2 * np.pi, 4)
+    yaw = 1.2 * np.sin(2 * np.pi * t / 7.3 + phase[0]) + 0.5 * np.sin(2 * np.pi * t / 3.1 + phase[1])
+    pitch = 0.8 * np.sin(2 * np.pi * t / 5.9 + phase[2]) + 0.3 * np.sin(2 * np.pi * t / 2.3 + phase[3])
+    extra = dict(curves.extra, head=np.stack([yaw, pitch], 1).astype(np.float32))
+    names = dict(curves.extra_names, head=("yaw_degrees", "pitch_degrees"))
+    return AnimationCurves(curves.fps, curves.names, values, extra, names)
