@@ -7,9 +7,8 @@ import soundfile
 
 from talkingface.errors import InputError, MediaError
 from talkingface.face import FaceTracker, TrackerConfig
-from talkingface.media import audio_info, load_audio, probe_video, read_frames, write_video
-from talkingface.pipelines import TalkingPhotoConfig, TalkingPhotoPipeline
-from tests.conftest import TWO_CITIES_TEXT
+from talkingface.media import audio_info, probe_video, read_frames, write_video
+from talkingface.pipelines import TalkingPhotoPipeline
 from tests.face.conftest import place
 
 CLIP_TEXT = "it was the best of times it was the worst of times"

@@ -45,7 +45,7 @@ def plot_curves(path: str | os.PathLike, curves: AnimationCurves, audio: np.ndar
     top = 10 + wave_h
     if phonemes is not None:
         for p in phonemes.speech:
-            x0, x1 = x_of(p.start), x_of(p.end)
+            x0 = x_of(p.start)
             cv2.line(image, (int(x0), top), (int(x0), top + label_h), (200, 200, 200), 1)
             cv2.putText(image, p.phone, (int(x0) + 2, top + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (60, 60, 60), 1,
                         cv2.LINE_AA)

@@ -119,7 +119,6 @@ class LandmarkRig:
     def _classify(self, local: np.ndarray) -> None:
         """Lip line, upper/lower lip points and the jaw weight of every point."""
         topo = face_topology()
-        inner = local[self._inner]
         right, left = local[self._corners["right"]], local[self._corners["left"]]
         self.mouth_centre = (right + left) / 2
         self.half_width = float(abs(left[0] - right[0]) / 2) or 0.2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path
+from ._common import output_path, read_text_argument
 
 
 def register(subparsers) -> None:
@@ -32,20 +32,13 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ..animation import JaliConfig
-    from ..errors import InputError, MediaError
+    from ..errors import InputError
     from ..pipelines import TalkingPhotoConfig, TalkingPhotoPipeline
 
     if args.size is not None and not 16 <= args.size <= 4096:
         raise InputError(f"--size must be 16-4096 pixels, got {args.size}")
-    text = args.text
-    if args.transcript:
-        path = Path(args.transcript)
-        if not path.is_file():
-            raise MediaError(path, "file not found")
-        text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_text_argument(args.text, args.transcript)
     config = TalkingPhotoConfig(fps=args.fps or 25, size=args.size, jali=JaliConfig(style=args.style),
                                 idle=args.idle, force_fps=args.fps is not None)
     result = TalkingPhotoPipeline(config)(args.face, args.audio, output_path(args.output), text=text,

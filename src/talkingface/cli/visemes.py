@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path
+from ._common import output_path, read_text_argument
 
 
 def register(subparsers) -> None:
@@ -31,18 +31,13 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..animation import JaliAnimator, JaliConfig
-    from ..errors import InputError, MediaError
+    from ..errors import InputError
     from ..media import load_audio
     from ..speech import timed_phonemes
 
     if Path(args.output).suffix.lower() not in (".json", ".csv"):
         raise InputError(f"{args.output}: curves are written as .json or .csv")
-    text = args.text
-    if args.transcript:
-        path = Path(args.transcript)
-        if not path.is_file():
-            raise MediaError(path, "file not found")
-        text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_text_argument(args.text, args.transcript)
     sample_rate = 16000
     audio = load_audio(args.audio, sample_rate)
     phonemes = timed_phonemes(audio, sample_rate, text)

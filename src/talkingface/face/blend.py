@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .crops import Crop, _check_landmarks, apply_affine
+from .crops import Crop, _check_landmarks
 from .topology import face_topology
 
 

@@ -71,13 +71,15 @@ class TalkingPhotoPipeline:
         from ..timebase import to_fps
 
         info = probe_video(face)
+        photo = self._prepare_photo(face) if info.is_image else None  # a photo without a face fails here
         speech = load_audio(audio, 16000)
         fps = to_fps(self.config.fps) if info.is_image or self.config.force_fps or not info.fps else info.fps
         phonemes = timed_phonemes(speech, 16000, text)
         curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, 16000)
         if self.config.idle:
             curves = with_idle_motion(curves)
-        self._write(output, self.render_frames(face, curves, info), fps, audio, curves.num_frames, progress)
+        frames = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info)
+        self._write(output, frames, fps, audio, curves.num_frames, progress)
         return TalkingPhotoResult(Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves)
 
     def render_frames(self, face: str | os.PathLike, curves: AnimationCurves, info=None) -> Iterator[np.ndarray]:
@@ -85,10 +87,13 @@ class TalkingPhotoPipeline:
         from ..media import probe_video
 
         info = info or probe_video(face)
-        return self._photo_frames(face, curves) if info.is_image else self._video_frames(face, curves, info)
+        if info.is_image:
+            return self._photo_frames(self._prepare_photo(face), curves)
+        return self._video_frames(face, curves, info)
 
     # -- sources -------------------------------------------------------------------------------
-    def _photo_frames(self, path, curves: AnimationCurves) -> Iterator[np.ndarray]:
+    def _prepare_photo(self, path):
+        """The photo (resized to ``size``), the rig of its face and its warper."""
         from ..animation.rig import LandmarkRig
         from ..face import detect_faces
         from ..media import read_image, resize_image
@@ -102,8 +107,11 @@ class TalkingPhotoPipeline:
         faces = detect_faces(image, max_faces=1)
         if not faces:
             raise InputError(f"{path}: no face found in the photo")
-        rig = LandmarkRig(faces[0].landmarks)
-        warper = PhotoWarper(image, faces[0].landmarks)
+        return LandmarkRig(faces[0].landmarks), PhotoWarper(image, faces[0].landmarks)
+
+    @staticmethod
+    def _photo_frames(prepared, curves: AnimationCurves) -> Iterator[np.ndarray]:
+        rig, warper = prepared
         for i in range(curves.num_frames):
             yield warper.warp(_posed(rig, curves, i))
 

@@ -86,15 +86,25 @@ def _ensure_words(decoder, words: list[str]) -> None:
             decoder.add_word(word, " ".join(phones), True)
 
 
-def _word_pass(decoder, pcm: bytes, words: list[str]) -> tuple[list[tuple[str, int, int]], float] | None:
-    """Word-level forced alignment: [(word or '<sil>', start frame, end frame inclusive)] and the
-    mean acoustic log-likelihood per frame of the path."""
+def _decode(decoder, pcm: bytes, words: list[str] | None) -> bool:
+    """One decoding pass: aligned to ``words``, or (None) the phone pass that refines the last one."""
     try:
-        decoder.set_align_text(" ".join(words))
+        if words is None:
+            decoder.set_alignment()
+        else:
+            decoder.set_align_text(" ".join(words))
         decoder.start_utt()
         decoder.process_raw(pcm, full_utt=True)
         decoder.end_utt()
     except RuntimeError:
+        return False
+    return True
+
+
+def _word_pass(decoder, pcm: bytes, words: list[str]) -> tuple[list[tuple[str, int, int]], float] | None:
+    """Word-level forced alignment: [(word or '<sil>', start frame, end frame inclusive)] and the
+    mean acoustic log-likelihood per frame of the path."""
+    if not _decode(decoder, pcm, words):
         return None
     segments = decoder.seg()
     if segments is None or decoder.hyp() is None:
@@ -113,16 +123,7 @@ def _word_pass(decoder, pcm: bytes, words: list[str]) -> tuple[list[tuple[str, i
 
 def _phone_pass(decoder, pcm: bytes, words: list[str]) -> list[tuple[str, list[tuple[str, int, int]]]] | None:
     """Phone-level alignment of a short piece: [(word, [(phone, start frame, frames)])]."""
-    try:
-        decoder.set_align_text(" ".join(words))
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
-        decoder.set_alignment()
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
-    except RuntimeError:
+    if not _decode(decoder, pcm, words) or not _decode(decoder, pcm, None):
         return None
     alignment = decoder.get_alignment()
     if alignment is None:
