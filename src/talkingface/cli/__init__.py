@@ -12,7 +12,7 @@ import sys
 from .. import __version__
 from ..errors import TalkingFaceError
 
-COMMANDS = ("info", "animate", "features", "track", "visemes", "say")
+COMMANDS = ("info", "animate", "mesh", "features", "track", "visemes", "say")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,117 @@
+"""Moving the face rig to another mesh (a FLAME head, a BIWI face, a scan, an artist's model).
+
+The built-in face is fitted to the target by a similarity transform - its scale from the widths, its
+pose started from the nose tips (the points nearest the viewer) and refined by trimmed iterative
+closest points - and then
+each target vertex takes the shapes' displacement at its closest point on the fitted face
+(barycentric), fading out with its distance from the face surface, so the back of a head stays still.
+The target is expected with y up and the face towards +z, as FLAME, BIWI and most DCC heads are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from .blendshapes import BlendshapeBasis
+from .mesh import Mesh
+
+
+def _umeyama(src: np.ndarray, dst: np.ndarray, scale: float | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+    """Scale, rotation, translation (no reflection) with ``dst ~ s R src + t`` (least squares);
+    with ``scale`` given only the rotation and translation are fitted."""
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    a, b = src - mu_s, dst - mu_d
+    u, sigma, vt = np.linalg.svd(b.T @ a / len(src))
+    d = np.ones(3)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        d[-1] = -1
+    rotation = u @ np.diag(d) @ vt
+    if scale is None:
+        scale = float((sigma * d).sum() / a.var(0).sum())
+    return scale, rotation, mu_d - scale * rotation @ mu_s
+
+
+def fit_face(face: Mesh, target: Mesh, iterations: int = 40) -> tuple[float, np.ndarray, np.ndarray]:
+    """Similarity ``(s, R, t)`` placing ``face`` on the face of ``target``."""
+    from scipy.spatial import cKDTree
+
+    src = face.vertices.astype(np.float64)
+    dst = target.vertices.astype(np.float64)
+    # The scale comes from the widths and stays fixed: closest-point fitting with a free scale shrinks
+    # the face into the target. Start with the nose tips (the points nearest the viewer) together.
+    scale = float(np.ptp(dst[:, 0]) / max(np.ptp(src[:, 0]), 1e-9))
+    rotation = np.eye(3)
+    translation = dst[np.argmax(dst[:, 2])] - scale * src[np.argmax(src[:, 2])]
+    tree = cKDTree(dst)
+    for _ in range(iterations):
+        moved = scale * src @ rotation.T + translation
+        distance, index = tree.query(moved)
+        keep = distance <= np.percentile(distance, 80)  # trimmed: ignore the worst matches
+        scale, rotation, translation = _umeyama(src[keep], dst[index[keep]], scale)
+    return scale, rotation, translation
+
+
+def _closest_on_triangles(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
+                          candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each point, the closest point among its candidate triangles: (triangle, barycentric, distance)."""
+    best_d = np.full(len(points), np.inf)
+    best_t = np.zeros(len(points), np.int64)
+    best_b = np.zeros((len(points), 3))
+    for column in range(candidates.shape[1]):
+        tri = candidates[:, column]
+        valid = tri >= 0
+        a, b, c = (vertices[faces[np.maximum(tri, 0), k]] for k in range(3))
+        bary = _barycentric_clamped(points, a, b, c)
+        closest = bary[:, :1] * a + bary[:, 1:2] * b + bary[:, 2:] * c
+        d = np.linalg.norm(points - closest, axis=1)
+        better = valid & (d < best_d)
+        best_d[better], best_t[better], best_b[better] = d[better], tri[better], bary[better]
+    return best_t, best_b, best_d
+
+
+def _barycentric_clamped(p, a, b, c):
+    """Barycentric coordinates of the closest point of triangle abc to p (clamped to the triangle)."""
+    ab, ac, ap = b - a, c - a, p - a
+    d00, d01, d11 = (ab * ab).sum(1), (ab * ac).sum(1), (ac * ac).sum(1)
+    d20, d21 = (ap * ab).sum(1), (ap * ac).sum(1)
+    denom = np.maximum(d00 * d11 - d01 * d01, 1e-18)
+    v = (d11 * d20 - d01 * d21) / denom
+    w = (d00 * d21 - d01 * d20) / denom
+    bary = np.stack([1 - v - w, v, w], axis=1)
+    bary = np.clip(bary, 0, None)
+    return bary / np.maximum(bary.sum(1, keepdims=True), 1e-12)
+
+
+def transfer_basis(basis: BlendshapeBasis, target: Mesh, falloff: float = 0.08) -> BlendshapeBasis:
+    """The shapes of ``basis`` (on the built-in face) moved onto ``target``.
+
+    Args:
+        falloff: distance (in face widths) over which the displacement fades away from the face.
+    """
+    from scipy.spatial import cKDTree
+
+    if target.num_vertices < 3:
+        raise InputError("target mesh is empty")
+    scale, rotation, translation = fit_face(basis.mesh, target)
+    face = basis.mesh
+    placed = scale * face.vertices.astype(np.float64) @ rotation.T + translation
+    # Triangles around each face vertex, as candidates for the closest point.
+    around: list[list[int]] = [[] for _ in range(face.num_vertices)]
+    for t, tri in enumerate(face.faces):
+        for v in tri:
+            around[v].append(t)
+    width = max(len(a) for a in around)
+    table = np.full((face.num_vertices, width), -1, np.int64)
+    for v, tris in enumerate(around):
+        table[v, :len(tris)] = tris
+    points = target.vertices.astype(np.float64)
+    _, nearest = cKDTree(placed).query(points, k=3)
+    candidates = np.concatenate([table[nearest[:, k]] for k in range(3)], axis=1)
+    tri, bary, distance = _closest_on_triangles(points, placed, face.faces, candidates)
+    face_width = scale * float(np.ptp(face.vertices[:, 0]))
+    weight = np.exp(-((distance / (falloff * face_width)) ** 2))
+    corners = face.faces[tri]  # (N, 3)
+    deltas = (basis.deltas[:, corners, :] * bary[None, :, :, None]).sum(axis=2)  # (K, N, 3)
+    deltas = scale * deltas @ rotation.T * weight[None, :, None]
+    return BlendshapeBasis(target, basis.names, deltas.astype(np.float32))

@@ -1,0 +1,52 @@
+"""``talkingface mesh``: speech -> an animated 3D face, rendered and/or exported.
+
+Outputs by extension (repeat -o for several): a video (.mp4/.mov/.mkv, rendered offscreen with the
+speech track), .glb (glTF 2.0 with ARKit morph targets and their animation), .csv (ARKit-52 in the
+Live Link Face layout), .json (curves), .npy (vertices, VOCASET layout) or a folder (one OBJ per frame).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import output_path, read_text_argument
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("mesh", help="animate a 3D face from speech; render and export it",
+                                   description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
+    text = parser.add_mutually_exclusive_group()
+    text.add_argument("--text", help="what is said (for forced alignment)")
+    text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
+    parser.add_argument("--method", default="jali", choices=["jali"], help="animation method (default jali)")
+    parser.add_argument("--template", metavar="MESH", help="an OBJ/PLY face or head to animate (FLAME, BIWI, ...)")
+    parser.add_argument("--fps", default="30", help="frames per second (default 30)")
+    parser.add_argument("--size", type=int, default=512, help="video size in pixels (default 512)")
+    parser.add_argument("--wireframe", action="store_true", help="draw the mesh edges in the video")
+    parser.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"], help="renderer")
+    parser.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
+                        help="output file or folder (repeat for several)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import InputError
+    from ..pipelines import MeshAnimationConfig, MeshAnimationPipeline
+    from ..pipelines.mesh_animation import output_kind
+
+    if not 64 <= args.size <= 4096:
+        raise InputError(f"--size must be 64-4096 pixels, got {args.size}")
+    for out in args.output:
+        output_kind(out)
+    outputs = [out if output_kind(out) == "obj" else output_path(out) for out in args.output]
+    config = MeshAnimationConfig(fps=args.fps, method=args.method, template=args.template, size=args.size,
+                                 wireframe=args.wireframe, backend=args.backend)
+    result = MeshAnimationPipeline(config)(args.audio, outputs, text=read_text_argument(args.text, args.transcript),
+                                           progress=not args.quiet)
+    for path in result.outputs:
+        print(f"wrote {path}")
+    print(f"{result.curves.num_frames} frames at {float(result.curves.fps):g} fps, {result.num_vertices} vertices"
+          + (f", rendered with {result.renderer}" if result.renderer else ""))
+    return 0
