@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 
-def flame_size_head() -> "Mesh":
+def flame_size_head():
     """An ellipsoid head with FLAME's size: 5040 vertices (FLAME: 5023), 9940 triangles (FLAME: 9976)."""
     from talkingface.animation.mesh import Mesh
 
