@@ -1,0 +1,100 @@
+"""SyncNet models: Wav2Lip's lip-sync expert and syncnet_python's evaluation network.
+
+- :class:`SyncNetColor` - the expert of Prajwal et al. (2020), ``lipsync_expert.pth`` of
+  Rudrabha/Wav2Lip: the lower halves of 5 consecutive 96 px BGR crops stacked on channels
+  ``(B, 15, 48, 96)`` and a mel window ``(B, 1, 80, 16)`` -> two L2-normalised 512-d embeddings whose
+  cosine similarity (in [0, 1] thanks to the final ReLUs) is trained with BCE.
+- :class:`SyncNetV2` - Chung & Zisserman, "Out of time: automated lip sync in the wild" (ACCV 2016
+  workshops), ``syncnet_v2.model`` of joonson/syncnet_python: 5 colour 224x224 frames
+  ``(B, 3, 5, 224, 224)`` (raw 0-255) and an MFCC window ``(B, 1, 13, 20)`` -> 1024-d embeddings
+  compared by Euclidean distance (the LSE-D / LSE-C metrics).
+
+Module trees and parameter names are the upstream ones, so the public files load strictly.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..errors import InputError
+from .layers import ConvBlock, residual_stack
+from .wav2lip import audio_encoder
+
+
+class SyncNetColor(nn.Module):
+    """Wav2Lip's lip-sync expert (16,435,072 parameters)."""
+
+    def __init__(self):
+        super().__init__()
+        self.face_encoder = nn.Sequential(
+            ConvBlock(15, 32, 7, 1, 3),
+            ConvBlock(32, 64, 5, (1, 2), 1), *residual_stack(64, 2),
+            ConvBlock(64, 128, 3, 2, 1), *residual_stack(128, 3),
+            ConvBlock(128, 256, 3, 2, 1), *residual_stack(256, 2),
+            ConvBlock(256, 512, 3, 2, 1), *residual_stack(512, 2),
+            ConvBlock(512, 512, 3, 2, 1), ConvBlock(512, 512, 3, 1, 0), ConvBlock(512, 512, 1, 1, 0),
+        )
+        self.audio_encoder = audio_encoder(extra_res256=2)
+
+    def forward(self, audio: torch.Tensor, face: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """mel ``(B, 1, 80, 16)``, faces ``(B, 15, 48, 96)`` -> (audio, face) embeddings ``(B, 512)``."""
+        if face.dim() != 4 or face.shape[1] != 15 or audio.dim() != 4 or audio.shape[1:] != (1, 80, 16):
+            raise InputError(f"expected mel (B, 1, 80, 16) and faces (B, 15, 48, 96); got "
+                             f"{tuple(audio.shape)} and {tuple(face.shape)}")
+        face_embedding = self.face_encoder(face).view(face.size(0), -1)
+        audio_embedding = self.audio_encoder(audio).view(audio.size(0), -1)
+        return nn.functional.normalize(audio_embedding, p=2, dim=1), nn.functional.normalize(face_embedding, p=2, dim=1)
+
+    @staticmethod
+    def sync_probability(audio_embedding: torch.Tensor, face_embedding: torch.Tensor) -> torch.Tensor:
+        """Cosine similarity ``(B,)``, read as the probability that audio and lips are in sync."""
+        return nn.functional.cosine_similarity(audio_embedding, face_embedding)
+
+    @staticmethod
+    def sync_loss(audio_embedding: torch.Tensor, face_embedding: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        p = nn.functional.cosine_similarity(audio_embedding, face_embedding).clamp(1e-7, 1 - 1e-7)
+        return nn.functional.binary_cross_entropy(p, label.float().view(-1))
+
+
+class SyncNetV2(nn.Module):
+    """syncnet_python's evaluation model (13,631,616 parameters)."""
+
+    def __init__(self):
+        super().__init__()
+        self.netcnnaud = nn.Sequential(
+            nn.Conv2d(1, 64, 3, 1, 1), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(1, 1),
+            nn.Conv2d(64, 192, 3, 1, 1), nn.BatchNorm2d(192), nn.ReLU(inplace=True), nn.MaxPool2d(3, (1, 2)),
+            nn.Conv2d(192, 384, 3, 1, 1), nn.BatchNorm2d(384), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, 1, 1), nn.BatchNorm2d(256), nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, 3, 1, 1), nn.BatchNorm2d(256), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+            nn.Conv2d(256, 512, (5, 4), 1, 0), nn.BatchNorm2d(512), nn.ReLU(),
+        )
+        self.netfcaud = nn.Sequential(nn.Linear(512, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 1024))
+        self.netfclip = nn.Sequential(nn.Linear(512, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 1024))
+        self.netcnnlip = nn.Sequential(
+            nn.Conv3d(3, 96, (5, 7, 7), (1, 2, 2), 0), nn.BatchNorm3d(96), nn.ReLU(inplace=True),
+            nn.MaxPool3d((1, 3, 3), (1, 2, 2)),
+            nn.Conv3d(96, 256, (1, 5, 5), (1, 2, 2), (0, 1, 1)), nn.BatchNorm3d(256), nn.ReLU(inplace=True),
+            nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)),
+            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)), nn.BatchNorm3d(256), nn.ReLU(inplace=True),
+            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)), nn.BatchNorm3d(256), nn.ReLU(inplace=True),
+            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)), nn.BatchNorm3d(256), nn.ReLU(inplace=True),
+            nn.MaxPool3d((1, 3, 3), (1, 2, 2)),
+            nn.Conv3d(256, 512, (1, 6, 6), padding=0), nn.BatchNorm3d(512), nn.ReLU(inplace=True),
+        )
+
+    def forward_audio(self, mfcc: torch.Tensor) -> torch.Tensor:
+        """MFCC windows ``(B, 1, 13, 20)`` -> ``(B, 1024)``."""
+        if mfcc.dim() != 4 or mfcc.shape[1:] != (1, 13, 20):
+            raise InputError(f"expected MFCC windows (B, 1, 13, 20), got {tuple(mfcc.shape)}")
+        return self.netfcaud(self.netcnnaud(mfcc).view(mfcc.size(0), -1))
+
+    def forward_lips(self, frames: torch.Tensor) -> torch.Tensor:
+        """Frames ``(B, 3, 5, 224, 224)`` (0-255) -> ``(B, 1024)``."""
+        if frames.dim() != 5 or frames.shape[1:] != (3, 5, 224, 224):
+            raise InputError(f"expected frames (B, 3, 5, 224, 224), got {tuple(frames.shape)}")
+        return self.netfclip(self.netcnnlip(frames).view(frames.size(0), -1))
+
+    def forward(self, mfcc: torch.Tensor, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.forward_audio(mfcc), self.forward_lips(frames)

@@ -1,0 +1,164 @@
+"""Wav2Lip: the lip-sync generator and its visual-quality discriminator.
+
+After Prajwal et al., "A Lip Sync Expert Is All You Need for Speech to Lip Generation In the Wild"
+(ACM MM 2020). Compatible with the public checkpoints of Rudrabha/Wav2Lip (``wav2lip.pth``,
+``wav2lip_gan.pth``, ``visual_quality_disc.pth``): at 96 px the module tree, parameter names and shapes
+are the upstream ones, so their state dicts load strictly. Larger crops (192, 256, 288) add encoder and
+decoder stages at the top of the U-Net, the rest of the network unchanged.
+
+Inputs: face ``(B, 6, H, W)`` or windows ``(B, 6, T, H, W)`` - the target frame with its lower half
+zeroed and a reference frame, BGR, values in [0, 1]; mel ``(B, 1, 80, 16)`` or ``(B, T, 1, 80, 16)``.
+Output: ``(B, 3, H, W)`` or ``(B, 3, T, H, W)`` in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..errors import InputError
+from .layers import ConvBlock, ConvTransposeBlock, PlainConvBlock, batch_to_frames, frames_to_batch, residual_stack
+
+_SIZES = (96, 192, 256, 288)
+
+
+@dataclass(frozen=True)
+class Wav2LipConfig:
+    """Attributes:
+        image_size: face crop side in pixels: 96 (the public checkpoints), 192, 256 or 288.
+    """
+
+    image_size: int = 96
+
+    def __post_init__(self):
+        if self.image_size not in _SIZES:
+            raise InputError(f"Wav2Lip image_size must be one of {_SIZES}, got {self.image_size}")
+
+
+def audio_encoder(extra_res256: int = 1) -> nn.Sequential:
+    """Mel window ``(B, 1, 80, 16)`` -> ``(B, 512, 1, 1)`` (shared by Wav2Lip and its lip-sync expert)."""
+    return nn.Sequential(
+        ConvBlock(1, 32, 3, 1, 1), *residual_stack(32, 2),
+        ConvBlock(32, 64, 3, (3, 1), 1), *residual_stack(64, 2),
+        ConvBlock(64, 128, 3, 3, 1), *residual_stack(128, 2),
+        ConvBlock(128, 256, 3, (3, 2), 1), *residual_stack(256, extra_res256),
+        ConvBlock(256, 512, 3, 1, 0), ConvBlock(512, 512, 1, 1, 0),
+    )
+
+
+def _half(n: int) -> int:
+    return (n + 1) // 2
+
+
+class Wav2Lip(nn.Module):
+    """The Wav2Lip generator (36,298,035 parameters at 96 px).
+
+    A U-Net: the face encoder halves the crop five times (plus once more at the top for the larger
+    crops) down to a 1x1 code; the decoder starts from the audio code and climbs back, each stage
+    concatenated with the encoder's features of the same size.
+    """
+
+    def __init__(self, config: Wav2LipConfig = Wav2LipConfig()):
+        super().__init__()
+        self.config = config
+        size = config.image_size
+        large = size != 96
+        sizes = [size] + ([_half(size)] if large else [])
+        for _ in range(5):
+            sizes.append(_half(sizes[-1]))
+        final = sizes[-1]  # 3 at 96 px: the bottleneck kernel covers what is left
+        blocks = [nn.Sequential(ConvBlock(6, 16, 7, 1, 3))]
+        if large:
+            blocks.append(nn.Sequential(ConvBlock(16, 16, 3, 2, 1), *residual_stack(16, 1)))
+        blocks += [
+            nn.Sequential(ConvBlock(16, 32, 3, 2, 1), *residual_stack(32, 2)),
+            nn.Sequential(ConvBlock(32, 64, 3, 2, 1), *residual_stack(64, 3)),
+            nn.Sequential(ConvBlock(64, 128, 3, 2, 1), *residual_stack(128, 2)),
+            nn.Sequential(ConvBlock(128, 256, 3, 2, 1), *residual_stack(256, 2)),
+            nn.Sequential(ConvBlock(256, 512, 3, 2, 1), *residual_stack(512, 1)),
+            nn.Sequential(ConvBlock(512, 512, final, 1, 0), ConvBlock(512, 512, 1, 1, 0)),
+        ]
+        self.face_encoder_blocks = nn.ModuleList(blocks)
+        self.audio_encoder = audio_encoder(extra_res256=1)
+
+        def up(cin, cout, n_out, n_in, res):
+            # A stride-2 transposed conv gives 2n - 1 + output_padding pixels: pad to the skip's size.
+            return nn.Sequential(ConvTransposeBlock(cin, cout, 3, 2, 1, n_out - 2 * n_in + 1), *residual_stack(cout, res))
+
+        rev = sizes[::-1]  # final, ..., size
+        decoder = [
+            nn.Sequential(ConvBlock(512, 512, 1, 1, 0)),
+            nn.Sequential(ConvTransposeBlock(1024, 512, final, 1, 0), *residual_stack(512, 1)),
+            up(1024, 512, rev[1], rev[0], 2),
+            up(768, 384, rev[2], rev[1], 2),
+            up(512, 256, rev[3], rev[2], 2),
+            up(320, 128, rev[4], rev[3], 2),
+            up(160, 64, rev[5], rev[4], 2),
+        ]
+        out_channels = 80
+        if large:
+            decoder.append(up(80, 32, rev[6], rev[5], 1))
+            out_channels = 48
+        self.face_decoder_blocks = nn.ModuleList(decoder)
+        self.output_block = nn.Sequential(ConvBlock(out_channels, 32, 3, 1, 1), nn.Conv2d(32, 3, 1, 1, 0), nn.Sigmoid())
+
+    def forward(self, audio: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
+        size = self.config.image_size
+        windows = face.dim() == 5
+        if windows:
+            batch = audio.size(0)
+            if audio.dim() != 5 or face.size(2) != audio.size(1):
+                raise InputError(f"windows need mel (B, T, 1, 80, 16) and face (B, 6, T, H, W); got "
+                                 f"{tuple(audio.shape)} and {tuple(face.shape)}")
+            audio = torch.cat([audio[:, t] for t in range(audio.size(1))], dim=0)
+            face = frames_to_batch(face)
+        if face.dim() != 4 or face.shape[1:] != (6, size, size) or audio.shape[1:] != (1, 80, 16):
+            raise InputError(f"expected face (B, 6, {size}, {size}) and mel (B, 1, 80, 16); got "
+                             f"{tuple(face.shape)} and {tuple(audio.shape)}")
+        x = self.audio_encoder(audio)
+        skips = []
+        h = face
+        for block in self.face_encoder_blocks:
+            h = block(h)
+            skips.append(h)
+        for block in self.face_decoder_blocks:
+            x = block(x)
+            x = torch.cat((x, skips.pop()), dim=1)
+        out = self.output_block(x)
+        return batch_to_frames(out, batch) if windows else out
+
+
+class Wav2LipDiscQual(nn.Module):
+    """The visual-quality discriminator (14,113,793 parameters): lower half of each frame -> P(real)."""
+
+    def __init__(self, config: Wav2LipConfig = Wav2LipConfig()):
+        super().__init__()
+        self.config = config
+        self.face_encoder_blocks = nn.ModuleList([
+            nn.Sequential(PlainConvBlock(3, 32, 7, 1, 3)),
+            nn.Sequential(PlainConvBlock(32, 64, 5, (1, 2), 2), PlainConvBlock(64, 64, 5, 1, 2)),
+            nn.Sequential(PlainConvBlock(64, 128, 5, 2, 2), PlainConvBlock(128, 128, 5, 1, 2)),
+            nn.Sequential(PlainConvBlock(128, 256, 5, 2, 2), PlainConvBlock(256, 256, 5, 1, 2)),
+            nn.Sequential(PlainConvBlock(256, 512, 3, 2, 1), PlainConvBlock(512, 512, 3, 1, 1)),
+            nn.Sequential(PlainConvBlock(512, 512, 3, 2, 1), PlainConvBlock(512, 512, 3, 1, 1)),
+            nn.Sequential(PlainConvBlock(512, 512, 3, 1, 0), PlainConvBlock(512, 512, 1, 1, 0)),
+        ])
+        self.binary_pred = nn.Sequential(nn.Conv2d(512, 1, 1, 1, 0), nn.Sigmoid())
+
+    def forward(self, face: torch.Tensor) -> torch.Tensor:
+        """Frames ``(B, 3, T, H, W)`` or ``(B, 3, H, W)`` -> ``(B*T, 1)`` probabilities of being real."""
+        if face.dim() == 5:
+            face = frames_to_batch(face)
+        x = face[:, :, face.size(2) // 2:]  # the lower half: where the mouth is
+        for block in self.face_encoder_blocks:
+            x = block(x)
+        if self.config.image_size != 96:
+            x = nn.functional.adaptive_avg_pool2d(x, 1)
+        return self.binary_pred(x).view(x.size(0), -1)
+
+    def perceptual_loss(self, fake: torch.Tensor) -> torch.Tensor:
+        """BCE pushing generated frames towards "real" (the generator's adversarial term)."""
+        p = self.forward(fake)
+        return nn.functional.binary_cross_entropy(p, torch.ones_like(p))

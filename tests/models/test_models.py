@@ -1,0 +1,167 @@
+"""The 2D models: upstream layouts, behaviour, checkpoints and the inference form."""
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from talkingface.errors import InputError, MediaError
+from talkingface.models import VARIANTS, create_model, filter_state_dict, load_checkpoint, load_model, save_model
+from talkingface.models.inference import fold_batchnorm, optimize_for_inference
+
+KEYS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "checkpoint-keys"
+UPSTREAM = [("wav2lip", "keys_wav2lip.json", 36_298_035), ("syncnet.expert", "keys_syncnet_color.json", 16_435_072),
+            ("wav2lip.disc", "keys_disc_qual.json", 14_113_793), ("syncnet.v2", "keys_syncnet_python_S.json", 13_631_616)]
+
+
+def randomise_batchnorm(model, seed=0):
+    """Non-trivial running statistics, as a trained model has."""
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=g) * 0.4 - 0.2)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+            m.bias.data.copy_(torch.rand(m.bias.shape, generator=g) * 0.4 - 0.2)
+    return model
+
+
+def inputs(name, batch=2):
+    g = torch.Generator().manual_seed(1)
+    if name.startswith("wav2lip") and name != "wav2lip.disc":
+        size = VARIANTS[name].config["image_size"]
+        return torch.rand(batch, 1, 80, 16, generator=g), torch.rand(batch, 6, size, size, generator=g)
+    return {
+        "wav2lip.disc": (torch.rand(batch, 3, 96, 96, generator=g),),
+        "syncnet.expert": (torch.rand(batch, 1, 80, 16, generator=g), torch.rand(batch, 15, 48, 96, generator=g)),
+        "syncnet.v2": (torch.rand(batch, 1, 13, 20, generator=g), torch.rand(batch, 3, 5, 224, 224, generator=g) * 255),
+        "lipgan": (torch.rand(batch, 1, 12, 35, generator=g), torch.rand(batch, 6, 96, 96, generator=g)),
+        "lipgan.disc": (torch.rand(batch, 1, 12, 35, generator=g), torch.rand(batch, 3, 96, 96, generator=g)),
+    }[name]
+
+
+def as_tuple(out):
+    return out if isinstance(out, tuple) else (out,)
+
+
+@pytest.mark.parametrize("name, keys_file, parameters", UPSTREAM)
+def test_upstream_layout_and_parameter_count(name, keys_file, parameters):
+    model = create_model(name)
+    assert sum(p.numel() for p in model.parameters()) == parameters
+    expected = json.loads((KEYS / keys_file).read_text())
+    assert [[k, list(v.shape)] for k, v in model.state_dict().items()] == expected
+
+
+@pytest.mark.parametrize("name", ["wav2lip", "wav2lip.192", "wav2lip.disc", "syncnet.expert", "syncnet.v2", "lipgan",
+                                  "lipgan.disc"])
+def test_shapes_batches_and_gradients(name):
+    model = randomise_batchnorm(create_model(name))
+    args = inputs(name, batch=3)
+    with torch.no_grad():
+        batched = as_tuple(model(*args))
+        singles = [as_tuple(model(*[a[i:i + 1] for a in args])) for i in range(3)]
+    for k, out in enumerate(batched):
+        assert torch.isfinite(out).all()
+        torch.testing.assert_close(out, torch.cat([s[k] for s in singles]), atol=2e-5, rtol=1e-4)
+    if name in ("wav2lip", "wav2lip.192"):
+        assert batched[0].shape == (3, 3) + args[1].shape[2:] and 0 <= batched[0].min() and batched[0].max() <= 1
+    if name == "syncnet.expert":
+        assert batched[0].shape == batched[1].shape == (3, 512)
+        torch.testing.assert_close(batched[0].norm(dim=1), torch.ones(3))
+    if name == "syncnet.v2":
+        assert batched[0].shape == batched[1].shape == (3, 1024)
+    # Every parameter takes part (gets a gradient) in training mode.
+    model.train()
+    loss = sum(o.float().mean() for o in as_tuple(model(*inputs(name, batch=2))))
+    loss.backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert missing == []
+
+
+def test_windows_equal_frame_by_frame():
+    model = randomise_batchnorm(create_model("wav2lip"))
+    mel, face = torch.rand(2, 5, 1, 80, 16), torch.rand(2, 6, 5, 96, 96)
+    with torch.no_grad():
+        windows = model(mel, face)
+        frames = torch.stack([model(mel[:, t], face[:, :, t]) for t in range(5)], dim=2)
+    assert windows.shape == (2, 3, 5, 96, 96)
+    torch.testing.assert_close(windows, frames, atol=2e-5, rtol=1e-4)
+    with pytest.raises(InputError, match="expected face"):
+        model(torch.rand(1, 1, 80, 16), torch.rand(1, 6, 64, 64))
+
+
+@pytest.mark.parametrize("name", ["wav2lip", "wav2lip.256", "syncnet.expert"])
+def test_inference_form_gives_the_same_outputs(name):
+    model = randomise_batchnorm(create_model(name))
+    fast = optimize_for_inference(model)
+    args = inputs(name, batch=2)
+    with torch.inference_mode():
+        for a, b in zip(as_tuple(model(*args)), as_tuple(fast(*args))):
+            assert (a - b).abs().max().item() <= 1e-4
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fold_batchnorm(model).modules())
+
+
+def test_upstream_checkpoint_formats_load(tmp_path):
+    source = randomise_batchnorm(create_model("syncnet.expert"))
+    state = source.state_dict()
+    upstream = {"state_dict": {"module." + k: v for k, v in state.items()}, "optimizer": {"lr": 1e-4},
+                "global_step": 10, "global_epoch": 2}
+    torch.save(upstream, tmp_path / "lipsync_expert.pth")
+    loaded = create_model("syncnet.expert", checkpoint=tmp_path / "lipsync_expert.pth")
+    args = inputs("syncnet.expert")
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(*args), source.eval()(*args))
+    torch.save({"_orig_mod." + k: v for k, v in state.items()}, tmp_path / "compiled.pt")
+    create_model("syncnet.expert", checkpoint=tmp_path / "compiled.pt")
+    assert set(filter_state_dict({"model": {"module._orig_mod.a": torch.zeros(1)}})) == {"a"}
+
+
+def test_strict_loading_names_what_is_wrong(tmp_path):
+    state = create_model("wav2lip.disc").state_dict()
+    broken = dict(state)
+    del broken["binary_pred.0.weight"]
+    broken["extra.weight"] = torch.zeros(1)
+    broken["face_encoder_blocks.0.0.conv_block.0.bias"] = torch.zeros(7)
+    torch.save(broken, tmp_path / "bad.pth")
+    with pytest.raises(MediaError) as info:
+        load_checkpoint(create_model("wav2lip.disc"), tmp_path / "bad.pth")
+    message = str(info.value)
+    assert "1 missing: binary_pred.0.weight" in message and "1 unexpected: extra.weight" in message
+    assert "of another shape: face_encoder_blocks.0.0.conv_block.0.bias (7,) != (32,)" in message and "\n" not in message
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (os.system, (f"touch {MARKER}",))
+
+
+MARKER = "/tmp/talkingface-pickle-ran"
+
+
+def test_a_pickle_that_would_run_code_is_refused(tmp_path):
+    if os.path.exists(MARKER):
+        os.remove(MARKER)
+    path = tmp_path / "evil.pth"
+    path.write_bytes(pickle.dumps({"state_dict": _Exploit()}))
+    with pytest.raises(MediaError, match="refused: the file would run code"):
+        create_model("wav2lip.disc", checkpoint=path)
+    assert not os.path.exists(MARKER)
+    (tmp_path / "cut.pth").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(MediaError, match="unreadable or truncated"):
+        create_model("wav2lip.disc", checkpoint=tmp_path / "cut.pth")
+
+
+def test_own_checkpoints_round_trip(tmp_path):
+    model = randomise_batchnorm(create_model("wav2lip.192"))
+    path = save_model(model, tmp_path / "w192.safetensors")
+    back = load_model(path)
+    assert back.config == model.config and back.variant.name == "wav2lip.192"
+    args = inputs("wav2lip.192", batch=1)
+    with torch.no_grad():
+        assert torch.equal(back(*args), model.eval()(*args))
+    with pytest.raises(InputError, match="unknown model"):
+        create_model("wav3lip")
+    assert {"wav2lip", "wav2lip.gan", "wav2lip.288", "syncnet.expert", "syncnet.v2", "lipgan"} <= set(VARIANTS)
