@@ -12,7 +12,8 @@ from talkingface.errors import InputError, MediaError
 from talkingface.models import VARIANTS, create_model, filter_state_dict, load_checkpoint, load_model, save_model
 from talkingface.models.inference import fold_batchnorm, optimize_for_inference
 
-KEYS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "checkpoint-keys"
+# The upstream state-dict layouts (name, shape), as listed in the shared reference material.
+KEYS = Path(__file__).resolve().parent / "upstream_keys"
 UPSTREAM = [("wav2lip", "keys_wav2lip.json", 36_298_035), ("syncnet.expert", "keys_syncnet_color.json", 16_435_072),
             ("wav2lip.disc", "keys_disc_qual.json", 14_113_793), ("syncnet.v2", "keys_syncnet_python_S.json", 13_631_616)]
 
