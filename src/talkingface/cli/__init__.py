@@ -12,7 +12,7 @@ import sys
 from .. import __version__
 from ..errors import TalkingFaceError
 
-COMMANDS = ("info", "animate", "mesh", "features", "track", "visemes", "say")
+COMMANDS = ("info", "animate", "lipsync", "sync-score", "mesh", "features", "track", "visemes", "say")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND",
                                        parser_class=_Parser)
     for name in COMMANDS:
-        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+        importlib.import_module(f"{__name__}.{name.replace('-', '_')}").register(subparsers)
     return parser
 
 

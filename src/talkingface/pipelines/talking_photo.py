@@ -20,13 +20,13 @@ import numpy as np
 from ..animation import AnimationCurves, JaliAnimator, JaliConfig
 from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
+from ._frames import looped_frames
 
 SYNTHETIC_TAGS = {
     "comment": "Synthetic media: the face was animated from speech by talkingface.",
     "synthetic": "true",
     "generator": "talkingface",
 }
-_MEMORY_FOR_LOOPING = 1 << 30  # bytes of frames kept to play a short video back and forth
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class TalkingPhotoPipeline:
 
         target = FaceTracker().track_video(path).target("largest")
         style = None
-        for j, (index, frame) in enumerate(_looped(path, len(target.has_face), curves.num_frames, info)):
+        for j, (index, frame) in enumerate(looped_frames(path, len(target.has_face), curves.num_frames, info)):
             if not target.has_face[index]:
                 yield frame
                 continue
@@ -150,36 +150,6 @@ class TalkingPhotoPipeline:
 def _posed(rig, curves: AnimationCurves, i: int) -> np.ndarray:
     head = curves.extra.get("head")
     return rig(curves.as_dict(i), head=tuple(head[i]) if head is not None else None)
-
-
-def _looped(path, num_video: int, num_out: int, info) -> Iterator[tuple[int, np.ndarray]]:
-    """(source index, frame) for each output frame: the video as it is, or - when the speech is
-    longer - played forwards and backwards (kept in memory when it fits, else restarted)."""
-    from ..media import VideoReader, prefetch
-
-    if num_video == 0:
-        raise InputError(f"{path}: the video has no frames")
-    if num_out <= num_video:
-        for index, frame in enumerate(prefetch(VideoReader(path))):
-            if index >= num_out:
-                break
-            yield index, frame
-        return
-    if num_video * info.width * info.height * 3 <= _MEMORY_FOR_LOOPING:
-        frames = list(VideoReader(path))
-        period = max(1, 2 * len(frames) - 2)
-        for j in range(num_out):
-            k = j % period
-            index = k if k < len(frames) else period - k
-            yield index, frames[index]
-        return
-    j = 0
-    while j < num_out:
-        for index, frame in enumerate(prefetch(VideoReader(path))):
-            if j >= num_out:
-                return
-            yield index, frame
-            j += 1
 
 
 def with_idle_motion(curves: AnimationCurves, seed: int = 0) -> AnimationCurves:

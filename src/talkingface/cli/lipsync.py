@@ -1,0 +1,59 @@
+"""``talkingface lipsync``: dub a video (or a photo) to new speech with a Wav2Lip-format checkpoint.
+
+Streams the video (bounded memory), keeps its frame rate, passes face-less frames through, loops a
+short video back and forth under longer speech, pastes the generated mouth back with a feathered mask
+and colour matching (``--paste hard`` for the reference's box paste). Options named as Wav2Lip's.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import output_path
+
+
+def _four(text: str) -> tuple[int, int, int, int]:
+    values = tuple(int(v) for v in text.replace(",", " ").split())
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError("expected four integers: top bottom left right")
+    return values
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("lipsync", help="lip-sync a video or photo to speech (Wav2Lip checkpoint)",
+                                   description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("--face", required=True, help="a video or a photo with a face")
+    parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
+    parser.add_argument("--checkpoint", required=True, help="wav2lip.pth, wav2lip_gan.pth or our .safetensors")
+    parser.add_argument("--model", default="wav2lip", help="variant of an upstream checkpoint (default wav2lip)")
+    parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
+    parser.add_argument("--pads", type=_four, default=(0, 10, 0, 0), help="top bottom left right (default 0 10 0 0)")
+    parser.add_argument("--resize-factor", type=int, default=1, help="divide the video's resolution first")
+    parser.add_argument("--crop", type=_four, help="top bottom left right region to work in (-1: edge)")
+    parser.add_argument("--box", type=_four, help="fixed face box top bottom left right (no tracking)")
+    parser.add_argument("--static", action="store_true", help="use only the first frame")
+    parser.add_argument("--nosmooth", action="store_true", help="do not smooth the face track")
+    parser.add_argument("--batch-size", type=int, default=16, help="crops per generator call (default 16)")
+    parser.add_argument("--face-index", type=int, help="track id of the face to lip-sync (default: largest)")
+    parser.add_argument("--paste", default="soft", choices=["soft", "hard"], help="paste-back mode (default soft)")
+    parser.add_argument("--no-color-match", action="store_true", help="do not match the mouth's colours")
+    parser.add_argument("--keep-video-length", action="store_true", help="output as long as the video")
+    parser.add_argument("--fps", type=float, default=25.0, help="frame rate for a photo (default 25)")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..pipelines import LipSyncConfig, LipSyncPipeline, load_generator
+
+    config = LipSyncConfig(model=args.model, batch_size=args.batch_size, pads=args.pads,
+                           resize_factor=args.resize_factor, crop=args.crop, box=args.box, static=args.static,
+                           smooth=not args.nosmooth, paste=args.paste, color_match=not args.no_color_match,
+                           keep_video_length=args.keep_video_length, face_index=args.face_index, fps=args.fps)
+    model = load_generator(args.checkpoint, args.model, args.device)
+    result = LipSyncPipeline(model, config, device=args.device)(args.face, args.audio, output_path(args.output),
+                                                                 progress=not args.quiet)
+    print(f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
+          f"{result.frames_with_face} with a face)")
+    return 0

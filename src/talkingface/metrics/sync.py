@@ -1,0 +1,58 @@
+"""LSE-D, LSE-C and the audio-visual offset from SyncNet embeddings (syncnet_python's protocol).
+
+Lip embedding ``i`` (frames ``[i, i+5)``) is compared with audio embeddings ``i - 15 ... i + 15``
+(zeros beyond the clip's ends) by Euclidean distance. Averaged over frames this gives a distance per
+offset: LSE-D is its minimum, the offset is where the minimum lies (positive: the audio lags the
+video), LSE-C is the median minus the minimum. Per frame, the same median-minus-minimum, median
+filtered over 9 frames, gives the confidence curve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class SyncScores:
+    """Attributes:
+        lse_d: minimum mean distance (lower is better).
+        lse_c: median minus minimum of the mean distances (higher is better).
+        offset: frames by which the audio lags the video (syncnet_python's AV offset).
+        distances: ``(31,)`` mean distance per offset -15..15.
+        confidence: ``(N,)`` per-frame confidence.
+    """
+
+    lse_d: float
+    lse_c: float
+    offset: int
+    distances: np.ndarray
+    confidence: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"lse_d": round(self.lse_d, 4), "lse_c": round(self.lse_c, 4), "offset": self.offset,
+                "distances": np.round(self.distances, 4).tolist(), "confidence": np.round(self.confidence, 4).tolist()}
+
+
+def sync_scores(lip: torch.Tensor, audio: torch.Tensor, max_shift: int = 15) -> SyncScores:
+    """Scores from lip embeddings ``(N, D)`` and audio embeddings ``(N, D)`` of the same frames."""
+    from scipy.signal import medfilt
+
+    n = min(len(lip), len(audio))
+    if n < 1:
+        raise ValueError("no frames to score")
+    lip, audio = lip[:n].float(), audio[:n].float()
+    window = 2 * max_shift + 1
+    padded = torch.nn.functional.pad(audio, (0, 0, max_shift, max_shift))
+    dists = torch.stack([torch.nn.functional.pairwise_distance(lip[i:i + 1].expand(window, -1), padded[i:i + window])
+                         for i in range(n)])  # (N, 31)
+    mean = dists.mean(dim=0).numpy()
+    best = int(np.argmin(mean))
+    per_frame = dists.numpy()
+    confidence = np.median(per_frame, axis=1) - per_frame.min(axis=1)
+    if len(confidence) >= 9:
+        confidence = medfilt(confidence, kernel_size=9)
+    return SyncScores(lse_d=float(mean[best]), lse_c=float(np.median(mean) - mean[best]), offset=max_shift - best,
+                      distances=mean, confidence=confidence)

@@ -1,0 +1,254 @@
+"""Lip-sync a video (or a photo) to new speech with a Wav2Lip-format generator, streaming.
+
+Frames are read, their tracked face cut out (Wav2Lip's box: the face plus pads), the lower half of
+each crop regenerated in batches from the speech's mel windows, and pasted back with a feathered
+lower-face mask and colour matching (or the reference's hard box paste), then written - never
+holding more than a batch of frames. The mel window of each frame is placed by time, so any frame
+rate works. Speech longer than the video plays the video back and forth; shorter speech ends the
+output (unless the video's length is kept). Frames without a face pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from ._frames import looped_frames
+from .talking_photo import SYNTHETIC_TAGS
+
+
+@dataclass(frozen=True)
+class LipSyncConfig:
+    """Settings of :class:`LipSyncPipeline` (Wav2Lip's options, same meaning, better defaults).
+
+    Attributes:
+        model: generator variant when the checkpoint is an upstream file ("wav2lip", "wav2lip.288", ...).
+        batch_size: crops generated per call.
+        pads: pixels added to the face box (top, bottom, left, right).
+        resize_factor: divide the video's resolution by this first (Wav2Lip's ``--resize_factor``).
+        crop: (top, bottom, left, right) region of the frame to work in (-1 = the edge), like ``--crop``.
+        box: a fixed face box (top, bottom, left, right) instead of tracking, like ``--box``.
+        static: use the first frame only (a photo), like ``--static``.
+        smooth: smooth the tracked face over time (``--nosmooth`` turns it off).
+        paste: "soft" (feathered lower-face mask) or "hard" (the reference's box paste).
+        color_match: match the generated mouth's colours to the frame.
+        keep_video_length: output as long as the video (speech cut or padded with silence).
+        face_index: the track to use (default: the largest face in each shot).
+        fps: frame rate for photo input.
+        fast: run the generator's inference form (folded batch norms, channels-last).
+    """
+
+    model: str = "wav2lip"
+    batch_size: int = 16
+    pads: tuple[int, int, int, int] = (0, 10, 0, 0)
+    resize_factor: int = 1
+    crop: tuple[int, int, int, int] | None = None
+    box: tuple[int, int, int, int] | None = None
+    static: bool = False
+    smooth: bool = True
+    paste: str = "soft"
+    color_match: bool = True
+    keep_video_length: bool = False
+    face_index: int | None = None
+    fps: float = 25
+    fast: bool = True
+
+    def __post_init__(self):
+        if self.batch_size < 1 or self.resize_factor < 1:
+            raise InputError("batch_size and resize_factor must be >= 1")
+        if self.paste not in ("soft", "hard"):
+            raise InputError(f"paste must be 'soft' or 'hard', got {self.paste!r}")
+
+
+@dataclass
+class LipSyncResult:
+    path: Path
+    num_frames: int
+    fps: Fraction
+    frames_with_face: int
+
+
+def load_generator(checkpoint: str | os.PathLike | None, variant: str = "wav2lip", device: str = "cpu"):
+    """A generator from an upstream .pth (with ``variant``) or our own .safetensors (self-describing)."""
+    from ..models import create_model, load_model
+    from ..models.wav2lip import Wav2Lip
+
+    if checkpoint is not None and Path(checkpoint).suffix == ".safetensors":
+        model = load_model(checkpoint, device=device)
+    else:
+        model = create_model(variant, checkpoint=checkpoint, device=device)
+    if not isinstance(model, Wav2Lip):
+        raise InputError(f"{checkpoint}: holds a {type(model).__name__}, not a Wav2Lip generator")
+    return model
+
+
+class LipSyncPipeline:
+    """``LipSyncPipeline(model)(face, audio, output) -> LipSyncResult``.
+
+    Args:
+        model: a Wav2Lip generator (``load_generator(path)``); its config gives the crop size.
+        config: options.
+        device: where the generator runs.
+    """
+
+    def __init__(self, model: torch.nn.Module, config: LipSyncConfig = LipSyncConfig(), device: str = "cpu"):
+        from ..models.inference import optimize_for_inference
+
+        self.config = config
+        self.device = torch.device(device)
+        self.size = model.config.image_size
+        model = model.eval().to(self.device)
+        self.model = optimize_for_inference(model) if config.fast else model
+
+    def __call__(self, face: str | os.PathLike, audio: str | os.PathLike, output: str | os.PathLike,
+                 progress: bool = False) -> LipSyncResult:
+        from ..features import mel_windows, wav2lip_mel
+        from ..media import VideoWriter, audio_info, load_audio, probe_video
+        from ..progress import Progress
+        from ..timebase import num_frames_for_duration, to_fps
+
+        cfg = self.config
+        info = probe_video(face)
+        fps = to_fps(cfg.fps) if info.is_image or not info.fps else info.fps
+        speech16 = load_audio(audio, 16000)
+        duration = len(speech16) / 16000
+        target = self._target(face, info)
+        num_video = 1 if (info.is_image or cfg.static) else len(target.has_face)
+        num_out = num_video if cfg.keep_video_length else num_frames_for_duration(duration, fps)
+        if num_out == 0:
+            raise InputError(f"{audio}: the speech is too short for a single frame")
+        windows = mel_windows(wav2lip_mel(speech16), num_out, fps)
+        rate = audio_info(audio).sample_rate
+        track = load_audio(audio, rate)[: int(round(num_out / float(fps) * rate))]
+        with VideoWriter(output, fps, audio=track, sample_rate=rate, metadata=SYNTHETIC_TAGS) as writer, \
+                Progress(num_out, "lip-sync", enabled=progress) as bar:
+            pending: list = []
+            with_face = 0
+            for j, (index, frame) in enumerate(self._frames(face, info, num_video, num_out)):
+                landmarks = target.landmarks[index] if target.has_face[index] else None
+                pending.append((frame, landmarks, windows[j]))
+                with_face += landmarks is not None
+                if sum(p[1] is not None for p in pending) >= cfg.batch_size:
+                    for out in self._flush(pending):
+                        writer.write(out)
+                        bar.update()
+                    pending = []
+            for out in self._flush(pending):
+                writer.write(out)
+                bar.update()
+        return LipSyncResult(Path(output), num_out, fps, with_face)
+
+    # -- pieces --------------------------------------------------------------------------------
+    def _frames(self, face, info, num_video, num_out):
+        """(source index, RGB frame) per output frame, after --static / --resize_factor / --crop."""
+        from ..media import read_image
+
+        cfg = self.config
+        if info.is_image or cfg.static:
+            still = self._prepare(read_image(face))
+            for _ in range(num_out):
+                yield 0, still
+            return
+        for index, frame in looped_frames(face, num_video, num_out, info):
+            yield index, self._prepare(frame)
+
+    def _prepare(self, frame: np.ndarray) -> np.ndarray:
+        from ..media import resize_image
+
+        cfg = self.config
+        if cfg.resize_factor > 1:
+            h, w = frame.shape[:2]
+            frame = resize_image(frame, max(2, w // cfg.resize_factor), max(2, h // cfg.resize_factor))
+        if cfg.crop is not None:
+            top, bottom, left, right = cfg.crop
+            h, w = frame.shape[:2]
+            frame = np.ascontiguousarray(frame[top:(bottom if bottom != -1 else h), left:(right if right != -1 else w)])
+        return frame
+
+    def _target(self, face, info):
+        """Landmarks of the face to lip-sync in every source frame (NaN where none)."""
+        from ..face import FaceTracker, TrackerConfig, detect_faces
+        from ..face.tracking import TargetFace
+        from ..media import read_image
+
+        cfg = self.config
+        if cfg.box is not None:
+            return _box_target(cfg.box, 1 if (info.is_image or cfg.static) else (info.num_frames or 0), face, info)
+        if info.is_image or cfg.static:
+            image = self._prepare(read_image(face))
+            faces = detect_faces(image, max_faces=4)
+            if not faces:
+                raise InputError(f"{face}: no face found")
+            chosen = faces[cfg.face_index or 0] if (cfg.face_index or 0) < len(faces) else faces[0]
+            return TargetFace(chosen.landmarks[None], np.array([True]), np.array([0]))
+        tracker = FaceTracker(TrackerConfig(smoothing=None) if not cfg.smooth else TrackerConfig())
+        frames = (self._prepare(f) for f in _read(face))
+        result = tracker.track_frames(frames, fps=info.fps)
+        target = result.target(cfg.face_index if cfg.face_index is not None else "largest")
+        if not target.has_face.any():
+            raise InputError(f"{face}: no face found in any frame")
+        return target
+
+    def _flush(self, pending: list) -> list[np.ndarray]:
+        """Generate the mouths of the pending frames that have a face; return all frames in order."""
+        from ..face.blend import paste_back
+        from ..face.crops import crop_box, wav2lip_box
+
+        cfg = self.config
+        jobs = []
+        for k, (frame, landmarks, window) in enumerate(pending):
+            if landmarks is None:
+                continue
+            box = wav2lip_box(landmarks, (frame.shape[1], frame.shape[0]), cfg.pads)
+            crop = crop_box(np.ascontiguousarray(frame[..., ::-1]), box, self.size)  # the models see BGR
+            jobs.append((k, crop, window))
+        outputs = [p[0] for p in pending]
+        if not jobs:
+            return outputs
+        crops = np.stack([c.image for _, c, _ in jobs]).astype(np.float32) / 255.0  # (B, H, W, 3) BGR
+        masked = crops.copy()
+        masked[:, self.size // 2:] = 0  # the lower half is what the generator fills in
+        face = torch.from_numpy(np.concatenate([masked, crops], axis=3)).permute(0, 3, 1, 2)
+        mel = torch.from_numpy(np.stack([w for _, _, w in jobs])[:, None].astype(np.float32))
+        with torch.inference_mode():
+            predicted = self.model(mel.to(self.device), face.contiguous(memory_format=torch.channels_last).to(self.device))
+        predicted = (predicted.clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
+        for (k, crop, _), patch in zip(jobs, predicted):
+            frame, landmarks, _ = pending[k]
+            rgb_patch = np.ascontiguousarray(patch[..., ::-1])
+            outputs[k] = paste_back(frame, rgb_patch, crop, landmarks=landmarks if cfg.paste == "soft" else None,
+                                    mode=cfg.paste, color_match=cfg.color_match and cfg.paste == "soft")
+        return outputs
+
+
+def _read(path):
+    from ..media import VideoReader, prefetch
+
+    return prefetch(VideoReader(path))
+
+
+def _box_target(box, count, face, info):
+    """A fixed box (top, bottom, left, right) as landmarks whose face oval spans it."""
+    from ..face.topology import NUM_LANDMARKS, face_topology
+    from ..face.tracking import TargetFace
+
+    top, bottom, left, right = box
+    if bottom <= top or right <= left:
+        raise InputError(f"--box must be top bottom left right with top < bottom, left < right; got {box}")
+    if count == 0:
+        from ..media import VideoReader
+
+        count = sum(1 for _ in VideoReader(face))
+    landmarks = np.zeros((NUM_LANDMARKS, 3), np.float32)
+    landmarks[:, 0], landmarks[:, 1] = (left + right) / 2, (top + bottom) / 2
+    oval = face_topology().group("face_oval")
+    angles = np.linspace(0, 2 * np.pi, len(oval), endpoint=False)
+    landmarks[oval, 0] = (left + right) / 2 + (right - left) / 2 * np.cos(angles)
+    landmarks[oval, 1] = (top + bottom) / 2 + (bottom - top) / 2 * np.sin(angles)
+    return TargetFace(np.repeat(landmarks[None], count, 0), np.ones(count, bool), np.zeros(count, np.int64))
