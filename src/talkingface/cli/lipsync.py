@@ -12,13 +12,6 @@ import argparse
 from ._common import output_path
 
 
-def _four(text: str) -> tuple[int, int, int, int]:
-    values = tuple(int(v) for v in text.replace(",", " ").split())
-    if len(values) != 4:
-        raise argparse.ArgumentTypeError("expected four integers: top bottom left right")
-    return values
-
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser("lipsync", help="lip-sync a video or photo to speech (Wav2Lip checkpoint)",
                                    description=__doc__.split(":", 1)[1].strip())
@@ -27,10 +20,11 @@ def register(subparsers) -> None:
     parser.add_argument("--checkpoint", required=True, help="wav2lip.pth, wav2lip_gan.pth or our .safetensors")
     parser.add_argument("--model", default="wav2lip", help="variant of an upstream checkpoint (default wav2lip)")
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
-    parser.add_argument("--pads", type=_four, default=(0, 10, 0, 0), help="top bottom left right (default 0 10 0 0)")
+    four = dict(nargs=4, type=int, metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"))
+    parser.add_argument("--pads", default=[0, 10, 0, 0], help="pixels around the face box (default 0 10 0 0)", **four)
     parser.add_argument("--resize-factor", type=int, default=1, help="divide the video's resolution first")
-    parser.add_argument("--crop", type=_four, help="top bottom left right region to work in (-1: edge)")
-    parser.add_argument("--box", type=_four, help="fixed face box top bottom left right (no tracking)")
+    parser.add_argument("--crop", help="region of the frame to work in (-1: the edge)", **four)
+    parser.add_argument("--box", help="a fixed face box instead of tracking", **four)
     parser.add_argument("--static", action="store_true", help="use only the first frame")
     parser.add_argument("--nosmooth", action="store_true", help="do not smooth the face track")
     parser.add_argument("--batch-size", type=int, default=16, help="crops per generator call (default 16)")
@@ -47,8 +41,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..pipelines import LipSyncConfig, LipSyncPipeline, load_generator
 
-    config = LipSyncConfig(model=args.model, batch_size=args.batch_size, pads=args.pads,
-                           resize_factor=args.resize_factor, crop=args.crop, box=args.box, static=args.static,
+    def four(values):
+        return tuple(values) if values is not None else None
+
+    config = LipSyncConfig(model=args.model, batch_size=args.batch_size, pads=four(args.pads),
+                           resize_factor=args.resize_factor, crop=four(args.crop), box=four(args.box),
+                           static=args.static,
                            smooth=not args.nosmooth, paste=args.paste, color_match=not args.no_color_match,
                            keep_video_length=args.keep_video_length, face_index=args.face_index, fps=args.fps)
     model = load_generator(args.checkpoint, args.model, args.device)

@@ -1,0 +1,48 @@
+import json
+
+import pytest
+import soundfile
+import torch
+
+from talkingface.cli import main
+from talkingface.media import probe_video, write_video
+from talkingface.models import create_model
+from tests.face.conftest import place
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, photo, speech16k):
+    folder = tmp_path_factory.mktemp("cli_lipsync")
+    frames = [place(photo, (320, 240), 40 + i, -30, 0.5) for i in range(30)]
+    video = write_video(folder / "in.mp4", frames, 25, audio=speech16k[16000:16000 + 19200], sample_rate=16000)
+    speech = folder / "s.wav"
+    soundfile.write(speech, speech16k[16000:16000 + 16000], 16000)
+    torch.manual_seed(0)
+    torch.save(create_model("wav2lip").state_dict(), folder / "g.pth")
+    torch.save(create_model("syncnet.v2").state_dict(), folder / "sn.model")
+    return video, speech, folder / "g.pth", folder / "sn.model"
+
+
+def test_lipsync_and_score_commands(files, tmp_path, capsys):
+    video, speech, generator, syncnet = files
+    out = tmp_path / "dub.mp4"
+    assert main(["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(generator),
+                 "-o", str(out), "--batch-size", "8", "--pads", "0", "12", "0", "0"]) == 0
+    assert probe_video(out).num_frames == 25
+    assert main(["sync-score", str(video), str(out), "--checkpoint", str(syncnet), "--json", str(tmp_path / "s.json")]) == 0
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert [d["video"] for d in data] == [str(video), str(out)]
+    assert all(-15 <= t["offset"] <= 15 and t["lse_d"] > 0 for d in data for t in d["tracks"])
+    assert "LSE-D" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["lipsync", "sync-score"])
+def test_wrong_checkpoint(files, tmp_path, capsys, command):
+    video, speech, generator, syncnet = files
+    wrong = syncnet if command == "lipsync" else generator
+    argv = (["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(wrong), "-o", str(tmp_path / "o.mp4")]
+            if command == "lipsync" else ["sync-score", str(video), "--checkpoint", str(wrong)])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "does not fit" in err and err.count("\n") == 1
+    assert not (tmp_path / "o.mp4").exists()

@@ -1,0 +1,92 @@
+"""Lip-sync and sync scoring end to end, with seeded random weights (no public checkpoint here)."""
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from talkingface.errors import InputError, MediaError
+from talkingface.media import audio_info, probe_video, read_frames, write_video
+from talkingface.models import create_model
+from talkingface.pipelines import LipSyncConfig, LipSyncPipeline, SyncScorePipeline, load_generator
+from tests.face.conftest import place
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory, photo, speech16k):
+    """A 3 s real-photo video with a face-less gap, and 4 s of real speech to dub it with."""
+    folder = tmp_path_factory.mktemp("lipsync")
+    frames = [place(photo, (480, 320), 60 + i, -40, 0.7) for i in range(75)]
+    for i in range(30, 35):
+        frames[i] = np.full_like(frames[i], 90)
+    video = write_video(folder / "in.mp4", frames, 25, audio=speech16k[16000:16000 * 4], sample_rate=16000)
+    speech = folder / "speech.wav"
+    soundfile.write(speech, speech16k[16000:16000 * 5], 16000)
+    torch.manual_seed(0)
+    checkpoint = folder / "wav2lip_random.pth"
+    torch.save({"state_dict": {"module." + k: v for k, v in create_model("wav2lip").state_dict().items()},
+                "global_step": 0}, checkpoint)
+    return video, speech, checkpoint, frames
+
+
+@pytest.fixture(scope="module")
+def dubbed(scene, tmp_path_factory):
+    video, speech, checkpoint, _ = scene
+    out = tmp_path_factory.mktemp("out") / "dubbed.mp4"
+    return LipSyncPipeline(load_generator(checkpoint))(video, speech, out)
+
+
+def test_output_length_rate_and_audio(dubbed):
+    info = probe_video(dubbed.path)
+    assert info.fps == 25 and info.num_frames == 100 == dubbed.num_frames  # 4 s of speech, video looped
+    assert audio_info(dubbed.path).duration == pytest.approx(4.0, abs=0.05)
+    assert dubbed.frames_with_face == 95
+
+
+def test_faceless_frames_and_the_upper_face_are_untouched(dubbed, scene):
+    source = list(read_frames(scene[0]))  # as decoded: both sides went through the codec
+    out = list(read_frames(dubbed.path))
+    for j in range(30, 35):
+        assert np.abs(out[j].astype(int) - source[j]).mean() < 1.5  # passed through (codec noise only)
+    for j in (10, 50, 70):
+        # Above the base of the nose (row ~53 here) only the codec touches the frame.
+        assert np.abs(out[j][:42].astype(int) - source[j][:42]).mean() < 2.0
+    # The mouth (around row 61, column 266 in frame 50) is regenerated.
+    mouth = (slice(56, 70), slice(245, 290))
+    assert np.abs(out[50][mouth].astype(int) - source[50][mouth]).mean() > 4
+
+
+def test_keep_video_length_and_hard_paste(scene, tmp_path):
+    video, speech, checkpoint, source = scene
+    config = LipSyncConfig(keep_video_length=True, paste="hard", batch_size=8)
+    result = LipSyncPipeline(load_generator(checkpoint), config)(video, speech, tmp_path / "o.mp4")
+    assert result.num_frames == 75 and probe_video(result.path).num_frames == 75
+    assert audio_info(result.path).duration == pytest.approx(3.0, abs=0.05)
+
+
+def test_sync_score_per_track(scene):
+    torch.manual_seed(1)
+    scores = SyncScorePipeline(create_model("syncnet.v2"))(scene[0])
+    assert [t.start for t in scores.tracks] == [0, 35]  # the face-less gap is a cut: two tracks
+    for track in scores.tracks:
+        s = track.scores
+        assert s.distances.shape == (31,) and s.lse_d == pytest.approx(s.distances.min())
+        assert s.lse_c == pytest.approx(np.median(s.distances) - s.distances.min())
+        assert -15 <= s.offset <= 15 and len(s.confidence) == track.num_frames - 4
+
+
+def test_errors(scene, tmp_path):
+    video, speech, checkpoint, _ = scene
+    generator = load_generator(checkpoint)
+    blank = write_video(tmp_path / "blank.mp4", [np.full((120, 160, 3), 80, np.uint8)] * 10, 25)
+    with pytest.raises(InputError, match="no face found"):
+        LipSyncPipeline(generator)(blank, speech, tmp_path / "o.mp4")
+    with pytest.raises(MediaError, match="no audio stream"):
+        LipSyncPipeline(generator)(video, blank, tmp_path / "o.mp4")
+    (tmp_path / "corrupt.pth").write_bytes(checkpoint.read_bytes()[:5000])
+    with pytest.raises(MediaError, match="corrupt.pth: unreadable or truncated"):
+        load_generator(tmp_path / "corrupt.pth")
+    torch.save(create_model("syncnet.expert").state_dict(), tmp_path / "expert.pth")
+    with pytest.raises(MediaError, match="does not fit Wav2Lip"):
+        load_generator(tmp_path / "expert.pth")
+    assert not (tmp_path / "o.mp4").exists()
