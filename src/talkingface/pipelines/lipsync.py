@@ -105,6 +105,12 @@ class LipSyncPipeline:
         self.size = model.config.image_size
         model = model.eval().to(self.device)
         self.model = optimize_for_inference(model) if config.fast else model
+        self.timings: dict[str, float] = {}  # seconds per stage of the last call
+
+    def _timed(self, stage: str, start: float) -> None:
+        import time
+
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
     def __call__(self, face: str | os.PathLike, audio: str | os.PathLike, output: str | os.PathLike,
                  progress: bool = False) -> LipSyncResult:
@@ -113,12 +119,18 @@ class LipSyncPipeline:
         from ..progress import Progress
         from ..timebase import num_frames_for_duration, to_fps
 
+        import time
+
         cfg = self.config
+        self.timings = {}
+        begin = time.perf_counter()
         info = probe_video(face)
         fps = to_fps(cfg.fps) if info.is_image or not info.fps else info.fps
         speech16 = load_audio(audio, 16000)
         duration = len(speech16) / 16000
+        start = time.perf_counter()
         target = self._target(face, info)
+        self._timed("track", start)
         num_video = 1 if (info.is_image or cfg.static) else len(target.has_face)
         num_out = num_video if cfg.keep_video_length else num_frames_for_duration(duration, fps)
         if num_out == 0:
@@ -142,6 +154,7 @@ class LipSyncPipeline:
             for out in self._flush(pending):
                 writer.write(out)
                 bar.update()
+        self.timings["total"] = time.perf_counter() - begin
         return LipSyncResult(Path(output), num_out, fps, with_face)
 
     # -- pieces --------------------------------------------------------------------------------
@@ -216,14 +229,20 @@ class LipSyncPipeline:
         masked[:, self.size // 2:] = 0  # the lower half is what the generator fills in
         face = torch.from_numpy(np.concatenate([masked, crops], axis=3)).permute(0, 3, 1, 2)
         mel = torch.from_numpy(np.stack([w for _, _, w in jobs])[:, None].astype(np.float32))
+        import time
+
+        start = time.perf_counter()
         with torch.inference_mode():
             predicted = self.model(mel.to(self.device), face.contiguous(memory_format=torch.channels_last).to(self.device))
         predicted = (predicted.clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
+        self._timed("generate", start)
+        start = time.perf_counter()
         for (k, crop, _), patch in zip(jobs, predicted):
             frame, landmarks, _ = pending[k]
             rgb_patch = np.ascontiguousarray(patch[..., ::-1])
             outputs[k] = paste_back(frame, rgb_patch, crop, landmarks=landmarks if cfg.paste == "soft" else None,
                                     mode=cfg.paste, color_match=cfg.color_match and cfg.paste == "soft")
+        self._timed("paste", start)
         return outputs
 
 
