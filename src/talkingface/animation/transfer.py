@@ -13,23 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..geometry import umeyama
 from .blendshapes import BlendshapeBasis
 from .mesh import Mesh
-
-
-def _umeyama(src: np.ndarray, dst: np.ndarray, scale: float | None = None) -> tuple[float, np.ndarray, np.ndarray]:
-    """Scale, rotation, translation (no reflection) with ``dst ~ s R src + t`` (least squares);
-    with ``scale`` given only the rotation and translation are fitted."""
-    mu_s, mu_d = src.mean(0), dst.mean(0)
-    a, b = src - mu_s, dst - mu_d
-    u, sigma, vt = np.linalg.svd(b.T @ a / len(src))
-    d = np.ones(3)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        d[-1] = -1
-    rotation = u @ np.diag(d) @ vt
-    if scale is None:
-        scale = float((sigma * d).sum() / a.var(0).sum())
-    return scale, rotation, mu_d - scale * rotation @ mu_s
 
 
 def fit_face(face: Mesh, target: Mesh, iterations: int = 40) -> tuple[float, np.ndarray, np.ndarray]:
@@ -48,7 +34,7 @@ def fit_face(face: Mesh, target: Mesh, iterations: int = 40) -> tuple[float, np.
         moved = scale * src @ rotation.T + translation
         distance, index = tree.query(moved)
         keep = distance <= np.percentile(distance, 80)  # trimmed: ignore the worst matches
-        scale, rotation, translation = _umeyama(src[keep], dst[index[keep]], scale)
+        scale, rotation, translation = umeyama(src[keep], dst[index[keep]], scale)
     return scale, rotation, translation
 
 

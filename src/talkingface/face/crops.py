@@ -154,19 +154,10 @@ def alignment_points(landmarks: np.ndarray) -> np.ndarray:
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Least-squares rotation + uniform scale + translation taking ``src`` (N, 2) onto ``dst``
     (Umeyama, without reflection). Returns ``(2, 3)``."""
-    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
-    mu_s, mu_d = src.mean(0), dst.mean(0)
-    s, d = src - mu_s, dst - mu_d
-    u, sigma, vt = np.linalg.svd(d.T @ s / len(src))
-    sign = np.ones(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        sign[-1] = -1
-    rotation = u @ np.diag(sign) @ vt
-    scale = (sigma * sign).sum() / s.var(0).sum()
-    matrix = np.empty((2, 3))
-    matrix[:, :2] = scale * rotation
-    matrix[:, 2] = mu_d - matrix[:, :2] @ mu_s
-    return matrix
+    from ..geometry import umeyama
+
+    scale, rotation, translation = umeyama(src, dst)
+    return np.concatenate([scale * rotation, translation[:, None]], axis=1)
 
 
 def aligned_crop(frame: np.ndarray, landmarks: np.ndarray, size: int = 256,
