@@ -46,3 +46,17 @@ def test_wrong_checkpoint(files, tmp_path, capsys, command):
     err = capsys.readouterr().err
     assert "does not fit" in err and err.count("\n") == 1
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_offset_auto_measures_and_applies(files, tmp_path, capsys):
+    video, speech, generator, syncnet = files
+    out = tmp_path / "dub.mp4"
+    assert main(["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(generator),
+                 "--syncnet", str(syncnet), "--offset", "auto", "-o", str(out), "--quiet"]) == 0
+    line = capsys.readouterr().out
+    measured = int(line.split("measured ")[1].rstrip(")\n"))
+    assert f"audio offset {measured} frames" in line  # what was measured is what was applied
+    assert probe_video(out).num_frames == 25 and [p.name for p in tmp_path.iterdir()] == ["dub.mp4"]
+    assert main(["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(generator),
+                 "--offset", "auto", "-o", str(out)]) == 2
+    assert "needs a SyncNet checkpoint" in capsys.readouterr().err

@@ -33,6 +33,9 @@ def register(subparsers) -> None:
     parser.add_argument("--no-color-match", action="store_true", help="do not match the mouth's colours")
     parser.add_argument("--keep-video-length", action="store_true", help="output as long as the video")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate for a photo (default 25)")
+    parser.add_argument("--offset", default="0",
+                        help="move the audio windows later by N frames, or 'auto' (needs --syncnet)")
+    parser.add_argument("--syncnet", metavar="FILE", help="syncnet_v2.model, for --offset auto")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -41,17 +44,34 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..pipelines import LipSyncConfig, LipSyncPipeline, load_generator
 
+    from ..errors import InputError
+    from ..models import create_model
+
     def four(values):
         return tuple(values) if values is not None else None
+
+    auto = args.offset == "auto"
+    if auto and not args.syncnet:
+        raise InputError("--offset auto needs a SyncNet checkpoint: --syncnet syncnet_v2.model")
+    try:
+        offset = 0 if auto else int(args.offset)
+    except ValueError:
+        raise InputError(f"--offset must be a whole number of frames or 'auto', got {args.offset!r}") from None
 
     config = LipSyncConfig(model=args.model, batch_size=args.batch_size, pads=four(args.pads),
                            resize_factor=args.resize_factor, crop=four(args.crop), box=four(args.box),
                            static=args.static,
                            smooth=not args.nosmooth, paste=args.paste, color_match=not args.no_color_match,
-                           keep_video_length=args.keep_video_length, face_index=args.face_index, fps=args.fps)
+                           keep_video_length=args.keep_video_length, face_index=args.face_index, fps=args.fps,
+                           offset=offset)
     model = load_generator(args.checkpoint, args.model, args.device)
-    result = LipSyncPipeline(model, config, device=args.device)(args.face, args.audio, output_path(args.output),
-                                                                 progress=not args.quiet)
+    pipeline = LipSyncPipeline(model, config, device=args.device)
+    if auto:
+        syncnet = create_model("syncnet.v2", checkpoint=args.syncnet, device=args.device)
+        result = pipeline.corrected(args.face, args.audio, output_path(args.output), syncnet, progress=not args.quiet)
+    else:
+        result = pipeline(args.face, args.audio, output_path(args.output), progress=not args.quiet)
     print(f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
-          f"{result.frames_with_face} with a face)")
+          f"{result.frames_with_face} with a face, audio offset {result.offset} frames"
+          + (f", measured {result.measured_offset}" if result.measured_offset is not None else "") + ")")
     return 0

@@ -42,6 +42,7 @@ class LipSyncConfig:
         face_index: the track to use (default: the largest face in each shot).
         fps: frame rate for photo input.
         fast: run the generator's inference form (folded batch norms, channels-last).
+        offset: frames by which each frame's mel window is moved later (fixes audio leading the lips).
     """
 
     model: str = "wav2lip"
@@ -58,6 +59,7 @@ class LipSyncConfig:
     face_index: int | None = None
     fps: float = 25
     fast: bool = True
+    offset: int = 0
 
     def __post_init__(self):
         if self.batch_size < 1 or self.resize_factor < 1:
@@ -72,6 +74,8 @@ class LipSyncResult:
     num_frames: int
     fps: Fraction
     frames_with_face: int
+    offset: int = 0  # mel-window offset used, in frames
+    measured_offset: int | None = None  # AV offset SyncNet found in a first pass (offset correction)
 
 
 def load_generator(checkpoint: str | os.PathLike | None, variant: str = "wav2lip", device: str = "cpu"):
@@ -113,7 +117,8 @@ class LipSyncPipeline:
         self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
     def __call__(self, face: str | os.PathLike, audio: str | os.PathLike, output: str | os.PathLike,
-                 progress: bool = False) -> LipSyncResult:
+                 progress: bool = False, offset: int | None = None) -> LipSyncResult:
+        """Lip-sync ``face`` to ``audio`` into ``output``; ``offset`` overrides the config's (frames)."""
         from ..features import mel_windows, wav2lip_mel
         from ..media import VideoWriter, audio_info, load_audio, probe_video
         from ..progress import Progress
@@ -135,7 +140,9 @@ class LipSyncPipeline:
         num_out = num_video if cfg.keep_video_length else num_frames_for_duration(duration, fps)
         if num_out == 0:
             raise InputError(f"{audio}: the speech is too short for a single frame")
-        windows = mel_windows(wav2lip_mel(speech16), num_out, fps)
+        offset = cfg.offset if offset is None else offset
+        columns = int(round(offset * 80 / float(fps)))
+        windows = mel_windows(wav2lip_mel(speech16), num_out, fps, offset=columns)
         rate = audio_info(audio).sample_rate
         track = load_audio(audio, rate)[: int(round(num_out / float(fps) * rate))]
         with VideoWriter(output, fps, audio=track, sample_rate=rate, metadata=SYNTHETIC_TAGS) as writer, \
@@ -155,7 +162,28 @@ class LipSyncPipeline:
                 writer.write(out)
                 bar.update()
         self.timings["total"] = time.perf_counter() - begin
-        return LipSyncResult(Path(output), num_out, fps, with_face)
+        return LipSyncResult(Path(output), num_out, fps, with_face, offset=offset)
+
+    def corrected(self, face, audio, output, syncnet: torch.nn.Module, progress: bool = False) -> LipSyncResult:
+        """Lip-sync, measure the result's AV offset with ``syncnet`` (a SyncNetV2), and if it is off,
+        lip-sync again with the mel windows moved by it."""
+        import dataclasses
+
+        from ..files import AtomicFile
+        from .sync_score import SyncScorePipeline
+
+        first = AtomicFile(output)  # a temporary file beside the output, removed unless kept
+        try:
+            result = self(face, audio, first.tmp, progress=progress)
+            scores = SyncScorePipeline(syncnet, device=str(self.device))(first.tmp)
+            best = max(scores.tracks, key=lambda t: t.num_frames).scores
+            if best.offset == 0:
+                first.commit()
+                return dataclasses.replace(result, path=Path(output), measured_offset=0)
+        finally:
+            first.discard()
+        final = self(face, audio, output, progress=progress, offset=self.config.offset + best.offset)
+        return dataclasses.replace(final, measured_offset=best.offset)
 
     # -- pieces --------------------------------------------------------------------------------
     def _frames(self, face, info, num_video, num_out):
