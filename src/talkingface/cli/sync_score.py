@@ -17,6 +17,8 @@ def register(subparsers) -> None:
     parser.add_argument("videos", nargs="+", help="videos to score")
     parser.add_argument("--checkpoint", required=True, help="syncnet_v2.model (syncnet_python) or our .safetensors")
     parser.add_argument("--whole-frame", action="store_true", help="score whole frames (LRS variant)")
+    parser.add_argument("--valid-only", action="store_true",
+                        help="average every offset over the same frames (no zero padding; not syncnet_python's numbers)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON (- for stdout)")
     parser.add_argument("--csv", metavar="FILE", help="write the results as CSV")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
@@ -41,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         model = create_model("syncnet.v2", checkpoint=args.checkpoint, device=args.device)
     if not isinstance(model, SyncNetV2):
         raise InputError(f"{args.checkpoint}: holds a {type(model).__name__}, not a SyncNet evaluation model")
-    pipeline = SyncScorePipeline(model, whole_frame=args.whole_frame, device=args.device)
+    pipeline = SyncScorePipeline(model, whole_frame=args.whole_frame, device=args.device,
+                                 padding="valid" if args.valid_only else "zeros")
     results = [pipeline(video) for video in args.videos]
     rows = [{"video": r["video"], "track": t["track"], "start_frame": t["start_frame"], "frames": t["frames"],
              "lse_d": t["lse_d"], "lse_c": t["lse_c"], "offset": t["offset"]}

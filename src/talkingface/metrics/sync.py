@@ -1,7 +1,10 @@
 """LSE-D, LSE-C and the audio-visual offset from SyncNet embeddings (syncnet_python's protocol).
 
 Lip embedding ``i`` (frames ``[i, i+5)``) is compared with audio embeddings ``i - 15 ... i + 15``
-(zeros beyond the clip's ends) by Euclidean distance. Averaged over frames this gives a distance per
+by Euclidean distance: with ``padding="zeros"`` (syncnet_python's, the default, for comparable
+numbers) audio beyond the clip's ends is a zero embedding; with ``padding="valid"`` only the frames
+whose 31 partners all exist are used, so every offset is averaged over the same frames - then
+delaying the audio by k frames moves the offset by exactly k, whatever the network. Averaged over frames this gives a distance per
 offset: LSE-D is its minimum, the offset is where the minimum lies (positive: the audio lags the
 video), LSE-C is the median minus the minimum. Per frame, the same median-minus-minimum, median
 filtered over 9 frames, gives the confidence curve.
@@ -36,7 +39,7 @@ class SyncScores:
                 "distances": np.round(self.distances, 4).tolist(), "confidence": np.round(self.confidence, 4).tolist()}
 
 
-def sync_scores(lip: torch.Tensor, audio: torch.Tensor, max_shift: int = 15) -> SyncScores:
+def sync_scores(lip: torch.Tensor, audio: torch.Tensor, max_shift: int = 15, padding: str = "zeros") -> SyncScores:
     """Scores from lip embeddings ``(N, D)`` and audio embeddings ``(N, D)`` of the same frames."""
     from scipy.signal import medfilt
 
@@ -45,9 +48,17 @@ def sync_scores(lip: torch.Tensor, audio: torch.Tensor, max_shift: int = 15) -> 
         raise ValueError("no frames to score")
     lip, audio = lip[:n].float(), audio[:n].float()
     window = 2 * max_shift + 1
-    padded = torch.nn.functional.pad(audio, (0, 0, max_shift, max_shift))
-    dists = torch.stack([torch.nn.functional.pairwise_distance(lip[i:i + 1].expand(window, -1), padded[i:i + window])
-                         for i in range(n)])  # (N, 31)
+    if padding == "zeros":
+        padded, frames = torch.nn.functional.pad(audio, (0, 0, max_shift, max_shift)), range(n)
+    elif padding == "valid":
+        if n < window:
+            raise ValueError(f"valid scoring needs at least {window} frames, got {n}")
+        padded, frames = audio, range(max_shift, n - max_shift)
+    else:
+        raise ValueError(f"padding must be 'zeros' or 'valid', got {padding!r}")
+    start = 0 if padding == "zeros" else max_shift
+    dists = torch.stack([torch.nn.functional.pairwise_distance(
+        lip[i:i + 1].expand(window, -1), padded[i - start:i - start + window]) for i in frames])  # (N', 31)
     mean = dists.mean(dim=0).numpy()
     best = int(np.argmin(mean))
     per_frame = dists.numpy()

@@ -43,7 +43,9 @@ class SyncScoreResult:
 class SyncScorePipeline:
     """``SyncScorePipeline(model)(video) -> SyncScoreResult`` (one score per face track)."""
 
-    def __init__(self, model: torch.nn.Module, whole_frame: bool = False, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, model: torch.nn.Module, whole_frame: bool = False, device: str = "cpu", batch_size: int = 32,
+                 padding: str = "zeros"):
+        self.padding = padding
         self.model = model.eval().to(device)
         self.device = torch.device(device)
         self.whole_frame = whole_frame
@@ -73,7 +75,9 @@ class SyncScorePipeline:
             count = len(crops) - 4
             windows = mfcc_windows(mfcc, start + count, info.fps)[start:start + count]
             lip, aud = self._embed(crops, windows)
-            result.tracks.append(TrackScore(track_id, start, len(crops), sync_scores(lip, aud)))
+            if self.padding == "valid" and count < 31:
+                continue
+            result.tracks.append(TrackScore(track_id, start, len(crops), sync_scores(lip, aud, padding=self.padding)))
         if not result.tracks:
             raise InputError(f"{video}: no face visible for 5 frames in a row, nothing to score")
         return result
