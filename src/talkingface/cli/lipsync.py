@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from ..pipelines import LipSyncConfig, LipSyncPipeline, load_generator
 
     from ..errors import InputError
-    from ..models import create_model
+    from ..models import load_as
+    from ..models.syncnet import SyncNetV2
 
     def four(values):
         return tuple(values) if values is not None else None
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_generator(args.checkpoint, args.model, args.device)
     pipeline = LipSyncPipeline(model, config, device=args.device)
     if auto:
-        syncnet = create_model("syncnet.v2", checkpoint=args.syncnet, device=args.device)
+        syncnet = load_as(args.syncnet, "syncnet.v2", SyncNetV2, "a SyncNet evaluation model", args.device)
         result = pipeline.corrected(args.face, args.audio, output_path(args.output), syncnet, progress=not args.quiet)
     else:
         result = pipeline(args.face, args.audio, output_path(args.output), progress=not args.quiet)

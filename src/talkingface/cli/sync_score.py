@@ -29,20 +29,13 @@ def run(args: argparse.Namespace) -> int:
     import csv
     import io
     import json
-    from pathlib import Path
 
-    from ..errors import InputError
     from ..files import atomic_output
-    from ..models import create_model, load_model
+    from ..models import load_as
     from ..models.syncnet import SyncNetV2
     from ..pipelines import SyncScorePipeline
 
-    if Path(args.checkpoint).suffix == ".safetensors":
-        model = load_model(args.checkpoint, device=args.device)
-    else:
-        model = create_model("syncnet.v2", checkpoint=args.checkpoint, device=args.device)
-    if not isinstance(model, SyncNetV2):
-        raise InputError(f"{args.checkpoint}: holds a {type(model).__name__}, not a SyncNet evaluation model")
+    model = load_as(args.checkpoint, "syncnet.v2", SyncNetV2, "a SyncNet evaluation model", args.device)
     pipeline = SyncScorePipeline(model, whole_frame=args.whole_frame, device=args.device,
                                  padding="valid" if args.valid_only else "zeros")
     results = [pipeline(video) for video in args.videos]

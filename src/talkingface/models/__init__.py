@@ -5,6 +5,6 @@
 ``lipgan``, ``lipgan.disc``.
 """
 
-from .registry import VARIANTS, create_model, filter_state_dict, load_checkpoint, load_model, save_model
+from .registry import VARIANTS, create_model, filter_state_dict, load_as, load_checkpoint, load_model, save_model
 
-__all__ = ["VARIANTS", "create_model", "filter_state_dict", "load_checkpoint", "load_model", "save_model"]
+__all__ = ["VARIANTS", "create_model", "filter_state_dict", "load_as", "load_checkpoint", "load_model", "save_model"]

@@ -204,6 +204,19 @@ def save_model(model: nn.Module, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def load_as(path: str | os.PathLike | None, variant: str, expected: type, what: str,
+            device: str | torch.device | None = None) -> nn.Module:
+    """A ``expected`` model from our own .safetensors (self-describing) or an upstream file built as
+    ``variant`` (no file: untrained weights); another kind of model is refused, naming ``what``."""
+    if path is not None and Path(path).suffix == ".safetensors":
+        model = load_model(path, device=device)
+    else:
+        model = create_model(variant, checkpoint=path, device=device)
+    if not isinstance(model, expected):
+        raise InputError(f"{path}: holds a {type(model).__name__}, not {what}")
+    return model
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> nn.Module:
     """Rebuild and load a model saved by :func:`save_model`."""
     from safetensors import safe_open

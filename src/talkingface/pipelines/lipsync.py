@@ -80,16 +80,10 @@ class LipSyncResult:
 
 def load_generator(checkpoint: str | os.PathLike | None, variant: str = "wav2lip", device: str = "cpu"):
     """A generator from an upstream .pth (with ``variant``) or our own .safetensors (self-describing)."""
-    from ..models import create_model, load_model
+    from ..models import load_as
     from ..models.wav2lip import Wav2Lip
 
-    if checkpoint is not None and Path(checkpoint).suffix == ".safetensors":
-        model = load_model(checkpoint, device=device)
-    else:
-        model = create_model(variant, checkpoint=checkpoint, device=device)
-    if not isinstance(model, Wav2Lip):
-        raise InputError(f"{checkpoint}: holds a {type(model).__name__}, not a Wav2Lip generator")
-    return model
+    return load_as(checkpoint, variant, Wav2Lip, "a Wav2Lip generator", device)
 
 
 class LipSyncPipeline:

@@ -106,12 +106,13 @@ class MeshAnimationPipeline:
         renderer = None
         written = []
         for out, kind in zip(outputs, kinds):
-            written.append(self._write(out, kind, basis, weights, curves, audio, progress))
-            if kind == "video":
-                renderer = self._backend
+            path, backend = self._write(out, kind, basis, weights, curves, audio, progress)
+            written.append(path)
+            renderer = backend or renderer
         return MeshAnimationResult(written, curves, phonemes, basis.mesh.num_vertices, renderer)
 
-    def _write(self, out, kind, basis, weights, curves, audio, progress) -> Path:
+    def _write(self, out, kind, basis, weights, curves, audio, progress) -> tuple[Path, str | None]:
+        """Write one output; returns its path and, for a video, the renderer backend used."""
         from ..export import write_glb, write_npy, write_obj_sequence
         from ..render.mesh import render_video
 
@@ -119,17 +120,17 @@ class MeshAnimationPipeline:
         if kind == "video":
             frames = (basis.evaluate(w) for w in weights)
             extremes = basis.evaluate(np.stack([np.zeros(len(basis.names)), np.ones(len(basis.names)) * 0.8]))
-            self._backend = render_video(out, [frames], [basis.mesh.faces], curves.fps, [extremes], audio=audio,
-                                         size=self.config.size, wireframe=self.config.wireframe,
-                                         backend=self.config.backend, progress=progress, total=len(weights))
-            return Path(out)
+            backend = render_video(out, [frames], [basis.mesh.faces], curves.fps, [extremes], audio=audio,
+                                   size=self.config.size, wireframe=self.config.wireframe,
+                                   backend=self.config.backend, progress=progress, total=len(weights))
+            return Path(out), backend
         if kind == "glb":
             used = np.abs(basis.deltas).max(axis=(1, 2)) > 0
             return write_glb(out, basis.mesh.vertices, basis.mesh.faces, basis.deltas[used],
                              [n for n, u in zip(basis.names, used) if u], np.arange(len(weights)) / fps,
-                             weights[:, used])
+                             weights[:, used]), None
         if kind in ("csv", "json"):
-            return curves.save(out)
+            return curves.save(out), None
         if kind == "npy":
-            return write_npy(out, basis.evaluate(weights))
-        return write_obj_sequence(out, basis.evaluate(weights), basis.mesh.faces)
+            return write_npy(out, basis.evaluate(weights)), None
+        return write_obj_sequence(out, basis.evaluate(weights), basis.mesh.faces), None
