@@ -72,6 +72,18 @@ def _lipgan_disc(config: dict) -> nn.Module:
     return LipGANDiscriminator(LipGANConfig(**config))
 
 
+def _faceformer(config: dict) -> nn.Module:
+    from .faceformer import FaceFormer, FaceFormerConfig
+
+    return FaceFormer(FaceFormerConfig(**config))
+
+
+VOCASET_SPEAKERS = ("FaceTalk_170728_03272_TA FaceTalk_170904_00128_TA FaceTalk_170725_00137_TA "
+                    "FaceTalk_170915_00223_TA FaceTalk_170811_03274_TA FaceTalk_170913_03279_TA "
+                    "FaceTalk_170904_03276_TA FaceTalk_170912_03278_TA").split()
+BIWI_SPEAKERS = "F2 F3 F4 M3 M4 M5".split()
+
+
 def _wav2lip_preprocessing(size: int) -> dict:
     return {"sample_rate": 16000, "features": "wav2lip_mel", "mel_window": 16, "fps": 25, "image_size": size,
             "channel_order": "bgr", "value_range": [0, 1], "face_pads": [0, 10, 0, 0], "frames_per_window": 1}
@@ -102,6 +114,18 @@ register(Variant("syncnet.v2", _syncnet_v2, {},
 register(Variant("lipgan", _lipgan, {"image_size": 96}, {"sample_rate": 16000, "features": "mfcc 12x35",
                                                         "image_size": 96, "face_order": "reference, masked target"},
                  "LipGAN generator"))
+register(Variant("faceformer.vocaset", _faceformer, {},
+                 {"sample_rate": 16000, "fps": 30, "template": "FLAME, 5023 vertices", "speakers": VOCASET_SPEAKERS},
+                 "FaceFormer trained on VOCASET (vocaset.pth)"))
+register(Variant("faceformer.biwi", _faceformer,
+                 {"num_vertices": 23370, "feature_dim": 128, "period": 25, "num_speakers": 6, "fps": 25.0,
+                  "alignment": "pairs"},
+                 {"sample_rate": 16000, "fps": 25, "template": "BIWI, 23370 vertices", "speakers": BIWI_SPEAKERS},
+                 "FaceFormer trained on BIWI (biwi.pth)"))
+register(Variant("faceformer.mel", _faceformer,
+                 {"num_vertices": 478, "num_speakers": 4, "audio_encoder": "mel"},
+                 {"sample_rate": 16000, "fps": 30, "template": "the built-in face, 478 vertices"},
+                 "FaceFormer with the built-in mel audio encoder (train it with talkingface)"))
 register(Variant("lipgan.disc", _lipgan_disc, {"image_size": 96}, {"image_size": 96}, "LipGAN discriminator"))
 
 
@@ -129,7 +153,9 @@ def create_model(name: str, checkpoint: str | os.PathLike | None = None, device:
 # -- loading -----------------------------------------------------------------------------------
 def filter_state_dict(state: dict) -> dict[str, torch.Tensor]:
     """The one place where upstream key spellings are mapped to ours: unwrap ``state_dict`` /
-    ``model`` containers and strip ``module.`` (DataParallel) and ``_orig_mod.`` (torch.compile)."""
+    ``model`` containers, strip ``module.`` (DataParallel) and ``_orig_mod.`` (torch.compile), and
+    rename weight norm's ``weight_g`` / ``weight_v`` (files saved by older torch, e.g. FaceFormer's
+    wav2vec 2.0) to today's ``parametrizations.weight.original0`` / ``original1``."""
     for key in ("state_dict", "model_state_dict", "model"):
         if isinstance(state, dict) and key in state and isinstance(state[key], dict):
             state = state[key]
@@ -140,7 +166,12 @@ def filter_state_dict(state: dict) -> dict[str, torch.Tensor]:
         for prefix in ("module.", "_orig_mod."):
             while key.startswith(prefix):
                 key = key[len(prefix):]
-        out[key.replace("._orig_mod.", ".")] = value
+        key = key.replace("._orig_mod.", ".")
+        for old, new in ((".weight_g", ".parametrizations.weight.original0"),
+                         (".weight_v", ".parametrizations.weight.original1")):
+            if key.endswith(old):
+                key = key[: -len(old)] + new
+        out[key] = value
     return out
 
 
@@ -169,7 +200,11 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 
 def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     """Load weights into ``model`` strictly: every key present, no extra key, every shape equal."""
-    state = filter_state_dict(read_checkpoint(path))
+    return load_state(model, filter_state_dict(read_checkpoint(path)), path)
+
+
+def load_state(model: nn.Module, state: dict[str, torch.Tensor], path: str | os.PathLike) -> nn.Module:
+    """:func:`load_checkpoint` for a state dict already read (and filtered) from ``path``."""
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
