@@ -58,3 +58,63 @@ def test_mesh_bad_input(tmp_path, monkeypatch, capsys, speech, argv, message):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def faceformer_file(tmp_path_factory):
+    """A small FaceFormer on the built-in face whose motion is the rig's jawOpen times one feature."""
+    import torch
+
+    from talkingface.animation.blendshapes import face_basis
+    from talkingface.models import create_model, save_model
+
+    torch.manual_seed(0)
+    model = create_model("faceformer.mel", feature_dim=16, num_speakers=2, mel_width=16, mel_layers=1)
+    basis = face_basis()
+    jaw = torch.from_numpy(basis.deltas[basis.names.index("jawOpen")].reshape(-1).copy())
+    with torch.no_grad():
+        model.vertice_map_r.weight.copy_(torch.outer(jaw, torch.eye(16)[0]))
+    return save_model(model, tmp_path_factory.mktemp("ff") / "faceformer.safetensors"), model, jaw
+
+
+def test_mesh_with_faceformer(tmp_path, speech, faceformer_file, capsys):
+    from talkingface.animation.mesh import face_template
+    from talkingface.media import load_audio
+
+    path, model, jaw = faceformer_file
+    template = face_template().vertices
+    outs = [tmp_path / "v.npy", tmp_path / "c.csv", tmp_path / "f.glb", tmp_path / "f.mp4"]
+    argv = ["mesh", "--audio", str(speech), "--method", "faceformer", "--checkpoint", str(path), "--style", "1",
+            "--size", "128"]
+    for out in outs:
+        argv += ["-o", str(out)]
+    assert main(argv) == 0
+    expected = model.predict(load_audio(speech, 16000), template, 1)[0].numpy()
+    frames = np.load(outs[0])
+    assert frames.shape == expected.shape == (119, 478 * 3)  # 4 s of audio, 30 fps as upstream counts
+    assert np.abs(frames - expected).max() < 1e-5
+    # the fitted ARKit curves find the jaw motion: its amount is the first decoder feature
+    rows = list(csv.reader(outs[1].open()))
+    column = rows[0].index("JawOpen")
+    fitted = np.array([float(r[column]) for r in rows[1:]])
+    amount = (frames - template.reshape(-1)) @ jaw.numpy() / (jaw @ jaw).item()
+    inside = (amount > 0.05) & (amount < 0.95)
+    assert inside.sum() > 10 and np.abs(fitted[inside] - amount[inside]).max() < 0.05
+    gltf = pygltflib.GLTF2().load(str(outs[2]))
+    assert gltf.accessors[gltf.animations[0].samplers[0].input].count == 119
+    assert probe_video(outs[3]).num_frames == 119
+    assert "119 frames at 30 fps, 478 vertices" in capsys.readouterr().out
+
+
+def test_mesh_faceformer_refuses_bad_use(tmp_path, speech, faceformer_file, capsys):
+    path = faceformer_file[0]
+    base = ["mesh", "--audio", str(speech), "-o", str(tmp_path / "v.npy")]
+    assert main(base + ["--method", "faceformer"]) == 2
+    assert "needs a checkpoint" in capsys.readouterr().err
+    assert main(base + ["--method", "faceformer", "--checkpoint", str(path), "--style", "5"]) == 2
+    assert "style must be 0..1" in capsys.readouterr().err
+    assert main(base + ["--method", "faceformer", "--checkpoint", str(path), "--text", "hello"]) == 2
+    assert "transcript is not used" in capsys.readouterr().err
+    assert main(base + ["--checkpoint", str(path)]) == 2
+    assert "only used by the faceformer method" in capsys.readouterr().err
+    assert not (tmp_path / "v.npy").exists()

@@ -60,6 +60,29 @@ class BlendshapeBasis:
         return self.mesh.vertices + np.tensordot(w, self.deltas, axes=(-1, 0))
 
 
+    def fit(self, frames: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:
+        """Weights ``(T, K)`` in [0, 1] whose shapes best explain ``frames`` ``(T, V, 3)`` (bounded
+        least squares on the displacements from the neutral mesh, over ``region`` vertices if given):
+        ARKit curves for a vertex animation made by another method."""
+        from scipy.optimize import lsq_linear
+
+        frames = np.asarray(frames, np.float64)
+        if frames.ndim != 3 or frames.shape[1:] != self.deltas.shape[1:]:
+            raise InputError(f"frames must be (T, {self.mesh.num_vertices}, 3), got {frames.shape}")
+        rows = slice(None) if region is None else np.asarray(region)
+        a = self.deltas[:, rows].reshape(len(self.names), -1).T.astype(np.float64)
+        used = np.abs(a).max(axis=0) > 0
+        b = (frames[:, rows] - self.mesh.vertices[rows]).reshape(len(frames), -1)
+        # A little ridge picks the smallest weights among equal fits (some shapes combine into others).
+        ridge = 1e-3 * np.linalg.norm(a[:, used], axis=0).mean() * np.eye(int(used.sum()))
+        a = np.vstack([a[:, used], ridge])
+        out = np.zeros((len(frames), len(self.names)), np.float32)
+        for t in range(len(frames)):
+            out[t, used] = lsq_linear(a, np.concatenate([b[t], np.zeros(len(ridge))]), bounds=(0.0, 1.0),
+                                      method="bvls").x
+        return out
+
+
 def face_basis(template: Mesh | None = None) -> BlendshapeBasis:
     """The ARKit shapes of the landmark rig on the built-in face (478 vertices)."""
     from .rig import LandmarkRig

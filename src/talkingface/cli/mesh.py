@@ -3,6 +3,8 @@
 Outputs by extension (repeat -o for several): a video (.mp4/.mov/.mkv, rendered offscreen with the
 speech track), .glb (glTF 2.0 with ARKit morph targets and their animation), .csv (ARKit-52 in the
 Live Link Face layout), .json (curves), .npy (vertices, VOCASET layout) or a folder (one OBJ per frame).
+Methods: jali (procedural, no weights) or faceformer (--checkpoint vocaset.pth / biwi.pth / our
+.safetensors; --template is the neutral face it animates).
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ def register(subparsers) -> None:
     text = parser.add_mutually_exclusive_group()
     text.add_argument("--text", help="what is said (for forced alignment)")
     text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
-    parser.add_argument("--method", default="jali", choices=["jali"], help="animation method (default jali)")
+    parser.add_argument("--method", default="jali", choices=["jali", "faceformer"],
+                        help="animation method (default jali)")
+    parser.add_argument("--checkpoint", metavar="FILE", help="faceformer: vocaset.pth, biwi.pth or our .safetensors")
+    parser.add_argument("--wav2vec2", metavar="DIR",
+                        help="faceformer: a local wav2vec2 folder replacing the encoder weights in the checkpoint")
+    parser.add_argument("--style", type=int, default=0, help="faceformer: training speaker whose style to use")
+    parser.add_argument("--device", default="cpu", help="faceformer: torch device (default cpu)")
     parser.add_argument("--template", metavar="MESH", help="an OBJ/PLY face or head to animate (FLAME, BIWI, ...)")
     parser.add_argument("--fps", default="30", help="frames per second (default 30)")
     parser.add_argument("--size", type=int, default=512, help="video size in pixels (default 512)")
@@ -42,11 +50,12 @@ def run(args: argparse.Namespace) -> int:
         output_kind(out)
     outputs = [out if output_kind(out) == "obj" else output_path(out) for out in args.output]
     config = MeshAnimationConfig(fps=args.fps, method=args.method, template=args.template, size=args.size,
-                                 wireframe=args.wireframe, backend=args.backend)
+                                 wireframe=args.wireframe, backend=args.backend, checkpoint=args.checkpoint,
+                                 wav2vec2=args.wav2vec2, style=args.style, device=args.device)
     result = MeshAnimationPipeline(config)(args.audio, outputs, text=read_text_argument(args.text, args.transcript),
                                            progress=not args.quiet)
     for path in result.outputs:
         print(f"wrote {path}")
-    print(f"{result.curves.num_frames} frames at {float(result.curves.fps):g} fps, {result.num_vertices} vertices"
+    print(f"{result.num_frames} frames at {float(result.fps):g} fps, {result.num_vertices} vertices"
           + (f", rendered with {result.renderer}" if result.renderer else ""))
     return 0

@@ -1,9 +1,12 @@
-"""Speech -> animated 3D face: JALI curves drive ARKit blendshapes on a template mesh, which is
-rendered to video and/or exported (glTF morph animation, OBJ sequence, VOCASET .npy, ARKit CSV, JSON).
+"""Speech -> animated 3D face, rendered to video and/or exported (glTF animation, OBJ sequence,
+VOCASET .npy, ARKit CSV, JSON).
 
-The template is the built-in 478-vertex face, or any OBJ/PLY (FLAME, BIWI, an artist's head) onto
-which the rig is transferred. Later methods (VisemeNet, FaceFormer) plug in as other sources of curves
-or vertex offsets; the renderer and exporters stay the same.
+Methods:
+- "jali" (no weights): JALI curves drive ARKit blendshapes on the built-in 478-vertex face, or on any
+  OBJ/PLY (FLAME, BIWI, an artist's head) onto which the rig is transferred.
+- "faceformer": a FaceFormer checkpoint predicts the vertices directly on its template (FLAME for
+  vocaset.pth, BIWI for biwi.pth, the built-in face for our own models); ARKit curves for CSV/JSON
+  are then fitted to the vertices by bounded least squares.
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ from ..speech.phonemes import PhonemeSequence
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
 FILE_SUFFIXES = VIDEO_SUFFIXES + (".glb", ".csv", ".json", ".npy")
-METHODS = ("jali",)
+METHODS = ("jali", "faceformer")
 
 
 @dataclass(frozen=True)
 class MeshAnimationConfig:
     """Attributes:
-        fps: frames per second of curves, video and exports.
-        method: source of the animation ("jali").
-        template: an OBJ/PLY mesh to animate instead of the built-in face.
+        fps: frames per second of curves, video and exports ("jali"; FaceFormer keeps its own rate).
+        method: source of the animation ("jali" or "faceformer").
+        template: an OBJ/PLY mesh to animate instead of the built-in face (for FaceFormer: its
+            neutral face, with the checkpoint's vertex count).
         size: rendered video size (square, pixels).
         wireframe: draw triangle edges in the video.
         backend: renderer backend ("auto", "egl", "numpy").
@@ -43,18 +47,28 @@ class MeshAnimationConfig:
     wireframe: bool = False
     backend: str = "auto"
     jali: JaliConfig = field(default_factory=JaliConfig)
+    checkpoint: str | None = None
+    wav2vec2: str | None = None
+    style: int = 0
+    device: str = "cpu"
 
     def __post_init__(self):
         if self.method not in METHODS:
             raise InputError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.method == "faceformer" and not self.checkpoint:
+            raise InputError("the faceformer method needs a checkpoint (vocaset.pth, biwi.pth or our .safetensors)")
+        if self.method != "faceformer" and (self.checkpoint or self.wav2vec2):
+            raise InputError("a checkpoint or wav2vec2 folder is only used by the faceformer method")
 
 
 @dataclass
 class MeshAnimationResult:
     outputs: list[Path]
-    curves: AnimationCurves
-    phonemes: PhonemeSequence
+    curves: AnimationCurves | None  # ARKit curves (FaceFormer: fitted, and only when CSV/JSON was asked)
+    phonemes: PhonemeSequence | None  # JALI only
     num_vertices: int
+    num_frames: int
+    fps: Fraction
     renderer: str | None  # backend used for a video, if one was written
 
 
@@ -91,12 +105,17 @@ class MeshAnimationPipeline:
     def __call__(self, audio: str | os.PathLike, outputs: list[str | os.PathLike], text: str | None = None,
                  progress: bool = False) -> MeshAnimationResult:
         from ..media import load_audio
-        from ..speech import timed_phonemes
-        from ..timebase import to_fps
 
         if not outputs:
             raise InputError("give at least one output")
         kinds = [output_kind(o) for o in outputs]
+        if self.config.method == "faceformer":
+            if text is not None:
+                raise InputError("FaceFormer animates from the audio alone; a transcript is not used")
+            return self._faceformer(audio, outputs, kinds, progress)
+        from ..speech import timed_phonemes
+        from ..timebase import to_fps
+
         basis = self.basis()  # a bad template fails before the audio work
         fps = to_fps(self.config.fps)
         speech = load_audio(audio, 16000)
@@ -109,7 +128,70 @@ class MeshAnimationPipeline:
             path, backend = self._write(out, kind, basis, weights, curves, audio, progress)
             written.append(path)
             renderer = backend or renderer
-        return MeshAnimationResult(written, curves, phonemes, basis.mesh.num_vertices, renderer)
+        return MeshAnimationResult(written, curves, phonemes, basis.mesh.num_vertices, len(weights), curves.fps,
+                                   renderer)
+
+    def _faceformer(self, audio, outputs, kinds, progress) -> MeshAnimationResult:
+        from ..animation.mesh import face_template, load_mesh
+        from ..media import load_audio
+        from ..models.faceformer import as_numpy_vertices, load_faceformer
+        from ..timebase import to_fps
+
+        model = load_faceformer(self.config.checkpoint, self.config.wav2vec2, device=self.config.device)
+        v = model.config.num_vertices
+        if self.config.template:
+            mesh = load_mesh(self.config.template)
+        elif v == 478:
+            mesh = face_template()
+        else:
+            raise InputError(f"this FaceFormer animates meshes of {v} vertices: give its neutral face as the "
+                             "template (an OBJ/PLY, e.g. the subject's FLAME/BIWI template)")
+        if mesh.num_vertices != v:
+            raise InputError(f"{self.config.template}: {mesh.num_vertices} vertices, but the checkpoint animates {v}")
+        if not 0 <= self.config.style < model.config.num_speakers:
+            raise InputError(f"style must be 0..{model.config.num_speakers - 1} (a training speaker), "
+                             f"got {self.config.style}")
+        speech = load_audio(audio, 16000)
+        frames = as_numpy_vertices(model.predict(speech, mesh.vertices, self.config.style))
+        fps = to_fps(model.config.fps)
+        curves = None
+        if any(kind in ("csv", "json") for kind in kinds):
+            curves = self._fit_curves(mesh, frames, fps)
+        written, renderer = [], None
+        for out, kind in zip(outputs, kinds):
+            path, backend = self._write_frames(out, kind, mesh, frames, curves, fps, audio, progress)
+            written.append(path)
+            renderer = backend or renderer
+        return MeshAnimationResult(written, curves, None, v, len(frames), fps, renderer)
+
+    def _fit_curves(self, mesh, frames, fps) -> AnimationCurves:
+        """ARKit curves fitted to a vertex animation (the rig moved onto its mesh)."""
+        from ..animation.blendshapes import face_basis
+        from ..animation.transfer import transfer_basis
+
+        basis = face_basis() if mesh.num_vertices == 478 else transfer_basis(face_basis(), mesh)
+        region = np.flatnonzero(np.abs(basis.deltas).max(axis=(0, 2)) > 0)
+        weights = basis.fit(frames, region)
+        return AnimationCurves(fps, tuple(basis.names), weights)
+
+    def _write_frames(self, out, kind, mesh, frames, curves, fps, audio, progress) -> tuple[Path, str | None]:
+        from ..export import write_glb_vertex_cache, write_npy, write_obj_sequence
+        from ..render.mesh import render_video
+
+        if kind == "video":
+            lo, hi = frames.min(axis=(0, 1)), frames.max(axis=(0, 1))
+            extremes = np.stack([np.minimum(mesh.vertices, lo), np.maximum(mesh.vertices, hi)])
+            backend = render_video(out, [iter(frames)], [mesh.faces], fps, [extremes], audio=audio,
+                                   size=self.config.size, wireframe=self.config.wireframe,
+                                   backend=self.config.backend, progress=progress, total=len(frames))
+            return Path(out), backend
+        if kind == "glb":
+            return write_glb_vertex_cache(out, frames, mesh.faces, float(fps), reference=mesh.vertices), None
+        if kind in ("csv", "json"):
+            return curves.save(out), None
+        if kind == "npy":
+            return write_npy(out, frames), None
+        return write_obj_sequence(out, frames, mesh.faces), None
 
     def _write(self, out, kind, basis, weights, curves, audio, progress) -> tuple[Path, str | None]:
         """Write one output; returns its path and, for a video, the renderer backend used."""
