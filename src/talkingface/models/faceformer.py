@@ -368,6 +368,10 @@ class FaceFormer(nn.Module):
         template = self._template(template, audio.shape[0]).unsqueeze(1)
         style = self._style(speaker, audio.shape[0])
         memory, frames = self.encode_audio(audio)
+        return self._decode_redecode(memory, frames, style, template)
+
+    def _decode_redecode(self, memory: torch.Tensor, frames: int, style: torch.Tensor,
+                         template: torch.Tensor) -> torch.Tensor:
         embedded = style
         for i in range(frames):
             out = self.vertice_map_r(self._decode_full(self.PPE(embedded), memory))
