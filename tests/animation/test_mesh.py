@@ -95,3 +95,19 @@ def test_obj_and_ply_files(tmp_path):
         load_mesh(tmp_path / "empty.obj")
     with pytest.raises(InputError):
         Mesh(np.zeros((3, 3)), [[0, 1, 5]])
+
+
+def test_a_bilabial_keeps_the_lips_together():
+    """mouthClose 1 with the jaw closed (m, b, p) must not push the lower lip through the upper one."""
+    from fractions import Fraction
+
+    from talkingface.animation.curves import AnimationCurves
+
+    basis = face_basis()
+    values = np.array([[0.0, 1.0], [0.6, 1.0], [0.6, 0.0]], np.float32)  # (jawOpen, mouthClose) per frame
+    frames = basis.evaluate(basis.weights_from(AnimationCurves(Fraction(30), ("jawOpen", "mouthClose"), values)))
+    upper, lower = 13, 14  # inner lip midpoints
+    gap = frames[:, upper, 1] - frames[:, lower, 1]
+    neutral = basis.mesh.vertices[upper, 1] - basis.mesh.vertices[lower, 1]
+    assert abs(gap[0] - neutral) < 1e-6  # a closed jaw stays as it is
+    assert -1e-4 < gap[1] < gap[2] and gap[1] < 0.3 * gap[2]  # the open jaw's lips come back together

@@ -45,11 +45,18 @@ class BlendshapeBasis:
             raise InputError(f"deltas must be ({len(self.names)}, {self.mesh.num_vertices}, 3), got {self.deltas.shape}")
 
     def weights_from(self, curves: AnimationCurves) -> np.ndarray:
-        """``(T, K)`` weights of this basis's shapes taken from ``curves`` (missing ones are 0)."""
+        """``(T, K)`` weights of this basis's shapes taken from ``curves`` (missing ones are 0).
+
+        ``mouthClose`` is a correction measured at full ``jawOpen``; the rig applies it in proportion
+        to the jaw's opening, so its weight here is ``mouthClose * jawOpen`` (a closed jaw with
+        ``mouthClose`` 1 - a bilabial - keeps the lips together instead of pushing one through the other).
+        """
         out = np.zeros((curves.num_frames, len(self.names)), np.float32)
         for k, name in enumerate(self.names):
             if name in curves.names:
                 out[:, k] = curves.channel(name)
+        if "mouthClose" in self.names and "jawOpen" in self.names:
+            out[:, self.names.index("mouthClose")] *= out[:, self.names.index("jawOpen")]
         return out
 
     def evaluate(self, weights: np.ndarray) -> np.ndarray:
