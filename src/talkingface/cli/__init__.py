@@ -12,7 +12,8 @@ import sys
 from .. import __version__
 from ..errors import TalkingFaceError
 
-COMMANDS = ("info", "animate", "lipsync", "sync-score", "mesh", "features", "track", "visemes", "say")
+COMMANDS = ("info", "animate", "lipsync", "sync-score", "mesh", "features", "track", "visemes", "say", "train",
+            "make-dataset")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,66 @@
+"""``talkingface train MODEL``: train a model family on a data set (checkpoints resume exactly).
+
+``talkingface train faceformer --data DIR --out DIR`` trains FaceFormer on a VOCASET/BIWI-layout set
+(the real ones, or one made by ``talkingface make-dataset``), writing best/last .safetensors that
+``talkingface mesh --method faceformer --checkpoint`` uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("train", help="train a model on a data set",
+                                   description=__doc__.split(":", 1)[1].strip())
+    families = parser.add_subparsers(dest="family", metavar="MODEL", required=True)
+    ff = families.add_parser("faceformer", help="FaceFormer on a VOCASET/BIWI-layout set")
+    ff.add_argument("--data", required=True, help="data set folder (wav/, vertices_npy/, templates.pkl)")
+    ff.add_argument("--out", required=True, help="folder for checkpoints and the log")
+    ff.add_argument("--layout", default="vocaset", choices=["vocaset", "biwi"], help="data layout (default vocaset)")
+    ff.add_argument("--train-subjects", nargs="+", metavar="SUBJECT", help="override the layout's training subjects")
+    ff.add_argument("--val-subjects", nargs="+", metavar="SUBJECT", help="override the layout's held-out subjects")
+    ff.add_argument("--train-sentences", type=_ids, metavar="A-B", help="sentence ids to train on, e.g. 1-32")
+    ff.add_argument("--val-sentences", type=_ids, metavar="A-B", help="sentence ids held out, e.g. 33-40")
+    ff.add_argument("--model", default="faceformer.mel",
+                    choices=["faceformer.mel", "faceformer.vocaset", "faceformer.biwi"],
+                    help="variant (default faceformer.mel: no downloaded weights needed)")
+    ff.add_argument("--init", metavar="FILE", help="start from this checkpoint (vocaset.pth, biwi.pth, ours)")
+    ff.add_argument("--wav2vec2", metavar="DIR", help="local wav2vec 2.0 folder for the wav2vec2 variants")
+    ff.add_argument("--teacher-forcing", action="store_true", help="feed true previous frames (faster)")
+    ff.add_argument("--epochs", type=int, default=100)
+    ff.add_argument("--lr", type=float, default=1e-4)
+    ff.add_argument("--seed", type=int, default=0)
+    ff.add_argument("--lips", metavar="FILE", help="lip vertex indices for LVE (default: the built-in face's)")
+    ff.add_argument("--feature-dim", type=int, help="decoder width (default: the variant's)")
+    parser.set_defaults(run=run)
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    """'1-32' or '1,5,7' or '3' -> sentence ids."""
+    ids = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.partition("-")
+            ids += list(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sentence ids like 1-32 or 1,5,7; got {text!r}") from None
+    return tuple(ids)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..train.faceformer import FaceFormerTrainConfig, train_faceformer
+
+    overrides = {"feature_dim": args.feature_dim} if args.feature_dim else {}
+    config = FaceFormerTrainConfig(
+        data=args.data, out_dir=args.out, layout=args.layout,
+        train_subjects=tuple(args.train_subjects) if args.train_subjects else None,
+        val_subjects=tuple(args.val_subjects) if args.val_subjects else None,
+        train_sentences=args.train_sentences, val_sentences=args.val_sentences, model=args.model, init=args.init, wav2vec2=args.wav2vec2, teacher_forcing=args.teacher_forcing,
+        epochs=args.epochs, lr=args.lr, seed=args.seed, lips=args.lips, overrides=overrides)
+    result = train_faceformer(config)
+    if result.best:
+        print(f"best {result.best['metric']} {result.best['value']:.6g} at epoch {result.best['epoch']}: "
+              f"{result.out_dir / 'best.safetensors'}")
+    print(f"last: {result.out_dir / 'last.safetensors'}")
+    return 0

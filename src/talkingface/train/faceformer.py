@@ -1,0 +1,141 @@
+"""Training FaceFormer on a VOCASET/BIWI-layout data set (the real ones or our synthetic set).
+
+As upstream: one sequence per step, MSE on the vertices, Adam 1e-4, the speaker's one-hot style
+(speakers = the training subjects, in order), autoregressive by default (``teacher_forcing=True`` is
+faster and is what the first epochs of a long run can use). Held-out evaluation decodes each
+validation sequence autoregressively, as inference does, and reports MSE and LVE (lip vertices).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from .loop import LoopConfig, TrainResult, seed_everything, train
+
+
+@dataclass(frozen=True)
+class FaceFormerTrainConfig:
+    """Attributes:
+        data: root of the data set (wav/, vertices_npy/, templates.pkl).
+        layout: "vocaset" (60 fps files used at 30 fps) or "biwi" (25 fps).
+        train_subjects / val_subjects: override the layout's subject lists (our synthetic set has its own).
+        train_sentences / val_sentences: override the layout's sentence ids (e.g. held-out sentences of
+            the training speakers).
+        model: registry variant to build ("faceformer.mel" needs no downloaded weights).
+        init: a checkpoint to start from (vocaset.pth, biwi.pth or ours).
+        wav2vec2: a local wav2vec 2.0 folder for the encoder of a wav2vec2 variant.
+        lips: vertex-group file (or built-in name) for LVE; default: the built-in face's lips on a
+            478-vertex mesh, else none (our FLAME-size template starts with those 478 vertices:
+            "template" fits it too).
+        overrides: further model config fields (feature_dim, ...).
+    """
+
+    data: str | os.PathLike
+    out_dir: str | os.PathLike
+    layout: str = "vocaset"
+    train_subjects: tuple[str, ...] | None = None
+    val_subjects: tuple[str, ...] | None = None
+    train_sentences: tuple[int, ...] | None = None
+    val_sentences: tuple[int, ...] | None = None
+    model: str = "faceformer.mel"
+    init: str | os.PathLike | None = None
+    wav2vec2: str | os.PathLike | None = None
+    teacher_forcing: bool = False
+    epochs: int = 100
+    lr: float = 1e-4
+    seed: int = 0
+    lips: str | None = None
+    overrides: dict = field(default_factory=dict)
+
+
+def _lip_indices(config: FaceFormerTrainConfig, num_vertices: int) -> np.ndarray | None:
+    from ..metrics.mesh import load_vertex_group, vertex_groups
+
+    if config.lips is None:
+        return vertex_groups("template")[0] if num_vertices == 478 else None
+    if os.path.exists(config.lips):
+        return load_vertex_group(config.lips, num_vertices)
+    lips = vertex_groups(config.lips)[0]
+    if lips.max() >= num_vertices:
+        raise InputError(f"the {config.lips!r} lips do not fit a mesh of {num_vertices} vertices")
+    return lips
+
+
+def build(config: FaceFormerTrainConfig, num_vertices: int, num_speakers: int, fps: float) -> torch.nn.Module:
+    from ..models import create_model
+    from ..models.faceformer import FaceFormer, load_faceformer
+
+    if config.init is not None:
+        model = load_faceformer(config.init, config.wav2vec2)
+        if model.config.num_vertices != num_vertices or model.config.num_speakers != num_speakers:
+            raise InputError(f"{config.init}: animates {model.config.num_vertices} vertices for "
+                             f"{model.config.num_speakers} speakers; the data has {num_vertices} and {num_speakers}")
+        return model
+    changes = {"num_vertices": num_vertices, "num_speakers": num_speakers, "fps": float(fps), **config.overrides}
+    model = create_model(config.model, **changes)
+    if not isinstance(model, FaceFormer):
+        raise InputError(f"{config.model} is not a FaceFormer variant")
+    if config.wav2vec2 is not None:
+        model.load_wav2vec2(config.wav2vec2)
+    return model
+
+
+def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
+    from ..data.mesh_sets import BIWI, VOCASET, load_mesh_set
+    from ..metrics.mesh import lip_vertex_error
+
+    layouts = {"vocaset": VOCASET, "biwi": BIWI}
+    if config.layout not in layouts:
+        raise InputError(f"layout must be 'vocaset' or 'biwi', not {config.layout!r}")
+    layout = layouts[config.layout]
+    train_subjects = list(config.train_subjects or layout.train_subjects)
+    val_subjects = list(config.val_subjects or layout.val_subjects)
+    train_items = load_mesh_set(config.data, layout, "train", subjects=train_subjects,
+                                sentences=config.train_sentences)
+    try:
+        val_items = load_mesh_set(config.data, layout, "val", subjects=val_subjects, sentences=config.val_sentences)
+    except InputError as error:
+        if log:
+            log(f"no held-out evaluation: {error}")
+        val_items = []
+    overlap = {s.name for s in train_items} & {s.name for s in val_items}
+    if overlap:
+        raise InputError(f"{len(overlap)} sequences are both trained on and held out (e.g. {sorted(overlap)[0]}); "
+                         "choose other subjects or sentences")
+    num_vertices = train_items[0].vertices.shape[1] // 3
+    seed_everything(config.seed)
+    model = build(config, num_vertices, len(train_subjects), layout.fps)
+    lips = _lip_indices(config, num_vertices)
+    speaker = {s: i for i, s in enumerate(train_subjects)}
+    if log:
+        log(f"FaceFormer: {len(train_items)} training / {len(val_items)} held-out sequences, {num_vertices} vertices, "
+            f"{len(train_subjects)} speakers, {'teacher forcing' if config.teacher_forcing else 'autoregressive'}")
+
+    def step(model, item) -> torch.Tensor:
+        vertices = torch.from_numpy(item.vertices).unsqueeze(0)
+        predicted = model(item.audio, item.template, vertices, speaker[item.subject], config.teacher_forcing)
+        return torch.nn.functional.mse_loss(predicted, vertices[:, : predicted.shape[1]])
+
+    def evaluate(model, items) -> dict:
+        errors, lves = [], []
+        for item in items:
+            vertices = torch.from_numpy(item.vertices)
+            predicted = model.predict(item.audio, item.template, speaker.get(item.subject, 0),
+                                      num_frames=len(vertices))[0]
+            frames = min(len(predicted), len(vertices))
+            errors.append(torch.nn.functional.mse_loss(predicted[:frames], vertices[:frames]).item())
+            if lips is not None:
+                lves.append(lip_vertex_error(predicted[:frames].numpy(), vertices[:frames].numpy(), lips))
+        metrics = {"loss": float(np.mean(errors))}
+        if lves:
+            metrics["lve"] = float(np.mean(lves))
+        return metrics
+
+    loop = LoopConfig(config.out_dir, epochs=config.epochs, lr=config.lr, seed=config.seed,
+                      monitor="lve" if lips is not None else "loss")
+    return train(model, train_items, loop, step, evaluate, val_items, log=log)
