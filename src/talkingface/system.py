@@ -124,6 +124,17 @@ def _check_opencv() -> tuple[str | None, bool, str]:
     return cv2.__version__, True, "cv2"
 
 
+def _check_transformers() -> tuple[str | None, bool, str]:
+    version = _package_version("transformers")
+    if version is None:
+        return None, False, "not installed (pip install 'talkingface[faceformer]')"
+    from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+    Wav2Vec2Model(Wav2Vec2Config(hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8,
+                                 conv_dim=(8,) * 7, num_conv_pos_embeddings=4, num_conv_pos_embedding_groups=1))
+    return version, True, "wav2vec 2.0 built from a config (weights from files only)"
+
+
 _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("PyAV", _check_pyav, "all media input and output"),
     ("torch", _check_torch, "neural models and features"),
@@ -132,6 +143,7 @@ _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("EGL", _check_egl, "offscreen 3D rendering"),
     ("mediapipe", _check_mediapipe, "face detection and landmarks"),
     ("opencv", _check_opencv, "image warping"),
+    ("transformers", _check_transformers, "FaceFormer's wav2vec 2.0 encoder"),
 ]
 
 
