@@ -5,7 +5,7 @@ import soundfile
 import torch
 
 from talkingface.cli import main
-from talkingface.media import probe_video, write_video
+from talkingface.media import probe_video, read_image, write_video
 from talkingface.models import create_model
 from tests.face.conftest import place
 
@@ -29,11 +29,17 @@ def test_lipsync_and_score_commands(files, tmp_path, capsys):
     assert main(["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(generator),
                  "-o", str(out), "--batch-size", "8", "--pads", "0", "12", "0", "0"]) == 0
     assert probe_video(out).num_frames == 25
-    assert main(["sync-score", str(video), str(out), "--checkpoint", str(syncnet), "--json", str(tmp_path / "s.json")]) == 0
+    assert main(["sync-score", str(video), str(out), "--checkpoint", str(syncnet), "--json", str(tmp_path / "s.json"),
+                 "--plot", str(tmp_path / "sync.png")]) == 0
     data = json.loads((tmp_path / "s.json").read_text())
+    for name in ("sync_in.png", "sync_dub.png"):
+        picture = read_image(tmp_path / name)
+        assert picture.shape[1] > 1000 and (picture < 128).any()  # drawn, not blank
     assert [d["video"] for d in data] == [str(video), str(out)]
     assert all(-15 <= t["offset"] <= 15 and t["lse_d"] > 0 for d in data for t in d["tracks"])
     assert "LSE-D" in capsys.readouterr().out
+    assert main(["sync-score", str(video), "--checkpoint", str(syncnet), "--plot", str(tmp_path / "p.jpg")]) == 2
+    assert "--plot writes a .png" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["lipsync", "sync-score"])

@@ -21,6 +21,8 @@ def register(subparsers) -> None:
                         help="average every offset over the same frames (no zero padding; not syncnet_python's numbers)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON (- for stdout)")
     parser.add_argument("--csv", metavar="FILE", help="write the results as CSV")
+    parser.add_argument("--plot", metavar="PNG",
+                        help="draw distance vs offset and confidence per frame (several videos: PNG_<video>.png)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.set_defaults(run=run)
 
@@ -35,10 +37,26 @@ def run(args: argparse.Namespace) -> int:
     from ..models.syncnet import SyncNetV2
     from ..pipelines import SyncScorePipeline
 
+    from pathlib import Path
+
+    from ..errors import InputError
+
+    if args.plot and Path(args.plot).suffix.lower() != ".png":
+        raise InputError(f"--plot writes a .png file, not {args.plot}")
     model = load_as(args.checkpoint, "syncnet.v2", SyncNetV2, "a SyncNet evaluation model", args.device)
     pipeline = SyncScorePipeline(model, whole_frame=args.whole_frame, device=args.device,
                                  padding="valid" if args.valid_only else "zeros")
     results = [pipeline(video) for video in args.videos]
+    if args.plot:
+        from ..media import probe_video
+        from ..metrics.plot import plot_sync_scores
+
+        for result in results:
+            target = Path(args.plot)
+            if len(results) > 1:
+                target = target.with_name(f"{target.stem}_{result.path.stem}{target.suffix}")
+            plot_sync_scores(output_path(target), result.tracks, float(probe_video(result.path).fps), str(result.path))
+            print(f"plot: {target}")
     rows = [{"video": r["video"], "track": t["track"], "start_frame": t["start_frame"], "frames": t["frames"],
              "lse_d": t["lse_d"], "lse_c": t["lse_c"], "offset": t["offset"]}
             for r in (res.to_dict() for res in results) for t in r["tracks"]]
