@@ -322,7 +322,7 @@ class FaceTracker:
                         continue
                     f.misses = 0
                     f.frames.append(index)
-                    f.landmarks.append(landmarks)
+                    f.landmarks.append(landmarks.astype(np.float32, copy=False))
                 following = self._drop_duplicates(following, finished)
         finally:
             detector.close()
@@ -461,6 +461,9 @@ def smooth_segments(frames: np.ndarray, landmarks: np.ndarray, fps: float,
     breaks = np.flatnonzero(np.diff(frames) > 1) + 1
     for segment in np.split(np.arange(len(frames)), breaks):
         if len(segment) >= 3:
-            scale = face_scale(landmarks[segment])
-            out[segment] = smooth_zero_lag(landmarks[segment], fps, params, scale=scale).astype(np.float32)
+            rows = slice(int(segment[0]), int(segment[-1]) + 1)
+            scale = face_scale(landmarks[rows])
+            # The filter works per coordinate: a few points at a time keeps its float64 work arrays small.
+            for p in range(0, landmarks.shape[1], 32):
+                out[rows, p:p + 32] = smooth_zero_lag(landmarks[rows, p:p + 32], fps, params, scale=scale)
     return out

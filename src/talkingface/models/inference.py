@@ -43,12 +43,56 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
     return model
 
 
+class _Lips2d(nn.Module):
+    """SyncNetV2's lip branch as 2D layers: after the first convolution (5 frames -> 1) every 3D
+    kernel spans one frame, so the five frames become 15 input channels of a 2D network."""
+
+    def __init__(self, layers: nn.Sequential):
+        super().__init__()
+        self.layers = layers
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, 5, H, W)``, or ``(B, 15, H, W)`` with channel ``c * 5 + t``."""
+        if frames.dim() == 5:
+            b, c, t, h, w = frames.shape
+            frames = frames.reshape(b, c * t, h, w)
+        return self.layers(frames.contiguous(memory_format=torch.channels_last))
+
+
+def _as_2d(layer: nn.Module) -> nn.Module:
+    """One layer of SyncNetV2's lip branch, 3D -> 2D (the same arithmetic)."""
+    if isinstance(layer, nn.Conv3d):
+        out_c, in_c, kt, kh, kw = layer.weight.shape
+        if layer.stride[0] != 1 or layer.padding[0] != 0:
+            raise ValueError("only convolutions that consume the whole time axis or one frame map to 2D")
+        conv = nn.Conv2d(in_c * kt, out_c, (kh, kw), layer.stride[1:], layer.padding[1:], bias=layer.bias is not None)
+        conv.weight = nn.Parameter(layer.weight.detach().reshape(out_c, in_c * kt, kh, kw).clone())
+        if layer.bias is not None:
+            conv.bias = nn.Parameter(layer.bias.detach().clone())
+        return conv
+    if isinstance(layer, nn.BatchNorm3d):
+        bn = nn.BatchNorm2d(layer.num_features, layer.eps)
+        bn.load_state_dict(layer.state_dict())
+        return bn.eval()
+    if isinstance(layer, nn.MaxPool3d):
+        def two(v):
+            return tuple(v[1:]) if isinstance(v, tuple) else v
+        return nn.MaxPool2d(two(layer.kernel_size), two(layer.stride), two(layer.padding))
+    return copy.deepcopy(layer)
+
+
 def optimize_for_inference(model: nn.Module, compile: bool = False) -> nn.Module:
-    """Folded, channels-last, eval-mode copy of ``model`` (inputs may stay contiguous).
+    """Folded, channels-last, eval-mode copy of ``model`` (inputs may stay contiguous); SyncNetV2's lip
+    branch also runs as the 2D network it is.
 
     ``compile=True`` also compiles it with TorchInductor (frozen weights; the first call takes
     tens of seconds, later ones are faster still: worth it for long videos).
     """
+    from .syncnet import SyncNetV2
+
+    if isinstance(model, SyncNetV2):
+        model = copy.deepcopy(model).eval()
+        model.netcnnlip = _Lips2d(nn.Sequential(*[_as_2d(layer) for layer in model.netcnnlip]))
     fast = fold_batchnorm(model)
     fast = fast.to(memory_format=torch.channels_last)
     for p in fast.parameters():

@@ -91,10 +91,15 @@ class SyncNetV2(nn.Module):
         return self.netfcaud(self.netcnnaud(mfcc).view(mfcc.size(0), -1))
 
     def forward_lips(self, frames: torch.Tensor) -> torch.Tensor:
-        """Frames ``(B, 3, 5, 224, 224)`` (0-255) -> ``(B, 1024)``."""
+        """Frames ``(B, 3, 5, 224, 224)`` (0-255) -> ``(B, 1024)``. Also takes the five frames stacked on
+        channels, ``(B, 15, 224, 224)`` with channel ``c * 5 + t`` (any memory format)."""
+        if frames.dim() == 4 and frames.shape[1:] == (15, 224, 224):
+            if not isinstance(self.netcnnlip, nn.Sequential):  # the 2D inference form takes them as they are
+                return self.netfclip(self.netcnnlip(frames).flatten(1))
+            frames = frames.reshape(frames.size(0), 3, 5, 224, 224)
         if frames.dim() != 5 or frames.shape[1:] != (3, 5, 224, 224):
-            raise InputError(f"expected frames (B, 3, 5, 224, 224), got {tuple(frames.shape)}")
-        return self.netfclip(self.netcnnlip(frames).view(frames.size(0), -1))
+            raise InputError(f"expected frames (B, 3, 5, 224, 224) or (B, 15, 224, 224), got {tuple(frames.shape)}")
+        return self.netfclip(self.netcnnlip(frames).flatten(1))
 
     def forward(self, mfcc: torch.Tensor, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.forward_audio(mfcc), self.forward_lips(frames)
