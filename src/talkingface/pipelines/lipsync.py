@@ -139,22 +139,37 @@ class LipSyncPipeline:
         windows = mel_windows(wav2lip_mel(speech16), num_out, fps, offset=columns)
         rate = audio_info(audio).sample_rate
         track = load_audio(audio, rate)[: int(round(num_out / float(fps) * rate))]
+        # With the generator on an accelerator, three stages overlap: a thread decodes frames and cuts the
+        # crops of the next batch, this thread runs the generator, another pastes the mouths back and
+        # encodes (in order). On the CPU they would only compete for the same cores: one after another.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ..media import prefetch
+
+        overlap = self.device.type != "cpu"
+        frames = self._frames(face, info, num_video, num_out)
+        batches = self._batches(frames, target, windows)
+        if overlap:
+            batches = prefetch(batches, depth=1)
         with VideoWriter(output, fps, audio=track, sample_rate=rate, metadata=SYNTHETIC_TAGS) as writer, \
-                Progress(num_out, "lip-sync", enabled=progress) as bar:
-            pending: list = []
+                Progress(num_out, "lip-sync", enabled=progress) as bar, \
+                ThreadPoolExecutor(1, thread_name_prefix="paste") as paster:
+            outstanding: list = []
             with_face = 0
-            for j, (index, frame) in enumerate(self._frames(face, info, num_video, num_out)):
-                landmarks = target.landmarks[index] if target.has_face[index] else None
-                pending.append((frame, landmarks, windows[j]))
-                with_face += landmarks is not None
-                if sum(p[1] is not None for p in pending) >= cfg.batch_size:
-                    for out in self._flush(pending):
-                        writer.write(out)
-                        bar.update()
-                    pending = []
-            for out in self._flush(pending):
-                writer.write(out)
-                bar.update()
+            try:
+                for batch in batches:
+                    with_face += len(batch.jobs)
+                    predicted = self._generate(batch)
+                    if not overlap:
+                        self._paste_and_write(batch, predicted, writer, bar)
+                        continue
+                    outstanding.append(paster.submit(self._paste_and_write, batch, predicted, writer, bar))
+                    while len(outstanding) > 1:
+                        outstanding.pop(0).result()  # also raises what went wrong there
+                for future in outstanding:
+                    future.result()
+            finally:
+                batches.close()
         self.timings["total"] = time.perf_counter() - begin
         return LipSyncResult(Path(output), num_out, fps, with_face, offset=offset)
 
@@ -230,42 +245,78 @@ class LipSyncPipeline:
             raise InputError(f"{face}: no face found in any frame")
         return target
 
-    def _flush(self, pending: list) -> list[np.ndarray]:
-        """Generate the mouths of the pending frames that have a face; return all frames in order."""
-        from ..face.blend import paste_back
+    def _batches(self, frames, target, windows):
+        """Batches of up to ``batch_size`` frames with a face (face-less frames ride along in order)."""
+        pending: list = []
+        count = 0
+        for j, (index, frame) in enumerate(frames):
+            landmarks = target.landmarks[index] if target.has_face[index] else None
+            pending.append((frame, landmarks, windows[j]))
+            count += landmarks is not None
+            if count >= self.config.batch_size:
+                yield self._batch(pending)
+                pending, count = [], 0
+        if pending:
+            yield self._batch(pending)
+
+    def _batch(self, pending: list) -> "_Batch":
+        """Crops and generator inputs for the frames of ``pending`` that have a face."""
         from ..face.crops import crop_box, wav2lip_box
 
-        cfg = self.config
         jobs = []
         for k, (frame, landmarks, window) in enumerate(pending):
             if landmarks is None:
                 continue
-            box = wav2lip_box(landmarks, (frame.shape[1], frame.shape[0]), cfg.pads)
+            box = wav2lip_box(landmarks, (frame.shape[1], frame.shape[0]), self.config.pads)
             crop = crop_box(np.ascontiguousarray(frame[..., ::-1]), box, self.size)  # the models see BGR
             jobs.append((k, crop, window))
-        outputs = [p[0] for p in pending]
         if not jobs:
-            return outputs
+            return _Batch(pending, jobs, None, None)
         crops = np.stack([c.image for _, c, _ in jobs]).astype(np.float32) / 255.0  # (B, H, W, 3) BGR
         masked = crops.copy()
         masked[:, self.size // 2:] = 0  # the lower half is what the generator fills in
         face = torch.from_numpy(np.concatenate([masked, crops], axis=3)).permute(0, 3, 1, 2)
         mel = torch.from_numpy(np.stack([w for _, _, w in jobs])[:, None].astype(np.float32))
+        return _Batch(pending, jobs, face.contiguous(memory_format=torch.channels_last), mel)
+
+    def _generate(self, batch: "_Batch") -> np.ndarray | None:
+        """``(B, H, W, 3)`` uint8 BGR mouths for the batch's crops."""
         import time
 
+        if not batch.jobs:
+            return None
         start = time.perf_counter()
         with torch.inference_mode():
-            predicted = self.model(mel.to(self.device), face.contiguous(memory_format=torch.channels_last).to(self.device))
+            predicted = self.model(batch.mel.to(self.device), batch.face.to(self.device))
         predicted = (predicted.clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
         self._timed("generate", start)
+        return predicted
+
+    def _paste_and_write(self, batch: "_Batch", predicted, writer, bar) -> None:
+        import time
+
+        from ..face.blend import paste_back
+
+        cfg = self.config
         start = time.perf_counter()
-        for (k, crop, _), patch in zip(jobs, predicted):
-            frame, landmarks, _ = pending[k]
+        outputs = [p[0] for p in batch.pending]
+        for (k, crop, _), patch in zip(batch.jobs, predicted if predicted is not None else []):
+            frame, landmarks, _ = batch.pending[k]
             rgb_patch = np.ascontiguousarray(patch[..., ::-1])
             outputs[k] = paste_back(frame, rgb_patch, crop, landmarks=landmarks if cfg.paste == "soft" else None,
                                     mode=cfg.paste, color_match=cfg.color_match and cfg.paste == "soft")
         self._timed("paste", start)
-        return outputs
+        for out in outputs:
+            writer.write(out)
+            bar.update()
+
+
+@dataclass
+class _Batch:
+    pending: list  # (frame, landmarks or None, mel window) in output order
+    jobs: list  # (index into pending, crop, mel window) of the frames with a face
+    face: torch.Tensor | None  # (B, 6, H, W) channels-last, masked + reference, BGR in [0, 1]
+    mel: torch.Tensor | None  # (B, 1, 80, 16)
 
 
 def _read(path):
