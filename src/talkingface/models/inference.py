@@ -81,9 +81,26 @@ def _as_2d(layer: nn.Module) -> nn.Module:
     return copy.deepcopy(layer)
 
 
+class MicroBatched(nn.Module):
+    """Runs ``module`` on at most ``size`` items at a time and concatenates the outputs: the
+    full-resolution activations of a few items stay in cache, which on CPU is faster than one big batch
+    (Wav2Lip on 2 cores: 38 frames/s in micro-batches of 8 against 34 in one batch of 16)."""
+
+    def __init__(self, module: nn.Module, size: int):
+        super().__init__()
+        self.module = module
+        self.size = size
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        n = inputs[0].shape[0]
+        if n <= self.size:
+            return self.module(*inputs)
+        return torch.cat([self.module(*(x[i:i + self.size] for x in inputs)) for i in range(0, n, self.size)])
+
+
 def optimize_for_inference(model: nn.Module, compile: bool = False) -> nn.Module:
     """Folded, channels-last, eval-mode copy of ``model`` (inputs may stay contiguous); SyncNetV2's lip
-    branch also runs as the 2D network it is.
+    branch also runs as the 2D network it is, and the 96 px Wav2Lip generator in micro-batches of 8.
 
     ``compile=True`` also compiles it with TorchInductor (frozen weights; the first call takes
     tens of seconds, later ones are faster still: worth it for long videos).
@@ -102,5 +119,11 @@ def optimize_for_inference(model: nn.Module, compile: bool = False) -> nn.Module
         import torch._inductor.config as inductor
 
         inductor.freezing = True
-        fast = torch.compile(fast)
+        return torch.compile(fast)
+    from .wav2lip import Wav2Lip
+
+    if isinstance(model, Wav2Lip) and model.config.image_size == 96:
+        config, variant = fast.config, fast.variant
+        fast = MicroBatched(fast, 8)
+        fast.config, fast.variant = config, variant
     return fast
