@@ -43,6 +43,15 @@ def test_output_length_rate_and_audio(dubbed):
     assert dubbed.frames_with_face == 95
 
 
+def test_overlapping_stages_give_the_same_video(dubbed, scene, tmp_path):
+    video, speech, checkpoint, _ = scene
+    overlapped = LipSyncPipeline(load_generator(checkpoint), LipSyncConfig(overlap=True, batch_size=8))(
+        video, speech, tmp_path / "overlapped.mp4")
+    assert overlapped.num_frames == dubbed.num_frames and overlapped.frames_with_face == dubbed.frames_with_face
+    for a, b in zip(read_frames(dubbed.path), read_frames(overlapped.path)):
+        assert np.array_equal(a, b)
+
+
 def test_faceless_frames_and_the_upper_face_are_untouched(dubbed, scene):
     source = list(read_frames(scene[0]))  # as decoded: both sides went through the codec
     out = list(read_frames(dubbed.path))

@@ -43,6 +43,8 @@ class LipSyncConfig:
         fps: frame rate for photo input.
         fast: run the generator's inference form (folded batch norms, channels-last).
         offset: frames by which each frame's mel window is moved later (fixes audio leading the lips).
+        overlap: decode, generate and paste in three threads at once (None: when the generator is not
+            on the CPU, where they would only compete for the same cores).
     """
 
     model: str = "wav2lip"
@@ -60,6 +62,7 @@ class LipSyncConfig:
     fps: float = 25
     fast: bool = True
     offset: int = 0
+    overlap: bool | None = None
 
     def __post_init__(self):
         if self.batch_size < 1 or self.resize_factor < 1:
@@ -146,7 +149,7 @@ class LipSyncPipeline:
 
         from ..media import prefetch
 
-        overlap = self.device.type != "cpu"
+        overlap = self.device.type != "cpu" if cfg.overlap is None else cfg.overlap
         frames = self._frames(face, info, num_video, num_out)
         batches = self._batches(frames, target, windows)
         if overlap:
