@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_face  # noqa: E402
 import bench_faceformer  # noqa: E402
+import bench_faceformer_train  # noqa: E402
 import bench_features  # noqa: E402
 import bench_lipsync  # noqa: E402
 import bench_mesh  # noqa: E402
@@ -19,5 +20,5 @@ import bench_video  # noqa: E402
 
 if __name__ == "__main__":
     results = [bench_features.main(), bench_video.main(), bench_face.main(), bench_speech.main(), bench_photo.main(), bench_mesh.main(), bench_models.main(), bench_lipsync.main(),
-               bench_faceformer.main()]
+               bench_faceformer.main(), bench_faceformer_train.main([])]
     sys.exit(0 if all(results) else 1)
