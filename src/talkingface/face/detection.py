@@ -57,6 +57,9 @@ def check_frame(frame: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frame)
 
 
+_BLANK = np.zeros((64, 64, 3), np.uint8)
+
+
 class FaceDetector:
     """BlazeFace detector. ``detector(frame) -> list[Detection]``, best score first."""
 
@@ -66,6 +69,7 @@ class FaceDetector:
         with quiet_stderr():
             self._model = solutions().face_detection.FaceDetection(
                 model_selection=1 if full_range else 0, min_detection_confidence=min_score)
+            self._model.process(_BLANK)  # the graph starts (and prints its notices) while muted
 
     def __call__(self, frame: np.ndarray, region: tuple[int, int, int, int] | None = None) -> list[Detection]:
         """Faces in ``frame``, or in its ``region`` (x1, y1, x2, y2), in frame pixels."""
@@ -219,6 +223,7 @@ class LandmarkModel:
             self._model = solutions().face_mesh.FaceMesh(
                 static_image_mode=not self.tracking, max_num_faces=1, refine_landmarks=True,
                 min_detection_confidence=self._min_score, min_tracking_confidence=self._min_score)
+            self._model.process(_BLANK)  # the graph starts (and prints its notices) while muted
 
     def __call__(self, frame: np.ndarray, roi: tuple[float, float, float]) -> np.ndarray | None:
         frame = check_frame(frame)
