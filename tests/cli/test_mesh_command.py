@@ -106,6 +106,29 @@ def test_mesh_with_faceformer(tmp_path, speech, faceformer_file, capsys):
     assert "119 frames at 30 fps, 478 vertices" in capsys.readouterr().out
 
 
+def test_mesh_faceformer_with_a_subject_from_templates_pkl(tmp_path, speech, faceformer_file):
+    from talkingface.animation.mesh import face_template, save_obj
+    from talkingface.data.mesh_sets import write_templates
+
+    path, model, _ = faceformer_file
+    face = face_template()
+    save_obj(tmp_path / "faces.obj", face.vertices, face.faces)
+    neutral = face.vertices * 1.1  # the subject's own face
+    write_templates(tmp_path, {"Someone": neutral})
+    out = tmp_path / "v.npy"
+    assert main(["mesh", "--audio", str(speech), "--method", "faceformer", "--checkpoint", str(path),
+                 "--template", str(tmp_path / "faces.obj"), "--templates", str(tmp_path / "templates.pkl"),
+                 "--subject", "Someone", "-o", str(out)]) == 0
+    frames = np.load(out).reshape(-1, 478, 3)
+    from talkingface.media import load_audio
+
+    expected = model.predict(load_audio(speech, 16000), neutral, 0)[0].numpy().reshape(-1, 478, 3)
+    assert np.abs(frames - expected).max() < 1e-5
+    assert main(["mesh", "--audio", str(speech), "--method", "faceformer", "--checkpoint", str(path),
+                 "--template", str(tmp_path / "faces.obj"), "--templates", str(tmp_path / "templates.pkl"),
+                 "--subject", "Nobody", "-o", str(out)]) == 2
+
+
 def test_mesh_faceformer_refuses_bad_use(tmp_path, speech, faceformer_file, capsys):
     path = faceformer_file[0]
     base = ["mesh", "--audio", str(speech), "-o", str(tmp_path / "v.npy")]

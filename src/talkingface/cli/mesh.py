@@ -26,6 +26,9 @@ def register(subparsers) -> None:
     parser.add_argument("--checkpoint", metavar="FILE", help="faceformer: vocaset.pth, biwi.pth or our .safetensors")
     parser.add_argument("--wav2vec2", metavar="DIR",
                         help="faceformer: a local wav2vec2 folder replacing the encoder weights in the checkpoint")
+    parser.add_argument("--templates", metavar="PKL", help="faceformer: a templates.pkl of the subjects' neutral faces")
+    parser.add_argument("--subject", help="faceformer: whose neutral face from --templates (--template gives the "
+                                          "triangles, e.g. FLAME_sample.ply)")
     parser.add_argument("--style", type=int, default=0, help="faceformer: training speaker whose style to use")
     parser.add_argument("--device", default="cpu", help="faceformer: torch device (default cpu)")
     parser.add_argument("--template", metavar="MESH", help="an OBJ/PLY face or head to animate (FLAME, BIWI, ...)")
@@ -51,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     outputs = [out if output_kind(out) == "obj" else output_path(out) for out in args.output]
     config = MeshAnimationConfig(fps=args.fps, method=args.method, template=args.template, size=args.size,
                                  wireframe=args.wireframe, backend=args.backend, checkpoint=args.checkpoint,
-                                 wav2vec2=args.wav2vec2, style=args.style, device=args.device)
+                                 wav2vec2=args.wav2vec2, style=args.style, device=args.device,
+                                 templates=args.templates, subject=args.subject)
     result = MeshAnimationPipeline(config)(args.audio, outputs, text=read_text_argument(args.text, args.transcript),
                                            progress=not args.quiet)
     for path in result.outputs:

@@ -51,14 +51,21 @@ class MeshAnimationConfig:
     wav2vec2: str | None = None
     style: int = 0
     device: str = "cpu"
+    templates: str | None = None
+    subject: str | None = None
 
     def __post_init__(self):
         if self.method not in METHODS:
             raise InputError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.method == "faceformer" and not self.checkpoint:
             raise InputError("the faceformer method needs a checkpoint (vocaset.pth, biwi.pth or our .safetensors)")
-        if self.method != "faceformer" and (self.checkpoint or self.wav2vec2):
-            raise InputError("a checkpoint or wav2vec2 folder is only used by the faceformer method")
+        if self.method != "faceformer" and (self.checkpoint or self.wav2vec2 or self.templates or self.subject):
+            raise InputError("a checkpoint, wav2vec2 folder or templates.pkl is only used by the faceformer method")
+        if (self.templates is None) != (self.subject is None):
+            raise InputError("a subject's neutral face needs both templates (a templates.pkl) and subject")
+        if self.subject is not None and self.template is None:
+            raise InputError("templates.pkl holds vertices only: give the mesh with the triangles as template too "
+                             "(e.g. FLAME_sample.ply)")
 
 
 @dataclass
@@ -141,6 +148,19 @@ class MeshAnimationPipeline:
         v = model.config.num_vertices
         if self.config.template:
             mesh = load_mesh(self.config.template)
+            if self.config.subject is not None:
+                from ..animation.mesh import Mesh
+                from ..data.mesh_sets import load_templates
+
+                templates = load_templates(self.config.templates)
+                if self.config.subject not in templates:
+                    raise InputError(f"{self.config.templates}: no subject {self.config.subject!r} (it holds "
+                                     f"{', '.join(sorted(templates)[:6])}{', ...' if len(templates) > 6 else ''})")
+                neutral = templates[self.config.subject].reshape(-1, 3)
+                if len(neutral) != mesh.num_vertices:
+                    raise InputError(f"{self.config.subject}: {len(neutral)} vertices, but {self.config.template} "
+                                     f"has {mesh.num_vertices}")
+                mesh = Mesh(neutral, mesh.faces, name=self.config.subject)
         elif v == 478:
             mesh = face_template()
         else:
