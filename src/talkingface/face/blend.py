@@ -57,23 +57,30 @@ def _feathered(mask: np.ndarray, sigma: float) -> np.ndarray:
     if sigma <= 0:
         return mask
     radius = max(1, int(round(2 * sigma)))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    eroded = cv2.erode(mask, kernel)
+    # Erosion by a disc of that radius: keep what lies farther than it from the outside (a distance
+    # transform costs the same for any radius; a large elliptic erosion kernel does not).
+    inside = cv2.distanceTransform((mask > 0.5).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    eroded = (inside > radius).astype(np.float32)
     return cv2.GaussianBlur(eroded, (0, 0), sigmaX=sigma, sigmaY=sigma)
 
 
 def _match_colours(patch: np.ndarray, frame: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Shift and scale each channel of ``patch`` so its statistics under ``weight`` match the frame's."""
-    w = weight[..., None]
     total = float(weight.sum())
     if total < 16:
         return patch
-    mu_p = (patch * w).sum((0, 1)) / total
-    mu_f = (frame * w).sum((0, 1)) / total
-    sd_p = np.sqrt(((patch - mu_p) ** 2 * w).sum((0, 1)) / total) + 1e-3
-    sd_f = np.sqrt(((frame - mu_f) ** 2 * w).sum((0, 1)) / total) + 1e-3
+    w = weight.reshape(-1).astype(np.float64)
+
+    def stats(image):  # weighted mean and standard deviation per channel, as two dot products
+        pixels = image.reshape(-1, 3).astype(np.float64)
+        mean = w @ pixels / total
+        var = w @ (pixels * pixels) / total - mean * mean
+        return mean, np.sqrt(np.maximum(var, 0.0)) + 1e-3
+
+    mu_p, sd_p = stats(patch)
+    mu_f, sd_f = stats(frame)
     ratio = np.clip(sd_f / sd_p, 0.8, 1.25)  # no more than a gentle contrast change
-    return (patch - mu_p) * ratio + mu_f
+    return patch * ratio.astype(np.float32) + (mu_f - mu_p * ratio).astype(np.float32)
 
 
 def paste_back(
@@ -85,6 +92,7 @@ def paste_back(
     mode: str = "soft",
     feather: float = 0.04,
     color_match: bool = False,
+    inplace: bool = False,
 ) -> np.ndarray:
     """Put ``patch`` (a model's output for ``crop``) back into ``frame``; returns a new frame.
 
@@ -97,6 +105,7 @@ def paste_back(
         mode: "soft" (seam-free) or "hard" (the reference's box paste; needs a box crop).
         feather: softness of the edges as a fraction of the face width (soft mode).
         color_match: match the patch's colours to the frame around the blend.
+        inplace: write into ``frame`` itself (and return it) instead of a copy.
     """
     import cv2
 
@@ -109,7 +118,7 @@ def paste_back(
     crop_h, crop_w = crop.image.shape[:2]
     if patch.shape[:2] != (crop_h, crop_w):
         patch = cv2.resize(patch, (crop_w, crop_h), interpolation=cv2.INTER_LINEAR)
-    out = frame.copy()
+    out = frame if inplace else frame.copy()
     if mode == "hard":
         if crop.box is None:
             raise InputError("hard paste needs a box crop (from crop_box)")

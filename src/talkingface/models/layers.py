@@ -21,6 +21,10 @@ class ConvBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv_block(x)
+        if not torch.is_grad_enabled():  # inference: the sum and the ReLU reuse the convolution's output
+            if self.residual:
+                out += x
+            return torch.relu_(out)
         if self.residual:
             out = out + x
         return self.act(out)
@@ -36,7 +40,8 @@ class ConvTransposeBlock(nn.Module):
         self.act = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.conv_block(x))
+        out = self.conv_block(x)
+        return torch.relu_(out) if not torch.is_grad_enabled() else self.act(out)
 
 
 class PlainConvBlock(nn.Module):

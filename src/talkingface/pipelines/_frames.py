@@ -30,7 +30,7 @@ def looped_frames(path, num_video: int, num_out: int, info) -> Iterator[tuple[in
         for j in range(num_out):
             k = j % period
             index = k if k < len(frames) else period - k
-            yield index, frames[index]
+            yield index, frames[index].copy()  # each output frame is its own (consumers may draw on it)
         return
     j = 0
     while j < num_out:

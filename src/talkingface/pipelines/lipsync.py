@@ -206,7 +206,7 @@ class LipSyncPipeline:
         if info.is_image or cfg.static:
             still = self._prepare(read_image(face))
             for _ in range(num_out):
-                yield 0, still
+                yield 0, still.copy()  # the mouth is pasted into each frame in place
             return
         for index, frame in looped_frames(face, num_video, num_out, info):
             yield index, self._prepare(frame)
@@ -271,11 +271,11 @@ class LipSyncPipeline:
             if landmarks is None:
                 continue
             box = wav2lip_box(landmarks, (frame.shape[1], frame.shape[0]), self.config.pads)
-            crop = crop_box(np.ascontiguousarray(frame[..., ::-1]), box, self.size)  # the models see BGR
-            jobs.append((k, crop, window))
+            jobs.append((k, crop_box(frame, box, self.size), window))
         if not jobs:
             return _Batch(pending, jobs, None, None)
-        crops = np.stack([c.image for _, c, _ in jobs]).astype(np.float32) / 255.0  # (B, H, W, 3) BGR
+        # (B, H, W, 3) BGR: the models see BGR (only the crops are flipped, not whole frames)
+        crops = np.stack([c.image[..., ::-1] for _, c, _ in jobs]).astype(np.float32) / 255.0
         masked = crops.copy()
         masked[:, self.size // 2:] = 0  # the lower half is what the generator fills in
         face = torch.from_numpy(np.concatenate([masked, crops], axis=3)).permute(0, 3, 1, 2)
@@ -307,7 +307,8 @@ class LipSyncPipeline:
             frame, landmarks, _ = batch.pending[k]
             rgb_patch = np.ascontiguousarray(patch[..., ::-1])
             outputs[k] = paste_back(frame, rgb_patch, crop, landmarks=landmarks if cfg.paste == "soft" else None,
-                                    mode=cfg.paste, color_match=cfg.color_match and cfg.paste == "soft")
+                                    mode=cfg.paste, color_match=cfg.color_match and cfg.paste == "soft",
+                                    inplace=True)
         self._timed("paste", start)
         for out in outputs:
             writer.write(out)
