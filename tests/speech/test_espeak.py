@@ -60,3 +60,10 @@ def test_pronounce_unknown_words():
 def test_bad_input(kwargs, message):
     with pytest.raises(InputError, match=message):
         synthesize(**kwargs)
+
+
+@pytest.mark.parametrize("voice", ["en-gb", "en-gb-scotland", "en-029"])
+def test_british_scottish_and_caribbean_voices(voice):
+    """'en-gb' is a language, not a voice file's name; Scottish says ʉ, Caribbean a dental t̪."""
+    speech = synthesize("It was the best of times, too true.", voice=voice)
+    assert len(speech.phonemes.speech) >= 20 and len(speech.audio) > 16000

@@ -36,6 +36,12 @@ class _Event(ctypes.Structure):
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
+class _VoiceProperties(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
 class _Engine:
     """The loaded library with its synthesis callback collecting audio and events."""
 
@@ -47,6 +53,7 @@ class _Engine:
                 "espeak-ng is not installed (Debian packages espeak-ng libespeak-ng1; `make` installs them)") from None
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_VoiceProperties)]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
                                      ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
@@ -74,7 +81,11 @@ class _Engine:
 
     def set_voice(self, voice: str, rate: int, pitch: int, pitch_range: int, word_gap: int) -> None:
         if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            raise InputError(f"unknown espeak-ng voice {voice!r} (e.g. en-us, en-gb, en-us+f3)")
+            # Not a voice file's name: take it as a language ("en-gb" is the voice file "en").
+            language, _, variant = voice.partition("+")
+            wanted = _VoiceProperties(languages=language.encode())
+            if variant or self.lib.espeak_SetVoiceByProperties(ctypes.byref(wanted)) != 0:
+                raise InputError(f"unknown espeak-ng voice {voice!r} (e.g. en-us, en-gb, en-us+f3)")
         for parameter, value in ((_RATE, rate), (_PITCH, pitch), (_RANGE, pitch_range), (_WORDGAP, word_gap),
                                  (_VOLUME, 100)):
             self.lib.espeak_SetParameter(parameter, int(value), 0)

@@ -42,7 +42,7 @@ IPA_TO_ARPABET: dict[str, tuple[str, ...]] = {
     "ɐ": ("AH",), "ɔː": ("AO",), "ɔ": ("AO",), "aʊ": ("AW",), "aɪ": ("AY",), "ɛ": ("EH",), "e": ("EH",),
     "ɚ": ("ER",), "ɜː": ("ER",), "ɜ": ("ER",), "eɪ": ("EY",), "ɪ": ("IH",), "ᵻ": ("IH",), "ɨ": ("IH",),
     "iː": ("IY",), "i": ("IY",), "oʊ": ("OW",), "o": ("OW",), "əʊ": ("OW",), "ɔɪ": ("OY",),
-    "ʊ": ("UH",), "uː": ("UW",), "u": ("UW",),
+    "ʊ": ("UH",), "uː": ("UW",), "u": ("UW",), "ʉ": ("UW",),
     "ɑːɹ": ("AA", "R"), "ɔːɹ": ("AO", "R"), "oːɹ": ("AO", "R"), "ɛɹ": ("EH", "R"), "ɪɹ": ("IH", "R"),
     "ʊɹ": ("UH", "R"), "aɪɚ": ("AY", "ER"), "aɪə": ("AY", "AH"), "aʊɚ": ("AW", "ER"), "iə": ("IY", "AH"),
     "əl": ("AH", "L"), "l̩": ("AH", "L"), "n̩": ("AH", "N"), "m̩": ("AH", "M"),
@@ -71,7 +71,7 @@ ESPEAK_TO_ARPABET: dict[str, tuple[str, ...]] = {
 }
 
 _IPA_MARKS = {"ˈ": 1, "ˌ": 2}
-_IPA_IGNORED = set("ː̃ʰ̚‿.|‖") | {"\u0329", "\u032f", "\u0361", "\u035c"}
+_IPA_IGNORED = set("ː̃ʰ̚‿.|‖") | {"\u0329", "\u032f", "\u0361", "\u035c", "\u032a"}  # \u032a: dental
 
 
 def normalize_arpabet(symbol: str) -> tuple[str, int | None]:
