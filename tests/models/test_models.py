@@ -150,9 +150,17 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path):
     with pytest.raises(MediaError, match="refused: the file would run code"):
         create_model("wav2lip.disc", checkpoint=path)
     assert not os.path.exists(MARKER)
+    path.write_bytes(pickle.dumps({"state_dict": _Exploit()}, protocol=2))
+    with pytest.raises(MediaError, match="refused: the file would run code"):
+        create_model("wav2lip.disc", checkpoint=path)
+    assert not os.path.exists(MARKER)
     (tmp_path / "cut.pth").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(MediaError, match="unreadable or truncated"):
         create_model("wav2lip.disc", checkpoint=tmp_path / "cut.pth")
+    for junk in (b"junk\n", bytes(range(256)) * 3, b"not a model at all " * 50):
+        (tmp_path / "junk.pth").write_bytes(junk)
+        with pytest.raises(MediaError, match="junk.pth: (unreadable or truncated|not a checkpoint)"):
+            create_model("wav2lip.disc", checkpoint=tmp_path / "junk.pth")
 
 
 def test_own_checkpoints_round_trip(tmp_path):

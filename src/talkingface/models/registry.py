@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import pickle
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,9 @@ def filter_state_dict(state: dict) -> dict[str, torch.Tensor]:
     return out
 
 
+_CODE_OPCODES = {ord("c"), 0x95, ord("R"), ord("i"), ord("o"), 0x81, 0x92}
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """Read a .pth/.pt/.model/.ckpt file without running code, or a .safetensors file."""
     p = Path(path)
@@ -192,10 +196,17 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     try:
         return torch.load(str(p), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        raise MediaError(p, "refused: the file would run code when loaded (only weights are accepted); "
-                            f"{' '.join(str(error).split()[:12])}") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as error:
-        raise MediaError(p, f"unreadable or truncated checkpoint ({' '.join(str(error).split()[:16])})") from None
+        text = " ".join(str(error).split())
+        operand = re.search(r"Unsupported operand (\d+)", text)
+        # A global, or an opcode that calls or builds objects (GLOBAL, STACK_GLOBAL, REDUCE, INST, OBJ,
+        # NEWOBJ, NEWOBJ_EX): the file asks to run code. Anything else is just not a checkpoint.
+        if "unsupported global" in text.lower() or (operand and int(operand.group(1)) in _CODE_OPCODES):
+            raise MediaError(p, "refused: the file would run code when loaded (only weights are accepted); "
+                                f"{' '.join(text.split()[:12])}") from None
+        raise MediaError(p, f"not a checkpoint (unreadable pickle: {' '.join(text.split()[:12])})") from None
+    except Exception as error:  # junk makes the unpickler fail in many ways (KeyError, IndexError, ...)
+        raise MediaError(p, f"unreadable or truncated checkpoint ({type(error).__name__}: "
+                            f"{' '.join(str(error).split()[:16])})") from None
 
 
 def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
