@@ -88,3 +88,20 @@ def test_train_command_then_mesh(synthetic, tmp_path, capsys):
     assert frames.shape[1] == 478 * 3 and np.isfinite(frames).all()
     assert main(argv[:-2] + ["--epochs", "0"]) == 2
     assert "epochs must be >= 1" in capsys.readouterr().err
+
+
+def test_data_parallel_training_under_torchrun(synthetic, tmp_path):
+    """Two processes share each epoch; process 0 alone evaluates, saves and reports."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "talkingface", "train", "faceformer", "--data", str(synthetic), "--out", str(out),
+               "--train-subjects", "SynthA", "SynthB", "--val-subjects", "SynthA", "--train-sentences", "1-2",
+               "--val-sentences", "3", "--epochs", "2", "--teacher-forcing", "--feature-dim", "16"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("best lve") == 1 and done.stdout.count("FaceFormer: 4 training") == 1
+    assert [json.loads(line)["epoch"] for line in (out / "log.jsonl").read_text().splitlines()] == [1, 2]
+    assert (out / "best.safetensors").exists() and (out / "last.safetensors").exists()

@@ -1,4 +1,5 @@
-"""``talkingface train MODEL``: train a model family on a data set (checkpoints resume exactly).
+"""``talkingface train MODEL``: train a model family on a data set (checkpoints resume exactly;
+``torchrun --nproc_per_node N -m talkingface train ...`` trains data-parallel).
 
 ``talkingface train faceformer --data DIR --out DIR`` trains FaceFormer on a VOCASET/BIWI-layout set
 (the real ones, or one made by ``talkingface make-dataset``), writing best/last .safetensors that
@@ -58,7 +59,16 @@ def run(args: argparse.Namespace) -> int:
         val_subjects=tuple(args.val_subjects) if args.val_subjects else None,
         train_sentences=args.train_sentences, val_sentences=args.val_sentences, model=args.model, init=args.init, wav2vec2=args.wav2vec2, teacher_forcing=args.teacher_forcing,
         epochs=args.epochs, lr=args.lr, seed=args.seed, lips=args.lips, overrides=overrides)
-    result = train_faceformer(config)
+    import os
+
+    from ..train.loop import finish_distributed
+
+    try:
+        result = train_faceformer(config)
+    finally:
+        finish_distributed()
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: process 0 reports
+        return 0
     if result.best:
         print(f"best {result.best['metric']} {result.best['value']:.6g} at epoch {result.best['epoch']}: "
               f"{result.out_dir / 'best.safetensors'}")

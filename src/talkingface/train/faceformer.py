@@ -89,6 +89,10 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
     from ..data.mesh_sets import BIWI, VOCASET, load_mesh_set
     from ..metrics.mesh import lip_vertex_error
 
+    from .loop import distributed
+
+    if distributed()[0] != 0:
+        log = None  # under torchrun, process 0 speaks
     layouts = {"vocaset": VOCASET, "biwi": BIWI}
     if config.layout not in layouts:
         raise InputError(f"layout must be 'vocaset' or 'biwi', not {config.layout!r}")
@@ -137,5 +141,6 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
         return metrics
 
     loop = LoopConfig(config.out_dir, epochs=config.epochs, lr=config.lr, seed=config.seed,
-                      monitor="lve" if lips is not None else "loss")
+                      monitor="lve" if lips is not None else "loss",
+                      find_unused=model.config.audio_encoder == "wav2vec2")  # SpecAugment's embedding
     return train(model, train_items, loop, step, evaluate, val_items, log=log)

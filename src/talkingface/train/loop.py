@@ -1,5 +1,7 @@
 """The training loop every model family shares: epochs over items, evaluation on held-out items,
-checkpoints that resume exactly, a JSON-lines log.
+checkpoints that resume exactly, a JSON-lines log, and data-parallel training under ``torchrun``
+(each process takes its share of every epoch's items; gradients are averaged; process 0 evaluates,
+saves and logs).
 
 A family supplies two functions: ``step(model, item) -> loss tensor`` (the loop does backward and the
 optimizer step, with ``accumulate`` items per update) and ``evaluate(model, items) -> dict`` of
@@ -41,6 +43,7 @@ class LoopConfig:
         monitor: metric of ``evaluate`` that picks ``best.safetensors`` (lower is better).
         resume: continue from ``out_dir/state.pt`` if it exists.
         grad_clip: max gradient norm (None: no clipping).
+        find_unused: under torchrun, let parameters go unused in a step (costs a graph traversal).
     """
 
     out_dir: str | os.PathLike
@@ -52,6 +55,7 @@ class LoopConfig:
     monitor: str = "loss"
     resume: bool = True
     grad_clip: float | None = None
+    find_unused: bool = False
 
     def __post_init__(self):
         if self.epochs < 1:
@@ -75,6 +79,35 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def distributed() -> tuple[int, int]:
+    """``(rank, world size)``; under ``torchrun`` this starts the process group (gloo on CPU)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _mean_over_processes(value: float, world: int) -> float:
+    if world == 1:
+        return value
+    import torch.distributed as dist
+
+    total = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(total)
+    return float(total.item()) / world
+
+
+def _barrier(world: int) -> None:
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
 def _save_state(path: Path, optimizer, epoch: int, history: list[dict], best: dict | None) -> None:
     _, keys, position, has_gauss, gauss = np.random.get_state()
     state = {"optimizer": optimizer.state_dict(), "epoch": epoch, "torch_rng": torch.get_rng_state(),
@@ -95,6 +128,11 @@ def train(model: nn.Module, train_items: Sequence, config: LoopConfig,
 
     if not train_items:
         raise InputError("no training items")
+    rank, world = distributed()
+    if len(train_items) < world:
+        raise InputError(f"{len(train_items)} training items cannot be shared by {world} processes")
+    lead = rank == 0
+    log = log if lead else None
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
@@ -116,6 +154,9 @@ def train(model: nn.Module, train_items: Sequence, config: LoopConfig,
         history, best = json.loads(state["history"]), json.loads(state["best"])
         if log:
             log(f"resumed from {out} at epoch {start_epoch}")
+    trained = model
+    if world > 1:
+        trained = nn.parallel.DistributedDataParallel(model, find_unused_parameters=config.find_unused)
     order = np.random.default_rng(config.seed)
     for _ in range(start_epoch):  # the same shuffles as an uninterrupted run
         order.permutation(len(train_items))
@@ -125,8 +166,10 @@ def train(model: nn.Module, train_items: Sequence, config: LoopConfig,
         losses = []
         optimizer.zero_grad(set_to_none=True)
         permutation = order.permutation(len(train_items))
+        # Every process takes the same number of items (the remainder waits for the next epoch's shuffle).
+        permutation = permutation[: len(permutation) // world * world][rank::world]
         for n, index in enumerate(permutation, 1):
-            loss = step(model, train_items[int(index)])
+            loss = step(trained, train_items[int(index)])
             if not torch.isfinite(loss):
                 raise InputError(f"the loss became {loss.item()} at epoch {epoch + 1}; lower the learning rate")
             (loss / config.accumulate).backward()
@@ -136,7 +179,11 @@ def train(model: nn.Module, train_items: Sequence, config: LoopConfig,
                     nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-        record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "seconds": time.perf_counter() - began}
+        record = {"epoch": epoch + 1, "train_loss": _mean_over_processes(float(np.mean(losses)), world),
+                  "seconds": time.perf_counter() - began}
+        if not lead:  # process 0 evaluates, saves and logs; the others wait for its files
+            _barrier(world)
+            continue
         if evaluate and val_items and config.evaluate_every and (epoch + 1) % config.evaluate_every == 0:
             model.eval()
             with torch.no_grad():
@@ -153,5 +200,14 @@ def train(model: nn.Module, train_items: Sequence, config: LoopConfig,
             f.write(json.dumps(record) + "\n")
         if log:
             log("  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+        _barrier(world)
     model.eval()
     return TrainResult(history, best, out)
+
+
+def finish_distributed() -> None:
+    """End the process group that :func:`distributed` started (at the end of a torchrun program)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
