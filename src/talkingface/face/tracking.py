@@ -71,6 +71,14 @@ class TrackerConfig:
             raise InputError(f"invalid tracker settings: {self}")
 
 
+def frame_runs(frames: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of consecutive frame indices ``[start, stop)`` in increasing ``frames``."""
+    breaks = np.flatnonzero(np.diff(frames) > 1) + 1
+    starts = np.concatenate([[0], breaks])
+    stops = np.concatenate([breaks, [len(frames)]])
+    return [(int(frames[a]), int(frames[b - 1]) + 1) for a, b in zip(starts, stops)]
+
+
 @dataclass
 class FaceTrack:
     """One person's face through a video.
@@ -98,10 +106,7 @@ class FaceTrack:
     @property
     def segments(self) -> list[tuple[int, int]]:
         """Runs of consecutive frames ``[start, stop)`` with a face."""
-        breaks = np.flatnonzero(np.diff(self.frames) > 1) + 1
-        starts = np.concatenate([[0], breaks])
-        stops = np.concatenate([breaks, [len(self.frames)]])
-        return [(int(self.frames[a]), int(self.frames[b - 1]) + 1) for a, b in zip(starts, stops)]
+        return frame_runs(self.frames)
 
     def presence(self) -> float:
         """Sum over frames of box area: how much of the video this face occupies."""

@@ -34,10 +34,9 @@ class BoxTrack:
 
     @property
     def segments(self) -> list[tuple[int, int]]:
-        breaks = np.flatnonzero(np.diff(self.frames) > 1) + 1
-        starts = np.concatenate([[0], breaks])
-        stops = np.concatenate([breaks, [len(self.frames)]])
-        return [(int(self.frames[a]), int(self.frames[b - 1]) + 1) for a, b in zip(starts, stops)]
+        from ..face.tracking import frame_runs
+
+        return frame_runs(self.frames)
 
 
 def box_tracks(video: str | os.PathLike, stride: int = 1, num_frames: int | None = None) -> list[BoxTrack]:
