@@ -56,6 +56,10 @@ def test_upstream_file_with_legacy_weight_norm_loads_strictly(tmp_path):
     legacy = {k.replace("parametrizations.weight.original0", "weight_g")
                .replace("parametrizations.weight.original1", "weight_v"): v for k, v in model.state_dict().items()}
     assert list(legacy) == [k for k, _ in reference_keys("vocaset_legacy_weightnorm")]
+    biwi = [(k.replace("parametrizations.weight.original0", "weight_g")
+             .replace("parametrizations.weight.original1", "weight_v"), list(v.shape))
+            for k, v in FaceFormer(BIWI).state_dict().items()]
+    assert biwi == reference_keys("biwi_legacy_weightnorm")
     torch.save(legacy, tmp_path / "vocaset.pth")
     loaded = load_faceformer(tmp_path / "vocaset.pth")
     assert loaded.config.num_speakers == 8 and loaded.config.fps == 30
