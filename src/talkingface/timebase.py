@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import numpy as np
+
 from .errors import InputError
 
 # Common NTSC-family rates given as decimals map to their exact rational values.
@@ -36,3 +38,17 @@ def num_frames_for_duration(duration: float, fps: float | Fraction) -> int:
         raise InputError(f"duration must be >= 0 seconds, got {duration}")
     # A hair of tolerance so that e.g. 2.0 s at 29.97 fps computed in floats does not gain a frame.
     return math.ceil(duration * float(to_fps(fps)) - 1e-6)
+
+
+def resample_frames(frames: np.ndarray, fps_in: float | Fraction, fps_out: float | Fraction) -> np.ndarray:
+    """Per-frame values ``(T, ...)`` at ``fps_in`` -> the same span at ``fps_out``, linearly
+    interpolated in time (frame ``j`` at ``j / fps_out`` seconds; the last value held at the end)."""
+    frames = np.asarray(frames)
+    if to_fps(fps_in) == to_fps(fps_out) or len(frames) < 2:
+        return frames
+    count = num_frames_for_duration(len(frames) / float(to_fps(fps_in)), to_fps(fps_out))
+    position = np.minimum(np.arange(count) * float(to_fps(fps_in)) / float(to_fps(fps_out)), len(frames) - 1)
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, len(frames) - 1)
+    t = (position - lo).reshape(-1, *([1] * (frames.ndim - 1)))
+    return ((1 - t) * frames[lo] + t * frames[hi]).astype(frames.dtype)

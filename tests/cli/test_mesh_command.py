@@ -106,6 +106,21 @@ def test_mesh_with_faceformer(tmp_path, speech, faceformer_file, capsys):
     assert "119 frames at 30 fps, 478 vertices" in capsys.readouterr().out
 
 
+def test_mesh_faceformer_at_another_frame_rate(tmp_path, speech, faceformer_file, capsys):
+    from talkingface.timebase import resample_frames
+
+    path = faceformer_file[0]
+    base = ["mesh", "--audio", str(speech), "--method", "faceformer", "--checkpoint", str(path)]
+    assert main(base + ["-o", str(tmp_path / "30.npy")]) == 0
+    assert main(base + ["--fps", "25", "-o", str(tmp_path / "25.npy")]) == 0
+    at30, at25 = np.load(tmp_path / "30.npy"), np.load(tmp_path / "25.npy")
+    assert len(at25) == 100 and "100 frames at 25 fps" in capsys.readouterr().out  # 119 / 30 s, at 25 fps
+    np.testing.assert_allclose(at25[0], at30[0])
+    np.testing.assert_allclose(at25[5], at30[6])  # 0.2 s: exactly frame 6 at 30 fps
+    np.testing.assert_allclose(at25[1], at30[1] * 0.8 + at30[2] * 0.2, atol=1e-6)  # 0.04 s = frame 1.2
+    assert resample_frames(at30, 30, 30) is at30
+
+
 def test_mesh_faceformer_with_a_subject_from_templates_pkl(tmp_path, speech, faceformer_file):
     from talkingface.animation.mesh import face_template, save_obj
     from talkingface.data.mesh_sets import write_templates

@@ -32,7 +32,7 @@ def register(subparsers) -> None:
     parser.add_argument("--style", type=int, default=0, help="faceformer: training speaker whose style to use")
     parser.add_argument("--device", default="cpu", help="faceformer: torch device (default cpu)")
     parser.add_argument("--template", metavar="MESH", help="an OBJ/PLY face or head to animate (FLAME, BIWI, ...)")
-    parser.add_argument("--fps", default="30", help="frames per second (default 30)")
+    parser.add_argument("--fps", help="frames per second (default 30; faceformer: the model's own rate)")
     parser.add_argument("--size", type=int, default=512, help="video size in pixels (default 512)")
     parser.add_argument("--wireframe", action="store_true", help="draw the mesh edges in the video")
     parser.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"], help="renderer")

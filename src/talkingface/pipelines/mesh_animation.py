@@ -30,7 +30,8 @@ METHODS = ("jali", "faceformer")
 @dataclass(frozen=True)
 class MeshAnimationConfig:
     """Attributes:
-        fps: frames per second of curves, video and exports ("jali"; FaceFormer keeps its own rate).
+        fps: frames per second of curves, video and exports (None: 30 for "jali", the model's own rate
+            for "faceformer", whose frames are otherwise resampled in time).
         method: source of the animation ("jali" or "faceformer").
         template: an OBJ/PLY mesh to animate instead of the built-in face (for FaceFormer: its
             neutral face, with the checkpoint's vertex count).
@@ -40,7 +41,7 @@ class MeshAnimationConfig:
         jali: animator settings.
     """
 
-    fps: float | Fraction = 30
+    fps: float | Fraction | None = None
     method: str = "jali"
     template: str | None = None
     size: int = 512
@@ -124,7 +125,7 @@ class MeshAnimationPipeline:
         from ..timebase import to_fps
 
         basis = self.basis()  # a bad template fails before the audio work
-        fps = to_fps(self.config.fps)
+        fps = to_fps(self.config.fps or 30)
         speech = load_audio(audio, 16000)
         phonemes = timed_phonemes(speech, 16000, text)
         curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, 16000)
@@ -174,6 +175,10 @@ class MeshAnimationPipeline:
         speech = load_audio(audio, 16000)
         frames = as_numpy_vertices(model.predict(speech, mesh.vertices, self.config.style))
         fps = to_fps(model.config.fps)
+        if self.config.fps is not None and to_fps(self.config.fps) != fps:
+            from ..timebase import resample_frames
+
+            frames, fps = resample_frames(frames, fps, self.config.fps), to_fps(self.config.fps)
         curves = None
         if any(kind in ("csv", "json") for kind in kinds):
             curves = self._fit_curves(mesh, frames, fps)
