@@ -172,3 +172,39 @@ def test_bad_inputs_are_refused(tmp_path, audio):
     with pytest.raises(InputError, match="too short"):
         model.predict(audio[:400], torch.zeros(120))
     assert np.isfinite(model.predict(audio[:2000], torch.zeros(120)).numpy()).all()  # 6 features: 3 frames
+
+
+@pytest.mark.parametrize("alignment, fps", [("interpolate", 30.0), ("pairs", 25.0)])
+def test_streaming_in_pieces(speech16k, alignment, fps):
+    from talkingface.models.faceformer import FaceFormerStream
+
+    model = tiny(alignment=alignment, fps=fps)
+    audio = speech16k[16000:16000 * 7]
+    template = torch.randn(120)
+    whole = FaceFormerStream(model, template, 1)
+    at_once = np.concatenate([whole.push(audio), whole.flush()])
+    pieces = FaceFormerStream(model, template, 1)
+    out, ready_after_3s = [], 0
+    for start in range(0, len(audio), 800):  # 50 ms at a time
+        out.append(pieces.push(audio[start:start + 800]))
+        if start + 800 == 3 * 16000:
+            ready_after_3s = sum(len(o) for o in out)
+    out.append(pieces.flush())
+    streamed = np.concatenate(out)
+    offline = model.predict(torch.from_numpy(audio.copy()), template, 1)[0].numpy().reshape(-1, 40, 3)
+    assert streamed.shape == offline.shape  # as many frames as the whole clip gives
+    assert np.array_equal(streamed, at_once)  # how the audio was cut does not matter
+    # Latency: a block (0.5 s of frames) is out once 0.5 s of audio past its end has arrived.
+    block = pieces.hop_frames
+    assert ready_after_3s == int(2.5 * fps) // block * block
+    # With a window longer than the clip, only the features' placement in time differs from the
+    # whole-clip path (none for "pairs", where frames take whole 50 Hz features).
+    long = FaceFormerStream(model, template, 1, hop=10.0, window=30.0)
+    single = np.concatenate([long.push(audio), long.flush()])
+    motion = np.abs(offline - template.numpy().reshape(40, 3)).mean()
+    if alignment == "pairs":
+        assert np.abs(single - offline).max() < 1e-5
+    else:
+        assert np.abs(single - offline).mean() < 0.2 * motion
+    with pytest.raises(InputError, match="hop"):
+        FaceFormerStream(model, template, hop=0)
