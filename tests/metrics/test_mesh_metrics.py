@@ -206,3 +206,22 @@ def test_load_vertex_group_errors(tmp_path):
     bad.write_text("0 5023\n")
     with pytest.raises(InputError, match="vertex index 5023 is out of range for a mesh of 5023 vertices"):
         load_vertex_group(bad, num_vertices=5023)
+
+
+def test_vertex_groups_found_on_other_faces():
+    from talkingface.animation.mesh import face_template
+    from talkingface.data.synthetic import flame_size_template
+    from talkingface.metrics import vertex_groups_for
+
+    lips, upper = vertex_groups("template")
+    # The built-in face in millimetres and moved (as BIWI's are): the same vertices exactly.
+    moved = face_template().vertices * 1000 + np.array([5.0, -20.0, 300.0])
+    found_lips, found_upper = vertex_groups_for(moved)
+    assert set(found_lips) == set(lips.tolist()) and set(found_upper) == set(upper.tolist())
+    # A denser face of the same surface (5023 vertices, the 478 first): the lips grow by the new
+    # vertices between them, and stay apart from the upper face.
+    dense = flame_size_template()
+    found_lips, found_upper = vertex_groups_for(dense.vertices)
+    assert len(set(found_lips) & set(lips.tolist())) >= 0.9 * len(lips) and len(found_lips) > 2 * len(lips)
+    assert len(set(found_upper) & set(upper.tolist())) >= 0.9 * len(upper)
+    assert not set(found_lips) & set(found_upper)

@@ -69,18 +69,12 @@ def _barycentric_clamped(p, a, b, c):
     return bary / np.maximum(bary.sum(1, keepdims=True), 1e-12)
 
 
-def transfer_basis(basis: BlendshapeBasis, target: Mesh, falloff: float = 0.08) -> BlendshapeBasis:
-    """The shapes of ``basis`` (on the built-in face) moved onto ``target``.
-
-    Args:
-        falloff: distance (in face widths) over which the displacement fades away from the face.
-    """
+def _closest_on_face(face: Mesh, points: np.ndarray, target: Mesh):
+    """The built-in ``face`` fitted onto ``target``; for each of ``points``, its closest point on the
+    fitted face: (triangle, barycentric, distance, (scale, rotation, translation))."""
     from scipy.spatial import cKDTree
 
-    if target.num_vertices < 3:
-        raise InputError("target mesh is empty")
-    scale, rotation, translation = fit_face(basis.mesh, target)
-    face = basis.mesh
+    scale, rotation, translation = fit_face(face, target)
     placed = scale * face.vertices.astype(np.float64) @ rotation.T + translation
     # Triangles around each face vertex, as candidates for the closest point.
     around: list[list[int]] = [[] for _ in range(face.num_vertices)]
@@ -91,13 +85,50 @@ def transfer_basis(basis: BlendshapeBasis, target: Mesh, falloff: float = 0.08) 
     table = np.full((face.num_vertices, width), -1, np.int64)
     for v, tris in enumerate(around):
         table[v, :len(tris)] = tris
-    points = target.vertices.astype(np.float64)
     _, nearest = cKDTree(placed).query(points, k=3)
     candidates = np.concatenate([table[nearest[:, k]] for k in range(3)], axis=1)
     tri, bary, distance = _closest_on_triangles(points, placed, face.faces, candidates)
+    return tri, bary, distance, (scale, rotation, translation)
+
+
+def transfer_basis(basis: BlendshapeBasis, target: Mesh, falloff: float = 0.08) -> BlendshapeBasis:
+    """The shapes of ``basis`` (on the built-in face) moved onto ``target``.
+
+    Args:
+        falloff: distance (in face widths) over which the displacement fades away from the face.
+    """
+    if target.num_vertices < 3:
+        raise InputError("target mesh is empty")
+    face = basis.mesh
+    tri, bary, distance, (scale, rotation, _) = _closest_on_face(face, target.vertices.astype(np.float64), target)
     face_width = scale * float(np.ptp(face.vertices[:, 0]))
     weight = np.exp(-((distance / (falloff * face_width)) ** 2))
     corners = face.faces[tri]  # (N, 3)
     deltas = (basis.deltas[:, corners, :] * bary[None, :, :, None]).sum(axis=2)  # (K, N, 3)
     deltas = scale * deltas @ rotation.T * weight[None, :, None]
     return BlendshapeBasis(target, basis.names, deltas.astype(np.float32))
+
+
+def transfer_vertex_groups(groups: dict[str, np.ndarray], vertices: np.ndarray,
+                           max_distance: float = 0.03) -> dict[str, np.ndarray]:
+    """Vertex groups of the built-in face (e.g. the lips for LVE) found on another face's vertices
+    ``(V, 3)`` (FLAME, BIWI, a scan; y up, facing +z; triangles not needed): a vertex belongs to a group
+    when the closest point of the fitted built-in face lies mostly in it and within ``max_distance``
+    face widths."""
+    from .mesh import face_template
+
+    vertices = np.asarray(vertices, np.float64).reshape(-1, 3)
+    if len(vertices) < 3:
+        raise InputError("the target face has no vertices")
+    face = face_template()
+    target = Mesh(vertices, np.array([[0, 1, 2]]))
+    tri, bary, distance, (scale, _, _) = _closest_on_face(face, vertices, target)
+    near = distance <= max_distance * scale * float(np.ptp(face.vertices[:, 0]))
+    corners = face.faces[tri]
+    out = {}
+    for name, indices in groups.items():
+        member = np.zeros(face.num_vertices)
+        member[np.asarray(indices, np.int64)] = 1.0
+        share = (member[corners] * bary).sum(axis=1)
+        out[name] = np.flatnonzero(near & (share >= 0.5))
+    return out

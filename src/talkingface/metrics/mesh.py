@@ -114,6 +114,19 @@ def vertex_groups(name: str) -> tuple[np.ndarray, np.ndarray]:
     return _built_in(f"{name.lower()}_lips"), _built_in(f"{name.lower()}_upper")
 
 
+def vertex_groups_for(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lips, upper_face)`` indices on any face's vertices ``(V, 3)`` (FLAME, BIWI, a scan; y up,
+    facing +z): the built-in face's groups, found there by fitting the built-in face onto it. For the
+    published numbers use the published region files; this is for meshes that have none."""
+    from ..animation.transfer import transfer_vertex_groups
+
+    lips, upper = vertex_groups("template")
+    found = transfer_vertex_groups({"lips": lips, "upper": upper}, vertices)
+    if not len(found["lips"]) or not len(found["upper"]):
+        raise InputError("could not find the lips and upper face on this mesh (is it a face, y up, facing +z?)")
+    return found["lips"], found["upper"]
+
+
 @lru_cache(maxsize=None)
 def _built_in(stem: str) -> np.ndarray:
     indices = _read_vertex_group(REGIONS / f"{stem}.txt")

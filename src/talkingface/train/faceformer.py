@@ -29,9 +29,9 @@ class FaceFormerTrainConfig:
         model: registry variant to build ("faceformer.mel" needs no downloaded weights).
         init: a checkpoint to start from (vocaset.pth, biwi.pth or ours).
         wav2vec2: a local wav2vec 2.0 folder for the encoder of a wav2vec2 variant.
-        lips: vertex-group file (or built-in name) for LVE; default: the built-in face's lips on a
-            478-vertex mesh, else none (our FLAME-size template starts with those 478 vertices:
-            "template" fits it too).
+        lips: vertex-group file (or built-in name) for LVE; default: the built-in face's lips, on
+            another mesh found by fitting the built-in face onto the first speaker's template (pass
+            the published region files for numbers comparable with papers).
         overrides: further model config fields (feature_dim, ...).
     """
 
@@ -53,11 +53,16 @@ class FaceFormerTrainConfig:
     overrides: dict = field(default_factory=dict)
 
 
-def _lip_indices(config: FaceFormerTrainConfig, num_vertices: int) -> np.ndarray | None:
-    from ..metrics.mesh import load_vertex_group, vertex_groups
+def _lip_indices(config: FaceFormerTrainConfig, num_vertices: int, template: np.ndarray) -> np.ndarray | None:
+    from ..metrics.mesh import load_vertex_group, vertex_groups, vertex_groups_for
 
     if config.lips is None:
-        return vertex_groups("template")[0] if num_vertices == 478 else None
+        if num_vertices == 478:
+            return vertex_groups("template")[0]
+        try:  # the built-in face's lips found on this mesh
+            return vertex_groups_for(template.reshape(-1, 3))[0]
+        except InputError:
+            return None
     if os.path.exists(config.lips):
         return load_vertex_group(config.lips, num_vertices)
     lips = vertex_groups(config.lips)[0]
@@ -114,7 +119,7 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
     num_vertices = train_items[0].vertices.shape[1] // 3
     seed_everything(config.seed)
     model = build(config, num_vertices, len(train_subjects), layout.fps)
-    lips = _lip_indices(config, num_vertices)
+    lips = _lip_indices(config, num_vertices, train_items[0].template)
     speaker = {s: i for i, s in enumerate(train_subjects)}
     if log:
         log(f"FaceFormer: {len(train_items)} training / {len(val_items)} held-out sequences, {num_vertices} vertices, "
