@@ -512,7 +512,7 @@ class FaceFormerStream:
     """
 
     def __init__(self, model: FaceFormer, template, speaker=0, hop: float = 0.5, lookahead: float = 0.5,
-                 window: float = 6.0):
+                 window: float = 4.0):
         if hop <= 0 or lookahead < 0 or window < hop + lookahead + 0.1:
             raise InputError("need hop > 0, lookahead >= 0 and window >= hop + lookahead + 0.1 seconds")
         self.model = model.eval()
