@@ -13,6 +13,7 @@ decodes one frame per step with a key/value cache and computes the same vertices
 continue the periodic encoding, and attention looks back at most ``context`` frames (600, as far as
 the upstream model ever looked), so time grows linearly with the audio. The audio encoder runs
 once, in overlapping windows with a cross-fade for audio longer than ``encoder_window`` seconds.
+:class:`FaceFormerStream` decodes speech that arrives in pieces, block by block, with the same cache.
 
 ``audio_encoder="mel"`` replaces wav2vec 2.0 by a small encoder on log-mel features (50 Hz) for
 training without downloaded weights.
