@@ -469,6 +469,6 @@ def smooth_segments(frames: np.ndarray, landmarks: np.ndarray, fps: float,
             rows = slice(int(segment[0]), int(segment[-1]) + 1)
             scale = face_scale(landmarks[rows])
             # The filter works per coordinate: a few points at a time keeps its float64 work arrays small.
-            for p in range(0, landmarks.shape[1], 32):
-                out[rows, p:p + 32] = smooth_zero_lag(landmarks[rows, p:p + 32], fps, params, scale=scale)
+            for p in range(0, landmarks.shape[1], 160):
+                out[rows, p:p + 160] = smooth_zero_lag(landmarks[rows, p:p + 160], fps, params, scale=scale)
     return out
