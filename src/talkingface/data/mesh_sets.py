@@ -444,9 +444,15 @@ def write_mesh_set_item(root: str | os.PathLike, subject: str, sentence_name: st
     return wav_path, npy_path
 
 
+def valid_subject(name) -> bool:
+    """Whether ``name`` can be a subject: letters, digits, ``_``, ``-`` and ``.``, starting with a letter
+    or digit and not ending in ``_`` (the stem's last ``_`` separates subject and sentence)."""
+    return isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) is not None \
+        and not name.endswith("_")
+
+
 def _check_subject(subject) -> None:
-    if not isinstance(subject, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", subject) \
-            or subject.endswith("_"):
+    if not valid_subject(subject):
         raise InputError(f"subject names are letters, digits, '_', '-' and '.' (starting with a letter or "
                          f"digit), got {subject!r}")
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
+from .mesh_sets import valid_subject, write_mesh_set_item, write_templates
 
 if TYPE_CHECKING:
     from ..animation import JaliConfig
@@ -104,7 +105,6 @@ _STYLE_ODDS = (0.1, 0.25, 0.3, 0.25, 0.1)
 _PAD_SECONDS = (0.3, 0.6)  # silence before and after each synthetic sentence
 _NOISE_FLOOR = 3e-4  # std of a faint seeded noise floor (about -70 dBFS), as real recordings have
 _SPLIT_JITTER = 0.1  # edge split points of the FLAME-size template lie in 0.5 +- this
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 # -- the FLAME-size template ---------------------------------------------------------------------
@@ -289,8 +289,9 @@ def _speaker_names(speakers) -> list[str]:
         raise InputError(f"speakers must be a count or a non-empty list of names, got {speakers!r}")
     names = list(speakers)
     for name in names:
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise InputError(f"speaker names are letters, digits, '_' and '-' (not first), got {name!r}")
+        if not valid_subject(name):
+            raise InputError(f"speaker names are letters, digits, '_', '-' and '.' (not first; no final '_'), "
+                             f"got {name!r}")
     if len(set(names)) != len(names):
         raise InputError(f"speaker names must be distinct, got {names}")
     return names
@@ -373,8 +374,6 @@ def make_synthetic_set(root: str | os.PathLike, sentences: int | Sequence[str] |
     basis = _template_basis(template)
     real = [_aligned(path, text) for path, text in clips]  # fails before anything is written
     cast = [_speaker(name, k, seed, basis) for k, name in enumerate(names)]
-    (root / "wav").mkdir(parents=True, exist_ok=True)
-    (root / "vertices_npy").mkdir(exist_ok=True)
     total = len(cast) * (len(texts) + len(real))
     report = _reporter(progress, total)
     done = frames = 0
@@ -383,20 +382,22 @@ def make_synthetic_set(root: str | os.PathLike, sentences: int | Sequence[str] |
         with _SpeechWorker() as worker:
             for k, speaker in enumerate(cast):
                 for j in range(len(texts) + len(real)):
-                    stem = f"{speaker.name}_sentence{j + 1:02d}"
+                    sentence = f"sentence{j + 1:02d}"
                     if j < len(texts):
                         rng = np.random.default_rng([seed, 2, k, j])
                         audio, phonemes = _synthetic_speech(worker, texts[j], speaker, rng)
                     else:
                         audio, phonemes = real[j - len(texts)]
-                    frames += _write_sequence(root, stem, audio, phonemes, speaker, rate)
+                    vertices = _vertices(audio, phonemes, speaker, rate)
+                    # 16-bit PCM holds [-1, 1]: resampled real speech may overshoot by a hair
+                    write_mesh_set_item(root, speaker.name, sentence, np.clip(audio, -1.0, 1.0), vertices)
+                    frames += len(vertices)
                     seconds += len(audio) / SAMPLE_RATE
                     done += 1
-                    report(done, stem)
+                    report(done, f"{speaker.name}_{sentence}")
     finally:
         report(None, "")
-    templates = {s.name: s.basis.mesh.vertices.astype(np.float32) for s in cast}
-    _write_pickle(root / "templates.pkl", templates)
+    write_templates(root, {s.name: s.basis.mesh.vertices for s in cast})
     return SyntheticSet(root, tuple(names), done, frames, float(rate), basis.mesh.num_vertices, seconds)
 
 
@@ -576,27 +577,6 @@ def _linear_weights(curves, speaker: _Speaker) -> np.ndarray:
     if "jawOpen" in names and "mouthClose" in names:
         weights[:, names.index("mouthClose")] *= weights[:, names.index("jawOpen")]
     return weights
-
-
-def _write_sequence(root: Path, stem: str, audio: np.ndarray, phonemes, speaker: _Speaker, fps) -> int:
-    """Write ``wav/<stem>.wav`` and ``vertices_npy/<stem>.npy``; returns the number of frames."""
-    import soundfile
-
-    from ..files import atomic_output
-
-    vertices = _vertices(audio, phonemes, speaker, fps)
-    with atomic_output(root / "wav" / f"{stem}.wav") as tmp:
-        soundfile.write(tmp, audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-    with atomic_output(root / "vertices_npy" / f"{stem}.npy") as tmp:
-        np.save(tmp, vertices)
-    return len(vertices)
-
-
-def _write_pickle(path: Path, value) -> None:
-    from ..files import atomic_output
-
-    with atomic_output(path) as tmp:
-        tmp.write_bytes(pickle.dumps(value, protocol=4))
 
 
 def _reporter(progress, total: int) -> Callable[[int | None, str], None]:
