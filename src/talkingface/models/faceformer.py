@@ -92,13 +92,10 @@ def alibi_slopes(num_heads: int) -> list[float]:
     return power_of_2(closest) + alibi_slopes(2 * closest)[0::2][: num_heads - closest]
 
 
-def temporal_bias(num_heads: int, rows: int | torch.Tensor, cols: int, period: int,
-                  context: int | None = None) -> torch.Tensor:
-    """Additive self-attention bias ``(H, R, C)``: ``-slope_h * floor((i - j) / period)`` for
-    ``i - context < j <= i``, ``-inf`` elsewhere. ``rows`` is a count (queries 0..R-1) or the query
-    positions themselves."""
-    i = torch.arange(rows) if isinstance(rows, int) else rows
-    distance = i.view(-1, 1) - torch.arange(cols).view(1, -1)
+def temporal_bias(num_heads: int, rows: int, cols: int, period: int, context: int | None = None) -> torch.Tensor:
+    """Additive self-attention bias ``(H, R, C)`` of queries ``0..R-1`` on keys ``0..C-1``:
+    ``-slope_h * floor((i - j) / period)`` for ``i - context < j <= i``, ``-inf`` elsewhere."""
+    distance = torch.arange(rows).view(-1, 1) - torch.arange(cols).view(1, -1)
     slopes = torch.tensor(alibi_slopes(num_heads)).view(-1, 1, 1)
     bias = -slopes * torch.div(distance.clamp(min=0), period, rounding_mode="floor").float()
     allowed = distance >= 0
@@ -264,12 +261,7 @@ class FaceFormer(nn.Module):
         """Raw 16 kHz audio ``(B, N)`` -> aligned audio features ``(B, S, d)`` and the frame count
         (S = frames for "interpolate", 2 * frames for "pairs"). ``num_frames`` fixes the count (training:
         the number of motion frames), else it follows from the audio's duration as upstream."""
-        audio = normalize_audio(self._audio(audio))
-        encoder = self.audio_encoder
-        if isinstance(encoder, MelAudioEncoder):
-            features = encoder.convolve(encoder.features(audio))
-        else:
-            features = encoder.feature_extractor(audio).transpose(1, 2)
+        features = self._local_features(self._audio(audio))
         frames = frames_for_audio(features.shape[1], self.config) if num_frames is None else int(num_frames)
         if self.config.alignment == "pairs":
             frames = min(frames, features.shape[1] // 2)
@@ -282,6 +274,15 @@ class FaceFormer(nn.Module):
         hidden = self._contextualize(features)
         return self.audio_feature_map(hidden), frames
 
+    def _local_features(self, audio: torch.Tensor) -> torch.Tensor:
+        """Raw 16 kHz ``(B, N)`` -> the encoder's convolutional features ``(B, S, C)`` at 50 Hz (each
+        clip normalised first), before the transformer part sees the whole sequence."""
+        audio = normalize_audio(audio)
+        encoder = self.audio_encoder
+        if isinstance(encoder, MelAudioEncoder):
+            return encoder.convolve(encoder.features(audio))
+        return encoder.feature_extractor(audio).transpose(1, 2)
+
     def _contextualize_once(self, features: torch.Tensor) -> torch.Tensor:
         encoder = self.audio_encoder
         if isinstance(encoder, MelAudioEncoder):
@@ -289,7 +290,8 @@ class FaceFormer(nn.Module):
         projected = encoder.feature_projection(features)
         if isinstance(projected, tuple):  # newer transformers also return the normed features
             projected = projected[0]
-        if self.training and projected.shape[1] > 2 * encoder.config.mask_time_length:  # SpecAugment with masked_spec_embed, as the upstream training does
+        # SpecAugment with masked_spec_embed in training, as the upstream training does
+        if self.training and projected.shape[1] > 2 * encoder.config.mask_time_length:
             projected = encoder._mask_hidden_states(projected)
         return encoder.encoder(projected)[0]
 
@@ -355,21 +357,20 @@ class FaceFormer(nn.Module):
     def predict(self, audio, template, speaker=0, num_frames: int | None = None) -> torch.Tensor:
         """Vertices ``(B, T, V*3)`` for raw 16 kHz ``audio`` ``(B, N)``, one frame per step with a
         key/value cache (same result as the upstream full re-decode; any length)."""
-        audio = self._audio(audio)
-        template = self._template(template, audio.shape[0]).unsqueeze(1)
-        style = self._style(speaker, audio.shape[0])
-        memory, frames = self.encode_audio(audio, num_frames)
-        return self._decode_incremental(memory, frames, style, template)
+        return self._decode_incremental(*self._inference_inputs(audio, template, speaker, num_frames))
 
     @torch.no_grad()
     def predict_redecode(self, audio, template, speaker=0) -> torch.Tensor:
         """The upstream inference: the whole prefix decoded again for every frame (O(T^2)); for
         parity checks and benchmarks."""
+        return self._decode_redecode(*self._inference_inputs(audio, template, speaker))
+
+    def _inference_inputs(self, audio, template, speaker, num_frames: int | None = None):
+        """(audio features, frame count, style ``(B, 1, d)``, template ``(B, 1, V*3)``) for decoding."""
         audio = self._audio(audio)
-        template = self._template(template, audio.shape[0]).unsqueeze(1)
-        style = self._style(speaker, audio.shape[0])
-        memory, frames = self.encode_audio(audio)
-        return self._decode_redecode(memory, frames, style, template)
+        memory, frames = self.encode_audio(audio, num_frames)
+        batch = audio.shape[0]
+        return memory, frames, self._style(speaker, batch), self._template(template, batch).unsqueeze(1)
 
     def _decode_redecode(self, memory: torch.Tensor, frames: int, style: torch.Tensor,
                          template: torch.Tensor) -> torch.Tensor:
@@ -405,7 +406,7 @@ class FaceFormer(nn.Module):
         """Load wav2vec 2.0 weights from a local transformers folder (config.json plus
         model.safetensors or pytorch_model.bin, e.g. facebook/wav2vec2-base-960h); never downloads.
         The CTC head of a Wav2Vec2ForCTC folder is ignored."""
-        from .registry import filter_state_dict, read_checkpoint
+        from .registry import filter_state_dict, load_state, read_checkpoint
 
         if self.config.audio_encoder != "wav2vec2":
             raise InputError("this FaceFormer uses the built-in mel encoder, not wav2vec 2.0")
@@ -421,14 +422,7 @@ class FaceFormer(nn.Module):
         expected = self.audio_encoder.state_dict()
         if "masked_spec_embed" in expected and "masked_spec_embed" not in state:  # absent from some exports
             state["masked_spec_embed"] = expected["masked_spec_embed"]
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
-        wrong = [k for k in expected if k in state and state[k].shape != expected[k].shape]
-        if missing or unexpected or wrong:
-            raise MediaError(weights, f"does not fit the wav2vec 2.0 encoder: {len(missing)} missing, "
-                                      f"{len(unexpected)} unexpected, {len(wrong)} of another shape "
-                                      f"({', '.join((missing + unexpected + wrong)[:3])})")
-        self.audio_encoder.load_state_dict(state, strict=True)
+        load_state(self.audio_encoder, state, weights)
         return self
 
 
@@ -569,12 +563,7 @@ class FaceFormerStream:
         first = max(first, self.start)
         segment = torch.from_numpy(self.buffer[first - self.start: audio_end - self.start].copy())
         frames = range(self.done, block_end)
-        encoder = model.audio_encoder
-        audio = normalize_audio(segment.unsqueeze(0))
-        if isinstance(encoder, MelAudioEncoder):
-            features = encoder.convolve(encoder.features(audio))
-        else:
-            features = encoder.feature_extractor(audio).transpose(1, 2)
+        features = model._local_features(segment.unsqueeze(0))
         offset = first / 320  # global index of the segment's first feature
         if total is not None and cfg.alignment == "pairs":  # the whole-clip path drops an odd last feature
             features = features[:, : max(1, 2 * total - int(offset))]
@@ -589,10 +578,8 @@ class FaceFormerStream:
         else:
             index = torch.tensor([[2 * i, 2 * i + 1] for i in frames]) - int(offset)
             rows = hidden[index.clamp(0, hidden.shape[0] - 1)]  # (F, 2, d)
-        outputs = []
-        for row in rows:
-            cross = model._cross_keys_values(row.unsqueeze(0))
-            outputs.append(self.decoder.step(cross))
+        cross = model._cross_keys_values(rows)  # per layer (F, H, A, hd): frame f's audio keys/values
+        outputs = [self.decoder.step([(k[f:f + 1], v[f:f + 1]) for k, v in cross]) for f in range(len(rows))]
         self.done = block_end
         # Keep the audio the next block's window can still reach.
         keep_from = int((self.done / self.fps + self.lookahead - self.window) * AUDIO_RATE) - 320
