@@ -72,8 +72,10 @@ class LipSyncConfig:
             raise InputError("batch_size and resize_factor must be >= 1")
         if self.paste not in ("soft", "hard"):
             raise InputError(f"paste must be 'soft' or 'hard', got {self.paste!r}")
-        if self.precision not in ("fp32", "bf16"):
-            raise InputError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+        from ..models.inference import PRECISIONS
+
+        if self.precision not in PRECISIONS:
+            raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
 
 @dataclass

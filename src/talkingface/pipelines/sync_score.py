@@ -56,14 +56,15 @@ def box_tracks(video: str | os.PathLike, stride: int = 1, num_frames: int | None
     tracks = []
     for track in result.tracks:
         frames, boxes = [], []
+        track_boxes = track.boxes  # computed from the landmarks on each access
         for start, stop in track.segments:  # in strided frames
             keep = (track.frames >= start) & (track.frames < stop)
-            known = track.frames[keep] * stride
+            known, known_boxes = track.frames[keep] * stride, track_boxes[keep]
             full = np.arange(known[0], known[-1] + stride)
             if total:
                 full = full[full < total]
             frames.append(full)
-            boxes.append(np.stack([np.interp(full, known, track.boxes[keep][:, c]) for c in range(4)], axis=1))
+            boxes.append(np.stack([np.interp(full, known, known_boxes[:, c]) for c in range(4)], axis=1))
         tracks.append(BoxTrack(track.track_id, np.concatenate(frames), np.concatenate(boxes)))
     return tracks
 
