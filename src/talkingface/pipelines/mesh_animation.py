@@ -11,6 +11,7 @@ Methods:
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -130,10 +131,15 @@ class MeshAnimationPipeline:
         phonemes = timed_phonemes(speech, 16000, text)
         curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, 16000)
         weights = basis.weights_from(curves)
+
+        @functools.cache
+        def all_frames() -> np.ndarray:  # evaluated once, and only for the outputs that need every frame
+            return basis.evaluate(weights)
+
         renderer = None
         written = []
         for out, kind in zip(outputs, kinds):
-            path, backend = self._write(out, kind, basis, weights, curves, audio, progress)
+            path, backend = self._write(out, kind, basis, weights, curves, audio, progress, all_frames)
             written.append(path)
             renderer = backend or renderer
         return MeshAnimationResult(written, curves, phonemes, basis.mesh.num_vertices, len(weights), curves.fps,
@@ -200,7 +206,8 @@ class MeshAnimationPipeline:
         return AnimationCurves(fps, tuple(basis.names), weights)
 
     def _write_frames(self, out, kind, mesh, frames, curves, fps, audio, progress) -> tuple[Path, str | None]:
-        from ..export import write_glb_vertex_cache, write_npy, write_obj_sequence
+        """Write one output of a vertex animation ``frames`` ``(T, V, 3)``."""
+        from ..export import write_glb_vertex_cache
         from ..render.mesh import render_video
 
         if kind == "video":
@@ -212,15 +219,12 @@ class MeshAnimationPipeline:
             return Path(out), backend
         if kind == "glb":
             return write_glb_vertex_cache(out, frames, mesh.faces, float(fps), reference=mesh.vertices), None
-        if kind in ("csv", "json"):
-            return curves.save(out), None
-        if kind == "npy":
-            return write_npy(out, frames), None
-        return write_obj_sequence(out, frames, mesh.faces), None
+        return _write_file(out, kind, mesh.faces, lambda: frames, curves), None
 
-    def _write(self, out, kind, basis, weights, curves, audio, progress) -> tuple[Path, str | None]:
-        """Write one output; returns its path and, for a video, the renderer backend used."""
-        from ..export import write_glb, write_npy, write_obj_sequence
+    def _write(self, out, kind, basis, weights, curves, audio, progress, all_frames) -> tuple[Path, str | None]:
+        """Write one output of blendshape ``weights``; returns its path and, for a video, the renderer
+        backend used."""
+        from ..export import write_glb
         from ..render.mesh import render_video
 
         fps = float(curves.fps)
@@ -236,8 +240,16 @@ class MeshAnimationPipeline:
             return write_glb(out, basis.mesh.vertices, basis.mesh.faces, basis.deltas[used],
                              [n for n, u in zip(basis.names, used) if u], np.arange(len(weights)) / fps,
                              weights[:, used]), None
-        if kind in ("csv", "json"):
-            return curves.save(out), None
-        if kind == "npy":
-            return write_npy(out, basis.evaluate(weights)), None
-        return write_obj_sequence(out, basis.evaluate(weights), basis.mesh.faces), None
+        return _write_file(out, kind, basis.mesh.faces, all_frames, curves), None
+
+
+def _write_file(out, kind: str, faces: np.ndarray, frames, curves) -> Path:
+    """A .csv/.json of ``curves``, a .npy of the vertices or a folder of OBJs; ``frames()`` gives the
+    vertices ``(T, V, 3)``."""
+    from ..export import write_npy, write_obj_sequence
+
+    if kind in ("csv", "json"):
+        return curves.save(out)
+    if kind == "npy":
+        return write_npy(out, frames())
+    return write_obj_sequence(out, frames(), faces)
