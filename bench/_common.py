@@ -26,6 +26,8 @@ def median_ms(fn: Callable[[], object], repeat: int = 15, warmup: int = 2) -> fl
 def report(name: str, ours_ms: float, baseline_ms: float, baseline: str, goal: float) -> bool:
     ratio = baseline_ms / ours_ms
     met = ratio >= goal
-    print(f"{name:<34} ours {ours_ms:8.2f} ms   {baseline:<28} {baseline_ms:8.2f} ms   "
-          f"{ratio:5.2f}x faster (goal >= {goal:g}x) {'ok' if met else 'MISSED'}")
+    print(
+        f"{name:<34} ours {ours_ms:8.2f} ms   {baseline:<28} {baseline_ms:8.2f} ms   "
+        f"{ratio:5.2f}x faster (goal >= {goal:g}x) {'ok' if met else 'MISSED'}"
+    )
     return met

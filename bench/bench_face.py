@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import INPUTS
 
 NUM_FRAMES, FPS = 250, 25
@@ -67,10 +66,14 @@ def main() -> bool:
             landmarks = FaceTracker(config).track_video(still).tracks[0].landmarks[:, :, :2]
             jitter[name] = float(landmarks.std(axis=0).mean())
     met = ours >= 200
-    print(f"{'face tracking 720p25 (478 points)':<34} ours {ours:6.1f} fps   mediapipe full-frame mesh "
-          f"{baseline:6.1f} fps   {ours / baseline:5.2f}x (goal >= 200 fps) {'ok' if met else 'MISSED'}")
-    print(f"{'landmark jitter, still noisy face':<34} raw {jitter['raw']:.3f} px   smoothed {jitter['smoothed']:.3f} px   "
-          f"{jitter['raw'] / jitter['smoothed']:.2f}x less")
+    print(
+        f"{'face tracking 720p25 (478 points)':<34} ours {ours:6.1f} fps   mediapipe full-frame mesh "
+        f"{baseline:6.1f} fps   {ours / baseline:5.2f}x (goal >= 200 fps) {'ok' if met else 'MISSED'}"
+    )
+    print(
+        f"{'landmark jitter, still noisy face':<34} raw {jitter['raw']:.3f} px   smoothed {jitter['smoothed']:.3f} px   "
+        f"{jitter['raw'] / jitter['smoothed']:.2f}x less"
+    )
     return met
 
 

@@ -49,22 +49,28 @@ def main() -> bool:
     diff = (ref - ours).abs().max().item()
     decode_x = ref_decode / our_decode
     total_x = (ref_encode + ref_decode) / (our_encode + our_decode)
-    print(f"  20 s, {ref.shape[1]} frames: upstream encode {ref_encode:5.2f} s + decode {ref_decode:5.2f} s;"
-          f" ours encode {our_encode:5.2f} s + decode {our_decode:5.3f} s; max abs diff {diff:.1e}")
+    print(
+        f"  20 s, {ref.shape[1]} frames: upstream encode {ref_encode:5.2f} s + decode {ref_decode:5.2f} s;"
+        f" ours encode {our_encode:5.2f} s + decode {our_decode:5.3f} s; max abs diff {diff:.1e}"
+    )
     print(f"  decoding {decode_x:5.1f}x faster (goal >= 20x), end to end {total_x:4.1f}x faster (goal >= 4x)")
     for seconds in (5, 10, 20, 60):
         _, encode, decode = run(seconds, False)
-        print(f"  ours {seconds:>2} s of audio: {(encode + decode) / seconds * 1000:5.1f} ms per second of audio "
-              f"(encode {encode / seconds * 1000:5.1f}, decode {decode / seconds * 1000:5.1f})")
+        print(
+            f"  ours {seconds:>2} s of audio: {(encode + decode) / seconds * 1000:5.1f} ms per second of audio "
+            f"(encode {encode / seconds * 1000:5.1f}, decode {decode / seconds * 1000:5.1f})"
+        )
     from talkingface.models.faceformer import FaceFormerStream
 
     stream = FaceFormerStream(model, template)
     pieces = speech[: 20 * 16000].numpy()
     start = time.perf_counter()
-    count = sum(len(stream.push(pieces[k:k + 1600])) for k in range(0, len(pieces), 1600)) + len(stream.flush())
+    count = sum(len(stream.push(pieces[k : k + 1600])) for k in range(0, len(pieces), 1600)) + len(stream.flush())
     streamed = time.perf_counter() - start
-    print(f"  streaming 20 s in 0.1 s pieces ({count} frames): {streamed / 20:4.2f}x real time to compute, "
-          f"latency {stream.hop_frames / model.config.fps + stream.lookahead:.1f} s (hop + lookahead)")
+    print(
+        f"  streaming 20 s in 0.1 s pieces ({count} frames): {streamed / 20:4.2f}x real time to compute, "
+        f"latency {stream.hop_frames / model.config.fps + stream.lookahead:.1f} s (hop + lookahead)"
+    )
     ok = decode_x >= 20 and total_x >= 4 and diff <= 1e-4
     print(f"  goals: {'ok' if ok else 'MISSED'}")
     return ok

@@ -30,17 +30,15 @@ def jali_vertices(item, text: str) -> np.ndarray:
     from talkingface.animation import JaliAnimator, JaliConfig
     from talkingface.animation.blendshapes import face_basis
     from talkingface.animation.mesh import Mesh, face_template
-    from talkingface.speech import timed_phonemes
-
     from talkingface.errors import InputError
+    from talkingface.speech import timed_phonemes
 
     try:
         phonemes = timed_phonemes(item.audio, 16000, text)
     except InputError:  # pocketsphinx's fit check refuses some synthetic voices: recognise instead
         FALLBACKS.append(item.name)
         phonemes = timed_phonemes(item.audio, 16000, None)
-    curves = JaliAnimator(JaliConfig()).animate(phonemes, Fraction(item.fps).limit_denominator(1001),
-                                                item.audio, 16000)
+    curves = JaliAnimator(JaliConfig()).animate(phonemes, Fraction(item.fps).limit_denominator(1001), item.audio, 16000)
     basis = face_basis(Mesh(item.template.reshape(-1, 3), face_template().faces))
     frames = basis.evaluate(basis.weights_from(curves)).reshape(curves.num_frames, -1)
     out = np.repeat(item.template[None], item.num_frames, 0)  # pad with the rest pose / cut to length
@@ -69,10 +67,19 @@ def main(argv=None) -> bool:
     model_path = args.model
     if model_path is None:
         start = time.perf_counter()
-        train_faceformer(FaceFormerTrainConfig(
-            data=data, out_dir=work / "model", train_subjects=SPEAKERS, val_subjects=SPEAKERS,
-            train_sentences=tuple(range(1, 35)), val_sentences=tuple(range(35, 41)), teacher_forcing=True,
-            epochs=args.epochs), log=None)
+        train_faceformer(
+            FaceFormerTrainConfig(
+                data=data,
+                out_dir=work / "model",
+                train_subjects=SPEAKERS,
+                val_subjects=SPEAKERS,
+                train_sentences=tuple(range(1, 35)),
+                val_sentences=tuple(range(35, 41)),
+                teacher_forcing=True,
+                epochs=args.epochs,
+            ),
+            log=None,
+        )
         model_path = work / "model" / "best.safetensors"
         print(f"trained {args.epochs} epochs in {time.perf_counter() - start:.0f} s")
     model = load_model(model_path)
@@ -81,17 +88,24 @@ def main(argv=None) -> bool:
     scores = {"FaceFormer": [], "JALI procedural": [], "still template": []}
     for item in held_out:
         truth = item.vertices
-        predicted = model.predict(item.audio, item.template, SPEAKERS.index(item.subject),
-                                  num_frames=item.num_frames)[0].numpy()
+        predicted = model.predict(item.audio, item.template, SPEAKERS.index(item.subject), num_frames=item.num_frames)[
+            0
+        ].numpy()
         scores["FaceFormer"].append(lip_vertex_error(predicted, truth, lips))
-        scores["JALI procedural"].append(lip_vertex_error(jali_vertices(item, SENTENCES[item.sentence - 1]), truth, lips))
+        scores["JALI procedural"].append(
+            lip_vertex_error(jali_vertices(item, SENTENCES[item.sentence - 1]), truth, lips)
+        )
         scores["still template"].append(lip_vertex_error(np.repeat(item.template[None], len(truth), 0), truth, lips))
     print(f"FaceFormer on the synthetic set, {len(held_out)} held-out sequences, LVE (1e-5 m^2, lower is better):")
     for name, values in scores.items():
-        print(f"  {name:<16} {np.mean(values) * 1e5:6.2f}   (max lip error ~ {np.sqrt(np.mean(values)) * 1000:4.1f} mm)")
+        print(
+            f"  {name:<16} {np.mean(values) * 1e5:6.2f}   (max lip error ~ {np.sqrt(np.mean(values)) * 1000:4.1f} mm)"
+        )
     if FALLBACKS:
-        print(f"  (JALI: {len(FALLBACKS)} of {len(held_out)} transcripts refused by the aligner's fit check on these "
-              "synthetic voices; phone recognition used for them)")
+        print(
+            f"  (JALI: {len(FALLBACKS)} of {len(held_out)} transcripts refused by the aligner's fit check on these "
+            "synthetic voices; phone recognition used for them)"
+        )
     return True
 
 

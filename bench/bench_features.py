@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 import torch
-
 from _common import INPUTS, median_ms, report
 
 
@@ -39,10 +38,20 @@ def main() -> bool:
     pcm = np.clip(np.round(wav * 32768), -32768, 32767).astype(np.int16)
     print(f"60 s of real speech at 16 kHz; torch threads: {torch.get_num_threads()}")
     assert np.abs(wav2lip_mel(wav) - reference_mel(wav)).max() <= 1e-4
-    ok = report("Wav2Lip mel (80 x 4801)", median_ms(lambda: wav2lip_mel(wav)),
-                median_ms(lambda: reference_mel(wav)), "librosa+scipy reference", 2.0)
-    ok &= report("SyncNet MFCC (13 x 5999)", median_ms(lambda: syncnet_mfcc(pcm)),
-                 median_ms(lambda: python_speech_features.mfcc(pcm, 16000)), "python_speech_features", 2.0)
+    ok = report(
+        "Wav2Lip mel (80 x 4801)",
+        median_ms(lambda: wav2lip_mel(wav)),
+        median_ms(lambda: reference_mel(wav)),
+        "librosa+scipy reference",
+        2.0,
+    )
+    ok &= report(
+        "SyncNet MFCC (13 x 5999)",
+        median_ms(lambda: syncnet_mfcc(pcm)),
+        median_ms(lambda: python_speech_features.mfcc(pcm, 16000)),
+        "python_speech_features",
+        2.0,
+    )
     return ok
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from _common import INPUTS
 
 SECONDS = 10
@@ -28,7 +27,7 @@ def main() -> bool:
     from talkingface.pipelines import LipSyncConfig, LipSyncPipeline, SyncScorePipeline
 
     base = fit_image(read_image(INPUTS / "astronaut.png"), 1280, 720)
-    speech = load_audio(INPUTS / "two_cities.wav", 16000)[16000:16000 * (SECONDS + 1)]
+    speech = load_audio(INPUTS / "two_cities.wav", 16000)[16000 : 16000 * (SECONDS + 1)]
     with tempfile.TemporaryDirectory() as tmp:
         video = Path(tmp) / "clip.mp4"
         frames = (np.roll(base, int(15 * np.sin(i / 9)), axis=1) for i in range(SECONDS * 25))
@@ -53,15 +52,21 @@ def main() -> bool:
         score = time.perf_counter() - start
     ok_sync, ok_score = SECONDS / lipsync >= 1.0, score / SECONDS <= 0.5
     ok = ok_sync and ok_score
-    print(f"{'lipsync 720p25, 10 s, 96 px':<34} {lipsync:5.1f} s = {SECONDS / lipsync:4.2f}x real time (goal >= 1x) "
-          f"{'ok' if ok_sync else 'MISSED'}   "
-          f"track {t.get('track', 0):.1f} s, generate {t.get('generate', 0):.1f} s, paste {t.get('paste', 0):.1f} s, "
-          f"decode/mel/encode {rest:.1f} s")
-    print(f"{'  the same with --precision bf16':<34} {lipsync_bf16:5.1f} s = {SECONDS / lipsync_bf16:4.2f}x real time "
-          f"(opt-in)   track {tb.get('track', 0):.1f} s, generate {tb.get('generate', 0):.1f} s, "
-          f"paste {tb.get('paste', 0):.1f} s")
-    print(f"{'sync-score 720p25, 10 s':<34} {score:5.1f} s = {score / SECONDS:4.2f}x the clip's duration (goal <= 0.5x) "
-          f"{'ok' if ok_score else 'MISSED'}")
+    print(
+        f"{'lipsync 720p25, 10 s, 96 px':<34} {lipsync:5.1f} s = {SECONDS / lipsync:4.2f}x real time (goal >= 1x) "
+        f"{'ok' if ok_sync else 'MISSED'}   "
+        f"track {t.get('track', 0):.1f} s, generate {t.get('generate', 0):.1f} s, paste {t.get('paste', 0):.1f} s, "
+        f"decode/mel/encode {rest:.1f} s"
+    )
+    print(
+        f"{'  the same with --precision bf16':<34} {lipsync_bf16:5.1f} s = {SECONDS / lipsync_bf16:4.2f}x real time "
+        f"(opt-in)   track {tb.get('track', 0):.1f} s, generate {tb.get('generate', 0):.1f} s, "
+        f"paste {tb.get('paste', 0):.1f} s"
+    )
+    print(
+        f"{'sync-score 720p25, 10 s':<34} {score:5.1f} s = {score / SECONDS:4.2f}x the clip's duration (goal <= 0.5x) "
+        f"{'ok' if ok_score else 'MISSED'}"
+    )
     return ok
 
 

@@ -51,8 +51,8 @@ def render_fps(basis, backend: str, frames: int = 120) -> float:
 
 def main() -> bool:
     import soundfile
-
     from bench_speech import sixty_seconds
+
     from talkingface.animation.blendshapes import face_basis
     from talkingface.animation.transfer import transfer_basis
     from talkingface.pipelines import MeshAnimationPipeline
@@ -65,8 +65,10 @@ def main() -> bool:
     ok = results["478"][0] >= 100 and results[str(big.mesh.num_vertices)][0] >= 60
     for name, (egl, cpu) in results.items():
         goal = 100 if name == "478" else 60
-        print(f"{'render 512px, ' + name + '-vertex mesh':<34} EGL {egl:6.1f} fps   NumPy fallback {cpu:6.1f} fps   "
-              f"(goal >= {goal} fps)")
+        print(
+            f"{'render 512px, ' + name + '-vertex mesh':<34} EGL {egl:6.1f} fps   NumPy fallback {cpu:6.1f} fps   "
+            f"(goal >= {goal} fps)"
+        )
     audio, text = sixty_seconds()
     with tempfile.TemporaryDirectory() as tmp:
         speech = Path(tmp) / "speech.wav"
@@ -74,8 +76,10 @@ def main() -> bool:
         start = time.perf_counter()
         result = MeshAnimationPipeline()(speech, [Path(tmp) / "face.mp4", Path(tmp) / "face.glb"], text=text)
         elapsed = time.perf_counter() - start
-    print(f"{'talkingface mesh, 60 s (mp4 + glb)':<34} {elapsed:6.1f} s   {len(audio) / 16000 / elapsed:5.2f}x real time "
-          f"({result.curves.num_frames} frames, renderer {result.renderer})   {'ok' if ok else 'MISSED'}")
+    print(
+        f"{'talkingface mesh, 60 s (mp4 + glb)':<34} {elapsed:6.1f} s   {len(audio) / 16000 / elapsed:5.2f}x real time "
+        f"({result.curves.num_frames} frames, renderer {result.renderer})   {'ok' if ok else 'MISSED'}"
+    )
     return ok
 
 

@@ -42,27 +42,35 @@ def main() -> bool:
     for batch in (1, 16, 64):
         rows[batch] = (fps(eager, batch), fps(fast, batch))
         e, f = rows[batch]
-        print(f"  batch {batch:>2}: eager {e:5.1f} fps   inference form {f:5.1f} fps   {f / e:4.2f}x   "
-              f"{f * gflop:5.0f} GFLOP/s, {f / MACHINE_LIMIT_FPS:4.0%} of the limit")
+        print(
+            f"  batch {batch:>2}: eager {e:5.1f} fps   inference form {f:5.1f} fps   {f / e:4.2f}x   "
+            f"{f * gflop:5.0f} GFLOP/s, {f / MACHINE_LIMIT_FPS:4.0%} of the limit"
+        )
     compiled = optimize_for_inference(eager, compile=True)
     start = time.perf_counter()
     fps(compiled, 16, seconds=0.0)
     warmup = time.perf_counter() - start
     c = fps(compiled, 16)
     e16 = rows[16][0]
-    print(f"  batch 16 compiled (TorchInductor, {warmup:.0f} s to compile): {c:5.1f} fps   {c / e16:4.2f}x eager   "
-          f"{c / MACHINE_LIMIT_FPS:4.0%} of the limit")
+    print(
+        f"  batch 16 compiled (TorchInductor, {warmup:.0f} s to compile): {c:5.1f} fps   {c / e16:4.2f}x eager   "
+        f"{c / MACHINE_LIMIT_FPS:4.0%} of the limit"
+    )
     bf16 = optimize_for_inference(eager, precision="bf16")
     mel, face = torch.rand(16, 1, 80, 16), torch.rand(16, 6, 96, 96)
     with torch.inference_mode():
         diff = (bf16(mel, face) - eager(mel, face)).abs().max().item()
     b = fps(bf16, 16)
-    print(f"  batch 16 bfloat16 (opt-in; max abs diff {diff:.1e}, one 8-bit level is 3.9e-3): {b:5.1f} fps   "
-          f"{b / e16:4.2f}x eager   {b * gflop:5.0f} GFLOP/s")
+    print(
+        f"  batch 16 bfloat16 (opt-in; max abs diff {diff:.1e}, one 8-bit level is 3.9e-3): {b:5.1f} fps   "
+        f"{b / e16:4.2f}x eager   {b * gflop:5.0f} GFLOP/s"
+    )
     best = max(rows[16][1], c)
     ok = best / e16 >= 1.5 and best >= 45
-    print(f"  goal >= 1.5x eager and >= 45 fps at batch 16 within 1e-4: {'ok' if ok else 'MISSED'}"
-          f"{'' if ok else f' (bfloat16 reaches {b:.0f} fps, {diff:.1e} off)'}")
+    print(
+        f"  goal >= 1.5x eager and >= 45 fps at batch 16 within 1e-4: {'ok' if ok else 'MISSED'}"
+        f"{'' if ok else f' (bfloat16 reaches {b:.0f} fps, {diff:.1e} off)'}"
+    )
     return ok
 
 

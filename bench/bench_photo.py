@@ -15,8 +15,8 @@ from _common import INPUTS
 
 def main() -> bool:
     import soundfile
-
     from bench_speech import sixty_seconds
+
     from talkingface.pipelines import TalkingPhotoPipeline
 
     audio, text = sixty_seconds()
@@ -29,8 +29,10 @@ def main() -> bool:
         elapsed = time.perf_counter() - start
     ratio = seconds / elapsed
     ok = ratio >= 2
-    print(f"{'talking photo 512px, 60 s speech':<34} {elapsed:6.1f} s for {seconds:.0f} s   {ratio:5.2f}x real time "
-          f"({result.num_frames / elapsed:.0f} fps; goal >= 2x) {'ok' if ok else 'MISSED'}")
+    print(
+        f"{'talking photo 512px, 60 s speech':<34} {elapsed:6.1f} s for {seconds:.0f} s   {ratio:5.2f}x real time "
+        f"({result.num_frames / elapsed:.0f} fps; goal >= 2x) {'ok' if ok else 'MISSED'}"
+    )
     return ok
 
 

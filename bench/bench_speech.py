@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import INPUTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.conftest import TWO_CITIES_TEXT  # noqa: E402
+from tests.conftest import TWO_CITIES_TEXT
 
 SENTENCES = (
     "It was the best of times, it was the worst of times.",
@@ -64,11 +63,15 @@ def main() -> bool:
         aligned = align(resample(speech.audio, speech.sample_rate, 16000), sentence)
         errors += [abs(a.start - b.start) for a, b in zip(aligned.phonemes, speech.phonemes.speech)]
     ok = chain >= 20 and animator >= 1000
-    print(f"{'speech -> curves, 60 s (alignment)':<34} {chain:6.1f}x real time (goal >= 20x)   "
-          f"{curves.num_frames} frames, {len(phonemes.speech)} phonemes")
+    print(
+        f"{'speech -> curves, 60 s (alignment)':<34} {chain:6.1f}x real time (goal >= 20x)   "
+        f"{curves.num_frames} frames, {len(phonemes.speech)} phonemes"
+    )
     print(f"{'JALI animator alone, 60 s':<34} {animator:6.0f}x real time (goal >= 1000x)   {'ok' if ok else 'MISSED'}")
-    print(f"{'alignment error vs espeak timings':<34} median {np.median(errors) * 1e3:.1f} ms   "
-          f"p90 {np.percentile(errors, 90) * 1e3:.1f} ms over {len(errors)} phonemes (goal median <= 30 ms)")
+    print(
+        f"{'alignment error vs espeak timings':<34} median {np.median(errors) * 1e3:.1f} ms   "
+        f"p90 {np.percentile(errors, 90) * 1e3:.1f} ms over {len(errors)} phonemes (goal median <= 30 ms)"
+    )
     return ok
 
 

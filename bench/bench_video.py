@@ -12,7 +12,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-
 from _common import INPUTS
 
 NUM_FRAMES, FPS, WIDTH, HEIGHT = 250, 25, 1280, 720
@@ -56,9 +55,11 @@ def main() -> bool:
             fn(src, Path(tmp) / f"{name.replace(' ', '_')}.mp4")
             results[name] = NUM_FRAMES / (time.perf_counter() - start)
     met = results["ours"] >= 60
-    print(f"{'decode + re-encode 720p25 + audio':<34} ours {results['ours']:6.1f} fps   "
-          f"plain PyAV loop {results['plain PyAV loop']:6.1f} fps   "
-          f"{results['ours'] / results['plain PyAV loop']:5.2f}x (goal >= 60 fps) {'ok' if met else 'MISSED'}")
+    print(
+        f"{'decode + re-encode 720p25 + audio':<34} ours {results['ours']:6.1f} fps   "
+        f"plain PyAV loop {results['plain PyAV loop']:6.1f} fps   "
+        f"{results['ours'] / results['plain PyAV loop']:5.2f}x (goal >= 60 fps) {'ok' if met else 'MISSED'}"
+    )
     return met
 
 

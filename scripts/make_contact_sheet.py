@@ -1,6 +1,6 @@
 """Make the README's contact sheet: face crops of a talking-photo video at chosen moments.
 
-    python scripts/make_contact_sheet.py out/demo.mp4 docs/talking_photo.png
+python scripts/make_contact_sheet.py out/demo.mp4 docs/talking_photo.png
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ def main() -> None:
     for index, frame in enumerate(reader):
         if index in wanted:
             tile = cv2.resize(frame[CROP], (300, 300), interpolation=cv2.INTER_CUBIC)
-            cv2.putText(tile, f"{wanted[index]:.2f} s", (8, 290), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2,
-                        cv2.LINE_AA)
+            cv2.putText(
+                tile, f"{wanted[index]:.2f} s", (8, 290), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA
+            )
             tiles.append(tile)
         if index > max(wanted):
             break
-    rows = [np.concatenate(tiles[k:k + 4], axis=1) for k in range(0, len(tiles), 4)]
+    rows = [np.concatenate(tiles[k : k + 4], axis=1) for k in range(0, len(tiles), 4)]
     cv2.imwrite(target, np.concatenate(rows, axis=0)[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 9])
     print(f"contact sheet: {target}")
 

@@ -31,8 +31,11 @@ def main() -> None:
     rig = LandmarkRig(landmarks)
     local = rig.neutral_local  # face widths; x to the subject's left, y down, z away from the camera
     vertices = np.stack([local[:, 0], -local[:, 1], -local[:, 2]], axis=1) * FACE_WIDTH_M
-    data = {"units": "m", "source": "mediapipe landmarks of skimage astronaut.png, mouth closed",
-            "vertices": np.round(vertices, 5).tolist()}
+    data = {
+        "units": "m",
+        "source": "mediapipe landmarks of skimage astronaut.png, mouth closed",
+        "vertices": np.round(vertices, 5).tolist(),
+    }
     OUT.write_text(json.dumps(data, separators=(",", ":")) + "\n")
     print(f"wrote {OUT} ({len(vertices)} vertices)")
 

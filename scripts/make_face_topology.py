@@ -10,19 +10,34 @@ regions (lips, eyes, eyebrows, irises, face oval, jaw) and a few named points.
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import json
+import operator
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "talkingface" / "face" / "topology.json"
 
 # Named points of the topology ("left"/"right" are the subject's, as in mediapipe's names).
 POINTS = {
-    "forehead": 10, "nose_tip": 1, "subnasale": 2, "chin": 152,
-    "mouth_right": 61, "mouth_left": 291, "upper_lip_top": 0, "upper_lip_bottom": 13,
-    "lower_lip_top": 14, "lower_lip_bottom": 17,
-    "right_eye_outer": 33, "right_eye_inner": 133, "left_eye_inner": 362, "left_eye_outer": 263,
-    "right_iris": 468, "left_iris": 473, "right_cheek": 234, "left_cheek": 454,
+    "forehead": 10,
+    "nose_tip": 1,
+    "subnasale": 2,
+    "chin": 152,
+    "mouth_right": 61,
+    "mouth_left": 291,
+    "upper_lip_top": 0,
+    "upper_lip_bottom": 13,
+    "lower_lip_top": 14,
+    "lower_lip_bottom": 17,
+    "right_eye_outer": 33,
+    "right_eye_inner": 133,
+    "left_eye_inner": 362,
+    "left_eye_outer": 263,
+    "right_iris": 468,
+    "left_iris": 473,
+    "right_cheek": 234,
+    "left_cheek": 454,
 }
 
 
@@ -100,7 +115,7 @@ def main() -> None:
     rotated = oval[i:] + oval[:i]
     jaw = rotated[: rotated.index(POINTS["left_cheek"]) + 1]
     if POINTS["chin"] not in jaw:
-        jaw = list(reversed(rotated[rotated.index(POINTS["left_cheek"]):] + rotated[:1]))
+        jaw = list(reversed(rotated[rotated.index(POINTS["left_cheek"]) :] + rotated[:1]))
     assert jaw[0] == POINTS["right_cheek"] and jaw[-1] == POINTS["left_cheek"] and POINTS["chin"] in jaw, j
 
     def iris(edges, centre):
@@ -113,8 +128,8 @@ def main() -> None:
         "jaw": jaw,
         "right_eye": chains(fm.FACEMESH_RIGHT_EYE)[0],
         "left_eye": chains(fm.FACEMESH_LEFT_EYE)[0],
-        "right_eyebrow": sum(chains(fm.FACEMESH_RIGHT_EYEBROW), []),
-        "left_eyebrow": sum(chains(fm.FACEMESH_LEFT_EYEBROW), []),
+        "right_eyebrow": functools.reduce(operator.iadd, chains(fm.FACEMESH_RIGHT_EYEBROW), []),
+        "left_eyebrow": functools.reduce(operator.iadd, chains(fm.FACEMESH_LEFT_EYEBROW), []),
         "right_iris": iris(fm.FACEMESH_RIGHT_IRIS, POINTS["right_iris"]),
         "left_iris": iris(fm.FACEMESH_LEFT_IRIS, POINTS["left_iris"]),
         "nose": sorted({v for edge in fm.FACEMESH_NOSE for v in edge}),

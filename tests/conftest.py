@@ -66,8 +66,7 @@ def make_video(tmp_path_factory, photo, speech16k):
     cache: dict = {}
     folder = tmp_path_factory.mktemp("videos")
 
-    def make(fps=25, seconds=2.0, width=160, height=120, audio_seconds: float | None = -1.0,
-             suffix=".mp4") -> Path:
+    def make(fps=25, seconds=2.0, width=160, height=120, audio_seconds: float | None = -1.0, suffix=".mp4") -> Path:
         key = (fps, seconds, width, height, audio_seconds, suffix)
         if key not in cache:
             num_frames = int(round(seconds * float(Fraction(fps))))

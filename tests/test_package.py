@@ -11,9 +11,11 @@ from talkingface.files import atomic_output
 
 
 def test_import_loads_nothing_heavy():
-    code = ("import sys, talkingface, talkingface.cli, talkingface.errors; "
-            "heavy = [m for m in ('torch', 'av', 'numpy', 'mediapipe', 'cv2') if m in sys.modules]; "
-            "print(','.join(heavy))")
+    code = (
+        "import sys, talkingface, talkingface.cli, talkingface.errors; "
+        "heavy = [m for m in ('torch', 'av', 'numpy', 'mediapipe', 'cv2') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
 
@@ -26,21 +28,18 @@ def test_atomic_output_commits_or_leaves_nothing(tmp_path):
         assert not target.exists()
     assert target.read_text() == "{}"
     assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
-    with pytest.raises(ValueError):
-        with atomic_output(target) as tmp:
-            tmp.write_text("partial")
-            raise ValueError("boom")
+    with pytest.raises(ValueError), atomic_output(target) as tmp:
+        tmp.write_text("partial")
+        raise ValueError("boom")
     assert target.read_text() == "{}"
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
 
 
 def test_atomic_output_rejects_bad_targets(tmp_path):
-    with pytest.raises(InputError, match="is a folder"):
-        with atomic_output(tmp_path):
-            pass
-    with pytest.raises(InputError, match="does not exist"):
-        with atomic_output(tmp_path / "no" / "file.txt"):
-            pass
+    with pytest.raises(InputError, match="is a folder"), atomic_output(tmp_path):
+        pass
+    with pytest.raises(InputError, match="does not exist"), atomic_output(tmp_path / "no" / "file.txt"):
+        pass
 
 
 def test_media_error_is_one_line():

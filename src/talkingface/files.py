@@ -27,9 +27,7 @@ class AtomicFile:
         folder = self.path.parent
         if not folder.is_dir():
             raise InputError(f"{self.path}: folder {folder} does not exist")
-        fd, name = tempfile.mkstemp(
-            prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}", dir=folder
-        )
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}", dir=folder)
         os.close(fd)
         self.tmp = Path(name)
         # An AtomicFile dropped without commit or discard still removes its temporary file.

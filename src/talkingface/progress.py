@@ -26,8 +26,10 @@ class Progress:
             left = (self.total - self.done) / rate if rate > 0 else 0.0
             width = 24
             filled = int(width * self.done / self.total)
-            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                              f"{rate:5.1f}/s {left:4.0f}s left ")
+            self.stream.write(
+                f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                f"{rate:5.1f}/s {left:4.0f}s left "
+            )
             self.stream.flush()
 
     def __enter__(self) -> Progress:

@@ -12,6 +12,7 @@ import importlib.metadata
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,11 @@ def _check_torch() -> tuple[str | None, bool, str]:
 def _check_soundfile() -> tuple[str | None, bool, str]:
     import soundfile
 
-    return soundfile.__version__, True, soundfile.__libsndfile_version__ and f"libsndfile {soundfile.__libsndfile_version__}"
+    return (
+        soundfile.__version__,
+        True,
+        soundfile.__libsndfile_version__ and f"libsndfile {soundfile.__libsndfile_version__}",
+    )
 
 
 def _check_espeak() -> tuple[str | None, bool, str]:
@@ -101,15 +106,16 @@ def _check_egl() -> tuple[str | None, bool, str]:
 
 
 def _check_mediapipe() -> tuple[str | None, bool, str]:
-    from pathlib import Path
 
     version = _package_version("mediapipe")
     if version is None:
         return None, False, "not installed (pip install 'talkingface[face]')"
     spec = importlib.util.find_spec("mediapipe")
     root = Path(spec.origin).parent
-    models = ["modules/face_detection/face_detection_full_range_sparse.tflite",
-              "modules/face_landmark/face_landmark_with_attention.tflite"]
+    models = [
+        "modules/face_detection/face_detection_full_range_sparse.tflite",
+        "modules/face_landmark/face_landmark_with_attention.tflite",
+    ]
     missing = [m for m in models if not (root / m).exists()]
     if missing:
         return version, False, f"bundled models missing: {', '.join(missing)}"
@@ -127,7 +133,7 @@ def _check_opencv() -> tuple[str | None, bool, str]:
 def _check_bfloat16() -> tuple[str | None, bool, str]:
     """Whether this CPU has bfloat16 units (lip-sync's --precision bf16 is then much faster)."""
     try:
-        flags = set(open("/proc/cpuinfo").read().split())
+        flags = set(Path("/proc/cpuinfo").read_text().split())
     except OSError:
         return None, False, "unknown (no /proc/cpuinfo)"
     units = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
@@ -142,8 +148,17 @@ def _check_transformers() -> tuple[str | None, bool, str]:
         return None, False, "not installed (pip install 'talkingface[faceformer]')"
     from transformers import Wav2Vec2Config, Wav2Vec2Model
 
-    Wav2Vec2Model(Wav2Vec2Config(hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8,
-                                 conv_dim=(8,) * 7, num_conv_pos_embeddings=4, num_conv_pos_embedding_groups=1))
+    Wav2Vec2Model(
+        Wav2Vec2Config(
+            hidden_size=8,
+            num_hidden_layers=1,
+            num_attention_heads=1,
+            intermediate_size=8,
+            conv_dim=(8,) * 7,
+            num_conv_pos_embeddings=4,
+            num_conv_pos_embedding_groups=1,
+        )
+    )
     return version, True, "wav2vec 2.0 built from a config (weights from files only)"
 
 

@@ -10,8 +10,13 @@ import numpy as np
 from .errors import InputError
 
 # Common NTSC-family rates given as decimals map to their exact rational values.
-_NTSC_RATES = {23.976: Fraction(24000, 1001), 29.97: Fraction(30000, 1001), 59.94: Fraction(60000, 1001),
-               47.952: Fraction(48000, 1001), 119.88: Fraction(120000, 1001)}
+_NTSC_RATES = {
+    23.976: Fraction(24000, 1001),
+    29.97: Fraction(30000, 1001),
+    59.94: Fraction(60000, 1001),
+    47.952: Fraction(48000, 1001),
+    119.88: Fraction(120000, 1001),
+}
 
 
 def to_fps(fps: float | int | Fraction | str) -> Fraction:

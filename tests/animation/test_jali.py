@@ -40,7 +40,7 @@ def test_pop_man_is_one_long_closure():
     phones = speech.phonemes.speech
     assert [p.phone for p in phones] == ["P", "AA", "P", "M", "AE", "N"]
     second_p, m = phones[2], phones[3]
-    span = slice(frame_of(curves, second_p.start), frame_of(curves, m.end) )
+    span = slice(frame_of(curves, second_p.start), frame_of(curves, m.end))
     assert curves.channel("mouthClose")[span].min() >= 0.9  # no opening between /p/ and /m/
     mbp = curves.extra["visemes"][:, curves.extra_names["visemes"].index("MBP")]
     runs = np.flatnonzero(np.diff((mbp > 0.99).astype(int)) == 1)
@@ -79,8 +79,14 @@ def test_sibilants_narrow_the_jaw_and_labiodentals_tuck_the_lip():
 
 def test_short_obstruents_do_not_move_the_jaw():
     def sequence(t_length):
-        return PhonemeSequence([Phoneme("AA", 0.1, 0.5, 1, 0), Phoneme("T", 0.5, 0.5 + t_length, None, 0),
-                                Phoneme("AA", 0.5 + t_length, 0.9, 1, 0)], duration=1.2)
+        return PhonemeSequence(
+            [
+                Phoneme("AA", 0.1, 0.5, 1, 0),
+                Phoneme("T", 0.5, 0.5 + t_length, None, 0),
+                Phoneme("AA", 0.5 + t_length, 0.9, 1, 0),
+            ],
+            duration=1.2,
+        )
 
     animator = JaliAnimator()
     short = animator.animate(sequence(0.02), 30).channel("jawOpen")
@@ -91,8 +97,9 @@ def test_short_obstruents_do_not_move_the_jaw():
 
 
 def test_tongue_only_consonants_leave_the_lips_to_their_neighbours():
-    seq = PhonemeSequence([Phoneme("UW", 0.1, 0.4, 1, 0), Phoneme("L", 0.4, 0.55, None, 0),
-                           Phoneme("UW", 0.55, 0.9, 1, 0)], duration=1.2)
+    seq = PhonemeSequence(
+        [Phoneme("UW", 0.1, 0.4, 1, 0), Phoneme("L", 0.4, 0.55, None, 0), Phoneme("UW", 0.55, 0.9, 1, 0)], duration=1.2
+    )
     pucker = JaliAnimator().animate(seq, 30).channel("mouthPucker")
     assert pucker[12:17].min() > 0.8 * pucker[8]
 
@@ -110,7 +117,9 @@ def test_silence_keeps_the_mouth_closed():
 def test_any_fps_gives_curves_of_the_right_length(fps):
     speech = synthesize("hello there")
     curves = JaliAnimator().animate(speech.phonemes, fps, speech.audio, speech.sample_rate)
-    expected = int(np.ceil(speech.phonemes.duration * float(Fraction(fps) if fps != 29.97 else Fraction(30000, 1001)) - 1e-6))
+    expected = int(
+        np.ceil(speech.phonemes.duration * float(Fraction(fps) if fps != 29.97 else Fraction(30000, 1001)) - 1e-6)
+    )
     assert curves.num_frames == expected and curves.values.shape == (expected, 52)
     reference = JaliAnimator().animate(speech.phonemes, 60, speech.audio, speech.sample_rate).channel("jawOpen")
     t = np.arange(curves.num_frames) / float(curves.fps)
@@ -120,8 +129,13 @@ def test_any_fps_gives_curves_of_the_right_length(fps):
 
 def test_styles_and_audio_drive_the_jaw():
     speech = synthesize("the dark ocean was calm and wide")
-    means = {style: JaliAnimator(JaliConfig(style=style)).animate(speech.phonemes, 30, speech.audio, 22050)
-             .channel("jawOpen").mean() for style in ("mumble", "normal", "enunciate")}
+    means = {
+        style: JaliAnimator(JaliConfig(style=style))
+        .animate(speech.phonemes, 30, speech.audio, 22050)
+        .channel("jawOpen")
+        .mean()
+        for style in ("mumble", "normal", "enunciate")
+    }
     assert means["mumble"] < means["normal"] < means["enunciate"]
     # A quieter second half opens the jaw less than the same words spoken louder.
     audio = speech.audio.copy()
@@ -141,7 +155,7 @@ def frame_of_seconds(seconds, fps=30):
 
 
 def test_live_link_csv_and_json(tmp_path):
-    speech, curves = animate("hello there, how are you today?", fps=30)
+    _speech, curves = animate("hello there, how are you today?", fps=30)
     text = curves.save(tmp_path / "c.csv").read_text()
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:4] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft", "EyeLookDownLeft"]

@@ -65,7 +65,7 @@ def test_rig_transfer_to_a_different_mesh():
     expected_chin = basis.deltas[0, 152] @ rotation.T * 1.2
     np.testing.assert_allclose(jaw[152], expected_chin, atol=2e-3)  # vertex 152 is still the chin
     assert jaw[152, 1] < -0.012
-    assert np.abs(jaw[10]).max() < 1e-4 and np.abs(jaw[len(head):]).max() < 1e-3
+    assert np.abs(jaw[10]).max() < 1e-4 and np.abs(jaw[len(head) :]).max() < 1e-3
 
 
 def test_obj_and_ply_files(tmp_path):
@@ -74,15 +74,19 @@ def test_obj_and_ply_files(tmp_path):
     np.testing.assert_allclose(back.vertices, mesh.vertices, atol=1e-6)
     assert (back.faces == mesh.faces).all()
     # Binary little-endian PLY with quads.
-    header = ("ply\nformat binary_little_endian 1.0\nelement vertex 4\nproperty float x\nproperty float y\n"
-              "property float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n")
+    header = (
+        "ply\nformat binary_little_endian 1.0\nelement vertex 4\nproperty float x\nproperty float y\n"
+        "property float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n"
+    )
     body = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], "<f4").tobytes()
     body += bytes([4]) + np.array([0, 1, 2, 3], "<i4").tobytes()
     (tmp_path / "quad.ply").write_bytes(header.encode() + body)
     quad = load_mesh(tmp_path / "quad.ply")
     assert quad.faces.tolist() == [[0, 1, 2], [0, 2, 3]]
-    ascii_ply = ("ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\n"
-                 "element face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n")
+    ascii_ply = (
+        "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\n"
+        "element face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n"
+    )
     (tmp_path / "tri.ply").write_text(ascii_ply)
     assert load_mesh(tmp_path / "tri.ply").faces.tolist() == [[0, 1, 2]]
     with pytest.raises(MediaError, match="file not found"):

@@ -39,7 +39,10 @@ def test_jaw_opens_down_and_scales_with_the_weight(rig):
 
 def test_lip_shapes(rig):
     neutral = rig()
-    width = lambda lm: lm[291, 0] - lm[61, 0]  # noqa: E731
+
+    def width(lm):
+        return lm[291, 0] - lm[61, 0]
+
     assert width(rig({"mouthPucker": 1.0})) < 0.85 * width(neutral)
     assert width(rig({"mouthStretchLeft": 1.0, "mouthStretchRight": 1.0})) > 1.08 * width(neutral)
     smile = rig({"mouthSmileLeft": 1.0})

@@ -8,25 +8,42 @@ from talkingface.media import probe_video
 @pytest.fixture(scope="module")
 def short_speech(tmp_path_factory, speech16k):
     path = tmp_path_factory.mktemp("a") / "speech.wav"
-    soundfile.write(path, speech16k[16000:16000 * 3], 16000)
+    soundfile.write(path, speech16k[16000 : 16000 * 3], 16000)
     return path
 
 
 def test_animate_photo(tmp_path, photo_path, short_speech, capsys):
     out = tmp_path / "sub" / "talk.mp4"
-    code = main(["animate", "--face", str(photo_path), "--audio", str(short_speech), "--fps", "30",
-                 "--size", "256", "--idle", "-o", str(out)])
+    code = main(
+        [
+            "animate",
+            "--face",
+            str(photo_path),
+            "--audio",
+            str(short_speech),
+            "--fps",
+            "30",
+            "--size",
+            "256",
+            "--idle",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0
     info = probe_video(out)
     assert info.fps == 30 and info.num_frames == 60 and (info.width, info.height) == (256, 256) and info.has_audio
     assert "60 frames at 30 fps" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["animate", "--face", "{photo}", "--audio", "missing.wav", "-o", "o.mp4"], "missing.wav: file not found"),
-    (["animate", "--face", "{speech}", "--audio", "{speech}", "-o", "o.mp4"], "no video stream"),
-    (["animate", "--face", "{photo}", "--audio", "{speech}", "--size", "5", "-o", "o.mp4"], "--size"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["animate", "--face", "{photo}", "--audio", "missing.wav", "-o", "o.mp4"], "missing.wav: file not found"),
+        (["animate", "--face", "{speech}", "--audio", "{speech}", "-o", "o.mp4"], "no video stream"),
+        (["animate", "--face", "{photo}", "--audio", "{speech}", "--size", "5", "-o", "o.mp4"], "--size"),
+    ],
+)
 def test_animate_bad_input(tmp_path, monkeypatch, capsys, photo_path, short_speech, argv, message):
     monkeypatch.chdir(tmp_path)
     assert main([a.format(photo=photo_path, speech=short_speech) for a in argv]) == 2

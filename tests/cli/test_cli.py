@@ -40,8 +40,23 @@ def test_info_reports_working_components(capsys):
 
 def test_features_writes_npz_and_video(tmp_path, speech_path, photo_path, capsys):
     npz, video = tmp_path / "f.npz", tmp_path / "sub" / "v.mp4"
-    code = main(["features", "--audio", str(speech_path), "--face", str(photo_path), "--duration", "2",
-                 "--fps", "29.97", "--save", str(npz), "-o", str(video)])
+    code = main(
+        [
+            "features",
+            "--audio",
+            str(speech_path),
+            "--face",
+            str(photo_path),
+            "--duration",
+            "2",
+            "--fps",
+            "29.97",
+            "--save",
+            str(npz),
+            "-o",
+            str(video),
+        ]
+    )
     assert code == 0
     data = np.load(npz)
     assert data["mel"].shape == (80, 161) and data["mfcc"].shape == (13, 199)
@@ -52,14 +67,17 @@ def test_features_writes_npz_and_video(tmp_path, speech_path, photo_path, capsys
     assert "60 frames" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["features", "--audio", "missing.wav", "-o", "x.mp4"], "missing.wav: file not found"),
-    (["features", "--audio", "{speech}"], "nothing to do"),
-    (["features", "--audio", "{speech}", "--fps", "abc", "-o", "x.mp4"], "fps must be a positive number"),
-    (["features", "--audio", "{photo}", "-o", "x.mp4"], "no audio stream"),
-    (["features"], "required: --audio"),
-    (["nonsense"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["features", "--audio", "missing.wav", "-o", "x.mp4"], "missing.wav: file not found"),
+        (["features", "--audio", "{speech}"], "nothing to do"),
+        (["features", "--audio", "{speech}", "--fps", "abc", "-o", "x.mp4"], "fps must be a positive number"),
+        (["features", "--audio", "{photo}", "-o", "x.mp4"], "no audio stream"),
+        (["features"], "required: --audio"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(tmp_path, speech_path, photo_path, capsys, argv, message, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv = [a.format(speech=speech_path, photo=photo_path) for a in argv]
@@ -74,8 +92,13 @@ def test_bad_input_exits_2_with_one_line(tmp_path, speech_path, photo_path, caps
 
 
 def test_installed_command_prints_no_traceback(tmp_path):
-    result = subprocess.run([str(BIN), "features", "--audio", str(tmp_path / "nope.mp3"), "-o", "o.mp4"],
-                            capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [str(BIN), "features", "--audio", str(tmp_path / "nope.mp3"), "-o", "o.mp4"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == f"talkingface features: error: {tmp_path / 'nope.mp3'}: file not found"
     assert "Traceback" not in result.stderr

@@ -3,20 +3,20 @@ import json
 import pytest
 import soundfile
 import torch
+from tests.face.conftest import place
 
 from talkingface.cli import main
 from talkingface.media import probe_video, read_image, write_video
 from talkingface.models import create_model
-from tests.face.conftest import place
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, photo, speech16k):
     folder = tmp_path_factory.mktemp("cli_lipsync")
     frames = [place(photo, (320, 240), 40 + i, -30, 0.5) for i in range(30)]
-    video = write_video(folder / "in.mp4", frames, 25, audio=speech16k[16000:16000 + 19200], sample_rate=16000)
+    video = write_video(folder / "in.mp4", frames, 25, audio=speech16k[16000 : 16000 + 19200], sample_rate=16000)
     speech = folder / "s.wav"
-    soundfile.write(speech, speech16k[16000:16000 + 16000], 16000)
+    soundfile.write(speech, speech16k[16000 : 16000 + 16000], 16000)
     torch.manual_seed(0)
     torch.save(create_model("wav2lip").state_dict(), folder / "g.pth")
     torch.save(create_model("syncnet.v2").state_dict(), folder / "sn.model")
@@ -26,11 +26,46 @@ def files(tmp_path_factory, photo, speech16k):
 def test_lipsync_and_score_commands(files, tmp_path, capsys):
     video, speech, generator, syncnet = files
     out = tmp_path / "dub.mp4"
-    assert main(["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(generator),
-                 "-o", str(out), "--batch-size", "8", "--pads", "0", "12", "0", "0"]) == 0
+    assert (
+        main(
+            [
+                "lipsync",
+                "--face",
+                str(video),
+                "--audio",
+                str(speech),
+                "--checkpoint",
+                str(generator),
+                "-o",
+                str(out),
+                "--batch-size",
+                "8",
+                "--pads",
+                "0",
+                "12",
+                "0",
+                "0",
+            ]
+        )
+        == 0
+    )
     assert probe_video(out).num_frames == 25
-    assert main(["sync-score", str(video), str(out), "--checkpoint", str(syncnet), "--json", str(tmp_path / "s.json"),
-                 "--plot", str(tmp_path / "sync.png")]) == 0
+    assert (
+        main(
+            [
+                "sync-score",
+                str(video),
+                str(out),
+                "--checkpoint",
+                str(syncnet),
+                "--json",
+                str(tmp_path / "s.json"),
+                "--plot",
+                str(tmp_path / "sync.png"),
+            ]
+        )
+        == 0
+    )
     data = json.loads((tmp_path / "s.json").read_text())
     for name in ("sync_in.png", "sync_dub.png"):
         picture = read_image(tmp_path / name)
@@ -46,8 +81,21 @@ def test_lipsync_and_score_commands(files, tmp_path, capsys):
 def test_wrong_checkpoint(files, tmp_path, capsys, command):
     video, speech, generator, syncnet = files
     wrong = syncnet if command == "lipsync" else generator
-    argv = (["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(wrong), "-o", str(tmp_path / "o.mp4")]
-            if command == "lipsync" else ["sync-score", str(video), "--checkpoint", str(wrong)])
+    argv = (
+        [
+            "lipsync",
+            "--face",
+            str(video),
+            "--audio",
+            str(speech),
+            "--checkpoint",
+            str(wrong),
+            "-o",
+            str(tmp_path / "o.mp4"),
+        ]
+        if command == "lipsync"
+        else ["sync-score", str(video), "--checkpoint", str(wrong)]
+    )
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "does not fit" in err and err.count("\n") == 1
@@ -57,12 +105,47 @@ def test_wrong_checkpoint(files, tmp_path, capsys, command):
 def test_offset_auto_measures_and_applies(files, tmp_path, capsys):
     video, speech, generator, syncnet = files
     out = tmp_path / "dub.mp4"
-    assert main(["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(generator),
-                 "--syncnet", str(syncnet), "--offset", "auto", "-o", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "lipsync",
+                "--face",
+                str(video),
+                "--audio",
+                str(speech),
+                "--checkpoint",
+                str(generator),
+                "--syncnet",
+                str(syncnet),
+                "--offset",
+                "auto",
+                "-o",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     line = capsys.readouterr().out
     measured = int(line.split("measured ")[1].rstrip(")\n"))
     assert f"audio offset {measured} frames" in line  # what was measured is what was applied
     assert probe_video(out).num_frames == 25 and [p.name for p in tmp_path.iterdir()] == ["dub.mp4"]
-    assert main(["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(generator),
-                 "--offset", "auto", "-o", str(out)]) == 2
+    assert (
+        main(
+            [
+                "lipsync",
+                "--face",
+                str(video),
+                "--audio",
+                str(speech),
+                "--checkpoint",
+                str(generator),
+                "--offset",
+                "auto",
+                "-o",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "needs a SyncNet checkpoint" in capsys.readouterr().err

@@ -12,14 +12,23 @@ from talkingface.media import audio_info, probe_video
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory, speech16k):
     path = tmp_path_factory.mktemp("m") / "speech.wav"
-    soundfile.write(path, speech16k[16000:16000 * 5], 16000)
+    soundfile.write(path, speech16k[16000 : 16000 * 5], 16000)
     return path
 
 
 def test_mesh_writes_every_output(tmp_path, speech, capsys):
     outs = [tmp_path / "face.mp4", tmp_path / "face.glb", tmp_path / "face.csv", tmp_path / "v.npy", tmp_path / "objs"]
-    argv = ["mesh", "--audio", str(speech), "--text", "it was the best of times it was the worst of times",
-            "--fps", "25", "--size", "256"]
+    argv = [
+        "mesh",
+        "--audio",
+        str(speech),
+        "--text",
+        "it was the best of times it was the worst of times",
+        "--fps",
+        "25",
+        "--size",
+        "256",
+    ]
     for out in outs:
         argv += ["-o", str(out)]
     assert main(argv) == 0
@@ -47,11 +56,14 @@ def test_mesh_on_a_user_template(tmp_path, speech):
     assert frames[:, 152, 1].min() < frames[0, 152, 1] - 0.01  # the chin of the bigger head drops
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["mesh", "--audio", "{speech}", "-o", "out.stl"], "outputs are"),
-    (["mesh", "--audio", "{speech}", "--template", "missing.obj", "-o", "o.npy"], "missing.obj: file not found"),
-    (["mesh", "--audio", "missing.wav", "-o", "o.npy"], "missing.wav: file not found"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["mesh", "--audio", "{speech}", "-o", "out.stl"], "outputs are"),
+        (["mesh", "--audio", "{speech}", "--template", "missing.obj", "-o", "o.npy"], "missing.obj: file not found"),
+        (["mesh", "--audio", "missing.wav", "-o", "o.npy"], "missing.wav: file not found"),
+    ],
+)
 def test_mesh_bad_input(tmp_path, monkeypatch, capsys, speech, argv, message):
     monkeypatch.chdir(tmp_path)
     assert main([a.format(speech=speech) for a in argv]) == 2
@@ -84,8 +96,19 @@ def test_mesh_with_faceformer(tmp_path, speech, faceformer_file, capsys):
     path, model, jaw = faceformer_file
     template = face_template().vertices
     outs = [tmp_path / "v.npy", tmp_path / "c.csv", tmp_path / "f.glb", tmp_path / "f.mp4"]
-    argv = ["mesh", "--audio", str(speech), "--method", "faceformer", "--checkpoint", str(path), "--style", "1",
-            "--size", "128"]
+    argv = [
+        "mesh",
+        "--audio",
+        str(speech),
+        "--method",
+        "faceformer",
+        "--checkpoint",
+        str(path),
+        "--style",
+        "1",
+        "--size",
+        "128",
+    ]
     for out in outs:
         argv += ["-o", str(out)]
     assert main(argv) == 0
@@ -111,8 +134,8 @@ def test_mesh_faceformer_at_another_frame_rate(tmp_path, speech, faceformer_file
 
     path = faceformer_file[0]
     base = ["mesh", "--audio", str(speech), "--method", "faceformer", "--checkpoint", str(path)]
-    assert main(base + ["-o", str(tmp_path / "30.npy")]) == 0
-    assert main(base + ["--fps", "25", "-o", str(tmp_path / "25.npy")]) == 0
+    assert main([*base, "-o", str(tmp_path / "30.npy")]) == 0
+    assert main([*base, "--fps", "25", "-o", str(tmp_path / "25.npy")]) == 0
     at30, at25 = np.load(tmp_path / "30.npy"), np.load(tmp_path / "25.npy")
     assert len(at25) == 100 and "100 frames at 25 fps" in capsys.readouterr().out  # 119 / 30 s, at 25 fps
     np.testing.assert_allclose(at25[0], at30[0])
@@ -131,28 +154,66 @@ def test_mesh_faceformer_with_a_subject_from_templates_pkl(tmp_path, speech, fac
     neutral = face.vertices * 1.1  # the subject's own face
     write_templates(tmp_path, {"Someone": neutral})
     out = tmp_path / "v.npy"
-    assert main(["mesh", "--audio", str(speech), "--method", "faceformer", "--checkpoint", str(path),
-                 "--template", str(tmp_path / "faces.obj"), "--templates", str(tmp_path / "templates.pkl"),
-                 "--subject", "Someone", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "mesh",
+                "--audio",
+                str(speech),
+                "--method",
+                "faceformer",
+                "--checkpoint",
+                str(path),
+                "--template",
+                str(tmp_path / "faces.obj"),
+                "--templates",
+                str(tmp_path / "templates.pkl"),
+                "--subject",
+                "Someone",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     frames = np.load(out).reshape(-1, 478, 3)
     from talkingface.media import load_audio
 
     expected = model.predict(load_audio(speech, 16000), neutral, 0)[0].numpy().reshape(-1, 478, 3)
     assert np.abs(frames - expected).max() < 1e-5
-    assert main(["mesh", "--audio", str(speech), "--method", "faceformer", "--checkpoint", str(path),
-                 "--template", str(tmp_path / "faces.obj"), "--templates", str(tmp_path / "templates.pkl"),
-                 "--subject", "Nobody", "-o", str(out)]) == 2
+    assert (
+        main(
+            [
+                "mesh",
+                "--audio",
+                str(speech),
+                "--method",
+                "faceformer",
+                "--checkpoint",
+                str(path),
+                "--template",
+                str(tmp_path / "faces.obj"),
+                "--templates",
+                str(tmp_path / "templates.pkl"),
+                "--subject",
+                "Nobody",
+                "-o",
+                str(out),
+            ]
+        )
+        == 2
+    )
 
 
 def test_mesh_faceformer_refuses_bad_use(tmp_path, speech, faceformer_file, capsys):
     path = faceformer_file[0]
     base = ["mesh", "--audio", str(speech), "-o", str(tmp_path / "v.npy")]
-    assert main(base + ["--method", "faceformer"]) == 2
+    assert main([*base, "--method", "faceformer"]) == 2
     assert "needs a checkpoint" in capsys.readouterr().err
-    assert main(base + ["--method", "faceformer", "--checkpoint", str(path), "--style", "5"]) == 2
+    assert main([*base, "--method", "faceformer", "--checkpoint", str(path), "--style", "5"]) == 2
     assert "style must be 0..1" in capsys.readouterr().err
-    assert main(base + ["--method", "faceformer", "--checkpoint", str(path), "--text", "hello"]) == 2
+    assert main([*base, "--method", "faceformer", "--checkpoint", str(path), "--text", "hello"]) == 2
     assert "transcript is not used" in capsys.readouterr().err
-    assert main(base + ["--checkpoint", str(path)]) == 2
+    assert main([*base, "--checkpoint", str(path)]) == 2
     assert "only used by the faceformer method" in capsys.readouterr().err
     assert not (tmp_path / "v.npy").exists()

@@ -26,8 +26,22 @@ def test_visemes_from_real_speech_with_transcript(tmp_path, speech_path):
     clip = tmp_path / "clip.wav"
     soundfile.write(clip, load_audio(speech_path, 16000)[: 16000 * 5], 16000)
     out, plot, phones = tmp_path / "c.csv", tmp_path / "c.png", tmp_path / "p.json"
-    code = main(["visemes", str(clip), "--text", "it was the best of times it was the worst of times", "--fps", "25",
-                 "-o", str(out), "--plot", str(plot), "--phonemes", str(phones)])
+    code = main(
+        [
+            "visemes",
+            str(clip),
+            "--text",
+            "it was the best of times it was the worst of times",
+            "--fps",
+            "25",
+            "-o",
+            str(out),
+            "--plot",
+            str(plot),
+            "--phonemes",
+            str(phones),
+        ]
+    )
     assert code == 0
     rows = list(csv.reader(out.open()))
     assert len(rows) == 5 * 25 + 1 and rows[0][0] == "Timecode"
@@ -47,13 +61,16 @@ def test_visemes_without_transcript(tmp_path):
     assert jaw.max() > 0.2
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["visemes", "{speech}", "-o", "c.txt"], "curves are written as .json or .csv"),
-    (["visemes", "{speech}", "--text", "bananas are yellow", "-o", "c.csv"], "covers only"),
-    (["visemes", "missing.wav", "-o", "c.csv"], "missing.wav: file not found"),
-    (["say", "", "-o", "s.wav"], "text to speak is empty"),
-    (["say", "hi", "-o", "s.mp3"], "written as .wav"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["visemes", "{speech}", "-o", "c.txt"], "curves are written as .json or .csv"),
+        (["visemes", "{speech}", "--text", "bananas are yellow", "-o", "c.csv"], "covers only"),
+        (["visemes", "missing.wav", "-o", "c.csv"], "missing.wav: file not found"),
+        (["say", "", "-o", "s.wav"], "text to speak is empty"),
+        (["say", "hi", "-o", "s.mp3"], "written as .wav"),
+    ],
+)
 def test_bad_input(tmp_path, monkeypatch, capsys, speech_path, argv, message):
     monkeypatch.chdir(tmp_path)
     code = main([a.format(speech=speech_path) for a in argv])

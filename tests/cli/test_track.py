@@ -2,10 +2,10 @@ import json
 
 import numpy as np
 import pytest
+from tests.face.conftest import place
 
 from talkingface.cli import main
 from talkingface.media import probe_video, write_video
-from tests.face.conftest import place
 
 
 @pytest.fixture(scope="module")

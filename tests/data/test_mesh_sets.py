@@ -85,11 +85,17 @@ def test_layouts_are_faceformers():
     assert VOCASET.val_subjects == ("FaceTalk_170811_03275_TA", "FaceTalk_170908_03277_TA")
     assert VOCASET.test_subjects == ("FaceTalk_170809_00138_TA", "FaceTalk_170731_00024_TA")
     assert (VOCASET.sentences("train"), VOCASET.sentences("val"), VOCASET.sentences("test")) == (
-        range(1, 41), range(21, 41), range(21, 41))
+        range(1, 41),
+        range(21, 41),
+        range(21, 41),
+    )
     assert (BIWI.fps, BIWI.step) == (25, 1)
     assert BIWI.train_subjects == BIWI.val_subjects == BIWI.test_subjects == ("F2", "F3", "F4", "M3", "M4", "M5")
     assert (BIWI.sentences("train"), BIWI.sentences("val"), BIWI.sentences("test")) == (
-        range(1, 33), range(33, 37), range(37, 41))
+        range(1, 33),
+        range(33, 37),
+        range(37, 41),
+    )
     with pytest.raises(InputError, match="split must be one of"):
         VOCASET.subjects("dev")
     with pytest.raises(InputError, match="step must be an int"):
@@ -127,7 +133,7 @@ def test_audio_is_raw_16k_float(tmp_path):
     root = tmp_path / "set"
     _templates(root, ["F2"])
     _item(root, "F2_e01", _frames(3), rate=22050)
-    sequence, = load_mesh_set(root, BIWI, "train")
+    (sequence,) = load_mesh_set(root, BIWI, "train")
     audio = sequence.audio
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert abs(len(audio) - 1600) <= 1  # 0.1 s resampled to 16 kHz
@@ -147,20 +153,34 @@ def test_biwi_keeps_every_frame_and_overrides(tmp_path):
     assert [s.name for s in load_mesh_set(root, BIWI, "test")] == ["F2_e37"]
     assert [s.name for s in load_mesh_set(root, BIWI, "train", subjects=["F1"])] == ["F1_e01"]
     assert [s.name for s in load_mesh_set(root, BIWI, "test", sentences=range(1, 41))] == [
-        "F2_e01", "F2_e33", "F2_e37", "M3_e32"]
+        "F2_e01",
+        "F2_e33",
+        "F2_e37",
+        "M3_e32",
+    ]
     assert [s.name for s in load_mesh_set(root, BIWI, subjects={"F2"}, sentences={33, 37})] == ["F2_e33", "F2_e37"]
 
 
 def test_a_layout_of_your_own(tmp_path):
     root = tmp_path / "synthetic"
-    layout = MeshLayout("synthetic", fps=30, train_subjects=("SynthB", "SynthA"), val_subjects=("SynthC",),
-                        train_sentences=range(1, 3), val_sentences=range(1, 3))
+    layout = MeshLayout(
+        "synthetic",
+        fps=30,
+        train_subjects=("SynthB", "SynthA"),
+        val_subjects=("SynthC",),
+        train_sentences=range(1, 3),
+        val_sentences=range(1, 3),
+    )
     write_templates(root, {name: _template(k) for k, name in enumerate(["SynthA", "SynthB", "SynthC"])})
     for name in ("SynthA", "SynthB", "SynthC"):
         for j in (1, 2, 3):
             write_mesh_set_item(root, name, f"sentence{j:02d}", np.zeros(800, np.float32), _frames(3))
     assert [s.name for s in load_mesh_set(root, layout, "train")] == [
-        "SynthA_sentence01", "SynthA_sentence02", "SynthB_sentence01", "SynthB_sentence02"]
+        "SynthA_sentence01",
+        "SynthA_sentence02",
+        "SynthB_sentence01",
+        "SynthB_sentence02",
+    ]
     assert [s.subject for s in load_mesh_set(root, layout, "val")] == ["SynthC", "SynthC"]
     assert speaker_one_hot(layout, "SynthA").tolist() == [0, 1]  # the layout's order, not sorted
     assert load_mesh_set(root, dataclasses.replace(layout, step=2), "train")[0].num_frames == 2
@@ -220,7 +240,7 @@ def test_nan_vertices_are_reported_when_read(voca):
     np.save(voca / "vertices_npy" / f"{a}_sentence01.npy", frames)
     sequence = load_mesh_set(voca, VOCASET, "train")[0]
     with pytest.raises(InputError, match="NaN or infinite"):
-        sequence.vertices
+        _ = sequence.vertices
 
 
 def test_bad_name_with_vertices(voca):
@@ -239,7 +259,7 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "templates.pkl"
     path.write_bytes(pickle.dumps({"F2": _Evil()}))
     calls = []  # should the unpickler call os.system after all, nothing runs
-    monkeypatch.setattr(os, "system", lambda command: calls.append(command))
+    monkeypatch.setattr(os, "system", calls.append)
     with pytest.raises(InputError, match=r"templates.pkl: refusing to unpickle (posix|os|nt)\.system"):
         load_templates(path)
     assert calls == []
@@ -262,23 +282,27 @@ def test_templates_of_every_pickle_protocol_load(tmp_path, protocol):
 def test_python2_style_pickle_loads(tmp_path):
     # What Python 2's cPickle wrote for VOCASET: protocol 2, the array data as a (latin-1) str.
     array = _template(0)
-    payload = (b"\x80\x02}q\x00U\x02F2q\x01cnumpy.core.multiarray\n_reconstruct\nq\x02cnumpy\nndarray\nq\x03K\x00"
-               b"\x85q\x04U\x01b\x87q\x05Rq\x06(K\x01K\x04K\x03\x86q\x07cnumpy\ndtype\nq\x08U\x02f4K\x00K\x01\x87"
-               b"q\tRq\n(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbI00\nU0" + array.tobytes()
-               + b"tbs.")
+    payload = (
+        b"\x80\x02}q\x00U\x02F2q\x01cnumpy.core.multiarray\n_reconstruct\nq\x02cnumpy\nndarray\nq\x03K\x00"
+        b"\x85q\x04U\x01b\x87q\x05Rq\x06(K\x01K\x04K\x03\x86q\x07cnumpy\ndtype\nq\x08U\x02f4K\x00K\x01\x87"
+        b"q\tRq\n(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbI00\nU0" + array.tobytes() + b"tbs."
+    )
     path = tmp_path / "templates.pkl"
     path.write_bytes(payload)
     assert np.array_equal(load_templates(path)["F2"], array.reshape(-1))
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"garbage", "not a readable pickle"),
-    (pickle.dumps([1, 2]), "expected a non-empty dict"),
-    (pickle.dumps({}), "expected a non-empty dict"),
-    (pickle.dumps({"F2": [1.0, 2.0, 3.0]}), "found 'F2': list"),
-    (pickle.dumps({"F2": np.zeros(4)}), r"found 'F2': ndarray of shape \(4,\)"),
-    (pickle.dumps({"F2": np.full((1, 3), np.nan)}), "NaN"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"garbage", "not a readable pickle"),
+        (pickle.dumps([1, 2]), "expected a non-empty dict"),
+        (pickle.dumps({}), "expected a non-empty dict"),
+        (pickle.dumps({"F2": [1.0, 2.0, 3.0]}), "found 'F2': list"),
+        (pickle.dumps({"F2": np.zeros(4)}), r"found 'F2': ndarray of shape \(4,\)"),
+        (pickle.dumps({"F2": np.full((1, 3), np.nan)}), "NaN"),
+    ],
+)
 def test_malformed_templates(tmp_path, content, message):
     path = tmp_path / "templates.pkl"
     path.write_bytes(content)
@@ -298,11 +322,18 @@ def test_writer_round_trip(tmp_path):
     stored = np.load(npy)
     assert stored.dtype == np.float32 and stored.shape == (6, V * 3)
     assert soundfile.info(wav).samplerate == 16000 and soundfile.info(wav).subtype == "PCM_16"
-    sequence, = load_mesh_set(root, VOCASET, "train")
+    (sequence,) = load_mesh_set(root, VOCASET, "train")
     assert sequence.sentence == 3 and np.array_equal(sequence.vertices, _frames(6)[::2])
     assert np.allclose(sequence.audio, audio, atol=1 / 32768)
-    assert sorted(p.name for p in root.rglob("*")) == sorted([  # nothing but the set (no temporary files)
-        "wav", "vertices_npy", "templates.pkl", wav.name, npy.name])
+    assert sorted(p.name for p in root.rglob("*")) == sorted(
+        [  # nothing but the set (no temporary files)
+            "wav",
+            "vertices_npy",
+            "templates.pkl",
+            wav.name,
+            npy.name,
+        ]
+    )
     with open(root / "templates.pkl", "rb") as f:  # a plain pickle any loader reads
         plain = pickle.load(f)
     assert plain["FaceTalk_170728_03272_TA"].shape == (V, 3) and plain["FaceTalk_170728_03272_TA"].dtype == np.float32

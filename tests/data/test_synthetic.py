@@ -23,8 +23,14 @@ TEXTS = ["Bob ate a plum.", "We saw five ships."]
 def tiny_set(tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic") / "set"
     calls = []
-    summary = make_synthetic_set(root, sentences=TEXTS, speakers=2, template="template", seed=3,
-                                 progress=lambda done, total, stem: calls.append((done, total, stem)))
+    summary = make_synthetic_set(
+        root,
+        sentences=TEXTS,
+        speakers=2,
+        template="template",
+        seed=3,
+        progress=lambda done, total, stem: calls.append((done, total, stem)),
+    )
     return root, summary, calls
 
 
@@ -56,8 +62,9 @@ def test_flame_size_template_refines_the_built_in_face():
     _, uses = np.unique(_edges(mesh.faces), axis=0, return_counts=True)
     assert uses.max() <= 2  # conforming: no edge shared by more than two triangles
     # Same surface, same winding: the summed area vectors of the faces agree.
-    np.testing.assert_allclose(_area_vector(mesh.vertices, mesh.faces), _area_vector(face.vertices, face.faces),
-                               rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(
+        _area_vector(mesh.vertices, mesh.faces), _area_vector(face.vertices, face.faces), rtol=1e-5, atol=1e-9
+    )
     np.testing.assert_array_equal(mesh.groups["lips_inner"], face.groups["lips_inner"])
     # The new vertices lie inside the face's bounding box and are spread out (no duplicates).
     assert (mesh.vertices.min(0) >= face.vertices.min(0) - 1e-6).all()
@@ -197,21 +204,24 @@ def test_real_speech_is_aligned_and_animated(tmp_path):
     assert motion.max() > 3e-3
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(sentences=0), "sentences must be 1-40"),
-    (dict(sentences=[""]), "text with letters"),
-    (dict(sentences="Hello there."), "count or a non-empty list"),
-    (dict(speakers=0), "speakers must be"),
-    (dict(speakers=["a/b"]), "speaker names"),
-    (dict(speakers=["A", "A"]), "distinct"),
-    (dict(template="bust"), "template must be"),
-    (dict(layout="lrs2"), "layout must be"),
-    (dict(fps=0), "fps must be"),
-    (dict(seed=-2), "seed must be"),
-    (dict(real_speech=[("a.wav",)]), "real_speech items"),
-    (dict(real_speech=[("a.wav", " ")]), "real_speech items"),
-    (dict(sentences=list(SENTENCES) * 3), "at most 99"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(sentences=0), "sentences must be 1-40"),
+        (dict(sentences=[""]), "text with letters"),
+        (dict(sentences="Hello there."), "count or a non-empty list"),
+        (dict(speakers=0), "speakers must be"),
+        (dict(speakers=["a/b"]), "speaker names"),
+        (dict(speakers=["A", "A"]), "distinct"),
+        (dict(template="bust"), "template must be"),
+        (dict(layout="lrs2"), "layout must be"),
+        (dict(fps=0), "fps must be"),
+        (dict(seed=-2), "seed must be"),
+        (dict(real_speech=[("a.wav",)]), "real_speech items"),
+        (dict(real_speech=[("a.wav", " ")]), "real_speech items"),
+        (dict(sentences=list(SENTENCES) * 3), "at most 99"),
+    ],
+)
 def test_bad_arguments(tmp_path, kwargs, message):
     with pytest.raises(InputError, match=message):
         make_synthetic_set(tmp_path / "set", **{"sentences": TEXTS[:1], "speakers": 1, **kwargs})
@@ -223,6 +233,7 @@ def test_existing_sets_and_missing_audio(tiny_set, tmp_path):
     with pytest.raises(InputError, match="already holds a set"):
         make_synthetic_set(root, sentences=TEXTS[:1], speakers=1)
     with pytest.raises(MediaError):
-        make_synthetic_set(tmp_path / "set", sentences=TEXTS[:1], speakers=1,
-                           real_speech=[(tmp_path / "missing.wav", "hello")])
+        make_synthetic_set(
+            tmp_path / "set", sentences=TEXTS[:1], speakers=1, real_speech=[(tmp_path / "missing.wav", "hello")]
+        )
     assert not (tmp_path / "set").exists()

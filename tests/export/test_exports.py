@@ -12,7 +12,7 @@ def accessor_array(gltf, index, dtype=np.float32):
     accessor = gltf.accessors[index]
     view = gltf.bufferViews[accessor.bufferView]
     width = {"SCALAR": 1, "VEC3": 3}[accessor.type]
-    data = gltf.binary_blob()[view.byteOffset:view.byteOffset + view.byteLength]
+    data = gltf.binary_blob()[view.byteOffset : view.byteOffset + view.byteLength]
     return np.frombuffer(data, dtype).reshape(accessor.count, width)
 
 
@@ -21,8 +21,9 @@ def test_glb_with_morph_targets_reads_back(tmp_path):
     count = 45
     weights = np.random.default_rng(0).random((count, len(basis.names))).astype(np.float32)
     times = np.arange(count) / 30.0
-    path = write_glb(tmp_path / "face.glb", basis.mesh.vertices, basis.mesh.faces, basis.deltas, list(basis.names),
-                     times, weights)
+    path = write_glb(
+        tmp_path / "face.glb", basis.mesh.vertices, basis.mesh.faces, basis.deltas, list(basis.names), times, weights
+    )
     gltf = pygltflib.GLTF2().load(str(path))
     primitive = gltf.meshes[0].primitives[0]
     assert len(primitive.targets) == len(basis.names) == len(gltf.meshes[0].extras["targetNames"])
@@ -58,6 +59,13 @@ def test_npy_and_obj_sequence(tmp_path):
     with pytest.raises(InputError, match="not empty"):
         write_obj_sequence(folder, frames, basis.mesh.faces)
     with pytest.raises(InputError, match="weights must be"):
-        write_glb(tmp_path / "bad.glb", basis.mesh.vertices, basis.mesh.faces, basis.deltas, list(basis.names),
-                  np.arange(3.0), np.zeros((2, len(basis.names))))
+        write_glb(
+            tmp_path / "bad.glb",
+            basis.mesh.vertices,
+            basis.mesh.faces,
+            basis.deltas,
+            list(basis.names),
+            np.arange(3.0),
+            np.zeros((2, len(basis.names))),
+        )
     assert not (tmp_path / "bad.glb").exists()

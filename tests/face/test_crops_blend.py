@@ -1,23 +1,23 @@
 import numpy as np
 import pytest
+from tests.face.conftest import place
 
 from talkingface.errors import InputError
 from talkingface.face import detect_faces
 from talkingface.face.blend import lower_face_polygon, paste_back
 from talkingface.face.crops import (
     ALIGNED_TEMPLATE,
-    alignment_points,
     aligned_crop,
+    alignment_points,
     crop_box,
     smooth_boxes_mean,
     wav2lip_box,
 )
-from tests.face.conftest import place
 
 
 def psnr(a, b):
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return 10 * np.log10(255 ** 2 / mse) if mse else np.inf
+    return 10 * np.log10(255**2 / mse) if mse else np.inf
 
 
 @pytest.fixture(scope="module")
@@ -101,18 +101,23 @@ def test_soft_paste_has_no_box_seam_and_hard_paste_is_the_reference(photo, landm
     assert soft[my, mx].astype(int).sum() < 0.7 * photo[my, mx].astype(int).sum()
     # Above the nose nothing changes (only the lower face is pasted).
     eye_x, eye_y = np.round(landmarks[468, :2]).astype(int)
-    assert (soft[eye_y - 3:eye_y + 3, eye_x - 3:eye_x + 3] == photo[eye_y - 3:eye_y + 3, eye_x - 3:eye_x + 3]).all()
+    assert (
+        soft[eye_y - 3 : eye_y + 3, eye_x - 3 : eye_x + 3] == photo[eye_y - 3 : eye_y + 3, eye_x - 3 : eye_x + 3]
+    ).all()
 
 
 def test_colour_matching_hides_a_colour_shift(photo, landmarks):
     crop = crop_box(photo, wav2lip_box(landmarks, (512, 512)), 96)
-    tinted = np.clip(crop.image.astype(int) + (40, -20, 10), 0, 255).astype(np.uint8)
+    tinted = np.clip(crop.image.astype(int) + np.array([40, -20, 10]), 0, 255).astype(np.uint8)
     plain = paste_back(photo, tinted, crop, landmarks=landmarks)
     matched = paste_back(photo, tinted, crop, landmarks=landmarks, color_match=True)
     polygon = lower_face_polygon(landmarks)
     (px1, py1), (px2, py2) = polygon.min(0).astype(int), polygon.max(0).astype(int)
     region = (slice(py1, py2), slice(px1, px2))
-    error = lambda out: np.abs(out[region].astype(int) - photo[region]).mean()  # noqa: E731
+
+    def error(out):
+        return np.abs(out[region].astype(int) - photo[region]).mean()
+
     assert error(matched) < 0.5 * error(plain)
 
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from tests.face.conftest import PHOTO_POINTS, place
 
 from talkingface.errors import InputError
 from talkingface.face import NUM_LANDMARKS, detect_faces, face_topology
-from tests.face.conftest import PHOTO_POINTS, place
 
 
 def test_landmarks_of_the_photo_land_on_the_face(photo):
@@ -50,7 +50,7 @@ def test_two_faces(photo):
 
 def test_no_face(photo):
     assert detect_faces(np.full((360, 640, 3), 120, np.uint8)) == []
-    assert detect_faces(photo[300:, :])  == []  # the body without the head
+    assert detect_faces(photo[300:, :]) == []  # the body without the head
 
 
 def test_bad_frame():

@@ -2,10 +2,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from tests.face.conftest import PHOTO_POINTS, place
 
 from talkingface.errors import InputError
 from talkingface.face import TrackerConfig, TrackingResult
-from tests.face.conftest import PHOTO_POINTS, place
 
 NOSE = PHOTO_POINTS[1]
 
@@ -95,7 +95,7 @@ def test_scene_cut_starts_new_tracks(photo, track_video):
 
 
 def test_portrait_2997(photo, track_video):
-    path, result = track_video("portrait", lambda: portrait(photo), fps=29.97)
+    _path, result = track_video("portrait", lambda: portrait(photo), fps=29.97)
     assert result.fps == Fraction(30000, 1001)
     assert (result.width, result.height, result.num_frames) == (720, 1280, 30)
     assert len(result.tracks) == 1 and len(result.tracks[0].frames) == 30
@@ -110,8 +110,10 @@ def test_smoothing_reduces_jitter_on_a_still_noisy_face(photo, track_video):
 
     _, smooth = track_video("noisy", noisy)
     _, raw = track_video("noisy_raw", noisy, config=TrackerConfig(smoothing=None))
-    jitter = {name: float(r.tracks[0].landmarks[:, :, :2].std(axis=0).mean()) for name, r in
-              (("raw", raw), ("smooth", smooth))}
+    jitter = {
+        name: float(r.tracks[0].landmarks[:, :, :2].std(axis=0).mean())
+        for name, r in (("raw", raw), ("smooth", smooth))
+    }
     assert jitter["raw"] > 0.05  # the noise does move the raw landmarks
     assert jitter["smooth"] < 0.6 * jitter["raw"], jitter
 

@@ -33,14 +33,15 @@ def _cases(speech):
         "white_noise": (0.3 * rng.standard_normal(16000 * 3)).astype(np.float32),
         "silence": np.zeros(16000, np.float32),
         "clipped_speech": np.clip(speech[: 16000 * 5] * 25, -1, 1),
-        "whisper_quiet": speech[16000 * 5: 16000 * 10] * 1e-3,
+        "whisper_quiet": speech[16000 * 5 : 16000 * 10] * 1e-3,
         "full_scale_tone": np.sin(2 * np.pi * 220 * np.arange(32000) / 16000).astype(np.float32),
         "dc_offset": np.full(8000, 0.5, np.float32),
     }
 
 
-@pytest.mark.parametrize("case", ["speech", "white_noise", "silence", "clipped_speech", "whisper_quiet",
-                                  "full_scale_tone", "dc_offset"])
+@pytest.mark.parametrize(
+    "case", ["speech", "white_noise", "silence", "clipped_speech", "whisper_quiet", "full_scale_tone", "dc_offset"]
+)
 def test_matches_reference(speech16k, case):
     wav = _cases(speech16k)[case]
     ours = wav2lip_mel(wav)
@@ -59,7 +60,7 @@ def test_short_and_odd_lengths(length):
 
 
 def test_zero_padding_variant_matches_new_librosa_and_differs_at_edges(speech16k):
-    wav = speech16k[16000:16000 * 4]
+    wav = speech16k[16000 : 16000 * 4]
     zero = wav2lip_mel(wav, MelConfig(pad_mode="constant"))
     assert np.abs(zero - reference_mel(wav, pad_mode="constant")).max() <= TOLERANCE
     reflect = wav2lip_mel(wav)

@@ -28,7 +28,7 @@ def test_matches_python_speech_features(speech16k, case):
         "speech": speech16k,
         "noise": 0.2 * rng.standard_normal(16000 * 2),
         "silence": np.zeros(16000),
-        "clipped": np.clip(speech16k[:16000 * 4] * 30, -1, 1),
+        "clipped": np.clip(speech16k[: 16000 * 4] * 30, -1, 1),
     }[case]
     pcm = _pcm(wav)
     ours, ref = syncnet_mfcc(pcm), reference_mfcc(pcm)
@@ -51,8 +51,9 @@ def test_float_input_is_scaled_to_int16_units(speech16k):
 
 
 def test_filterbank_matches_reference():
-    np.testing.assert_array_equal(mfcc_filterbank(26, 512, 16000, 0.0, None),
-                                  python_speech_features.get_filterbanks(26, 512, 16000, 0, None))
+    np.testing.assert_array_equal(
+        mfcc_filterbank(26, 512, 16000, 0.0, None), python_speech_features.get_filterbanks(26, 512, 16000, 0, None)
+    )
 
 
 def test_module_and_batch(speech16k):

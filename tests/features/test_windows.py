@@ -24,14 +24,14 @@ def reference_mel_chunks(mel, fps):
     while True:
         start = int(i * multiplier)
         if start + 16 > len(mel[0]):
-            chunks.append(mel[:, len(mel[0]) - 16:])
+            chunks.append(mel[:, len(mel[0]) - 16 :])
             return chunks
-        chunks.append(mel[:, start:start + 16])
+        chunks.append(mel[:, start : start + 16])
         i += 1
 
 
 def test_mel_windows_equal_wav2lip_inference_at_25fps(speech16k):
-    mel = wav2lip_mel(speech16k[:16000 * 7 + 1234])
+    mel = wav2lip_mel(speech16k[: 16000 * 7 + 1234])
     chunks = reference_mel_chunks(mel, 25)
     ours = mel_windows(mel, len(chunks), 25, pad="clamp")
     assert ours.shape == (len(chunks), 80, 16)
@@ -39,11 +39,11 @@ def test_mel_windows_equal_wav2lip_inference_at_25fps(speech16k):
 
 
 def test_mfcc_windows_equal_syncnet_python_at_25fps(speech16k):
-    mfcc = syncnet_mfcc(speech16k[:16000 * 4])
+    mfcc = syncnet_mfcc(speech16k[: 16000 * 4])
     num_frames = mfcc.shape[1] // 4 - 5  # syncnet_python's last evaluated frame
     ours = mfcc_windows(mfcc, num_frames, 25)
     for v in range(num_frames):
-        np.testing.assert_array_equal(ours[v], mfcc[:, 4 * v:4 * v + 20])
+        np.testing.assert_array_equal(ours[v], mfcc[:, 4 * v : 4 * v + 20])
 
 
 @pytest.mark.parametrize("fps", [25, 29.97, 30, 60, 23.976, 50])
@@ -68,7 +68,7 @@ def test_hard_coded_25fps_would_drift_but_ours_does_not():
 
 @pytest.mark.parametrize("fps", [25, 29.97, 60])
 def test_audio_shorter_than_video_pads_with_silence(speech16k, fps):
-    wav = speech16k[16000:16000 * 3]  # 2 s of speech
+    wav = speech16k[16000 : 16000 * 3]  # 2 s of speech
     mel = wav2lip_mel(wav)
     num_frames = num_frames_for_duration(3.0, fps)  # the video runs 1 s longer
     windows = mel_windows(mel, num_frames, fps)
@@ -79,7 +79,7 @@ def test_audio_shorter_than_video_pads_with_silence(speech16k, fps):
     inside = window_starts(num_frames, fps, 80) + 16 <= mel.shape[1]
     for i in np.flatnonzero(inside)[::7]:
         start = window_starts(i + 1, fps, 80)[i]
-        np.testing.assert_array_equal(windows[i], mel[:, start:start + 16])
+        np.testing.assert_array_equal(windows[i], mel[:, start : start + 16])
     # MFCC pads with the MFCC of digital silence.
     mfcc = syncnet_mfcc(wav)
     mw = mfcc_windows(mfcc, num_frames, fps)
@@ -88,11 +88,11 @@ def test_audio_shorter_than_video_pads_with_silence(speech16k, fps):
 
 @pytest.mark.parametrize("fps", [25, 30])
 def test_audio_longer_than_video_uses_only_its_span(speech16k, fps):
-    mel = wav2lip_mel(speech16k[:16000 * 5])
+    mel = wav2lip_mel(speech16k[: 16000 * 5])
     windows = mel_windows(mel, num_frames_for_duration(2.0, fps), fps)
     last_start = window_starts(len(windows), fps, 80)[-1]
     assert last_start < 2.0 * 80
-    np.testing.assert_array_equal(windows[-1], mel[:, last_start:last_start + 16])
+    np.testing.assert_array_equal(windows[-1], mel[:, last_start : last_start + 16])
 
 
 def test_offset_for_training_windows(speech16k):
@@ -103,8 +103,10 @@ def test_offset_for_training_windows(speech16k):
     np.testing.assert_array_equal(shifted[5], mel[:, 15:31])
 
 
-@pytest.mark.parametrize("seconds, fps, frames", [(2.0, 25, 50), (2.0, 29.97, 60), (2.0, 30, 60),
-                                                   (2.01, 25, 51), (1001 / 30000 * 7, 29.97, 7), (0.0, 25, 0)])
+@pytest.mark.parametrize(
+    "seconds, fps, frames",
+    [(2.0, 25, 50), (2.0, 29.97, 60), (2.0, 30, 60), (2.01, 25, 51), (1001 / 30000 * 7, 29.97, 7), (0.0, 25, 0)],
+)
 def test_frames_for_duration(seconds, fps, frames):
     assert num_frames_for_duration(seconds, fps) == frames
 

@@ -40,7 +40,7 @@ def test_real_speech_loads_mono_float32_resampled(speech_path):
     assert native.dtype == speech.dtype == np.float32
     assert len(native) == round(info.duration * 48000)
     assert len(speech) == int(np.ceil(len(native) / 3))
-    assert 0.01 < np.sqrt(np.mean(speech ** 2)) < 0.5  # real speech level, within [-1, 1]
+    assert 0.01 < np.sqrt(np.mean(speech**2)) < 0.5  # real speech level, within [-1, 1]
     assert np.abs(speech).max() <= 1.0
 
 
@@ -53,7 +53,7 @@ def test_compressed_formats(tmp_path, suffix, codec):
     out = load_audio(path, 16000)
     assert abs(len(out) - 16000) < 0.1 * 16000  # codecs add a little padding
     assert _peak_hz(out, 16000) == pytest.approx(440, abs=3)
-    assert np.sqrt(np.mean(out ** 2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
+    assert np.sqrt(np.mean(out**2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
 
 
 def test_audio_track_of_a_video(make_video):
@@ -133,6 +133,6 @@ def test_writer_keeps_speech_content(tmp_path, speech16k, photo):
     path = write_video(tmp_path / "talk.mp4", [photo] * 50, 25, audio=clip, sample_rate=16000)
     back = load_audio(path, 16000)
     # AAC adds an encoder delay of 1024 samples at most; find the lag, then compare.
-    lag = max(range(0, 2048), key=lambda k: float(np.dot(back[k:k + 16000], clip[:16000])))
-    corr = np.corrcoef(back[lag:lag + 30000], clip[:30000])[0, 1]
+    lag = max(range(2048), key=lambda k: float(np.dot(back[k : k + 16000], clip[:16000])))
+    corr = np.corrcoef(back[lag : lag + 30000], clip[:30000])[0, 1]
     assert corr > 0.95

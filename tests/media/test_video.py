@@ -3,14 +3,15 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+from tests.conftest import moving_frames
 
 from talkingface.errors import MediaError
 from talkingface.media import VideoReader, probe_video, read_frames, read_image, write_video
-from tests.conftest import moving_frames
 
 
-@pytest.mark.parametrize("fps, exact", [(25, Fraction(25)), (29.97, Fraction(30000, 1001)),
-                                        (30, Fraction(30)), (60, Fraction(60))])
+@pytest.mark.parametrize(
+    "fps, exact", [(25, Fraction(25)), (29.97, Fraction(30000, 1001)), (30, Fraction(30)), (60, Fraction(60))]
+)
 def test_roundtrip_keeps_rate_count_size_and_content(tmp_path, photo, fps, exact):
     frames = list(moving_frames(photo, 24, 160, 120))
     path = write_video(tmp_path / "v.mp4", frames, fps)
@@ -83,7 +84,7 @@ def test_reader_streams_without_decoding_ahead(make_video):
     first = next(iterator)
     assert first.shape == (120, 160, 3)
     iterator.close()  # stopping early closes the file
-    with pytest.raises(Exception):
+    with pytest.raises(StopIteration):
         next(iterator)
 
 

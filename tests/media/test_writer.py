@@ -1,10 +1,10 @@
 import av
 import numpy as np
 import pytest
+from tests.conftest import moving_frames
 
 from talkingface.errors import InputError
 from talkingface.media import VideoWriter, audio_info, load_audio, probe_video, read_frames, write_video
-from tests.conftest import moving_frames
 
 
 def _leftovers(folder):
@@ -38,8 +38,9 @@ def test_no_frames_is_an_error_and_no_file(tmp_path):
 
 
 def test_output_is_h264_yuv420p_with_aac(tmp_path, photo, speech16k):
-    path = write_video(tmp_path / "o.mp4", moving_frames(photo, 25, 160, 120), 25,
-                       audio=speech16k[:16000], sample_rate=16000)
+    path = write_video(
+        tmp_path / "o.mp4", moving_frames(photo, 25, 160, 120), 25, audio=speech16k[:16000], sample_rate=16000
+    )
     with av.open(str(path)) as c:
         video, audio = c.streams.video[0], c.streams.audio[0]
         assert video.codec_context.name == "h264" and video.codec_context.pix_fmt == "yuv420p"
@@ -74,17 +75,24 @@ def test_unusual_sample_rate_is_resampled_for_aac(tmp_path, photo):
 
 
 def test_metadata_is_written(tmp_path, photo):
-    path = write_video(tmp_path / "o.mp4", moving_frames(photo, 3, 96, 64), 25,
-                       metadata={"comment": "synthetic", "talkingface_synthetic": "true"})
+    path = write_video(
+        tmp_path / "o.mp4",
+        moving_frames(photo, 3, 96, 64),
+        25,
+        metadata={"comment": "synthetic", "talkingface_synthetic": "true"},
+    )
     with av.open(str(path)) as c:
         assert c.metadata["comment"] == "synthetic"
         assert c.metadata["talkingface_synthetic"] == "true"
 
 
-@pytest.mark.parametrize("bad, message", [
-    (np.zeros((64, 96), np.uint8), r"\(H, W, 3\) uint8, got \(64, 96\) uint8"),
-    (np.zeros((64, 96, 3), np.float32), r"\(H, W, 3\) uint8, got \(64, 96, 3\) float32"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((64, 96), np.uint8), r"\(H, W, 3\) uint8, got \(64, 96\) uint8"),
+        (np.zeros((64, 96, 3), np.float32), r"\(H, W, 3\) uint8, got \(64, 96, 3\) float32"),
+    ],
+)
 def test_bad_frames(tmp_path, bad, message):
     with pytest.raises(InputError, match=message):
         write_video(tmp_path / "o.mp4", [bad], 25)

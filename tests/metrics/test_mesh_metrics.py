@@ -73,8 +73,9 @@ def test_fdd_known_std():
     # gt: mean(0.5, 0) = 0.25; pred: mean(sqrt(0.75), 0) = 0.4330...; FDD = 0.25 - 0.4330 (signed)
     expected = 0.25 - np.sqrt(0.75) / 2
     assert face_dynamics_deviation(pred, gt, template, [0, 1]) == pytest.approx(expected)
-    assert face_dynamics_deviation(pred.reshape(4, 9), gt.reshape(4, 9), template.reshape(9), [0, 1]) \
-        == pytest.approx(expected)
+    assert face_dynamics_deviation(pred.reshape(4, 9), gt.reshape(4, 9), template.reshape(9), [0, 1]) == pytest.approx(
+        expected
+    )
     assert face_dynamics_deviation(gt, pred, template, [0, 1]) == pytest.approx(-expected)
 
 
@@ -98,14 +99,17 @@ def test_fdd_of_a_list_averages_per_sequence_values_with_per_sequence_templates(
 
 
 # -- validation -------------------------------------------------------------------------------
-@pytest.mark.parametrize("pred, gt, message", [
-    (np.zeros((3, 4, 3)), np.zeros((4, 4, 3)), "same frames and vertices"),
-    (np.zeros((3, 4, 3)), np.zeros((3, 5, 3)), "same frames and vertices"),
-    (np.zeros((3, 10)), np.zeros((3, 10)), r"\(T, V, 3\) or \(T, V\*3\)"),
-    (np.zeros((4, 3)), np.zeros(12), r"\(T, V, 3\) or \(T, V\*3\)"),
-    (np.zeros((0, 4, 3)), np.zeros((0, 4, 3)), "no frames"),
-    (np.array([["a", "b", "c"]]), np.zeros((1, 3)), "numeric"),
-])
+@pytest.mark.parametrize(
+    "pred, gt, message",
+    [
+        (np.zeros((3, 4, 3)), np.zeros((4, 4, 3)), "same frames and vertices"),
+        (np.zeros((3, 4, 3)), np.zeros((3, 5, 3)), "same frames and vertices"),
+        (np.zeros((3, 10)), np.zeros((3, 10)), r"\(T, V, 3\) or \(T, V\*3\)"),
+        (np.zeros((4, 3)), np.zeros(12), r"\(T, V, 3\) or \(T, V\*3\)"),
+        (np.zeros((0, 4, 3)), np.zeros((0, 4, 3)), "no frames"),
+        (np.array([["a", "b", "c"]]), np.zeros((1, 3)), "numeric"),
+    ],
+)
 def test_lve_shape_errors(pred, gt, message):
     with pytest.raises(InputError, match=message):
         lip_vertex_error(pred, gt, [0])

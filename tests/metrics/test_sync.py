@@ -9,8 +9,8 @@ def embeddings(n=90, dim=64, lag=4, seed=0):
     """Lip embeddings of a clip and audio embeddings that match them ``lag`` frames later."""
     g = torch.Generator().manual_seed(seed)
     content = torch.randn(n + 40, dim, generator=g)
-    lip = content[20:20 + n]
-    audio = content[20 - lag:20 - lag + n] + 0.05 * torch.randn(n, dim, generator=g)
+    lip = content[20 : 20 + n]
+    audio = content[20 - lag : 20 - lag + n] + 0.05 * torch.randn(n, dim, generator=g)
     return lip, audio
 
 
@@ -29,8 +29,13 @@ def test_offset_lse_d_and_lse_c(padding):
 def test_delaying_the_audio_moves_the_offset_by_exactly_k(k):
     lip, audio = embeddings(lag=0, seed=1)
     base = sync_scores(lip, audio, padding="valid").offset
-    delayed = torch.cat([torch.zeros(max(k, 0), audio.shape[1]), audio[max(-k, 0):len(audio) - max(k, 0)],
-                         torch.zeros(max(-k, 0), audio.shape[1])])
+    delayed = torch.cat(
+        [
+            torch.zeros(max(k, 0), audio.shape[1]),
+            audio[max(-k, 0) : len(audio) - max(k, 0)],
+            torch.zeros(max(-k, 0), audio.shape[1]),
+        ]
+    )
     assert sync_scores(lip, delayed, padding="valid").offset == base - k
 
 

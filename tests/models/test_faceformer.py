@@ -12,12 +12,27 @@ import torch
 
 from talkingface.errors import InputError, MediaError
 from talkingface.models import create_model, load_model, save_model
-from talkingface.models.faceformer import (BIWI, VOCASET, FaceFormer, FaceFormerConfig, alibi_slopes,
-                                           count_parameters, load_faceformer, temporal_bias)
+from talkingface.models.faceformer import (
+    BIWI,
+    VOCASET,
+    FaceFormer,
+    FaceFormerConfig,
+    alibi_slopes,
+    count_parameters,
+    load_faceformer,
+    temporal_bias,
+)
 
 KEYS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "checkpoint-keys"
-TINY_W2V = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
+TINY_W2V = dict(
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=64,
+    conv_dim=(16,) * 7,
+    num_conv_pos_embeddings=16,
+    num_conv_pos_embedding_groups=4,
+)
 TINY = FaceFormerConfig(num_vertices=40, feature_dim=16, period=5, num_speakers=3, wav2vec2=TINY_W2V)
 
 
@@ -38,7 +53,7 @@ def tiny(seed=0, **changes) -> FaceFormer:
 
 @pytest.fixture(scope="module")
 def audio(speech16k):
-    return torch.from_numpy(speech16k[16000: 16000 + 32000].copy())
+    return torch.from_numpy(speech16k[16000 : 16000 + 32000].copy())
 
 
 @pytest.mark.parametrize("name, config, own", [("vocaset", VOCASET, 2_043_933), ("biwi", BIWI, 18_316_382)])
@@ -53,12 +68,22 @@ def test_state_dict_is_the_upstream_one(name, config, own):
 def test_upstream_file_with_legacy_weight_norm_loads_strictly(tmp_path):
     model = create_model("faceformer.vocaset")
     assert [k for k, _ in reference_keys("vocaset_legacy_weightnorm") if "weight_g" in k or "weight_v" in k]
-    legacy = {k.replace("parametrizations.weight.original0", "weight_g")
-               .replace("parametrizations.weight.original1", "weight_v"): v for k, v in model.state_dict().items()}
+    legacy = {
+        k.replace("parametrizations.weight.original0", "weight_g").replace(
+            "parametrizations.weight.original1", "weight_v"
+        ): v
+        for k, v in model.state_dict().items()
+    }
     assert list(legacy) == [k for k, _ in reference_keys("vocaset_legacy_weightnorm")]
-    biwi = [(k.replace("parametrizations.weight.original0", "weight_g")
-             .replace("parametrizations.weight.original1", "weight_v"), list(v.shape))
-            for k, v in FaceFormer(BIWI).state_dict().items()]
+    biwi = [
+        (
+            k.replace("parametrizations.weight.original0", "weight_g").replace(
+                "parametrizations.weight.original1", "weight_v"
+            ),
+            list(v.shape),
+        )
+        for k, v in FaceFormer(BIWI).state_dict().items()
+    ]
     assert biwi == reference_keys("biwi_legacy_weightnorm")
     torch.save(legacy, tmp_path / "vocaset.pth")
     loaded = load_faceformer(tmp_path / "vocaset.pth")
@@ -114,7 +139,7 @@ def test_longer_than_600_frames_has_no_seam(speech16k):
     speed = (out[1:] - out[:-1]).norm(dim=1)
     # window joins (every 7 s = 210 frames) and the 600-frame context limit are not special
     for frame in (210, 420, 600, 630):
-        assert speed[frame - 3: frame + 3].max() <= torch.quantile(speed, 0.99)
+        assert speed[frame - 3 : frame + 3].max() <= torch.quantile(speed, 0.99)
     whole = tiny(encoder_window=30.0, encoder_overlap=1.0).predict(audio, torch.zeros(120))[0]
     assert (out[:600] - whole[:600]).abs().max() < (whole[:600] - whole[:600].mean(0)).abs().max()
 
@@ -128,8 +153,11 @@ def test_every_trainable_parameter_gets_a_gradient(audio):
         loss = torch.nn.functional.mse_loss(model(audio, torch.zeros(120), vertices, 0, teacher_forcing), vertices)
         loss.backward()
         # vertice_map_r starts at zero, so vertice_map first gets a gradient on the second step
-        missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None
-                   and not n.startswith("vertice_map.")]
+        missing = [
+            n
+            for n, p in model.named_parameters()
+            if p.requires_grad and p.grad is None and not n.startswith("vertice_map.")
+        ]
         assert not missing
 
 
@@ -179,14 +207,14 @@ def test_streaming_in_pieces(speech16k, alignment, fps):
     from talkingface.models.faceformer import FaceFormerStream
 
     model = tiny(alignment=alignment, fps=fps)
-    audio = speech16k[16000:16000 * 7]
+    audio = speech16k[16000 : 16000 * 7]
     template = torch.randn(120)
     whole = FaceFormerStream(model, template, 1)
     at_once = np.concatenate([whole.push(audio), whole.flush()])
     pieces = FaceFormerStream(model, template, 1)
     out, ready_after_3s = [], 0
     for start in range(0, len(audio), 800):  # 50 ms at a time
-        out.append(pieces.push(audio[start:start + 800]))
+        out.append(pieces.push(audio[start : start + 800]))
         if start + 800 == 3 * 16000:
             ready_after_3s = sum(len(o) for o in out)
     out.append(pieces.flush())

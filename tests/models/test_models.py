@@ -14,8 +14,12 @@ from talkingface.models.inference import fold_batchnorm, optimize_for_inference
 
 # The upstream state-dict layouts (name, shape), as listed in the shared reference material.
 KEYS = Path(__file__).resolve().parent / "upstream_keys"
-UPSTREAM = [("wav2lip", "keys_wav2lip.json", 36_298_035), ("syncnet.expert", "keys_syncnet_color.json", 16_435_072),
-            ("wav2lip.disc", "keys_disc_qual.json", 14_113_793), ("syncnet.v2", "keys_syncnet_python_S.json", 13_631_616)]
+UPSTREAM = [
+    ("wav2lip", "keys_wav2lip.json", 36_298_035),
+    ("syncnet.expert", "keys_syncnet_color.json", 16_435_072),
+    ("wav2lip.disc", "keys_disc_qual.json", 14_113_793),
+    ("syncnet.v2", "keys_syncnet_python_S.json", 13_631_616),
+]
 
 
 def randomise_batchnorm(model, seed=0):
@@ -56,19 +60,20 @@ def test_upstream_layout_and_parameter_count(name, keys_file, parameters):
     assert [[k, list(v.shape)] for k, v in model.state_dict().items()] == expected
 
 
-@pytest.mark.parametrize("name", ["wav2lip", "wav2lip.192", "wav2lip.disc", "syncnet.expert", "syncnet.v2", "lipgan",
-                                  "lipgan.disc"])
+@pytest.mark.parametrize(
+    "name", ["wav2lip", "wav2lip.192", "wav2lip.disc", "syncnet.expert", "syncnet.v2", "lipgan", "lipgan.disc"]
+)
 def test_shapes_batches_and_gradients(name):
     model = randomise_batchnorm(create_model(name))
     args = inputs(name, batch=3)
     with torch.no_grad():
         batched = as_tuple(model(*args))
-        singles = [as_tuple(model(*[a[i:i + 1] for a in args])) for i in range(3)]
+        singles = [as_tuple(model(*[a[i : i + 1] for a in args])) for i in range(3)]
     for k, out in enumerate(batched):
         assert torch.isfinite(out).all()
         torch.testing.assert_close(out, torch.cat([s[k] for s in singles]), atol=2e-5, rtol=1e-4)
     if name in ("wav2lip", "wav2lip.192"):
-        assert batched[0].shape == (3, 3) + args[1].shape[2:] and 0 <= batched[0].min() and batched[0].max() <= 1
+        assert batched[0].shape == (3, 3, *args[1].shape[2:]) and batched[0].min() >= 0 and batched[0].max() <= 1
     if name == "syncnet.expert":
         assert batched[0].shape == batched[1].shape == (3, 512)
         torch.testing.assert_close(batched[0].norm(dim=1), torch.ones(3))
@@ -108,8 +113,12 @@ def test_inference_form_gives_the_same_outputs(name):
 def test_upstream_checkpoint_formats_load(tmp_path):
     source = randomise_batchnorm(create_model("syncnet.expert"))
     state = source.state_dict()
-    upstream = {"state_dict": {"module." + k: v for k, v in state.items()}, "optimizer": {"lr": 1e-4},
-                "global_step": 10, "global_epoch": 2}
+    upstream = {
+        "state_dict": {"module." + k: v for k, v in state.items()},
+        "optimizer": {"lr": 1e-4},
+        "global_step": 10,
+        "global_epoch": 2,
+    }
     torch.save(upstream, tmp_path / "lipsync_expert.pth")
     loaded = create_model("syncnet.expert", checkpoint=tmp_path / "lipsync_expert.pth")
     args = inputs("syncnet.expert")
@@ -131,7 +140,9 @@ def test_strict_loading_names_what_is_wrong(tmp_path):
         load_checkpoint(create_model("wav2lip.disc"), tmp_path / "bad.pth")
     message = str(info.value)
     assert "1 missing: binary_pred.0.weight" in message and "1 unexpected: extra.weight" in message
-    assert "of another shape: face_encoder_blocks.0.0.conv_block.0.bias (7,) != (32,)" in message and "\n" not in message
+    assert (
+        "of another shape: face_encoder_blocks.0.0.conv_block.0.bias (7,) != (32,)" in message and "\n" not in message
+    )
 
 
 class _Exploit:

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from tests.face.conftest import place
 
 from talkingface.errors import InputError, MediaError
 from talkingface.media import audio_info, probe_video, read_frames, write_video
 from talkingface.models import create_model
 from talkingface.pipelines import LipSyncConfig, LipSyncPipeline, SyncScorePipeline, load_generator
-from tests.face.conftest import place
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +19,15 @@ def scene(tmp_path_factory, photo, speech16k):
     frames = [place(photo, (480, 320), 60 + i, -40, 0.7) for i in range(75)]
     for i in range(30, 35):
         frames[i] = np.full_like(frames[i], 90)
-    video = write_video(folder / "in.mp4", frames, 25, audio=speech16k[16000:16000 * 4], sample_rate=16000)
+    video = write_video(folder / "in.mp4", frames, 25, audio=speech16k[16000 : 16000 * 4], sample_rate=16000)
     speech = folder / "speech.wav"
-    soundfile.write(speech, speech16k[16000:16000 * 5], 16000)
+    soundfile.write(speech, speech16k[16000 : 16000 * 5], 16000)
     torch.manual_seed(0)
     checkpoint = folder / "wav2lip_random.pth"
-    torch.save({"state_dict": {"module." + k: v for k, v in create_model("wav2lip").state_dict().items()},
-                "global_step": 0}, checkpoint)
+    torch.save(
+        {"state_dict": {"module." + k: v for k, v in create_model("wav2lip").state_dict().items()}, "global_step": 0},
+        checkpoint,
+    )
     return video, speech, checkpoint, frames
 
 
@@ -46,7 +48,8 @@ def test_output_length_rate_and_audio(dubbed):
 def test_overlapping_stages_give_the_same_video(dubbed, scene, tmp_path):
     video, speech, checkpoint, _ = scene
     overlapped = LipSyncPipeline(load_generator(checkpoint), LipSyncConfig(overlap=True, batch_size=8))(
-        video, speech, tmp_path / "overlapped.mp4")
+        video, speech, tmp_path / "overlapped.mp4"
+    )
     assert overlapped.num_frames == dubbed.num_frames and overlapped.frames_with_face == dubbed.frames_with_face
     for a, b in zip(read_frames(dubbed.path), read_frames(overlapped.path)):
         assert np.array_equal(a, b)
@@ -54,7 +57,9 @@ def test_overlapping_stages_give_the_same_video(dubbed, scene, tmp_path):
 
 def test_bfloat16_generator_gives_nearly_the_same_video(dubbed, scene, tmp_path):
     video, speech, checkpoint, _ = scene
-    fast = LipSyncPipeline(load_generator(checkpoint), LipSyncConfig(precision="bf16"))(video, speech, tmp_path / "bf16.mp4")
+    fast = LipSyncPipeline(load_generator(checkpoint), LipSyncConfig(precision="bf16"))(
+        video, speech, tmp_path / "bf16.mp4"
+    )
     assert fast.num_frames == dubbed.num_frames
     for a, b in zip(read_frames(dubbed.path), read_frames(fast.path)):
         assert np.abs(a.astype(int) - b).mean() < 0.5  # mouths 0.04 of a level apart; the codec spreads it a little
@@ -76,7 +81,7 @@ def test_faceless_frames_and_the_upper_face_are_untouched(dubbed, scene):
 
 
 def test_keep_video_length_and_hard_paste(scene, tmp_path):
-    video, speech, checkpoint, source = scene
+    video, speech, checkpoint, _source = scene
     config = LipSyncConfig(keep_video_length=True, paste="hard", batch_size=8)
     result = LipSyncPipeline(load_generator(checkpoint), config)(video, speech, tmp_path / "o.mp4")
     assert result.num_frames == 75 and probe_video(result.path).num_frames == 75
@@ -127,7 +132,7 @@ def test_memory_stays_bounded_on_a_long_input(scene, tmp_path, photo, speech16k)
         if not video.exists():
             write_video(video, frames, 25)
         speech = tmp_path / f"s{seconds}.wav"
-        soundfile.write(speech, np.tile(speech16k[16000:16000 * 5], 3)[: 16000 * seconds], 16000)
+        soundfile.write(speech, np.tile(speech16k[16000 : 16000 * 5], 3)[: 16000 * seconds], 16000)
         tracemalloc.start()
         result = LipSyncPipeline(generator, LipSyncConfig(batch_size=4))(video, speech, tmp_path / f"o{seconds}.mp4")
         peaks[seconds] = tracemalloc.get_traced_memory()[1]  # the last 2 s run overwrites the first

@@ -4,12 +4,12 @@ import av
 import numpy as np
 import pytest
 import soundfile
+from tests.face.conftest import place
 
 from talkingface.errors import InputError, MediaError
 from talkingface.face import FaceTracker, TrackerConfig
 from talkingface.media import audio_info, probe_video, read_frames, write_video
 from talkingface.pipelines import TalkingPhotoPipeline
-from tests.face.conftest import place
 
 CLIP_TEXT = "it was the best of times it was the worst of times"
 
@@ -33,8 +33,9 @@ def talking(tmp_path_factory, photo_path, clip):
 def mouth_opening(path):
     """Inner-lip distance over face width, per frame, from landmarks detected on the video."""
     landmarks = FaceTracker(TrackerConfig(smoothing=None)).track_video(path).target().landmarks
-    return (np.linalg.norm(landmarks[:, 14, :2] - landmarks[:, 13, :2], axis=1)
-            / np.linalg.norm(landmarks[:, 454, :2] - landmarks[:, 234, :2], axis=1))
+    return np.linalg.norm(landmarks[:, 14, :2] - landmarks[:, 13, :2], axis=1) / np.linalg.norm(
+        landmarks[:, 454, :2] - landmarks[:, 234, :2], axis=1
+    )
 
 
 def test_output_file_duration_fps_audio_and_tag(talking):
@@ -70,7 +71,7 @@ def test_only_the_lower_face_changes(talking, photo, photo_path):
 
     def psnr(a, b):
         mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
-        return 10 * np.log10(255 ** 2 / mse)
+        return 10 * np.log10(255**2 / mse)
 
     for frame in list(read_frames(talking.path))[40::40]:
         assert psnr(frame[:110], photo[:110]) > 33  # in the file: only the codec's loss

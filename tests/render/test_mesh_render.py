@@ -25,8 +25,10 @@ def test_neutral_face_renders_centred(basis, backend):
 
 
 def test_backends_agree_roughly(basis):
-    with MeshRenderer(basis.mesh.faces, 128, 128, backend="egl") as gl, \
-            MeshRenderer(basis.mesh.faces, 128, 128, backend="numpy") as cpu:
+    with (
+        MeshRenderer(basis.mesh.faces, 128, 128, backend="egl") as gl,
+        MeshRenderer(basis.mesh.faces, 128, 128, backend="numpy") as cpu,
+    ):
         a, b = gl.render(basis.mesh.vertices), cpu.render(basis.mesh.vertices)
     mask_a = np.abs(a.astype(int) - 30).sum(2) > 30
     mask_b = np.abs(b.astype(int) - 30).sum(2) > 30

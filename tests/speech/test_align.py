@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
+from tests.conftest import TWO_CITIES_TEXT
 
 from talkingface.errors import InputError
 from talkingface.media import resample
 from talkingface.speech import timed_phonemes
 from talkingface.speech.align import align, recognize, transcript_words, voice_activity
 from talkingface.speech.espeak import synthesize
-from tests.conftest import TWO_CITIES_TEXT
 
 
 def test_real_speech_alignment(two_cities_alignment, speech16k):
@@ -26,8 +26,10 @@ def test_real_speech_alignment(two_cities_alignment, speech16k):
 
 def test_alignment_of_synthetic_speech_matches_its_exact_timings():
     errors = []
-    for text in ("It was the best of times, it was the worst of times.",
-                 "We had everything before us, we had nothing before us."):
+    for text in (
+        "It was the best of times, it was the worst of times.",
+        "We had everything before us, we had nothing before us.",
+    ):
         speech = synthesize(text, rate=160)
         aligned = align(resample(speech.audio, speech.sample_rate, 16000), text)
         truth = speech.phonemes.speech
@@ -37,7 +39,7 @@ def test_alignment_of_synthetic_speech_matches_its_exact_timings():
 
 
 def test_unalignable_transcripts(speech16k):
-    clip = speech16k[16000:16000 * 5]
+    clip = speech16k[16000 : 16000 * 5]
     with pytest.raises(InputError, match="could not be aligned|covers only|does not match"):
         align(clip, "completely different words about bananas and the weather today")
     with pytest.raises(InputError, match="no words"):

@@ -25,7 +25,7 @@ def test_timings_match_the_audio():
     audio, sr = speech.audio.astype(np.float64), speech.sample_rate
 
     def hf_share(p):
-        seg = audio[int(p.start * sr):int(p.end * sr)]
+        seg = audio[int(p.start * sr) : int(p.end * sr)]
         spec = np.abs(np.fft.rfft(seg)) ** 2
         freqs = np.fft.rfftfreq(len(seg), 1 / sr)
         return spec[freqs > 3500].sum() / spec.sum()
@@ -53,10 +53,14 @@ def test_pronounce_unknown_words():
     assert forty_two[:3] == ["F", "AO", "R"] and forty_two[-2:] == ["T", "UW"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(text=""), "empty"), (dict(text="hi", voice="xx-nope"), "unknown espeak-ng voice"),
-    (dict(text="hi", rate=10), "rate"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(text=""), "empty"),
+        (dict(text="hi", voice="xx-nope"), "unknown espeak-ng voice"),
+        (dict(text="hi", rate=10), "rate"),
+    ],
+)
 def test_bad_input(kwargs, message):
     with pytest.raises(InputError, match=message):
         synthesize(**kwargs)

@@ -21,8 +21,16 @@ def test_arpabet_normalisation():
 
 
 def test_ipa_and_espeak_names_map_onto_arpabet():
-    assert ipa_to_arpabet("həlˈoʊ wˈɜːld") == [("HH", None), ("AH", 0), ("L", None), ("OW", 1), ("W", None),
-                                              ("ER", 1), ("L", None), ("D", None)]
+    assert ipa_to_arpabet("həlˈoʊ wˈɜːld") == [
+        ("HH", None),
+        ("AH", 0),
+        ("L", None),
+        ("OW", 1),
+        ("W", None),
+        ("ER", 1),
+        ("L", None),
+        ("D", None),
+    ]
     assert [p for p, _ in ipa_to_arpabet("tʃˈɑːɹdʒ")] == ["CH", "AA", "R", "JH"]
     assert espeak_to_arpabet("aI") == ("AY",) and espeak_to_arpabet("tS") == ("CH",) and espeak_to_arpabet("_:") == ()
     with pytest.raises(InputError, match="unknown IPA"):
@@ -31,9 +39,18 @@ def test_ipa_and_espeak_names_map_onto_arpabet():
 
 def _sequence():
     return PhonemeSequence(
-        phonemes=[Phoneme("HH", 0.1, 0.18, None, 0), Phoneme("AH", 0.18, 0.25, 0, 0), Phoneme("L", 0.25, 0.33, None, 0),
-                  Phoneme("OW", 0.33, 0.5, 1, 0), Phoneme("M", 0.7, 0.8, None, 1), Phoneme("IY", 0.8, 0.95, 1, 1)],
-        words=[Word("hello", 0.1, 0.5), Word("me", 0.7, 0.95)], duration=1.2, source="test")
+        phonemes=[
+            Phoneme("HH", 0.1, 0.18, None, 0),
+            Phoneme("AH", 0.18, 0.25, 0, 0),
+            Phoneme("L", 0.25, 0.33, None, 0),
+            Phoneme("OW", 0.33, 0.5, 1, 0),
+            Phoneme("M", 0.7, 0.8, None, 1),
+            Phoneme("IY", 0.8, 0.95, 1, 1),
+        ],
+        words=[Word("hello", 0.1, 0.5), Word("me", 0.7, 0.95)],
+        duration=1.2,
+        source="test",
+    )
 
 
 def test_json_round_trip(tmp_path):
@@ -56,9 +73,31 @@ def test_textgrid_round_trip(tmp_path):
 
 
 def test_short_textgrid_with_ipa_labels():
-    short = "\n".join(['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "0", "1", "<exists>", "1",
-                       '"IntervalTier"', '"phones"', "0", "1", "3", "0", "0.2", '""', "0.2", "0.5", '"tʃ"',
-                       "0.5", "1", '"iː"'])
+    short = "\n".join(
+        [
+            'File type = "ooTextFile"',
+            'Object class = "TextGrid"',
+            "",
+            "0",
+            "1",
+            "<exists>",
+            "1",
+            '"IntervalTier"',
+            '"phones"',
+            "0",
+            "1",
+            "3",
+            "0",
+            "0.2",
+            '""',
+            "0.2",
+            "0.5",
+            '"tʃ"',
+            "0.5",
+            "1",
+            '"iː"',
+        ]
+    )
     seq = PhonemeSequence.from_textgrid(short)
     assert [(p.phone, p.start, p.end) for p in seq.phonemes] == [("CH", 0.2, 0.5), ("IY", 0.5, 1.0)]
 

@@ -25,9 +25,18 @@ def synthetic(tmp_path_factory):
 
 
 def config(synthetic, out, **changes) -> FaceFormerTrainConfig:
-    base = dict(data=synthetic, out_dir=out, train_subjects=("SynthA", "SynthB"), val_subjects=("SynthA",),
-                train_sentences=(1, 2), val_sentences=(3,), teacher_forcing=True, epochs=6, lr=1e-4,
-                overrides=SMALL)
+    base = dict(
+        data=synthetic,
+        out_dir=out,
+        train_subjects=("SynthA", "SynthB"),
+        val_subjects=("SynthA",),
+        train_sentences=(1, 2),
+        val_sentences=(3,),
+        teacher_forcing=True,
+        epochs=6,
+        lr=1e-4,
+        overrides=SMALL,
+    )
     return FaceFormerTrainConfig(**{**base, **changes})
 
 
@@ -76,17 +85,50 @@ def test_train_command_then_mesh(synthetic, tmp_path, capsys):
     from talkingface.cli import main
 
     out = tmp_path / "cli"
-    argv = ["train", "faceformer", "--data", str(synthetic), "--out", str(out), "--train-subjects", "SynthA",
-            "SynthB", "--val-subjects", "SynthB", "--train-sentences", "1-2", "--val-sentences", "3",
-            "--epochs", "1", "--teacher-forcing", "--feature-dim", "16"]
+    argv = [
+        "train",
+        "faceformer",
+        "--data",
+        str(synthetic),
+        "--out",
+        str(out),
+        "--train-subjects",
+        "SynthA",
+        "SynthB",
+        "--val-subjects",
+        "SynthB",
+        "--train-sentences",
+        "1-2",
+        "--val-sentences",
+        "3",
+        "--epochs",
+        "1",
+        "--teacher-forcing",
+        "--feature-dim",
+        "16",
+    ]
     assert main(argv) == 0
     assert "best lve" in capsys.readouterr().out
     wav = sorted((synthetic / "wav").glob("*.wav"))[0]
-    assert main(["mesh", "--audio", str(wav), "--method", "faceformer", "--checkpoint",
-                 str(out / "best.safetensors"), "-o", str(tmp_path / "v.npy")]) == 0
+    assert (
+        main(
+            [
+                "mesh",
+                "--audio",
+                str(wav),
+                "--method",
+                "faceformer",
+                "--checkpoint",
+                str(out / "best.safetensors"),
+                "-o",
+                str(tmp_path / "v.npy"),
+            ]
+        )
+        == 0
+    )
     frames = np.load(tmp_path / "v.npy")
     assert frames.shape[1] == 478 * 3 and np.isfinite(frames).all()
-    assert main(argv[:-2] + ["--epochs", "0"]) == 2
+    assert main([*argv[:-2], "--epochs", "0"]) == 2
     assert "epochs must be >= 1" in capsys.readouterr().err
 
 
@@ -96,11 +138,37 @@ def test_data_parallel_training_under_torchrun(synthetic, tmp_path):
     import sys
 
     out = tmp_path / "ddp"
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "talkingface", "train", "faceformer", "--data", str(synthetic), "--out", str(out),
-               "--train-subjects", "SynthA", "SynthB", "--val-subjects", "SynthA", "--train-sentences", "1-2",
-               "--val-sentences", "3", "--epochs", "2", "--teacher-forcing", "--feature-dim", "16"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "talkingface",
+        "train",
+        "faceformer",
+        "--data",
+        str(synthetic),
+        "--out",
+        str(out),
+        "--train-subjects",
+        "SynthA",
+        "SynthB",
+        "--val-subjects",
+        "SynthA",
+        "--train-sentences",
+        "1-2",
+        "--val-sentences",
+        "3",
+        "--epochs",
+        "2",
+        "--teacher-forcing",
+        "--feature-dim",
+        "16",
+    ]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("best lve") == 1 and done.stdout.count("FaceFormer: 4 training") == 1
     assert [json.loads(line)["epoch"] for line in (out / "log.jsonl").read_text().splitlines()] == [1, 2]

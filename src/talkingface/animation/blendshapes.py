@@ -18,10 +18,26 @@ from .curves import AnimationCurves
 from .mesh import Mesh, face_template
 
 RIG_SHAPES = (
-    "jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthStretchLeft", "mouthStretchRight",
-    "mouthSmileLeft", "mouthSmileRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower",
-    "mouthShrugUpper", "mouthPressLeft", "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight", "eyeBlinkLeft", "eyeBlinkRight",
+    "jawOpen",
+    "mouthClose",
+    "mouthFunnel",
+    "mouthPucker",
+    "mouthStretchLeft",
+    "mouthStretchRight",
+    "mouthSmileLeft",
+    "mouthSmileRight",
+    "mouthRollLower",
+    "mouthRollUpper",
+    "mouthShrugLower",
+    "mouthShrugUpper",
+    "mouthPressLeft",
+    "mouthPressRight",
+    "mouthLowerDownLeft",
+    "mouthLowerDownRight",
+    "mouthUpperUpLeft",
+    "mouthUpperUpRight",
+    "eyeBlinkLeft",
+    "eyeBlinkRight",
 )
 
 
@@ -42,7 +58,9 @@ class BlendshapeBasis:
     def __post_init__(self):
         self.deltas = np.asarray(self.deltas, np.float32)
         if self.deltas.shape != (len(self.names), self.mesh.num_vertices, 3):
-            raise InputError(f"deltas must be ({len(self.names)}, {self.mesh.num_vertices}, 3), got {self.deltas.shape}")
+            raise InputError(
+                f"deltas must be ({len(self.names)}, {self.mesh.num_vertices}, 3), got {self.deltas.shape}"
+            )
 
     def weights_from(self, curves: AnimationCurves) -> np.ndarray:
         """``(T, K)`` weights of this basis's shapes taken from ``curves`` (missing ones are 0).
@@ -66,7 +84,6 @@ class BlendshapeBasis:
             raise InputError(f"weights must have {len(self.names)} columns, got {w.shape}")
         return self.mesh.vertices + np.tensordot(w, self.deltas, axes=(-1, 0))
 
-
     def fit(self, frames: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:
         """Weights ``(T, K)`` in [0, 1] whose shapes best explain ``frames`` ``(T, V, 3)`` (bounded
         least squares on the displacements from the neutral mesh, over ``region`` vertices if given):
@@ -85,8 +102,9 @@ class BlendshapeBasis:
         a = np.vstack([a[:, used], ridge])
         out = np.zeros((len(frames), len(self.names)), np.float32)
         for t in range(len(frames)):
-            out[t, used] = lsq_linear(a, np.concatenate([b[t], np.zeros(len(ridge))]), bounds=(0.0, 1.0),
-                                      method="bvls").x
+            out[t, used] = lsq_linear(
+                a, np.concatenate([b[t], np.zeros(len(ridge))]), bounds=(0.0, 1.0), method="bvls"
+            ).x
         return out
 
 

@@ -23,8 +23,17 @@ from ..errors import InputError
 from ..files import atomic_output
 from ..speech.visemes import ARKIT_52
 
-_LIVE_LINK_EXTRA = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
-                    "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
+_LIVE_LINK_EXTRA = (
+    "HeadYaw",
+    "HeadPitch",
+    "HeadRoll",
+    "LeftEyeYaw",
+    "LeftEyePitch",
+    "LeftEyeRoll",
+    "RightEyeYaw",
+    "RightEyePitch",
+    "RightEyeRoll",
+)
 
 
 @dataclass
@@ -71,8 +80,13 @@ class AnimationCurves:
 
     # -- export ------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        data = {"fps": float(self.fps), "fps_exact": str(self.fps), "num_frames": self.num_frames,
-                "names": list(self.names), "frames": np.round(self.values, 5).tolist()}
+        data = {
+            "fps": float(self.fps),
+            "fps_exact": str(self.fps),
+            "num_frames": self.num_frames,
+            "names": list(self.names),
+            "frames": np.round(self.values, 5).tolist(),
+        }
         for key, array in self.extra.items():
             data[key] = {"names": list(self.extra_names.get(key, ())), "frames": np.round(array, 5).tolist()}
         return data
@@ -86,7 +100,9 @@ class AnimationCurves:
     def load_json(cls, path: str | os.PathLike) -> AnimationCurves:
         data = json.loads(Path(path).read_text())
         fps = Fraction(data.get("fps_exact") or data["fps"])
-        extra = {k: np.asarray(v["frames"], np.float32) for k, v in data.items() if isinstance(v, dict) and "frames" in v}
+        extra = {
+            k: np.asarray(v["frames"], np.float32) for k, v in data.items() if isinstance(v, dict) and "frames" in v
+        }
         names = {k: tuple(v["names"]) for k, v in data.items() if isinstance(v, dict) and "names" in v}
         return cls(fps, tuple(data["names"]), np.asarray(data["frames"], np.float32), extra, names)
 

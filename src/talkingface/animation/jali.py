@@ -157,8 +157,13 @@ class JaliAnimator:
     def __init__(self, config: JaliConfig = JaliConfig()):
         self.config = config
 
-    def animate(self, phonemes: PhonemeSequence, fps: float | Fraction = 30, audio: np.ndarray | None = None,
-                sample_rate: int | None = None) -> AnimationCurves:
+    def animate(
+        self,
+        phonemes: PhonemeSequence,
+        fps: float | Fraction = 30,
+        audio: np.ndarray | None = None,
+        sample_rate: int | None = None,
+    ) -> AnimationCurves:
         """Curves for ``phonemes`` at ``fps`` covering ``phonemes.duration`` seconds.
 
         Returns AnimationCurves with the 52 ARKit channels, plus extras ``visemes`` ``(T, 20)``
@@ -187,7 +192,7 @@ class JaliAnimator:
                 continue
             events.append(_Event(viseme, [p.phone], p.start, p.end, p.word, p.stress, last_start=p.start))
         frame = max(1.0 / fps, 1.0 / 24)
-        for k, e in enumerate(events):
+        for _k, e in enumerate(events):
             e.pose = _pose_vector(e.viseme)
             e.jaw_moves = not (e.first in OBSTRUENT_OR_NASAL and e.end - e.start < frame)
             e.lip_start, e.lip_end = e.start, e.sustain_end(self.config.sustain)
@@ -295,7 +300,9 @@ class JaliAnimator:
         values = self._constraints(values, spans)
         jali = field_sum / np.maximum(field_weight, 1e-6)[:, None]
         return AnimationCurves(
-            fps=fps, names=_NAMES, values=np.clip(values, 0.0, 1.0).astype(np.float32),
+            fps=fps,
+            names=_NAMES,
+            values=np.clip(values, 0.0, 1.0).astype(np.float32),
             extra={"visemes": visemes, "jali": jali.astype(np.float32)},
             extra_names={"visemes": JALI_VISEMES, "jali": ("JA", "LI")},
         )
@@ -318,7 +325,7 @@ class JaliAnimator:
 
 def _segment(audio: np.ndarray, sample_rate: int, start: float, end: float) -> np.ndarray:
     a, b = int(start * sample_rate), int(math.ceil(end * sample_rate))
-    return audio[max(0, a):max(a + 1, b)]
+    return audio[max(0, a) : max(a + 1, b)]
 
 
 def _level_db(energy: np.ndarray, sample_rate: int, start: float, end: float) -> float:

@@ -149,9 +149,24 @@ def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(vertices, np.float32).reshape(-1, 3), np.array(faces, np.int64).reshape(-1, 3)
 
 
-_PLY_TYPES = {"char": "i1", "uchar": "u1", "short": "i2", "ushort": "u2", "int": "i4", "uint": "u4",
-              "float": "f4", "double": "f8", "int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2",
-              "int32": "i4", "uint32": "u4", "float32": "f4", "float64": "f8"}
+_PLY_TYPES = {
+    "char": "i1",
+    "uchar": "u1",
+    "short": "i2",
+    "ushort": "u2",
+    "int": "i4",
+    "uint": "u4",
+    "float": "f4",
+    "double": "f8",
+    "int8": "i1",
+    "uint8": "u1",
+    "int16": "i2",
+    "uint16": "u2",
+    "int32": "i4",
+    "uint32": "u4",
+    "float32": "f4",
+    "float64": "f8",
+}
 
 
 def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -16,9 +16,15 @@ DEFAULT_CHANNELS = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mout
 _COLOURS = [(40, 90, 230), (30, 160, 40), (200, 120, 0), (180, 40, 160), (0, 170, 200), (90, 90, 90)]  # BGR
 
 
-def plot_curves(path: str | os.PathLike, curves: AnimationCurves, audio: np.ndarray | None = None,
-                sample_rate: int | None = None, phonemes: PhonemeSequence | None = None,
-                channels: tuple[str, ...] = DEFAULT_CHANNELS, px_per_second: int = 250) -> Path:
+def plot_curves(
+    path: str | os.PathLike,
+    curves: AnimationCurves,
+    audio: np.ndarray | None = None,
+    sample_rate: int | None = None,
+    phonemes: PhonemeSequence | None = None,
+    channels: tuple[str, ...] = DEFAULT_CHANNELS,
+    px_per_second: int = 250,
+) -> Path:
     """Draw ``channels`` of ``curves`` (and the waveform, and phoneme labels) into a PNG file."""
     try:
         import cv2
@@ -29,7 +35,10 @@ def plot_curves(path: str | os.PathLike, curves: AnimationCurves, audio: np.ndar
     left, wave_h, label_h, curve_h, legend_h = 10, 110, 34, 300, 30
     height = wave_h + label_h + curve_h + legend_h + 20
     image = np.full((height, width + 2 * left, 3), 255, np.uint8)
-    x_of = lambda seconds: (left + np.asarray(seconds) / duration * width).astype(np.int32)  # noqa: E731
+
+    def x_of(seconds):
+        return (left + np.asarray(seconds) / duration * width).astype(np.int32)
+
     # Waveform: min/max per pixel column.
     if audio is not None and sample_rate:
         a = np.asarray(audio, np.float32)[: int(duration * sample_rate)]
@@ -47,8 +56,9 @@ def plot_curves(path: str | os.PathLike, curves: AnimationCurves, audio: np.ndar
         for p in phonemes.speech:
             x0 = x_of(p.start)
             cv2.line(image, (int(x0), top), (int(x0), top + label_h), (200, 200, 200), 1)
-            cv2.putText(image, p.phone, (int(x0) + 2, top + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (60, 60, 60), 1,
-                        cv2.LINE_AA)
+            cv2.putText(
+                image, p.phone, (int(x0) + 2, top + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (60, 60, 60), 1, cv2.LINE_AA
+            )
     # Curves in [0, 1].
     base = top + label_h + curve_h
     cv2.rectangle(image, (left, top + label_h), (left + width, base), (220, 220, 220), 1)
@@ -61,7 +71,7 @@ def plot_curves(path: str | os.PathLike, curves: AnimationCurves, audio: np.ndar
     for colour, name in zip(_COLOURS, channels):
         cv2.putText(image, name, (x, base + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
         x += 12 + 9 * len(name)
-    ok, encoded = cv2.imencode(".png", image)
+    _ok, encoded = cv2.imencode(".png", image)
     with atomic_output(path) as tmp:
         tmp.write_bytes(encoded.tobytes())
     return Path(path)

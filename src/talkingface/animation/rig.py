@@ -125,8 +125,8 @@ class LandmarkRig:
         # Upper and lower inner lip: the inner contour split at its corners (78, 308).
         contour = list(self._inner)
         a, b = contour.index(78), contour.index(308)
-        half1 = contour[min(a, b):max(a, b) + 1]
-        half2 = contour[max(a, b):] + contour[:min(a, b) + 1]
+        half1 = contour[min(a, b) : max(a, b) + 1]
+        half2 = contour[max(a, b) :] + contour[: min(a, b) + 1]
         upper, lower = (half1, half2) if local[half1, 1].mean() < local[half2, 1].mean() else (half2, half1)
         self.upper_inner, self.lower_inner = np.array(upper), np.array(lower)
         xs_u, ys_u = local[upper, 0], local[upper, 1]
@@ -207,8 +207,7 @@ class LandmarkRig:
         return closed
 
     # -- shapes --------------------------------------------------------------------------------
-    def __call__(self, weights: dict[str, float] | None = None,
-                 head: tuple[float, float] | None = None) -> np.ndarray:
+    def __call__(self, weights: dict[str, float] | None = None, head: tuple[float, float] | None = None) -> np.ndarray:
         """Landmarks ``(478, 3)`` (image coordinates) of the neutral face with ``weights`` applied,
         and the head turned by ``head`` = (yaw, pitch) degrees about the neck if given."""
         local = self.apply_local(weights or {})
@@ -217,7 +216,9 @@ class LandmarkRig:
         return self.frame.to_world(local)
 
     def apply_local(self, w: dict[str, float]) -> np.ndarray:
-        g = lambda name: float(np.clip(w.get(name, 0.0), 0.0, 1.0))  # noqa: E731
+        def g(name):
+            return float(np.clip(w.get(name, 0.0), 0.0, 1.0))
+
         base = self.neutral_local
         out = base.copy()
         lips, upper, lower = self.mouth_weight, self.upper.astype(float), self.lower.astype(float)

@@ -38,8 +38,9 @@ def fit_face(face: Mesh, target: Mesh, iterations: int = 40) -> tuple[float, np.
     return scale, rotation, translation
 
 
-def _closest_on_triangles(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
-                          candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _closest_on_triangles(
+    points: np.ndarray, vertices: np.ndarray, faces: np.ndarray, candidates: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each point, the closest point among its candidate triangles: (triangle, barycentric, distance)."""
     best_d = np.full(len(points), np.inf)
     best_t = np.zeros(len(points), np.int64)
@@ -84,7 +85,7 @@ def _closest_on_face(face: Mesh, points: np.ndarray, target: Mesh):
     width = max(len(a) for a in around)
     table = np.full((face.num_vertices, width), -1, np.int64)
     for v, tris in enumerate(around):
-        table[v, :len(tris)] = tris
+        table[v, : len(tris)] = tris
     _, nearest = cKDTree(placed).query(points, k=3)
     candidates = np.concatenate([table[nearest[:, k]] for k in range(3)], axis=1)
     tri, bary, distance = _closest_on_triangles(points, placed, face.faces, candidates)
@@ -109,8 +110,9 @@ def transfer_basis(basis: BlendshapeBasis, target: Mesh, falloff: float = 0.08) 
     return BlendshapeBasis(target, basis.names, deltas.astype(np.float32))
 
 
-def transfer_vertex_groups(groups: dict[str, np.ndarray], vertices: np.ndarray,
-                           max_distance: float = 0.03) -> dict[str, np.ndarray]:
+def transfer_vertex_groups(
+    groups: dict[str, np.ndarray], vertices: np.ndarray, max_distance: float = 0.03
+) -> dict[str, np.ndarray]:
     """Vertex groups of the built-in face (e.g. the lips for LVE) found on another face's vertices
     ``(V, 3)`` (FLAME, BIWI, a scan; y up, facing +z; triangles not needed): a vertex belongs to a group
     when the closest point of the fitted built-in face lies mostly in it and within ``max_distance``

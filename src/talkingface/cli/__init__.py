@@ -12,8 +12,19 @@ import sys
 from .. import __version__
 from ..errors import TalkingFaceError
 
-COMMANDS = ("info", "animate", "lipsync", "sync-score", "mesh", "features", "track", "visemes", "say", "train",
-            "make-dataset")
+COMMANDS = (
+    "info",
+    "animate",
+    "lipsync",
+    "sync-score",
+    "mesh",
+    "features",
+    "track",
+    "visemes",
+    "say",
+    "train",
+    "make-dataset",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,8 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="talkingface", description="Talking-face generation from speech.")
     parser.add_argument("--version", action="version", version=f"talkingface {__version__}")
-    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND",
-                                       parser_class=_Parser)
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name.replace('-', '_')}").register(subparsers)
     return parser

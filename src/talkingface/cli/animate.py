@@ -14,8 +14,11 @@ from ._common import output_path, read_text_argument
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("animate", help="make a photo or video of a face speak (no weights needed)",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "animate",
+        help="make a photo or video of a face speak (no weights needed)",
+        description=__doc__.split(":", 1)[1].strip(),
+    )
     parser.add_argument("--face", required=True, help="a photo or a video with a face")
     parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
     text = parser.add_mutually_exclusive_group()
@@ -23,8 +26,12 @@ def register(subparsers) -> None:
     text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
     parser.add_argument("--fps", help="frame rate (default 25 for a photo, the video's own for a video)")
     parser.add_argument("--size", type=int, help="longer side of a photo in the output, in pixels")
-    parser.add_argument("--style", default="normal", choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
-                        help="how much the jaw and lips move (default normal)")
+    parser.add_argument(
+        "--style",
+        default="normal",
+        choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
+        help="how much the jaw and lips move (default normal)",
+    )
     parser.add_argument("--idle", action="store_true", help="add blinks and a slight head sway")
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -39,10 +46,18 @@ def run(args: argparse.Namespace) -> int:
     if args.size is not None and not 16 <= args.size <= 4096:
         raise InputError(f"--size must be 16-4096 pixels, got {args.size}")
     text = read_text_argument(args.text, args.transcript)
-    config = TalkingPhotoConfig(fps=args.fps or 25, size=args.size, jali=JaliConfig(style=args.style),
-                                idle=args.idle, force_fps=args.fps is not None)
-    result = TalkingPhotoPipeline(config)(args.face, args.audio, output_path(args.output), text=text,
-                                          progress=not args.quiet)
-    print(f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
-          f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})")
+    config = TalkingPhotoConfig(
+        fps=args.fps or 25,
+        size=args.size,
+        jali=JaliConfig(style=args.style),
+        idle=args.idle,
+        force_fps=args.fps is not None,
+    )
+    result = TalkingPhotoPipeline(config)(
+        args.face, args.audio, output_path(args.output), text=text, progress=not args.quiet
+    )
+    print(
+        f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
+        f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})"
+    )
     return 0

@@ -12,8 +12,9 @@ from ._common import output_path
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("features", help="compute, save and show audio features",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "features", help="compute, save and show audio features", description=__doc__.split(":", 1)[1].strip()
+    )
     parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
     parser.add_argument("--face", help="an image or video whose first frame is shown beside the features")
     parser.add_argument("--fps", default="25", help="video frame rate for the per-frame windows (default 25)")
@@ -46,16 +47,27 @@ def run(args: argparse.Namespace) -> int:
     mel = wav2lip_mel(wav)
     if args.save:
         mfcc = syncnet_mfcc(wav)
-        with atomic_output(output_path(args.save)) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, mel=mel, mfcc=mfcc, mel_windows=mel_windows(mel, num_frames, fps),
-                         mfcc_windows=mfcc_windows(mfcc, num_frames, fps), fps=float(fps),
-                         sample_rate=sample_rate)
+        with atomic_output(output_path(args.save)) as tmp, open(tmp, "wb") as f:
+            np.savez(
+                f,
+                mel=mel,
+                mfcc=mfcc,
+                mel_windows=mel_windows(mel, num_frames, fps),
+                mfcc_windows=mfcc_windows(mfcc, num_frames, fps),
+                fps=float(fps),
+                sample_rate=sample_rate,
+            )
         print(f"features: {args.save} (mel {mel.shape}, mfcc {mfcc.shape}, {num_frames} frames at {float(fps):g} fps)")
     if args.output:
         face = read_image(args.face) if args.face else None
         frames = feature_view_frames(mel, num_frames, fps, face)
-        write_video(output_path(args.output), frames, fps, audio=wav, sample_rate=sample_rate,
-                    metadata={"comment": "talkingface feature view"})
+        write_video(
+            output_path(args.output),
+            frames,
+            fps,
+            audio=wav,
+            sample_rate=sample_rate,
+            metadata={"comment": "talkingface feature view"},
+        )
         print(f"video: {args.output} ({num_frames} frames at {float(fps):g} fps, {len(wav) / sample_rate:.2f} s)")
     return 0

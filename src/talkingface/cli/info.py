@@ -7,8 +7,9 @@ import json
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("info", help="show components found and whether each works",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "info", help="show components found and whether each works", description=__doc__.split(":", 1)[1].strip()
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.set_defaults(run=run)
 

@@ -13,8 +13,11 @@ from ._common import output_path
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("lipsync", help="lip-sync a video or photo to speech (Wav2Lip checkpoint)",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "lipsync",
+        help="lip-sync a video or photo to speech (Wav2Lip checkpoint)",
+        description=__doc__.split(":", 1)[1].strip(),
+    )
     parser.add_argument("--face", required=True, help="a video or a photo with a face")
     parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
     parser.add_argument("--checkpoint", required=True, help="wav2lip.pth, wav2lip_gan.pth or our .safetensors")
@@ -33,23 +36,27 @@ def register(subparsers) -> None:
     parser.add_argument("--no-color-match", action="store_true", help="do not match the mouth's colours")
     parser.add_argument("--keep-video-length", action="store_true", help="output as long as the video")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate for a photo (default 25)")
-    parser.add_argument("--offset", default="0",
-                        help="move the audio windows later by N frames, or 'auto' (needs --syncnet)")
+    parser.add_argument(
+        "--offset", default="0", help="move the audio windows later by N frames, or 'auto' (needs --syncnet)"
+    )
     parser.add_argument("--syncnet", metavar="FILE", help="syncnet_v2.model, for --offset auto")
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
-                        help="generator arithmetic: fp32 (exact) or bf16 (much faster on CPUs with AMX/AVX512-BF16, "
-                             "within a twentieth of an 8-bit level)")
+    parser.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["fp32", "bf16"],
+        help="generator arithmetic: fp32 (exact) or bf16 (much faster on CPUs with AMX/AVX512-BF16, "
+        "within a twentieth of an 8-bit level)",
+    )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipelines import LipSyncConfig, LipSyncPipeline, load_generator
-
     from ..errors import InputError
     from ..models import load_as
     from ..models.syncnet import SyncNetV2
+    from ..pipelines import LipSyncConfig, LipSyncPipeline, load_generator
 
     def four(values):
         return tuple(values) if values is not None else None
@@ -62,12 +69,23 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError(f"--offset must be a whole number of frames or 'auto', got {args.offset!r}") from None
 
-    config = LipSyncConfig(model=args.model, batch_size=args.batch_size, pads=four(args.pads),
-                           resize_factor=args.resize_factor, crop=four(args.crop), box=four(args.box),
-                           static=args.static,
-                           smooth=not args.nosmooth, paste=args.paste, color_match=not args.no_color_match,
-                           keep_video_length=args.keep_video_length, face_index=args.face_index, fps=args.fps,
-                           offset=offset, precision=args.precision)
+    config = LipSyncConfig(
+        model=args.model,
+        batch_size=args.batch_size,
+        pads=four(args.pads),
+        resize_factor=args.resize_factor,
+        crop=four(args.crop),
+        box=four(args.box),
+        static=args.static,
+        smooth=not args.nosmooth,
+        paste=args.paste,
+        color_match=not args.no_color_match,
+        keep_video_length=args.keep_video_length,
+        face_index=args.face_index,
+        fps=args.fps,
+        offset=offset,
+        precision=args.precision,
+    )
     model = load_generator(args.checkpoint, args.model, args.device)
     pipeline = LipSyncPipeline(model, config, device=args.device)
     if auto:
@@ -75,7 +93,10 @@ def run(args: argparse.Namespace) -> int:
         result = pipeline.corrected(args.face, args.audio, output_path(args.output), syncnet, progress=not args.quiet)
     else:
         result = pipeline(args.face, args.audio, output_path(args.output), progress=not args.quiet)
-    print(f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
-          f"{result.frames_with_face} with a face, audio offset {result.offset} frames"
-          + (f", measured {result.measured_offset}" if result.measured_offset is not None else "") + ")")
+    print(
+        f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
+        f"{result.frames_with_face} with a face, audio offset {result.offset} frames"
+        + (f", measured {result.measured_offset}" if result.measured_offset is not None else "")
+        + ")"
+    )
     return 0

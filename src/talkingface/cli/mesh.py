@@ -15,20 +15,27 @@ from ._common import output_path, read_text_argument
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("mesh", help="animate a 3D face from speech; render and export it",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "mesh", help="animate a 3D face from speech; render and export it", description=__doc__.split(":", 1)[1].strip()
+    )
     parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
     text = parser.add_mutually_exclusive_group()
     text.add_argument("--text", help="what is said (for forced alignment)")
     text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
-    parser.add_argument("--method", default="jali", choices=["jali", "faceformer"],
-                        help="animation method (default jali)")
+    parser.add_argument(
+        "--method", default="jali", choices=["jali", "faceformer"], help="animation method (default jali)"
+    )
     parser.add_argument("--checkpoint", metavar="FILE", help="faceformer: vocaset.pth, biwi.pth or our .safetensors")
-    parser.add_argument("--wav2vec2", metavar="DIR",
-                        help="faceformer: a local wav2vec2 folder replacing the encoder weights in the checkpoint")
+    parser.add_argument(
+        "--wav2vec2",
+        metavar="DIR",
+        help="faceformer: a local wav2vec2 folder replacing the encoder weights in the checkpoint",
+    )
     parser.add_argument("--templates", metavar="PKL", help="faceformer: a templates.pkl of the subjects' neutral faces")
-    parser.add_argument("--subject", help="faceformer: whose neutral face from --templates (--template gives the "
-                                          "triangles, e.g. FLAME_sample.ply)")
+    parser.add_argument(
+        "--subject",
+        help="faceformer: whose neutral face from --templates (--template gives the triangles, e.g. FLAME_sample.ply)",
+    )
     parser.add_argument("--style", type=int, default=0, help="faceformer: training speaker whose style to use")
     parser.add_argument("--device", default="cpu", help="faceformer: torch device (default cpu)")
     parser.add_argument("--template", metavar="MESH", help="an OBJ/PLY face or head to animate (FLAME, BIWI, ...)")
@@ -36,8 +43,14 @@ def register(subparsers) -> None:
     parser.add_argument("--size", type=int, default=512, help="video size in pixels (default 512)")
     parser.add_argument("--wireframe", action="store_true", help="draw the mesh edges in the video")
     parser.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"], help="renderer")
-    parser.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
-                        help="output file or folder (repeat for several)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        required=True,
+        metavar="OUT",
+        help="output file or folder (repeat for several)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -52,14 +65,27 @@ def run(args: argparse.Namespace) -> int:
     for out in args.output:
         output_kind(out)
     outputs = [out if output_kind(out) == "obj" else output_path(out) for out in args.output]
-    config = MeshAnimationConfig(fps=args.fps, method=args.method, template=args.template, size=args.size,
-                                 wireframe=args.wireframe, backend=args.backend, checkpoint=args.checkpoint,
-                                 wav2vec2=args.wav2vec2, style=args.style, device=args.device,
-                                 templates=args.templates, subject=args.subject)
-    result = MeshAnimationPipeline(config)(args.audio, outputs, text=read_text_argument(args.text, args.transcript),
-                                           progress=not args.quiet)
+    config = MeshAnimationConfig(
+        fps=args.fps,
+        method=args.method,
+        template=args.template,
+        size=args.size,
+        wireframe=args.wireframe,
+        backend=args.backend,
+        checkpoint=args.checkpoint,
+        wav2vec2=args.wav2vec2,
+        style=args.style,
+        device=args.device,
+        templates=args.templates,
+        subject=args.subject,
+    )
+    result = MeshAnimationPipeline(config)(
+        args.audio, outputs, text=read_text_argument(args.text, args.transcript), progress=not args.quiet
+    )
     for path in result.outputs:
         print(f"wrote {path}")
-    print(f"{result.num_frames} frames at {float(result.fps):g} fps, {result.num_vertices} vertices"
-          + (f", rendered with {result.renderer}" if result.renderer else ""))
+    print(
+        f"{result.num_frames} frames at {float(result.fps):g} fps, {result.num_vertices} vertices"
+        + (f", rendered with {result.renderer}" if result.renderer else "")
+    )
     return 0

@@ -8,8 +8,9 @@ from ._common import output_path
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("say", help="synthetic speech with exact phoneme timings",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "say", help="synthetic speech with exact phoneme timings", description=__doc__.split(":", 1)[1].strip()
+    )
     parser.add_argument("text", help="what to say")
     parser.add_argument("-o", "--output", required=True, metavar="WAV", help="the speech (.wav)")
     parser.add_argument("--phonemes", metavar="FILE", help="the phoneme timings (.json or .TextGrid)")
@@ -32,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
     speech = synthesize(args.text, voice=args.voice, rate=args.rate, pitch=args.pitch)
     with atomic_output(target) as tmp:
         soundfile.write(tmp, speech.audio, speech.sample_rate, subtype="PCM_16", format="WAV")
-    print(f"speech: {args.output} ({len(speech.audio) / speech.sample_rate:.2f} s, "
-          f"{len(speech.phonemes.speech)} phonemes)")
+    print(
+        f"speech: {args.output} ({len(speech.audio) / speech.sample_rate:.2f} s, "
+        f"{len(speech.phonemes.speech)} phonemes)"
+    )
     if args.phonemes:
         path = output_path(args.phonemes)
         if path.suffix.lower() == ".textgrid":

@@ -12,17 +12,24 @@ from ._common import output_path
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("sync-score", help="LSE-D / LSE-C / AV offset of videos (SyncNet)",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "sync-score", help="LSE-D / LSE-C / AV offset of videos (SyncNet)", description=__doc__.split(":", 1)[1].strip()
+    )
     parser.add_argument("videos", nargs="+", help="videos to score")
     parser.add_argument("--checkpoint", required=True, help="syncnet_v2.model (syncnet_python) or our .safetensors")
     parser.add_argument("--whole-frame", action="store_true", help="score whole frames (LRS variant)")
-    parser.add_argument("--valid-only", action="store_true",
-                        help="average every offset over the same frames (no zero padding; not syncnet_python's numbers)")
+    parser.add_argument(
+        "--valid-only",
+        action="store_true",
+        help="average every offset over the same frames (no zero padding; not syncnet_python's numbers)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON (- for stdout)")
     parser.add_argument("--csv", metavar="FILE", help="write the results as CSV")
-    parser.add_argument("--plot", metavar="PNG",
-                        help="draw distance vs offset and confidence per frame (several videos: PNG_<video>.png)")
+    parser.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="draw distance vs offset and confidence per frame (several videos: PNG_<video>.png)",
+    )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.set_defaults(run=run)
 
@@ -31,21 +38,20 @@ def run(args: argparse.Namespace) -> int:
     import csv
     import io
     import json
+    from pathlib import Path
 
+    from ..errors import InputError
     from ..files import atomic_output
     from ..models import load_as
     from ..models.syncnet import SyncNetV2
     from ..pipelines import SyncScorePipeline
 
-    from pathlib import Path
-
-    from ..errors import InputError
-
     if args.plot and Path(args.plot).suffix.lower() != ".png":
         raise InputError(f"--plot writes a .png file, not {args.plot}")
     model = load_as(args.checkpoint, "syncnet.v2", SyncNetV2, "a SyncNet evaluation model", args.device)
-    pipeline = SyncScorePipeline(model, whole_frame=args.whole_frame, device=args.device,
-                                 padding="valid" if args.valid_only else "zeros")
+    pipeline = SyncScorePipeline(
+        model, whole_frame=args.whole_frame, device=args.device, padding="valid" if args.valid_only else "zeros"
+    )
     results = [pipeline(video) for video in args.videos]
     if args.plot:
         from ..media import probe_video
@@ -57,9 +63,19 @@ def run(args: argparse.Namespace) -> int:
                 target = target.with_name(f"{target.stem}_{result.path.stem}{target.suffix}")
             plot_sync_scores(output_path(target), result.tracks, float(probe_video(result.path).fps), str(result.path))
             print(f"plot: {target}")
-    rows = [{"video": r["video"], "track": t["track"], "start_frame": t["start_frame"], "frames": t["frames"],
-             "lse_d": t["lse_d"], "lse_c": t["lse_c"], "offset": t["offset"]}
-            for r in (res.to_dict() for res in results) for t in r["tracks"]]
+    rows = [
+        {
+            "video": r["video"],
+            "track": t["track"],
+            "start_frame": t["start_frame"],
+            "frames": t["frames"],
+            "lse_d": t["lse_d"],
+            "lse_c": t["lse_c"],
+            "offset": t["offset"],
+        }
+        for r in (res.to_dict() for res in results)
+        for t in r["tracks"]
+    ]
     if args.json == "-":
         print(json.dumps([r.to_dict() for r in results], indent=1))
     elif args.json:
@@ -75,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json != "-":
         print(f"{'video':<40} {'track':>5} {'frames':>6} {'LSE-D':>7} {'LSE-C':>7} {'offset':>6}")
         for r in rows:
-            print(f"{r['video'][-40:]:<40} {r['track']:>5} {r['frames']:>6} {r['lse_d']:>7.3f} {r['lse_c']:>7.3f} "
-                  f"{r['offset']:>6}")
+            print(
+                f"{r['video'][-40:]:<40} {r['track']:>5} {r['frames']:>6} {r['lse_d']:>7.3f} {r['lse_c']:>7.3f} "
+                f"{r['offset']:>6}"
+            )
     return 0

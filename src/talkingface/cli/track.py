@@ -12,14 +12,16 @@ from ._common import output_path
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("track", help="track faces through a video (JSON, preview video)",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "track", help="track faces through a video (JSON, preview video)", description=__doc__.split(":", 1)[1].strip()
+    )
     parser.add_argument("video", help="a video (or a photo)")
     parser.add_argument("-o", "--output", metavar="JSON", help="write the tracks here (default VIDEO.tracks.json)")
     parser.add_argument("--preview", metavar="MP4", help="write a video with the tracks drawn")
     parser.add_argument("--max-faces", type=int, default=4, help="faces followed at once (default 4)")
-    parser.add_argument("--max-gap", type=int, default=12,
-                        help="longest loss in frames that is filled by interpolation (default 12)")
+    parser.add_argument(
+        "--max-gap", type=int, default=12, help="longest loss in frames that is filled by interpolation (default 12)"
+    )
     parser.add_argument("--detect-every", type=int, default=15, help="frames between detector runs (default 15)")
     parser.add_argument("--no-smoothing", action="store_true", help="keep the raw landmarks")
     parser.add_argument("--boxes-only", action="store_true", help="leave the landmarks out of the JSON")
@@ -33,14 +35,20 @@ def run(args: argparse.Namespace) -> int:
     from ..media import probe_video
 
     info = probe_video(args.video)  # fails early, with a clear message, on a bad file
-    config = TrackerConfig(max_faces=args.max_faces, max_gap=args.max_gap, detect_every=args.detect_every,
-                           **({"smoothing": None} if args.no_smoothing else {}))
+    config = TrackerConfig(
+        max_faces=args.max_faces,
+        max_gap=args.max_gap,
+        detect_every=args.detect_every,
+        **({"smoothing": None} if args.no_smoothing else {}),
+    )
     result = FaceTracker(config).track_video(args.video)
     json_path = output_path(args.output or str(Path(args.video).with_suffix(".tracks.json")))
     result.save_json(json_path, landmarks=not args.boxes_only)
     faceless = result.target().faceless_spans
-    print(f"tracks: {json_path} ({len(result.tracks)} track(s) over {result.num_frames} frames, "
-          f"{len(result.scene_cuts)} scene cut(s), {sum(b - a for a, b in faceless)} frame(s) without a face)")
+    print(
+        f"tracks: {json_path} ({len(result.tracks)} track(s) over {result.num_frames} frames, "
+        f"{len(result.scene_cuts)} scene cut(s), {sum(b - a for a, b in faceless)} frame(s) without a face)"
+    )
     if args.preview:
         write_preview(args.video, result, output_path(args.preview), info.fps or 25)
         print(f"preview: {args.preview}")

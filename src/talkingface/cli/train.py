@@ -12,8 +12,9 @@ import argparse
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("train", help="train a model on a data set",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "train", help="train a model on a data set", description=__doc__.split(":", 1)[1].strip()
+    )
     families = parser.add_subparsers(dest="family", metavar="MODEL", required=True)
     ff = families.add_parser("faceformer", help="FaceFormer on a VOCASET/BIWI-layout set")
     ff.add_argument("--data", required=True, help="data set folder (wav/, vertices_npy/, templates.pkl)")
@@ -23,9 +24,12 @@ def register(subparsers) -> None:
     ff.add_argument("--val-subjects", nargs="+", metavar="SUBJECT", help="override the layout's held-out subjects")
     ff.add_argument("--train-sentences", type=_ids, metavar="A-B", help="sentence ids to train on, e.g. 1-32")
     ff.add_argument("--val-sentences", type=_ids, metavar="A-B", help="sentence ids held out, e.g. 33-40")
-    ff.add_argument("--model", default="faceformer.mel",
-                    choices=["faceformer.mel", "faceformer.vocaset", "faceformer.biwi"],
-                    help="variant (default faceformer.mel: no downloaded weights needed)")
+    ff.add_argument(
+        "--model",
+        default="faceformer.mel",
+        choices=["faceformer.mel", "faceformer.vocaset", "faceformer.biwi"],
+        help="variant (default faceformer.mel: no downloaded weights needed)",
+    )
     ff.add_argument("--init", metavar="FILE", help="start from this checkpoint (vocaset.pth, biwi.pth, ours)")
     ff.add_argument("--wav2vec2", metavar="DIR", help="local wav2vec 2.0 folder for the wav2vec2 variants")
     ff.add_argument("--teacher-forcing", action="store_true", help="feed true previous frames (faster)")
@@ -54,11 +58,23 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = {"feature_dim": args.feature_dim} if args.feature_dim else {}
     config = FaceFormerTrainConfig(
-        data=args.data, out_dir=args.out, layout=args.layout,
+        data=args.data,
+        out_dir=args.out,
+        layout=args.layout,
         train_subjects=tuple(args.train_subjects) if args.train_subjects else None,
         val_subjects=tuple(args.val_subjects) if args.val_subjects else None,
-        train_sentences=args.train_sentences, val_sentences=args.val_sentences, model=args.model, init=args.init, wav2vec2=args.wav2vec2, teacher_forcing=args.teacher_forcing,
-        epochs=args.epochs, lr=args.lr, seed=args.seed, lips=args.lips, overrides=overrides)
+        train_sentences=args.train_sentences,
+        val_sentences=args.val_sentences,
+        model=args.model,
+        init=args.init,
+        wav2vec2=args.wav2vec2,
+        teacher_forcing=args.teacher_forcing,
+        epochs=args.epochs,
+        lr=args.lr,
+        seed=args.seed,
+        lips=args.lips,
+        overrides=overrides,
+    )
     import os
 
     from ..train.loop import finish_distributed
@@ -70,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun: process 0 reports
         return 0
     if result.best:
-        print(f"best {result.best['metric']} {result.best['value']:.6g} at epoch {result.best['epoch']}: "
-              f"{result.out_dir / 'best.safetensors'}")
+        print(
+            f"best {result.best['metric']} {result.best['value']:.6g} at epoch {result.best['epoch']}: "
+            f"{result.out_dir / 'best.safetensors'}"
+        )
     print(f"last: {result.out_dir / 'last.safetensors'}")
     return 0

@@ -12,15 +12,20 @@ from ._common import output_path, read_text_argument
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("visemes", help="animation curves (ARKit-52) from speech",
-                                   description=__doc__.split(":", 1)[1].strip())
+    parser = subparsers.add_parser(
+        "visemes", help="animation curves (ARKit-52) from speech", description=__doc__.split(":", 1)[1].strip()
+    )
     parser.add_argument("audio", help="speech: any audio or video file with sound")
     text = parser.add_mutually_exclusive_group()
     text.add_argument("--text", help="what is said (for forced alignment)")
     text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
     parser.add_argument("--fps", default="30", help="frames per second of the curves (default 30)")
-    parser.add_argument("--style", default="normal", choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
-                        help="shift the JA/LI field (default normal)")
+    parser.add_argument(
+        "--style",
+        default="normal",
+        choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
+        help="shift the JA/LI field (default normal)",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="curves: .json or .csv (Live Link Face)")
     parser.add_argument("--phonemes", metavar="FILE", help="also write the timed phonemes (.json or .TextGrid)")
     parser.add_argument("--plot", metavar="PNG", help="also draw the curves over the waveform")
@@ -43,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
     phonemes = timed_phonemes(audio, sample_rate, text)
     curves = JaliAnimator(JaliConfig(style=args.style)).animate(phonemes, args.fps, audio, sample_rate)
     curves.save(output_path(args.output))
-    print(f"curves: {args.output} ({curves.num_frames} frames at {float(curves.fps):g} fps, "
-          f"{len(phonemes.speech)} phonemes by {phonemes.source})")
+    print(
+        f"curves: {args.output} ({curves.num_frames} frames at {float(curves.fps):g} fps, "
+        f"{len(phonemes.speech)} phonemes by {phonemes.source})"
+    )
     if args.phonemes:
         target = output_path(args.phonemes)
         if target.suffix.lower() == ".textgrid":

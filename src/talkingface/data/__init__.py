@@ -15,6 +15,15 @@ from .mesh_sets import (
 )
 
 __all__ = [
-    "BIWI", "VOCASET", "MeshLayout", "MeshSequence", "load_mesh_set", "load_templates", "parse_name",
-    "speaker_one_hot", "train_subjects", "write_mesh_set_item", "write_templates",
+    "BIWI",
+    "VOCASET",
+    "MeshLayout",
+    "MeshSequence",
+    "load_mesh_set",
+    "load_templates",
+    "parse_name",
+    "speaker_one_hot",
+    "train_subjects",
+    "write_mesh_set_item",
+    "write_templates",
 ]

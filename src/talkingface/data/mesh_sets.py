@@ -88,22 +88,37 @@ class MeshLayout:
 
 
 VOCASET = MeshLayout(
-    name="vocaset", fps=30, step=2,
-    train_subjects=("FaceTalk_170728_03272_TA", "FaceTalk_170904_00128_TA", "FaceTalk_170725_00137_TA",
-                    "FaceTalk_170915_00223_TA", "FaceTalk_170811_03274_TA", "FaceTalk_170913_03279_TA",
-                    "FaceTalk_170904_03276_TA", "FaceTalk_170912_03278_TA"),
+    name="vocaset",
+    fps=30,
+    step=2,
+    train_subjects=(
+        "FaceTalk_170728_03272_TA",
+        "FaceTalk_170904_00128_TA",
+        "FaceTalk_170725_00137_TA",
+        "FaceTalk_170915_00223_TA",
+        "FaceTalk_170811_03274_TA",
+        "FaceTalk_170913_03279_TA",
+        "FaceTalk_170904_03276_TA",
+        "FaceTalk_170912_03278_TA",
+    ),
     val_subjects=("FaceTalk_170811_03275_TA", "FaceTalk_170908_03277_TA"),
     test_subjects=("FaceTalk_170809_00138_TA", "FaceTalk_170731_00024_TA"),
-    train_sentences=range(1, 41), val_sentences=range(21, 41), test_sentences=range(21, 41),
+    train_sentences=range(1, 41),
+    val_sentences=range(21, 41),
+    test_sentences=range(21, 41),
 )
 """FaceFormer's VOCASET split: 8 / 2 / 2 subjects; sentences 1-40 train, 21-40 val and test; 60 -> 30 fps."""
 
 BIWI = MeshLayout(
-    name="biwi", fps=25, step=1,
+    name="biwi",
+    fps=25,
+    step=1,
     train_subjects=("F2", "F3", "F4", "M3", "M4", "M5"),
     val_subjects=("F2", "F3", "F4", "M3", "M4", "M5"),
     test_subjects=("F2", "F3", "F4", "M3", "M4", "M5"),
-    train_sentences=range(1, 33), val_sentences=range(33, 37), test_sentences=range(37, 41),
+    train_sentences=range(1, 33),
+    val_sentences=range(33, 37),
+    test_sentences=range(37, 41),
 )
 """FaceFormer's BIWI split (BIWI-Test-A): the same six subjects, sentences 1-32 / 33-36 / 37-40; 25 fps."""
 
@@ -117,8 +132,10 @@ def speaker_one_hot(layout: MeshLayout, subject: str) -> np.ndarray:
     """``(len(train_subjects),) float32`` one-hot of a training speaker."""
     subjects = train_subjects(layout)
     if subject not in subjects:
-        raise InputError(f"{subject!r} is not a training subject of layout {layout.name!r} "
-                         f"(expected one of: {', '.join(subjects) or 'none'})")
+        raise InputError(
+            f"{subject!r} is not a training subject of layout {layout.name!r} "
+            f"(expected one of: {', '.join(subjects) or 'none'})"
+        )
     one_hot = np.zeros(len(subjects), np.float32)
     one_hot[subjects.index(subject)] = 1.0
     return one_hot
@@ -167,10 +184,12 @@ class MeshSequence:
             stored = np.load(self.npy_path, allow_pickle=False)
         except (OSError, ValueError, EOFError) as error:
             raise InputError(f"{self.npy_path}: unreadable npy file ({_one_line(error)})") from None
-        vertices = np.ascontiguousarray(stored[::self.step], dtype=np.float32)
+        vertices = np.ascontiguousarray(stored[:: self.step], dtype=np.float32)
         if vertices.shape != (self.num_frames, len(self.template)):
-            raise InputError(f"{self.npy_path}: expected ({self.num_frames}, {len(self.template)}) after "
-                             f"keeping every {self.step}. frame, found {vertices.shape} (file changed?)")
+            raise InputError(
+                f"{self.npy_path}: expected ({self.num_frames}, {len(self.template)}) after "
+                f"keeping every {self.step}. frame, found {vertices.shape} (file changed?)"
+            )
         if not np.isfinite(vertices).all():
             raise InputError(f"{self.npy_path}: contains NaN or infinite vertex positions")
         return vertices
@@ -183,9 +202,13 @@ class MeshSequence:
         return load_audio(self.wav_path, SAMPLE_RATE)
 
 
-def load_mesh_set(root: str | os.PathLike, layout: MeshLayout = VOCASET, split: str | None = None,
-                  subjects: Iterable[str] | None = None,
-                  sentences: Container[int] | None = None) -> list[MeshSequence]:
+def load_mesh_set(
+    root: str | os.PathLike,
+    layout: MeshLayout = VOCASET,
+    split: str | None = None,
+    subjects: Iterable[str] | None = None,
+    sentences: Container[int] | None = None,
+) -> list[MeshSequence]:
     """The sequences of a set in the VOCASET/BIWI layout, sorted by name.
 
     Args:
@@ -213,10 +236,10 @@ def load_mesh_set(root: str | os.PathLike, layout: MeshLayout = VOCASET, split: 
         raise InputError(f"{root}: no templates.pkl (expected wav/, vertices_npy/ and templates.pkl)")
     if split is not None:
         _split(split)
-    wanted_subjects = set(subjects) if subjects is not None else (
-        set(layout.subjects(split)) if split is not None else None)
-    wanted_sentences = sentences if sentences is not None else (
-        layout.sentences(split) if split is not None else None)
+    wanted_subjects = (
+        set(subjects) if subjects is not None else (set(layout.subjects(split)) if split is not None else None)
+    )
+    wanted_sentences = sentences if sentences is not None else (layout.sentences(split) if split is not None else None)
 
     templates = load_templates(template_file)
     found, sequences = set(), []
@@ -232,21 +255,35 @@ def load_mesh_set(root: str | os.PathLike, layout: MeshLayout = VOCASET, split: 
             continue
         if subject not in templates:
             known = sorted(templates)
-            raise InputError(f"{template_file}: no template for subject {subject!r} of {wav.name} (it holds "
-                             f"{len(known)}: {', '.join(known[:6])}{', ...' if len(known) > 6 else ''})")
+            raise InputError(
+                f"{template_file}: no template for subject {subject!r} of {wav.name} (it holds "
+                f"{len(known)}: {', '.join(known[:6])}{', ...' if len(known) > 6 else ''})"
+            )
         template = templates[subject]
         num_frames = _check_npy(npy, len(template), layout.step)
-        sequences.append(MeshSequence(name=wav.stem, subject=subject, sentence=sentence, fps=layout.fps,
-                                      template=template, num_frames=num_frames, wav_path=wav, npy_path=npy,
-                                      step=layout.step))
+        sequences.append(
+            MeshSequence(
+                name=wav.stem,
+                subject=subject,
+                sentence=sentence,
+                fps=layout.fps,
+                template=template,
+                num_frames=num_frames,
+                wav_path=wav,
+                npy_path=npy,
+                step=layout.step,
+            )
+        )
     if not sequences:
         wanted = [f"split {split!r} of layout {layout.name!r}"] if split is not None else []
         if wanted_subjects is not None:
             wanted.append(f"subjects {', '.join(sorted(wanted_subjects)) or 'none'}")
         if wanted_sentences is not None:
             wanted.append(f"sentences {_describe(wanted_sentences)}")
-        raise InputError(f"{root}: no sequences{' of ' + ', '.join(wanted) if wanted else ''}; the wav files "
-                         f"that have an npy are of subjects: {', '.join(sorted(found)) or 'none'}")
+        raise InputError(
+            f"{root}: no sequences{' of ' + ', '.join(wanted) if wanted else ''}; the wav files "
+            f"that have an npy are of subjects: {', '.join(sorted(found)) or 'none'}"
+        )
     return sequences
 
 
@@ -260,8 +297,10 @@ def parse_name(stem: str) -> tuple[str, int]:
     """``(subject, sentence id)`` of a file stem ``<subject>_<sentence>``: ``"F2_e01"`` -> ``("F2", 1)``."""
     subject, _, last = stem.rpartition("_")
     if not subject or not last or not stem[-2:].isdigit() or not stem[-2:].isascii():
-        raise InputError(f"{stem}: expected a file name <subject>_<sentence> whose last two characters are "
-                         "the sentence number (e.g. FaceTalk_170728_03272_TA_sentence01, F2_e01)")
+        raise InputError(
+            f"{stem}: expected a file name <subject>_<sentence> whose last two characters are "
+            "the sentence number (e.g. FaceTalk_170728_03272_TA_sentence01, F2_e01)"
+        )
     return subject, int(stem[-2:])
 
 
@@ -275,8 +314,10 @@ def _check_npy(path: Path, width: int, step: int) -> int:
     except (OSError, ValueError, EOFError) as error:
         raise InputError(f"{path}: not a readable npy file ({_one_line(error)})") from None
     if dtype.kind not in "fiu" or len(shape) != 2 or shape[1] != width or shape[0] < 1:
-        raise InputError(f"{path}: expected (T, {width}) numbers (T >= 1 frames of the subject's {width // 3} "
-                         f"template vertices x 3), found shape {shape} dtype {dtype}")
+        raise InputError(
+            f"{path}: expected (T, {width}) numbers (T >= 1 frames of the subject's {width // 3} "
+            f"template vertices x 3), found shape {shape} dtype {dtype}"
+        )
     return len(range(0, shape[0], step))
 
 
@@ -305,8 +346,10 @@ class _ArrayUnpickler(pickle.Unpickler):
             return codecs.encode
         target = _NUMPY_GLOBALS.get((module, name))
         if target is None:
-            raise InputError(f"{self.path}: refusing to unpickle {module}.{name} (templates.pkl may only hold "
-                             "a dict of numpy arrays)")
+            raise InputError(
+                f"{self.path}: refusing to unpickle {module}.{name} (templates.pkl may only hold "
+                "a dict of numpy arrays)"
+            )
         where, attribute = target
         if where == "numpy":
             return getattr(np, attribute)
@@ -337,15 +380,23 @@ def load_templates(path: str | os.PathLike) -> dict[str, np.ndarray]:
     except Exception as error:  # a damaged pickle raises anything from EOFError to KeyError
         raise InputError(f"{path}: not a readable pickle ({type(error).__name__}: {_one_line(error)})") from None
     if not isinstance(templates, Mapping) or not templates:
-        raise InputError(f"{path}: expected a non-empty dict {{subject: (V, 3) array}}, "
-                         f"found {type(templates).__name__}")
+        raise InputError(
+            f"{path}: expected a non-empty dict {{subject: (V, 3) array}}, found {type(templates).__name__}"
+        )
     result = {}
     for subject, array in templates.items():
-        if not isinstance(subject, str) or not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu" \
-                or array.size == 0 or array.size % 3:
+        if (
+            not isinstance(subject, str)
+            or not isinstance(array, np.ndarray)
+            or array.dtype.kind not in "fiu"
+            or array.size == 0
+            or array.size % 3
+        ):
             shape = getattr(array, "shape", None)
-            raise InputError(f"{path}: expected {{subject name: (V, 3) numeric array}}, found {subject!r}: "
-                             f"{type(array).__name__}{f' of shape {shape}' if shape is not None else ''}")
+            raise InputError(
+                f"{path}: expected {{subject name: (V, 3) numeric array}}, found {subject!r}: "
+                f"{type(array).__name__}{f' of shape {shape}' if shape is not None else ''}"
+            )
         flat = np.ascontiguousarray(array, dtype=np.float32).reshape(-1)
         if not np.isfinite(flat).all():
             raise InputError(f"{path}: template of {subject!r} contains NaN or infinite values")
@@ -372,10 +423,17 @@ def write_templates(root: str | os.PathLike, templates: Mapping[str, np.ndarray]
     for subject, array in templates.items():
         _check_subject(subject)
         values = np.asarray(array)
-        if values.dtype.kind not in "fiu" or values.size == 0 or values.size % 3 or values.ndim not in (1, 2) \
-                or (values.ndim == 2 and values.shape[1] != 3):
-            raise InputError(f"template of {subject!r} must be (V, 3) or (V*3,) numbers, got shape "
-                             f"{values.shape} dtype {values.dtype}")
+        if (
+            values.dtype.kind not in "fiu"
+            or values.size == 0
+            or values.size % 3
+            or values.ndim not in (1, 2)
+            or (values.ndim == 2 and values.shape[1] != 3)
+        ):
+            raise InputError(
+                f"template of {subject!r} must be (V, 3) or (V*3,) numbers, got shape "
+                f"{values.shape} dtype {values.dtype}"
+            )
         if not np.isfinite(values).all():
             raise InputError(f"template of {subject!r} contains NaN or infinite values")
         clean[subject] = np.ascontiguousarray(values, dtype=np.float32).reshape(-1, 3)
@@ -387,8 +445,9 @@ def write_templates(root: str | os.PathLike, templates: Mapping[str, np.ndarray]
     return path
 
 
-def write_mesh_set_item(root: str | os.PathLike, subject: str, sentence_name: str, audio16k: np.ndarray,
-                        vertices: np.ndarray) -> tuple[Path, Path]:
+def write_mesh_set_item(
+    root: str | os.PathLike, subject: str, sentence_name: str, audio16k: np.ndarray, vertices: np.ndarray
+) -> tuple[Path, Path]:
     """Write one sequence: ``vertices_npy/<subject>_<sentence_name>.npy``, then ``wav/<same>.wav``.
 
     Each file appears whole or not at all, and the npy is written first, so an interrupted writer never
@@ -413,23 +472,34 @@ def write_mesh_set_item(root: str | os.PathLike, subject: str, sentence_name: st
 
     _check_subject(subject)
     if not isinstance(sentence_name, str) or not re.fullmatch(r"[A-Za-z0-9.-]*[0-9]{2}", sentence_name):
-        raise InputError(f"sentence_name must be letters/digits without '_' ending in a two-digit sentence "
-                         f"id (e.g. 'sentence01', 'e37'), got {sentence_name!r}")
+        raise InputError(
+            f"sentence_name must be letters/digits without '_' ending in a two-digit sentence "
+            f"id (e.g. 'sentence01', 'e37'), got {sentence_name!r}"
+        )
     samples = np.asarray(audio16k)
     if samples.ndim != 1 or samples.size == 0 or samples.dtype.kind not in "fiu":
-        raise InputError(f"audio16k must be (N,) mono samples with N >= 1, got shape {samples.shape} "
-                         f"dtype {samples.dtype}")
+        raise InputError(
+            f"audio16k must be (N,) mono samples with N >= 1, got shape {samples.shape} dtype {samples.dtype}"
+        )
     samples = samples.astype(np.float32)
     if not np.isfinite(samples).all() or np.abs(samples).max() > 1.0:
-        raise InputError(f"audio16k must hold finite samples in [-1, 1] (16-bit PCM), got peak "
-                         f"{np.nanmax(np.abs(samples)):.3g}")
+        raise InputError(
+            f"audio16k must hold finite samples in [-1, 1] (16-bit PCM), got peak {np.nanmax(np.abs(samples)):.3g}"
+        )
     frames = np.asarray(vertices)
     if frames.ndim == 3 and frames.shape[2] == 3:
         frames = frames.reshape(len(frames), -1)
-    if frames.ndim != 2 or frames.shape[0] < 1 or frames.shape[1] < 3 or frames.shape[1] % 3 \
-            or frames.dtype.kind not in "fiu":
-        raise InputError(f"vertices must be (T, V*3) or (T, V, 3) numbers with T >= 1, got shape "
-                         f"{np.shape(vertices)} dtype {frames.dtype}")
+    if (
+        frames.ndim != 2
+        or frames.shape[0] < 1
+        or frames.shape[1] < 3
+        or frames.shape[1] % 3
+        or frames.dtype.kind not in "fiu"
+    ):
+        raise InputError(
+            f"vertices must be (T, V*3) or (T, V, 3) numbers with T >= 1, got shape "
+            f"{np.shape(vertices)} dtype {frames.dtype}"
+        )
     if not np.isfinite(frames).all():
         raise InputError("vertices contain NaN or infinite values")
     root = Path(root)
@@ -447,14 +517,18 @@ def write_mesh_set_item(root: str | os.PathLike, subject: str, sentence_name: st
 def valid_subject(name) -> bool:
     """Whether ``name`` can be a subject: letters, digits, ``_``, ``-`` and ``.``, starting with a letter
     or digit and not ending in ``_`` (the stem's last ``_`` separates subject and sentence)."""
-    return isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) is not None \
+    return (
+        isinstance(name, str)
+        and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) is not None
         and not name.endswith("_")
+    )
 
 
 def _check_subject(subject) -> None:
     if not valid_subject(subject):
-        raise InputError(f"subject names are letters, digits, '_', '-' and '.' (starting with a letter or "
-                         f"digit), got {subject!r}")
+        raise InputError(
+            f"subject names are letters, digits, '_', '-' and '.' (starting with a letter or digit), got {subject!r}"
+        )
 
 
 def _one_line(error) -> str:

@@ -96,9 +96,18 @@ SENTENCES = (
 
 # espeak-ng voices (language + variant) and their base pitch (0-100), alternating male and female.
 _VOICES = (
-    ("en-us", 45), ("en-us+f3", 60), ("en+m3", 40), ("en-us+f2", 65), ("en-gb-x-rp+m7", 42),
-    ("en-gb-x-gbcwmd+f4", 58), ("en-us+m2", 48), ("en+f1", 62), ("en-us+m4", 44), ("en-gb-x-gbclan+f2", 60),
-    ("en-us+f5", 55), ("en-gb-x-rp+f3", 64),
+    ("en-us", 45),
+    ("en-us+f3", 60),
+    ("en+m3", 40),
+    ("en-us+f2", 65),
+    ("en-gb-x-rp+m7", 42),
+    ("en-gb-x-gbcwmd+f4", 58),
+    ("en-us+m2", 48),
+    ("en+f1", 62),
+    ("en-us+m4", 44),
+    ("en-gb-x-gbclan+f2", 60),
+    ("en-us+f5", 55),
+    ("en-gb-x-rp+f3", 64),
 )
 _STYLES = ("mumble", "relaxed", "normal", "clear", "enunciate")
 _STYLE_ODDS = (0.1, 0.25, 0.3, 0.25, 0.1)
@@ -132,8 +141,12 @@ def flame_size_template(num_vertices: int = FLAME_VERTICES, seed: int = 0) -> Me
 
     template = face_template()
     vertices, faces, _, _ = _refined(_count(num_vertices, template.num_vertices), _seed(seed))
-    return Mesh(vertices.astype(np.float32), faces.copy(), dict(template.groups),
-                name=f"talkingface face ({num_vertices}, refined)")
+    return Mesh(
+        vertices.astype(np.float32),
+        faces.copy(),
+        dict(template.groups),
+        name=f"talkingface face ({num_vertices}, refined)",
+    )
 
 
 def _count(num_vertices, minimum: int) -> int:
@@ -223,7 +236,7 @@ def _flame_size_basis(num_vertices: int = FLAME_VERTICES) -> BlendshapeBasis:
     mesh = flame_size_template(num_vertices)
     _, _, parents, fractions = _refined(num_vertices, 0)
     deltas = np.empty((num_vertices, len(basis.names), 3), np.float64)
-    deltas[:basis.mesh.num_vertices] = basis.deltas.transpose(1, 0, 2)
+    deltas[: basis.mesh.num_vertices] = basis.deltas.transpose(1, 0, 2)
     start = basis.mesh.num_vertices
     for i, ((a, b), t) in enumerate(zip(parents, fractions)):
         deltas[start + i] = (1.0 - t) * deltas[a] + t * deltas[b]
@@ -256,9 +269,15 @@ def _speaker(name: str, index: int, seed: int, basis: BlendshapeBasis) -> _Speak
     voice, pitch = _VOICES[index % len(_VOICES)]
     tempo = rng.uniform(0.85, 1.15)  # slower or quicker articulation
     defaults = JaliConfig()
-    jali = replace(defaults, onset=defaults.onset * tempo, decay=defaults.decay * tempo,
-                   lip_onset=defaults.lip_onset * tempo, lip_decay=defaults.lip_decay * tempo,
-                   sustain=float(rng.uniform(0.65, 0.85)), style=str(rng.choice(_STYLES, p=_STYLE_ODDS)))
+    jali = replace(
+        defaults,
+        onset=defaults.onset * tempo,
+        decay=defaults.decay * tempo,
+        lip_onset=defaults.lip_onset * tempo,
+        lip_decay=defaults.lip_decay * tempo,
+        sustain=float(rng.uniform(0.65, 0.85)),
+        style=str(rng.choice(_STYLES, p=_STYLE_ODDS)),
+    )
     rate, pitch = int(rng.integers(145, 196)), int(np.clip(pitch + rng.integers(-8, 9), 0, 100))
     pitch_range = int(rng.integers(35, 76))
     jaw_gain, lip_gain = float(rng.uniform(0.8, 1.2)), float(rng.uniform(0.8, 1.25))
@@ -290,8 +309,9 @@ def _speaker_names(speakers) -> list[str]:
     names = list(speakers)
     for name in names:
         if not valid_subject(name):
-            raise InputError(f"speaker names are letters, digits, '_', '-' and '.' (not first; no final '_'), "
-                             f"got {name!r}")
+            raise InputError(
+                f"speaker names are letters, digits, '_', '-' and '.' (not first; no final '_'), got {name!r}"
+            )
     if len(set(names)) != len(names):
         raise InputError(f"speaker names must be distinct, got {names}")
     return names
@@ -321,12 +341,18 @@ class SyntheticSet:
     seconds: float
 
 
-def make_synthetic_set(root: str | os.PathLike, sentences: int | Sequence[str] | None = None,
-                       speakers: int | Sequence[str] = 8, template="template", layout: str = "vocaset",
-                       fps: float | None = None,
-                       real_speech: Sequence[tuple[str | os.PathLike, str]] | None = None, seed: int = 0,
-                       overwrite: bool = False,
-                       progress: bool | Callable[[int, int, str], None] | None = None) -> SyntheticSet:
+def make_synthetic_set(
+    root: str | os.PathLike,
+    sentences: int | Sequence[str] | None = None,
+    speakers: int | Sequence[str] = 8,
+    template="template",
+    layout: str = "vocaset",
+    fps: float | None = None,
+    real_speech: Sequence[tuple[str | os.PathLike, str]] | None = None,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: bool | Callable[[int, int, str], None] | None = None,
+) -> SyntheticSet:
     """Write a synthetic talking-face set (see the module docstring for the layout).
 
     Args:
@@ -363,14 +389,16 @@ def make_synthetic_set(root: str | os.PathLike, sentences: int | Sequence[str] |
     rate = to_fps(LAYOUT_FPS[layout] if fps is None else fps)
     clips = _real_speech_pairs(real_speech)
     if len(texts) + len(clips) > 99:
-        raise InputError(f"at most 99 sequences per speaker (two-digit ids), got {len(texts)} sentences "
-                         f"and {len(clips)} real clips")
+        raise InputError(
+            f"at most 99 sequences per speaker (two-digit ids), got {len(texts)} sentences and {len(clips)} real clips"
+        )
     if root.exists() and not root.is_dir():
         raise InputError(f"{root}: is a file, expected a folder for the set")
     existing = [n for n in ("wav", "vertices_npy", "templates.pkl") if (root / n).exists()]
     if existing and not overwrite:
-        raise InputError(f"{root}: already holds a set ({', '.join(existing)}); pass overwrite=True or "
-                         "choose another folder")
+        raise InputError(
+            f"{root}: already holds a set ({', '.join(existing)}); pass overwrite=True or choose another folder"
+        )
     basis = _template_basis(template)
     real = [_aligned(path, text) for path, text in clips]  # fails before anything is written
     cast = [_speaker(name, k, seed, basis) for k, name in enumerate(names)]
@@ -406,9 +434,8 @@ def _sentences(sentences) -> list[str]:
         return list(SENTENCES)
     if isinstance(sentences, (int, np.integer)) and not isinstance(sentences, bool):
         if not 1 <= sentences <= len(SENTENCES):
-            raise InputError(f"sentences must be 1-{len(SENTENCES)} built-in ones or a list of texts, "
-                             f"got {sentences}")
-        return list(SENTENCES[:int(sentences)])
+            raise InputError(f"sentences must be 1-{len(SENTENCES)} built-in ones or a list of texts, got {sentences}")
+        return list(SENTENCES[: int(sentences)])
     if isinstance(sentences, str) or not isinstance(sentences, Sequence) or not sentences:
         raise InputError(f"sentences must be a count or a non-empty list of texts, got {sentences!r}")
     for text in sentences:
@@ -424,8 +451,13 @@ def _real_speech_pairs(real_speech) -> list[tuple[Path, str]]:
         raise InputError(f"real_speech must be a list of (audio path, transcript) pairs, got {real_speech!r}")
     pairs = []
     for item in real_speech:
-        if (not isinstance(item, (tuple, list)) or len(item) != 2 or not isinstance(item[0], (str, os.PathLike))
-                or not isinstance(item[1], str) or not item[1].strip()):
+        if (
+            not isinstance(item, (tuple, list))
+            or len(item) != 2
+            or not isinstance(item[0], (str, os.PathLike))
+            or not isinstance(item[1], str)
+            or not item[1].strip()
+        ):
             raise InputError(f"real_speech items must be (audio path, non-empty transcript), got {item!r}")
         pairs.append((Path(item[0]), item[1]))
     return pairs
@@ -466,8 +498,9 @@ def _synthetic_speech(worker: _SpeechWorker, text: str, speaker: _Speaker, rng: 
     from ..media.audio import resample
     from ..speech.phonemes import Phoneme, PhonemeSequence, Word
 
-    speech = worker.synthesize(text, voice=speaker.voice, rate=speaker.rate, pitch=speaker.pitch,
-                               pitch_range=speaker.pitch_range)
+    speech = worker.synthesize(
+        text, voice=speaker.voice, rate=speaker.rate, pitch=speaker.pitch, pitch_range=speaker.pitch_range
+    )
     voiced = speech.audio
     if speech.sample_rate != SAMPLE_RATE:
         voiced = resample(voiced, speech.sample_rate, SAMPLE_RATE)
@@ -479,7 +512,9 @@ def _synthetic_speech(worker: _SpeechWorker, text: str, speaker: _Speaker, rng: 
     phonemes = PhonemeSequence(
         phonemes=[Phoneme(p.phone, p.start + shift, p.end + shift, p.stress, p.word) for p in source.phonemes],
         words=[Word(w.text, w.start + shift, w.end + shift) for w in source.words],
-        duration=len(audio) / SAMPLE_RATE, source=source.source)
+        duration=len(audio) / SAMPLE_RATE,
+        source=source.source,
+    )
     return audio, phonemes
 
 

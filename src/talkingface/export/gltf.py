@@ -28,8 +28,7 @@ class _Builder:
         self.views: list[dict] = []
         self.accessors: list[dict] = []
 
-    def add(self, array: np.ndarray, kind: str, component: int, target: int | None = None,
-            bounds: bool = False) -> int:
+    def add(self, array: np.ndarray, kind: str, component: int, target: int | None = None, bounds: bool = False) -> int:
         data = np.ascontiguousarray(array).tobytes()
         while len(self.blob) % 4:
             self.blob += b"\0"
@@ -48,9 +47,17 @@ class _Builder:
         return len(self.accessors) - 1
 
 
-def write_glb(path: str | os.PathLike, vertices: np.ndarray, faces: np.ndarray, targets: np.ndarray,
-              target_names: list[str], times: np.ndarray, weights: np.ndarray, interpolation: str = "LINEAR",
-              name: str = "face") -> Path:
+def write_glb(
+    path: str | os.PathLike,
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    targets: np.ndarray,
+    target_names: list[str],
+    times: np.ndarray,
+    weights: np.ndarray,
+    interpolation: str = "LINEAR",
+    name: str = "face",
+) -> Path:
     """Write a .glb.
 
     Args:
@@ -86,18 +93,28 @@ def write_glb(path: str | os.PathLike, vertices: np.ndarray, faces: np.ndarray, 
         "scene": 0,
         "scenes": [{"nodes": [0]}],
         "nodes": [{"mesh": 0, "name": name}],
-        "meshes": [{
-            "name": name,
-            "primitives": [{"attributes": {"POSITION": position, "NORMAL": normal}, "indices": indices,
-                            "targets": morphs, "mode": 4}],
-            "weights": [0.0] * len(targets),
-            "extras": {"targetNames": list(target_names)},
-        }],
-        "animations": [{
-            "name": "speech",
-            "samplers": [{"input": time_accessor, "output": weight_accessor, "interpolation": interpolation}],
-            "channels": [{"sampler": 0, "target": {"node": 0, "path": "weights"}}],
-        }],
+        "meshes": [
+            {
+                "name": name,
+                "primitives": [
+                    {
+                        "attributes": {"POSITION": position, "NORMAL": normal},
+                        "indices": indices,
+                        "targets": morphs,
+                        "mode": 4,
+                    }
+                ],
+                "weights": [0.0] * len(targets),
+                "extras": {"targetNames": list(target_names)},
+            }
+        ],
+        "animations": [
+            {
+                "name": "speech",
+                "samplers": [{"input": time_accessor, "output": weight_accessor, "interpolation": interpolation}],
+                "channels": [{"sampler": 0, "target": {"node": 0, "path": "weights"}}],
+            }
+        ],
         "accessors": b.accessors,
         "bufferViews": b.views,
         "buffers": [{"byteLength": len(b.blob)}],
@@ -106,16 +123,16 @@ def write_glb(path: str | os.PathLike, vertices: np.ndarray, faces: np.ndarray, 
     text += b" " * (-len(text) % 4)
     blob = bytes(b.blob) + b"\0" * (-len(b.blob) % 4)
     total = 12 + 8 + len(text) + 8 + len(blob)
-    with atomic_output(path) as tmp:
-        with open(tmp, "wb") as f:
-            f.write(struct.pack("<4sII", b"glTF", 2, total))
-            f.write(struct.pack("<I4s", len(text), b"JSON") + text)
-            f.write(struct.pack("<I4s", len(blob), b"BIN\0") + blob)
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        f.write(struct.pack("<4sII", b"glTF", 2, total))
+        f.write(struct.pack("<I4s", len(text), b"JSON") + text)
+        f.write(struct.pack("<I4s", len(blob), b"BIN\0") + blob)
     return Path(path)
 
 
-def write_glb_vertex_cache(path: str | os.PathLike, frames: np.ndarray, faces: np.ndarray, fps: float,
-                           reference: np.ndarray | None = None) -> Path:
+def write_glb_vertex_cache(
+    path: str | os.PathLike, frames: np.ndarray, faces: np.ndarray, fps: float, reference: np.ndarray | None = None
+) -> Path:
     """A raw vertex sequence ``(T, V, 3)`` as a .glb: one morph target per frame, STEP-animated.
 
     ``reference`` is the base mesh (default: the first frame). Suits short clips; long ones grow by
@@ -127,5 +144,13 @@ def write_glb_vertex_cache(path: str | os.PathLike, frames: np.ndarray, faces: n
     base = frames[0] if reference is None else np.asarray(reference, np.float32)
     count = len(frames)
     times = np.arange(count, dtype=np.float32) / float(fps)
-    return write_glb(path, base, faces, frames - base, [f"frame_{i:05d}" for i in range(count)], times,
-                     np.eye(count, dtype=np.float32), interpolation="STEP")
+    return write_glb(
+        path,
+        base,
+        faces,
+        frames - base,
+        [f"frame_{i:05d}" for i in range(count)],
+        times,
+        np.eye(count, dtype=np.float32),
+        interpolation="STEP",
+    )

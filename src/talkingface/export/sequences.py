@@ -18,14 +18,12 @@ def write_npy(path: str | os.PathLike, frames: np.ndarray) -> Path:
     frames = np.asarray(frames, np.float32)
     if frames.ndim != 3 or frames.shape[2] != 3:
         raise InputError(f"frames must be (T, V, 3), got {frames.shape}")
-    with atomic_output(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, frames.reshape(len(frames), -1))
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, frames.reshape(len(frames), -1))
     return Path(path)
 
 
-def write_obj_sequence(folder: str | os.PathLike, frames: np.ndarray, faces: np.ndarray,
-                       prefix: str = "frame") -> Path:
+def write_obj_sequence(folder: str | os.PathLike, frames: np.ndarray, faces: np.ndarray, prefix: str = "frame") -> Path:
     """One OBJ per frame, ``folder/frame_00000.obj ...``; the folder appears complete or not at all."""
     frames = np.asarray(frames, np.float32)
     if frames.ndim != 3 or frames.shape[2] != 3:

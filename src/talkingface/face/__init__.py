@@ -9,7 +9,23 @@ from .topology import NUM_LANDMARKS, FaceTopology, face_topology
 from .tracking import FaceTrack, FaceTracker, TargetFace, TrackerConfig, TrackingResult, fill_gaps
 
 __all__ = [
-    "NUM_LANDMARKS", "Detection", "Face", "FaceDetector", "FaceTopology", "FaceTrack", "FaceTracker",
-    "LandmarkModel", "OneEuroFilter", "OneEuroParams", "TargetFace", "TrackerConfig", "TrackingResult",
-    "detect_faces", "face_topology", "fill_gaps", "landmark_box", "one_euro", "smooth_zero_lag",
+    "NUM_LANDMARKS",
+    "Detection",
+    "Face",
+    "FaceDetector",
+    "FaceTopology",
+    "FaceTrack",
+    "FaceTracker",
+    "LandmarkModel",
+    "OneEuroFilter",
+    "OneEuroParams",
+    "TargetFace",
+    "TrackerConfig",
+    "TrackingResult",
+    "detect_faces",
+    "face_topology",
+    "fill_gaps",
+    "landmark_box",
+    "one_euro",
+    "smooth_zero_lag",
 ]

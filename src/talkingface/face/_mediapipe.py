@@ -21,8 +21,7 @@ def solutions():
         with quiet_stderr():
             from mediapipe.python import solutions
     except ImportError:
-        raise MissingDependencyError(
-            "face analysis needs mediapipe 0.10.21: pip install 'talkingface[face]'") from None
+        raise MissingDependencyError("face analysis needs mediapipe 0.10.21: pip install 'talkingface[face]'") from None
     return solutions
 
 
@@ -47,7 +46,7 @@ def quiet_stderr() -> Iterator[None]:
                 os.dup2(devnull, 2)
                 os.close(devnull)
                 python_stderr = sys.stderr
-                sys.stderr = open(_saved_fd, "w", buffering=1, closefd=False)
+                sys.stderr = open(_saved_fd, "w", buffering=1, closefd=False)  # noqa: SIM115 (restored on exit)
             except (OSError, AttributeError, ValueError):
                 _saved_fd = None
     try:

@@ -141,8 +141,11 @@ def paste_back(
     size = (x1 - x0, y1 - y0)
     warped = cv2.warpAffine(patch, to_region, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     coverage = cv2.warpAffine(np.ones((crop_h, crop_w), np.float32), to_region, size, flags=cv2.INTER_LINEAR)
-    scale = face_width(_check_landmarks(landmarks)) if landmarks is not None else abs(
-        np.linalg.det(crop.inverse[:, :2])) ** 0.5 * crop_w
+    scale = (
+        face_width(_check_landmarks(landmarks))
+        if landmarks is not None
+        else abs(np.linalg.det(crop.inverse[:, :2])) ** 0.5 * crop_w
+    )
     sigma = feather * scale
     alpha = _feathered((coverage > 0.999).astype(np.float32), sigma)
     if landmarks is not None:

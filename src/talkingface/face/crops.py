@@ -73,8 +73,9 @@ def _check_landmarks(landmarks: np.ndarray) -> np.ndarray:
     return landmarks
 
 
-def wav2lip_box(landmarks: np.ndarray, frame_size: tuple[int, int],
-                pads: tuple[int, int, int, int] = WAV2LIP_PADS) -> np.ndarray:
+def wav2lip_box(
+    landmarks: np.ndarray, frame_size: tuple[int, int], pads: tuple[int, int, int, int] = WAV2LIP_PADS
+) -> np.ndarray:
     """Wav2Lip's face box: the square around the face oval, plus pads, clipped to the frame.
 
     Args:
@@ -92,8 +93,14 @@ def wav2lip_box(landmarks: np.ndarray, frame_size: tuple[int, int],
     side = max(x2 - x1, y2 - y1)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     top, bottom, left, right = pads
-    box = np.array([np.floor(cx - side / 2 - left), np.floor(cy - side / 2 - top),
-                    np.ceil(cx + side / 2 + right), np.ceil(cy + side / 2 + bottom)]).astype(np.int64)
+    box = np.array(
+        [
+            np.floor(cx - side / 2 - left),
+            np.floor(cy - side / 2 - top),
+            np.ceil(cx + side / 2 + right),
+            np.ceil(cy + side / 2 + bottom),
+        ]
+    ).astype(np.int64)
     box[[0, 2]] = np.clip(box[[0, 2]], 0, width)
     box[[1, 3]] = np.clip(box[[1, 3]], 0, height)
     if box[2] - box[0] < 2 or box[3] - box[1] < 2:
@@ -101,8 +108,7 @@ def wav2lip_box(landmarks: np.ndarray, frame_size: tuple[int, int],
     return box
 
 
-def crop_box(frame: np.ndarray, box: np.ndarray, size: int | tuple[int, int],
-             interpolation: str = "linear") -> Crop:
+def crop_box(frame: np.ndarray, box: np.ndarray, size: int | tuple[int, int], interpolation: str = "linear") -> Crop:
     """Cut ``box`` (x1, y1, x2, y2) out of ``frame`` and resize it to ``size`` (square or (w, h)).
 
     ``interpolation`` "linear" is OpenCV's default (what the Wav2Lip checkpoints saw in training);
@@ -132,7 +138,7 @@ def smooth_boxes_mean(boxes: np.ndarray, window: int = 5) -> np.ndarray:
     out = np.empty_like(boxes)
     n = len(boxes)
     for i in range(n):
-        chunk = boxes[n - window:] if i + window > n else boxes[i:i + window]
+        chunk = boxes[n - window :] if i + window > n else boxes[i : i + window]
         out[i] = chunk.mean(axis=0)
     return out
 
@@ -160,8 +166,9 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return np.concatenate([scale * rotation, translation[:, None]], axis=1)
 
 
-def aligned_crop(frame: np.ndarray, landmarks: np.ndarray, size: int = 256,
-                 template: np.ndarray = ALIGNED_TEMPLATE) -> Crop:
+def aligned_crop(
+    frame: np.ndarray, landmarks: np.ndarray, size: int = 256, template: np.ndarray = ALIGNED_TEMPLATE
+) -> Crop:
     """A ``size x size`` crop rotated and scaled so the eyes and mouth land on ``template``."""
     import cv2
 

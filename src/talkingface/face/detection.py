@@ -68,7 +68,8 @@ class FaceDetector:
             raise InputError(f"min_score must be in (0, 1), got {min_score}")
         with quiet_stderr():
             self._model = solutions().face_detection.FaceDetection(
-                model_selection=1 if full_range else 0, min_detection_confidence=min_score)
+                model_selection=1 if full_range else 0, min_detection_confidence=min_score
+            )
             self._model.process(_BLANK)  # the graph starts (and prints its notices) while muted
 
     def __call__(self, frame: np.ndarray, region: tuple[int, int, int, int] | None = None) -> list[Detection]:
@@ -88,10 +89,16 @@ class FaceDetector:
         detections = []
         for det in result.detections or []:
             rel = det.location_data.relative_bounding_box
-            box = np.array([x0 + rel.xmin * w, y0 + rel.ymin * h, x0 + (rel.xmin + rel.width) * w,
-                            y0 + (rel.ymin + rel.height) * h], np.float32)
-            points = np.array([[x0 + p.x * w, y0 + p.y * h] for p in det.location_data.relative_keypoints],
-                              np.float32)
+            box = np.array(
+                [
+                    x0 + rel.xmin * w,
+                    y0 + rel.ymin * h,
+                    x0 + (rel.xmin + rel.width) * w,
+                    y0 + (rel.ymin + rel.height) * h,
+                ],
+                np.float32,
+            )
+            points = np.array([[x0 + p.x * w, y0 + p.y * h] for p in det.location_data.relative_keypoints], np.float32)
             detections.append(Detection(box=box, score=float(det.score[0]), keypoints=points))
         return sorted(detections, key=lambda d: -d.score)
 
@@ -133,6 +140,7 @@ _MIN_FACE_FRACTION = 0.08
 
 def _tiles(width: int, height: int, side: int) -> list[tuple[int, int]]:
     """Top-left corners of ``side``-pixel squares covering the frame with >= 25% overlap."""
+
     def starts(length: int) -> list[int]:
         if length <= side:
             return [0]
@@ -146,8 +154,9 @@ def suppress_overlaps(detections: list[Detection], iou: float = 0.3) -> list[Det
     """Keep the best-scoring of detections that overlap (IoU above ``iou`` or one inside another)."""
     kept: list[Detection] = []
     for det in sorted(detections, key=lambda d: -d.score):
-        if all(box_iou(det.box, k.box) <= iou and not _inside(det.box, k.box) and not _inside(k.box, det.box)
-               for k in kept):
+        if all(
+            box_iou(det.box, k.box) <= iou and not _inside(det.box, k.box) and not _inside(k.box, det.box) for k in kept
+        ):
             kept.append(det)
     return kept
 
@@ -193,9 +202,11 @@ def cut_square(frame: np.ndarray, cx: float, cy: float, side: float, size: int) 
         if xb <= xa or yb <= ya:
             return np.zeros((size, size, 3), np.uint8)
         region_scale = 2 * scale
-        region = cv2.resize(frame[ya:yb, xa:xb], (max(1, round((xb - xa) * region_scale)),
-                                                  max(1, round((yb - ya) * region_scale))),
-                            interpolation=cv2.INTER_AREA)
+        region = cv2.resize(
+            frame[ya:yb, xa:xb],
+            (max(1, round((xb - xa) * region_scale)), max(1, round((yb - ya) * region_scale))),
+            interpolation=cv2.INTER_AREA,
+        )
         fx, fy = region.shape[1] / (xb - xa), region.shape[0] / (yb - ya)
         matrix = np.array([[scale / fx, 0, (xa - x0) * scale], [0, scale / fy, (ya - y0) * scale]])
         return cv2.warpAffine(region, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
@@ -221,8 +232,12 @@ class LandmarkModel:
     def _open(self):
         with quiet_stderr():
             self._model = solutions().face_mesh.FaceMesh(
-                static_image_mode=not self.tracking, max_num_faces=1, refine_landmarks=True,
-                min_detection_confidence=self._min_score, min_tracking_confidence=self._min_score)
+                static_image_mode=not self.tracking,
+                max_num_faces=1,
+                refine_landmarks=True,
+                min_detection_confidence=self._min_score,
+                min_tracking_confidence=self._min_score,
+            )
             self._model.process(_BLANK)  # the graph starts (and prints its notices) while muted
 
     def __call__(self, frame: np.ndarray, roi: tuple[float, float, float]) -> np.ndarray | None:
@@ -265,8 +280,9 @@ class LandmarkModel:
         self.close()
 
 
-def detect_faces(image: np.ndarray, max_faces: int = 4, min_score: float = 0.5,
-                 min_face: int | None = None) -> list[Face]:
+def detect_faces(
+    image: np.ndarray, max_faces: int = 4, min_score: float = 0.5, min_face: int | None = None
+) -> list[Face]:
     """Faces of a still image, largest first, each with its 478 landmarks.
 
     A detection the landmark model does not confirm as a face is dropped.

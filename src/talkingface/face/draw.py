@@ -26,8 +26,16 @@ def draw_face(frame: np.ndarray, landmarks: np.ndarray, track_id: int, interpola
     (x1, y1), (x2, y2) = xy.min(0), xy.max(0)
     thickness = max(1, int(round((x2 - x1) / 150)))
     cv2.rectangle(frame, (int(x1), int(y1)), (int(x2), int(y2)), colour, thickness, cv2.LINE_AA)
-    cv2.putText(frame, f"#{track_id}{' interp' if interpolated else ''}", (int(x1), max(12, int(y1) - 6)),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+    cv2.putText(
+        frame,
+        f"#{track_id}{' interp' if interpolated else ''}",
+        (int(x1), max(12, int(y1) - 6)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.5,
+        colour,
+        1,
+        cv2.LINE_AA,
+    )
     topo = face_topology()
     for name in ("lips_outer", "lips_inner", "right_eye", "left_eye", "face_oval"):
         contour = np.round(xy[topo.group(name)] * 16).astype(np.int32)

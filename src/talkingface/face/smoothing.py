@@ -22,9 +22,9 @@ from ..errors import InputError
 @dataclass(frozen=True)
 class OneEuroParams:
     """Attributes:
-        min_cutoff: Hz, cutoff when still (lower = smoother).
-        beta: Hz per (unit/s) of speed added to the cutoff (higher = less lag when moving).
-        d_cutoff: Hz, cutoff of the speed estimate.
+    min_cutoff: Hz, cutoff when still (lower = smoother).
+    beta: Hz per (unit/s) of speed added to the cutoff (higher = less lag when moving).
+    d_cutoff: Hz, cutoff of the speed estimate.
     """
 
     min_cutoff: float = 1.0
@@ -67,8 +67,9 @@ class OneEuroFilter:
         return self._x * self.scale
 
 
-def one_euro(signal: np.ndarray, rate: float, params: OneEuroParams = OneEuroParams(),
-             scale: float = 1.0) -> np.ndarray:
+def one_euro(
+    signal: np.ndarray, rate: float, params: OneEuroParams = OneEuroParams(), scale: float = 1.0
+) -> np.ndarray:
     """Causal one-euro filter along axis 0 of ``signal`` ``(T, ...)`` sampled at ``rate`` Hz."""
     signal = np.asarray(signal, dtype=np.float64)
     out = np.empty_like(signal)
@@ -78,8 +79,9 @@ def one_euro(signal: np.ndarray, rate: float, params: OneEuroParams = OneEuroPar
     return out
 
 
-def smooth_zero_lag(signal: np.ndarray, rate: float, params: OneEuroParams = OneEuroParams(),
-                    scale: float = 1.0) -> np.ndarray:
+def smooth_zero_lag(
+    signal: np.ndarray, rate: float, params: OneEuroParams = OneEuroParams(), scale: float = 1.0
+) -> np.ndarray:
     """Offline smoothing without lag: the mean of a forward and a backward one-euro pass."""
     signal = np.asarray(signal, dtype=np.float64)
     if len(signal) < 3:

@@ -22,11 +22,11 @@ NUM_LANDMARKS = 478
 @dataclass(frozen=True)
 class FaceTopology:
     """Attributes:
-        triangles: ``(852, 3) int64`` consistently wound faces of the tessellation (irises excluded).
-        groups: ordered landmark indices of each named region: ``lips_outer``, ``lips_inner``,
-            ``face_oval``, ``jaw`` (right cheek -> chin -> left cheek), ``right_eye``, ``left_eye``,
-            ``right_eyebrow``, ``left_eyebrow``, ``right_iris``/``left_iris`` (centre first), ``nose``.
-        points: single named landmarks (``nose_tip``, ``chin``, ``mouth_left``, ...).
+    triangles: ``(852, 3) int64`` consistently wound faces of the tessellation (irises excluded).
+    groups: ordered landmark indices of each named region: ``lips_outer``, ``lips_inner``,
+        ``face_oval``, ``jaw`` (right cheek -> chin -> left cheek), ``right_eye``, ``left_eye``,
+        ``right_eyebrow``, ``left_eyebrow``, ``right_iris``/``left_iris`` (centre first), ``nose``.
+    points: single named landmarks (``nose_tip``, ``chin``, ``mouth_left``, ...).
     """
 
     triangles: np.ndarray

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..files import atomic_output
+from ._mediapipe import quiet_stderr
 from .detection import (
     DETECTION_ROI_SCALE,
     LANDMARK_ROI_SCALE,
@@ -33,7 +34,6 @@ from .detection import (
     square_roi,
     suppress_overlaps,
 )
-from ._mediapipe import quiet_stderr
 from .scenes import SceneCutDetector
 from .smoothing import OneEuroParams, smooth_zero_lag
 from .topology import NUM_LANDMARKS
@@ -173,7 +173,7 @@ class TrackingResult:
                 else:
                     point = np.asarray(choice, np.float64)
 
-                    def distance(t: FaceTrack) -> float:
+                    def distance(t: FaceTrack, point: np.ndarray = point) -> float:
                         b = np.median(t.boxes, axis=0)
                         return float(np.hypot((b[0] + b[2]) / 2 - point[0], (b[1] + b[3]) / 2 - point[1]))
 
@@ -188,16 +188,24 @@ class TrackingResult:
     # -- JSON --------------------------------------------------------------------------------
     def to_dict(self, landmarks: bool = True) -> dict:
         def track_dict(t: FaceTrack) -> dict:
-            d = {"id": t.track_id, "scene": t.scene, "frames": t.frames.tolist(),
-                 "segments": t.segments, "interpolated": np.flatnonzero(t.interpolated).tolist(),
-                 "boxes": np.round(t.boxes, 2).tolist()}
+            d = {
+                "id": t.track_id,
+                "scene": t.scene,
+                "frames": t.frames.tolist(),
+                "segments": t.segments,
+                "interpolated": np.flatnonzero(t.interpolated).tolist(),
+                "boxes": np.round(t.boxes, 2).tolist(),
+            }
             if landmarks:
                 d["landmarks"] = np.round(t.landmarks, 2).tolist()
             return d
 
         return {
-            "num_frames": self.num_frames, "fps": str(self.fps) if self.fps else None,
-            "width": self.width, "height": self.height, "scene_cuts": self.scene_cuts,
+            "num_frames": self.num_frames,
+            "fps": str(self.fps) if self.fps else None,
+            "width": self.width,
+            "height": self.height,
+            "scene_cuts": self.scene_cuts,
             "tracks": [track_dict(t) for t in self.tracks],
         }
 
@@ -217,10 +225,15 @@ class TrackingResult:
             frames = np.asarray(d["frames"], np.int64)
             interpolated = np.zeros(len(frames), bool)
             interpolated[np.searchsorted(frames, d["interpolated"])] = True
-            tracks.append(FaceTrack(d["id"], d["scene"], frames, np.asarray(d["landmarks"], np.float32),
-                                    interpolated))
-        return cls(data["num_frames"], Fraction(data["fps"]) if data["fps"] else None, data["width"],
-                   data["height"], tracks, list(data["scene_cuts"]))
+            tracks.append(FaceTrack(d["id"], d["scene"], frames, np.asarray(d["landmarks"], np.float32), interpolated))
+        return cls(
+            data["num_frames"],
+            Fraction(data["fps"]) if data["fps"] else None,
+            data["width"],
+            data["height"],
+            tracks,
+            list(data["scene_cuts"]),
+        )
 
 
 class _Following:
@@ -261,8 +274,9 @@ class FaceTracker:
         info = reader.info
         return self.track_frames(prefetch(reader), fps=info.fps, size=(info.width, info.height))
 
-    def track_frames(self, frames: Iterable[np.ndarray], fps: float | Fraction | None = None,
-                     size: tuple[int, int] | None = None) -> TrackingResult:
+    def track_frames(
+        self, frames: Iterable[np.ndarray], fps: float | Fraction | None = None, size: tuple[int, int] | None = None
+    ) -> TrackingResult:
         """Track faces over ``(H, W, 3) uint8`` RGB frames; ``fps`` is needed for smoothing."""
         with quiet_stderr():
             return self._track(frames, fps, size)
@@ -306,8 +320,11 @@ class FaceTracker:
                 for det in detections:
                     if any(m is det for m in matched.values()) or len(following) >= cfg.max_faces:
                         continue
-                    if any(box_iou(det.box, landmark_box(f.last)) > 0.1 or _contains(landmark_box(f.last), _centre(det))
-                           for f in following if f.landmarks):
+                    if any(
+                        box_iou(det.box, landmark_box(f.last)) > 0.1 or _contains(landmark_box(f.last), _centre(det))
+                        for f in following
+                        if f.landmarks
+                    ):
                         continue
                     track_id = self._resume(finished, det, scene)
                     if track_id is None:
@@ -337,8 +354,14 @@ class FaceTracker:
         if size is not None:
             width, height = size
         tracks = self._finish(finished, fps)
-        return TrackingResult(num_frames=index + 1, fps=Fraction(fps) if fps else None, width=width,
-                              height=height, tracks=tracks, scene_cuts=scene_cuts)
+        return TrackingResult(
+            num_frames=index + 1,
+            fps=Fraction(fps) if fps else None,
+            width=width,
+            height=height,
+            tracks=tracks,
+            scene_cuts=scene_cuts,
+        )
 
     # -- steps -------------------------------------------------------------------------------
     @staticmethod
@@ -391,9 +414,14 @@ class FaceTracker:
         """Two followers on one face (after a re-detection): keep the longer-lived one."""
         keep: list[_Following] = []
         for f in sorted(following, key=lambda f: -len(f.frames)):
-            if f.landmarks and f.misses == 0 and any(
+            if (
+                f.landmarks
+                and f.misses == 0
+                and any(
                     k.landmarks and k.misses == 0 and box_iou(landmark_box(f.last), landmark_box(k.last)) > 0.5
-                    for k in keep):
+                    for k in keep
+                )
+            ):
                 f.model.close()
                 if len(f.frames) > 1:
                     finished.append(f)
@@ -446,8 +474,8 @@ def fill_gaps(frames: np.ndarray, values: np.ndarray, max_gap: int) -> tuple[np.
             out_frames.append(np.arange(frames[k - 1] + 1, frames[k]))
             out_values.append(((1 - t) * values[k - 1] + t * values[k]).astype(values.dtype))
             filled.append(np.ones(gap, bool))
-        out_frames.append(frames[k:k + 1])
-        out_values.append(values[k:k + 1])
+        out_frames.append(frames[k : k + 1])
+        out_values.append(values[k : k + 1])
         filled.append(np.zeros(1, bool))
     return np.concatenate(out_frames), np.concatenate(out_values), np.concatenate(filled)
 
@@ -459,8 +487,7 @@ def face_scale(landmarks: np.ndarray) -> float:
     return float(np.median(diag))
 
 
-def smooth_segments(frames: np.ndarray, landmarks: np.ndarray, fps: float,
-                    params: OneEuroParams) -> np.ndarray:
+def smooth_segments(frames: np.ndarray, landmarks: np.ndarray, fps: float, params: OneEuroParams) -> np.ndarray:
     """Zero-lag one-euro smoothing of each run of consecutive frames, in face-size units."""
     out = landmarks.copy()
     breaks = np.flatnonzero(np.diff(frames) > 1) + 1
@@ -470,5 +497,5 @@ def smooth_segments(frames: np.ndarray, landmarks: np.ndarray, fps: float,
             scale = face_scale(landmarks[rows])
             # The filter works per coordinate: a few points at a time keeps its float64 work arrays small.
             for p in range(0, landmarks.shape[1], 160):
-                out[rows, p:p + 160] = smooth_zero_lag(landmarks[rows, p:p + 160], fps, params, scale=scale)
+                out[rows, p : p + 160] = smooth_zero_lag(landmarks[rows, p : p + 160], fps, params, scale=scale)
     return out

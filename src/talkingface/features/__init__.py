@@ -6,9 +6,9 @@ holding its settings: :func:`wav2lip_mel` / :class:`Wav2LipMel` (Wav2Lip, SyncNe
 windows of either at any frame rate.
 """
 
+from ..timebase import num_frames_for_duration
 from .mel import WAV2LIP_MEL, MelConfig, Wav2LipMel, hann_window, mel_filterbank, wav2lip_mel
 from .mfcc import SYNCNET_MFCC, MfccConfig, SyncNetMfcc, mfcc_filterbank, syncnet_mfcc
-from ..timebase import num_frames_for_duration
 from .windows import (
     SYNCNET_MFCC_WINDOW,
     WAV2LIP_MEL_WINDOW,
@@ -20,8 +20,23 @@ from .windows import (
 )
 
 __all__ = [
-    "SYNCNET_MFCC", "SYNCNET_MFCC_WINDOW", "WAV2LIP_MEL", "WAV2LIP_MEL_WINDOW", "MelConfig", "MfccConfig",
-    "SyncNetMfcc", "Wav2LipMel", "frame_windows", "hann_window", "mel_filterbank", "mel_windows",
-    "mfcc_filterbank", "mfcc_windows", "num_frames_for_duration", "silence_mfcc", "syncnet_mfcc",
-    "wav2lip_mel", "window_starts",
+    "SYNCNET_MFCC",
+    "SYNCNET_MFCC_WINDOW",
+    "WAV2LIP_MEL",
+    "WAV2LIP_MEL_WINDOW",
+    "MelConfig",
+    "MfccConfig",
+    "SyncNetMfcc",
+    "Wav2LipMel",
+    "frame_windows",
+    "hann_window",
+    "mel_filterbank",
+    "mel_windows",
+    "mfcc_filterbank",
+    "mfcc_windows",
+    "num_frames_for_duration",
+    "silence_mfcc",
+    "syncnet_mfcc",
+    "wav2lip_mel",
+    "window_starts",
 ]

@@ -40,7 +40,7 @@ def reflect_pad(x: torch.Tensor, pad: int) -> torch.Tensor:
     """numpy-style reflect padding of the last axis, valid for any length (repeats the reflection)."""
     n = x.shape[-1]
     if n > pad:
-        return torch.cat([x[..., 1:pad + 1].flip(-1), x, x[..., n - pad - 1:n - 1].flip(-1)], dim=-1)
+        return torch.cat([x[..., 1 : pad + 1].flip(-1), x, x[..., n - pad - 1 : n - 1].flip(-1)], dim=-1)
     if n == 1:
         return x.expand(*x.shape[:-1], n + 2 * pad)
     period = 2 * (n - 1)

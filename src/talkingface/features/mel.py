@@ -105,8 +105,9 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax:
         ``(n_mels, n_fft // 2 + 1) float64``; read-only (cached).
     """
     fft_hz = np.linspace(0.0, sample_rate / 2, 1 + n_fft // 2)
-    edges_hz = _mel_to_hz_slaney(np.linspace(_hz_to_mel_slaney(np.array([fmin]))[0],
-                                             _hz_to_mel_slaney(np.array([fmax]))[0], n_mels + 2))
+    edges_hz = _mel_to_hz_slaney(
+        np.linspace(_hz_to_mel_slaney(np.array([fmin]))[0], _hz_to_mel_slaney(np.array([fmax]))[0], n_mels + 2)
+    )
     widths = np.diff(edges_hz)
     ramps = edges_hz[:, None] - fft_hz[None, :]
     rising = -ramps[:-2] / widths[:-1, None]
@@ -123,15 +124,17 @@ def hann_window(length: int) -> np.ndarray:
 
 
 def _mel_basis(config: MelConfig) -> torch.Tensor:
-    return torch.from_numpy(np.array(
-        mel_filterbank(config.sample_rate, config.n_fft, config.n_mels, config.fmin, config.fmax),
-        dtype=np.float32))
+    return torch.from_numpy(
+        np.array(
+            mel_filterbank(config.sample_rate, config.n_fft, config.n_mels, config.fmin, config.fmax), dtype=np.float32
+        )
+    )
 
 
 def _window(config: MelConfig) -> torch.Tensor:
     window = np.zeros(config.n_fft)
     offset = (config.n_fft - config.win_length) // 2
-    window[offset:offset + config.win_length] = hann_window(config.win_length)
+    window[offset : offset + config.win_length] = hann_window(config.win_length)
     return torch.from_numpy(window)
 
 
@@ -168,9 +171,8 @@ def wav2lip_mel(
     # Blocks of frames keep the STFT's working memory in cache: ~3x faster than one big STFT.
     for start in range(0, n_frames, _FRAMES_PER_BLOCK):
         stop = min(n_frames, start + _FRAMES_PER_BLOCK)
-        segment = padded[:, start * config.hop_length:(stop - 1) * config.hop_length + config.n_fft]
-        spec = torch.stft(segment, config.n_fft, config.hop_length, window=window, center=False,
-                          return_complex=True)
+        segment = padded[:, start * config.hop_length : (stop - 1) * config.hop_length + config.n_fft]
+        spec = torch.stft(segment, config.n_fft, config.hop_length, window=window, center=False, return_complex=True)
         mel[:, :, start:stop] = torch.matmul(basis, spec[:, lo:hi].to(torch.complex64).abs())
     db = 20.0 * torch.log10(torch.clamp(mel, min=1e-5)) - config.ref_level_db
     out = _normalize(db, config)
@@ -186,12 +188,12 @@ def _padded_preemphasis(x: torch.Tensor, config: MelConfig) -> torch.Tensor:
     if config.pad_mode == "reflect" and n <= pad:
         return reflect_pad(preemphasis(x, config.preemphasis), pad)
     out = torch.zeros(x.shape[0], n + 2 * pad, dtype=x.dtype, device=x.device)
-    middle = out[:, pad:pad + n]
+    middle = out[:, pad : pad + n]
     middle[:, 0] = x[:, 0]
     torch.sub(x[:, 1:], x[:, :-1], alpha=config.preemphasis, out=middle[:, 1:])
     if config.pad_mode == "reflect":
-        out[:, :pad] = out[:, pad + 1:2 * pad + 1].flip(-1)
-        out[:, pad + n:] = out[:, n - 1:pad + n - 1].flip(-1)
+        out[:, :pad] = out[:, pad + 1 : 2 * pad + 1].flip(-1)
+        out[:, pad + n :] = out[:, n - 1 : pad + n - 1].flip(-1)
     return out
 
 

@@ -86,8 +86,9 @@ def _mel_to_hz_htk(mel):
 
 
 @lru_cache(maxsize=16)
-def mfcc_filterbank(n_filters: int, n_fft: int, sample_rate: int, low_freq: float,
-                    high_freq: float | None) -> np.ndarray:
+def mfcc_filterbank(
+    n_filters: int, n_fft: int, sample_rate: int, low_freq: float, high_freq: float | None
+) -> np.ndarray:
     """Triangular filters on FFT bins snapped down to integers (python_speech_features' layout).
 
     Returns:
@@ -136,14 +137,17 @@ def syncnet_mfcc(wav: np.ndarray | torch.Tensor, config: MfccConfig = SYNCNET_MF
     win, hop = config.win_length, config.hop_length
     n_frames = 1 if n <= win else 1 + math.ceil((n - win) / hop)
     x = nn.functional.pad(x, (0, (n_frames - 1) * hop + win - n))
-    fbank = torch.from_numpy(np.array(mfcc_filterbank(
-        config.n_filters, config.n_fft, config.sample_rate, config.low_freq, config.high_freq))).to(x.device)
-    dct = torch.from_numpy(np.array(_dct_lifter_matrix(config.n_filters, config.n_ceps, config.cep_lifter))).to(x.device)
+    fbank = torch.from_numpy(
+        np.array(mfcc_filterbank(config.n_filters, config.n_fft, config.sample_rate, config.low_freq, config.high_freq))
+    ).to(x.device)
+    dct = torch.from_numpy(np.array(_dct_lifter_matrix(config.n_filters, config.n_ceps, config.cep_lifter))).to(
+        x.device
+    )
     out = torch.empty(x.shape[0], config.n_ceps, n_frames, dtype=torch.float64, device=x.device)
     # Blocks of frames keep the working memory in cache.
     for start in range(0, n_frames, _FRAMES_PER_BLOCK):
         stop = min(n_frames, start + _FRAMES_PER_BLOCK)
-        frames = x[:, start * hop:(stop - 1) * hop + win].unfold(-1, win, hop)
+        frames = x[:, start * hop : (stop - 1) * hop + win].unfold(-1, win, hop)
         spectrum = torch.fft.rfft(frames, n=config.n_fft)
         power = torch.view_as_real(spectrum).square().sum(-1) / config.n_fft
         energies = torch.matmul(power, fbank.T)

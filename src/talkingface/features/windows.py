@@ -28,8 +28,9 @@ WAV2LIP_MEL_WINDOW = 16
 SYNCNET_MFCC_WINDOW = 20
 
 
-def window_starts(num_frames: int, fps: float | Fraction, feature_rate: float | Fraction,
-                  offset: int = 0) -> np.ndarray:
+def window_starts(
+    num_frames: int, fps: float | Fraction, feature_rate: float | Fraction, offset: int = 0
+) -> np.ndarray:
     """First feature column of each frame's window: ``floor(i * feature_rate / fps) + offset``.
 
     Exact rational arithmetic, so frame boundaries never drift with the frame index.

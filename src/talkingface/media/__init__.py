@@ -8,6 +8,19 @@ from .video import VideoInfo, VideoReader, probe_video, read_frames, read_image
 from .writer import VideoWriter, write_video
 
 __all__ = [
-    "AudioInfo", "VideoInfo", "VideoReader", "VideoWriter", "audio_info", "fit_image", "load_audio", "probe_video",
-    "prefetch", "read_frames", "read_image", "resample", "resize_image", "to_fps", "write_video",
+    "AudioInfo",
+    "VideoInfo",
+    "VideoReader",
+    "VideoWriter",
+    "audio_info",
+    "fit_image",
+    "load_audio",
+    "prefetch",
+    "probe_video",
+    "read_frames",
+    "read_image",
+    "resample",
+    "resize_image",
+    "to_fps",
+    "write_video",
 ]

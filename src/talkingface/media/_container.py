@@ -11,6 +11,7 @@ import av
 
 from ..errors import MediaError
 
+
 def check_input_file(path: str | os.PathLike) -> Path:
     """Return ``path`` as a Path if it names a non-empty regular file, else raise MediaError."""
     p = Path(path)
@@ -47,8 +48,9 @@ def _ffmpeg_reason(e: av.error.FFmpegError) -> str:
     return getattr(e, "strerror", None) or str(e)
 
 
-def check_complete(path: str | os.PathLike, what: str, stated: float | None, decoded: float | None,
-                   tolerance: float) -> None:
+def check_complete(
+    path: str | os.PathLike, what: str, stated: float | None, decoded: float | None, tolerance: float
+) -> None:
     """Raise MediaError if a stream decoded to clearly less than the duration its file states.
 
     FFmpeg stops quietly at the end of a truncated file; comparing the decoded span with the
@@ -57,8 +59,9 @@ def check_complete(path: str | os.PathLike, what: str, stated: float | None, dec
     if stated is None or decoded is None:
         return
     if decoded < stated - tolerance:
-        raise MediaError(path, f"truncated: {what} stream ends at {decoded:.2f} s of the {stated:.2f} s "
-                               "the file states")
+        raise MediaError(
+            path, f"truncated: {what} stream ends at {decoded:.2f} s of the {stated:.2f} s the file states"
+        )
 
 
 def stated_duration(container: av.container.InputContainer, stream: av.stream.Stream) -> float | None:

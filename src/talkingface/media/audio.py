@@ -42,8 +42,9 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
         return _soundfile_info(p)
     with container:
         stream = _audio_stream(container, p)
-        return AudioInfo(str(p), stream.rate, stream.channels, stated_duration(container, stream),
-                         stream.codec_context.name)
+        return AudioInfo(
+            str(p), stream.rate, stream.channels, stated_duration(container, stream), stream.codec_context.name
+        )
 
 
 def load_audio(path: str | os.PathLike, sample_rate: int | None = 16000) -> np.ndarray:
@@ -132,8 +133,11 @@ def _check_riff_complete(path: Path) -> None:
             if chunk_id == b"data":
                 # 0 and 0xFFFFFFFF mean "unknown" (a writer that streamed the file).
                 if chunk_size not in (0, 0xFFFFFFFF) and offset + 8 + chunk_size > size:
-                    raise MediaError(path, f"truncated: the WAV header states {chunk_size} bytes of audio, "
-                                           f"the file holds {size - offset - 8}")
+                    raise MediaError(
+                        path,
+                        f"truncated: the WAV header states {chunk_size} bytes of audio, "
+                        f"the file holds {size - offset - 8}",
+                    )
                 return
             offset += 8 + chunk_size + (chunk_size & 1)
 

@@ -19,8 +19,7 @@ def resize_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
         return image.copy()
     shrinking = width * height < image.shape[0] * image.shape[1]
     frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-    frame = frame.reformat(width=width, height=height, format="rgb24",
-                           interpolation="AREA" if shrinking else "BICUBIC")
+    frame = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA" if shrinking else "BICUBIC")
     return frame.to_ndarray()
 
 
@@ -31,5 +30,5 @@ def fit_image(image: np.ndarray, width: int, height: int, fill: int = 0) -> np.n
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     canvas = np.full((height, width, 3), fill, dtype=np.uint8)
     top, left = (height - new_h) // 2, (width - new_w) // 2
-    canvas[top:top + new_h, left:left + new_w] = resize_image(image, new_w, new_h)
+    canvas[top : top + new_h, left : left + new_w] = resize_image(image, new_w, new_h)
     return canvas

@@ -81,8 +81,9 @@ class VideoReader:
             first = next(self._frames, None)
             if first is None:
                 if self._stream.frames:
-                    raise MediaError(self.path, f"truncated or corrupt: none of its {self._stream.frames} "
-                                                "frames could be decoded")
+                    raise MediaError(
+                        self.path, f"truncated or corrupt: none of its {self._stream.frames} frames could be decoded"
+                    )
                 raise MediaError(self.path, "video stream has no frames (zero-length video)")
             self._first: av.VideoFrame | None = first
             self.info = self._make_info(first)
@@ -114,8 +115,15 @@ class VideoReader:
             num_frames = stream.frames or None
             duration = stated_duration(container, stream)
         return VideoInfo(
-            path=str(self.path), width=w, height=h, fps=fps, num_frames=num_frames, duration=duration,
-            rotation=rotation, codec=stream.codec_context.name, is_image=is_image,
+            path=str(self.path),
+            width=w,
+            height=h,
+            fps=fps,
+            num_frames=num_frames,
+            duration=duration,
+            rotation=rotation,
+            codec=stream.codec_context.name,
+            is_image=is_image,
             has_audio=bool(container.streams.audio),
         )
 
@@ -139,8 +147,9 @@ class VideoReader:
                 last = frame
             if not self.info.is_image and last.time is not None and self.info.fps:
                 frame_s = 1 / float(self.info.fps)
-                check_complete(self.path, "video", self.info.duration, last.time + frame_s,
-                               tolerance=max(3 * frame_s, 0.25))
+                check_complete(
+                    self.path, "video", self.info.duration, last.time + frame_s, tolerance=max(3 * frame_s, 0.25)
+                )
         finally:
             self.close()
 

@@ -7,6 +7,7 @@ renamed when complete, so a failure or an interruption never leaves a partial ou
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from fractions import Fraction
@@ -22,8 +23,20 @@ from ..timebase import to_fps
 _ORDERS = {"rgb": "rgb24", "bgr": "bgr24"}
 _AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 # Keys that the MP4 muxer stores natively; others need its `use_metadata_tags` flag.
-_MP4_STANDARD_TAGS = {"title", "artist", "album", "comment", "genre", "copyright", "description",
-                      "date", "encoder", "composer", "author", "synopsis"}
+_MP4_STANDARD_TAGS = {
+    "title",
+    "artist",
+    "album",
+    "comment",
+    "genre",
+    "copyright",
+    "description",
+    "date",
+    "encoder",
+    "composer",
+    "author",
+    "synopsis",
+}
 
 
 class VideoWriter:
@@ -89,8 +102,10 @@ class VideoWriter:
         if self._container is None:
             self._open(frame.shape[1], frame.shape[0])
         elif frame.shape[:2] != self._size:
-            raise InputError(f"frame {self.frames_written} is {frame.shape[1]}x{frame.shape[0]}, "
-                             f"expected {self._size[1]}x{self._size[0]} like the first frame")
+            raise InputError(
+                f"frame {self.frames_written} is {frame.shape[1]}x{frame.shape[0]}, "
+                f"expected {self._size[1]}x{self._size[0]} like the first frame"
+            )
         if frame.shape[0] % 2 or frame.shape[1] % 2:
             frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
         video_frame = av.VideoFrame.from_ndarray(frame, format=self._pix_fmt)
@@ -127,10 +142,8 @@ class VideoWriter:
         """Stop writing and remove the partial output."""
         self._closed = True
         if self._container is not None:
-            try:
+            with contextlib.suppress(av.error.FFmpegError):
                 self._container.close()
-            except av.error.FFmpegError:
-                pass
         self._atomic.discard()
 
     def __enter__(self) -> VideoWriter:
@@ -175,7 +188,7 @@ class VideoWriter:
         frame_size = self._audio_stream.codec_context.frame_size or 1024
         until = min(until, len(self._audio))
         while self._audio_pos + frame_size <= until or (final and self._audio_pos < until):
-            chunk = self._audio[self._audio_pos:self._audio_pos + frame_size]
+            chunk = self._audio[self._audio_pos : self._audio_pos + frame_size]
             frame = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
             frame.sample_rate = self._audio_rate
             frame.pts = self._audio_pos

@@ -4,6 +4,11 @@ from .mesh import face_dynamics_deviation, lip_vertex_error, load_vertex_group, 
 from .sync import SyncScores, sync_scores
 
 __all__ = [
-    "SyncScores", "face_dynamics_deviation", "lip_vertex_error", "load_vertex_group", "sync_scores", "vertex_groups",
+    "SyncScores",
+    "face_dynamics_deviation",
+    "lip_vertex_error",
+    "load_vertex_group",
+    "sync_scores",
+    "vertex_groups",
     "vertex_groups_for",
 ]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -88,8 +88,10 @@ def face_dynamics_deviation(pred, gt, template, upper_indices) -> float:
     deviations = []
     for k, ((p, g), neutral) in enumerate(zip(pairs, templates)):
         rest = neutral[upper]
-        deviations.append(_motion_std(_finite(g[:, upper], "gt", k, len(pairs)), rest)
-                          - _motion_std(_finite(p[:, upper], "pred", k, len(pairs)), rest))
+        deviations.append(
+            _motion_std(_finite(g[:, upper], "gt", k, len(pairs)), rest)
+            - _motion_std(_finite(p[:, upper], "pred", k, len(pairs)), rest)
+        )
     return float(np.mean(deviations))
 
 
@@ -107,9 +109,12 @@ def vertex_groups(name: str) -> tuple[np.ndarray, np.ndarray]:
     (see the module docstring); load their files with :func:`load_vertex_group`.
     """
     if not isinstance(name, str) or name.lower() not in BUILT_IN_GROUPS:
-        hint = (" (BIWI and FLAME regions are not shipped: pass their region files, e.g. CodeTalker's "
-                "regions/lve.txt or FLAME_masks.pkl's 'lips' written as text, to load_vertex_group(path))"
-                if str(name).lower() in ("flame", "vocaset", "biwi") else "")
+        hint = (
+            " (BIWI and FLAME regions are not shipped: pass their region files, e.g. CodeTalker's "
+            "regions/lve.txt or FLAME_masks.pkl's 'lips' written as text, to load_vertex_group(path))"
+            if str(name).lower() in ("flame", "vocaset", "biwi")
+            else ""
+        )
         raise InputError(f"no built-in vertex groups for {name!r}; known: {', '.join(BUILT_IN_GROUPS)}{hint}")
     return _built_in(f"{name.lower()}_lips"), _built_in(f"{name.lower()}_upper")
 
@@ -127,7 +132,7 @@ def vertex_groups_for(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return found["lips"], found["upper"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _built_in(stem: str) -> np.ndarray:
     indices = _read_vertex_group(REGIONS / f"{stem}.txt")
     indices.setflags(write=False)
@@ -159,13 +164,17 @@ def load_vertex_group(path: str | os.PathLike, num_vertices: int | None = None) 
             indices = _built_in(stem).copy()
         else:
             shipped = ", ".join(sorted(f.stem for f in REGIONS.glob("*.txt")))
-            raise InputError(f"{p}: vertex group file not found (expected a text file of vertex indices, "
-                             f"or a shipped group: {shipped})")
+            raise InputError(
+                f"{p}: vertex group file not found (expected a text file of vertex indices, "
+                f"or a shipped group: {shipped})"
+            )
     else:
         indices = _read_vertex_group(p)
     if num_vertices is not None and len(indices) and indices.max() >= num_vertices:
-        raise InputError(f"{p}: vertex index {int(indices.max())} is out of range for a mesh of "
-                         f"{num_vertices} vertices (expected 0..{num_vertices - 1})")
+        raise InputError(
+            f"{p}: vertex index {int(indices.max())} is out of range for a mesh of "
+            f"{num_vertices} vertices (expected 0..{num_vertices - 1})"
+        )
     return indices
 
 
@@ -186,8 +195,7 @@ def _read_vertex_group(path: Path) -> np.ndarray:
                 raise InputError(f"{path}: line {number}: vertex index {value} is negative (expected >= 0)")
             indices.append(value)
     if not indices:
-        raise InputError(f"{path}: no vertex indices in the file (expected integers separated by "
-                         "whitespace or commas)")
+        raise InputError(f"{path}: no vertex indices in the file (expected integers separated by whitespace or commas)")
     return np.asarray(indices, dtype=np.int64)
 
 
@@ -196,8 +204,10 @@ def _sequence_pairs(pred, gt) -> list[tuple[np.ndarray, np.ndarray]]:
     """``[(pred (T, V, 3), gt (T, V, 3)), ...]`` from one sequence each or two matching lists."""
     if isinstance(pred, (list, tuple)) or isinstance(gt, (list, tuple)):
         if not isinstance(pred, (list, tuple)) or not isinstance(gt, (list, tuple)):
-            raise InputError("pred and gt must both be single sequences or both lists of sequences, "
-                             f"got {type(pred).__name__} and {type(gt).__name__}")
+            raise InputError(
+                "pred and gt must both be single sequences or both lists of sequences, "
+                f"got {type(pred).__name__} and {type(gt).__name__}"
+            )
         if len(pred) != len(gt) or not pred:
             raise InputError(f"pred and gt must be non-empty lists of the same length, got {len(pred)} and {len(gt)}")
         pairs = [_pair(p, g, f"sequence {k}: ") for k, (p, g) in enumerate(zip(pred, gt))]
@@ -206,16 +216,20 @@ def _sequence_pairs(pred, gt) -> list[tuple[np.ndarray, np.ndarray]]:
     num_vertices = pairs[0][0].shape[1]
     for k, (p, _) in enumerate(pairs):
         if p.shape[1] != num_vertices:
-            raise InputError(f"sequence {k} has {p.shape[1]} vertices, sequence 0 has {num_vertices}: "
-                             "all sequences must share one mesh topology")
+            raise InputError(
+                f"sequence {k} has {p.shape[1]} vertices, sequence 0 has {num_vertices}: "
+                "all sequences must share one mesh topology"
+            )
     return pairs
 
 
 def _pair(pred, gt, where: str) -> tuple[np.ndarray, np.ndarray]:
     p, g = _frames(pred, f"{where}pred"), _frames(gt, f"{where}gt")
     if p.shape != g.shape:
-        raise InputError(f"{where}pred and gt must have the same frames and vertices, got pred {p.shape} "
-                         f"and gt {g.shape} (the reference cuts the prediction to the truth: pred[:len(gt)])")
+        raise InputError(
+            f"{where}pred and gt must have the same frames and vertices, got pred {p.shape} "
+            f"and gt {g.shape} (the reference cuts the prediction to the truth: pred[:len(gt)])"
+        )
     return p, g
 
 
@@ -242,8 +256,9 @@ def _numpy(x) -> np.ndarray:
 def _templates(template, count: int, num_vertices: int) -> list[np.ndarray]:
     if isinstance(template, (list, tuple)):
         if len(template) != count:
-            raise InputError(f"got {len(template)} templates for {count} sequences "
-                             "(give one template, or one per sequence)")
+            raise InputError(
+                f"got {len(template)} templates for {count} sequences (give one template, or one per sequence)"
+            )
         items = list(template)
     else:
         items = [template] * count
@@ -251,10 +266,16 @@ def _templates(template, count: int, num_vertices: int) -> list[np.ndarray]:
     for k, item in enumerate(items):
         array = _numpy(item)
         what = "template" if count == 1 or not isinstance(template, (list, tuple)) else f"template {k}"
-        if array.dtype.kind not in "fiu" or array.size != num_vertices * 3 or array.ndim not in (1, 2) \
-                or (array.ndim == 2 and array.shape[1] != 3):
-            raise InputError(f"{what} must be ({num_vertices}, 3) or ({num_vertices * 3},) numbers to match the "
-                             f"meshes, got shape {tuple(array.shape)} dtype {array.dtype}")
+        if (
+            array.dtype.kind not in "fiu"
+            or array.size != num_vertices * 3
+            or array.ndim not in (1, 2)
+            or (array.ndim == 2 and array.shape[1] != 3)
+        ):
+            raise InputError(
+                f"{what} must be ({num_vertices}, 3) or ({num_vertices * 3},) numbers to match the "
+                f"meshes, got shape {tuple(array.shape)} dtype {array.dtype}"
+            )
         if not np.isfinite(array).all():
             raise InputError(f"{what} contains NaN or infinite values")
         result.append(array.reshape(num_vertices, 3).astype(np.float64))
@@ -269,8 +290,10 @@ def _vertex_indices(indices, num_vertices: int, what: str) -> np.ndarray:
         raise InputError(f"{what} must be integers, got dtype {array.dtype}")
     if array.min() < 0 or array.max() >= num_vertices:
         bad = int(array.min()) if array.min() < 0 else int(array.max())
-        raise InputError(f"{what} holds vertex {bad}, outside 0..{num_vertices - 1} of meshes with "
-                         f"{num_vertices} vertices (wrong vertex group for this mesh?)")
+        raise InputError(
+            f"{what} holds vertex {bad}, outside 0..{num_vertices - 1} of meshes with "
+            f"{num_vertices} vertices (wrong vertex group for this mesh?)"
+        )
     return array.astype(np.int64)
 
 

@@ -51,10 +51,26 @@ def plot_sync_scores(path: str | os.PathLike, tracks: list, fps: float, title: s
         cv2.circle(image, (int(xs[best]), int(ys[best])), 5, (0, 0, 220), -1, cv2.LINE_AA)
         zero = x0 + left_w / 2
         cv2.line(image, (int(zero), top), (int(zero), top + row_h), (180, 180, 180), 1)
-        cv2.putText(image, f"track {track.track_id}: offset {s.offset:+d}  LSE-D {s.lse_d:.2f}  LSE-C {s.lse_c:.2f}",
-                    (x0 + 4, top + 16), font, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-        cv2.putText(image, f"-{max_shift}   distance vs AV offset (frames)   +{max_shift}", (x0 + 4, top + row_h + 16),
-                    font, 0.4, (90, 90, 90), 1, cv2.LINE_AA)
+        cv2.putText(
+            image,
+            f"track {track.track_id}: offset {s.offset:+d}  LSE-D {s.lse_d:.2f}  LSE-C {s.lse_c:.2f}",
+            (x0 + 4, top + 16),
+            font,
+            0.45,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            image,
+            f"-{max_shift}   distance vs AV offset (frames)   +{max_shift}",
+            (x0 + 4, top + row_h + 16),
+            font,
+            0.4,
+            (90, 90, 90),
+            1,
+            cv2.LINE_AA,
+        )
         # Right: per-frame confidence over the track's time span.
         confidence = np.asarray(s.confidence, np.float64)
         x1 = 2 * pad + left_w
@@ -66,9 +82,17 @@ def plot_sync_scores(path: str | os.PathLike, tracks: list, fps: float, title: s
             _polyline(image, xs, ys, colour)
             start = track.start / fps
             end = (track.start + track.num_frames) / fps
-            cv2.putText(image, f"confidence per frame, {start:.1f}-{end:.1f} s (max {top_value:.2f})",
-                        (x1 + 4, top + 16), font, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-    ok, encoded = cv2.imencode(".png", image)
+            cv2.putText(
+                image,
+                f"confidence per frame, {start:.1f}-{end:.1f} s (max {top_value:.2f})",
+                (x1 + 4, top + 16),
+                font,
+                0.45,
+                (0, 0, 0),
+                1,
+                cv2.LINE_AA,
+            )
+    _ok, encoded = cv2.imencode(".png", image)
     with atomic_output(path) as tmp:
         tmp.write_bytes(encoded.tobytes())
     return Path(path)

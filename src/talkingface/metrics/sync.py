@@ -21,11 +21,11 @@ import torch
 @dataclass
 class SyncScores:
     """Attributes:
-        lse_d: minimum mean distance (lower is better).
-        lse_c: median minus minimum of the mean distances (higher is better).
-        offset: frames by which the audio lags the video (syncnet_python's AV offset).
-        distances: ``(31,)`` mean distance per offset -15..15.
-        confidence: ``(N,)`` per-frame confidence.
+    lse_d: minimum mean distance (lower is better).
+    lse_c: median minus minimum of the mean distances (higher is better).
+    offset: frames by which the audio lags the video (syncnet_python's AV offset).
+    distances: ``(31,)`` mean distance per offset -15..15.
+    confidence: ``(N,)`` per-frame confidence.
     """
 
     lse_d: float
@@ -35,8 +35,13 @@ class SyncScores:
     confidence: np.ndarray
 
     def to_dict(self) -> dict:
-        return {"lse_d": round(self.lse_d, 4), "lse_c": round(self.lse_c, 4), "offset": self.offset,
-                "distances": np.round(self.distances, 4).tolist(), "confidence": np.round(self.confidence, 4).tolist()}
+        return {
+            "lse_d": round(self.lse_d, 4),
+            "lse_c": round(self.lse_c, 4),
+            "offset": self.offset,
+            "distances": np.round(self.distances, 4).tolist(),
+            "confidence": np.round(self.confidence, 4).tolist(),
+        }
 
 
 def sync_scores(lip: torch.Tensor, audio: torch.Tensor, max_shift: int = 15, padding: str = "zeros") -> SyncScores:
@@ -57,13 +62,24 @@ def sync_scores(lip: torch.Tensor, audio: torch.Tensor, max_shift: int = 15, pad
     else:
         raise ValueError(f"padding must be 'zeros' or 'valid', got {padding!r}")
     start = 0 if padding == "zeros" else max_shift
-    dists = torch.stack([torch.nn.functional.pairwise_distance(
-        lip[i:i + 1].expand(window, -1), padded[i - start:i - start + window]) for i in frames])  # (N', 31)
+    dists = torch.stack(
+        [
+            torch.nn.functional.pairwise_distance(
+                lip[i : i + 1].expand(window, -1), padded[i - start : i - start + window]
+            )
+            for i in frames
+        ]
+    )  # (N', 31)
     mean = dists.mean(dim=0).numpy()
     best = int(np.argmin(mean))
     per_frame = dists.numpy()
     confidence = np.median(per_frame, axis=1) - per_frame.min(axis=1)
     if len(confidence) >= 9:
         confidence = medfilt(confidence, kernel_size=9)
-    return SyncScores(lse_d=float(mean[best]), lse_c=float(np.median(mean) - mean[best]), offset=max_shift - best,
-                      distances=mean, confidence=confidence)
+    return SyncScores(
+        lse_d=float(mean[best]),
+        lse_c=float(np.median(mean) - mean[best]),
+        offset=max_shift - best,
+        distances=mean,
+        confidence=confidence,
+    )

@@ -52,14 +52,14 @@ class FaceFormerConfig:
     num_heads: int = 4
     num_layers: int = 1
     dropout: float = 0.1
-    max_seq_len: int = 600           # the positional-encoding buffer of the upstream files
-    context: int | None = 600        # frames a decoded frame looks back at (None: all)
+    max_seq_len: int = 600  # the positional-encoding buffer of the upstream files
+    context: int | None = 600  # frames a decoded frame looks back at (None: all)
     audio_encoder: str = "wav2vec2"  # or "mel"
     wav2vec2: dict = field(default_factory=dict)  # transformers Wav2Vec2Config overrides
     mel_width: int = 128
     mel_layers: int = 2
-    encoder_window: float = 20.0     # seconds of audio the encoder sees at once
-    encoder_overlap: float = 2.0     # seconds cross-faded between windows
+    encoder_window: float = 20.0  # seconds of audio the encoder sees at once
+    encoder_overlap: float = 2.0  # seconds cross-faded between windows
 
     def __post_init__(self):
         if self.alignment not in ("interpolate", "pairs"):
@@ -75,16 +75,16 @@ class FaceFormerConfig:
 
 
 VOCASET = FaceFormerConfig()
-BIWI = FaceFormerConfig(num_vertices=23370, feature_dim=128, period=25, num_speakers=6, fps=25.0,
-                        alignment="pairs")
+BIWI = FaceFormerConfig(num_vertices=23370, feature_dim=128, period=25, num_speakers=6, fps=25.0, alignment="pairs")
 
 
 # -- the functional pieces -------------------------------------------------------------------------
 def alibi_slopes(num_heads: int) -> list[float]:
     """Per-head slopes of the temporal bias (1/4, 1/16, 1/64, 1/256 for 4 heads), as in ALiBi."""
+
     def power_of_2(n):
         start = 2 ** (-(2 ** -(math.log2(n) - 3)))
-        return [start * start ** i for i in range(n)]
+        return [start * start**i for i in range(n)]
 
     if math.log2(num_heads).is_integer():
         return power_of_2(num_heads)
@@ -114,8 +114,7 @@ def alignment_mask(alignment: str, num_frames: int, num_audio: int) -> torch.Ten
 
 def interpolate_features(features: torch.Tensor, num_frames: int) -> torch.Tensor:
     """``(B, S, C)`` -> ``(B, num_frames, C)``, linear with the end points kept (align_corners)."""
-    return F.interpolate(features.transpose(1, 2), size=num_frames, mode="linear",
-                         align_corners=True).transpose(1, 2)
+    return F.interpolate(features.transpose(1, 2), size=num_frames, mode="linear", align_corners=True).transpose(1, 2)
 
 
 def frames_for_audio(num_audio_features: int, config: FaceFormerConfig) -> int:
@@ -163,11 +162,15 @@ class MelAudioEncoder(nn.Module):
         super().__init__()
         from ..features.mel import hann_window, mel_filterbank
 
-        self.register_buffer("mel_basis", torch.tensor(mel_filterbank(AUDIO_RATE, 512, 80, 20.0, 7600.0), dtype=torch.float32),
-                             persistent=False)
+        self.register_buffer(
+            "mel_basis",
+            torch.tensor(mel_filterbank(AUDIO_RATE, 512, 80, 20.0, 7600.0), dtype=torch.float32),
+            persistent=False,
+        )
         self.register_buffer("window", torch.tensor(hann_window(400), dtype=torch.float32), persistent=False)
-        self.convs = nn.Sequential(nn.Conv1d(80, width, 3, padding=1), nn.GELU(),
-                                   nn.Conv1d(width, width, 3, padding=1), nn.GELU())
+        self.convs = nn.Sequential(
+            nn.Conv1d(80, width, 3, padding=1), nn.GELU(), nn.Conv1d(width, width, 3, padding=1), nn.GELU()
+        )
         self.position = nn.Conv1d(width, width, 15, padding=7, groups=4)
         self.norm = nn.LayerNorm(width)
         layer = nn.TransformerEncoderLayer(width, heads, 2 * width, dropout, batch_first=True)
@@ -176,8 +179,13 @@ class MelAudioEncoder(nn.Module):
 
     def features(self, audio: torch.Tensor) -> torch.Tensor:
         """Raw 16 kHz ``(B, N)`` (N >= 400) -> log-mel ``(B, S, 80)``, S = (N - 400) // 320 + 1."""
-        spec = torch.stft(audio, 512, hop_length=320, win_length=400, window=self.window, center=False,
-                          return_complex=True).abs().pow(2)
+        spec = (
+            torch.stft(
+                audio, 512, hop_length=320, win_length=400, window=self.window, center=False, return_complex=True
+            )
+            .abs()
+            .pow(2)
+        )
         return torch.log(self.mel_basis @ spec + 1e-6).transpose(1, 2)
 
     def convolve(self, mel: torch.Tensor) -> torch.Tensor:
@@ -193,7 +201,8 @@ def _wav2vec2(overrides: dict) -> nn.Module:
         from transformers import Wav2Vec2Config, Wav2Vec2Model
     except ImportError:
         raise MissingDependencyError(
-            "FaceFormer's wav2vec 2.0 encoder needs transformers: pip install 'talkingface[faceformer]'") from None
+            "FaceFormer's wav2vec 2.0 encoder needs transformers: pip install 'talkingface[faceformer]'"
+        ) from None
     return Wav2Vec2Model(Wav2Vec2Config(**overrides))
 
 
@@ -237,8 +246,10 @@ class FaceFormer(nn.Module):
         if template.numel() == v3:
             template = template.reshape(1, v3).expand(batch, v3)
         elif template.dim() != 2 or template.shape != (batch, v3):
-            raise InputError(f"expected a template of {self.config.num_vertices} vertices ((V, 3), (V*3,) or "
-                             f"(B, V*3)); got {tuple(template.shape)}")
+            raise InputError(
+                f"expected a template of {self.config.num_vertices} vertices ((V, 3), (V*3,) or "
+                f"(B, V*3)); got {tuple(template.shape)}"
+            )
         return template
 
     def _style(self, speaker, batch: int) -> torch.Tensor:
@@ -297,18 +308,18 @@ class FaceFormer(nn.Module):
 
     def _contextualize(self, features: torch.Tensor) -> torch.Tensor:
         """The transformer part of the audio encoder, in cross-faded windows for long audio."""
-        rate = (self.config.fps if self.config.alignment == "interpolate" else 2 * self.config.fps)
+        rate = self.config.fps if self.config.alignment == "interpolate" else 2 * self.config.fps
         window = max(2, int(round(self.config.encoder_window * rate)))
         overlap = int(round(self.config.encoder_overlap * rate))
         length = features.shape[1]
         if length <= window:
             return self._contextualize_once(features)
         step = window - overlap
-        starts = list(range(0, length - window, step)) + [length - window]
+        starts = [*list(range(0, length - window, step)), length - window]
         out = None
         weight = torch.zeros(length, device=features.device)
         for k, start in enumerate(starts):
-            piece = self._contextualize_once(features[:, start:start + window])
+            piece = self._contextualize_once(features[:, start : start + window])
             ramp = torch.ones(window, device=features.device)
             fade = torch.linspace(0, 1, overlap + 2, device=features.device)[1:-1]
             if k > 0:
@@ -316,15 +327,13 @@ class FaceFormer(nn.Module):
             if k < len(starts) - 1:
                 ramp[-overlap:] = torch.minimum(ramp[-overlap:], fade.flip(0))
             if out is None:
-                out = torch.zeros(features.shape[0], length, piece.shape[2], device=features.device,
-                                  dtype=piece.dtype)
-            out[:, start:start + window] += piece * ramp.view(1, -1, 1)
-            weight[start:start + window] += ramp
+                out = torch.zeros(features.shape[0], length, piece.shape[2], device=features.device, dtype=piece.dtype)
+            out[:, start : start + window] += piece * ramp.view(1, -1, 1)
+            weight[start : start + window] += ramp
         return out / weight.view(1, -1, 1)
 
     # -- decoding --------------------------------------------------------------------------------
-    def forward(self, audio, template, vertices: torch.Tensor, speaker,
-                teacher_forcing: bool = True) -> torch.Tensor:
+    def forward(self, audio, template, vertices: torch.Tensor, speaker, teacher_forcing: bool = True) -> torch.Tensor:
         """Training pass: predicted vertices ``(B, T, V*3)`` for ground truth ``vertices`` ``(B, T, V*3)``.
 
         Teacher forcing feeds the true previous motions; otherwise the model's own (autoregressive).
@@ -372,10 +381,11 @@ class FaceFormer(nn.Module):
         batch = audio.shape[0]
         return memory, frames, self._style(speaker, batch), self._template(template, batch).unsqueeze(1)
 
-    def _decode_redecode(self, memory: torch.Tensor, frames: int, style: torch.Tensor,
-                         template: torch.Tensor) -> torch.Tensor:
+    def _decode_redecode(
+        self, memory: torch.Tensor, frames: int, style: torch.Tensor, template: torch.Tensor
+    ) -> torch.Tensor:
         embedded = style
-        for i in range(frames):
+        for _i in range(frames):
             out = self.vertice_map_r(self._decode_full(self.PPE(embedded), memory))
             embedded = torch.cat([embedded, self.vertice_map(out[:, -1:]) + style], 1)
         return out + template
@@ -388,21 +398,33 @@ class FaceFormer(nn.Module):
         for layer in self.transformer_decoder.layers:
             _, wk, wv = layer.multihead_attn.in_proj_weight.chunk(3)
             _, bk, bv = layer.multihead_attn.in_proj_bias.chunk(3)
-            out.append((F.linear(memory, wk, bk).view(memory.shape[0], -1, heads, hd).transpose(1, 2),
-                        F.linear(memory, wv, bv).view(memory.shape[0], -1, heads, hd).transpose(1, 2)))
+            out.append(
+                (
+                    F.linear(memory, wk, bk).view(memory.shape[0], -1, heads, hd).transpose(1, 2),
+                    F.linear(memory, wv, bv).view(memory.shape[0], -1, heads, hd).transpose(1, 2),
+                )
+            )
         return out
 
-    def _decode_incremental(self, memory: torch.Tensor, frames: int, style: torch.Tensor,
-                            template: torch.Tensor) -> torch.Tensor:
+    def _decode_incremental(
+        self, memory: torch.Tensor, frames: int, style: torch.Tensor, template: torch.Tensor
+    ) -> torch.Tensor:
         per_frame = 1 if self.config.alignment == "interpolate" else 2
         cross = self._cross_keys_values(memory)
         decoder = _Decoder(self, style, frames)
-        outputs = [decoder.step([(k[:, :, per_frame * i:per_frame * (i + 1)], v[:, :, per_frame * i:per_frame * (i + 1)])
-                                 for k, v in cross]) for i in range(frames)]
+        outputs = [
+            decoder.step(
+                [
+                    (k[:, :, per_frame * i : per_frame * (i + 1)], v[:, :, per_frame * i : per_frame * (i + 1)])
+                    for k, v in cross
+                ]
+            )
+            for i in range(frames)
+        ]
         return self.vertice_map_r(torch.cat(outputs, 1)) + template
 
     # -- weights ---------------------------------------------------------------------------------
-    def load_wav2vec2(self, folder: str | os.PathLike) -> "FaceFormer":
+    def load_wav2vec2(self, folder: str | os.PathLike) -> FaceFormer:
         """Load wav2vec 2.0 weights from a local transformers folder (config.json plus
         model.safetensors or pytorch_model.bin, e.g. facebook/wav2vec2-base-960h); never downloads.
         The CTC head of a Wav2Vec2ForCTC folder is ignored."""
@@ -416,8 +438,11 @@ class FaceFormer(nn.Module):
         if not root.is_dir() or weights is None:
             raise MediaError(root, "not a wav2vec 2.0 folder (needs model.safetensors or pytorch_model.bin)")
         state = read_checkpoint(weights)
-        state = {k[len("wav2vec2."):] if k.startswith("wav2vec2.") else k: v for k, v in state.items()
-                 if not k.startswith(("lm_head.", "quantizer.", "project_"))}
+        state = {
+            k[len("wav2vec2.") :] if k.startswith("wav2vec2.") else k: v
+            for k, v in state.items()
+            if not k.startswith(("lm_head.", "quantizer.", "project_"))
+        }
         state = filter_state_dict(state)
         expected = self.audio_encoder.state_dict()
         if "masked_spec_embed" in expected and "masked_spec_embed" not in state:  # absent from some exports
@@ -506,8 +531,9 @@ class FaceFormerStream:
         send(stream.flush())
     """
 
-    def __init__(self, model: FaceFormer, template, speaker=0, hop: float = 0.5, lookahead: float = 0.5,
-                 window: float = 4.0):
+    def __init__(
+        self, model: FaceFormer, template, speaker=0, hop: float = 0.5, lookahead: float = 0.5, window: float = 4.0
+    ):
         if hop <= 0 or lookahead < 0 or window < hop + lookahead + 0.1:
             raise InputError("need hop > 0, lookahead >= 0 and window >= hop + lookahead + 0.1 seconds")
         self.model = model.eval()
@@ -561,7 +587,7 @@ class FaceFormerStream:
         first = max(0, audio_end - int(self.window * AUDIO_RATE))
         first -= first % 320  # features on the whole clip's 20 ms grid
         first = max(first, self.start)
-        segment = torch.from_numpy(self.buffer[first - self.start: audio_end - self.start].copy())
+        segment = torch.from_numpy(self.buffer[first - self.start : audio_end - self.start].copy())
         frames = range(self.done, block_end)
         features = model._local_features(segment.unsqueeze(0))
         offset = first / 320  # global index of the segment's first feature
@@ -579,19 +605,22 @@ class FaceFormerStream:
             index = torch.tensor([[2 * i, 2 * i + 1] for i in frames]) - int(offset)
             rows = hidden[index.clamp(0, hidden.shape[0] - 1)]  # (F, 2, d)
         cross = model._cross_keys_values(rows)  # per layer (F, H, A, hd): frame f's audio keys/values
-        outputs = [self.decoder.step([(k[f:f + 1], v[f:f + 1]) for k, v in cross]) for f in range(len(rows))]
+        outputs = [self.decoder.step([(k[f : f + 1], v[f : f + 1]) for k, v in cross]) for f in range(len(rows))]
         self.done = block_end
         # Keep the audio the next block's window can still reach.
         keep_from = int((self.done / self.fps + self.lookahead - self.window) * AUDIO_RATE) - 320
         if keep_from > self.start:
-            self.buffer = self.buffer[keep_from - self.start:]
+            self.buffer = self.buffer[keep_from - self.start :]
             self.start = keep_from
         return model.vertice_map_r(torch.cat(outputs, 1)) + self.template
 
 
 def count_parameters(model: nn.Module, without_audio_encoder: bool = False) -> int:
-    return sum(p.numel() for name, p in model.named_parameters()
-               if not (without_audio_encoder and name.startswith("audio_encoder.")))
+    return sum(
+        p.numel()
+        for name, p in model.named_parameters()
+        if not (without_audio_encoder and name.startswith("audio_encoder."))
+    )
 
 
 def as_numpy_vertices(vertices: torch.Tensor) -> np.ndarray:
@@ -600,8 +629,9 @@ def as_numpy_vertices(vertices: torch.Tensor) -> np.ndarray:
     return v.reshape(v.shape[-2], -1, 3)
 
 
-def load_faceformer(path: str | os.PathLike, wav2vec2: str | os.PathLike | None = None,
-                    device: str | torch.device | None = None) -> FaceFormer:
+def load_faceformer(
+    path: str | os.PathLike, wav2vec2: str | os.PathLike | None = None, device: str | torch.device | None = None
+) -> FaceFormer:
     """A FaceFormer from our .safetensors file or an upstream ``vocaset.pth`` / ``biwi.pth`` (the variant
     is told by the shapes inside); ``wav2vec2`` optionally replaces the audio encoder's weights."""
     from .registry import create_model, filter_state_dict, load_model, load_state, read_checkpoint

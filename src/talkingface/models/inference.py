@@ -75,8 +75,10 @@ def _as_2d(layer: nn.Module) -> nn.Module:
         bn.load_state_dict(layer.state_dict())
         return bn.eval()
     if isinstance(layer, nn.MaxPool3d):
+
         def two(v):
             return tuple(v[1:]) if isinstance(v, tuple) else v
+
         return nn.MaxPool2d(two(layer.kernel_size), two(layer.stride), two(layer.padding))
     return copy.deepcopy(layer)
 
@@ -95,7 +97,7 @@ class MicroBatched(nn.Module):
         n = inputs[0].shape[0]
         if n <= self.size:
             return self.module(*inputs)
-        return torch.cat([self.module(*(x[i:i + self.size] for x in inputs)) for i in range(0, n, self.size)])
+        return torch.cat([self.module(*(x[i : i + self.size] for x in inputs)) for i in range(0, n, self.size)])
 
 
 class Bfloat16(nn.Module):

@@ -10,6 +10,7 @@ L2-normalised embeddings compared by Euclidean distance, trained with a contrast
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -22,9 +23,9 @@ from .layers import ConvBlock, ConvTransposeBlock, residual_stack
 @dataclass(frozen=True)
 class LipGANConfig:
     """Attributes:
-        image_size: face crop side (96 in the paper).
-        width: channels of the first stage (doubles down the encoder; the paper's is 32).
-        embedding: size of the discriminator's embeddings.
+    image_size: face crop side (96 in the paper).
+    width: channels of the first stage (doubles down the encoder; the paper's is 32).
+    embedding: size of the discriminator's embeddings.
     """
 
     image_size: int = 96
@@ -39,9 +40,12 @@ class LipGANConfig:
 def _mfcc_encoder(width: int, out: int) -> nn.Sequential:
     """MFCC ``(B, 1, 12, 35)`` -> ``(B, out, 1, 1)``."""
     return nn.Sequential(
-        ConvBlock(1, width, 3, 1, 1), *residual_stack(width, 1),
-        ConvBlock(width, 2 * width, 3, (1, 2), 1), *residual_stack(2 * width, 1),  # 12 x 18
-        ConvBlock(2 * width, 4 * width, 3, 2, 1), *residual_stack(4 * width, 1),  # 6 x 9
+        ConvBlock(1, width, 3, 1, 1),
+        *residual_stack(width, 1),
+        ConvBlock(width, 2 * width, 3, (1, 2), 1),
+        *residual_stack(2 * width, 1),  # 12 x 18
+        ConvBlock(2 * width, 4 * width, 3, 2, 1),
+        *residual_stack(4 * width, 1),  # 6 x 9
         ConvBlock(4 * width, 8 * width, 3, 2, 1),  # 3 x 5
         ConvBlock(8 * width, out, (3, 5), 1, 0),  # 1 x 1
     )
@@ -56,7 +60,7 @@ class LipGAN(nn.Module):
         w = config.width
         channels = [w, 2 * w, 4 * w, 8 * w, 16 * w, 16 * w]
         self.encoder = nn.ModuleList([nn.Sequential(ConvBlock(6, channels[0], 5, 1, 2))])
-        for cin, cout in zip(channels[:-1], channels[1:]):
+        for cin, cout in itertools.pairwise(channels):
             self.encoder.append(nn.Sequential(ConvBlock(cin, cout, 3, 2, 1), *residual_stack(cout, 1)))
         self.audio_encoder = _mfcc_encoder(w, channels[-1])
         bottom = config.image_size // 32
@@ -71,8 +75,10 @@ class LipGAN(nn.Module):
     def forward(self, mfcc: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
         size = self.config.image_size
         if face.dim() != 4 or face.shape[1:] != (6, size, size) or mfcc.dim() != 4 or mfcc.shape[1:] != (1, 12, 35):
-            raise InputError(f"expected face (B, 6, {size}, {size}) and MFCC (B, 1, 12, 35); got "
-                             f"{tuple(face.shape)} and {tuple(mfcc.shape)}")
+            raise InputError(
+                f"expected face (B, 6, {size}, {size}) and MFCC (B, 1, 12, 35); got "
+                f"{tuple(face.shape)} and {tuple(mfcc.shape)}"
+            )
         skips = []
         h = face
         for block in self.encoder:
@@ -88,7 +94,7 @@ class _Tower(nn.Sequential):
     def __init__(self, cin: int, width: int, out: int, strides):
         layers, c = [], cin
         for k, stride in enumerate(strides):
-            cout = min(width * 2 ** k, 8 * width)
+            cout = min(width * 2**k, 8 * width)
             layers += [nn.Conv2d(c, cout, 3, stride, 1), nn.InstanceNorm2d(cout, affine=True), nn.LeakyReLU(0.2)]
             c = cout
         layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, out)]
@@ -113,4 +119,4 @@ class LipGANDiscriminator(nn.Module):
     def contrastive_loss(distance: torch.Tensor, in_sync: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
         """Pull synced pairs together, push off-sync pairs at least ``margin`` apart."""
         y = in_sync.float().view(-1)
-        return (y * distance ** 2 + (1 - y) * torch.clamp(margin - distance, min=0) ** 2).mean()
+        return (y * distance**2 + (1 - y) * torch.clamp(margin - distance, min=0) ** 2).mean()

@@ -79,15 +79,31 @@ def _faceformer(config: dict) -> nn.Module:
     return FaceFormer(FaceFormerConfig(**config))
 
 
-VOCASET_SPEAKERS = ("FaceTalk_170728_03272_TA FaceTalk_170904_00128_TA FaceTalk_170725_00137_TA "
-                    "FaceTalk_170915_00223_TA FaceTalk_170811_03274_TA FaceTalk_170913_03279_TA "
-                    "FaceTalk_170904_03276_TA FaceTalk_170912_03278_TA").split()
-BIWI_SPEAKERS = "F2 F3 F4 M3 M4 M5".split()
+VOCASET_SPEAKERS = [
+    "FaceTalk_170728_03272_TA",
+    "FaceTalk_170904_00128_TA",
+    "FaceTalk_170725_00137_TA",
+    "FaceTalk_170915_00223_TA",
+    "FaceTalk_170811_03274_TA",
+    "FaceTalk_170913_03279_TA",
+    "FaceTalk_170904_03276_TA",
+    "FaceTalk_170912_03278_TA",
+]
+BIWI_SPEAKERS = ["F2", "F3", "F4", "M3", "M4", "M5"]
 
 
 def _wav2lip_preprocessing(size: int) -> dict:
-    return {"sample_rate": 16000, "features": "wav2lip_mel", "mel_window": 16, "fps": 25, "image_size": size,
-            "channel_order": "bgr", "value_range": [0, 1], "face_pads": [0, 10, 0, 0], "frames_per_window": 1}
+    return {
+        "sample_rate": 16000,
+        "features": "wav2lip_mel",
+        "mel_window": 16,
+        "fps": 25,
+        "image_size": size,
+        "channel_order": "bgr",
+        "value_range": [0, 1],
+        "face_pads": [0, 10, 0, 0],
+        "frames_per_window": 1,
+    }
 
 
 VARIANTS: dict[str, Variant] = {}
@@ -97,36 +113,94 @@ def register(variant: Variant) -> None:
     VARIANTS[variant.name] = variant
 
 
-for _name, _desc in (("wav2lip", "Wav2Lip generator (wav2lip.pth)"),
-                     ("wav2lip.gan", "Wav2Lip generator trained with the visual-quality GAN (wav2lip_gan.pth)")):
+for _name, _desc in (
+    ("wav2lip", "Wav2Lip generator (wav2lip.pth)"),
+    ("wav2lip.gan", "Wav2Lip generator trained with the visual-quality GAN (wav2lip_gan.pth)"),
+):
     register(Variant(_name, _wav2lip, {"image_size": 96}, _wav2lip_preprocessing(96), _desc))
 for _size in (192, 256, 288):
-    register(Variant(f"wav2lip.{_size}", _wav2lip, {"image_size": _size}, _wav2lip_preprocessing(_size),
-                     f"Wav2Lip generator for {_size} px crops (train it with talkingface)"))
-register(Variant("wav2lip.disc", _disc, {"image_size": 96}, _wav2lip_preprocessing(96),
-                 "Wav2Lip visual-quality discriminator (visual_quality_disc.pth)"))
-register(Variant("syncnet.expert", _expert, {}, dict(_wav2lip_preprocessing(96), frames_per_window=5,
-                                                     face_input="lower half, 5 frames on channels"),
-                 "Wav2Lip lip-sync expert (lipsync_expert.pth)"))
-register(Variant("syncnet.v2", _syncnet_v2, {},
-                 {"sample_rate": 16000, "features": "syncnet_mfcc", "mfcc_window": 20, "fps": 25, "image_size": 224,
-                  "channel_order": "bgr", "value_range": [0, 255], "frames_per_window": 5, "crop_margin": 0.4},
-                 "syncnet_python evaluation model (syncnet_v2.model), for LSE-D / LSE-C"))
-register(Variant("lipgan", _lipgan, {"image_size": 96}, {"sample_rate": 16000, "features": "mfcc 12x35",
-                                                        "image_size": 96, "face_order": "reference, masked target"},
-                 "LipGAN generator"))
-register(Variant("faceformer.vocaset", _faceformer, {},
-                 {"sample_rate": 16000, "fps": 30, "template": "FLAME, 5023 vertices", "speakers": VOCASET_SPEAKERS},
-                 "FaceFormer trained on VOCASET (vocaset.pth)"))
-register(Variant("faceformer.biwi", _faceformer,
-                 {"num_vertices": 23370, "feature_dim": 128, "period": 25, "num_speakers": 6, "fps": 25.0,
-                  "alignment": "pairs"},
-                 {"sample_rate": 16000, "fps": 25, "template": "BIWI, 23370 vertices", "speakers": BIWI_SPEAKERS},
-                 "FaceFormer trained on BIWI (biwi.pth)"))
-register(Variant("faceformer.mel", _faceformer,
-                 {"num_vertices": 478, "num_speakers": 4, "audio_encoder": "mel"},
-                 {"sample_rate": 16000, "fps": 30, "template": "the built-in face, 478 vertices"},
-                 "FaceFormer with the built-in mel audio encoder (train it with talkingface)"))
+    register(
+        Variant(
+            f"wav2lip.{_size}",
+            _wav2lip,
+            {"image_size": _size},
+            _wav2lip_preprocessing(_size),
+            f"Wav2Lip generator for {_size} px crops (train it with talkingface)",
+        )
+    )
+register(
+    Variant(
+        "wav2lip.disc",
+        _disc,
+        {"image_size": 96},
+        _wav2lip_preprocessing(96),
+        "Wav2Lip visual-quality discriminator (visual_quality_disc.pth)",
+    )
+)
+register(
+    Variant(
+        "syncnet.expert",
+        _expert,
+        {},
+        dict(_wav2lip_preprocessing(96), frames_per_window=5, face_input="lower half, 5 frames on channels"),
+        "Wav2Lip lip-sync expert (lipsync_expert.pth)",
+    )
+)
+register(
+    Variant(
+        "syncnet.v2",
+        _syncnet_v2,
+        {},
+        {
+            "sample_rate": 16000,
+            "features": "syncnet_mfcc",
+            "mfcc_window": 20,
+            "fps": 25,
+            "image_size": 224,
+            "channel_order": "bgr",
+            "value_range": [0, 255],
+            "frames_per_window": 5,
+            "crop_margin": 0.4,
+        },
+        "syncnet_python evaluation model (syncnet_v2.model), for LSE-D / LSE-C",
+    )
+)
+register(
+    Variant(
+        "lipgan",
+        _lipgan,
+        {"image_size": 96},
+        {"sample_rate": 16000, "features": "mfcc 12x35", "image_size": 96, "face_order": "reference, masked target"},
+        "LipGAN generator",
+    )
+)
+register(
+    Variant(
+        "faceformer.vocaset",
+        _faceformer,
+        {},
+        {"sample_rate": 16000, "fps": 30, "template": "FLAME, 5023 vertices", "speakers": VOCASET_SPEAKERS},
+        "FaceFormer trained on VOCASET (vocaset.pth)",
+    )
+)
+register(
+    Variant(
+        "faceformer.biwi",
+        _faceformer,
+        {"num_vertices": 23370, "feature_dim": 128, "period": 25, "num_speakers": 6, "fps": 25.0, "alignment": "pairs"},
+        {"sample_rate": 16000, "fps": 25, "template": "BIWI, 23370 vertices", "speakers": BIWI_SPEAKERS},
+        "FaceFormer trained on BIWI (biwi.pth)",
+    )
+)
+register(
+    Variant(
+        "faceformer.mel",
+        _faceformer,
+        {"num_vertices": 478, "num_speakers": 4, "audio_encoder": "mel"},
+        {"sample_rate": 16000, "fps": 30, "template": "the built-in face, 478 vertices"},
+        "FaceFormer with the built-in mel audio encoder (train it with talkingface)",
+    )
+)
 register(Variant("lipgan.disc", _lipgan_disc, {"image_size": 96}, {"image_size": 96}, "LipGAN discriminator"))
 
 
@@ -137,8 +211,9 @@ def _variant(name: str) -> Variant:
         raise InputError(f"unknown model {name!r}; known: {', '.join(sorted(VARIANTS))}") from None
 
 
-def create_model(name: str, checkpoint: str | os.PathLike | None = None, device: str | torch.device | None = None,
-                 **config) -> nn.Module:
+def create_model(
+    name: str, checkpoint: str | os.PathLike | None = None, device: str | torch.device | None = None, **config
+) -> nn.Module:
     """Build variant ``name`` (config overrides allowed), load ``checkpoint`` if given, eval mode."""
     variant = _variant(name)
     model = variant.build({**variant.config, **config})
@@ -166,10 +241,12 @@ def filter_state_dict(state: dict) -> dict[str, torch.Tensor]:
     for key, value in state.items():
         for prefix in ("module.", "_orig_mod."):
             while key.startswith(prefix):
-                key = key[len(prefix):]
+                key = key[len(prefix) :]
         key = key.replace("._orig_mod.", ".")
-        for old, new in ((".weight_g", ".parametrizations.weight.original0"),
-                         (".weight_v", ".parametrizations.weight.original1")):
+        for old, new in (
+            (".weight_g", ".parametrizations.weight.original0"),
+            (".weight_v", ".parametrizations.weight.original1"),
+        ):
             if key.endswith(old):
                 key = key[: -len(old)] + new
         out[key] = value
@@ -201,12 +278,16 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         # A global, or an opcode that calls or builds objects (GLOBAL, STACK_GLOBAL, REDUCE, INST, OBJ,
         # NEWOBJ, NEWOBJ_EX): the file asks to run code. Anything else is just not a checkpoint.
         if "unsupported global" in text.lower() or (operand and int(operand.group(1)) in _CODE_OPCODES):
-            raise MediaError(p, "refused: the file would run code when loaded (only weights are accepted); "
-                                f"{' '.join(text.split()[:12])}") from None
+            raise MediaError(
+                p,
+                "refused: the file would run code when loaded (only weights are accepted); "
+                f"{' '.join(text.split()[:12])}",
+            ) from None
         raise MediaError(p, f"not a checkpoint (unreadable pickle: {' '.join(text.split()[:12])})") from None
     except Exception as error:  # junk makes the unpickler fail in many ways (KeyError, IndexError, ...)
-        raise MediaError(p, f"unreadable or truncated checkpoint ({type(error).__name__}: "
-                            f"{' '.join(str(error).split()[:16])})") from None
+        raise MediaError(
+            p, f"unreadable or truncated checkpoint ({type(error).__name__}: {' '.join(str(error).split()[:16])})"
+        ) from None
 
 
 def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
@@ -219,15 +300,21 @@ def load_state(model: nn.Module, state: dict[str, torch.Tensor], path: str | os.
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
-    wrong = [f"{k} {tuple(state[k].shape)} != {tuple(v.shape)}" for k, v in expected.items()
-             if k in state and state[k].shape != v.shape]
+    wrong = [
+        f"{k} {tuple(state[k].shape)} != {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and state[k].shape != v.shape
+    ]
     if missing or unexpected or wrong:
+
         def show(items):
             return ", ".join(items[:4]) + (f" (+{len(items) - 4} more)" if len(items) > 4 else "")
 
-        problems = [f"{len(missing)} missing: {show(missing)}" if missing else "",
-                    f"{len(unexpected)} unexpected: {show(unexpected)}" if unexpected else "",
-                    f"{len(wrong)} of another shape: {show(wrong)}" if wrong else ""]
+        problems = [
+            f"{len(missing)} missing: {show(missing)}" if missing else "",
+            f"{len(unexpected)} unexpected: {show(unexpected)}" if unexpected else "",
+            f"{len(wrong)} of another shape: {show(wrong)}" if wrong else "",
+        ]
         raise MediaError(path, f"does not fit {type(model).__name__}; " + "; ".join(p for p in problems if p))
     model.load_state_dict(state, strict=True)
     return model
@@ -250,8 +337,9 @@ def save_model(model: nn.Module, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def load_as(path: str | os.PathLike | None, variant: str, expected: type, what: str,
-            device: str | torch.device | None = None) -> nn.Module:
+def load_as(
+    path: str | os.PathLike | None, variant: str, expected: type, what: str, device: str | torch.device | None = None
+) -> nn.Module:
     """A ``expected`` model from our own .safetensors (self-describing) or an upstream file built as
     ``variant`` (no file: untrained weights); another kind of model is refused, naming ``what``."""
     if path is not None and Path(path).suffix == ".safetensors":

@@ -29,19 +29,27 @@ class SyncNetColor(nn.Module):
         super().__init__()
         self.face_encoder = nn.Sequential(
             ConvBlock(15, 32, 7, 1, 3),
-            ConvBlock(32, 64, 5, (1, 2), 1), *residual_stack(64, 2),
-            ConvBlock(64, 128, 3, 2, 1), *residual_stack(128, 3),
-            ConvBlock(128, 256, 3, 2, 1), *residual_stack(256, 2),
-            ConvBlock(256, 512, 3, 2, 1), *residual_stack(512, 2),
-            ConvBlock(512, 512, 3, 2, 1), ConvBlock(512, 512, 3, 1, 0), ConvBlock(512, 512, 1, 1, 0),
+            ConvBlock(32, 64, 5, (1, 2), 1),
+            *residual_stack(64, 2),
+            ConvBlock(64, 128, 3, 2, 1),
+            *residual_stack(128, 3),
+            ConvBlock(128, 256, 3, 2, 1),
+            *residual_stack(256, 2),
+            ConvBlock(256, 512, 3, 2, 1),
+            *residual_stack(512, 2),
+            ConvBlock(512, 512, 3, 2, 1),
+            ConvBlock(512, 512, 3, 1, 0),
+            ConvBlock(512, 512, 1, 1, 0),
         )
         self.audio_encoder = audio_encoder(extra_res256=2)
 
     def forward(self, audio: torch.Tensor, face: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """mel ``(B, 1, 80, 16)``, faces ``(B, 15, 48, 96)`` -> (audio, face) embeddings ``(B, 512)``."""
         if face.dim() != 4 or face.shape[1] != 15 or audio.dim() != 4 or audio.shape[1:] != (1, 80, 16):
-            raise InputError(f"expected mel (B, 1, 80, 16) and faces (B, 15, 48, 96); got "
-                             f"{tuple(audio.shape)} and {tuple(face.shape)}")
+            raise InputError(
+                f"expected mel (B, 1, 80, 16) and faces (B, 15, 48, 96); got "
+                f"{tuple(audio.shape)} and {tuple(face.shape)}"
+            )
         face_embedding = self.face_encoder(face).view(face.size(0), -1)
         audio_embedding = self.audio_encoder(audio).view(audio.size(0), -1)
         return nn.functional.normalize(audio_embedding, p=2, dim=1), nn.functional.normalize(face_embedding, p=2, dim=1)
@@ -63,25 +71,52 @@ class SyncNetV2(nn.Module):
     def __init__(self):
         super().__init__()
         self.netcnnaud = nn.Sequential(
-            nn.Conv2d(1, 64, 3, 1, 1), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(1, 1),
-            nn.Conv2d(64, 192, 3, 1, 1), nn.BatchNorm2d(192), nn.ReLU(inplace=True), nn.MaxPool2d(3, (1, 2)),
-            nn.Conv2d(192, 384, 3, 1, 1), nn.BatchNorm2d(384), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 256, 3, 1, 1), nn.BatchNorm2d(256), nn.ReLU(inplace=True),
-            nn.Conv2d(256, 256, 3, 1, 1), nn.BatchNorm2d(256), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(256, 512, (5, 4), 1, 0), nn.BatchNorm2d(512), nn.ReLU(),
+            nn.Conv2d(1, 64, 3, 1, 1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(1, 1),
+            nn.Conv2d(64, 192, 3, 1, 1),
+            nn.BatchNorm2d(192),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, (1, 2)),
+            nn.Conv2d(192, 384, 3, 1, 1),
+            nn.BatchNorm2d(384),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, 1, 1),
+            nn.BatchNorm2d(256),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, 3, 1, 1),
+            nn.BatchNorm2d(256),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(256, 512, (5, 4), 1, 0),
+            nn.BatchNorm2d(512),
+            nn.ReLU(),
         )
         self.netfcaud = nn.Sequential(nn.Linear(512, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 1024))
         self.netfclip = nn.Sequential(nn.Linear(512, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 1024))
         self.netcnnlip = nn.Sequential(
-            nn.Conv3d(3, 96, (5, 7, 7), (1, 2, 2), 0), nn.BatchNorm3d(96), nn.ReLU(inplace=True),
+            nn.Conv3d(3, 96, (5, 7, 7), (1, 2, 2), 0),
+            nn.BatchNorm3d(96),
+            nn.ReLU(inplace=True),
             nn.MaxPool3d((1, 3, 3), (1, 2, 2)),
-            nn.Conv3d(96, 256, (1, 5, 5), (1, 2, 2), (0, 1, 1)), nn.BatchNorm3d(256), nn.ReLU(inplace=True),
+            nn.Conv3d(96, 256, (1, 5, 5), (1, 2, 2), (0, 1, 1)),
+            nn.BatchNorm3d(256),
+            nn.ReLU(inplace=True),
             nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)),
-            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)), nn.BatchNorm3d(256), nn.ReLU(inplace=True),
-            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)), nn.BatchNorm3d(256), nn.ReLU(inplace=True),
-            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)), nn.BatchNorm3d(256), nn.ReLU(inplace=True),
+            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)),
+            nn.BatchNorm3d(256),
+            nn.ReLU(inplace=True),
+            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)),
+            nn.BatchNorm3d(256),
+            nn.ReLU(inplace=True),
+            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)),
+            nn.BatchNorm3d(256),
+            nn.ReLU(inplace=True),
             nn.MaxPool3d((1, 3, 3), (1, 2, 2)),
-            nn.Conv3d(256, 512, (1, 6, 6), padding=0), nn.BatchNorm3d(512), nn.ReLU(inplace=True),
+            nn.Conv3d(256, 512, (1, 6, 6), padding=0),
+            nn.BatchNorm3d(512),
+            nn.ReLU(inplace=True),
         )
 
     def forward_audio(self, mfcc: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,7 @@ _SIZES = (96, 192, 256, 288)
 @dataclass(frozen=True)
 class Wav2LipConfig:
     """Attributes:
-        image_size: face crop side in pixels: 96 (the public checkpoints), 192, 256 or 288.
+    image_size: face crop side in pixels: 96 (the public checkpoints), 192, 256 or 288.
     """
 
     image_size: int = 96
@@ -40,11 +40,16 @@ class Wav2LipConfig:
 def audio_encoder(extra_res256: int = 1) -> nn.Sequential:
     """Mel window ``(B, 1, 80, 16)`` -> ``(B, 512, 1, 1)`` (shared by Wav2Lip and its lip-sync expert)."""
     return nn.Sequential(
-        ConvBlock(1, 32, 3, 1, 1), *residual_stack(32, 2),
-        ConvBlock(32, 64, 3, (3, 1), 1), *residual_stack(64, 2),
-        ConvBlock(64, 128, 3, 3, 1), *residual_stack(128, 2),
-        ConvBlock(128, 256, 3, (3, 2), 1), *residual_stack(256, extra_res256),
-        ConvBlock(256, 512, 3, 1, 0), ConvBlock(512, 512, 1, 1, 0),
+        ConvBlock(1, 32, 3, 1, 1),
+        *residual_stack(32, 2),
+        ConvBlock(32, 64, 3, (3, 1), 1),
+        *residual_stack(64, 2),
+        ConvBlock(64, 128, 3, 3, 1),
+        *residual_stack(128, 2),
+        ConvBlock(128, 256, 3, (3, 2), 1),
+        *residual_stack(256, extra_res256),
+        ConvBlock(256, 512, 3, 1, 0),
+        ConvBlock(512, 512, 1, 1, 0),
     )
 
 
@@ -85,7 +90,9 @@ class Wav2Lip(nn.Module):
 
         def up(cin, cout, n_out, n_in, res):
             # A stride-2 transposed conv gives 2n - 1 + output_padding pixels: pad to the skip's size.
-            return nn.Sequential(ConvTransposeBlock(cin, cout, 3, 2, 1, n_out - 2 * n_in + 1), *residual_stack(cout, res))
+            return nn.Sequential(
+                ConvTransposeBlock(cin, cout, 3, 2, 1, n_out - 2 * n_in + 1), *residual_stack(cout, res)
+            )
 
         rev = sizes[::-1]  # final, ..., size
         decoder = [
@@ -110,13 +117,17 @@ class Wav2Lip(nn.Module):
         if windows:
             batch = audio.size(0)
             if audio.dim() != 5 or face.size(2) != audio.size(1):
-                raise InputError(f"windows need mel (B, T, 1, 80, 16) and face (B, 6, T, H, W); got "
-                                 f"{tuple(audio.shape)} and {tuple(face.shape)}")
+                raise InputError(
+                    f"windows need mel (B, T, 1, 80, 16) and face (B, 6, T, H, W); got "
+                    f"{tuple(audio.shape)} and {tuple(face.shape)}"
+                )
             audio = torch.cat([audio[:, t] for t in range(audio.size(1))], dim=0)
             face = frames_to_batch(face)
         if face.dim() != 4 or face.shape[1:] != (6, size, size) or audio.shape[1:] != (1, 80, 16):
-            raise InputError(f"expected face (B, 6, {size}, {size}) and mel (B, 1, 80, 16); got "
-                             f"{tuple(face.shape)} and {tuple(audio.shape)}")
+            raise InputError(
+                f"expected face (B, 6, {size}, {size}) and mel (B, 1, 80, 16); got "
+                f"{tuple(face.shape)} and {tuple(audio.shape)}"
+            )
         x = self.audio_encoder(audio)
         skips = []
         h = face
@@ -136,22 +147,24 @@ class Wav2LipDiscQual(nn.Module):
     def __init__(self, config: Wav2LipConfig = Wav2LipConfig()):
         super().__init__()
         self.config = config
-        self.face_encoder_blocks = nn.ModuleList([
-            nn.Sequential(PlainConvBlock(3, 32, 7, 1, 3)),
-            nn.Sequential(PlainConvBlock(32, 64, 5, (1, 2), 2), PlainConvBlock(64, 64, 5, 1, 2)),
-            nn.Sequential(PlainConvBlock(64, 128, 5, 2, 2), PlainConvBlock(128, 128, 5, 1, 2)),
-            nn.Sequential(PlainConvBlock(128, 256, 5, 2, 2), PlainConvBlock(256, 256, 5, 1, 2)),
-            nn.Sequential(PlainConvBlock(256, 512, 3, 2, 1), PlainConvBlock(512, 512, 3, 1, 1)),
-            nn.Sequential(PlainConvBlock(512, 512, 3, 2, 1), PlainConvBlock(512, 512, 3, 1, 1)),
-            nn.Sequential(PlainConvBlock(512, 512, 3, 1, 0), PlainConvBlock(512, 512, 1, 1, 0)),
-        ])
+        self.face_encoder_blocks = nn.ModuleList(
+            [
+                nn.Sequential(PlainConvBlock(3, 32, 7, 1, 3)),
+                nn.Sequential(PlainConvBlock(32, 64, 5, (1, 2), 2), PlainConvBlock(64, 64, 5, 1, 2)),
+                nn.Sequential(PlainConvBlock(64, 128, 5, 2, 2), PlainConvBlock(128, 128, 5, 1, 2)),
+                nn.Sequential(PlainConvBlock(128, 256, 5, 2, 2), PlainConvBlock(256, 256, 5, 1, 2)),
+                nn.Sequential(PlainConvBlock(256, 512, 3, 2, 1), PlainConvBlock(512, 512, 3, 1, 1)),
+                nn.Sequential(PlainConvBlock(512, 512, 3, 2, 1), PlainConvBlock(512, 512, 3, 1, 1)),
+                nn.Sequential(PlainConvBlock(512, 512, 3, 1, 0), PlainConvBlock(512, 512, 1, 1, 0)),
+            ]
+        )
         self.binary_pred = nn.Sequential(nn.Conv2d(512, 1, 1, 1, 0), nn.Sigmoid())
 
     def forward(self, face: torch.Tensor) -> torch.Tensor:
         """Frames ``(B, 3, T, H, W)`` or ``(B, 3, H, W)`` -> ``(B*T, 1)`` probabilities of being real."""
         if face.dim() == 5:
             face = frames_to_batch(face)
-        x = face[:, :, face.size(2) // 2:]  # the lower half: where the mouth is
+        x = face[:, :, face.size(2) // 2 :]  # the lower half: where the mouth is
         for block in self.face_encoder_blocks:
             x = block(x)
         if self.config.image_size != 96:

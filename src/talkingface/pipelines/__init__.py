@@ -6,5 +6,16 @@ from .sync_score import SyncScorePipeline, SyncScoreResult
 from .talking_photo import TalkingPhotoConfig, TalkingPhotoPipeline, TalkingPhotoResult
 
 __all__ = [
-    "LipSyncConfig", "LipSyncPipeline", "LipSyncResult", "SyncScorePipeline", "SyncScoreResult", "load_generator",
-   "MeshAnimationConfig", "MeshAnimationPipeline", "MeshAnimationResult", "TalkingPhotoConfig", "TalkingPhotoPipeline", "TalkingPhotoResult"]
+    "LipSyncConfig",
+    "LipSyncPipeline",
+    "LipSyncResult",
+    "MeshAnimationConfig",
+    "MeshAnimationPipeline",
+    "MeshAnimationResult",
+    "SyncScorePipeline",
+    "SyncScoreResult",
+    "TalkingPhotoConfig",
+    "TalkingPhotoPipeline",
+    "TalkingPhotoResult",
+    "load_generator",
+]

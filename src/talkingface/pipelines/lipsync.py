@@ -122,15 +122,21 @@ class LipSyncPipeline:
 
         self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
-    def __call__(self, face: str | os.PathLike, audio: str | os.PathLike, output: str | os.PathLike,
-                 progress: bool = False, offset: int | None = None) -> LipSyncResult:
+    def __call__(
+        self,
+        face: str | os.PathLike,
+        audio: str | os.PathLike,
+        output: str | os.PathLike,
+        progress: bool = False,
+        offset: int | None = None,
+    ) -> LipSyncResult:
         """Lip-sync ``face`` to ``audio`` into ``output``; ``offset`` overrides the config's (frames)."""
+        import time
+
         from ..features import mel_windows, wav2lip_mel
         from ..media import VideoWriter, audio_info, load_audio, probe_video
         from ..progress import Progress
         from ..timebase import num_frames_for_duration, to_fps
-
-        import time
 
         cfg = self.config
         self.timings = {}
@@ -163,9 +169,11 @@ class LipSyncPipeline:
         batches = self._batches(frames, target, windows)
         if overlap:
             batches = prefetch(batches, depth=1)
-        with VideoWriter(output, fps, audio=track, sample_rate=rate, metadata=SYNTHETIC_TAGS) as writer, \
-                Progress(num_out, "lip-sync", enabled=progress) as bar, \
-                ThreadPoolExecutor(1, thread_name_prefix="paste") as paster:
+        with (
+            VideoWriter(output, fps, audio=track, sample_rate=rate, metadata=SYNTHETIC_TAGS) as writer,
+            Progress(num_out, "lip-sync", enabled=progress) as bar,
+            ThreadPoolExecutor(1, thread_name_prefix="paste") as paster,
+        ):
             outstanding: list = []
             with_face = 0
             try:
@@ -230,7 +238,9 @@ class LipSyncPipeline:
         if cfg.crop is not None:
             top, bottom, left, right = cfg.crop
             h, w = frame.shape[:2]
-            frame = np.ascontiguousarray(frame[top:(bottom if bottom != -1 else h), left:(right if right != -1 else w)])
+            frame = np.ascontiguousarray(
+                frame[top : (bottom if bottom != -1 else h), left : (right if right != -1 else w)]
+            )
         return frame
 
     def _target(self, face, info):
@@ -271,7 +281,7 @@ class LipSyncPipeline:
         if pending:
             yield self._batch(pending)
 
-    def _batch(self, pending: list) -> "_Batch":
+    def _batch(self, pending: list) -> _Batch:
         """Crops and generator inputs for the frames of ``pending`` that have a face."""
         from ..face.crops import crop_box, wav2lip_box
 
@@ -286,12 +296,12 @@ class LipSyncPipeline:
         # (B, H, W, 3) BGR: the models see BGR (only the crops are flipped, not whole frames)
         crops = np.stack([c.image[..., ::-1] for _, c, _ in jobs]).astype(np.float32) / 255.0
         masked = crops.copy()
-        masked[:, self.size // 2:] = 0  # the lower half is what the generator fills in
+        masked[:, self.size // 2 :] = 0  # the lower half is what the generator fills in
         face = torch.from_numpy(np.concatenate([masked, crops], axis=3)).permute(0, 3, 1, 2)
         mel = torch.from_numpy(np.stack([w for _, _, w in jobs])[:, None].astype(np.float32))
         return _Batch(pending, jobs, face.contiguous(memory_format=torch.channels_last), mel)
 
-    def _generate(self, batch: "_Batch") -> np.ndarray | None:
+    def _generate(self, batch: _Batch) -> np.ndarray | None:
         """``(B, H, W, 3)`` uint8 BGR mouths for the batch's crops."""
         import time
 
@@ -304,7 +314,7 @@ class LipSyncPipeline:
         self._timed("generate", start)
         return predicted
 
-    def _paste_and_write(self, batch: "_Batch", predicted, writer, bar) -> None:
+    def _paste_and_write(self, batch: _Batch, predicted, writer, bar) -> None:
         import time
 
         from ..face.blend import paste_back
@@ -315,9 +325,15 @@ class LipSyncPipeline:
         for (k, crop, _), patch in zip(batch.jobs, predicted if predicted is not None else []):
             frame, landmarks, _ = batch.pending[k]
             rgb_patch = np.ascontiguousarray(patch[..., ::-1])
-            outputs[k] = paste_back(frame, rgb_patch, crop, landmarks=landmarks if cfg.paste == "soft" else None,
-                                    mode=cfg.paste, color_match=cfg.color_match and cfg.paste == "soft",
-                                    inplace=True)
+            outputs[k] = paste_back(
+                frame,
+                rgb_patch,
+                crop,
+                landmarks=landmarks if cfg.paste == "soft" else None,
+                mode=cfg.paste,
+                color_match=cfg.color_match and cfg.paste == "soft",
+                inplace=True,
+            )
         self._timed("paste", start)
         for out in outputs:
             writer.write(out)

@@ -24,22 +24,22 @@ from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
-FILE_SUFFIXES = VIDEO_SUFFIXES + (".glb", ".csv", ".json", ".npy")
+FILE_SUFFIXES = (*VIDEO_SUFFIXES, ".glb", ".csv", ".json", ".npy")
 METHODS = ("jali", "faceformer")
 
 
 @dataclass(frozen=True)
 class MeshAnimationConfig:
     """Attributes:
-        fps: frames per second of curves, video and exports (None: 30 for "jali", the model's own rate
-            for "faceformer", whose frames are otherwise resampled in time).
-        method: source of the animation ("jali" or "faceformer").
-        template: an OBJ/PLY mesh to animate instead of the built-in face (for FaceFormer: its
-            neutral face, with the checkpoint's vertex count).
-        size: rendered video size (square, pixels).
-        wireframe: draw triangle edges in the video.
-        backend: renderer backend ("auto", "egl", "numpy").
-        jali: animator settings.
+    fps: frames per second of curves, video and exports (None: 30 for "jali", the model's own rate
+        for "faceformer", whose frames are otherwise resampled in time).
+    method: source of the animation ("jali" or "faceformer").
+    template: an OBJ/PLY mesh to animate instead of the built-in face (for FaceFormer: its
+        neutral face, with the checkpoint's vertex count).
+    size: rendered video size (square, pixels).
+    wireframe: draw triangle edges in the video.
+    backend: renderer backend ("auto", "egl", "numpy").
+    jali: animator settings.
     """
 
     fps: float | Fraction | None = None
@@ -66,8 +66,10 @@ class MeshAnimationConfig:
         if (self.templates is None) != (self.subject is None):
             raise InputError("a subject's neutral face needs both templates (a templates.pkl) and subject")
         if self.subject is not None and self.template is None:
-            raise InputError("templates.pkl holds vertices only: give the mesh with the triangles as template too "
-                             "(e.g. FLAME_sample.ply)")
+            raise InputError(
+                "templates.pkl holds vertices only: give the mesh with the triangles as template too "
+                "(e.g. FLAME_sample.ply)"
+            )
 
 
 @dataclass
@@ -82,7 +84,7 @@ class MeshAnimationResult:
 
 
 def output_kind(path: str | os.PathLike) -> str:
-    """"video", "glb", "csv", "json", "npy" or "obj" (a folder) for an output path."""
+    """ "video", "glb", "csv", "json", "npy" or "obj" (a folder) for an output path."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
@@ -111,8 +113,13 @@ class MeshAnimationPipeline:
             basis = transfer_basis(basis, load_mesh(self.config.template))
         return basis
 
-    def __call__(self, audio: str | os.PathLike, outputs: list[str | os.PathLike], text: str | None = None,
-                 progress: bool = False) -> MeshAnimationResult:
+    def __call__(
+        self,
+        audio: str | os.PathLike,
+        outputs: list[str | os.PathLike],
+        text: str | None = None,
+        progress: bool = False,
+    ) -> MeshAnimationResult:
         from ..media import load_audio
 
         if not outputs:
@@ -142,8 +149,9 @@ class MeshAnimationPipeline:
             path, backend = self._write(out, kind, basis, weights, curves, audio, progress, all_frames)
             written.append(path)
             renderer = backend or renderer
-        return MeshAnimationResult(written, curves, phonemes, basis.mesh.num_vertices, len(weights), curves.fps,
-                                   renderer)
+        return MeshAnimationResult(
+            written, curves, phonemes, basis.mesh.num_vertices, len(weights), curves.fps, renderer
+        )
 
     def _faceformer(self, audio, outputs, kinds, progress) -> MeshAnimationResult:
         from ..animation.mesh import face_template, load_mesh
@@ -161,23 +169,30 @@ class MeshAnimationPipeline:
 
                 templates = load_templates(self.config.templates)
                 if self.config.subject not in templates:
-                    raise InputError(f"{self.config.templates}: no subject {self.config.subject!r} (it holds "
-                                     f"{', '.join(sorted(templates)[:6])}{', ...' if len(templates) > 6 else ''})")
+                    raise InputError(
+                        f"{self.config.templates}: no subject {self.config.subject!r} (it holds "
+                        f"{', '.join(sorted(templates)[:6])}{', ...' if len(templates) > 6 else ''})"
+                    )
                 neutral = templates[self.config.subject].reshape(-1, 3)
                 if len(neutral) != mesh.num_vertices:
-                    raise InputError(f"{self.config.subject}: {len(neutral)} vertices, but {self.config.template} "
-                                     f"has {mesh.num_vertices}")
+                    raise InputError(
+                        f"{self.config.subject}: {len(neutral)} vertices, but {self.config.template} "
+                        f"has {mesh.num_vertices}"
+                    )
                 mesh = Mesh(neutral, mesh.faces, name=self.config.subject)
         elif v == 478:
             mesh = face_template()
         else:
-            raise InputError(f"this FaceFormer animates meshes of {v} vertices: give its neutral face as the "
-                             "template (an OBJ/PLY, e.g. the subject's FLAME/BIWI template)")
+            raise InputError(
+                f"this FaceFormer animates meshes of {v} vertices: give its neutral face as the "
+                "template (an OBJ/PLY, e.g. the subject's FLAME/BIWI template)"
+            )
         if mesh.num_vertices != v:
             raise InputError(f"{self.config.template}: {mesh.num_vertices} vertices, but the checkpoint animates {v}")
         if not 0 <= self.config.style < model.config.num_speakers:
-            raise InputError(f"style must be 0..{model.config.num_speakers - 1} (a training speaker), "
-                             f"got {self.config.style}")
+            raise InputError(
+                f"style must be 0..{model.config.num_speakers - 1} (a training speaker), got {self.config.style}"
+            )
         speech = load_audio(audio, 16000)
         frames = as_numpy_vertices(model.predict(speech, mesh.vertices, self.config.style))
         fps = to_fps(model.config.fps)
@@ -213,9 +228,19 @@ class MeshAnimationPipeline:
         if kind == "video":
             lo, hi = frames.min(axis=(0, 1)), frames.max(axis=(0, 1))
             extremes = np.stack([np.minimum(mesh.vertices, lo), np.maximum(mesh.vertices, hi)])
-            backend = render_video(out, [iter(frames)], [mesh.faces], fps, [extremes], audio=audio,
-                                   size=self.config.size, wireframe=self.config.wireframe,
-                                   backend=self.config.backend, progress=progress, total=len(frames))
+            backend = render_video(
+                out,
+                [iter(frames)],
+                [mesh.faces],
+                fps,
+                [extremes],
+                audio=audio,
+                size=self.config.size,
+                wireframe=self.config.wireframe,
+                backend=self.config.backend,
+                progress=progress,
+                total=len(frames),
+            )
             return Path(out), backend
         if kind == "glb":
             return write_glb_vertex_cache(out, frames, mesh.faces, float(fps), reference=mesh.vertices), None
@@ -231,15 +256,31 @@ class MeshAnimationPipeline:
         if kind == "video":
             frames = (basis.evaluate(w) for w in weights)
             extremes = basis.evaluate(np.stack([np.zeros(len(basis.names)), np.ones(len(basis.names)) * 0.8]))
-            backend = render_video(out, [frames], [basis.mesh.faces], curves.fps, [extremes], audio=audio,
-                                   size=self.config.size, wireframe=self.config.wireframe,
-                                   backend=self.config.backend, progress=progress, total=len(weights))
+            backend = render_video(
+                out,
+                [frames],
+                [basis.mesh.faces],
+                curves.fps,
+                [extremes],
+                audio=audio,
+                size=self.config.size,
+                wireframe=self.config.wireframe,
+                backend=self.config.backend,
+                progress=progress,
+                total=len(weights),
+            )
             return Path(out), backend
         if kind == "glb":
             used = np.abs(basis.deltas).max(axis=(1, 2)) > 0
-            return write_glb(out, basis.mesh.vertices, basis.mesh.faces, basis.deltas[used],
-                             [n for n, u in zip(basis.names, used) if u], np.arange(len(weights)) / fps,
-                             weights[:, used]), None
+            return write_glb(
+                out,
+                basis.mesh.vertices,
+                basis.mesh.faces,
+                basis.deltas[used],
+                [n for n, u in zip(basis.names, used) if u],
+                np.arange(len(weights)) / fps,
+                weights[:, used],
+            ), None
         return _write_file(out, kind, basis.mesh.faces, all_frames, curves), None
 
 

@@ -50,8 +50,9 @@ def box_tracks(video: str | os.PathLike, stride: int = 1, num_frames: int | None
     reader = VideoReader(video)
     info = reader.info
     fps = info.fps / stride if info.fps else None
-    result = FaceTracker().track_frames(prefetch(islice(reader, 0, None, stride)), fps=fps,
-                                        size=(info.width, info.height))
+    result = FaceTracker().track_frames(
+        prefetch(islice(reader, 0, None, stride)), fps=fps, size=(info.width, info.height)
+    )
     total = num_frames or info.num_frames
     tracks = []
     for track in result.tracks:
@@ -83,16 +84,28 @@ class SyncScoreResult:
     tracks: list[TrackScore] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"video": str(self.path), "tracks": [
-            {"track": t.track_id, "start_frame": t.start, "frames": t.num_frames, **t.scores.to_dict()}
-            for t in self.tracks]}
+        return {
+            "video": str(self.path),
+            "tracks": [
+                {"track": t.track_id, "start_frame": t.start, "frames": t.num_frames, **t.scores.to_dict()}
+                for t in self.tracks
+            ],
+        }
 
 
 class SyncScorePipeline:
     """``SyncScorePipeline(model)(video) -> SyncScoreResult`` (one score per face track)."""
 
-    def __init__(self, model: torch.nn.Module, whole_frame: bool = False, device: str = "cpu", batch_size: int | None = None,
-                 padding: str = "zeros", fast: bool = True, track_stride: int = 2):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        whole_frame: bool = False,
+        device: str = "cpu",
+        batch_size: int | None = None,
+        padding: str = "zeros",
+        fast: bool = True,
+        track_stride: int = 2,
+    ):
         from ..models.inference import optimize_for_inference
 
         if track_stride < 1:
@@ -127,7 +140,7 @@ class SyncScorePipeline:
             if len(crops) < 5:
                 continue
             count = len(crops) - 4
-            windows = mfcc_windows(mfcc, start + count, info.fps)[start:start + count]
+            windows = mfcc_windows(mfcc, start + count, info.fps)[start : start + count]
             lip, aud = self._embed(crops, windows)
             if self.padding == "valid" and count < 31:
                 continue
@@ -168,7 +181,7 @@ class SyncScorePipeline:
             canvas = np.full((y2 - y1, x2 - x1, 3), 110, np.uint8)
             fx1, fy1, fx2, fy2 = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
             if fx1 < fx2 and fy1 < fy2:
-                canvas[fy1 - y1:fy2 - y1, fx1 - x1:fx2 - x1] = frame[fy1:fy2, fx1:fx2]
+                canvas[fy1 - y1 : fy2 - y1, fx1 - x1 : fx2 - x1] = frame[fy1:fy2, fx1:fx2]
             crops.append(crop_box(canvas, (0, 0, x2 - x1, y2 - y1), 224).image)
         return np.stack(crops)
 

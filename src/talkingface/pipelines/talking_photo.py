@@ -64,8 +64,14 @@ class TalkingPhotoPipeline:
     def __init__(self, config: TalkingPhotoConfig = TalkingPhotoConfig()):
         self.config = config
 
-    def __call__(self, face: str | os.PathLike, audio: str | os.PathLike, output: str | os.PathLike,
-                 text: str | None = None, progress: bool = False) -> TalkingPhotoResult:
+    def __call__(
+        self,
+        face: str | os.PathLike,
+        audio: str | os.PathLike,
+        output: str | os.PathLike,
+        text: str | None = None,
+        progress: bool = False,
+    ) -> TalkingPhotoResult:
         from ..media import load_audio, probe_video
         from ..speech import timed_phonemes
         from ..timebase import to_fps
@@ -80,7 +86,9 @@ class TalkingPhotoPipeline:
             curves = with_idle_motion(curves)
         frames = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info)
         self._write(output, frames, fps, audio, curves.num_frames, progress)
-        return TalkingPhotoResult(Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves)
+        return TalkingPhotoResult(
+            Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves
+        )
 
     def render_frames(self, face: str | os.PathLike, curves: AnimationCurves, info=None) -> Iterator[np.ndarray]:
         """The output frames (``(H, W, 3) uint8`` RGB), one per frame of ``curves``, as they are made."""
@@ -140,8 +148,10 @@ class TalkingPhotoPipeline:
         from ..media import VideoWriter
         from ..progress import Progress
 
-        with VideoWriter(output, fps, audio=audio, metadata=SYNTHETIC_TAGS) as writer, \
-                Progress(total, "animating", enabled=progress) as bar:
+        with (
+            VideoWriter(output, fps, audio=audio, metadata=SYNTHETIC_TAGS) as writer,
+            Progress(total, "animating", enabled=progress) as bar,
+        ):
             for frame in frames:
                 writer.write(frame)
                 bar.update()

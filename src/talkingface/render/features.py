@@ -67,16 +67,15 @@ def feature_view_frames(
         frame[:, :side] = left
         # Scrolling spectrogram centred on the frame's time.
         centre = int(round(float(i / Fraction(fps) * Fraction(rate))))
-        view = padded[::-1, centre + span - span // 2:centre + span - span // 2 + span]
+        view = padded[::-1, centre + span - span // 2 : centre + span - span // 2 + span]
         scroll = _scale_nearest(colorize(view, lo, hi), panel_w, scroll_h)
-        px = lambda col: int((col - (centre - span // 2)) * panel_w / span)  # noqa: E731
         for col in (starts[i], starts[i] + WAV2LIP_MEL_WINDOW):
-            x = px(col)
+            x = int((col - (centre - span // 2)) * panel_w / span)
             if 0 <= x < panel_w:
                 scroll[:, x] = (90, 200, 255)
         scroll[:, panel_w // 2] = 255
-        frame[30:30 + scroll_h, side + 20:side + 20 + panel_w] = scroll
+        frame[30 : 30 + scroll_h, side + 20 : side + 20 + panel_w] = scroll
         # The model's window for this frame (16 columns = 0.2 s).
         win = _scale_nearest(colorize(windows[i][::-1], lo, hi), panel_w, window_h)
-        frame[290:290 + window_h, side + 20:side + 20 + panel_w] = win
+        frame[290 : 290 + window_h, side + 20 : side + 20 + panel_w] = win
         yield frame

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
 from ..animation.mesh import incidence, vertex_normals
+from ..errors import InputError
 
 _VERTEX_SHADER = """
 #version 330
@@ -104,8 +104,16 @@ class MeshRenderer:
         wireframe: draw the triangle edges over the surface.
     """
 
-    def __init__(self, faces: np.ndarray, width: int = 512, height: int = 512, backend: str = "auto",
-                 colour=(0.80, 0.62, 0.52), background=(26, 28, 34), wireframe: bool = False):
+    def __init__(
+        self,
+        faces: np.ndarray,
+        width: int = 512,
+        height: int = 512,
+        backend: str = "auto",
+        colour=(0.80, 0.62, 0.52),
+        background=(26, 28, 34),
+        wireframe: bool = False,
+    ):
         if backend not in ("auto", "egl", "numpy"):
             raise InputError(f"backend must be 'auto', 'egl' or 'numpy', got {backend!r}")
         if not (16 <= width <= 8192 and 16 <= height <= 8192):
@@ -165,8 +173,10 @@ class _GLState:
         self.vbo = None
         self.ibo = self.ctx.buffer(renderer.faces.astype(np.uint32).tobytes())
         size = (renderer.width, renderer.height)
-        self.msaa = self.ctx.framebuffer(color_attachments=[self.ctx.renderbuffer(size, 4, samples=4)],
-                                         depth_attachment=self.ctx.depth_renderbuffer(size, samples=4))
+        self.msaa = self.ctx.framebuffer(
+            color_attachments=[self.ctx.renderbuffer(size, 4, samples=4)],
+            depth_attachment=self.ctx.depth_renderbuffer(size, samples=4),
+        )
         self.resolved = self.ctx.framebuffer(color_attachments=[self.ctx.renderbuffer(size, 4)])
 
     def render(self, vertices: np.ndarray, normals: np.ndarray, camera: Camera) -> np.ndarray:
@@ -239,9 +249,19 @@ def _render_numpy(r: MeshRenderer, vertices: np.ndarray, normals: np.ndarray, ca
     return image
 
 
-def render_video(path: str | os.PathLike, sequences: list[Iterable[np.ndarray]], faces: list[np.ndarray],
-                 fps, camera_vertices: list[np.ndarray], audio=None, size: int = 512, wireframe: bool = False,
-                 backend: str = "auto", progress: bool = False, total: int = 0) -> str:
+def render_video(
+    path: str | os.PathLike,
+    sequences: list[Iterable[np.ndarray]],
+    faces: list[np.ndarray],
+    fps,
+    camera_vertices: list[np.ndarray],
+    audio=None,
+    size: int = 512,
+    wireframe: bool = False,
+    backend: str = "auto",
+    progress: bool = False,
+    total: int = 0,
+) -> str:
     """Render one or more vertex sequences side by side into a video with ``audio``.
 
     Args:

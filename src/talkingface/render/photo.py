@@ -11,6 +11,7 @@ a hint of tongue, composited with anti-aliased edges.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +70,7 @@ class PhotoWarper:
         offsets = [None, self._n_face, self._n_face + n]
         loops = [self._oval, offsets[1] + np.arange(n), offsets[2] + np.arange(n)]
         tris = []
-        for inner, outer in zip(loops[:-1], loops[1:]):
+        for inner, outer in itertools.pairwise(loops):
             for k in range(n):
                 a, b = inner[k], inner[(k + 1) % n]
                 c, d = outer[k], outer[(k + 1) % n]
@@ -80,8 +81,10 @@ class PhotoWarper:
         """Mesh vertices for animated landmarks: the rings follow part of the oval's motion."""
         moved = np.asarray(landmarks, np.float64)[: self._n_face, :2]
         motion = moved[self._oval] - self.source[self._oval]
-        rings = [self.source[self._n_face + k * len(self._oval):self._n_face + (k + 1) * len(self._oval)]
-                 + follow * motion for k, follow in enumerate(_RING_FOLLOW)]
+        rings = [
+            self.source[self._n_face + k * len(self._oval) : self._n_face + (k + 1) * len(self._oval)] + follow * motion
+            for k, follow in enumerate(_RING_FOLLOW)
+        ]
         return np.concatenate([moved, *rings])
 
     def warp(self, landmarks: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -120,8 +123,9 @@ class PhotoWarper:
             # interior blends against lip colour, not against whatever the photo had there.
             fill = (ids == 0) & (mouth > 0)
             if fill.any():
-                _, nearest = cv2.distanceTransformWithLabels((ids == 0).astype(np.uint8), cv2.DIST_L2, 3,
-                                                              labelType=cv2.DIST_LABEL_PIXEL)
+                _, nearest = cv2.distanceTransformWithLabels(
+                    (ids == 0).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+                )
                 covered = ids[ids > 0]  # labels number the covered pixels in row-major order
                 if covered.size:
                     ids[fill] = covered[nearest[fill] - 1]
@@ -135,8 +139,9 @@ class PhotoWarper:
         map_y[ys, xs] = m[:, 1, 0] * px + m[:, 1, 1] * py + m[:, 1, 2]
         region = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if mouth is not None:
-            interior = draw_mouth_interior(region.shape, dst[:468] - (x0, y0), self._mouth_reference(x0, y0),
-                                           self.style)
+            interior = draw_mouth_interior(
+                region.shape, dst[:468] - (x0, y0), self._mouth_reference(x0, y0), self.style
+            )
             alpha = (mouth.astype(np.float32) / 255.0)[..., None]
             region = (region * (1 - alpha) + interior * alpha + 0.5).astype(np.uint8)
         frame[y0:y1, x0:x1] = region
@@ -147,7 +152,9 @@ class PhotoWarper:
         import cv2
 
         polygon = dst[self._inner] - (x0, y0)
-        area = 0.5 * abs(np.dot(polygon[:, 0], np.roll(polygon[:, 1], 1)) - np.dot(polygon[:, 1], np.roll(polygon[:, 0], 1)))
+        area = 0.5 * abs(
+            np.dot(polygon[:, 0], np.roll(polygon[:, 1], 1)) - np.dot(polygon[:, 1], np.roll(polygon[:, 0], 1))
+        )
         if area < 1.0:
             return None
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
@@ -232,7 +239,9 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
     upper_teeth = _smoothstep_array((top + 0.1 * width * np.sqrt(span) - v) / (0.02 * width)) * (v > top - 0.02 * width)
     # Lower teeth: ride on the lower inner lip.
     lower_lip = (lips[14] - centre) @ down
-    lower_teeth = _smoothstep_array((v - (lower_lip - 0.07 * width * np.sqrt(span))) / (0.02 * width)) * (v < lower_lip + 0.02 * width)
+    lower_teeth = _smoothstep_array((v - (lower_lip - 0.07 * width * np.sqrt(span))) / (0.02 * width)) * (
+        v < lower_lip + 0.02 * width
+    )
     # Tongue: a soft ellipse low in the mouth.
     tongue = np.clip(1 - ((u / (0.32 * width)) ** 2 + ((v - lower_lip + 0.05 * width) / (0.09 * width)) ** 2), 0, 1)
     out = out * (1 - 0.7 * tongue[..., None]) + np.array(style.tongue, np.float32) * 0.7 * tongue[..., None]

@@ -9,8 +9,19 @@ from .phonemes import ARPABET, SILENCE, VOWELS, Phoneme, PhonemeSequence, Word, 
 from .visemes import ARKIT_52, JALI_VISEMES, VISEME_POSES, viseme_of
 
 __all__ = [
-    "ARKIT_52", "ARPABET", "JALI_VISEMES", "SILENCE", "VISEME_POSES", "VOWELS", "Phoneme", "PhonemeSequence",
-    "Word", "ipa_to_arpabet", "normalize_arpabet", "timed_phonemes", "viseme_of",
+    "ARKIT_52",
+    "ARPABET",
+    "JALI_VISEMES",
+    "SILENCE",
+    "VISEME_POSES",
+    "VOWELS",
+    "Phoneme",
+    "PhonemeSequence",
+    "Word",
+    "ipa_to_arpabet",
+    "normalize_arpabet",
+    "timed_phonemes",
+    "viseme_of",
 ]
 
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from functools import lru_cache
@@ -153,8 +154,10 @@ def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
     else:
         raise InputError("the transcript could not be aligned to the audio (does the audio say it?)")
     if fit < _MIN_FIT:
-        raise InputError(f"the transcript does not match the audio (fit {fit:.2f} per frame, a match is above "
-                         f"{_MIN_FIT}); is it the right text?")
+        raise InputError(
+            f"the transcript does not match the audio (fit {fit:.2f} per frame, a match is above "
+            f"{_MIN_FIT}); is it the right text?"
+        )
     _check_coverage(audio, spoken)
     # Phone-level alignment of short pieces needs the wide beams.
     phone_decoder = decoder if beams else _decoder(**_ALIGN_OPTIONS, **_WIDE_BEAMS)
@@ -167,7 +170,7 @@ def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
         piece_words = [w for w, _, _ in piece if w != "<sil>"]
         if not piece_words:
             continue
-        chunk = pcm[start_frame * 320:end_frame * 320]  # 160 samples x 2 bytes per frame
+        chunk = pcm[start_frame * 320 : end_frame * 320]  # 160 samples x 2 bytes per frame
         detailed = _phone_pass(phone_decoder, chunk, piece_words)
         if detailed is None or [w for w, _ in detailed if w != "<sil>"] != piece_words:
             detailed = _even_phones(phone_decoder, piece)
@@ -184,8 +187,7 @@ def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
                     continue
                 start = (start_frame + frame) / _FRAME_RATE
                 phonemes.append(Phoneme(phone, start, start + frames / _FRAME_RATE, stress, index))
-    return PhonemeSequence(phonemes=_clip(phonemes, duration), words=out_words, duration=duration,
-                           source="alignment")
+    return PhonemeSequence(phonemes=_clip(phonemes, duration), words=out_words, duration=duration, source="alignment")
 
 
 def _check_coverage(audio: np.ndarray, spoken: list[tuple[str, int, int]]) -> None:
@@ -195,7 +197,7 @@ def _check_coverage(audio: np.ndarray, spoken: list[tuple[str, int, int]]) -> No
         return
     covered = np.zeros(len(active), bool)
     for _, start, end in spoken:
-        covered[start:end + 1] = True
+        covered[start : end + 1] = True
     share = float((active & covered).sum() / active.sum())
     if share < 0.5:
         raise InputError(f"the transcript covers only {share:.0%} of the speech in the audio; is it the whole text?")
@@ -233,8 +235,16 @@ def _even_phones(decoder, piece: list[tuple[str, int, int]]) -> list[tuple[str, 
             continue
         frames = end - start + 1
         bounds = np.linspace(0, frames, len(pronunciation) + 1).round().astype(int)
-        out.append((word, [(p, start - base + int(a), int(b - a)) for p, a, b in zip(pronunciation, bounds[:-1], bounds[1:])
-                           if b > a]))
+        out.append(
+            (
+                word,
+                [
+                    (p, start - base + int(a), int(b - a))
+                    for p, a, b in zip(pronunciation, bounds[:-1], bounds[1:])
+                    if b > a
+                ],
+            )
+        )
     return out
 
 
@@ -258,8 +268,9 @@ def recognize(audio: np.ndarray) -> PhonemeSequence:
     pcm = _pcm(audio)
     duration = len(audio) / SAMPLE_RATE
     active = voice_activity(audio, SAMPLE_RATE)
-    decoder = _decoder(lm=None, allphone=os.path.join(_model_path(), "en-us", "en-us-phone.lm.bin"),
-                       beam=1e-20, pbeam=1e-20)
+    decoder = _decoder(
+        lm=None, allphone=os.path.join(_model_path(), "en-us", "en-us-phone.lm.bin"), beam=1e-20, pbeam=1e-20
+    )
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
@@ -284,7 +295,7 @@ def _fill_voiced_gaps(phonemes: list[Phoneme], active: np.ndarray, min_gap_s: fl
     data, such as synthetic speech) get open-close syllables, so the mouth moves while sound is made."""
     covered = np.zeros(len(active), bool)
     for p in phonemes:
-        covered[int(p.start * _FRAME_RATE):int(np.ceil(p.end * _FRAME_RATE))] = True
+        covered[int(p.start * _FRAME_RATE) : int(np.ceil(p.end * _FRAME_RATE))] = True
     gaps = active & ~covered
     edges = np.flatnonzero(np.diff(np.concatenate([[0], gaps.astype(np.int8), [0]])))
     filled = list(phonemes)
@@ -292,14 +303,19 @@ def _fill_voiced_gaps(phonemes: list[Phoneme], active: np.ndarray, min_gap_s: fl
         if (stop - start) / _FRAME_RATE < min_gap_s:
             continue
         bounds = np.linspace(start, stop, max(1, round((stop - start) / 20)) + 1) / _FRAME_RATE
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in itertools.pairwise(bounds):
             split = a + 0.7 * (b - a)
             filled += [Phoneme("AH", float(a), float(split)), Phoneme("T", float(split), float(b))]
     return sorted(filled, key=lambda p: p.start)
 
 
-def voice_activity(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, frame_rate: int = _FRAME_RATE,
-                   min_speech_s: float = 0.06, min_pause_s: float = 0.15) -> np.ndarray:
+def voice_activity(
+    audio: np.ndarray,
+    sample_rate: int = SAMPLE_RATE,
+    frame_rate: int = _FRAME_RATE,
+    min_speech_s: float = 0.06,
+    min_pause_s: float = 0.15,
+) -> np.ndarray:
     """Where speech is: ``(ceil(N / hop),) bool`` at ``frame_rate`` frames per second.
 
     Frame log-energy (25 ms windows) against a threshold between the clip's noise floor (10th
@@ -314,7 +330,7 @@ def voice_activity(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, frame_rate
     win = int(0.025 * sample_rate)
     padded = np.concatenate([audio, np.zeros(n * hop + win - len(audio))])
     frames = np.lib.stride_tricks.sliding_window_view(padded, win)[::hop][:n]
-    energy = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-10)
+    energy = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
     floor, loud = np.percentile(energy, 10), np.percentile(energy, 95)
     if loud < -60 or loud - floor < 6:  # silence, or a signal without level changes
         return np.full(n, loud >= -60 and loud - floor < 6 and loud > -35)

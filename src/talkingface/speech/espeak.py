@@ -9,6 +9,7 @@ The library keeps global state, so calls are serialised with a lock.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import threading
 from dataclasses import dataclass
@@ -28,18 +29,33 @@ _RATE, _VOLUME, _PITCH, _RANGE, _WORDGAP = 1, 2, 3, 4, 7
 
 
 class _Event(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
 
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
 class _VoiceProperties(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
-                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
-                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_char_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
 
 
 class _Engine:
@@ -50,13 +66,22 @@ class _Engine:
             lib = ctypes.CDLL("libespeak-ng.so.1")
         except OSError:
             raise MissingDependencyError(
-                "espeak-ng is not installed (Debian packages espeak-ng libespeak-ng1; `make` installs them)") from None
+                "espeak-ng is not installed (Debian packages espeak-ng libespeak-ng1; `make` installs them)"
+            ) from None
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_VoiceProperties)]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _PHONEME_EVENTS | _PHONEME_IPA)
@@ -86,8 +111,13 @@ class _Engine:
             wanted = _VoiceProperties(languages=language.encode())
             if variant or self.lib.espeak_SetVoiceByProperties(ctypes.byref(wanted)) != 0:
                 raise InputError(f"unknown espeak-ng voice {voice!r} (e.g. en-us, en-gb, en-us+f3)")
-        for parameter, value in ((_RATE, rate), (_PITCH, pitch), (_RANGE, pitch_range), (_WORDGAP, word_gap),
-                                 (_VOLUME, 100)):
+        for parameter, value in (
+            (_RATE, rate),
+            (_PITCH, pitch),
+            (_RANGE, pitch_range),
+            (_WORDGAP, word_gap),
+            (_VOLUME, 100),
+        ):
             self.lib.espeak_SetParameter(parameter, int(value), 0)
 
 
@@ -121,8 +151,9 @@ class Synthesis:
     phonemes: PhonemeSequence
 
 
-def synthesize(text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50, pitch_range: int = 50,
-               word_gap: int = 0) -> Synthesis:
+def synthesize(
+    text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50, pitch_range: int = 50, word_gap: int = 0
+) -> Synthesis:
     """Speak ``text`` with espeak-ng; return the audio and its exact phoneme timings.
 
     Args:
@@ -152,8 +183,11 @@ def synthesize(text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50
 def _timings(text: str, events, num_samples: int, rate: int, stresses: list[int | None]) -> PhonemeSequence:
     """Phonemes and words from the event stream: each phoneme lasts until the next event."""
     chars = text  # positions are 1-based character indices into the text
-    marks = [(sample, kind, pos, length, name) for kind, pos, length, sample, name in events
-             if kind in (_EVENT_WORD, _EVENT_PHONEME, _EVENT_END, _EVENT_MSG_TERMINATED)]
+    marks = [
+        (sample, kind, pos, length, name)
+        for kind, pos, length, sample, name in events
+        if kind in (_EVENT_WORD, _EVENT_PHONEME, _EVENT_END, _EVENT_MSG_TERMINATED)
+    ]
     phonemes: list[Phoneme] = []
     words: list[Word] = []
     word_spans: list[list[float]] = []
@@ -161,14 +195,14 @@ def _timings(text: str, events, num_samples: int, rate: int, stresses: list[int 
     stress_iter = iter(stresses)
     for k, (sample, kind, pos, length, name) in enumerate(marks):
         if kind == _EVENT_WORD:
-            words.append(Word(chars[pos - 1:pos - 1 + length], sample / rate, sample / rate))
+            words.append(Word(chars[pos - 1 : pos - 1 + length], sample / rate, sample / rate))
             word_spans.append([sample / rate, sample / rate])
             current_word = len(words) - 1
             continue
         if kind != _EVENT_PHONEME:
             current_word = None
             continue
-        end_sample = next((m[0] for m in marks[k + 1:] if m[1] != _EVENT_WORD or m[0] > sample), num_samples)
+        end_sample = next((m[0] for m in marks[k + 1 :] if m[1] != _EVENT_WORD or m[0] > sample), num_samples)
         start, end = sample / rate, max(sample, end_sample) / rate
         symbols = ipa_to_arpabet(name) if name else []
         if not symbols:
@@ -186,18 +220,17 @@ def _timings(text: str, events, num_samples: int, rate: int, stresses: list[int 
     keep = [i for i, w in enumerate(words) if w.end > w.start]
     remap = {old: new for new, old in enumerate(keep)}
     phonemes = [Phoneme(p.phone, p.start, p.end, p.stress, remap.get(p.word)) for p in phonemes]
-    return PhonemeSequence(phonemes=phonemes, words=[words[i] for i in keep], duration=num_samples / rate,
-                           source="espeak")
+    return PhonemeSequence(
+        phonemes=phonemes, words=[words[i] for i in keep], duration=num_samples / rate, source="espeak"
+    )
 
 
 def _stress_pattern(engine: _Engine, text: str) -> list[int | None]:
     """Stress of each vowel espeak-ng will speak for ``text``, in order (from its IPA transcription)."""
     stresses: list[int | None] = []
     for ipa in _ipa_clauses(engine, text):
-        try:
+        with contextlib.suppress(InputError):
             stresses += [s for phone, s in ipa_to_arpabet(ipa) if phone in VOWELS]
-        except InputError:
-            pass
     return stresses
 
 

@@ -21,53 +21,218 @@ from ..files import atomic_output
 SILENCE = "SIL"
 
 VOWELS = ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW")
-CONSONANTS = ("B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N", "NG", "P", "R", "S", "SH",
-              "T", "TH", "V", "W", "Y", "Z", "ZH")
+CONSONANTS = (
+    "B",
+    "CH",
+    "D",
+    "DH",
+    "F",
+    "G",
+    "HH",
+    "JH",
+    "K",
+    "L",
+    "M",
+    "N",
+    "NG",
+    "P",
+    "R",
+    "S",
+    "SH",
+    "T",
+    "TH",
+    "V",
+    "W",
+    "Y",
+    "Z",
+    "ZH",
+)
 ARPABET = VOWELS + CONSONANTS
 
 # Manner of articulation of each consonant (what the animator's rules look at).
 MANNER = {
-    "B": "stop", "D": "stop", "G": "stop", "K": "stop", "P": "stop", "T": "stop",
-    "CH": "affricate", "JH": "affricate",
-    "DH": "fricative", "F": "fricative", "HH": "fricative", "S": "fricative", "SH": "fricative",
-    "TH": "fricative", "V": "fricative", "Z": "fricative", "ZH": "fricative",
-    "M": "nasal", "N": "nasal", "NG": "nasal",
-    "L": "liquid", "R": "liquid", "W": "glide", "Y": "glide",
+    "B": "stop",
+    "D": "stop",
+    "G": "stop",
+    "K": "stop",
+    "P": "stop",
+    "T": "stop",
+    "CH": "affricate",
+    "JH": "affricate",
+    "DH": "fricative",
+    "F": "fricative",
+    "HH": "fricative",
+    "S": "fricative",
+    "SH": "fricative",
+    "TH": "fricative",
+    "V": "fricative",
+    "Z": "fricative",
+    "ZH": "fricative",
+    "M": "nasal",
+    "N": "nasal",
+    "NG": "nasal",
+    "L": "liquid",
+    "R": "liquid",
+    "W": "glide",
+    "Y": "glide",
 }
 
 # IPA (as espeak-ng and most dictionaries write American English) -> ARPAbet. Longest match first.
 IPA_TO_ARPABET: dict[str, tuple[str, ...]] = {
     # vowels and diphthongs
-    "ɑː": ("AA",), "ɑ": ("AA",), "a": ("AA",), "ɒ": ("AA",), "æ": ("AE",), "ʌ": ("AH",), "ə": ("AH",),
-    "ɐ": ("AH",), "ɔː": ("AO",), "ɔ": ("AO",), "aʊ": ("AW",), "aɪ": ("AY",), "ɛ": ("EH",), "e": ("EH",),
-    "ɚ": ("ER",), "ɜː": ("ER",), "ɜ": ("ER",), "eɪ": ("EY",), "ɪ": ("IH",), "ᵻ": ("IH",), "ɨ": ("IH",),
-    "iː": ("IY",), "i": ("IY",), "oʊ": ("OW",), "o": ("OW",), "əʊ": ("OW",), "ɔɪ": ("OY",),
-    "ʊ": ("UH",), "uː": ("UW",), "u": ("UW",), "ʉ": ("UW",),
-    "ɑːɹ": ("AA", "R"), "ɔːɹ": ("AO", "R"), "oːɹ": ("AO", "R"), "ɛɹ": ("EH", "R"), "ɪɹ": ("IH", "R"),
-    "ʊɹ": ("UH", "R"), "aɪɚ": ("AY", "ER"), "aɪə": ("AY", "AH"), "aʊɚ": ("AW", "ER"), "iə": ("IY", "AH"),
-    "əl": ("AH", "L"), "l̩": ("AH", "L"), "n̩": ("AH", "N"), "m̩": ("AH", "M"),
+    "ɑː": ("AA",),
+    "ɑ": ("AA",),
+    "a": ("AA",),
+    "ɒ": ("AA",),
+    "æ": ("AE",),
+    "ʌ": ("AH",),
+    "ə": ("AH",),
+    "ɐ": ("AH",),
+    "ɔː": ("AO",),
+    "ɔ": ("AO",),
+    "aʊ": ("AW",),
+    "aɪ": ("AY",),
+    "ɛ": ("EH",),
+    "e": ("EH",),
+    "ɚ": ("ER",),
+    "ɜː": ("ER",),
+    "ɜ": ("ER",),
+    "eɪ": ("EY",),
+    "ɪ": ("IH",),
+    "ᵻ": ("IH",),
+    "ɨ": ("IH",),
+    "iː": ("IY",),
+    "i": ("IY",),
+    "oʊ": ("OW",),
+    "o": ("OW",),
+    "əʊ": ("OW",),
+    "ɔɪ": ("OY",),
+    "ʊ": ("UH",),
+    "uː": ("UW",),
+    "u": ("UW",),
+    "ʉ": ("UW",),
+    "ɑːɹ": ("AA", "R"),
+    "ɔːɹ": ("AO", "R"),
+    "oːɹ": ("AO", "R"),
+    "ɛɹ": ("EH", "R"),
+    "ɪɹ": ("IH", "R"),
+    "ʊɹ": ("UH", "R"),
+    "aɪɚ": ("AY", "ER"),
+    "aɪə": ("AY", "AH"),
+    "aʊɚ": ("AW", "ER"),
+    "iə": ("IY", "AH"),
+    "əl": ("AH", "L"),
+    "l̩": ("AH", "L"),
+    "n̩": ("AH", "N"),
+    "m̩": ("AH", "M"),
     # consonants
-    "b": ("B",), "tʃ": ("CH",), "d": ("D",), "ð": ("DH",), "f": ("F",), "ɡ": ("G",), "g": ("G",),
-    "h": ("HH",), "dʒ": ("JH",), "k": ("K",), "l": ("L",), "ɫ": ("L",), "m": ("M",), "n": ("N",),
-    "ŋ": ("NG",), "p": ("P",), "ɹ": ("R",), "r": ("R",), "s": ("S",), "ʃ": ("SH",), "t": ("T",),
-    "θ": ("TH",), "v": ("V",), "w": ("W",), "ʍ": ("W",), "j": ("Y",), "z": ("Z",), "ʒ": ("ZH",),
-    "ɾ": ("D",), "ʔ": ("T",), "x": ("HH",), "ç": ("HH",),
+    "b": ("B",),
+    "tʃ": ("CH",),
+    "d": ("D",),
+    "ð": ("DH",),
+    "f": ("F",),
+    "ɡ": ("G",),
+    "g": ("G",),
+    "h": ("HH",),
+    "dʒ": ("JH",),
+    "k": ("K",),
+    "l": ("L",),
+    "ɫ": ("L",),
+    "m": ("M",),
+    "n": ("N",),
+    "ŋ": ("NG",),
+    "p": ("P",),
+    "ɹ": ("R",),
+    "r": ("R",),
+    "s": ("S",),
+    "ʃ": ("SH",),
+    "t": ("T",),
+    "θ": ("TH",),
+    "v": ("V",),
+    "w": ("W",),
+    "ʍ": ("W",),
+    "j": ("Y",),
+    "z": ("Z",),
+    "ʒ": ("ZH",),
+    "ɾ": ("D",),
+    "ʔ": ("T",),
+    "x": ("HH",),
+    "ç": ("HH",),
 }
 
 # espeak-ng's own phoneme mnemonics (English voices) -> ARPAbet.
 ESPEAK_TO_ARPABET: dict[str, tuple[str, ...]] = {
-    "a": ("AE",), "aa": ("AE",), "a#": ("AH",), "A:": ("AA",), "A@": ("AA", "R"), "A": ("AA",),
-    "aI": ("AY",), "aI@": ("AY", "AH"), "aI3": ("AY", "ER"), "aU": ("AW",), "aU@": ("AW", "ER"),
-    "@": ("AH",), "@-": ("AH",), "@2": ("AH",), "@5": ("AH",), "@L": ("AH", "L"), "3": ("ER",), "3:": ("ER",),
-    "E": ("EH",), "E2": ("EH",), "e@": ("EH", "R"), "eI": ("EY",), "I": ("IH",), "I2": ("IH",), "I#": ("IH",),
-    "i": ("IY",), "i:": ("IY",), "i@": ("IH", "R"), "i@3": ("IH", "R"), "O:": ("AO",), "O": ("AO",),
-    "O@": ("AO", "R"), "o@": ("AO", "R"), "OI": ("OY",), "oU": ("OW",), "0": ("AA",), "U": ("UH",),
-    "U@": ("UH", "R"), "u:": ("UW",), "u": ("UW",), "V": ("AH",),
-    "b": ("B",), "tS": ("CH",), "d": ("D",), "D": ("DH",), "f": ("F",), "g": ("G",), "h": ("HH",),
-    "dZ": ("JH",), "k": ("K",), "l": ("L",), "m": ("M",), "n": ("N",), "N": ("NG",), "p": ("P",),
-    "r": ("R",), "r-": ("R",), "s": ("S",), "S": ("SH",), "t": ("T",), "t#": ("D",), "T": ("TH",),
-    "v": ("V",), "w": ("W",), "j": ("Y",), "z": ("Z",), "Z": ("ZH",), "?": ("T",), "n-": ("AH", "N"),
-    "m-": ("AH", "M"), "l-": ("AH", "L"),
+    "a": ("AE",),
+    "aa": ("AE",),
+    "a#": ("AH",),
+    "A:": ("AA",),
+    "A@": ("AA", "R"),
+    "A": ("AA",),
+    "aI": ("AY",),
+    "aI@": ("AY", "AH"),
+    "aI3": ("AY", "ER"),
+    "aU": ("AW",),
+    "aU@": ("AW", "ER"),
+    "@": ("AH",),
+    "@-": ("AH",),
+    "@2": ("AH",),
+    "@5": ("AH",),
+    "@L": ("AH", "L"),
+    "3": ("ER",),
+    "3:": ("ER",),
+    "E": ("EH",),
+    "E2": ("EH",),
+    "e@": ("EH", "R"),
+    "eI": ("EY",),
+    "I": ("IH",),
+    "I2": ("IH",),
+    "I#": ("IH",),
+    "i": ("IY",),
+    "i:": ("IY",),
+    "i@": ("IH", "R"),
+    "i@3": ("IH", "R"),
+    "O:": ("AO",),
+    "O": ("AO",),
+    "O@": ("AO", "R"),
+    "o@": ("AO", "R"),
+    "OI": ("OY",),
+    "oU": ("OW",),
+    "0": ("AA",),
+    "U": ("UH",),
+    "U@": ("UH", "R"),
+    "u:": ("UW",),
+    "u": ("UW",),
+    "V": ("AH",),
+    "b": ("B",),
+    "tS": ("CH",),
+    "d": ("D",),
+    "D": ("DH",),
+    "f": ("F",),
+    "g": ("G",),
+    "h": ("HH",),
+    "dZ": ("JH",),
+    "k": ("K",),
+    "l": ("L",),
+    "m": ("M",),
+    "n": ("N",),
+    "N": ("NG",),
+    "p": ("P",),
+    "r": ("R",),
+    "r-": ("R",),
+    "s": ("S",),
+    "S": ("SH",),
+    "t": ("T",),
+    "t#": ("D",),
+    "T": ("TH",),
+    "v": ("V",),
+    "w": ("W",),
+    "j": ("Y",),
+    "z": ("Z",),
+    "Z": ("ZH",),
+    "?": ("T",),
+    "n-": ("AH", "N"),
+    "m-": ("AH", "M"),
+    "l-": ("AH", "L"),
 }
 
 _IPA_MARKS = {"ˈ": 1, "ˌ": 2}
@@ -212,15 +377,22 @@ class PhonemeSequence:
 
     # -- JSON --------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"duration": self.duration, "source": self.source,
-                "words": [asdict(w) for w in self.words],
-                "phonemes": [asdict(p) for p in self.phonemes]}
+        return {
+            "duration": self.duration,
+            "source": self.source,
+            "words": [asdict(w) for w in self.words],
+            "phonemes": [asdict(p) for p in self.phonemes],
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> PhonemeSequence:
         try:
-            return cls(phonemes=[Phoneme(**p) for p in data["phonemes"]], words=[Word(**w) for w in data.get("words", [])],
-                       duration=float(data.get("duration", 0.0)), source=data.get("source", ""))
+            return cls(
+                phonemes=[Phoneme(**p) for p in data["phonemes"]],
+                words=[Word(**w) for w in data.get("words", [])],
+                duration=float(data.get("duration", 0.0)),
+                source=data.get("source", ""),
+            )
         except (KeyError, TypeError) as e:
             raise InputError(f"not a phoneme sequence: {e}") from None
 
@@ -245,6 +417,7 @@ class PhonemeSequence:
     # -- Praat TextGrid ----------------------------------------------------------------------
     def to_textgrid(self) -> str:
         """A long-format TextGrid with "words" and "phones" tiers (Montreal Forced Aligner's layout)."""
+
         def intervals(items: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
             filled, t = [], 0.0
             for start, end, text in items:
@@ -258,19 +431,40 @@ class PhonemeSequence:
 
         tiers = [
             ("words", intervals([(w.start, w.end, w.text) for w in self.words])),
-            ("phones", intervals([(p.start, p.end, p.phone + (str(p.stress) if p.stress is not None else ""))
-                                  for p in self.speech])),
+            (
+                "phones",
+                intervals(
+                    [(p.start, p.end, p.phone + (str(p.stress) if p.stress is not None else "")) for p in self.speech]
+                ),
+            ),
         ]
-        lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "xmin = 0",
-                 f"xmax = {self.duration:.6f}", "tiers? <exists>", f"size = {len(tiers)}", "item []:"]
+        lines = [
+            'File type = "ooTextFile"',
+            'Object class = "TextGrid"',
+            "",
+            "xmin = 0",
+            f"xmax = {self.duration:.6f}",
+            "tiers? <exists>",
+            f"size = {len(tiers)}",
+            "item []:",
+        ]
         for k, (name, items) in enumerate(tiers, 1):
-            lines += [f"    item [{k}]:", '        class = "IntervalTier"', f'        name = "{name}"',
-                      "        xmin = 0", f"        xmax = {self.duration:.6f}",
-                      f"        intervals: size = {len(items)}"]
+            lines += [
+                f"    item [{k}]:",
+                '        class = "IntervalTier"',
+                f'        name = "{name}"',
+                "        xmin = 0",
+                f"        xmax = {self.duration:.6f}",
+                f"        intervals: size = {len(items)}",
+            ]
             for j, (start, end, text) in enumerate(items, 1):
                 label = text.replace('"', '""')
-                lines += [f"        intervals [{j}]:", f"            xmin = {start:.6f}",
-                          f"            xmax = {end:.6f}", f'            text = "{label}"']
+                lines += [
+                    f"        intervals [{j}]:",
+                    f"            xmin = {start:.6f}",
+                    f"            xmax = {end:.6f}",
+                    f'            text = "{label}"',
+                ]
         return "\n".join(lines) + "\n"
 
     def save_textgrid(self, path: str | os.PathLike) -> Path:

@@ -21,18 +21,18 @@ from .loop import LoopConfig, TrainResult, seed_everything, train
 @dataclass(frozen=True)
 class FaceFormerTrainConfig:
     """Attributes:
-        data: root of the data set (wav/, vertices_npy/, templates.pkl).
-        layout: "vocaset" (60 fps files used at 30 fps) or "biwi" (25 fps).
-        train_subjects / val_subjects: override the layout's subject lists (our synthetic set has its own).
-        train_sentences / val_sentences: override the layout's sentence ids (e.g. held-out sentences of
-            the training speakers).
-        model: registry variant to build ("faceformer.mel" needs no downloaded weights).
-        init: a checkpoint to start from (vocaset.pth, biwi.pth or ours).
-        wav2vec2: a local wav2vec 2.0 folder for the encoder of a wav2vec2 variant.
-        lips: vertex-group file (or built-in name) for LVE; default: the built-in face's lips, on
-            another mesh found by fitting the built-in face onto the first speaker's template (pass
-            the published region files for numbers comparable with papers).
-        overrides: further model config fields (feature_dim, ...).
+    data: root of the data set (wav/, vertices_npy/, templates.pkl).
+    layout: "vocaset" (60 fps files used at 30 fps) or "biwi" (25 fps).
+    train_subjects / val_subjects: override the layout's subject lists (our synthetic set has its own).
+    train_sentences / val_sentences: override the layout's sentence ids (e.g. held-out sentences of
+        the training speakers).
+    model: registry variant to build ("faceformer.mel" needs no downloaded weights).
+    init: a checkpoint to start from (vocaset.pth, biwi.pth or ours).
+    wav2vec2: a local wav2vec 2.0 folder for the encoder of a wav2vec2 variant.
+    lips: vertex-group file (or built-in name) for LVE; default: the built-in face's lips, on
+        another mesh found by fitting the built-in face onto the first speaker's template (pass
+        the published region files for numbers comparable with papers).
+    overrides: further model config fields (feature_dim, ...).
     """
 
     data: str | os.PathLike
@@ -78,8 +78,10 @@ def build(config: FaceFormerTrainConfig, num_vertices: int, num_speakers: int, f
     if config.init is not None:
         model = load_faceformer(config.init, config.wav2vec2)
         if model.config.num_vertices != num_vertices or model.config.num_speakers != num_speakers:
-            raise InputError(f"{config.init}: animates {model.config.num_vertices} vertices for "
-                             f"{model.config.num_speakers} speakers; the data has {num_vertices} and {num_speakers}")
+            raise InputError(
+                f"{config.init}: animates {model.config.num_vertices} vertices for "
+                f"{model.config.num_speakers} speakers; the data has {num_vertices} and {num_speakers}"
+            )
         return model
     changes = {"num_vertices": num_vertices, "num_speakers": num_speakers, "fps": float(fps), **config.overrides}
     model = create_model(config.model, **changes)
@@ -93,7 +95,6 @@ def build(config: FaceFormerTrainConfig, num_vertices: int, num_speakers: int, f
 def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
     from ..data.mesh_sets import BIWI, VOCASET, load_mesh_set
     from ..metrics.mesh import lip_vertex_error
-
     from .loop import distributed
 
     if distributed()[0] != 0:
@@ -104,8 +105,7 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
     layout = layouts[config.layout]
     train_subjects = list(config.train_subjects or layout.train_subjects)
     val_subjects = list(config.val_subjects or layout.val_subjects)
-    train_items = load_mesh_set(config.data, layout, "train", subjects=train_subjects,
-                                sentences=config.train_sentences)
+    train_items = load_mesh_set(config.data, layout, "train", subjects=train_subjects, sentences=config.train_sentences)
     try:
         val_items = load_mesh_set(config.data, layout, "val", subjects=val_subjects, sentences=config.val_sentences)
     except InputError as error:
@@ -114,16 +114,20 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
         val_items = []
     overlap = {s.name for s in train_items} & {s.name for s in val_items}
     if overlap:
-        raise InputError(f"{len(overlap)} sequences are both trained on and held out (e.g. {sorted(overlap)[0]}); "
-                         "choose other subjects or sentences")
+        raise InputError(
+            f"{len(overlap)} sequences are both trained on and held out (e.g. {sorted(overlap)[0]}); "
+            "choose other subjects or sentences"
+        )
     num_vertices = train_items[0].vertices.shape[1] // 3
     seed_everything(config.seed)
     model = build(config, num_vertices, len(train_subjects), layout.fps)
     lips = _lip_indices(config, num_vertices, train_items[0].template)
     speaker = {s: i for i, s in enumerate(train_subjects)}
     if log:
-        log(f"FaceFormer: {len(train_items)} training / {len(val_items)} held-out sequences, {num_vertices} vertices, "
-            f"{len(train_subjects)} speakers, {'teacher forcing' if config.teacher_forcing else 'autoregressive'}")
+        log(
+            f"FaceFormer: {len(train_items)} training / {len(val_items)} held-out sequences, {num_vertices} vertices, "
+            f"{len(train_subjects)} speakers, {'teacher forcing' if config.teacher_forcing else 'autoregressive'}"
+        )
 
     def step(model, item) -> torch.Tensor:
         vertices = torch.from_numpy(item.vertices).unsqueeze(0)
@@ -134,8 +138,9 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
         errors, lves = [], []
         for item in items:
             vertices = torch.from_numpy(item.vertices)
-            predicted = model.predict(item.audio, item.template, speaker.get(item.subject, 0),
-                                      num_frames=len(vertices))[0]
+            predicted = model.predict(
+                item.audio, item.template, speaker.get(item.subject, 0), num_frames=len(vertices)
+            )[0]
             frames = min(len(predicted), len(vertices))
             errors.append(torch.nn.functional.mse_loss(predicted[:frames], vertices[:frames]).item())
             if lips is not None:
@@ -145,7 +150,12 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
             metrics["lve"] = float(np.mean(lves))
         return metrics
 
-    loop = LoopConfig(config.out_dir, epochs=config.epochs, lr=config.lr, seed=config.seed,
-                      monitor="lve" if lips is not None else "loss",
-                      find_unused=model.config.audio_encoder == "wav2vec2")  # SpecAugment's embedding
+    loop = LoopConfig(
+        config.out_dir,
+        epochs=config.epochs,
+        lr=config.lr,
+        seed=config.seed,
+        monitor="lve" if lips is not None else "loss",
+        find_unused=model.config.audio_encoder == "wav2vec2",
+    )  # SpecAugment's embedding
     return train(model, train_items, loop, step, evaluate, val_items, log=log)

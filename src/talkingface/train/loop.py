@@ -34,16 +34,16 @@ from ..files import atomic_output
 @dataclass(frozen=True)
 class LoopConfig:
     """Attributes:
-        out_dir: where checkpoints and the log go.
-        epochs: passes over the training items.
-        lr: Adam learning rate.
-        accumulate: items per optimizer update (gradient accumulation; 1 = upstream's batch of one).
-        seed: shuffling and initialisation seed.
-        evaluate_every: epochs between evaluations (0: never).
-        monitor: metric of ``evaluate`` that picks ``best.safetensors`` (lower is better).
-        resume: continue from ``out_dir/state.pt`` if it exists.
-        grad_clip: max gradient norm (None: no clipping).
-        find_unused: under torchrun, let parameters go unused in a step (costs a graph traversal).
+    out_dir: where checkpoints and the log go.
+    epochs: passes over the training items.
+    lr: Adam learning rate.
+    accumulate: items per optimizer update (gradient accumulation; 1 = upstream's batch of one).
+    seed: shuffling and initialisation seed.
+    evaluate_every: epochs between evaluations (0: never).
+    monitor: metric of ``evaluate`` that picks ``best.safetensors`` (lower is better).
+    resume: continue from ``out_dir/state.pt`` if it exists.
+    grad_clip: max gradient norm (None: no clipping).
+    find_unused: under torchrun, let parameters go unused in a step (costs a graph traversal).
     """
 
     out_dir: str | os.PathLike
@@ -110,17 +110,27 @@ def _barrier(world: int) -> None:
 
 def _save_state(path: Path, optimizer, epoch: int, history: list[dict], best: dict | None) -> None:
     _, keys, position, has_gauss, gauss = np.random.get_state()
-    state = {"optimizer": optimizer.state_dict(), "epoch": epoch, "torch_rng": torch.get_rng_state(),
-             "numpy_rng": [torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss)],
-             "history": json.dumps(history), "best": json.dumps(best)}
+    state = {
+        "optimizer": optimizer.state_dict(),
+        "epoch": epoch,
+        "torch_rng": torch.get_rng_state(),
+        "numpy_rng": [torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss)],
+        "history": json.dumps(history),
+        "best": json.dumps(best),
+    }
     with atomic_output(path) as tmp:
         torch.save(state, tmp)
 
 
-def train(model: nn.Module, train_items: Sequence, config: LoopConfig,
-          step: Callable[[nn.Module, object], torch.Tensor],
-          evaluate: Callable[[nn.Module, Sequence], dict] | None = None, val_items: Sequence = (),
-          log: Callable[[str], None] | None = print) -> TrainResult:
+def train(
+    model: nn.Module,
+    train_items: Sequence,
+    config: LoopConfig,
+    step: Callable[[nn.Module, object], torch.Tensor],
+    evaluate: Callable[[nn.Module, Sequence], dict] | None = None,
+    val_items: Sequence = (),
+    log: Callable[[str], None] | None = print,
+) -> TrainResult:
     """Train ``model`` (made by ``create_model``, so it saves itself) on ``train_items``.
 
     Seed (:func:`seed_everything`) before building the model for runs that repeat exactly."""
@@ -179,8 +189,11 @@ def train(model: nn.Module, train_items: Sequence, config: LoopConfig,
                     nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-        record = {"epoch": epoch + 1, "train_loss": _mean_over_processes(float(np.mean(losses)), world),
-                  "seconds": time.perf_counter() - began}
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": _mean_over_processes(float(np.mean(losses)), world),
+            "seconds": time.perf_counter() - began,
+        }
         if not lead:  # process 0 evaluates, saves and logs; the others wait for its files
             _barrier(world)
             continue
