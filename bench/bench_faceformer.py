@@ -9,6 +9,7 @@ upstream code can do); ours should grow linearly: time per second of audio at 5/
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import torch
 
@@ -24,6 +25,7 @@ def main() -> bool:
 
     from talkingface.media import load_audio
     from talkingface.models import create_model
+    from talkingface.models.faceformer import decode_incremental
 
     torch.manual_seed(0)
     model = create_model("faceformer.vocaset")
@@ -31,7 +33,7 @@ def main() -> bool:
     speech = torch.from_numpy(load_audio(INPUTS / "two_cities.wav", 16000).copy())
     speech = torch.cat([speech, speech])  # 88 s
     template = torch.zeros(model.config.num_vertices * 3)
-    style = model._style(0, 1)
+    style = model.style(0, 1)
     print(f"FaceFormer VOCASET (torch threads {torch.get_num_threads()}):")
 
     def run(seconds: float, upstream: bool):
@@ -39,7 +41,7 @@ def main() -> bool:
         model.audio_encoder.set_attn_implementation("eager" if upstream else "sdpa")
         with torch.no_grad():
             (memory, frames), encode = _timed(lambda: model.encode_audio(audio))
-            decoder = model._decode_redecode if upstream else model._decode_incremental
+            decoder = model._decode_redecode if upstream else partial(decode_incremental, model)
             vertices, decode = _timed(lambda: decoder(memory, frames, style, template.view(1, 1, -1)))
         return vertices, encode, decode
 

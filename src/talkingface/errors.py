@@ -28,6 +28,18 @@ class MediaError(TalkingFaceError):
         super().__init__(f"{self.path}: {self.problem}")
 
 
+class CheckpointError(TalkingFaceError):
+    """A model file is missing, unreadable, would run code, or does not fit the model.
+
+    The message is ``"<path>: <problem>"``.
+    """
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = os.fspath(path)
+        self.problem = _one_line(problem)
+        super().__init__(f"{self.path}: {self.problem}")
+
+
 class MissingDependencyError(TalkingFaceError, ImportError):
     """An optional component is not installed; the message names how to get it."""
 

@@ -63,3 +63,39 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         atomic.discard()
         raise
+
+
+def check_output(
+    path: str | os.PathLike,
+    *,
+    suffixes: tuple[str, ...] | None = None,
+    inputs: tuple[str | os.PathLike | None, ...] = (),
+    what: str = "output",
+) -> Path:
+    """``path`` as an output file, checked before any work: not a folder, its folder exists and is
+    writable, its extension one of ``suffixes`` (if given), and it is none of ``inputs`` (an input is
+    never overwritten). One-line :class:`InputError` otherwise."""
+    p = Path(path)
+    if str(path) == "" or p.is_dir() or str(path).endswith(os.sep):
+        raise InputError(f"{path}: is a folder, expected a file path for the {what}")
+    folder = p.parent
+    if not folder.is_dir():
+        raise InputError(f"{path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: folder {folder} is not writable")
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        shown = p.suffix or "no extension"
+        raise InputError(f"{path}: the {what} must be {', '.join(suffixes)}, not {shown}")
+    for source in inputs:
+        if source is not None and _same_file(p, Path(source)):
+            raise InputError(f"{path}: is also an input; choose another {what} name (inputs are never overwritten)")
+    return p
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        try:
+            return a.samefile(b)
+        except OSError:
+            return False
+    return a.resolve() == b.resolve()

@@ -9,29 +9,22 @@ import numpy as np
 
 from .errors import InputError
 
-# Common NTSC-family rates given as decimals map to their exact rational values.
-_NTSC_RATES = {
-    23.976: Fraction(24000, 1001),
-    29.97: Fraction(30000, 1001),
-    59.94: Fraction(60000, 1001),
-    47.952: Fraction(48000, 1001),
-    119.88: Fraction(120000, 1001),
-}
-
 
 def to_fps(fps: float | int | Fraction | str) -> Fraction:
-    """Frame rate as an exact Fraction; 29.97 -> 30000/1001 and the other NTSC rates likewise."""
+    """Frame rate as an exact Fraction. Decimals (floats, or strings such as ``"29.97"`` or
+    ``"29.97002997"``) are read as the nearest sensible rate: the NTSC family (N * 1000/1001, e.g.
+    30000/1001) when within 5e-4, else the nearest fraction with a denominator up to 1001.
+    Fractions and ratio strings (``"30000/1001"``) are kept exactly."""
     try:
-        if isinstance(fps, str):
-            fps = Fraction(fps)
-        if isinstance(fps, float):
-            for decimal, exact in _NTSC_RATES.items():
-                if abs(fps - decimal) < 5e-4:
-                    return exact
-            fps = Fraction(fps).limit_denominator(1001)
-        rate = Fraction(fps)
-    except (ValueError, TypeError, ZeroDivisionError):
+        if isinstance(fps, bool):
+            raise TypeError
+        decimal = isinstance(fps, float) or (isinstance(fps, str) and "/" not in fps)
+        rate = Fraction(fps.strip()) if isinstance(fps, str) else Fraction(fps)
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
         raise InputError(f"fps must be a positive number, got {fps!r}") from None
+    if decimal and rate.denominator > 1:
+        ntsc = Fraction(round(rate * Fraction(1001, 1000)) * 1000, 1001)
+        rate = ntsc if ntsc and abs(rate - ntsc) < Fraction(5, 10000) else rate.limit_denominator(1001)
     if not 0 < rate <= 1000:
         raise InputError(f"fps must be in (0, 1000], got {fps!r}")
     return rate

@@ -13,7 +13,11 @@ def short_speech(tmp_path_factory, speech16k):
 
 
 def test_animate_photo(tmp_path, photo_path, short_speech, capsys):
-    out = tmp_path / "sub" / "talk.mp4"
+    missing = main(
+        ["animate", "--face", str(photo_path), "--audio", str(short_speech), "-o", str(tmp_path / "no" / "t.mp4")]
+    )
+    assert missing == 2 and "folder" in capsys.readouterr().err and not (tmp_path / "no").exists()
+    out = tmp_path / "talk.mp4"
     code = main(
         [
             "animate",

@@ -39,7 +39,7 @@ def test_info_reports_working_components(capsys):
 
 
 def test_features_writes_npz_and_video(tmp_path, speech_path, photo_path, capsys):
-    npz, video = tmp_path / "f.npz", tmp_path / "sub" / "v.mp4"
+    npz, video = tmp_path / "f.npz", tmp_path / "v.mp4"
     code = main(
         [
             "features",

@@ -1,4 +1,5 @@
 import json
+from fractions import Fraction
 
 import pytest
 import soundfile
@@ -6,7 +7,7 @@ import torch
 from tests.face.conftest import place
 
 from talkingface.cli import main
-from talkingface.media import probe_video, read_image, write_video
+from talkingface.media import probe_video, read_frames, read_image, write_video
 from talkingface.models import create_model
 
 
@@ -74,7 +75,7 @@ def test_lipsync_and_score_commands(files, tmp_path, capsys):
     assert all(-15 <= t["offset"] <= 15 and t["lse_d"] > 0 for d in data for t in d["tracks"])
     assert "LSE-D" in capsys.readouterr().out
     assert main(["sync-score", str(video), "--checkpoint", str(syncnet), "--plot", str(tmp_path / "p.jpg")]) == 2
-    assert "--plot writes a .png" in capsys.readouterr().err
+    assert "the plot must be .png, not .jpg" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["lipsync", "sync-score"])
@@ -98,7 +99,7 @@ def test_wrong_checkpoint(files, tmp_path, capsys, command):
     )
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "does not fit" in err and err.count("\n") == 1
+    assert ("not a wav2lip generator" in err or "not syncnet.v2" in err) and err.count("\n") == 1
     assert not (tmp_path / "o.mp4").exists()
 
 
@@ -149,3 +150,47 @@ def test_offset_auto_measures_and_applies(files, tmp_path, capsys):
         == 2
     )
     assert "needs a SyncNet checkpoint" in capsys.readouterr().err
+
+
+def test_sync_score_scores_the_good_files_and_reports_each_bad_one(files, tmp_path, capsys):
+    video, _, _, syncnet = files
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all" * 50)
+    still = tmp_path / "still.png"
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(still), np.full((64, 64, 3), 128, np.uint8))
+    argv = ["sync-score", str(junk), str(video), str(still), str(tmp_path / "gone.mp4"), "--checkpoint", str(syncnet)]
+    code = main([*argv, "--json", str(tmp_path / "r.json")])
+    captured = capsys.readouterr()
+    assert code == 2
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 3 and all(line.startswith("talkingface sync-score: error: ") for line in errors)
+    assert "junk.mp4" in errors[0] and "still.png: sync needs a video" in errors[1] and "gone.mp4" in errors[2]
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [d["video"] for d in data] == [str(video)] and "Traceback" not in captured.err
+
+
+def test_long_decimal_frame_rates_are_read_as_exact_rates(tmp_path, capsys, photo_path, files):
+    _, speech, _, _ = files
+    out = tmp_path / "t.mp4"
+    argv = ["animate", "--face", str(photo_path), "--audio", str(speech), "--size", "128", "--fps", "29.97002997"]
+    assert main([*argv, "-o", str(out)]) == 0
+    assert probe_video(out).fps == Fraction(30000, 1001)
+    with pytest.raises(SystemExit) as stop:
+        main([*argv[:-1], "1e400", "-o", str(tmp_path / "u.mp4")])
+    assert stop.value.code == 2 and "fps must be" in capsys.readouterr().err and not (tmp_path / "u.mp4").exists()
+
+
+@pytest.mark.parametrize("name, works", [("t.webm", True), ("t.gif", False), ("t", False), ("t.xyz", False)])
+def test_output_extensions_work_or_fail_in_one_line(tmp_path, capsys, photo_path, files, name, works):
+    _, speech, _, _ = files
+    code = main(
+        ["animate", "--face", str(photo_path), "--audio", str(speech), "--size", "96", "-o", str(tmp_path / name)]
+    )
+    err = capsys.readouterr().err
+    if works:
+        assert code == 0 and sum(1 for _ in read_frames(tmp_path / name)) == 25
+    else:
+        assert code == 2 and err.count("\n") == 1 and list(tmp_path.iterdir()) == []

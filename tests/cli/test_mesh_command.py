@@ -209,7 +209,7 @@ def test_mesh_faceformer_refuses_bad_use(tmp_path, speech, faceformer_file, caps
     path = faceformer_file[0]
     base = ["mesh", "--audio", str(speech), "-o", str(tmp_path / "v.npy")]
     assert main([*base, "--method", "faceformer"]) == 2
-    assert "needs a checkpoint" in capsys.readouterr().err
+    assert "needs --checkpoint" in capsys.readouterr().err
     assert main([*base, "--method", "faceformer", "--checkpoint", str(path), "--style", "5"]) == 2
     assert "style must be 0..1" in capsys.readouterr().err
     assert main([*base, "--method", "faceformer", "--checkpoint", str(path), "--text", "hello"]) == 2

@@ -64,11 +64,11 @@ def test_visemes_without_transcript(tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["visemes", "{speech}", "-o", "c.txt"], "curves are written as .json or .csv"),
+        (["visemes", "{speech}", "-o", "c.txt"], "the output must be .json, .csv, not .txt"),
         (["visemes", "{speech}", "--text", "bananas are yellow", "-o", "c.csv"], "covers only"),
         (["visemes", "missing.wav", "-o", "c.csv"], "missing.wav: file not found"),
         (["say", "", "-o", "s.wav"], "text to speak is empty"),
-        (["say", "hi", "-o", "s.mp3"], "written as .wav"),
+        (["say", "hi", "-o", "s.mp3"], "the output must be .wav, not .mp3"),
     ],
 )
 def test_bad_input(tmp_path, monkeypatch, capsys, speech_path, argv, message):

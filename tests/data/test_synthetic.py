@@ -11,8 +11,9 @@ import soundfile
 
 from talkingface.animation.blendshapes import face_basis
 from talkingface.animation.mesh import face_template
+from talkingface.animation.refine import FLAME_VERTICES, flame_size_template
 from talkingface.animation.transfer import transfer_basis
-from talkingface.data.synthetic import FLAME_VERTICES, SENTENCES, flame_size_template, make_synthetic_set
+from talkingface.data.synthetic import SENTENCES, make_synthetic_set
 from talkingface.errors import InputError, MediaError
 from talkingface.face.topology import face_topology
 

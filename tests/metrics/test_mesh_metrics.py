@@ -214,7 +214,7 @@ def test_load_vertex_group_errors(tmp_path):
 
 def test_vertex_groups_found_on_other_faces():
     from talkingface.animation.mesh import face_template
-    from talkingface.data.synthetic import flame_size_template
+    from talkingface.animation.refine import flame_size_template
     from talkingface.metrics import vertex_groups_for
 
     lips, upper = vertex_groups("template")

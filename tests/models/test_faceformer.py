@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from talkingface.errors import InputError, MediaError
+from talkingface.errors import CheckpointError, InputError
 from talkingface.models import create_model, load_model, save_model
 from talkingface.models.faceformer import (
     BIWI,
@@ -19,7 +19,6 @@ from talkingface.models.faceformer import (
     FaceFormerConfig,
     alibi_slopes,
     count_parameters,
-    load_faceformer,
     temporal_bias,
 )
 
@@ -86,8 +85,8 @@ def test_upstream_file_with_legacy_weight_norm_loads_strictly(tmp_path):
     ]
     assert biwi == reference_keys("biwi_legacy_weightnorm")
     torch.save(legacy, tmp_path / "vocaset.pth")
-    loaded = load_faceformer(tmp_path / "vocaset.pth")
-    assert loaded.config.num_speakers == 8 and loaded.config.fps == 30
+    loaded = load_model(tmp_path / "vocaset.pth")
+    assert loaded.variant == "faceformer.vocaset" and loaded.config.num_speakers == 8 and loaded.config.fps == 30
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
 
@@ -168,7 +167,9 @@ def test_save_and_load_round_trip(tmp_path, audio):
     again = load_model(path)
     assert again.config == model.config
     assert torch.equal(again.predict(audio, torch.zeros(120)), model.predict(audio, torch.zeros(120)))
-    assert load_faceformer(path).config == model.config
+    assert load_model(path, family="faceformer").config == model.config
+    torch.save(model.state_dict(), tmp_path / "ff.pth")  # the same weights as a bare state dict
+    assert load_model(tmp_path / "ff.pth").config == model.config
 
 
 def test_wav2vec2_weights_from_a_local_folder(tmp_path):
@@ -180,7 +181,7 @@ def test_wav2vec2_weights_from_a_local_folder(tmp_path):
     model = tiny().load_wav2vec2(tmp_path / "w2v")
     for key, value in ctc.wav2vec2.state_dict().items():
         assert torch.equal(model.audio_encoder.state_dict()[key], value), key
-    with pytest.raises(MediaError, match="wav2vec 2.0 folder"):
+    with pytest.raises(CheckpointError, match="wav2vec 2.0 folder"):
         tiny().load_wav2vec2(tmp_path)
 
 
@@ -193,8 +194,11 @@ def test_bad_inputs_are_refused(tmp_path, audio):
     with pytest.raises(InputError, match="N >= 400"):
         model.predict(torch.zeros(100), torch.zeros(120))
     torch.save({"weight": torch.zeros(3)}, tmp_path / "other.pth")
-    with pytest.raises(MediaError, match="not a FaceFormer checkpoint"):
-        load_faceformer(tmp_path / "other.pth")
+    with pytest.raises(CheckpointError, match="not a model this toolkit knows"):
+        load_model(tmp_path / "other.pth", family="faceformer")
+    torch.save(create_model("syncnet.expert", channel_divisor=16).state_dict(), tmp_path / "expert.pth")
+    with pytest.raises(CheckpointError, match="holds a syncnet.expert model .sync., not a faceformer model"):
+        load_model(tmp_path / "expert.pth", family="faceformer")
     with pytest.raises(InputError, match="alignment"):
         FaceFormerConfig(alignment="diagonal")
     with pytest.raises(InputError, match="too short"):

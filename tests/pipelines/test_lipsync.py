@@ -6,10 +6,17 @@ import soundfile
 import torch
 from tests.face.conftest import place
 
-from talkingface.errors import InputError, MediaError
+from talkingface.errors import CheckpointError, InputError, MediaError
 from talkingface.media import audio_info, probe_video, read_frames, write_video
-from talkingface.models import create_model
-from talkingface.pipelines import LipSyncConfig, LipSyncPipeline, SyncScorePipeline, load_generator
+from talkingface.models import create_model, load_model
+from talkingface.pipelines import LipSyncConfig, LipSyncPipeline, SyncScoreConfig, SyncScorePipeline
+
+SMALL = {"channel_divisor": 4}  # a quarter of the channels: the same pipeline, a fraction of the time
+
+
+def load_generator(path):
+    """The upstream-format test file, as ``lipsync --checkpoint`` loads it."""
+    return load_model(path, family="wav2lip", role="generator", **SMALL)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +32,10 @@ def scene(tmp_path_factory, photo, speech16k):
     torch.manual_seed(0)
     checkpoint = folder / "wav2lip_random.pth"
     torch.save(
-        {"state_dict": {"module." + k: v for k, v in create_model("wav2lip").state_dict().items()}, "global_step": 0},
+        {
+            "state_dict": {"module." + k: v for k, v in create_model("wav2lip", **SMALL).state_dict().items()},
+            "global_step": 0,
+        },
         checkpoint,
     )
     return video, speech, checkpoint, frames
@@ -90,8 +100,8 @@ def test_keep_video_length_and_hard_paste(scene, tmp_path):
 
 def test_sync_score_per_track(scene):
     torch.manual_seed(1)
-    model = create_model("syncnet.v2")
-    every_frame = SyncScorePipeline(model, track_stride=1)(scene[0])
+    model = create_model("syncnet.v2", channel_divisor=4)
+    every_frame = SyncScorePipeline(model, SyncScoreConfig(track_stride=1))(scene[0])
     assert [t.start for t in every_frame.tracks] == [0, 35]  # the face-less gap is a cut: two tracks
     scores = SyncScorePipeline(model)(scene[0])  # tracked on every 2nd frame: a face is seen by frame 36
     assert [t.start for t in scores.tracks] == [0, 36] and scores.tracks[1].num_frames == 39
@@ -112,12 +122,45 @@ def test_errors(scene, tmp_path):
     with pytest.raises(MediaError, match="no audio stream"):
         LipSyncPipeline(generator)(video, blank, tmp_path / "o.mp4")
     (tmp_path / "corrupt.pth").write_bytes(checkpoint.read_bytes()[:5000])
-    with pytest.raises(MediaError, match="corrupt.pth: unreadable or truncated"):
+    with pytest.raises(CheckpointError, match="corrupt.pth: unreadable or truncated"):
         load_generator(tmp_path / "corrupt.pth")
-    torch.save(create_model("syncnet.expert").state_dict(), tmp_path / "expert.pth")
-    with pytest.raises(MediaError, match="does not fit Wav2Lip"):
+    torch.save(create_model("syncnet.expert", **SMALL).state_dict(), tmp_path / "expert.pth")
+    with pytest.raises(CheckpointError, match="holds a syncnet.expert model .sync., not a wav2lip generator"):
         load_generator(tmp_path / "expert.pth")
+    with pytest.raises(InputError, match="expected a Wav2Lip generator; got a syncnet.expert model"):
+        LipSyncPipeline(create_model("syncnet.expert", **SMALL))
     assert not (tmp_path / "o.mp4").exists()
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("out.avi", "cannot write .avi video"),
+        ("out", "no file extension"),
+        ("out.gif", ".gif holds no sound"),
+        ("missing/out.mp4", "folder .*missing does not exist"),
+    ],
+)
+def test_outputs_are_checked_before_any_work(scene, tmp_path, monkeypatch, name, problem):
+    video, speech, checkpoint, _ = scene
+    pipeline = LipSyncPipeline(load_generator(checkpoint))
+    monkeypatch.setattr(pipeline, "_target", lambda *a: pytest.fail("tracking started before the output was checked"))
+    with pytest.raises(InputError, match=problem):
+        pipeline(video, speech, tmp_path / name)
+    with pytest.raises(InputError, match="is also an input"):
+        pipeline(video, speech, video)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_webm_output_and_result_repr(scene, tmp_path):
+    video, speech, checkpoint, _ = scene
+    config = LipSyncConfig(keep_video_length=True, batch_size=8)
+    result = LipSyncPipeline(load_generator(checkpoint), config).to("cpu")(video, speech, tmp_path / "o.webm")
+    info = probe_video(result.path)
+    assert info.codec == "vp9" and audio_info(result.path).duration == pytest.approx(3.0, abs=0.05)
+    assert repr(result) == "LipSyncResult(o.webm: 75 frames at 25 fps, 70 with a face, offset 0)"
+    with pytest.raises(InputError, match="CUDA is not available|not a torch device"):
+        LipSyncPipeline(load_generator(checkpoint)).to("cuda:7")
 
 
 def test_memory_stays_bounded_on_a_long_input(scene, tmp_path, photo, speech16k):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path, read_text_argument
+from ._common import fps_argument, output_path, read_text_argument
 
 
 def register(subparsers) -> None:
@@ -24,7 +24,9 @@ def register(subparsers) -> None:
     text = parser.add_mutually_exclusive_group()
     text.add_argument("--text", help="what is said (better timing through forced alignment)")
     text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
-    parser.add_argument("--fps", help="frame rate (default 25 for a photo, the video's own for a video)")
+    parser.add_argument(
+        "--fps", type=fps_argument, help="frame rate (default 25 for a photo, the video's own for a video)"
+    )
     parser.add_argument("--size", type=int, help="longer side of a photo in the output, in pixels")
     parser.add_argument(
         "--style",
@@ -46,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.size is not None and not 16 <= args.size <= 4096:
         raise InputError(f"--size must be 16-4096 pixels, got {args.size}")
     text = read_text_argument(args.text, args.transcript)
+    output = output_path(args.output, video=True, inputs=(args.face, args.audio))
     config = TalkingPhotoConfig(
         fps=args.fps or 25,
         size=args.size,
@@ -53,9 +56,7 @@ def run(args: argparse.Namespace) -> int:
         idle=args.idle,
         force_fps=args.fps is not None,
     )
-    result = TalkingPhotoPipeline(config)(
-        args.face, args.audio, output_path(args.output), text=text, progress=not args.quiet
-    )
+    result = TalkingPhotoPipeline(config)(args.face, args.audio, output, text=text, progress=not args.quiet)
     print(
         f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
         f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})"

@@ -37,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.save and not args.output:
         raise InputError("nothing to do: give -o VIDEO and/or --save NPZ")
     fps = to_fps(args.fps)
+    if args.save:
+        output_path(args.save, suffixes=(".npz",), inputs=(args.audio, args.face))
+    if args.output:
+        output_path(args.output, video=True, inputs=(args.audio, args.face))
     sample_rate = 16000
     wav = load_audio(args.audio, sample_rate)
     if args.duration is not None:
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     mel = wav2lip_mel(wav)
     if args.save:
         mfcc = syncnet_mfcc(wav)
-        with atomic_output(output_path(args.save)) as tmp, open(tmp, "wb") as f:
+        with atomic_output(args.save) as tmp, open(tmp, "wb") as f:
             np.savez(
                 f,
                 mel=mel,
@@ -62,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         face = read_image(args.face) if args.face else None
         frames = feature_view_frames(mel, num_frames, fps, face)
         write_video(
-            output_path(args.output),
+            args.output,
             frames,
             fps,
             audio=wav,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path
+from ._common import fps_argument
 
 
 def register(subparsers) -> None:
@@ -21,10 +21,12 @@ def register(subparsers) -> None:
     parser.add_argument("--face", required=True, help="a video or a photo with a face")
     parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
     parser.add_argument("--checkpoint", required=True, help="wav2lip.pth, wav2lip_gan.pth or our .safetensors")
-    parser.add_argument("--model", default="wav2lip", help="variant of an upstream checkpoint (default wav2lip)")
+    parser.add_argument(
+        "--model", help="variant of an upstream checkpoint (default: told by its shapes, e.g. wav2lip, wav2lip.288)"
+    )
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
     four = dict(nargs=4, type=int, metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"))
-    parser.add_argument("--pads", default=[0, 10, 0, 0], help="pixels around the face box (default 0 10 0 0)", **four)
+    parser.add_argument("--pads", help="pixels around the face box (default: the model's, 0 10 0 0)", **four)
     parser.add_argument("--resize-factor", type=int, default=1, help="divide the video's resolution first")
     parser.add_argument("--crop", help="region of the frame to work in (-1: the edge)", **four)
     parser.add_argument("--box", help="a fixed face box instead of tracking", **four)
@@ -35,7 +37,7 @@ def register(subparsers) -> None:
     parser.add_argument("--paste", default="soft", choices=["soft", "hard"], help="paste-back mode (default soft)")
     parser.add_argument("--no-color-match", action="store_true", help="do not match the mouth's colours")
     parser.add_argument("--keep-video-length", action="store_true", help="output as long as the video")
-    parser.add_argument("--fps", type=float, default=25.0, help="frame rate for a photo (default 25)")
+    parser.add_argument("--fps", type=fps_argument, default=25, help="frame rate for a photo (default 25)")
     parser.add_argument(
         "--offset", default="0", help="move the audio windows later by N frames, or 'auto' (needs --syncnet)"
     )
@@ -54,9 +56,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
-    from ..models import load_as
-    from ..models.syncnet import SyncNetV2
-    from ..pipelines import LipSyncConfig, LipSyncPipeline, load_generator
+    from ..models import load_model
+    from ..pipelines import LipSyncConfig, LipSyncPipeline
 
     def four(values):
         return tuple(values) if values is not None else None
@@ -70,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--offset must be a whole number of frames or 'auto', got {args.offset!r}") from None
 
     config = LipSyncConfig(
-        model=args.model,
         batch_size=args.batch_size,
         pads=four(args.pads),
         resize_factor=args.resize_factor,
@@ -86,13 +86,14 @@ def run(args: argparse.Namespace) -> int:
         offset=offset,
         precision=args.precision,
     )
-    model = load_generator(args.checkpoint, args.model, args.device)
-    pipeline = LipSyncPipeline(model, config, device=args.device)
-    if auto:
-        syncnet = load_as(args.syncnet, "syncnet.v2", SyncNetV2, "a SyncNet evaluation model", args.device)
-        result = pipeline.corrected(args.face, args.audio, output_path(args.output), syncnet, progress=not args.quiet)
+    model = load_model(args.checkpoint, args.model, family="wav2lip", role="generator")
+    syncnet = load_model(args.syncnet, "syncnet.v2") if auto else None
+    pipeline = LipSyncPipeline(model, config).to(args.device)
+    pipeline.check(args.face, args.audio, args.output)
+    if syncnet is not None:
+        result = pipeline.corrected(args.face, args.audio, args.output, syncnet, progress=not args.quiet)
     else:
-        result = pipeline(args.face, args.audio, output_path(args.output), progress=not args.quiet)
+        result = pipeline(args.face, args.audio, args.output, progress=not args.quiet)
     print(
         f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
         f"{result.frames_with_face} with a face, audio offset {result.offset} frames"

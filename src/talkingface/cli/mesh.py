@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path, read_text_argument
+from ._common import fps_argument, read_text_argument
 
 
 def register(subparsers) -> None:
@@ -39,7 +39,9 @@ def register(subparsers) -> None:
     parser.add_argument("--style", type=int, default=0, help="faceformer: training speaker whose style to use")
     parser.add_argument("--device", default="cpu", help="faceformer: torch device (default cpu)")
     parser.add_argument("--template", metavar="MESH", help="an OBJ/PLY face or head to animate (FLAME, BIWI, ...)")
-    parser.add_argument("--fps", help="frames per second (default 30; faceformer: the model's own rate)")
+    parser.add_argument(
+        "--fps", type=fps_argument, help="frames per second (default 30; faceformer: the model's own rate)"
+    )
     parser.add_argument("--size", type=int, default=512, help="video size in pixels (default 512)")
     parser.add_argument("--wireframe", action="store_true", help="draw the mesh edges in the video")
     parser.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"], help="renderer")
@@ -64,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--size must be 64-4096 pixels, got {args.size}")
     for out in args.output:
         output_kind(out)
-    outputs = [out if output_kind(out) == "obj" else output_path(out) for out in args.output]
+    outputs = list(args.output)
+    if args.method == "faceformer" and not args.checkpoint:
+        raise InputError("--method faceformer needs --checkpoint (vocaset.pth, biwi.pth or our .safetensors)")
     config = MeshAnimationConfig(
         fps=args.fps,
         method=args.method,
@@ -75,13 +79,12 @@ def run(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint,
         wav2vec2=args.wav2vec2,
         style=args.style,
-        device=args.device,
         templates=args.templates,
         subject=args.subject,
     )
-    result = MeshAnimationPipeline(config)(
-        args.audio, outputs, text=read_text_argument(args.text, args.transcript), progress=not args.quiet
-    )
+    pipeline = MeshAnimationPipeline(config).to(args.device)
+    pipeline.check(args.audio, outputs)
+    result = pipeline(args.audio, outputs, text=read_text_argument(args.text, args.transcript), progress=not args.quiet)
     for path in result.outputs:
         print(f"wrote {path}")
     print(

@@ -21,15 +21,16 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     import soundfile
 
-    from ..errors import InputError
     from ..files import atomic_output
     from ..speech.espeak import synthesize
 
-    target = output_path(args.output)
-    if target.suffix.lower() != ".wav":
-        raise InputError(f"{args.output}: speech is written as .wav")
+    target = output_path(args.output, suffixes=(".wav",))
+    if args.phonemes:
+        output_path(args.phonemes, suffixes=(".json", ".textgrid"))
     speech = synthesize(args.text, voice=args.voice, rate=args.rate, pitch=args.pitch)
     with atomic_output(target) as tmp:
         soundfile.write(tmp, speech.audio, speech.sample_rate, subtype="PCM_16", format="WAV")
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         f"{len(speech.phonemes.speech)} phonemes)"
     )
     if args.phonemes:
-        path = output_path(args.phonemes)
+        path = Path(args.phonemes)
         if path.suffix.lower() == ".textgrid":
             speech.phonemes.save_textgrid(path)
         else:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -38,30 +36,52 @@ def run(args: argparse.Namespace) -> int:
     import csv
     import io
     import json
+    import sys
     from pathlib import Path
 
-    from ..errors import InputError
-    from ..files import atomic_output
-    from ..models import load_as
-    from ..models.syncnet import SyncNetV2
-    from ..pipelines import SyncScorePipeline
+    from ..errors import InputError, TalkingFaceError
+    from ..files import atomic_output, check_output
+    from ..models import load_model
+    from ..pipelines import SyncScoreConfig, SyncScorePipeline
 
-    if args.plot and Path(args.plot).suffix.lower() != ".png":
-        raise InputError(f"--plot writes a .png file, not {args.plot}")
-    model = load_as(args.checkpoint, "syncnet.v2", SyncNetV2, "a SyncNet evaluation model", args.device)
-    pipeline = SyncScorePipeline(
-        model, whole_frame=args.whole_frame, device=args.device, padding="valid" if args.valid_only else "zeros"
-    )
-    results = [pipeline(video) for video in args.videos]
+    if args.plot:
+        check_output(args.plot, suffixes=(".png",), inputs=tuple(args.videos), what="plot")
+    if args.json and args.json != "-":
+        check_output(args.json, suffixes=(".json",), inputs=tuple(args.videos), what="JSON file")
+    if args.csv:
+        check_output(args.csv, suffixes=(".csv",), inputs=tuple(args.videos), what="CSV file")
+    model = load_model(args.checkpoint, "syncnet.v2")
+    config = SyncScoreConfig(whole_frame=args.whole_frame, padding="valid" if args.valid_only else "zeros")
+    pipeline = SyncScorePipeline(model, config).to(args.device)
+    # Every video is checked before any is scored; each is then scored on its own, and a bad one is
+    # reported without stopping the others.
+    failures: dict[str, str] = {}
+    for video in args.videos:
+        try:
+            pipeline.check(video)
+        except TalkingFaceError as error:
+            failures[video] = str(error)
+    results = []
+    for video in args.videos:
+        if video in failures:
+            continue
+        try:
+            results.append(pipeline(video))
+        except TalkingFaceError as error:
+            failures[video] = str(error)
+    for problem in failures.values():
+        print(f"talkingface sync-score: error: {problem}", file=sys.stderr)
+    if not results:
+        raise InputError(f"no video could be scored ({len(failures)} failed)")
     if args.plot:
         from ..media import probe_video
         from ..metrics.plot import plot_sync_scores
 
         for result in results:
             target = Path(args.plot)
-            if len(results) > 1:
+            if len(args.videos) > 1:
                 target = target.with_name(f"{target.stem}_{result.path.stem}{target.suffix}")
-            plot_sync_scores(output_path(target), result.tracks, float(probe_video(result.path).fps), str(result.path))
+            plot_sync_scores(target, result.tracks, float(probe_video(result.path).fps), str(result.path))
             print(f"plot: {target}")
     rows = [
         {
@@ -79,14 +99,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json == "-":
         print(json.dumps([r.to_dict() for r in results], indent=1))
     elif args.json:
-        with atomic_output(output_path(args.json)) as tmp:
+        with atomic_output(args.json) as tmp:
             tmp.write_text(json.dumps([r.to_dict() for r in results], indent=1))
     if args.csv:
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-        with atomic_output(output_path(args.csv)) as tmp:
+        with atomic_output(args.csv) as tmp:
             tmp.write_text(text.getvalue())
     if args.json != "-":
         print(f"{'video':<40} {'track':>5} {'frames':>6} {'LSE-D':>7} {'LSE-C':>7} {'offset':>6}")
@@ -95,4 +115,4 @@ def run(args: argparse.Namespace) -> int:
                 f"{r['video'][-40:]:<40} {r['track']:>5} {r['frames']:>6} {r['lse_d']:>7.3f} {r['lse_c']:>7.3f} "
                 f"{r['offset']:>6}"
             )
-    return 0
+    return 2 if failures else 0

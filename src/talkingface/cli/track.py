@@ -35,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from ..media import probe_video
 
     info = probe_video(args.video)  # fails early, with a clear message, on a bad file
+    json_path = output_path(args.output or str(Path(args.video).with_suffix(".tracks.json")), inputs=(args.video,))
+    if args.preview:
+        output_path(args.preview, video=True, inputs=(args.video, json_path))
     config = TrackerConfig(
         max_faces=args.max_faces,
         max_gap=args.max_gap,
@@ -42,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
         **({"smoothing": None} if args.no_smoothing else {}),
     )
     result = FaceTracker(config).track_video(args.video)
-    json_path = output_path(args.output or str(Path(args.video).with_suffix(".tracks.json")))
     result.save_json(json_path, landmarks=not args.boxes_only)
     faceless = result.target().faceless_spans
     print(
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         f"{len(result.scene_cuts)} scene cut(s), {sum(b - a for a, b in faceless)} frame(s) without a face)"
     )
     if args.preview:
-        write_preview(args.video, result, output_path(args.preview), info.fps or 25)
+        write_preview(args.video, result, args.preview, info.fps or 25)
         print(f"preview: {args.preview}")
     return 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path, read_text_argument
+from ._common import fps_argument, output_path, read_text_argument
 
 
 def register(subparsers) -> None:
@@ -19,7 +19,7 @@ def register(subparsers) -> None:
     text = parser.add_mutually_exclusive_group()
     text.add_argument("--text", help="what is said (for forced alignment)")
     text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
-    parser.add_argument("--fps", default="30", help="frames per second of the curves (default 30)")
+    parser.add_argument("--fps", type=fps_argument, default=30, help="frames per second of the curves (default 30)")
     parser.add_argument(
         "--style",
         default="normal",
@@ -36,24 +36,26 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..animation import JaliAnimator, JaliConfig
-    from ..errors import InputError
     from ..media import load_audio
     from ..speech import timed_phonemes
 
-    if Path(args.output).suffix.lower() not in (".json", ".csv"):
-        raise InputError(f"{args.output}: curves are written as .json or .csv")
+    output = output_path(args.output, suffixes=(".json", ".csv"), inputs=(args.audio, args.transcript))
+    if args.phonemes:
+        output_path(args.phonemes, suffixes=(".json", ".textgrid"), inputs=(args.audio, args.transcript))
+    if args.plot:
+        output_path(args.plot, suffixes=(".png",), inputs=(args.audio,))
     text = read_text_argument(args.text, args.transcript)
     sample_rate = 16000
     audio = load_audio(args.audio, sample_rate)
     phonemes = timed_phonemes(audio, sample_rate, text)
     curves = JaliAnimator(JaliConfig(style=args.style)).animate(phonemes, args.fps, audio, sample_rate)
-    curves.save(output_path(args.output))
+    curves.save(output)
     print(
         f"curves: {args.output} ({curves.num_frames} frames at {float(curves.fps):g} fps, "
         f"{len(phonemes.speech)} phonemes by {phonemes.source})"
     )
     if args.phonemes:
-        target = output_path(args.phonemes)
+        target = Path(args.phonemes)
         if target.suffix.lower() == ".textgrid":
             phonemes.save_textgrid(target)
         else:
@@ -62,6 +64,6 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from ..animation.plot import plot_curves
 
-        plot_curves(output_path(args.plot), curves, audio, sample_rate, phonemes)
+        plot_curves(Path(args.plot), curves, audio, sample_rate, phonemes)
         print(f"plot: {args.plot}")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,7 +22,48 @@ from ..files import AtomicFile
 from ..timebase import to_fps
 
 _ORDERS = {"rgb": "rgb24", "bgr": "bgr24"}
+
+
+@dataclass(frozen=True)
+class VideoFormat:
+    """A container with its codecs: what :class:`VideoWriter` writes for a file extension."""
+
+    suffix: str
+    video_codec: str
+    pix_fmt: str
+    audio_codec: str | None  # None: the container holds no sound
+    audio_rates: tuple[int, ...] = ()
+    audio_sample_format: str = "fltp"
+    options: tuple[tuple[str, str], ...] = ()
+
+
 _AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+_VP9_OPTIONS = (("b", "0"), ("deadline", "realtime"), ("cpu-used", "8"), ("row-mt", "1"))  # real-time speed
+VIDEO_FORMATS = {
+    ".mp4": VideoFormat(".mp4", "libx264", "yuv420p", "aac", _AAC_RATES),
+    ".m4v": VideoFormat(".m4v", "libx264", "yuv420p", "aac", _AAC_RATES),
+    ".mov": VideoFormat(".mov", "libx264", "yuv420p", "aac", _AAC_RATES),
+    ".mkv": VideoFormat(".mkv", "libx264", "yuv420p", "aac", _AAC_RATES),
+    ".webm": VideoFormat(".webm", "libvpx-vp9", "yuv420p", "libopus", (48000,), "flt", _VP9_OPTIONS),
+    ".gif": VideoFormat(".gif", "gif", "rgb8", None),
+}
+
+
+def video_format(path: str | os.PathLike, audio: bool = False) -> VideoFormat:
+    """The format :class:`VideoWriter` uses for ``path``'s extension; a one-line error for an extension
+    it cannot write, or for sound in a container that holds none (GIF)."""
+    suffix = Path(path).suffix.lower()
+    known = ", ".join(VIDEO_FORMATS)
+    if not suffix:
+        raise InputError(f"{path}: no file extension; video outputs are {known}")
+    if suffix not in VIDEO_FORMATS:
+        raise InputError(f"{path}: cannot write {suffix} video; video outputs are {known}")
+    chosen = VIDEO_FORMATS[suffix]
+    if audio and chosen.audio_codec is None:
+        raise InputError(f"{path}: {suffix} holds no sound; write the speech into .mp4, .mov, .mkv or .webm")
+    return chosen
+
+
 # Keys that the MP4 muxer stores natively; others need its `use_metadata_tags` flag.
 _MP4_STANDARD_TAGS = {
     "title",
@@ -49,7 +91,8 @@ class VideoWriter:
                 writer.write(frame)
 
     Args:
-        path: output file (.mp4, .mov, .mkv). Its folder must exist.
+        path: output file: .mp4, .m4v, .mov, .mkv (H.264 + AAC), .webm (VP9 + Opus) or .gif (no sound).
+            Its folder must exist.
         fps: frame rate; decimals of the NTSC family (29.97, 59.94, 23.976) are taken exactly.
         audio: ``(N,)`` float samples in [-1, 1] (with ``sample_rate``) or a media file to take the
             audio from. All of it is written, whatever the video length.
@@ -79,11 +122,12 @@ class VideoWriter:
         if not 0 <= crf <= 51:
             raise InputError(f"crf must be in [0, 51], got {crf}")
         self.path = Path(path)
+        self.format = video_format(self.path, audio=audio is not None)
         self.fps = to_fps(fps)
         self._pix_fmt = _ORDERS[order]
         self._crf, self._preset = crf, preset
         self._metadata = dict(metadata or {})
-        self._audio, self._audio_rate = _prepare_audio(audio, sample_rate)
+        self._audio, self._audio_rate = _prepare_audio(audio, sample_rate, self.format.audio_rates)
         self._atomic = AtomicFile(self.path)
         self._container: av.container.OutputContainer | None = None
         self._size: tuple[int, int] | None = None
@@ -168,18 +212,22 @@ class VideoWriter:
         container = av.open(str(self._atomic.tmp), mode="w", options=options)
         self._container = container
         container.metadata.update(self._metadata)
-        video = container.add_stream("libx264", rate=self.fps)
+        fmt = self.format
+        video = container.add_stream(fmt.video_codec, rate=self.fps)
         video.width, video.height = width + width % 2, height + height % 2
-        video.pix_fmt = "yuv420p"
+        video.pix_fmt = fmt.pix_fmt
         video.time_base = self._time_base
         video.codec_context.time_base = self._time_base
         video.thread_type = "AUTO"
-        video.options = {"crf": str(self._crf), "preset": self._preset}
+        if fmt.video_codec == "libx264":
+            video.options = {"crf": str(self._crf), "preset": self._preset}
+        elif fmt.video_codec == "libvpx-vp9":
+            video.options = {"crf": str(min(63, self._crf + 14)), **dict(fmt.options)}
         self._video = video
-        if self._audio is not None:
-            audio = container.add_stream("aac", rate=self._audio_rate, layout="mono")
+        if self._audio is not None and fmt.audio_codec is not None:
+            audio = container.add_stream(fmt.audio_codec, rate=self._audio_rate, layout="mono")
             audio.time_base = Fraction(1, self._audio_rate)
-            audio.bit_rate = 128000
+            audio.bit_rate = 128000 if fmt.audio_codec == "aac" else 96000
             self._audio_stream = audio
 
     def _write_audio(self, until: int, final: bool = False) -> None:
@@ -189,7 +237,7 @@ class VideoWriter:
         until = min(until, len(self._audio))
         while self._audio_pos + frame_size <= until or (final and self._audio_pos < until):
             chunk = self._audio[self._audio_pos : self._audio_pos + frame_size]
-            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(chunk[None, :], format=self.format.audio_sample_format, layout="mono")
             frame.sample_rate = self._audio_rate
             frame.pts = self._audio_pos
             frame.time_base = Fraction(1, self._audio_rate)
@@ -199,8 +247,8 @@ class VideoWriter:
             self._container.mux(self._audio_stream.encode(None))
 
 
-def _prepare_audio(audio, sample_rate: int | None) -> tuple[np.ndarray | None, int | None]:
-    """Audio as contiguous float32 mono at a rate AAC supports."""
+def _prepare_audio(audio, sample_rate: int | None, rates: tuple[int, ...]) -> tuple[np.ndarray | None, int | None]:
+    """Audio as contiguous float32 mono at a rate the audio codec supports (``rates``)."""
     from .audio import audio_info, load_audio, resample
 
     if audio is None:
@@ -215,9 +263,21 @@ def _prepare_audio(audio, sample_rate: int | None) -> tuple[np.ndarray | None, i
         rate = int(sample_rate)
         if samples.ndim != 1:
             raise InputError(f"audio samples must be mono (N,), got shape {samples.shape}")
-    if rate not in _AAC_RATES:
+    if rates and rate not in rates:
         samples, rate = resample(samples, rate, 48000), 48000
     return np.ascontiguousarray(np.clip(samples, -1.0, 1.0), dtype=np.float32), rate
+
+
+def check_video_output(
+    path: str | os.PathLike, *, audio: bool = True, inputs: tuple[str | os.PathLike | None, ...] = ()
+) -> Path:
+    """A video output path checked before any work: its folder exists and is writable, its extension
+    names a container this writer can fill (with sound when ``audio``), it is none of ``inputs``."""
+    from ..files import check_output
+
+    p = check_output(path, inputs=inputs, what="video")
+    video_format(p, audio=audio)
+    return p
 
 
 def write_video(

@@ -155,7 +155,7 @@ def optimize_for_inference(model: nn.Module, compile: bool = False, precision: s
     fast = fast.to(memory_format=torch.channels_last)
     for p in fast.parameters():
         p.requires_grad_(False)
-    fast.variant = getattr(model, "variant", None)
+    spec, variant = getattr(model, "spec", None), getattr(model, "variant", None)
     if compile:
         import torch._inductor.config as inductor
 
@@ -163,10 +163,10 @@ def optimize_for_inference(model: nn.Module, compile: bool = False, precision: s
         return torch.compile(fast)
     from .wav2lip import Wav2Lip
 
-    config, variant = getattr(fast, "config", None), fast.variant
+    config = getattr(fast, "config", None)
     if precision == "bf16":
         fast = Bfloat16(fast)
     elif isinstance(model, Wav2Lip) and model.config.image_size == 96:
         fast = MicroBatched(fast, 8)
-    fast.config, fast.variant = config, variant
+    fast.config, fast.spec, fast.variant = config, spec, variant
     return fast

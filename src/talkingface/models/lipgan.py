@@ -17,7 +17,10 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from .checkpoint import fill_batchnorm_counters, standard_filter
 from .layers import ConvBlock, ConvTransposeBlock, residual_stack
+from .registry import Variant, register, register_detector
+from .spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -120,3 +123,60 @@ class LipGANDiscriminator(nn.Module):
         """Pull synced pairs together, push off-sync pairs at least ``margin`` apart."""
         y = in_sync.float().view(-1)
         return (y * distance**2 + (1 - y) * torch.clamp(margin - distance, min=0) ** 2).mean()
+
+
+# -- registry ---------------------------------------------------------------------------------------
+def _spec(role: str) -> ModelSpec:
+    return ModelSpec(family="lipgan", role=role, audio_features="lipgan_mfcc", audio_rate=100.0, audio_window=35)
+
+
+def _generator_config(state: dict) -> dict:
+    first, join = state.get("encoder.0.0.conv_block.0.weight"), state.get("join.conv_block.0.weight")
+    if first is None or join is None:
+        return {}
+    return {"width": int(first.shape[0]), "image_size": 32 * int(join.shape[-1])}
+
+
+def _discriminator_config(state: dict) -> dict:
+    first, last = state.get("face_tower.0.weight"), state.get("face_tower.22.weight")
+    if first is None or last is None:
+        return {}
+    return {"width": int(first.shape[0]), "embedding": int(last.shape[0])}
+
+
+def detect(state: dict) -> str | None:
+    """ "lipgan" or "lipgan.disc" from the keys of a file saved by talkingface's LipGAN."""
+    if "join.conv_block.0.weight" in state and "encoder.0.0.conv_block.0.weight" in state:
+        return "lipgan"
+    if "face_tower.0.weight" in state and "audio_tower.0.weight" in state:
+        return "lipgan.disc"
+    return None
+
+
+def _filter(state) -> dict:
+    return fill_batchnorm_counters(standard_filter(state))
+
+
+register(
+    Variant(
+        "lipgan",
+        lambda config: LipGAN(LipGANConfig(**config)),
+        _spec("generator"),
+        {"image_size": 96},
+        "LipGAN generator",
+        _filter,
+        _generator_config,
+    )
+)
+register(
+    Variant(
+        "lipgan.disc",
+        lambda config: LipGANDiscriminator(LipGANConfig(**config)),
+        _spec("discriminator"),
+        {"image_size": 96},
+        "LipGAN contrastive discriminator",
+        _filter,
+        _discriminator_config,
+    )
+)
+register_detector(detect)

@@ -14,34 +14,58 @@ Module trees and parameter names are the upstream ones, so the public files load
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from ..errors import InputError
+from .checkpoint import fill_batchnorm_counters, standard_filter
 from .layers import ConvBlock, residual_stack
-from .wav2lip import audio_encoder
+from .registry import Variant, register, register_detector
+from .spec import ModelSpec
+from .wav2lip import audio_encoder, check_divisor
+
+
+@dataclass(frozen=True)
+class SyncNetConfig:
+    """Attributes:
+    channel_divisor: every layer's channels (and the embedding size) divided by this (1, 2, 4, 8 or
+        16): 1 is the published network; larger values make tiny networks for tests.
+    """
+
+    channel_divisor: int = 1
+
+    def __post_init__(self) -> None:
+        check_divisor(self.channel_divisor)
 
 
 class SyncNetColor(nn.Module):
     """Wav2Lip's lip-sync expert (16,435,072 parameters)."""
 
-    def __init__(self):
+    def __init__(self, config: SyncNetConfig = SyncNetConfig()):
         super().__init__()
+        self.config = config
+        d = config.channel_divisor
+
+        def c(n: int) -> int:
+            return n // d
+
         self.face_encoder = nn.Sequential(
-            ConvBlock(15, 32, 7, 1, 3),
-            ConvBlock(32, 64, 5, (1, 2), 1),
-            *residual_stack(64, 2),
-            ConvBlock(64, 128, 3, 2, 1),
-            *residual_stack(128, 3),
-            ConvBlock(128, 256, 3, 2, 1),
-            *residual_stack(256, 2),
-            ConvBlock(256, 512, 3, 2, 1),
-            *residual_stack(512, 2),
-            ConvBlock(512, 512, 3, 2, 1),
-            ConvBlock(512, 512, 3, 1, 0),
-            ConvBlock(512, 512, 1, 1, 0),
+            ConvBlock(15, c(32), 7, 1, 3),
+            ConvBlock(c(32), c(64), 5, (1, 2), 1),
+            *residual_stack(c(64), 2),
+            ConvBlock(c(64), c(128), 3, 2, 1),
+            *residual_stack(c(128), 3),
+            ConvBlock(c(128), c(256), 3, 2, 1),
+            *residual_stack(c(256), 2),
+            ConvBlock(c(256), c(512), 3, 2, 1),
+            *residual_stack(c(512), 2),
+            ConvBlock(c(512), c(512), 3, 2, 1),
+            ConvBlock(c(512), c(512), 3, 1, 0),
+            ConvBlock(c(512), c(512), 1, 1, 0),
         )
-        self.audio_encoder = audio_encoder(extra_res256=2)
+        self.audio_encoder = audio_encoder(extra_res256=2, divisor=d)
 
     def forward(self, audio: torch.Tensor, face: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """mel ``(B, 1, 80, 16)``, faces ``(B, 15, 48, 96)`` -> (audio, face) embeddings ``(B, 512)``."""
@@ -68,54 +92,64 @@ class SyncNetColor(nn.Module):
 class SyncNetV2(nn.Module):
     """syncnet_python's evaluation model (13,631,616 parameters)."""
 
-    def __init__(self):
+    def __init__(self, config: SyncNetConfig = SyncNetConfig()):
         super().__init__()
+        self.config = config
+        d = config.channel_divisor
+
+        def c(n: int) -> int:
+            return n // d
+
         self.netcnnaud = nn.Sequential(
-            nn.Conv2d(1, 64, 3, 1, 1),
-            nn.BatchNorm2d(64),
+            nn.Conv2d(1, c(64), 3, 1, 1),
+            nn.BatchNorm2d(c(64)),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(1, 1),
-            nn.Conv2d(64, 192, 3, 1, 1),
-            nn.BatchNorm2d(192),
+            nn.Conv2d(c(64), c(192), 3, 1, 1),
+            nn.BatchNorm2d(c(192)),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(3, (1, 2)),
-            nn.Conv2d(192, 384, 3, 1, 1),
-            nn.BatchNorm2d(384),
+            nn.Conv2d(c(192), c(384), 3, 1, 1),
+            nn.BatchNorm2d(c(384)),
             nn.ReLU(inplace=True),
-            nn.Conv2d(384, 256, 3, 1, 1),
-            nn.BatchNorm2d(256),
+            nn.Conv2d(c(384), c(256), 3, 1, 1),
+            nn.BatchNorm2d(c(256)),
             nn.ReLU(inplace=True),
-            nn.Conv2d(256, 256, 3, 1, 1),
-            nn.BatchNorm2d(256),
+            nn.Conv2d(c(256), c(256), 3, 1, 1),
+            nn.BatchNorm2d(c(256)),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(3, 2),
-            nn.Conv2d(256, 512, (5, 4), 1, 0),
-            nn.BatchNorm2d(512),
+            nn.Conv2d(c(256), c(512), (5, 4), 1, 0),
+            nn.BatchNorm2d(c(512)),
             nn.ReLU(),
         )
-        self.netfcaud = nn.Sequential(nn.Linear(512, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 1024))
-        self.netfclip = nn.Sequential(nn.Linear(512, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 1024))
+        self.netfcaud = nn.Sequential(
+            nn.Linear(c(512), c(512)), nn.BatchNorm1d(c(512)), nn.ReLU(), nn.Linear(c(512), c(1024))
+        )
+        self.netfclip = nn.Sequential(
+            nn.Linear(c(512), c(512)), nn.BatchNorm1d(c(512)), nn.ReLU(), nn.Linear(c(512), c(1024))
+        )
         self.netcnnlip = nn.Sequential(
-            nn.Conv3d(3, 96, (5, 7, 7), (1, 2, 2), 0),
-            nn.BatchNorm3d(96),
+            nn.Conv3d(3, c(96), (5, 7, 7), (1, 2, 2), 0),
+            nn.BatchNorm3d(c(96)),
             nn.ReLU(inplace=True),
             nn.MaxPool3d((1, 3, 3), (1, 2, 2)),
-            nn.Conv3d(96, 256, (1, 5, 5), (1, 2, 2), (0, 1, 1)),
-            nn.BatchNorm3d(256),
+            nn.Conv3d(c(96), c(256), (1, 5, 5), (1, 2, 2), (0, 1, 1)),
+            nn.BatchNorm3d(c(256)),
             nn.ReLU(inplace=True),
             nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)),
-            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)),
-            nn.BatchNorm3d(256),
+            nn.Conv3d(c(256), c(256), (1, 3, 3), padding=(0, 1, 1)),
+            nn.BatchNorm3d(c(256)),
             nn.ReLU(inplace=True),
-            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)),
-            nn.BatchNorm3d(256),
+            nn.Conv3d(c(256), c(256), (1, 3, 3), padding=(0, 1, 1)),
+            nn.BatchNorm3d(c(256)),
             nn.ReLU(inplace=True),
-            nn.Conv3d(256, 256, (1, 3, 3), padding=(0, 1, 1)),
-            nn.BatchNorm3d(256),
+            nn.Conv3d(c(256), c(256), (1, 3, 3), padding=(0, 1, 1)),
+            nn.BatchNorm3d(c(256)),
             nn.ReLU(inplace=True),
             nn.MaxPool3d((1, 3, 3), (1, 2, 2)),
-            nn.Conv3d(256, 512, (1, 6, 6), padding=0),
-            nn.BatchNorm3d(512),
+            nn.Conv3d(c(256), c(512), (1, 6, 6), padding=0),
+            nn.BatchNorm3d(c(512)),
             nn.ReLU(inplace=True),
         )
 
@@ -138,3 +172,57 @@ class SyncNetV2(nn.Module):
 
     def forward(self, mfcc: torch.Tensor, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.forward_audio(mfcc), self.forward_lips(frames)
+
+
+# -- registry ---------------------------------------------------------------------------------------
+EXPERT_SPEC = ModelSpec(family="syncnet", role="sync", image_size=96, frames_per_window=5)
+V2_SPEC = ModelSpec(
+    family="syncnet",
+    role="sync",
+    audio_features="syncnet_mfcc",
+    audio_rate=100.0,
+    audio_window=20,
+    image_size=224,
+    frames_per_window=5,
+    value_range=(0.0, 255.0),
+    face_pads=(0, 0, 0, 0),
+    crop_margin=0.4,
+)
+
+
+def _filter(state) -> dict:
+    # syncnet_v2.model was saved by PyTorch 0.3 (2017): its batch norms have no num_batches_tracked.
+    return fill_batchnorm_counters(standard_filter(state))
+
+
+def detect(state: dict) -> str | None:
+    """ "syncnet.expert" or "syncnet.v2" from the keys and shapes of an upstream file."""
+    first = state.get("face_encoder.0.conv_block.0.weight")
+    if first is not None and first.shape[1] == 15 and "audio_encoder.0.conv_block.0.weight" in state:
+        return "syncnet.expert"
+    if "netcnnaud.0.weight" in state and "netcnnlip.0.weight" in state:
+        return "syncnet.v2"
+    return None
+
+
+register(
+    Variant(
+        "syncnet.expert",
+        lambda config: SyncNetColor(SyncNetConfig(**config)),
+        EXPERT_SPEC,
+        {},
+        "Wav2Lip lip-sync expert (lipsync_expert.pth): lower halves of 5 frames vs a mel window",
+        _filter,
+    )
+)
+register(
+    Variant(
+        "syncnet.v2",
+        lambda config: SyncNetV2(SyncNetConfig(**config)),
+        V2_SPEC,
+        {},
+        "syncnet_python evaluation model (syncnet_v2.model), for LSE-D / LSE-C",
+        _filter,
+    )
+)
+register_detector(detect)

@@ -19,7 +19,10 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from .checkpoint import fill_batchnorm_counters, standard_filter
 from .layers import ConvBlock, ConvTransposeBlock, PlainConvBlock, batch_to_frames, frames_to_batch, residual_stack
+from .registry import Variant, register, register_detector
+from .spec import ModelSpec
 
 _SIZES = (96, 192, 256, 288)
 
@@ -28,28 +31,41 @@ _SIZES = (96, 192, 256, 288)
 class Wav2LipConfig:
     """Attributes:
     image_size: face crop side in pixels: 96 (the public checkpoints), 192, 256 or 288.
+    channel_divisor: every layer's channels divided by this (1, 2, 4, 8 or 16): 1 is the published
+        network; larger values make the tiny networks that tests and quick experiments use.
     """
 
     image_size: int = 96
+    channel_divisor: int = 1
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.image_size not in _SIZES:
             raise InputError(f"Wav2Lip image_size must be one of {_SIZES}, got {self.image_size}")
+        check_divisor(self.channel_divisor)
 
 
-def audio_encoder(extra_res256: int = 1) -> nn.Sequential:
-    """Mel window ``(B, 1, 80, 16)`` -> ``(B, 512, 1, 1)`` (shared by Wav2Lip and its lip-sync expert)."""
+def check_divisor(divisor: int) -> int:
+    """``divisor`` if it is a channel divisor the networks support, else a one-line error."""
+    if divisor not in (1, 2, 4, 8, 16):
+        raise InputError(f"channel_divisor must be 1, 2, 4, 8 or 16, got {divisor!r}")
+    return divisor
+
+
+def audio_encoder(extra_res256: int = 1, divisor: int = 1) -> nn.Sequential:
+    """Mel window ``(B, 1, 80, 16)`` -> ``(B, 512 / divisor, 1, 1)`` (shared by Wav2Lip and its lip-sync
+    expert)."""
+    c32, c64, c128, c256, c512 = (n // divisor for n in (32, 64, 128, 256, 512))
     return nn.Sequential(
-        ConvBlock(1, 32, 3, 1, 1),
-        *residual_stack(32, 2),
-        ConvBlock(32, 64, 3, (3, 1), 1),
-        *residual_stack(64, 2),
-        ConvBlock(64, 128, 3, 3, 1),
-        *residual_stack(128, 2),
-        ConvBlock(128, 256, 3, (3, 2), 1),
-        *residual_stack(256, extra_res256),
-        ConvBlock(256, 512, 3, 1, 0),
-        ConvBlock(512, 512, 1, 1, 0),
+        ConvBlock(1, c32, 3, 1, 1),
+        *residual_stack(c32, 2),
+        ConvBlock(c32, c64, 3, (3, 1), 1),
+        *residual_stack(c64, 2),
+        ConvBlock(c64, c128, 3, 3, 1),
+        *residual_stack(c128, 2),
+        ConvBlock(c128, c256, 3, (3, 2), 1),
+        *residual_stack(c256, extra_res256),
+        ConvBlock(c256, c512, 3, 1, 0),
+        ConvBlock(c512, c512, 1, 1, 0),
     )
 
 
@@ -73,20 +89,25 @@ class Wav2Lip(nn.Module):
         sizes = [size] + ([_half(size)] if large else [])
         for _ in range(5):
             sizes.append(_half(sizes[-1]))
+        d = config.channel_divisor
+
+        def c(n: int) -> int:
+            return n // d
+
         final = sizes[-1]  # 3 at 96 px: the bottleneck kernel covers what is left
-        blocks = [nn.Sequential(ConvBlock(6, 16, 7, 1, 3))]
+        blocks = [nn.Sequential(ConvBlock(6, c(16), 7, 1, 3))]
         if large:
-            blocks.append(nn.Sequential(ConvBlock(16, 16, 3, 2, 1), *residual_stack(16, 1)))
+            blocks.append(nn.Sequential(ConvBlock(c(16), c(16), 3, 2, 1), *residual_stack(c(16), 1)))
         blocks += [
-            nn.Sequential(ConvBlock(16, 32, 3, 2, 1), *residual_stack(32, 2)),
-            nn.Sequential(ConvBlock(32, 64, 3, 2, 1), *residual_stack(64, 3)),
-            nn.Sequential(ConvBlock(64, 128, 3, 2, 1), *residual_stack(128, 2)),
-            nn.Sequential(ConvBlock(128, 256, 3, 2, 1), *residual_stack(256, 2)),
-            nn.Sequential(ConvBlock(256, 512, 3, 2, 1), *residual_stack(512, 1)),
-            nn.Sequential(ConvBlock(512, 512, final, 1, 0), ConvBlock(512, 512, 1, 1, 0)),
+            nn.Sequential(ConvBlock(c(16), c(32), 3, 2, 1), *residual_stack(c(32), 2)),
+            nn.Sequential(ConvBlock(c(32), c(64), 3, 2, 1), *residual_stack(c(64), 3)),
+            nn.Sequential(ConvBlock(c(64), c(128), 3, 2, 1), *residual_stack(c(128), 2)),
+            nn.Sequential(ConvBlock(c(128), c(256), 3, 2, 1), *residual_stack(c(256), 2)),
+            nn.Sequential(ConvBlock(c(256), c(512), 3, 2, 1), *residual_stack(c(512), 1)),
+            nn.Sequential(ConvBlock(c(512), c(512), final, 1, 0), ConvBlock(c(512), c(512), 1, 1, 0)),
         ]
         self.face_encoder_blocks = nn.ModuleList(blocks)
-        self.audio_encoder = audio_encoder(extra_res256=1)
+        self.audio_encoder = audio_encoder(extra_res256=1, divisor=config.channel_divisor)
 
         def up(cin, cout, n_out, n_in, res):
             # A stride-2 transposed conv gives 2n - 1 + output_padding pixels: pad to the skip's size.
@@ -96,20 +117,22 @@ class Wav2Lip(nn.Module):
 
         rev = sizes[::-1]  # final, ..., size
         decoder = [
-            nn.Sequential(ConvBlock(512, 512, 1, 1, 0)),
-            nn.Sequential(ConvTransposeBlock(1024, 512, final, 1, 0), *residual_stack(512, 1)),
-            up(1024, 512, rev[1], rev[0], 2),
-            up(768, 384, rev[2], rev[1], 2),
-            up(512, 256, rev[3], rev[2], 2),
-            up(320, 128, rev[4], rev[3], 2),
-            up(160, 64, rev[5], rev[4], 2),
+            nn.Sequential(ConvBlock(c(512), c(512), 1, 1, 0)),
+            nn.Sequential(ConvTransposeBlock(c(1024), c(512), final, 1, 0), *residual_stack(c(512), 1)),
+            up(c(1024), c(512), rev[1], rev[0], 2),
+            up(c(768), c(384), rev[2], rev[1], 2),
+            up(c(512), c(256), rev[3], rev[2], 2),
+            up(c(320), c(128), rev[4], rev[3], 2),
+            up(c(160), c(64), rev[5], rev[4], 2),
         ]
-        out_channels = 80
+        out_channels = c(80)
         if large:
-            decoder.append(up(80, 32, rev[6], rev[5], 1))
-            out_channels = 48
+            decoder.append(up(c(80), c(32), rev[6], rev[5], 1))
+            out_channels = c(48)
         self.face_decoder_blocks = nn.ModuleList(decoder)
-        self.output_block = nn.Sequential(ConvBlock(out_channels, 32, 3, 1, 1), nn.Conv2d(32, 3, 1, 1, 0), nn.Sigmoid())
+        self.output_block = nn.Sequential(
+            ConvBlock(out_channels, c(32), 3, 1, 1), nn.Conv2d(c(32), 3, 1, 1, 0), nn.Sigmoid()
+        )
 
     def forward(self, audio: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
         size = self.config.image_size
@@ -147,18 +170,23 @@ class Wav2LipDiscQual(nn.Module):
     def __init__(self, config: Wav2LipConfig = Wav2LipConfig()):
         super().__init__()
         self.config = config
+        d = config.channel_divisor
+
+        def c(n: int) -> int:
+            return n // d
+
         self.face_encoder_blocks = nn.ModuleList(
             [
-                nn.Sequential(PlainConvBlock(3, 32, 7, 1, 3)),
-                nn.Sequential(PlainConvBlock(32, 64, 5, (1, 2), 2), PlainConvBlock(64, 64, 5, 1, 2)),
-                nn.Sequential(PlainConvBlock(64, 128, 5, 2, 2), PlainConvBlock(128, 128, 5, 1, 2)),
-                nn.Sequential(PlainConvBlock(128, 256, 5, 2, 2), PlainConvBlock(256, 256, 5, 1, 2)),
-                nn.Sequential(PlainConvBlock(256, 512, 3, 2, 1), PlainConvBlock(512, 512, 3, 1, 1)),
-                nn.Sequential(PlainConvBlock(512, 512, 3, 2, 1), PlainConvBlock(512, 512, 3, 1, 1)),
-                nn.Sequential(PlainConvBlock(512, 512, 3, 1, 0), PlainConvBlock(512, 512, 1, 1, 0)),
+                nn.Sequential(PlainConvBlock(3, c(32), 7, 1, 3)),
+                nn.Sequential(PlainConvBlock(c(32), c(64), 5, (1, 2), 2), PlainConvBlock(c(64), c(64), 5, 1, 2)),
+                nn.Sequential(PlainConvBlock(c(64), c(128), 5, 2, 2), PlainConvBlock(c(128), c(128), 5, 1, 2)),
+                nn.Sequential(PlainConvBlock(c(128), c(256), 5, 2, 2), PlainConvBlock(c(256), c(256), 5, 1, 2)),
+                nn.Sequential(PlainConvBlock(c(256), c(512), 3, 2, 1), PlainConvBlock(c(512), c(512), 3, 1, 1)),
+                nn.Sequential(PlainConvBlock(c(512), c(512), 3, 2, 1), PlainConvBlock(c(512), c(512), 3, 1, 1)),
+                nn.Sequential(PlainConvBlock(c(512), c(512), 3, 1, 0), PlainConvBlock(c(512), c(512), 1, 1, 0)),
             ]
         )
-        self.binary_pred = nn.Sequential(nn.Conv2d(512, 1, 1, 1, 0), nn.Sigmoid())
+        self.binary_pred = nn.Sequential(nn.Conv2d(c(512), 1, 1, 1, 0), nn.Sigmoid())
 
     def forward(self, face: torch.Tensor) -> torch.Tensor:
         """Frames ``(B, 3, T, H, W)`` or ``(B, 3, H, W)`` -> ``(B*T, 1)`` probabilities of being real."""
@@ -175,3 +203,63 @@ class Wav2LipDiscQual(nn.Module):
         """BCE pushing generated frames towards "real" (the generator's adversarial term)."""
         p = self.forward(fake)
         return nn.functional.binary_cross_entropy(p, torch.ones_like(p))
+
+
+# -- registry ---------------------------------------------------------------------------------------
+def _spec(size: int, role: str = "generator") -> ModelSpec:
+    return ModelSpec(family="wav2lip", role=role, image_size=size)
+
+
+def _generator(config: dict) -> nn.Module:
+    return Wav2Lip(Wav2LipConfig(**config))
+
+
+def _discriminator(config: dict) -> nn.Module:
+    return Wav2LipDiscQual(Wav2LipConfig(**config))
+
+
+def _filter(state) -> dict:
+    return fill_batchnorm_counters(standard_filter(state))
+
+
+def detect(state: dict) -> str | None:
+    """ "wav2lip" / "wav2lip.<size>" / "wav2lip.disc" from the keys and shapes of an upstream file."""
+    first = state.get("face_encoder_blocks.0.0.conv_block.0.weight")
+    if first is not None and tuple(first.shape[1:]) == (6, 7, 7) and "output_block.1.weight" in state:
+        if "face_encoder_blocks.7.0.conv_block.0.weight" not in state:
+            return "wav2lip"
+        last = state.get("face_encoder_blocks.7.0.conv_block.0.weight")
+        kernel = int(last.shape[-1]) if last is not None else 0
+        return {3: "wav2lip.192", 4: "wav2lip.256", 5: "wav2lip.288"}.get(kernel)
+    if "binary_pred.0.weight" in state and "face_encoder_blocks.0.0.conv_block.0.weight" in state:
+        return "wav2lip.disc"
+    return None
+
+
+for _name, _description in (
+    ("wav2lip", "Wav2Lip generator (wav2lip.pth)"),
+    ("wav2lip.gan", "Wav2Lip generator trained with the visual-quality GAN (wav2lip_gan.pth)"),
+):
+    register(Variant(_name, _generator, _spec(96), {"image_size": 96}, _description, _filter))
+for _size in (192, 256, 288):
+    register(
+        Variant(
+            f"wav2lip.{_size}",
+            _generator,
+            _spec(_size),
+            {"image_size": _size},
+            f"Wav2Lip generator for {_size} px crops (train it with talkingface)",
+            _filter,
+        )
+    )
+register(
+    Variant(
+        "wav2lip.disc",
+        _discriminator,
+        _spec(96, "discriminator"),
+        {"image_size": 96},
+        "Wav2Lip visual-quality discriminator (visual_quality_disc.pth)",
+        _filter,
+    )
+)
+register_detector(detect)

@@ -19,8 +19,11 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..media.tags import SYNTHETIC_TAGS
+from ._base import Pipeline, check_device
 from ._frames import looped_frames
-from .talking_photo import SYNTHETIC_TAGS
+
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,8 @@ class LipSyncConfig:
     """Settings of :class:`LipSyncPipeline` (Wav2Lip's options, same meaning, better defaults).
 
     Attributes:
-        model: generator variant when the checkpoint is an upstream file ("wav2lip", "wav2lip.288", ...).
         batch_size: crops generated per call.
-        pads: pixels added to the face box (top, bottom, left, right).
+        pads: pixels added to the face box (top, bottom, left, right); None: the model's (0, 10, 0, 0).
         resize_factor: divide the video's resolution by this first (Wav2Lip's ``--resize_factor``).
         crop: (top, bottom, left, right) region of the frame to work in (-1 = the edge), like ``--crop``.
         box: a fixed face box (top, bottom, left, right) instead of tracking, like ``--box``.
@@ -42,16 +44,15 @@ class LipSyncConfig:
         face_index: the track to use (default: the largest face in each shot).
         fps: frame rate for photo input.
         fast: run the generator's inference form (folded batch norms, channels-last).
-        precision: "fp32" (the generator's own numbers) or "bf16" (bfloat16: 3.4x the frames/s on CPUs
-            with AMX/AVX512-BF16, outputs within about 2e-4, a twentieth of an 8-bit level).
+        precision: "fp32" (the generator's own numbers) or "bf16" (bfloat16: several times the frames/s
+            on CPUs with AMX/AVX512-BF16; ``models.inference.Bfloat16`` says how close it stays).
         offset: frames by which each frame's mel window is moved later (fixes audio leading the lips).
         overlap: decode, generate and paste in three threads at once (None: when the generator is not
             on the CPU, where they would only compete for the same cores).
     """
 
-    model: str = "wav2lip"
     batch_size: int = 16
-    pads: tuple[int, int, int, int] = (0, 10, 0, 0)
+    pads: tuple[int, int, int, int] | None = None
     resize_factor: int = 1
     crop: tuple[int, int, int, int] | None = None
     box: tuple[int, int, int, int] | None = None
@@ -61,21 +62,32 @@ class LipSyncConfig:
     color_match: bool = True
     keep_video_length: bool = False
     face_index: int | None = None
-    fps: float = 25
+    fps: float | Fraction = 25
     fast: bool = True
     offset: int = 0
     overlap: bool | None = None
     precision: str = "fp32"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
+        from ..timebase import to_fps
+
         if self.batch_size < 1 or self.resize_factor < 1:
             raise InputError("batch_size and resize_factor must be >= 1")
         if self.paste not in ("soft", "hard"):
             raise InputError(f"paste must be 'soft' or 'hard', got {self.paste!r}")
-        from ..models.inference import PRECISIONS
-
         if self.precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.precision != "fp32" and not self.fast:
+            raise InputError("precision bf16 needs the inference form (fast)")
+        for name in ("pads", "crop", "box"):
+            value = getattr(self, name)
+            if value is not None and (len(value) != 4 or not all(isinstance(v, (int, np.integer)) for v in value)):
+                raise InputError(f"{name} must be four whole numbers (top, bottom, left, right), got {value!r}")
+        if self.box is not None and (self.box[1] <= self.box[0] or self.box[3] <= self.box[2]):
+            raise InputError(f"box must be top bottom left right with top < bottom, left < right; got {self.box}")
+        if self.face_index is not None and self.face_index < 0:
+            raise InputError(f"face_index must be >= 0, got {self.face_index}")
+        to_fps(self.fps)
 
 
 @dataclass
@@ -87,35 +99,58 @@ class LipSyncResult:
     offset: int = 0  # mel-window offset used, in frames
     measured_offset: int | None = None  # AV offset SyncNet found in a first pass (offset correction)
 
+    def __repr__(self) -> str:
+        measured = f", measured {self.measured_offset}" if self.measured_offset is not None else ""
+        return (
+            f"LipSyncResult({self.path.name}: {self.num_frames} frames at {float(self.fps):g} fps, "
+            f"{self.frames_with_face} with a face, offset {self.offset}{measured})"
+        )
 
-def load_generator(checkpoint: str | os.PathLike | None, variant: str = "wav2lip", device: str = "cpu"):
-    """A generator from an upstream .pth (with ``variant``) or our own .safetensors (self-describing)."""
-    from ..models import load_as
-    from ..models.wav2lip import Wav2Lip
 
-    return load_as(checkpoint, variant, Wav2Lip, "a Wav2Lip generator", device)
-
-
-class LipSyncPipeline:
-    """``LipSyncPipeline(model)(face, audio, output) -> LipSyncResult``.
+class LipSyncPipeline(Pipeline):
+    """``LipSyncPipeline(model, config)(face, audio, output) -> LipSyncResult``.
 
     Args:
-        model: a Wav2Lip generator (``load_generator(path)``); its config gives the crop size.
+        model: a Wav2Lip generator (``load_model("wav2lip_gan.pth")``); its spec gives the crop size, the
+            audio features and the default pads.
         config: options.
-        device: where the generator runs.
     """
 
-    def __init__(self, model: torch.nn.Module, config: LipSyncConfig = LipSyncConfig(), device: str = "cpu"):
+    def __init__(self, model: torch.nn.Module, config: LipSyncConfig = LipSyncConfig()):
+        from ..models.registry import check_model
+
+        self.spec = check_model(model, family="wav2lip", role="generator", what="a Wav2Lip generator")
+        self.config = config
+        self.size = int(self.spec.image_size or 96)
+        self.device = torch.device("cpu")
+        self._source = model.eval()
+        self.model = self._prepare(self._source)
+        self.timings: dict[str, float] = {}  # seconds per stage of the last call
+
+    def _prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         from ..models.inference import optimize_for_inference
 
-        self.config = config
-        self.device = torch.device(device)
-        self.size = model.config.image_size
-        model = model.eval().to(self.device)
-        if config.precision != "fp32" and not config.fast:
-            raise InputError("precision bf16 needs the inference form (fast)")
-        self.model = optimize_for_inference(model, precision=config.precision) if config.fast else model
-        self.timings: dict[str, float] = {}  # seconds per stage of the last call
+        model = model.to(self.device)
+        return optimize_for_inference(model, precision=self.config.precision) if self.config.fast else model
+
+    def to(self, device) -> LipSyncPipeline:
+        """Run the generator on ``device``."""
+        self.device = check_device(device)
+        self.model = self._prepare(self._source)
+        return self
+
+    @property
+    def pads(self) -> tuple[int, int, int, int]:
+        pads = self.config.pads if self.config.pads is not None else self.spec.face_pads
+        return (int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3]))
+
+    def check(self, face, audio, output) -> tuple:
+        """Fail before any work: the face must be a readable video or image, the audio must have sound,
+        the output a writable video path that is neither input. Returns (video info, audio info)."""
+        from ..media import audio_info, check_video_output, probe_video
+
+        check_video_output(output, audio=True, inputs=(face, audio))
+        return probe_video(face), audio_info(audio)
 
     def _timed(self, stage: str, start: float) -> None:
         import time
@@ -134,17 +169,17 @@ class LipSyncPipeline:
         import time
 
         from ..features import mel_windows, wav2lip_mel
-        from ..media import VideoWriter, audio_info, load_audio, probe_video
+        from ..media import VideoWriter, load_audio
         from ..progress import Progress
         from ..timebase import num_frames_for_duration, to_fps
 
-        cfg = self.config
+        cfg, spec = self.config, self.spec
         self.timings = {}
         begin = time.perf_counter()
-        info = probe_video(face)
+        info, sound = self.check(face, audio, output)
         fps = to_fps(cfg.fps) if info.is_image or not info.fps else info.fps
-        speech16 = load_audio(audio, 16000)
-        duration = len(speech16) / 16000
+        speech = load_audio(audio, spec.sample_rate)
+        duration = len(speech) / spec.sample_rate
         start = time.perf_counter()
         target = self._target(face, info)
         self._timed("track", start)
@@ -153,9 +188,9 @@ class LipSyncPipeline:
         if num_out == 0:
             raise InputError(f"{audio}: the speech is too short for a single frame")
         offset = cfg.offset if offset is None else offset
-        columns = int(round(offset * 80 / float(fps)))
-        windows = mel_windows(wav2lip_mel(speech16), num_out, fps, offset=columns)
-        rate = audio_info(audio).sample_rate
+        columns = int(round(offset * spec.audio_rate / float(fps)))
+        windows = mel_windows(wav2lip_mel(speech), num_out, fps, size=spec.audio_window, offset=columns)
+        rate = sound.sample_rate
         track = load_audio(audio, rate)[: int(round(num_out / float(fps) * rate))]
         # With the generator on an accelerator, three stages overlap: a thread decodes frames and cuts the
         # crops of the next batch, this thread runs the generator, another pastes the mouths back and
@@ -201,10 +236,12 @@ class LipSyncPipeline:
         from ..files import AtomicFile
         from .sync_score import SyncScorePipeline
 
+        self.check(face, audio, output)
+        scorer = SyncScorePipeline(syncnet).to(self.device)
         first = AtomicFile(output)  # a temporary file beside the output, removed unless kept
         try:
             result = self(face, audio, first.tmp, progress=progress)
-            scores = SyncScorePipeline(syncnet, device=str(self.device))(first.tmp)
+            scores = scorer(first.tmp)
             best = max(scores.tracks, key=lambda t: t.num_frames).scores
             if best.offset == 0:
                 first.commit()
@@ -289,7 +326,7 @@ class LipSyncPipeline:
         for k, (frame, landmarks, window) in enumerate(pending):
             if landmarks is None:
                 continue
-            box = wav2lip_box(landmarks, (frame.shape[1], frame.shape[0]), self.config.pads)
+            box = wav2lip_box(landmarks, (frame.shape[1], frame.shape[0]), self.pads)
             jobs.append((k, crop_box(frame, box, self.size), window))
         if not jobs:
             return _Batch(pending, jobs, None, None)
@@ -360,8 +397,6 @@ def _box_target(box, count, face, info):
     from ..face.tracking import TargetFace
 
     top, bottom, left, right = box
-    if bottom <= top or right <= left:
-        raise InputError(f"--box must be top bottom left right with top < bottom, left < right; got {box}")
     if count == 0:
         from ..media import VideoReader
 

@@ -22,8 +22,9 @@ import numpy as np
 from ..animation import AnimationCurves, JaliAnimator, JaliConfig
 from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
+from ._base import Pipeline, check_device
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v", ".webm")
 FILE_SUFFIXES = (*VIDEO_SUFFIXES, ".glb", ".csv", ".json", ".npy")
 METHODS = ("jali", "faceformer")
 
@@ -52,15 +53,18 @@ class MeshAnimationConfig:
     checkpoint: str | None = None
     wav2vec2: str | None = None
     style: int = 0
-    device: str = "cpu"
     templates: str | None = None
     subject: str | None = None
 
     def __post_init__(self):
         if self.method not in METHODS:
             raise InputError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
-        if self.method == "faceformer" and not self.checkpoint:
-            raise InputError("the faceformer method needs a checkpoint (vocaset.pth, biwi.pth or our .safetensors)")
+        if self.fps is not None:
+            from ..timebase import to_fps
+
+            to_fps(self.fps)
+        if not 16 <= self.size <= 8192:
+            raise InputError(f"size must be 16-8192 pixels, got {self.size}")
         if self.method != "faceformer" and (self.checkpoint or self.wav2vec2 or self.templates or self.subject):
             raise InputError("a checkpoint, wav2vec2 folder or templates.pkl is only used by the faceformer method")
         if (self.templates is None) != (self.subject is None):
@@ -82,6 +86,13 @@ class MeshAnimationResult:
     fps: Fraction
     renderer: str | None  # backend used for a video, if one was written
 
+    def __repr__(self) -> str:
+        names = ", ".join(p.name or str(p) for p in self.outputs)
+        return (
+            f"MeshAnimationResult({names}: {self.num_frames} frames of {self.num_vertices} vertices "
+            f"at {float(self.fps):g} fps)"
+        )
+
 
 def output_kind(path: str | os.PathLike) -> str:
     """ "video", "glb", "csv", "json", "npy" or "obj" (a folder) for an output path."""
@@ -93,14 +104,71 @@ def output_kind(path: str | os.PathLike) -> str:
         return suffix[1:]
     if suffix == "" or str(path).endswith(os.sep):
         return "obj"
-    raise InputError(f"{path}: outputs are .mp4/.mov/.mkv, .glb, .csv, .json, .npy or a folder for OBJs")
+    raise InputError(f"{path}: outputs are .mp4/.mov/.mkv/.m4v/.webm, .glb, .csv, .json, .npy or a folder for OBJs")
 
 
-class MeshAnimationPipeline:
-    """``MeshAnimationPipeline()(audio, ["out.mp4", "out.glb"], text=None)``."""
+class MeshAnimationPipeline(Pipeline):
+    """``MeshAnimationPipeline(config, model=None)(audio, ["out.mp4", "out.glb"], text=None)``.
 
-    def __init__(self, config: MeshAnimationConfig = MeshAnimationConfig()):
+    Args:
+        config: options.
+        model: for the "faceformer" method, a FaceFormer (``load_model("vocaset.pth")``); None loads
+            ``config.checkpoint`` (and ``config.wav2vec2``) here, before any work.
+    """
+
+    def __init__(self, config: MeshAnimationConfig = MeshAnimationConfig(), model=None):
         self.config = config
+        self.model = None
+        if config.method == "faceformer":
+            from ..models import load_model
+            from ..models.registry import check_model
+
+            if model is None:
+                if not config.checkpoint:
+                    raise InputError(
+                        "the faceformer method needs a model or a checkpoint (vocaset.pth, biwi.pth or our .safetensors)"
+                    )
+                model = load_model(config.checkpoint, family="faceformer")
+            check_model(model, family="faceformer", role="mesh", what="a FaceFormer")
+            if config.wav2vec2 is not None:
+                model.load_wav2vec2(config.wav2vec2)
+            self.model = model.eval()
+        elif model is not None:
+            raise InputError("a model is only used by the faceformer method")
+
+    def to(self, device) -> MeshAnimationPipeline:
+        """Run the model (FaceFormer) on ``device``."""
+        chosen = check_device(device)
+        if self.model is not None:
+            self.model.to(chosen)
+        return self
+
+    def check(self, audio, outputs) -> list[str]:
+        """Fail before any work: audio with sound, and outputs that can be written (their folders exist,
+        known extensions, no output twice, none of them the audio or the template). Returns the kinds."""
+        from ..files import check_output
+        from ..media import audio_info, check_video_output
+
+        if not outputs:
+            raise InputError("give at least one output")
+        kinds = [output_kind(o) for o in outputs]
+        inputs = (audio, self.config.template, self.config.templates, self.config.checkpoint)
+        seen: set[Path] = set()
+        for out, kind in zip(outputs, kinds):
+            resolved = Path(out).resolve()
+            if resolved in seen:
+                raise InputError(f"{out}: given twice as an output")
+            seen.add(resolved)
+            if kind == "video":
+                check_video_output(out, audio=True, inputs=inputs)
+            elif kind == "obj":
+                parent = Path(str(out).rstrip(os.sep)).parent
+                if not parent.is_dir():
+                    raise InputError(f"{out}: folder {parent} does not exist")
+            else:
+                check_output(out, inputs=inputs, what=f"{kind} file")
+        audio_info(audio)
+        return kinds
 
     def basis(self):
         """The blendshape basis on the configured template (built-in face, or transferred)."""
@@ -122,9 +190,7 @@ class MeshAnimationPipeline:
     ) -> MeshAnimationResult:
         from ..media import load_audio
 
-        if not outputs:
-            raise InputError("give at least one output")
-        kinds = [output_kind(o) for o in outputs]
+        kinds = self.check(audio, outputs)
         if self.config.method == "faceformer":
             if text is not None:
                 raise InputError("FaceFormer animates from the audio alone; a transcript is not used")
@@ -156,10 +222,10 @@ class MeshAnimationPipeline:
     def _faceformer(self, audio, outputs, kinds, progress) -> MeshAnimationResult:
         from ..animation.mesh import face_template, load_mesh
         from ..media import load_audio
-        from ..models.faceformer import as_numpy_vertices, load_faceformer
+        from ..models.faceformer import as_numpy_vertices
         from ..timebase import to_fps
 
-        model = load_faceformer(self.config.checkpoint, self.config.wav2vec2, device=self.config.device)
+        model = self.model
         v = model.config.num_vertices
         if self.config.template:
             mesh = load_mesh(self.config.template)
@@ -193,7 +259,7 @@ class MeshAnimationPipeline:
             raise InputError(
                 f"style must be 0..{model.config.num_speakers - 1} (a training speaker), got {self.config.style}"
             )
-        speech = load_audio(audio, 16000)
+        speech = load_audio(audio, model.spec.sample_rate)
         frames = as_numpy_vertices(model.predict(speech, mesh.vertices, self.config.style))
         fps = to_fps(model.config.fps)
         if self.config.fps is not None and to_fps(self.config.fps) != fps:

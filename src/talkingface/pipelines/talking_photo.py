@@ -18,15 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from ..animation import AnimationCurves, JaliAnimator, JaliConfig
+from ..animation.idle import with_idle_motion
 from ..errors import InputError
+from ..media.tags import SYNTHETIC_TAGS
 from ..speech.phonemes import PhonemeSequence
+from ._base import Pipeline
 from ._frames import looped_frames
-
-SYNTHETIC_TAGS = {
-    "comment": "Synthetic media: the face was animated from speech by talkingface.",
-    "synthetic": "true",
-    "generator": "talkingface",
-}
 
 
 @dataclass(frozen=True)
@@ -47,6 +44,13 @@ class TalkingPhotoConfig:
     idle: bool = False
     force_fps: bool = False
 
+    def __post_init__(self) -> None:
+        from ..timebase import to_fps
+
+        to_fps(self.fps)
+        if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 16):
+            raise InputError(f"size must be a whole number of pixels >= 16, got {self.size!r}")
+
 
 @dataclass
 class TalkingPhotoResult:
@@ -57,12 +61,30 @@ class TalkingPhotoResult:
     phonemes: PhonemeSequence
     curves: AnimationCurves
 
+    def __repr__(self) -> str:
+        return (
+            f"TalkingPhotoResult({self.path.name}: {self.num_frames} frames at {float(self.fps):g} fps, "
+            f"{self.duration:.2f} s, {len(self.phonemes.phonemes)} phonemes)"
+        )
 
-class TalkingPhotoPipeline:
-    """``TalkingPhotoPipeline()(face, audio, output, text=None) -> TalkingPhotoResult``."""
+
+class TalkingPhotoPipeline(Pipeline):
+    """``TalkingPhotoPipeline(config)(face, audio, output, text=None) -> TalkingPhotoResult``.
+
+    It has no neural components: ``to(device)`` accepts any device and changes nothing."""
 
     def __init__(self, config: TalkingPhotoConfig = TalkingPhotoConfig()):
         self.config = config
+
+    def check(self, face, audio, output):
+        """Fail before any work: a readable photo or video, audio with sound, a writable video output
+        that is neither input. Returns the face's video info."""
+        from ..media import audio_info, check_video_output, probe_video
+
+        check_video_output(output, audio=True, inputs=(face, audio))
+        info = probe_video(face)
+        audio_info(audio)
+        return info
 
     def __call__(
         self,
@@ -72,11 +94,11 @@ class TalkingPhotoPipeline:
         text: str | None = None,
         progress: bool = False,
     ) -> TalkingPhotoResult:
-        from ..media import load_audio, probe_video
+        from ..media import load_audio
         from ..speech import timed_phonemes
         from ..timebase import to_fps
 
-        info = probe_video(face)
+        info = self.check(face, audio, output)
         photo = self._prepare_photo(face) if info.is_image else None  # a photo without a face fails here
         speech = load_audio(audio, 16000)
         fps = to_fps(self.config.fps) if info.is_image or self.config.force_fps or not info.fps else info.fps
@@ -160,24 +182,3 @@ class TalkingPhotoPipeline:
 def _posed(rig, curves: AnimationCurves, i: int) -> np.ndarray:
     head = curves.extra.get("head")
     return rig(curves.as_dict(i), head=tuple(head[i]) if head is not None else None)
-
-
-def with_idle_motion(curves: AnimationCurves, seed: int = 0) -> AnimationCurves:
-    """Curves with natural blinks (every 2-6 s, 150 ms) and a slow, slight head sway added."""
-    rng = np.random.default_rng(seed)
-    fps = float(curves.fps)
-    t = np.arange(curves.num_frames) / fps
-    blink = np.zeros(curves.num_frames)
-    moment = rng.uniform(0.8, 2.5)
-    while moment < t[-1] if len(t) else False:
-        blink = np.maximum(blink, np.clip(1 - np.abs(t - moment) / 0.075, 0, 1))
-        moment += rng.uniform(2.0, 6.0)
-    values = curves.values.copy()
-    for name in ("eyeBlinkLeft", "eyeBlinkRight"):
-        values[:, curves.names.index(name)] = np.maximum(values[:, curves.names.index(name)], blink)
-    phase = rng.uniform(0, 2 * np.pi, 4)
-    yaw = 1.2 * np.sin(2 * np.pi * t / 7.3 + phase[0]) + 0.5 * np.sin(2 * np.pi * t / 3.1 + phase[1])
-    pitch = 0.8 * np.sin(2 * np.pi * t / 5.9 + phase[2]) + 0.3 * np.sin(2 * np.pi * t / 2.3 + phase[3])
-    extra = dict(curves.extra, head=np.stack([yaw, pitch], 1).astype(np.float32))
-    names = dict(curves.extra_names, head=("yaw_degrees", "pitch_degrees"))
-    return AnimationCurves(curves.fps, curves.names, values, extra, names)

@@ -72,11 +72,13 @@ def _lip_indices(config: FaceFormerTrainConfig, num_vertices: int, template: np.
 
 
 def build(config: FaceFormerTrainConfig, num_vertices: int, num_speakers: int, fps: float) -> torch.nn.Module:
-    from ..models import create_model
-    from ..models.faceformer import FaceFormer, load_faceformer
+    from ..models import create_model, load_model
+    from ..models.faceformer import FaceFormer
 
     if config.init is not None:
-        model = load_faceformer(config.init, config.wav2vec2)
+        model = load_model(config.init, family="faceformer")
+        if config.wav2vec2 is not None:
+            model.load_wav2vec2(config.wav2vec2)
         if model.config.num_vertices != num_vertices or model.config.num_speakers != num_speakers:
             raise InputError(
                 f"{config.init}: animates {model.config.num_vertices} vertices for "

@@ -152,9 +152,9 @@ def train(
     start_epoch = 0
     state_path = out / "state.pt"
     if config.resume and state_path.exists() and (out / "last.safetensors").exists():
-        from ..models.registry import load_checkpoint
+        from ..models.checkpoint import load_state, read_checkpoint
 
-        load_checkpoint(model, out / "last.safetensors")
+        load_state(model, dict(read_checkpoint(out / "last.safetensors")), out / "last.safetensors")
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])

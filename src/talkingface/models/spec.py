@@ -1,0 +1,71 @@
+"""What a pipeline must know to feed a model and read its output: one frozen spec per variant.
+
+Pipelines read ``model.spec`` (set by :func:`~talkingface.models.create_model` and
+:func:`~talkingface.models.load_model`) instead of repeating sample rates, window sizes, crop sizes and
+channel orders as literals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+AUDIO_FEATURES = ("wav2lip_mel", "syncnet_mfcc", "lipgan_mfcc", "raw")
+ROLES = ("generator", "discriminator", "sync", "mesh")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Inputs and outputs of one model variant.
+
+    Attributes:
+        family: model family ("wav2lip", "syncnet", "lipgan", "faceformer").
+        role: "generator" (makes mouths), "discriminator" (judges frames), "sync" (audio-visual
+            embeddings) or "mesh" (vertex sequences).
+        sample_rate: audio rate the features assume, Hz.
+        fps: video frame rate the windows assume (the features are placed by time at any other rate).
+        audio_features: "wav2lip_mel" (80-band log-mel, 80 columns/s), "syncnet_mfcc" (13 MFCC,
+            100 columns/s), "lipgan_mfcc" or "raw" (16 kHz samples).
+        audio_rate: feature columns per second of audio.
+        audio_window: feature columns per window.
+        image_size: face crop side, pixels (None: no image input).
+        frames_per_window: video frames per window (5 for SyncNet).
+        channel_order: "bgr" or "rgb" of the face crops.
+        value_range: pixel value range the model takes, e.g. (0, 1) or (0, 255).
+        face_pads: pixels added to the face box (top, bottom, left, right).
+        crop_margin: margin around the face box, as a fraction of its half-size (syncnet_python's
+            crops); None where the face box with ``face_pads`` is used.
+        speakers: names of the training speakers (style one-hots, in order).
+        template: the mesh whose vertices the model predicts.
+    """
+
+    family: str
+    role: str
+    sample_rate: int = 16000
+    fps: float = 25.0
+    audio_features: str = "wav2lip_mel"
+    audio_rate: float = 80.0
+    audio_window: int = 16
+    image_size: int | None = 96
+    frames_per_window: int = 1
+    channel_order: str = "bgr"
+    value_range: tuple[float, float] = (0.0, 1.0)
+    face_pads: tuple[int, int, int, int] = (0, 10, 0, 0)
+    crop_margin: float | None = None
+    speakers: tuple[str, ...] = ()
+    template: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise InputError(f"role must be one of {', '.join(ROLES)}, got {self.role!r}")
+        if self.audio_features not in AUDIO_FEATURES:
+            raise InputError(f"audio_features must be one of {', '.join(AUDIO_FEATURES)}, got {self.audio_features!r}")
+        if self.channel_order not in ("bgr", "rgb"):
+            raise InputError(f"channel_order must be 'bgr' or 'rgb', got {self.channel_order!r}")
+        if self.sample_rate <= 0 or self.fps <= 0 or self.audio_rate <= 0:
+            raise InputError("sample_rate, fps and audio_rate must be positive")
+
+    def window_seconds(self) -> float:
+        """Duration of one audio window, seconds (0.2 s for Wav2Lip's 16 mel columns)."""
+        return self.audio_window / self.audio_rate
