@@ -8,7 +8,7 @@ INPUTS := .cache/inputs
 SETUP_STAMP := $(VENV)/.setup-complete
 DEMO_OUT ?= out/demo.mp4
 
-.PHONY: setup system demo test bench clean
+.PHONY: setup system demo test test-fast lint bench clean
 
 setup: system $(SETUP_STAMP) $(INPUTS)/.complete
 
@@ -20,7 +20,7 @@ $(SETUP_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	# torch first, pinned: the local CPU wheel; never an unpinned torch (CUDA builds are GBs).
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	$(BIN)/python -m pip install --quiet -e ".[all,test,dev]"
 	@touch $@
 
 $(INPUTS)/.complete: scripts/fetch_inputs.py $(SETUP_STAMP)
@@ -28,11 +28,22 @@ $(INPUTS)/.complete: scripts/fetch_inputs.py $(SETUP_STAMP)
 	@touch $@
 
 demo: setup
+	@mkdir -p $(dir $(DEMO_OUT))
 	$(BIN)/talkingface animate --face $(INPUTS)/astronaut.png --audio $(INPUTS)/two_cities.wav \
 		--transcript $(INPUTS)/two_cities.txt -o $(DEMO_OUT)
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# The fast tier: everything but the tests marked slow (a few minutes on 2 cores).
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# Lint, format and types, as CI runs them.
+lint: setup
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python bench/run.py

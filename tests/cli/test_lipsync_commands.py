@@ -24,6 +24,7 @@ def files(tmp_path_factory, photo, speech16k):
     return video, speech, folder / "g.pth", folder / "sn.model"
 
 
+@pytest.mark.slow
 def test_lipsync_and_score_commands(files, tmp_path, capsys):
     video, speech, generator, syncnet = files
     out = tmp_path / "dub.mp4"
@@ -103,6 +104,7 @@ def test_wrong_checkpoint(files, tmp_path, capsys, command):
     assert not (tmp_path / "o.mp4").exists()
 
 
+@pytest.mark.slow
 def test_offset_auto_measures_and_applies(files, tmp_path, capsys):
     video, speech, generator, syncnet = files
     out = tmp_path / "dub.mp4"

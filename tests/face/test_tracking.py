@@ -101,6 +101,7 @@ def test_portrait_2997(photo, track_video):
     assert len(result.tracks) == 1 and len(result.tracks[0].frames) == 30
 
 
+@pytest.mark.slow
 def test_smoothing_reduces_jitter_on_a_still_noisy_face(photo, track_video):
     def noisy():
         rng = np.random.default_rng(0)

@@ -64,6 +64,7 @@ def test_state_dict_is_the_upstream_one(name, config, own):
     assert count_parameters(model) == {"vocaset": 96_415_645, "biwi": 112_688_094}[name]
 
 
+@pytest.mark.slow
 def test_upstream_file_with_legacy_weight_norm_loads_strictly(tmp_path):
     model = create_model("faceformer.vocaset")
     assert [k for k, _ in reference_keys("vocaset_legacy_weightnorm") if "weight_g" in k or "weight_v" in k]

@@ -77,6 +77,7 @@ def test_only_the_lower_face_changes(talking, photo, photo_path):
         assert psnr(frame[:110], photo[:110]) > 33  # in the file: only the codec's loss
 
 
+@pytest.mark.slow
 def test_closed_mouth_photo_opens(tmp_path, photo, clip):
     from talkingface.animation.rig import LandmarkRig
     from talkingface.face import detect_faces
@@ -102,6 +103,7 @@ def write_image(path, image):
     container.close()
 
 
+@pytest.mark.slow
 def test_video_input_faceless_frames_pass_through_and_short_video_loops(tmp_path, photo, clip):
     frames = [place(photo, (480, 360), -20 + i, -60, 0.8) for i in range(40)]
     for i in range(15, 20):

@@ -132,6 +132,7 @@ def test_train_command_then_mesh(synthetic, tmp_path, capsys):
     assert "epochs must be >= 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_data_parallel_training_under_torchrun(synthetic, tmp_path):
     """Two processes share each epoch; process 0 alone evaluates, saves and reports."""
     import subprocess
@@ -173,3 +174,54 @@ def test_data_parallel_training_under_torchrun(synthetic, tmp_path):
     assert done.stdout.count("best lve") == 1 and done.stdout.count("FaceFormer: 4 training") == 1
     assert [json.loads(line)["epoch"] for line in (out / "log.jsonl").read_text().splitlines()] == [1, 2]
     assert (out / "best.safetensors").exists() and (out / "last.safetensors").exists()
+
+
+def test_make_dataset_then_train_needs_no_split_flags(tmp_path, capsys):
+    """The README's two commands as they stand: the set's split.json names its speakers and held-out
+    sentences."""
+    from talkingface.cli import main
+
+    assert main(["make-dataset", str(tmp_path / "set"), "--speakers", "2", "--sentences", "3", "--quiet"]) == 0
+    split = json.loads((tmp_path / "set" / "split.json").read_text())
+    assert split["train_subjects"] == ["SynthA", "SynthB"] and split["val_sentences"] == [3]
+    argv = ["train", "faceformer", "--data", str(tmp_path / "set"), "--out", str(tmp_path / "run")]
+    assert main([*argv, "--epochs", "1", "--teacher-forcing", "--feature-dim", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "best lve" in out and "split from" in out
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["data"] == str(tmp_path / "set") and saved["overrides"] == {"feature_dim": 16}
+    assert {"accumulate", "grad_clip", "schedule", "evaluate_every", "warmup_epochs"} <= set(saved)
+
+
+def test_a_resumed_run_with_another_config_is_refused(synthetic, tmp_path, capsys):
+    from talkingface.cli import main
+
+    train_faceformer(config(synthetic, tmp_path / "run", epochs=1), log=None)
+    with pytest.raises(InputError, match=r"another config \(lr: 0.0001 -> 0.001; teacher_forcing: True -> False\)"):
+        train_faceformer(config(synthetic, tmp_path / "run", epochs=2, lr=1e-3, teacher_forcing=False), log=None)
+    more = train_faceformer(config(synthetic, tmp_path / "run", epochs=2), log=None)  # only epochs changed
+    assert [r["epoch"] for r in more.history] == [1, 2]
+    fresh = train_faceformer(config(synthetic, tmp_path / "run", epochs=1, lr=1e-3, resume=False), log=None)
+    assert len(fresh.history) == 1
+    argv = ["train", "faceformer", "--data", str(synthetic), "--out", str(tmp_path / "run"), "--epochs", "3"]
+    assert main([*argv, "--schedule", "cosine"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "schedule: 'constant' -> 'cosine'" in err
+
+
+def test_learning_rate_schedules_and_accumulation(synthetic, tmp_path):
+    from talkingface.train.loop import LoopConfig
+
+    cosine = LoopConfig(tmp_path, epochs=5, lr=1.0, schedule="cosine", warmup_epochs=1, min_lr_ratio=0.0)
+    assert [round(cosine.learning_rate(e), 4) for e in range(5)] == [0.5, 1.0, 0.75, 0.25, 0.0]
+    assert cosine.learning_rate(1) == 1.0 and cosine.learning_rate(4) == pytest.approx(0.0)
+    step = LoopConfig(tmp_path, epochs=9, lr=1.0, schedule="step", step_epochs=3)
+    assert [step.learning_rate(e) for e in (0, 2, 3, 6, 8)] == [1.0, 1.0, 0.5, 0.25, 0.25]
+    with pytest.raises(InputError, match="schedule must be one of"):
+        LoopConfig(tmp_path, schedule="linear")
+    with pytest.raises(InputError, match="grad_clip must be > 0"):
+        LoopConfig(tmp_path, grad_clip=0.0)
+    result = train_faceformer(
+        config(synthetic, tmp_path / "acc", epochs=2, accumulate=2, grad_clip=1.0, schedule="cosine"), log=None
+    )
+    assert [r["lr"] for r in result.history] == pytest.approx([1e-4, 1e-6])

@@ -19,7 +19,9 @@ def register(subparsers) -> None:
     ff = families.add_parser("faceformer", help="FaceFormer on a VOCASET/BIWI-layout set")
     ff.add_argument("--data", required=True, help="data set folder (wav/, vertices_npy/, templates.pkl)")
     ff.add_argument("--out", required=True, help="folder for checkpoints and the log")
-    ff.add_argument("--layout", default="vocaset", choices=["vocaset", "biwi"], help="data layout (default vocaset)")
+    ff.add_argument(
+        "--layout", choices=["vocaset", "biwi"], help="data layout (default: the set's split.json, else vocaset)"
+    )
     ff.add_argument("--train-subjects", nargs="+", metavar="SUBJECT", help="override the layout's training subjects")
     ff.add_argument("--val-subjects", nargs="+", metavar="SUBJECT", help="override the layout's held-out subjects")
     ff.add_argument("--train-sentences", type=_ids, metavar="A-B", help="sentence ids to train on, e.g. 1-32")
@@ -38,6 +40,15 @@ def register(subparsers) -> None:
     ff.add_argument("--seed", type=int, default=0)
     ff.add_argument("--lips", metavar="FILE", help="lip vertex indices for LVE (default: the built-in face's)")
     ff.add_argument("--feature-dim", type=int, help="decoder width (default: the variant's)")
+    loop = ff.add_argument_group("training loop")
+    loop.add_argument("--accumulate", type=int, default=1, help="sequences per optimizer update (default 1)")
+    loop.add_argument("--grad-clip", type=float, metavar="NORM", help="clip the gradient norm (default: no clipping)")
+    loop.add_argument("--evaluate-every", type=int, default=1, metavar="EPOCHS", help="0: never (default 1)")
+    loop.add_argument("--schedule", default="constant", choices=["constant", "cosine", "step"], help="learning rate")
+    loop.add_argument("--warmup-epochs", type=int, default=0, help="linear warm-up epochs (default 0)")
+    loop.add_argument("--min-lr-ratio", type=float, default=0.01, help="cosine: last lr / lr (default 0.01)")
+    loop.add_argument("--step-epochs", type=int, default=30, help="step: epochs between halvings (default 30)")
+    loop.add_argument("--restart", action="store_true", help="start afresh instead of resuming the run in --out")
     parser.set_defaults(run=run)
 
 
@@ -54,7 +65,10 @@ def _ids(text: str) -> tuple[int, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from ..train.faceformer import FaceFormerTrainConfig, train_faceformer
+    from ..train.loop import finish_processes
 
     overrides = {"feature_dim": args.feature_dim} if args.feature_dim else {}
     config = FaceFormerTrainConfig(
@@ -69,20 +83,24 @@ def run(args: argparse.Namespace) -> int:
         init=args.init,
         wav2vec2=args.wav2vec2,
         teacher_forcing=args.teacher_forcing,
+        lips=args.lips,
+        overrides=overrides,
         epochs=args.epochs,
         lr=args.lr,
         seed=args.seed,
-        lips=args.lips,
-        overrides=overrides,
+        accumulate=args.accumulate,
+        grad_clip=args.grad_clip,
+        evaluate_every=args.evaluate_every,
+        schedule=args.schedule,
+        warmup_epochs=args.warmup_epochs,
+        min_lr_ratio=args.min_lr_ratio,
+        step_epochs=args.step_epochs,
+        resume=not args.restart,
     )
-    import os
-
-    from ..train.loop import finish_distributed
-
     try:
         result = train_faceformer(config)
     finally:
-        finish_distributed()
+        finish_processes()
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun: process 0 reports
         return 0
     if result.best:

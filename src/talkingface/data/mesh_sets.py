@@ -533,3 +533,59 @@ def _check_subject(subject) -> None:
 
 def _one_line(error) -> str:
     return " ".join(str(error).split())
+
+
+SPLIT_FILE = "split.json"
+
+
+@dataclass(frozen=True)
+class SetSplit:
+    """The split a set proposes for itself (``split.json`` beside ``wav/``): its layout, the speakers to
+    train on (their order is the speaker one-hot) and to hold out, and the sentence ids of each part.
+    ``talkingface make-dataset`` writes one, so that ``talkingface train`` needs no split flags."""
+
+    layout: str
+    train_subjects: tuple[str, ...]
+    val_subjects: tuple[str, ...]
+    train_sentences: tuple[int, ...] | None = None
+    val_sentences: tuple[int, ...] | None = None
+
+
+def write_split(root: str | os.PathLike, split: SetSplit) -> Path:
+    """Write ``root/split.json`` (atomically)."""
+    import dataclasses
+    import json
+
+    from ..files import atomic_output
+
+    path = Path(root) / SPLIT_FILE
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(dataclasses.asdict(split), indent=1) + "\n")
+    return path
+
+
+def read_split(root: str | os.PathLike) -> SetSplit | None:
+    """The set's own split from ``root/split.json``, or None when it has none."""
+    import json
+
+    path = Path(root) / SPLIT_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+
+        def ids(key: str) -> tuple[int, ...] | None:
+            return tuple(int(i) for i in data[key]) if data.get(key) is not None else None
+
+        split = SetSplit(
+            str(data["layout"]),
+            tuple(str(s) for s in data["train_subjects"]),
+            tuple(str(s) for s in data["val_subjects"]),
+            ids("train_sentences"),
+            ids("val_sentences"),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(f"{path}: not a split file (layout, train_subjects, val_subjects, ...)") from None
+    if split.layout not in ("vocaset", "biwi") or not split.train_subjects:
+        raise InputError(f"{path}: needs a layout (vocaset or biwi) and at least one training subject")
+    return split

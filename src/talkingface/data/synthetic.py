@@ -11,6 +11,8 @@ Layout written under ``root`` (the one VOCASET-style loaders read)::
     wav/<subject>_sentenceNN.wav            16 kHz mono, 16-bit PCM
     vertices_npy/<subject>_sentenceNN.npy   float32 (T, V*3), T = ceil(seconds * fps)
     templates.pkl                           pickle of {subject: (V, 3) float32 neutral face}
+    split.json                              the set's own split: every speaker trains; the last
+                                            eighth of the sentences (at least one) is held out
 
 ``NN`` is the two-digit sentence id (built-in or given sentences first, real speech after them); the
 subject is the stem without its last ``_`` part. Vertices are stored at the layout's rate: 60 fps for
@@ -37,7 +39,7 @@ import numpy as np
 
 from ..animation.refine import check_seed, flame_size_basis
 from ..errors import InputError
-from .mesh_sets import valid_subject, write_mesh_set_item, write_templates
+from .mesh_sets import SetSplit, valid_subject, write_mesh_set_item, write_split, write_templates
 
 if TYPE_CHECKING:
     from ..animation import JaliConfig
@@ -295,6 +297,18 @@ def make_synthetic_set(
     finally:
         report(None, "")
     write_templates(root, {s.name: s.basis.mesh.vertices for s in cast})
+    count = len(texts) + len(real)
+    held_out = max(1, round(count / 8)) if count >= 2 else 0
+    write_split(
+        root,
+        SetSplit(
+            layout,
+            tuple(names),
+            tuple(names) if held_out else (),
+            tuple(range(1, count - held_out + 1)),
+            tuple(range(count - held_out + 1, count + 1)) if held_out else None,
+        ),
+    )
     return SyntheticSet(root, tuple(names), done, frames, float(rate), basis.mesh.num_vertices, seconds)
 
 

@@ -8,6 +8,7 @@ validation sequence autoregressively, as inference does, and reports MSE and LVE
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
@@ -15,29 +16,37 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, seed_everything, train
+from .loop import LoopConfig, TrainResult, lead_only, seed_everything, train
 
 
 @dataclass(frozen=True)
 class FaceFormerTrainConfig:
-    """Attributes:
-    data: root of the data set (wav/, vertices_npy/, templates.pkl).
-    layout: "vocaset" (60 fps files used at 30 fps) or "biwi" (25 fps).
-    train_subjects / val_subjects: override the layout's subject lists (our synthetic set has its own).
-    train_sentences / val_sentences: override the layout's sentence ids (e.g. held-out sentences of
-        the training speakers).
+    """Every setting of a FaceFormer run, flat (saved as the run's ``config.json``).
+
+    Attributes:
+    data: root of the data set (wav/, vertices_npy/, templates.pkl; split.json if it has one).
+    out_dir: the run's folder (its parent must exist).
+    layout: "vocaset" (60 fps files used at 30 fps) or "biwi" (25 fps); None: the set's split.json,
+        else "vocaset".
+    train_subjects / val_subjects: override the subject lists (default: the set's split.json, else
+        the layout's).
+    train_sentences / val_sentences: sentence ids of each part (e.g. held-out sentences of the training
+        speakers; default: the set's split.json, else all).
     model: registry variant to build ("faceformer.mel" needs no downloaded weights).
     init: a checkpoint to start from (vocaset.pth, biwi.pth or ours).
     wav2vec2: a local wav2vec 2.0 folder for the encoder of a wav2vec2 variant.
+    teacher_forcing: feed the true previous frames (faster) instead of the model's own.
     lips: vertex-group file (or built-in name) for LVE; default: the built-in face's lips, on
         another mesh found by fitting the built-in face onto the first speaker's template (pass
         the published region files for numbers comparable with papers).
     overrides: further model config fields (feature_dim, ...).
+    epochs, lr, seed, accumulate, grad_clip, evaluate_every, schedule, warmup_epochs, min_lr_ratio,
+    step_epochs, resume: the training loop's settings (:class:`~talkingface.train.loop.LoopConfig`).
     """
 
     data: str | os.PathLike
     out_dir: str | os.PathLike
-    layout: str = "vocaset"
+    layout: str | None = None
     train_subjects: tuple[str, ...] | None = None
     val_subjects: tuple[str, ...] | None = None
     train_sentences: tuple[int, ...] | None = None
@@ -46,11 +55,38 @@ class FaceFormerTrainConfig:
     init: str | os.PathLike | None = None
     wav2vec2: str | os.PathLike | None = None
     teacher_forcing: bool = False
+    lips: str | None = None
+    overrides: dict = field(default_factory=dict)
     epochs: int = 100
     lr: float = 1e-4
     seed: int = 0
-    lips: str | None = None
-    overrides: dict = field(default_factory=dict)
+    accumulate: int = 1
+    grad_clip: float | None = None
+    evaluate_every: int = 1
+    schedule: str = "constant"
+    warmup_epochs: int = 0
+    min_lr_ratio: float = 0.01
+    step_epochs: int = 30
+    resume: bool = True
+
+    def loop(self, monitor: str, find_unused: bool) -> LoopConfig:
+        """The loop's part of this config."""
+        return LoopConfig(
+            self.out_dir,
+            epochs=self.epochs,
+            lr=self.lr,
+            accumulate=self.accumulate,
+            seed=self.seed,
+            evaluate_every=self.evaluate_every,
+            monitor=monitor,
+            resume=self.resume,
+            grad_clip=self.grad_clip,
+            schedule=self.schedule,
+            warmup_epochs=self.warmup_epochs,
+            min_lr_ratio=self.min_lr_ratio,
+            step_epochs=self.step_epochs,
+            find_unused=find_unused,
+        )
 
 
 def _lip_indices(config: FaceFormerTrainConfig, num_vertices: int, template: np.ndarray) -> np.ndarray | None:
@@ -95,21 +131,26 @@ def build(config: FaceFormerTrainConfig, num_vertices: int, num_speakers: int, f
 
 
 def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
-    from ..data.mesh_sets import BIWI, VOCASET, load_mesh_set
+    from ..data.mesh_sets import BIWI, VOCASET, load_mesh_set, read_split
     from ..metrics.mesh import lip_vertex_error
-    from .loop import distributed
 
-    if distributed()[0] != 0:
-        log = None  # under torchrun, process 0 speaks
+    log = lead_only(log)
+    split = read_split(config.data)
+    layout_name = config.layout or (split.layout if split else "vocaset")
     layouts = {"vocaset": VOCASET, "biwi": BIWI}
-    if config.layout not in layouts:
-        raise InputError(f"layout must be 'vocaset' or 'biwi', not {config.layout!r}")
-    layout = layouts[config.layout]
-    train_subjects = list(config.train_subjects or layout.train_subjects)
-    val_subjects = list(config.val_subjects or layout.val_subjects)
-    train_items = load_mesh_set(config.data, layout, "train", subjects=train_subjects, sentences=config.train_sentences)
+    if layout_name not in layouts:
+        raise InputError(f"layout must be 'vocaset' or 'biwi', not {layout_name!r}")
+    layout = layouts[layout_name]
+    own = split if split is not None and split.layout == layout_name else None
+    train_subjects = list(config.train_subjects or (own.train_subjects if own else layout.train_subjects))
+    val_subjects = list(config.val_subjects or (own.val_subjects if own else layout.val_subjects))
+    train_sentences = config.train_sentences or (own.train_sentences if own else None)
+    val_sentences = config.val_sentences or (own.val_sentences if own else None)
+    if own is not None and log:
+        log(f"split from {config.data}/split.json: {len(train_subjects)} speakers, sentences held out: {val_sentences}")
+    train_items = load_mesh_set(config.data, layout, "train", subjects=train_subjects, sentences=train_sentences)
     try:
-        val_items = load_mesh_set(config.data, layout, "val", subjects=val_subjects, sentences=config.val_sentences)
+        val_items = load_mesh_set(config.data, layout, "val", subjects=val_subjects, sentences=val_sentences)
     except InputError as error:
         if log:
             log(f"no held-out evaluation: {error}")
@@ -152,12 +193,9 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
             metrics["lve"] = float(np.mean(lves))
         return metrics
 
-    loop = LoopConfig(
-        config.out_dir,
-        epochs=config.epochs,
-        lr=config.lr,
-        seed=config.seed,
+    loop = config.loop(
         monitor="lve" if lips is not None else "loss",
-        find_unused=model.config.audio_encoder == "wav2vec2",
-    )  # SpecAugment's embedding
-    return train(model, train_items, loop, step, evaluate, val_items, log=log)
+        find_unused=model.config.audio_encoder == "wav2vec2",  # SpecAugment's embedding
+    )
+    task = {k: v for k, v in dataclasses.asdict(config).items() if k not in dataclasses.asdict(loop)}
+    return train(model, train_items, loop, step, evaluate, val_items, log=log, task=task)

@@ -5,23 +5,31 @@ saves and logs).
 
 A family supplies two functions: ``step(model, item) -> loss tensor`` (the loop does backward and the
 optimizer step, with ``accumulate`` items per update) and ``evaluate(model, items) -> dict`` of
-metrics (lower ``monitor`` is better). Files in ``out_dir``:
+metrics (lower ``monitor`` is better), and the run's full config as a flat dict. Files in ``out_dir``:
 
+- ``config.json``: the run's full config (the task's settings and the loop's), written when the run
+  starts; resuming with another config is refused, naming the differences (only ``epochs`` may change,
+  to extend or shorten a run);
 - ``last.safetensors`` / ``best.safetensors``: the model (our format: rebuilds from the file alone);
 - ``state.pt``: optimizer, epoch, RNG states and history, read back with ``weights_only=True``;
 - ``log.jsonl``: one line per epoch.
+
+Ranks are handled here only: :func:`process` tells this process's rank and world size (starting the
+process group under ``torchrun``), :func:`lead_only` silences a log on every process but 0.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,19 +38,28 @@ from torch import nn
 from ..errors import InputError
 from ..files import atomic_output
 
+SCHEDULES = ("constant", "cosine", "step")
+# Settings that may differ when a run is resumed; every other one must match the saved config.
+RESUMABLE_CHANGES = ("epochs", "resume")
+
 
 @dataclass(frozen=True)
 class LoopConfig:
     """Attributes:
     out_dir: where checkpoints and the log go.
     epochs: passes over the training items.
-    lr: Adam learning rate.
+    lr: Adam learning rate (the peak, with a schedule).
     accumulate: items per optimizer update (gradient accumulation; 1 = upstream's batch of one).
     seed: shuffling and initialisation seed.
     evaluate_every: epochs between evaluations (0: never).
     monitor: metric of ``evaluate`` that picks ``best.safetensors`` (lower is better).
     resume: continue from ``out_dir/state.pt`` if it exists.
     grad_clip: max gradient norm (None: no clipping).
+    schedule: learning rate over the epochs: "constant", "cosine" (down to ``min_lr_ratio * lr`` at
+        the last epoch) or "step" (halved every ``step_epochs``).
+    warmup_epochs: epochs of linear warm-up (``lr * (e + 1) / (warmup_epochs + 1)``) before the schedule.
+    min_lr_ratio: the cosine schedule's last learning rate, as a fraction of ``lr``.
+    step_epochs: epochs between halvings of the "step" schedule.
     find_unused: under torchrun, let parameters go unused in a step (costs a graph traversal).
     """
 
@@ -55,15 +72,40 @@ class LoopConfig:
     monitor: str = "loss"
     resume: bool = True
     grad_clip: float | None = None
+    schedule: str = "constant"
+    warmup_epochs: int = 0
+    min_lr_ratio: float = 0.01
+    step_epochs: int = 30
     find_unused: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.epochs < 1:
             raise InputError(f"epochs must be >= 1, got {self.epochs}")
         if not self.lr > 0:
             raise InputError(f"lr must be > 0, got {self.lr}")
         if self.accumulate < 1:
             raise InputError(f"accumulate must be >= 1, got {self.accumulate}")
+        if self.evaluate_every < 0:
+            raise InputError(f"evaluate_every must be >= 0 (0: never), got {self.evaluate_every}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise InputError(f"grad_clip must be > 0, got {self.grad_clip}")
+        if self.schedule not in SCHEDULES:
+            raise InputError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.warmup_epochs < 0 or self.step_epochs < 1 or not 0 <= self.min_lr_ratio <= 1:
+            raise InputError("need warmup_epochs >= 0, step_epochs >= 1 and 0 <= min_lr_ratio <= 1")
+
+    def learning_rate(self, epoch: int) -> float:
+        """The learning rate of epoch ``epoch`` (0-based)."""
+        if epoch < self.warmup_epochs:
+            return self.lr * (epoch + 1) / (self.warmup_epochs + 1)
+        k = epoch - self.warmup_epochs
+        if self.schedule == "cosine":
+            span = max(1, self.epochs - self.warmup_epochs - 1)
+            cosine = 0.5 * (1 + math.cos(math.pi * min(k, span) / span))
+            return self.lr * (self.min_lr_ratio + (1 - self.min_lr_ratio) * cosine)
+        if self.schedule == "step":
+            return self.lr * 0.5 ** (k // self.step_epochs)
+        return self.lr
 
 
 @dataclass
@@ -72,6 +114,12 @@ class TrainResult:
     best: dict | None = None
     out_dir: Path | None = None
 
+    def __repr__(self) -> str:
+        best = (
+            f", best {self.best['metric']} {self.best['value']:.6g} at epoch {self.best['epoch']}" if self.best else ""
+        )
+        return f"TrainResult({len(self.history)} epochs in {self.out_dir}{best})"
+
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
@@ -79,8 +127,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def distributed() -> tuple[int, int]:
-    """``(rank, world size)``; under ``torchrun`` this starts the process group (gloo on CPU)."""
+# -- processes ---------------------------------------------------------------------------------------
+def process() -> tuple[int, int]:
+    """``(rank, world size)`` of this process; under ``torchrun`` this starts the process group (NCCL
+    on CUDA, gloo on CPU)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return 0, 1
@@ -89,6 +139,19 @@ def distributed() -> tuple[int, int]:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return dist.get_rank(), dist.get_world_size()
+
+
+def lead_only(log: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """``log`` on process 0, None on the others: under torchrun process 0 speaks for the run."""
+    return log if process()[0] == 0 else None
+
+
+def finish_processes() -> None:
+    """End the process group that :func:`process` started (at the end of a torchrun program)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _mean_over_processes(value: float, world: int) -> float:
@@ -106,6 +169,40 @@ def _barrier(world: int) -> None:
         import torch.distributed as dist
 
         dist.barrier()
+
+
+# -- the run's config ----------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """``value`` as JSON data (paths and tuples as strings and lists)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def run_config(task: Mapping[str, Any], loop: LoopConfig) -> dict[str, Any]:
+    """The run's full config: the task's settings and the loop's, as JSON data."""
+    merged = {**_plain(task), **_plain(dataclasses.asdict(loop))}
+    merged.pop("out_dir", None)  # where the run is, not what it is
+    return merged
+
+
+def check_resume(saved: Mapping[str, Any], current: Mapping[str, Any], out: Path) -> None:
+    """Refuse to resume the run in ``out`` with a config other than the one it started with."""
+    keys = sorted((set(saved) | set(current)) - set(RESUMABLE_CHANGES))
+    changed = [k for k in keys if saved.get(k) != current.get(k)]
+    if changed:
+        shown = "; ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in changed[:6])
+        more = f" (+{len(changed) - 6} more)" if len(changed) > 6 else ""
+        raise InputError(
+            f"{out}: the run there was started with another config ({shown}{more}); "
+            "resume it with the same settings, or start a new run in another folder"
+        )
 
 
 def _save_state(path: Path, optimizer, epoch: int, history: list[dict], best: dict | None) -> None:
@@ -126,32 +223,51 @@ def train(
     model: nn.Module,
     train_items: Sequence,
     config: LoopConfig,
-    step: Callable[[nn.Module, object], torch.Tensor],
+    step: Callable[[nn.Module, Any], torch.Tensor],
     evaluate: Callable[[nn.Module, Sequence], dict] | None = None,
     val_items: Sequence = (),
     log: Callable[[str], None] | None = print,
+    task: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Train ``model`` (made by ``create_model``, so it saves itself) on ``train_items``.
 
-    Seed (:func:`seed_everything`) before building the model for runs that repeat exactly."""
+    ``task`` is the family's own settings (data, model, ...): with the loop's, they make the run's
+    config, saved as ``config.json`` and compared on resume. Seed (:func:`seed_everything`) before
+    building the model for runs that repeat exactly."""
     from ..models import save_model
 
     if not train_items:
         raise InputError("no training items")
-    rank, world = distributed()
+    rank, world = process()
     if len(train_items) < world:
         raise InputError(f"{len(train_items)} training items cannot be shared by {world} processes")
     lead = rank == 0
     log = log if lead else None
     out = Path(config.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, expected a folder for the run")
+    if not out.parent.is_dir():
+        raise InputError(f"{out}: folder {out.parent} does not exist")
+    current = run_config(task or {}, config)
+    config_path = out / "config.json"
+    state_path = out / "state.pt"
+    resuming = config.resume and state_path.exists() and (out / "last.safetensors").exists()
+    if resuming and config_path.exists():
+        try:
+            saved = json.loads(config_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            raise InputError(f"{config_path}: unreadable run config; start a new run in another folder") from None
+        check_resume(saved, current, out)
+    out.mkdir(exist_ok=True)
+    if lead:
+        with atomic_output(config_path) as tmp:
+            tmp.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
     seed_everything(config.seed)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
     history: list[dict] = []
     best: dict | None = None
     start_epoch = 0
-    state_path = out / "state.pt"
-    if config.resume and state_path.exists() and (out / "last.safetensors").exists():
+    if resuming:
         from ..models.checkpoint import load_state, read_checkpoint
 
         load_state(model, dict(read_checkpoint(out / "last.safetensors")), out / "last.safetensors")
@@ -173,6 +289,9 @@ def train(
     for epoch in range(start_epoch, config.epochs):
         model.train()
         began = time.perf_counter()
+        rate = config.learning_rate(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = rate
         losses = []
         optimizer.zero_grad(set_to_none=True)
         permutation = order.permutation(len(train_items))
@@ -191,6 +310,7 @@ def train(
                 optimizer.zero_grad(set_to_none=True)
         record = {
             "epoch": epoch + 1,
+            "lr": rate,
             "train_loss": _mean_over_processes(float(np.mean(losses)), world),
             "seconds": time.perf_counter() - began,
         }
@@ -216,11 +336,3 @@ def train(
         _barrier(world)
     model.eval()
     return TrainResult(history, best, out)
-
-
-def finish_distributed() -> None:
-    """End the process group that :func:`distributed` started (at the end of a torchrun program)."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
