@@ -17,7 +17,8 @@ class InputError(TalkingFaceError, ValueError):
 
 
 class MediaError(TalkingFaceError):
-    """A media file is missing, unreadable, truncated, or lacks a required stream.
+    """An input file (video, audio, image, mesh, phoneme timings, transcript) is missing, unreadable,
+    truncated, or lacks what is needed (a stream, a header).
 
     The message is ``"<path>: <problem>"``.
     """
@@ -38,6 +39,10 @@ class CheckpointError(TalkingFaceError):
         self.path = os.fspath(path)
         self.problem = _one_line(problem)
         super().__init__(f"{self.path}: {self.problem}")
+
+
+class EngineError(TalkingFaceError):
+    """An external engine (espeak-ng, pocketsphinx, mediapipe, a worker process) failed while working."""
 
 
 class MissingDependencyError(TalkingFaceError, ImportError):

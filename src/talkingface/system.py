@@ -111,6 +111,8 @@ def _check_mediapipe() -> tuple[str | None, bool, str]:
     if version is None:
         return None, False, "not installed (pip install 'talkingface[face]')"
     spec = importlib.util.find_spec("mediapipe")
+    if spec is None or spec.origin is None:
+        return version, False, "installed but not importable"
     root = Path(spec.origin).parent
     models = [
         "modules/face_detection/face_detection_full_range_sparse.tflite",

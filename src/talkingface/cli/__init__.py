@@ -1,12 +1,14 @@
 """The ``talkingface`` command line: ``talkingface <command> [options]``.
 
 Each command is a module with ``register(subparsers)`` and ``run(args) -> int``. Errors about the
-user's input print one line and exit with status 2.
+user's input print one line and exit with status 2; anything unexpected prints one line naming it and
+exits with status 1 (``TALKINGFACE_DEBUG=1`` shows the traceback instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .. import __version__
@@ -57,6 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     except TalkingFaceError as error:
         print(f"talkingface {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"talkingface {args.command}: error: out of memory (try a shorter input or a smaller batch)", file=sys.stderr)
+        return 1
+    except Exception as error:  # a bug, not the user's input: one line, the traceback on request
+        if os.environ.get("TALKINGFACE_DEBUG"):
+            raise
+        detail = " ".join(str(error).split())[:300]
+        print(
+            f"talkingface {args.command}: internal error: {type(error).__name__}: {detail} "
+            "(run with TALKINGFACE_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print(f"talkingface {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.synthetic import make_synthetic_set
     from ._common import read_text_argument
 
-    real = [(wav, read_text_argument(None, text)) for wav, text in (args.real or [])]
+    real = [(wav, read_text_argument(None, text) or "") for wav, text in (args.real or [])]
     result = make_synthetic_set(
         args.out,
         sentences=args.sentences,

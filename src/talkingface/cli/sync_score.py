@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             target = Path(args.plot)
             if len(args.videos) > 1:
                 target = target.with_name(f"{target.stem}_{result.path.stem}{target.suffix}")
-            plot_sync_scores(target, result.tracks, float(probe_video(result.path).fps), str(result.path))
+            plot_sync_scores(target, result.tracks, float(probe_video(result.path).fps or 25), str(result.path))
             print(f"plot: {target}")
     rows = [
         {

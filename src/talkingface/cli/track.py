@@ -29,6 +29,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
     from pathlib import Path
 
     from ..face import FaceTracker, TrackerConfig
@@ -38,12 +39,9 @@ def run(args: argparse.Namespace) -> int:
     json_path = output_path(args.output or str(Path(args.video).with_suffix(".tracks.json")), inputs=(args.video,))
     if args.preview:
         output_path(args.preview, video=True, inputs=(args.video, json_path))
-    config = TrackerConfig(
-        max_faces=args.max_faces,
-        max_gap=args.max_gap,
-        detect_every=args.detect_every,
-        **({"smoothing": None} if args.no_smoothing else {}),
-    )
+    config = TrackerConfig(max_faces=args.max_faces, max_gap=args.max_gap, detect_every=args.detect_every)
+    if args.no_smoothing:
+        config = dataclasses.replace(config, smoothing=None)
     result = FaceTracker(config).track_video(args.video)
     result.save_json(json_path, landmarks=not args.boxes_only)
     faceless = result.target().faceless_spans

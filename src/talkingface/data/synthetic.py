@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..animation.refine import check_seed, flame_size_basis
-from ..errors import InputError
+from ..errors import EngineError, InputError
 from .mesh_sets import SetSplit, valid_subject, write_mesh_set_item, write_split, write_templates
 
 if TYPE_CHECKING:
@@ -424,12 +424,14 @@ class _SpeechWorker:
 
     def synthesize(self, text: str, **settings):
         """:func:`talkingface.speech.espeak.synthesize` in the child."""
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None  # opened as pipes
         try:
-            pickle.dump((text, settings), self.process.stdin)
-            self.process.stdin.flush()
-            status, value = pickle.load(self.process.stdout)
+            pickle.dump((text, settings), stdin)
+            stdin.flush()
+            status, value = pickle.load(stdout)
         except (EOFError, BrokenPipeError, pickle.UnpicklingError):
-            raise RuntimeError(f"the espeak-ng worker process stopped (exit code {self.process.poll()})") from None
+            raise EngineError(f"the espeak-ng worker process stopped (exit code {self.process.poll()})") from None
         if status == "error":
             raise value
         return value
@@ -437,13 +439,15 @@ class _SpeechWorker:
     def __exit__(self, *exc) -> None:
         import subprocess
 
-        self.process.stdin.close()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.process.stdout.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def _speech_worker() -> None:
@@ -461,6 +465,7 @@ def _speech_worker() -> None:
             text, settings = pickle.load(jobs)
         except EOFError:
             return
+        answer: tuple[str, object]
         try:
             answer = ("ok", synthesize(text, **settings))
         except Exception as error:  # sent back and raised in the parent

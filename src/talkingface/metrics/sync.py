@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..errors import InputError
+
 
 @dataclass
 class SyncScores:
@@ -50,17 +52,17 @@ def sync_scores(lip: torch.Tensor, audio: torch.Tensor, max_shift: int = 15, pad
 
     n = min(len(lip), len(audio))
     if n < 1:
-        raise ValueError("no frames to score")
+        raise InputError("no frames to score")
     lip, audio = lip[:n].float(), audio[:n].float()
     window = 2 * max_shift + 1
     if padding == "zeros":
         padded, frames = torch.nn.functional.pad(audio, (0, 0, max_shift, max_shift)), range(n)
     elif padding == "valid":
         if n < window:
-            raise ValueError(f"valid scoring needs at least {window} frames, got {n}")
+            raise InputError(f"valid scoring needs at least {window} frames, got {n}")
         padded, frames = audio, range(max_shift, n - max_shift)
     else:
-        raise ValueError(f"padding must be 'zeros' or 'valid', got {padding!r}")
+        raise InputError(f"padding must be 'zeros' or 'valid', got {padding!r}")
     start = 0 if padding == "zeros" else max_shift
     dists = torch.stack(
         [

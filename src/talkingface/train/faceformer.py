@@ -11,11 +11,15 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..models.faceformer import FaceFormer
 from .loop import LoopConfig, TrainResult, lead_only, seed_everything, train
 
 
@@ -107,12 +111,13 @@ def _lip_indices(config: FaceFormerTrainConfig, num_vertices: int, template: np.
     return lips
 
 
-def build(config: FaceFormerTrainConfig, num_vertices: int, num_speakers: int, fps: float) -> torch.nn.Module:
+def build(config: FaceFormerTrainConfig, num_vertices: int, num_speakers: int, fps: float) -> FaceFormer:
     from ..models import create_model, load_model
     from ..models.faceformer import FaceFormer
 
     if config.init is not None:
         model = load_model(config.init, family="faceformer")
+        assert isinstance(model, FaceFormer)  # the family was checked
         if config.wav2vec2 is not None:
             model.load_wav2vec2(config.wav2vec2)
         if model.config.num_vertices != num_vertices or model.config.num_speakers != num_speakers:

@@ -110,9 +110,9 @@ class LoopConfig:
 
 @dataclass
 class TrainResult:
+    out_dir: Path
     history: list[dict] = field(default_factory=list)
     best: dict | None = None
-    out_dir: Path | None = None
 
     def __repr__(self) -> str:
         best = (
@@ -206,7 +206,8 @@ def check_resume(saved: Mapping[str, Any], current: Mapping[str, Any], out: Path
 
 
 def _save_state(path: Path, optimizer, epoch: int, history: list[dict], best: dict | None) -> None:
-    _, keys, position, has_gauss, gauss = np.random.get_state()
+    _, keys, position, has_gauss, gauss = np.random.get_state(legacy=True)
+    keys = np.asarray(keys)
     state = {
         "optimizer": optimizer.state_dict(),
         "epoch": epoch,
@@ -335,4 +336,4 @@ def train(
             log("  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
         _barrier(world)
     model.eval()
-    return TrainResult(history, best, out)
+    return TrainResult(out, history, best)
