@@ -102,7 +102,7 @@ class _Event:
     lip_end: float = 0.0
     ja: float = 0.45
     li: float = 0.5
-    pose: np.ndarray = field(default=None, repr=False)
+    pose: np.ndarray | None = field(default=None, repr=False)  # set by JaliAnimator._events
 
     def sustain_end(self, sustain: float) -> float:
         """The apex holds through the merged phonemes and ``sustain`` of the last one."""
@@ -224,6 +224,7 @@ class JaliAnimator:
         """JA and LI per event, from the audio when given (see the module docstring)."""
         cfg = self.config
         if audio is not None and len(events):
+            assert sample_rate is not None  # animate() requires it with audio
             audio = np.asarray(audio, np.float64)
             energy = np.concatenate([[0.0], np.cumsum(audio * audio)])  # level of any span in O(1)
             loudness = np.array([_level_db(energy, sample_rate, e.start, e.end) for e in events])
@@ -283,6 +284,7 @@ class JaliAnimator:
             if heavy:
                 np.maximum(lip_heavy_level[window], lip_env, out=lip_heavy_level[window])
         for e, window, jaw_env, lip_env in spans:
+            assert e.pose is not None  # set by _events
             scaled = e.pose * np.where(_JAW_MASK, e.ja / 0.45, e.li / 0.5)
             if e.jaw_moves:
                 jaw_sum[window] += jaw_env[:, None] * np.where(_JAW_MASK, scaled, 0.0)

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -177,7 +178,8 @@ def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not header or header[0].strip() != "ply":
         raise ValueError("no 'ply' header")
     fmt = next(line.split()[1] for line in header if line.startswith("format"))
-    elements, current = [], None
+    elements: list[dict[str, Any]] = []  # name, count and props (each a split property line)
+    current: dict[str, Any] | None = None
     for line in header:
         parts = line.split()
         if parts[:1] == ["element"]:
@@ -186,13 +188,15 @@ def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray]:
         elif parts[:1] == ["property"] and current is not None:
             current["props"].append(parts[1:])
     body = data[end:]
+    vertices: np.ndarray | None
+    faces: np.ndarray | None
     if fmt == "ascii":
         tokens = iter(body.decode("ascii").split())
-        values = {}
+        values: dict[str, list[list[Any]]] = {}  # per element, its rows of numbers and lists of numbers
         for el in elements:
             rows = []
             for _ in range(el["count"]):
-                row = []
+                row: list[Any] = []
                 for prop in el["props"]:
                     if prop[0] == "list":
                         n = int(next(tokens))
@@ -202,8 +206,8 @@ def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 rows.append(row)
             values[el["name"]] = rows
         vertices = np.array([r[:3] for r in values["vertex"]], np.float32)
-        faces = [t for r in values.get("face", []) for t in _fan([int(i) for i in r[0]])]
-        return vertices, np.array(faces, np.int64).reshape(-1, 3)
+        triangles = [t for r in values.get("face", []) for t in _fan([int(i) for i in r[0]])]
+        return vertices, np.array(triangles, np.int64).reshape(-1, 3)
     if fmt != "binary_little_endian":
         raise ValueError(f"PLY format {fmt} is not supported (ascii, binary_little_endian)")
     offset = 0
@@ -217,7 +221,7 @@ def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 vertices = np.stack([array["x"], array["y"], array["z"]], axis=1).astype(np.float32)
             continue
         # Lists (faces): read row by row.
-        tris = []
+        tris: list[tuple[int, int, int]] = []
         for _ in range(el["count"]):
             row = []
             for prop in el["props"]:

@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"talkingface {args.command}: error: {error}", file=sys.stderr)
         return 2
     except MemoryError:
-        print(f"talkingface {args.command}: error: out of memory (try a shorter input or a smaller batch)", file=sys.stderr)
+        print(
+            f"talkingface {args.command}: error: out of memory (try a shorter input or a smaller batch)",
+            file=sys.stderr,
+        )
         return 1
     except Exception as error:  # a bug, not the user's input: one line, the traceback on request
         if os.environ.get("TALKINGFACE_DEBUG"):

@@ -23,7 +23,7 @@ _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
 
 
 class _Builder:
-    def __init__(self):
+    def __init__(self) -> None:
         self.blob = bytearray()
         self.views: list[dict] = []
         self.accessors: list[dict] = []

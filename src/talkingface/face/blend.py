@@ -152,7 +152,7 @@ def paste_back(
         polygon = lower_face_polygon(landmarks) - (x0, y0)
         region = np.zeros(alpha.shape, np.float32)
         if len(polygon) >= 3:
-            cv2.fillPoly(region, [np.round(polygon * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=4)
+            cv2.fillPoly(region, [np.round(polygon * 16).astype(np.int32)], (1.0,), lineType=cv2.LINE_AA, shift=4)
         alpha *= _feathered(region, sigma)
     base = out[y0:y1, x0:x1].astype(np.float32)
     warped = warped.astype(np.float32)

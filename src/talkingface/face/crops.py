@@ -14,6 +14,7 @@ A :class:`Crop` carries ``matrix`` (frame -> crop pixels, 2x3); ``inverse`` maps
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,7 +109,9 @@ def wav2lip_box(
     return box
 
 
-def crop_box(frame: np.ndarray, box: np.ndarray, size: int | tuple[int, int], interpolation: str = "linear") -> Crop:
+def crop_box(
+    frame: np.ndarray, box: np.ndarray | Sequence[float], size: int | tuple[int, int], interpolation: str = "linear"
+) -> Crop:
     """Cut ``box`` (x1, y1, x2, y2) out of ``frame`` and resize it to ``size`` (square or (w, h)).
 
     ``interpolation`` "linear" is OpenCV's default (what the Wav2Lip checkpoints saw in training);

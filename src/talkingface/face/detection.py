@@ -13,6 +13,7 @@ in the same pixel scale, negative towards the camera (mediapipe's convention).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ class FaceDetector:
             )
             self._model.process(_BLANK)  # the graph starts (and prints its notices) while muted
 
-    def __call__(self, frame: np.ndarray, region: tuple[int, int, int, int] | None = None) -> list[Detection]:
+    def __call__(self, frame: np.ndarray, region: tuple[float, float, float, float] | None = None) -> list[Detection]:
         """Faces in ``frame``, or in its ``region`` (x1, y1, x2, y2), in frame pixels."""
         frame = check_frame(frame)
         x0 = y0 = 0
@@ -112,13 +113,13 @@ class FaceDetector:
         """
         frame = check_frame(frame)
         h, w = frame.shape[:2]
-        min_face = max(32.0, 0.025 * max(w, h)) if min_face is None else float(min_face)
+        smallest = max(32.0, 0.025 * max(w, h)) if min_face is None else float(min_face)
         found = self(frame)
         side = min(w, h)
-        while side >= 64 and _MIN_FACE_FRACTION * max(w, h) > min_face:
+        while side >= 64 and _MIN_FACE_FRACTION * max(w, h) > smallest:
             for x0, y0 in _tiles(w, h, side):
                 found += self(frame, (x0, y0, x0 + side, y0 + side))
-            if _MIN_FACE_FRACTION * side <= min_face:
+            if _MIN_FACE_FRACTION * side <= smallest:
                 break
             side //= 2
         return suppress_overlaps(found)
@@ -209,9 +210,9 @@ def cut_square(frame: np.ndarray, cx: float, cy: float, side: float, size: int) 
         )
         fx, fy = region.shape[1] / (xb - xa), region.shape[0] / (yb - ya)
         matrix = np.array([[scale / fx, 0, (xa - x0) * scale], [0, scale / fy, (ya - y0) * scale]])
-        return cv2.warpAffine(region, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+        return cv2.warpAffine(region, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=(0,))
     matrix = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]])
-    return cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+    return cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=(0,))
 
 
 class LandmarkModel:
@@ -227,7 +228,7 @@ class LandmarkModel:
         self.tracking = tracking
         self.crop_size = int(crop_size)
         self._min_score = min_score
-        self._model = None
+        self._model: Any = None  # mediapipe's FaceMesh (untyped), opened on first use
 
     def _open(self):
         with quiet_stderr():

@@ -16,8 +16,10 @@ def as_waveform(
     Float samples are multiplied by ``float_scale`` and int16 PCM by ``int16_scale``, so each
     feature works in the units its reference was defined in.
     """
-    is_numpy = not isinstance(wav, torch.Tensor)
-    tensor = torch.from_numpy(np.asarray(wav)) if is_numpy else wav
+    if isinstance(wav, torch.Tensor):
+        tensor, is_numpy = wav, False
+    else:
+        tensor, is_numpy = torch.from_numpy(np.asarray(wav)), True
     if tensor.dtype == torch.int16:
         tensor = tensor.to(torch.float64) * int16_scale
     elif tensor.is_floating_point():

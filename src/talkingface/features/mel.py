@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import overload
 
 import numpy as np
 import torch
@@ -54,7 +55,7 @@ class MelConfig:
     clip: bool = True
     pad_mode: str = "reflect"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.pad_mode not in ("reflect", "constant"):
             raise InputError(f"pad_mode must be 'reflect' or 'constant', got {self.pad_mode!r}")
         if not 0 <= self.fmin < self.fmax <= self.sample_rate / 2:
@@ -112,7 +113,7 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax:
     ramps = edges_hz[:, None] - fft_hz[None, :]
     rising = -ramps[:-2] / widths[:-1, None]
     falling = ramps[2:] / widths[1:, None]
-    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights: np.ndarray = np.maximum(0.0, np.minimum(rising, falling))
     weights *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, None]
     weights.setflags(write=False)
     return weights
@@ -120,7 +121,8 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax:
 
 def hann_window(length: int) -> np.ndarray:
     """Periodic Hann window (as used for spectral analysis), ``(length,) float64``."""
-    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(length) / length)
+    window: np.ndarray = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(length) / length)
+    return window
 
 
 def _mel_basis(config: MelConfig) -> torch.Tensor:
@@ -138,6 +140,30 @@ def _window(config: MelConfig) -> torch.Tensor:
     return torch.from_numpy(window)
 
 
+@overload
+def wav2lip_mel(
+    wav: np.ndarray,
+    config: MelConfig = ...,
+    *,
+    mel_basis: torch.Tensor | None = ...,
+    window: torch.Tensor | None = ...,
+) -> np.ndarray: ...
+@overload
+def wav2lip_mel(
+    wav: torch.Tensor,
+    config: MelConfig = ...,
+    *,
+    mel_basis: torch.Tensor | None = ...,
+    window: torch.Tensor | None = ...,
+) -> torch.Tensor: ...
+@overload
+def wav2lip_mel(
+    wav: np.ndarray | torch.Tensor,
+    config: MelConfig = ...,
+    *,
+    mel_basis: torch.Tensor | None = ...,
+    window: torch.Tensor | None = ...,
+) -> np.ndarray | torch.Tensor: ...
 def wav2lip_mel(
     wav: np.ndarray | torch.Tensor,
     config: MelConfig = WAV2LIP_MEL,
@@ -208,6 +234,9 @@ def _normalize(db: torch.Tensor, config: MelConfig) -> torch.Tensor:
 
 class Wav2LipMel(nn.Module):
     """Module form of :func:`wav2lip_mel`: holds the config, mel basis and window as buffers."""
+
+    mel_basis: torch.Tensor
+    window: torch.Tensor
 
     def __init__(self, config: MelConfig = WAV2LIP_MEL):
         super().__init__()

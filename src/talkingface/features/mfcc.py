@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import overload
 
 import numpy as np
 import torch
@@ -53,7 +54,7 @@ class MfccConfig:
     cep_lifter: int = 22
     append_energy: bool = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.win_length > self.n_fft:
             raise InputError(f"frame length {self.win_length} samples exceeds n_fft {self.n_fft}")
         if not 0 < self.n_ceps <= self.n_filters:
@@ -77,11 +78,12 @@ class MfccConfig:
 SYNCNET_MFCC = MfccConfig()
 
 
-def _hz_to_mel_htk(hz):
-    return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
+def _hz_to_mel_htk(hz: float | np.ndarray) -> np.ndarray:
+    mel: np.ndarray = 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
+    return mel
 
 
-def _mel_to_hz_htk(mel):
+def _mel_to_hz_htk(mel: float | np.ndarray) -> np.ndarray:
     return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
 
 
@@ -102,7 +104,7 @@ def mfcc_filterbank(
     with np.errstate(divide="ignore", invalid="ignore"):
         rising = np.where((k >= left) & (k < centre), (k - left) / (centre - left), 0.0)
         falling = np.where((k >= centre) & (k < right), (right - k) / (right - centre), 0.0)
-    weights = rising + falling
+    weights: np.ndarray = rising + falling
     weights.setflags(write=False)
     return weights
 
@@ -112,7 +114,7 @@ def _dct_lifter_matrix(n_filters: int, n_ceps: int, lifter: int) -> np.ndarray:
     """``(n_ceps, n_filters)``: orthonormal DCT-II rows times the sinusoidal lifter."""
     n = np.arange(n_filters)[None, :]
     k = np.arange(n_ceps)[:, None]
-    dct = np.cos(np.pi * k * (2 * n + 1) / (2 * n_filters)) * math.sqrt(2.0 / n_filters)
+    dct: np.ndarray = np.cos(np.pi * k * (2 * n + 1) / (2 * n_filters)) * math.sqrt(2.0 / n_filters)
     dct[0] /= math.sqrt(2.0)
     if lifter > 0:
         dct *= (1.0 + (lifter / 2.0) * np.sin(np.pi * np.arange(n_ceps) / lifter))[:, None]
@@ -120,6 +122,12 @@ def _dct_lifter_matrix(n_filters: int, n_ceps: int, lifter: int) -> np.ndarray:
     return dct
 
 
+@overload
+def syncnet_mfcc(wav: np.ndarray, config: MfccConfig = ...) -> np.ndarray: ...
+@overload
+def syncnet_mfcc(wav: torch.Tensor, config: MfccConfig = ...) -> torch.Tensor: ...
+@overload
+def syncnet_mfcc(wav: np.ndarray | torch.Tensor, config: MfccConfig = ...) -> np.ndarray | torch.Tensor: ...
 def syncnet_mfcc(wav: np.ndarray | torch.Tensor, config: MfccConfig = SYNCNET_MFCC) -> np.ndarray | torch.Tensor:
     """MFCC of ``wav`` as SyncNet (syncnet_python) expects it.
 

@@ -89,7 +89,7 @@ def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarra
         return np.asarray(samples, dtype=np.float32)
     g = math.gcd(int(orig_rate), int(target_rate))
     up, down = target_rate // g, orig_rate // g
-    out = resample_poly(np.asarray(samples, dtype=np.float64), up, down, window=("kaiser", _KAISER_BETA))
+    out: np.ndarray = resample_poly(np.asarray(samples, dtype=np.float64), up, down, window=("kaiser", _KAISER_BETA))
     return out.astype(np.float32)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -12,7 +12,7 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def prefetch(items: Iterable[T], depth: int = 8) -> Iterator[T]:
+def prefetch(items: Iterable[T], depth: int = 8) -> Generator[T, None, None]:
     """Yield the items of ``items``, produced up to ``depth`` ahead by a background thread.
 
     Memory stays bounded by ``depth`` items. Exceptions of the producer are raised in the consumer;
@@ -21,7 +21,7 @@ def prefetch(items: Iterable[T], depth: int = 8) -> Iterator[T]:
     buffer: queue.Queue = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
 
-    def put(item) -> bool:
+    def put(item: object) -> bool:
         while not stop.is_set():
             try:
                 buffer.put(item, timeout=0.1)

@@ -107,6 +107,9 @@ class VideoReader:
         is_image = container.format.name in _IMAGE_FORMATS or (
             container.format.name.endswith("_pipe") and (stream.frames or 0) <= 1
         )
+        fps: Fraction | None
+        num_frames: int | None
+        duration: float | None
         if is_image:
             fps, num_frames, duration = None, 1, None
         else:
@@ -128,7 +131,7 @@ class VideoReader:
         )
 
     def _to_array(self, frame: av.VideoFrame) -> np.ndarray:
-        array = frame.to_ndarray(format=self._pix_fmt)
+        array: np.ndarray = frame.to_ndarray(format=self._pix_fmt)
         if self.info.rotation:
             array = np.ascontiguousarray(np.rot90(array, self.info.rotation // 90))
         return array
@@ -140,6 +143,7 @@ class VideoReader:
         self._consumed = True
         try:
             first, self._first = self._first, None
+            assert first is not None  # set by __init__, cleared only here (guarded by _consumed)
             yield self._to_array(first)
             last = first
             for frame in self._frames:
@@ -159,7 +163,7 @@ class VideoReader:
     def __enter__(self) -> VideoReader:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

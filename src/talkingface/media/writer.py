@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from types import TracebackType
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -146,6 +148,7 @@ class VideoWriter:
         if self._container is None:
             self._open(frame.shape[1], frame.shape[0])
         elif frame.shape[:2] != self._size:
+            assert self._size is not None  # set together with the container
             raise InputError(
                 f"frame {self.frames_written} is {frame.shape[1]}x{frame.shape[0]}, "
                 f"expected {self._size[1]}x{self._size[0]} like the first frame"
@@ -155,6 +158,7 @@ class VideoWriter:
         video_frame = av.VideoFrame.from_ndarray(frame, format=self._pix_fmt)
         video_frame.pts = self.frames_written
         video_frame.time_base = self._time_base
+        assert self._container is not None  # opened above
         self._container.mux(self._video.encode(video_frame))
         self.frames_written += 1
         # Keep audio up to the end of this frame, so the file is interleaved.
@@ -193,7 +197,9 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -213,7 +219,8 @@ class VideoWriter:
         self._container = container
         container.metadata.update(self._metadata)
         fmt = self.format
-        video = container.add_stream(fmt.video_codec, rate=self.fps)
+        # VIDEO_FORMATS names a video and an audio codec; the stubs narrow add_stream only for literal names.
+        video = cast(av.VideoStream, container.add_stream(fmt.video_codec, rate=self.fps))
         video.width, video.height = width + width % 2, height + height % 2
         video.pix_fmt = fmt.pix_fmt
         video.time_base = self._time_base
@@ -225,7 +232,7 @@ class VideoWriter:
             video.options = {"crf": str(min(63, self._crf + 14)), **dict(fmt.options)}
         self._video = video
         if self._audio is not None and fmt.audio_codec is not None:
-            audio = container.add_stream(fmt.audio_codec, rate=self._audio_rate, layout="mono")
+            audio = cast(av.AudioStream, container.add_stream(fmt.audio_codec, rate=self._audio_rate, layout="mono"))
             audio.time_base = Fraction(1, self._audio_rate)
             audio.bit_rate = 128000 if fmt.audio_codec == "aac" else 96000
             self._audio_stream = audio
@@ -233,21 +240,25 @@ class VideoWriter:
     def _write_audio(self, until: int, final: bool = False) -> None:
         if self._audio is None:
             return
+        container, rate = self._container, self._audio_rate
+        assert container is not None and rate is not None  # audio is written after _open, with its rate
         frame_size = self._audio_stream.codec_context.frame_size or 1024
         until = min(until, len(self._audio))
         while self._audio_pos + frame_size <= until or (final and self._audio_pos < until):
             chunk = self._audio[self._audio_pos : self._audio_pos + frame_size]
             frame = av.AudioFrame.from_ndarray(chunk[None, :], format=self.format.audio_sample_format, layout="mono")
-            frame.sample_rate = self._audio_rate
+            frame.sample_rate = rate
             frame.pts = self._audio_pos
-            frame.time_base = Fraction(1, self._audio_rate)
-            self._container.mux(self._audio_stream.encode(frame))
+            frame.time_base = Fraction(1, rate)
+            container.mux(self._audio_stream.encode(frame))
             self._audio_pos += len(chunk)
         if final:
-            self._container.mux(self._audio_stream.encode(None))
+            container.mux(self._audio_stream.encode(None))
 
 
-def _prepare_audio(audio, sample_rate: int | None, rates: tuple[int, ...]) -> tuple[np.ndarray | None, int | None]:
+def _prepare_audio(
+    audio: np.ndarray | str | os.PathLike | None, sample_rate: int | None, rates: tuple[int, ...]
+) -> tuple[np.ndarray | None, int | None]:
     """Audio as contiguous float32 mono at a rate the audio codec supports (``rates``)."""
     from .audio import audio_info, load_audio, resample
 
@@ -284,7 +295,7 @@ def write_video(
     path: str | os.PathLike,
     frames: Iterable[np.ndarray],
     fps: float | Fraction,
-    **options,
+    **options: Any,
 ) -> Path:
     """Write ``frames`` to ``path`` atomically; ``options`` are those of :class:`VideoWriter`."""
     with VideoWriter(path, fps, **options) as writer:

@@ -7,13 +7,17 @@ passes over memory; channels-last lets oneDNN pick its fastest convolution kerne
 from __future__ import annotations
 
 import copy
+from typing import Any, cast
 
 import torch
 from torch import nn
 
+from ..errors import InputError
 
-def _fold(conv: nn.Module, bn: nn.BatchNorm2d) -> nn.Module:
+
+def _fold(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> nn.Module:
     """A conv whose output equals ``bn(conv(x))`` in eval mode."""
+    assert bn.running_var is not None and bn.running_mean is not None  # eval-mode statistics
     scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
     shift = bn.bias.detach() - bn.running_mean * scale
     folded = copy.deepcopy(conv)
@@ -56,16 +60,24 @@ class _Lips2d(nn.Module):
         if frames.dim() == 5:
             b, c, t, h, w = frames.shape
             frames = frames.reshape(b, c * t, h, w)
-        return self.layers(frames.contiguous(memory_format=torch.channels_last))
+        return cast(torch.Tensor, self.layers(frames.contiguous(memory_format=torch.channels_last)))
 
 
 def _as_2d(layer: nn.Module) -> nn.Module:
     """One layer of SyncNetV2's lip branch, 3D -> 2D (the same arithmetic)."""
     if isinstance(layer, nn.Conv3d):
         out_c, in_c, kt, kh, kw = layer.weight.shape
-        if layer.stride[0] != 1 or layer.padding[0] != 0:
-            raise ValueError("only convolutions that consume the whole time axis or one frame map to 2D")
-        conv = nn.Conv2d(in_c * kt, out_c, (kh, kw), layer.stride[1:], layer.padding[1:], bias=layer.bias is not None)
+        stride, padding = tuple(layer.stride), layer.padding
+        if stride[0] != 1 or isinstance(padding, str) or padding[0] != 0:
+            raise InputError("only convolutions that consume the whole time axis or one frame map to 2D")
+        conv = nn.Conv2d(
+            in_c * kt,
+            out_c,
+            (kh, kw),
+            (stride[1], stride[2]),
+            (padding[1], padding[2]),
+            bias=layer.bias is not None,
+        )
         conv.weight = nn.Parameter(layer.weight.detach().reshape(out_c, in_c * kt, kh, kw).clone())
         if layer.bias is not None:
             conv.bias = nn.Parameter(layer.bias.detach().clone())
@@ -76,7 +88,7 @@ def _as_2d(layer: nn.Module) -> nn.Module:
         return bn.eval()
     if isinstance(layer, nn.MaxPool3d):
 
-        def two(v):
+        def two(v: Any) -> Any:
             return tuple(v[1:]) if isinstance(v, tuple) else v
 
         return nn.MaxPool2d(two(layer.kernel_size), two(layer.stride), two(layer.padding))
@@ -96,63 +108,83 @@ class MicroBatched(nn.Module):
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         n = inputs[0].shape[0]
         if n <= self.size:
-            return self.module(*inputs)
+            return cast(torch.Tensor, self.module(*inputs))
         return torch.cat([self.module(*(x[i : i + self.size] for x in inputs)) for i in range(0, n, self.size)])
 
 
+# Parts of the Wav2Lip generator that a bfloat16 form keeps in float32, by name; the first is the default.
+BF16_FORMS: dict[str, tuple[str, ...]] = {
+    "head": ("output_block.1",),
+    "output": ("output_block",),
+    "decoder": ("face_decoder_blocks.6", "output_block"),
+}
+
+
 class Bfloat16(nn.Module):
-    """Runs ``module`` with bfloat16 weights and activations; takes and returns float32.
+    """Runs ``module`` with bfloat16 weights and activations, except the submodules named in ``keep``
+    (float32 weights and arithmetic); takes and returns float32. Much faster on CPUs with AMX or
+    AVX512-BF16 (elsewhere bfloat16 is emulated, slower), not the same numbers: ``bench/bench_bf16.py``
+    measures how far from float32 each form lands with trained-like weights on real faces."""
 
-    Not quite the same numbers: on the Wav2Lip generator (seeded random weights, its last projection
-    kept in float32) the largest difference is 1.5e-4 of the [0, 1] output (0.04 of an 8-bit level),
-    for 3.4x the frames/s on CPUs with AMX or AVX512-BF16 (elsewhere bfloat16 is emulated, slower)."""
-
-    def __init__(self, module: nn.Module):
+    def __init__(self, module: nn.Module, keep: tuple[str, ...] = BF16_FORMS["head"]):
         super().__init__()
         self.module = module.to(torch.bfloat16)
-        head = getattr(self.module, "output_block", None)
-        if isinstance(head, nn.Sequential) and isinstance(head[-2], nn.Conv2d):
-            # The last projection in float32: a bfloat16 output could only take steps of 1/512.
-            head[-2] = _InFloat32(head[-2].float())
+        for name in keep:
+            parent_name, _, child = name.rpartition(".")
+            parent = self.module.get_submodule(parent_name) if parent_name else self.module
+            layer = parent.get_submodule(child)
+            # The generator's last layers end in a sigmoid: their output stays float32.
+            last = name == keep[-1] or name.startswith("output_block")
+            setattr(parent, child, _InFloat32(layer.float(), None if last else torch.bfloat16))
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.module(*(x.to(torch.bfloat16) for x in inputs)).float()
+        return cast(torch.Tensor, self.module(*(x.to(torch.bfloat16) for x in inputs))).float()
 
 
 class _InFloat32(nn.Module):
-    def __init__(self, layer: nn.Module):
+    """``layer`` in float32 arithmetic; its output cast to ``out`` (None: left float32)."""
+
+    def __init__(self, layer: nn.Module, out: torch.dtype | None = None):
         super().__init__()
         self.layer = layer
+        self.out = out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layer(x.float())
+        y = cast(torch.Tensor, self.layer(x.float()))
+        return y if self.out is None else y.to(self.out)
 
 
 PRECISIONS = ("fp32", "bf16")
 
 
-def optimize_for_inference(model: nn.Module, compile: bool = False, precision: str = "fp32") -> nn.Module:
+def optimize_for_inference(
+    model: nn.Module, compile: bool = False, precision: str = "fp32", bf16_form: str | None = None
+) -> nn.Module:
     """Folded, channels-last, eval-mode copy of ``model`` (inputs may stay contiguous); SyncNetV2's lip
     branch also runs as the 2D network it is, and the 96 px Wav2Lip generator in micro-batches of 8.
 
-    ``precision="bf16"`` runs in bfloat16 instead (see :class:`Bfloat16`): much faster where the CPU
-    has bfloat16 units, within about 2e-4 of the original.
+    ``precision="bf16"`` runs in bfloat16 instead (see :class:`Bfloat16`; ``bf16_form`` names the parts
+    kept in float32, from :data:`BF16_FORMS`, default its first): much faster where the CPU has
+    bfloat16 units, not the same numbers.
 
     ``compile=True`` also compiles it with TorchInductor (frozen weights; the first call takes
     tens of seconds, later ones are faster still: worth it for long videos).
     """
-    from ..errors import InputError
     from .syncnet import SyncNetV2
 
     if precision not in PRECISIONS:
         raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if compile and precision != "fp32":
         raise InputError("compile works with precision fp32 only")
+    form = next(iter(BF16_FORMS)) if bf16_form is None else bf16_form
+    if form not in BF16_FORMS:
+        raise InputError(f"bf16_form must be one of {', '.join(BF16_FORMS)}, got {bf16_form!r}")
     if isinstance(model, SyncNetV2):
         model = copy.deepcopy(model).eval()
-        model.netcnnlip = _Lips2d(nn.Sequential(*[_as_2d(layer) for layer in model.netcnnlip]))
+        lips = _Lips2d(nn.Sequential(*[_as_2d(layer) for layer in model.netcnnlip]))
+        model.netcnnlip = lips  # type: ignore[assignment]
     fast = fold_batchnorm(model)
-    fast = fast.to(memory_format=torch.channels_last)
+    fast = fast.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     for p in fast.parameters():
         p.requires_grad_(False)
     spec, variant = getattr(model, "spec", None), getattr(model, "variant", None)
@@ -160,12 +192,13 @@ def optimize_for_inference(model: nn.Module, compile: bool = False, precision: s
         import torch._inductor.config as inductor
 
         inductor.freezing = True
-        return torch.compile(fast)
+        return cast(nn.Module, torch.compile(fast))
     from .wav2lip import Wav2Lip
 
     config = getattr(fast, "config", None)
     if precision == "bf16":
-        fast = Bfloat16(fast)
+        keep = BF16_FORMS[form] if isinstance(model, Wav2Lip) else ()
+        fast = Bfloat16(fast, keep)
     elif isinstance(model, Wav2Lip) and model.config.image_size == 96:
         fast = MicroBatched(fast, 8)
     fast.config, fast.spec, fast.variant = config, spec, variant

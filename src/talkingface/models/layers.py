@@ -13,7 +13,15 @@ from torch import nn
 class ConvBlock(nn.Module):
     """Conv2d + BatchNorm2d + ReLU; with ``residual`` the input is added before the ReLU."""
 
-    def __init__(self, cin: int, cout: int, kernel_size, stride=1, padding=0, residual: bool = False):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        residual: bool = False,
+    ):
         super().__init__()
         self.conv_block = nn.Sequential(nn.Conv2d(cin, cout, kernel_size, stride, padding), nn.BatchNorm2d(cout))
         self.residual = residual
@@ -27,13 +35,22 @@ class ConvBlock(nn.Module):
             return torch.relu_(out)
         if self.residual:
             out = out + x
-        return self.act(out)
+        activated: torch.Tensor = self.act(out)
+        return activated
 
 
 class ConvTransposeBlock(nn.Module):
     """ConvTranspose2d + BatchNorm2d + ReLU."""
 
-    def __init__(self, cin: int, cout: int, kernel_size, stride=1, padding=0, output_padding=0):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        output_padding: int | tuple[int, int] = 0,
+    ):
         super().__init__()
         self.conv_block = nn.Sequential(
             nn.ConvTranspose2d(cin, cout, kernel_size, stride, padding, output_padding), nn.BatchNorm2d(cout)
@@ -48,13 +65,21 @@ class ConvTransposeBlock(nn.Module):
 class PlainConvBlock(nn.Module):
     """Conv2d + LeakyReLU(0.01), no normalisation (the visual-quality discriminator's block)."""
 
-    def __init__(self, cin: int, cout: int, kernel_size, stride=1, padding=0):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+    ):
         super().__init__()
         self.conv_block = nn.Sequential(nn.Conv2d(cin, cout, kernel_size, stride, padding))
         self.act = nn.LeakyReLU(0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.conv_block(x))
+        out: torch.Tensor = self.act(self.conv_block(x))
+        return out
 
 
 def residual_stack(channels: int, count: int) -> list[nn.Module]:

@@ -11,7 +11,9 @@ L2-normalised embeddings compared by Euclidean distance, trained with a contrast
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -35,7 +37,7 @@ class LipGANConfig:
     width: int = 32
     embedding: int = 256
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.image_size % 32 or self.width < 4:
             raise InputError(f"LipGAN needs image_size divisible by 32 and width >= 4, got {self}")
 
@@ -90,12 +92,14 @@ class LipGAN(nn.Module):
         x = torch.cat([skips.pop(), self.join(self.audio_encoder(mfcc))], dim=1)
         for block in self.decoder:
             x = torch.cat([block(x), skips.pop()], dim=1)
-        return self.output(x)
+        out: torch.Tensor = self.output(x)
+        return out
 
 
 class _Tower(nn.Sequential):
-    def __init__(self, cin: int, width: int, out: int, strides):
-        layers, c = [], cin
+    def __init__(self, cin: int, width: int, out: int, strides: Sequence[int | tuple[int, int]]):
+        layers: list[nn.Module] = []
+        c = cin
         for k, stride in enumerate(strides):
             cout = min(width * 2**k, 8 * width)
             layers += [nn.Conv2d(c, cout, 3, stride, 1), nn.InstanceNorm2d(cout, affine=True), nn.LeakyReLU(0.2)]
@@ -116,7 +120,8 @@ class LipGANDiscriminator(nn.Module):
     def forward(self, mfcc: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
         a = nn.functional.normalize(self.audio_tower(mfcc), dim=1)
         f = nn.functional.normalize(self.face_tower(face), dim=1)
-        return torch.linalg.vector_norm(a - f, dim=1)
+        distance: torch.Tensor = torch.linalg.vector_norm(a - f, dim=1)
+        return distance
 
     @staticmethod
     def contrastive_loss(distance: torch.Tensor, in_sync: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
@@ -153,7 +158,7 @@ def detect(state: dict) -> str | None:
     return None
 
 
-def _filter(state) -> dict:
+def _filter(state: Any) -> dict:
     return fill_batchnorm_counters(standard_filter(state))
 
 

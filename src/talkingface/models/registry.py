@@ -129,8 +129,9 @@ def _build(variant: Variant, config: Mapping[str, Any], device: str | torch.devi
         model = variant.build({**variant.config, **config})
     except TypeError as error:  # an unknown config field
         raise InputError(f"{variant.name}: {' '.join(str(error).split())}") from None
-    model.spec = variant.spec
-    model.variant = variant.name
+    # Plain attributes; setattr because torch types Module.__setattr__ for tensors and modules only.
+    setattr(model, "spec", variant.spec)  # noqa: B010
+    setattr(model, "variant", variant.name)  # noqa: B010
     model.eval()
     if device is not None:
         model.to(device)

@@ -15,6 +15,7 @@ Module trees and parameter names are the upstream ones, so the public files load
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -157,7 +158,8 @@ class SyncNetV2(nn.Module):
         """MFCC windows ``(B, 1, 13, 20)`` -> ``(B, 1024)``."""
         if mfcc.dim() != 4 or mfcc.shape[1:] != (1, 13, 20):
             raise InputError(f"expected MFCC windows (B, 1, 13, 20), got {tuple(mfcc.shape)}")
-        return self.netfcaud(self.netcnnaud(mfcc).view(mfcc.size(0), -1))
+        embedding: torch.Tensor = self.netfcaud(self.netcnnaud(mfcc).view(mfcc.size(0), -1))
+        return embedding
 
     def forward_lips(self, frames: torch.Tensor) -> torch.Tensor:
         """Frames ``(B, 3, 5, 224, 224)`` (0-255) -> ``(B, 1024)``. Also takes the five frames stacked on
@@ -168,7 +170,8 @@ class SyncNetV2(nn.Module):
             frames = frames.reshape(frames.size(0), 3, 5, 224, 224)
         if frames.dim() != 5 or frames.shape[1:] != (3, 5, 224, 224):
             raise InputError(f"expected frames (B, 3, 5, 224, 224) or (B, 15, 224, 224), got {tuple(frames.shape)}")
-        return self.netfclip(self.netcnnlip(frames).flatten(1))
+        embedding: torch.Tensor = self.netfclip(self.netcnnlip(frames).flatten(1))
+        return embedding
 
     def forward(self, mfcc: torch.Tensor, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.forward_audio(mfcc), self.forward_lips(frames)
@@ -190,7 +193,7 @@ V2_SPEC = ModelSpec(
 )
 
 
-def _filter(state) -> dict:
+def _filter(state: Any) -> dict:
     # syncnet_v2.model was saved by PyTorch 0.3 (2017): its batch norms have no num_batches_tracked.
     return fill_batchnorm_counters(standard_filter(state))
 

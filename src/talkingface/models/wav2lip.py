@@ -14,6 +14,7 @@ Output: ``(B, 3, H, W)`` or ``(B, 3, T, H, W)`` in [0, 1].
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -109,7 +110,7 @@ class Wav2Lip(nn.Module):
         self.face_encoder_blocks = nn.ModuleList(blocks)
         self.audio_encoder = audio_encoder(extra_res256=1, divisor=config.channel_divisor)
 
-        def up(cin, cout, n_out, n_in, res):
+        def up(cin: int, cout: int, n_out: int, n_in: int, res: int) -> nn.Sequential:
             # A stride-2 transposed conv gives 2n - 1 + output_padding pixels: pad to the skip's size.
             return nn.Sequential(
                 ConvTransposeBlock(cin, cout, 3, 2, 1, n_out - 2 * n_in + 1), *residual_stack(cout, res)
@@ -197,7 +198,8 @@ class Wav2LipDiscQual(nn.Module):
             x = block(x)
         if self.config.image_size != 96:
             x = nn.functional.adaptive_avg_pool2d(x, 1)
-        return self.binary_pred(x).view(x.size(0), -1)
+        p: torch.Tensor = self.binary_pred(x)
+        return p.view(x.size(0), -1)
 
     def perceptual_loss(self, fake: torch.Tensor) -> torch.Tensor:
         """BCE pushing generated frames towards "real" (the generator's adversarial term)."""
@@ -218,7 +220,7 @@ def _discriminator(config: dict) -> nn.Module:
     return Wav2LipDiscQual(Wav2LipConfig(**config))
 
 
-def _filter(state) -> dict:
+def _filter(state: Any) -> dict:
     return fill_batchnorm_counters(standard_filter(state))
 
 

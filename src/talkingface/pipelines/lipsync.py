@@ -11,9 +11,11 @@ output (unless the video's length is kept). Frames without a face pass through u
 from __future__ import annotations
 
 import os
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,6 +24,9 @@ from ..errors import InputError
 from ..media.tags import SYNTHETIC_TAGS
 from ._base import Pipeline, check_device
 from ._frames import looped_frames
+
+if TYPE_CHECKING:
+    from ..face.tracking import TargetFace
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -258,14 +263,14 @@ class LipSyncPipeline(Pipeline):
 
         cfg = self.config
         if info.is_image or cfg.static:
-            still = self._prepare(read_image(face))
+            still = self._prepare_frame(read_image(face))
             for _ in range(num_out):
                 yield 0, still.copy()  # the mouth is pasted into each frame in place
             return
         for index, frame in looped_frames(face, num_video, num_out, info):
-            yield index, self._prepare(frame)
+            yield index, self._prepare_frame(frame)
 
-    def _prepare(self, frame: np.ndarray) -> np.ndarray:
+    def _prepare_frame(self, frame: np.ndarray) -> np.ndarray:
         from ..media import resize_image
 
         cfg = self.config
@@ -290,21 +295,23 @@ class LipSyncPipeline(Pipeline):
         if cfg.box is not None:
             return _box_target(cfg.box, 1 if (info.is_image or cfg.static) else (info.num_frames or 0), face, info)
         if info.is_image or cfg.static:
-            image = self._prepare(read_image(face))
+            image = self._prepare_frame(read_image(face))
             faces = detect_faces(image, max_faces=4)
             if not faces:
                 raise InputError(f"{face}: no face found")
             chosen = faces[cfg.face_index or 0] if (cfg.face_index or 0) < len(faces) else faces[0]
             return TargetFace(chosen.landmarks[None], np.array([True]), np.array([0]))
         tracker = FaceTracker(TrackerConfig(smoothing=None) if not cfg.smooth else TrackerConfig())
-        frames = (self._prepare(f) for f in _read(face))
+        frames = (self._prepare_frame(f) for f in _read(face))
         result = tracker.track_frames(frames, fps=info.fps)
         target = result.target(cfg.face_index if cfg.face_index is not None else "largest")
         if not target.has_face.any():
             raise InputError(f"{face}: no face found in any frame")
         return target
 
-    def _batches(self, frames, target, windows):
+    def _batches(
+        self, frames: Iterable[tuple[int, np.ndarray]], target: TargetFace, windows: np.ndarray
+    ) -> Generator[_Batch, None, None]:
         """Batches of up to ``batch_size`` frames with a face (face-less frames ride along in order)."""
         pending: list = []
         count = 0
@@ -344,6 +351,7 @@ class LipSyncPipeline(Pipeline):
 
         if not batch.jobs:
             return None
+        assert batch.mel is not None and batch.face is not None  # set whenever there are jobs
         start = time.perf_counter()
         with torch.inference_mode():
             predicted = self.model(batch.mel.to(self.device), batch.face.to(self.device))

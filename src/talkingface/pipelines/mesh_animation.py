@@ -226,6 +226,7 @@ class MeshAnimationPipeline(Pipeline):
         from ..timebase import to_fps
 
         model = self.model
+        assert model is not None  # __init__ sets it for the faceformer method
         v = model.config.num_vertices
         if self.config.template:
             mesh = load_mesh(self.config.template)
@@ -233,6 +234,7 @@ class MeshAnimationPipeline(Pipeline):
                 from ..animation.mesh import Mesh
                 from ..data.mesh_sets import load_templates
 
+                assert self.config.templates is not None  # MeshAnimationConfig requires it with a subject
                 templates = load_templates(self.config.templates)
                 if self.config.subject not in templates:
                     raise InputError(

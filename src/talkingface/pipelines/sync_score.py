@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -22,6 +23,9 @@ import torch
 from ..errors import InputError
 from ..metrics.sync import SyncScores, sync_scores
 from ._base import Pipeline, check_device
+
+if TYPE_CHECKING:
+    from ..models.syncnet import SyncNetV2
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class SyncScorePipeline(Pipeline):
 
         self.check(video)
         info = probe_video(video)
+        assert info.fps is not None  # check() refuses still images
         spec, cfg = self.spec, self.config
         taps = spec.frames_per_window
         audio = load_audio(video, spec.sample_rate)
@@ -173,6 +178,8 @@ class SyncScorePipeline(Pipeline):
         return syncnet_crops(video, track, size, float(self.spec.crop_margin or 0.0))
 
     def _embed(self, crops: np.ndarray, windows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        # check_model admitted syncnet.v2 only; its inference form is a copy of the same class.
+        model = cast("SyncNetV2", self.model)
         taps = self.spec.frames_per_window
         size = crops.shape[1]
         count = len(crops) - taps + 1
@@ -188,6 +195,6 @@ class SyncScorePipeline(Pipeline):
                 stacked = torch.empty(windows_of.shape, dtype=torch.float32).copy_(windows_of)
                 clip = stacked.reshape(e - s, size, size, 3 * taps).permute(0, 3, 1, 2).to(self.device)
                 cc = torch.from_numpy(windows[s:e, None].astype(np.float32)).to(self.device)
-                lips.append(self.model.forward_lips(clip).cpu())
-                auds.append(self.model.forward_audio(cc).cpu())
+                lips.append(model.forward_lips(clip).cpu())
+                auds.append(model.forward_audio(cc).cpu())
         return torch.cat(lips), torch.cat(auds)

@@ -12,11 +12,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from ..animation.mesh import incidence, vertex_normals
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import moderngl
 
 _VERTEX_SHADER = """
 #version 330
@@ -165,12 +169,13 @@ class _GLState:
         import moderngl
 
         self.r = renderer
-        self.ctx = moderngl.create_standalone_context(backend="egl")
+        # moderngl's stub types each **settings value as a dict; the settings are plain values.
+        self.ctx = moderngl.create_standalone_context(backend="egl")  # type: ignore[arg-type]
         self.prog = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
-        self.prog["light_dirs"].write(_LIGHT_DIRS.tobytes())
-        self.prog["light_colours"].write(_LIGHT_COLOURS.tobytes())
-        self.prog["base_colour"].value = tuple(float(c) for c in renderer.colour)
-        self.vbo = None
+        self._uniform("light_dirs").write(_LIGHT_DIRS.tobytes())
+        self._uniform("light_colours").write(_LIGHT_COLOURS.tobytes())
+        self._uniform("base_colour").value = tuple(float(c) for c in renderer.colour)
+        self.vbo: moderngl.Buffer | None = None
         self.ibo = self.ctx.buffer(renderer.faces.astype(np.uint32).tobytes())
         size = (renderer.width, renderer.height)
         self.msaa = self.ctx.framebuffer(
@@ -178,6 +183,10 @@ class _GLState:
             depth_attachment=self.ctx.depth_renderbuffer(size, samples=4),
         )
         self.resolved = self.ctx.framebuffer(color_attachments=[self.ctx.renderbuffer(size, 4)])
+
+    def _uniform(self, name: str) -> moderngl.Uniform:
+        # The stubs type a program member as any kind (uniform, block, attribute, varying).
+        return cast("moderngl.Uniform", self.prog[name])
 
     def render(self, vertices: np.ndarray, normals: np.ndarray, camera: Camera) -> np.ndarray:
         import moderngl
@@ -190,17 +199,17 @@ class _GLState:
         else:
             self.vbo.write(data)
         view, proj = camera.matrices(r.width / r.height)
-        self.prog["mvp"].write((proj @ view).T.astype(np.float32).tobytes())
-        self.prog["model_view"].write(view.T.astype(np.float32).tobytes())
+        self._uniform("mvp").write((proj @ view).T.astype(np.float32).tobytes())
+        self._uniform("model_view").write(view.T.astype(np.float32).tobytes())
         self.msaa.use()
         bg = r.background / 255.0
         self.ctx.clear(float(bg[0]), float(bg[1]), float(bg[2]), 1.0)
         self.ctx.enable(moderngl.DEPTH_TEST)
-        self.prog["wire"].value = 0.0
+        self._uniform("wire").value = 0.0
         self.vao.render(moderngl.TRIANGLES)
         if r.wireframe:
             self.ctx.wireframe = True
-            self.prog["wire"].value = 1.0
+            self._uniform("wire").value = 1.0
             self.ctx.polygon_offset = (-1.0, -1.0)
             self.vao.render(moderngl.TRIANGLES)
             self.ctx.wireframe = False

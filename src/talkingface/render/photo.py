@@ -33,6 +33,12 @@ class MouthStyle:
     tongue: tuple[int, int, int] = (168, 72, 78)
 
 
+def _rgb(colour: np.ndarray) -> tuple[int, int, int]:
+    """An RGB colour ``(3,)`` as ints (truncated, as ``int()`` does)."""
+    r, g, b = (int(v) for v in colour)
+    return r, g, b
+
+
 class PhotoWarper:
     """Warps one image (a photo, or one video frame) of a face from its landmarks to new ones.
 
@@ -61,14 +67,14 @@ class PhotoWarper:
             style = sample_mouth_style(image, source, self._inner)
             lip = sample_lip_colour(image, source)
             if lip is not None:  # the inside of the lips: a deeper shade of their outside
-                style.cavity = tuple(int(v) for v in 0.55 * lip + 0.45 * np.array(style.cavity))
+                style.cavity = _rgb(0.55 * lip + 0.45 * np.array(style.cavity))
         self.style = style
 
     def _ring_triangles(self, rings: list[np.ndarray]) -> np.ndarray:
         """Triangles joining the oval to the first ring and the first ring to the second."""
         n = len(self._oval)
-        offsets = [None, self._n_face, self._n_face + n]
-        loops = [self._oval, offsets[1] + np.arange(n), offsets[2] + np.arange(n)]
+        ring_starts = (self._n_face, self._n_face + n)
+        loops = [self._oval, ring_starts[0] + np.arange(n), ring_starts[1] + np.arange(n)]
         tris = []
         for inner, outer in itertools.pairwise(loops):
             for k in range(n):
@@ -116,7 +122,7 @@ class PhotoWarper:
         ids = np.zeros((y1 - y0, x1 - x0), np.int32)
         shifted = np.round((dst[tris] - (x0, y0)) * 16).astype(np.int32)
         for k in np.flatnonzero(ok):
-            cv2.fillConvexPoly(ids, shifted[k], int(k) + 1, lineType=cv2.LINE_8, shift=4)
+            cv2.fillConvexPoly(ids, shifted[k], (int(k) + 1,), lineType=cv2.LINE_8, shift=4)
         mouth = self._mouth_mask(dst, x0, y0, x1, y1)
         if mouth is not None:
             # Lip pixels at the edge of the hole take their neighbours' map, so the anti-aliased
@@ -158,7 +164,7 @@ class PhotoWarper:
         if area < 1.0:
             return None
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+        cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], (255,), lineType=cv2.LINE_AA, shift=4)
         return mask
 
     def _mouth_reference(self, x0: int, y0: int) -> np.ndarray:
@@ -171,8 +177,8 @@ def sample_mouth_style(image: np.ndarray, landmarks: np.ndarray, inner: np.ndarr
 
     style = MouthStyle()
     polygon = np.round(np.asarray(landmarks)[inner, :2] * 16).astype(np.int32)
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [polygon], 1, shift=4)
+    mask: np.ndarray = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [polygon], (1,), shift=4)
     mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
     pixels = image[mask > 0].astype(np.float64)
     if len(pixels) < 60:
@@ -184,9 +190,9 @@ def sample_mouth_style(image: np.ndarray, landmarks: np.ndarray, inner: np.ndarr
         teeth = np.median(bright, axis=0)
         # Keep sampled teeth believable: light and nearly neutral in hue.
         teeth = 0.6 * teeth + 0.4 * np.array(style.teeth)
-        style.teeth = tuple(int(v) for v in teeth)
+        style.teeth = _rgb(teeth)
     if dark.size and (dark @ (0.299, 0.587, 0.114)).mean() < 90:
-        style.deep = tuple(int(v) for v in np.median(dark, axis=0) * 0.8)
+        style.deep = _rgb(np.median(dark, axis=0) * 0.8)
     return style
 
 
@@ -198,8 +204,8 @@ def sample_lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | 
     outer = np.round(np.asarray(landmarks)[topo.group("lips_outer"), :2] * 16).astype(np.int32)
     inner = np.round(np.asarray(landmarks)[topo.group("lips_inner"), :2] * 16).astype(np.int32)
     mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [outer], 1, shift=4)
-    cv2.fillPoly(mask, [inner], 0, shift=4)
+    cv2.fillPoly(mask, [outer], (1,), shift=4)
+    cv2.fillPoly(mask, [inner], (0,), shift=4)
     pixels = image[mask > 0]
     return np.median(pixels, axis=0) if len(pixels) >= 20 else None
 
@@ -221,7 +227,7 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
     out[:] = style.cavity
     # Depth shading: darker away from the lips.
     mask = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 255)
+    cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], (255,))
     if mask.any():
         depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
         shade = np.clip(depth / max(0.12 * width, 1.0), 0, 1)[..., None]

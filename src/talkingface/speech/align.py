@@ -205,7 +205,8 @@ def _check_coverage(audio: np.ndarray, spoken: list[tuple[str, int, int]]) -> No
 
 def _pieces(segments: list[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
     """Cut the word alignment at pauses into pieces of at most ~8 s (a long pause starts a piece)."""
-    pieces, current = [], []
+    pieces: list[list[tuple[str, int, int]]] = []
+    current: list[tuple[str, int, int]] = []
     for seg in segments:
         word, start, end = seg
         is_pause = word == "<sil>" and (end - start + 1) / _FRAME_RATE >= _MIN_PAUSE_S
@@ -249,7 +250,7 @@ def _even_phones(decoder, piece: list[tuple[str, int, int]]) -> list[tuple[str, 
 
 
 def _clip(phonemes: list[Phoneme], duration: float) -> list[Phoneme]:
-    out = []
+    out: list[Phoneme] = []
     for p in phonemes:
         start, end = min(p.start, duration), min(p.end, duration)
         if out and start < out[-1].end:

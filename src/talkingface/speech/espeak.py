@@ -61,7 +61,7 @@ class _VoiceProperties(ctypes.Structure):
 class _Engine:
     """The loaded library with its synthesis callback collecting audio and events."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         try:
             lib = ctypes.CDLL("libespeak-ng.so.1")
         except OSError:
@@ -218,7 +218,7 @@ def _timings(text: str, events, num_samples: int, rate: int, stresses: list[int 
     words = [Word(w.text, span[0], span[1]) for w, span in zip(words, word_spans)]
     # Words that produced no phoneme (punctuation, digits spelled elsewhere) are dropped.
     keep = [i for i, w in enumerate(words) if w.end > w.start]
-    remap = {old: new for new, old in enumerate(keep)}
+    remap: dict[int | None, int] = {old: new for new, old in enumerate(keep)}  # p.word None stays None
     phonemes = [Phoneme(p.phone, p.start, p.end, p.stress, remap.get(p.word)) for p in phonemes]
     return PhonemeSequence(
         phonemes=phonemes, words=[words[i] for i in keep], duration=num_samples / rate, source="espeak"

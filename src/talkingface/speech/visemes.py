@@ -7,6 +7,8 @@ the procedural animator; the others are for export to engines that expect them: 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..errors import InputError
 from .phonemes import ARPABET, SILENCE
 
@@ -208,7 +210,8 @@ BLAIR_MAP = {
     "L": "H",
 }
 
-STANDARDS = {
+# Per standard: phoneme -> viseme (a name, or an int id for Azure), and the viseme of silence.
+STANDARDS: dict[str, tuple[Mapping[str, str | int], str | int]] = {
     "jali": (JALI_MAP, "sil"),
     "ovr": (OVR_MAP, "sil"),
     "azure": (AZURE_MAP, 0),

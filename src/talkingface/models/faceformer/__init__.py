@@ -26,6 +26,8 @@ Variants: "faceformer.vocaset", "faceformer.biwi", "faceformer.mel".
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..checkpoint import rename_weight_norm, standard_filter
 from ..registry import Variant, register, register_detector
 from ..spec import ModelSpec
@@ -96,7 +98,7 @@ def _spec(fps: float, template: str, speakers: tuple[str, ...] = ()) -> ModelSpe
     )
 
 
-def _filter(state) -> dict:
+def _filter(state: Any) -> dict:
     return rename_weight_norm(standard_filter(state))
 
 

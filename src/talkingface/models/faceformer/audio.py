@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -14,10 +15,16 @@ from ...errors import CheckpointError, MissingDependencyError
 from ..checkpoint import load_state, read_checkpoint, rename_weight_norm, strip_prefixes
 from .functional import AUDIO_RATE
 
+if TYPE_CHECKING:
+    from transformers import Wav2Vec2Model
+
 
 class MelAudioEncoder(nn.Module):
     """A small audio encoder on 80-band log-mel features at 50 Hz (25 ms windows, 20 ms hop) - the
     same rate and frame count as wav2vec 2.0's features - for training without its weights."""
+
+    mel_basis: torch.Tensor
+    window: torch.Tensor
 
     def __init__(self, width: int = 128, layers: int = 2, heads: int = 4, dropout: float = 0.1):
         super().__init__()
@@ -50,14 +57,16 @@ class MelAudioEncoder(nn.Module):
         return torch.log(self.mel_basis @ spec + 1e-6).transpose(1, 2)
 
     def convolve(self, mel: torch.Tensor) -> torch.Tensor:
-        return self.convs(mel.transpose(1, 2)).transpose(1, 2)
+        features: torch.Tensor = self.convs(mel.transpose(1, 2))
+        return features.transpose(1, 2)
 
     def contextualize(self, x: torch.Tensor) -> torch.Tensor:
         x = x + F.gelu(self.position(x.transpose(1, 2))).transpose(1, 2)
-        return self.layers(self.norm(x))
+        out: torch.Tensor = self.layers(self.norm(x))
+        return out
 
 
-def build_wav2vec2(overrides: dict) -> nn.Module:
+def build_wav2vec2(overrides: dict) -> Wav2Vec2Model:
     """transformers' ``Wav2Vec2Model`` from a config (``Wav2Vec2Config`` defaults with ``overrides``)."""
     try:
         from transformers import Wav2Vec2Config, Wav2Vec2Model

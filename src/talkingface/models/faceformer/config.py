@@ -31,7 +31,7 @@ class FaceFormerConfig:
     encoder_window: float = 20.0  # seconds of audio the encoder sees at once
     encoder_overlap: float = 2.0  # seconds cross-faded between windows
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.alignment not in ("interpolate", "pairs"):
             raise InputError(f"alignment must be 'interpolate' or 'pairs', not {self.alignment!r}")
         if self.audio_encoder not in ("wav2vec2", "mel"):

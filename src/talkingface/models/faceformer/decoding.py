@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch.nn import functional as F
 
 from ...errors import InputError
 from .functional import AUDIO_FEATURE_RATE, AUDIO_RATE, alibi_slopes, frames_for_audio
 
 if TYPE_CHECKING:
-    from .model import FaceFormer
+    from .model import FaceFormer, Speaker
 
 
 class IncrementalDecoder:
@@ -30,7 +31,10 @@ class IncrementalDecoder:
         self.ring = limit is not None and not torch.is_grad_enabled()
         self.capacity = limit
         batch, hd = style.shape[0], self.d // self.heads
-        if self.ring:
+        # Per layer: the ring's (B, H, capacity, hd) buffer, or the list of each frame's (B, H, 1, hd).
+        self.keys: list[torch.Tensor | list[torch.Tensor]]
+        self.values: list[torch.Tensor | list[torch.Tensor]]
+        if self.ring and limit is not None:
             self.keys = [style.new_zeros(batch, self.heads, limit, hd) for _ in self.layers]
             self.values = [style.new_zeros(batch, self.heads, limit, hd) for _ in self.layers]
         else:
@@ -44,22 +48,30 @@ class IncrementalDecoder:
         """Decode the next frame from its audio keys/values per layer; returns its state ``(B, 1, d)``."""
         model, i, heads, d = self.model, self.i, self.heads, self.d
         batch, hd = self.style.shape[0], d // heads
-        x = model.PPE(self.token, start=i)
-        filled = i + 1 if self.capacity is None else min(i + 1, self.capacity)
-        slot = i % self.capacity if self.ring else None
+        x: torch.Tensor = model.PPE(self.token, start=i)
+        capacity = self.capacity
+        filled = i + 1 if capacity is None else min(i + 1, capacity)
         # Distance from position i of each attended key: the ring's slot s holds the position
         # i - ((slot - s) mod capacity); the lists hold i - filled + 1 .. i in order.
         order = torch.arange(filled, device=x.device)
-        distance = (slot - order) % self.capacity if self.ring else filled - 1 - order
+        if self.ring:
+            assert capacity is not None  # a ring has a capacity
+            slot = i % capacity
+            distance = (slot - order) % capacity
+        else:
+            slot = 0  # the lists have no slots
+            distance = filled - 1 - order
         bias = -self.slopes * torch.div(distance, model.config.period, rounding_mode="floor").float().view(1, 1, 1, -1)
         for layer, k_cache, v_cache, (mk, mv) in zip(self.layers, self.keys, self.values, cross):
             sa = layer.self_attn
             q, k, v = F.linear(x, sa.in_proj_weight, sa.in_proj_bias).view(batch, 1, 3, heads, hd).unbind(2)
             if self.ring:
+                assert isinstance(k_cache, torch.Tensor) and isinstance(v_cache, torch.Tensor)
                 k_cache[:, :, slot] = k[:, 0]
                 v_cache[:, :, slot] = v[:, 0]
                 k_all, v_all = k_cache[:, :, :filled], v_cache[:, :, :filled]
             else:
+                assert isinstance(k_cache, list) and isinstance(v_cache, list)
                 k_cache.append(k.transpose(1, 2))
                 v_cache.append(v.transpose(1, 2))
                 if self.capacity is not None and len(k_cache) > self.capacity:
@@ -96,7 +108,8 @@ def decode_incremental(
         )
         for i in range(frames)
     ]
-    return model.vertice_map_r(torch.cat(outputs, 1)) + template
+    vertices: torch.Tensor = model.vertice_map_r(torch.cat(outputs, 1)) + template
+    return vertices
 
 
 class FaceFormerStream:
@@ -118,7 +131,13 @@ class FaceFormerStream:
     """
 
     def __init__(
-        self, model: FaceFormer, template, speaker=0, hop: float = 0.5, lookahead: float = 0.5, window: float = 4.0
+        self,
+        model: FaceFormer,
+        template: ArrayLike,
+        speaker: Speaker = 0,
+        hop: float = 0.5,
+        lookahead: float = 0.5,
+        window: float = 4.0,
     ):
         if hop <= 0 or lookahead < 0 or window < hop + lookahead + 0.1:
             raise InputError("need hop > 0, lookahead >= 0 and window >= hop + lookahead + 0.1 seconds")
@@ -135,7 +154,7 @@ class FaceFormerStream:
         self.start = 0  # sample index of buffer[0]
         self.done = 0  # frames emitted
 
-    def push(self, samples) -> np.ndarray:
+    def push(self, samples: ArrayLike) -> np.ndarray:
         """Add 16 kHz samples ``(N,)``; returns the frames ``(k, V, 3)`` now ready (k may be 0)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         self.buffer = np.concatenate([self.buffer, samples])
@@ -198,4 +217,5 @@ class FaceFormerStream:
         if keep_from > self.start:
             self.buffer = self.buffer[keep_from - self.start :]
             self.start = keep_from
-        return model.vertice_map_r(torch.cat(outputs, 1)) + self.template
+        vertices: torch.Tensor = model.vertice_map_r(torch.cat(outputs, 1)) + self.template
+        return vertices

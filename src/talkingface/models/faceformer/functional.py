@@ -20,7 +20,7 @@ AUDIO_FEATURE_RATE = 50  # wav2vec 2.0 and the mel encoder: one feature per 320 
 def alibi_slopes(num_heads: int) -> list[float]:
     """Per-head slopes of the temporal bias (1/4, 1/16, 1/64, 1/256 for 4 heads), as in ALiBi."""
 
-    def power_of_2(n):
+    def power_of_2(n: int) -> list[float]:
         start = 2 ** (-(2 ** -(math.log2(n) - 3)))
         return [start * start**i for i in range(n)]
 

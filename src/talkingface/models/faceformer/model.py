@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 from torch.nn import functional as F
 
@@ -17,12 +19,22 @@ from .config import VOCASET, FaceFormerConfig
 from .decoding import decode_incremental
 from .functional import alignment_mask, frames_for_audio, interpolate_features, normalize_audio, temporal_bias
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from transformers import Wav2Vec2Model
+
+    # A speaker: an index, indices (B,) or one-hot rows (B, num_speakers).
+    Speaker = int | Sequence[int] | np.ndarray | torch.Tensor
+
 
 class PeriodicPositionalEncoding(nn.Module):
     """Sinusoids over ``period`` positions, repeated: position t is encoded as t % period.
 
     The buffer ``pe`` has the upstream shape ``(1, period * (max_seq_len // period + 1), d)``; any
     position, also past the buffer, takes the row of ``t % period`` (the same values)."""
+
+    pe: torch.Tensor
 
     def __init__(self, d_model: int, period: int, max_seq_len: int = 600, dropout: float = 0.1):
         super().__init__()
@@ -38,7 +50,8 @@ class PeriodicPositionalEncoding(nn.Module):
     def forward(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
         """``x`` ``(B, T, d)`` holding positions ``start .. start + T - 1``."""
         positions = torch.arange(start, start + x.shape[1], device=x.device) % self.period
-        return self.dropout(x + self.pe[:, positions])
+        out: torch.Tensor = self.dropout(x + self.pe[:, positions])
+        return out
 
 
 # -- the model -------------------------------------------------------------------------------------
@@ -49,10 +62,12 @@ class FaceFormer(nn.Module):
         super().__init__()
         self.config = config
         d = config.feature_dim
+        self.audio_encoder: Wav2Vec2Model | MelAudioEncoder
         if config.audio_encoder == "wav2vec2":
-            self.audio_encoder = build_wav2vec2(dict(config.wav2vec2))
-            self.audio_encoder.feature_extractor._freeze_parameters()
-            audio_width = self.audio_encoder.config.hidden_size
+            wav2vec2 = build_wav2vec2(dict(config.wav2vec2))
+            self.audio_encoder = wav2vec2
+            wav2vec2.feature_extractor._freeze_parameters()
+            audio_width = wav2vec2.config.hidden_size
         else:
             self.audio_encoder = MelAudioEncoder(config.mel_width, config.mel_layers, dropout=config.dropout)
             audio_width = config.mel_width
@@ -67,7 +82,7 @@ class FaceFormer(nn.Module):
         nn.init.zeros_(self.vertice_map_r.bias)
 
     # -- inputs ----------------------------------------------------------------------------------
-    def audio_tensor(self, audio) -> torch.Tensor:
+    def audio_tensor(self, audio: ArrayLike) -> torch.Tensor:
         audio = torch.as_tensor(audio, dtype=torch.float32, device=self.obj_vector.weight.device)
         if audio.dim() == 1:
             audio = audio.unsqueeze(0)
@@ -75,7 +90,7 @@ class FaceFormer(nn.Module):
             raise InputError(f"expected 16 kHz audio (N,) or (B, N) with N >= 400 samples; got {tuple(audio.shape)}")
         return audio
 
-    def template_tensor(self, template, batch: int) -> torch.Tensor:
+    def template_tensor(self, template: ArrayLike, batch: int) -> torch.Tensor:
         v3 = self.config.num_vertices * 3
         template = torch.as_tensor(template, dtype=torch.float32, device=self.obj_vector.weight.device)
         if template.numel() == v3:
@@ -87,7 +102,7 @@ class FaceFormer(nn.Module):
             )
         return template
 
-    def style(self, speaker, batch: int) -> torch.Tensor:
+    def style(self, speaker: Speaker, batch: int) -> torch.Tensor:
         """Speaker index (int or (B,) ints) or one-hot ``(B, num_speakers)`` -> style ``(B, 1, d)``."""
         n = self.config.num_speakers
         device = self.obj_vector.weight.device
@@ -100,10 +115,11 @@ class FaceFormer(nn.Module):
             one_hot = F.one_hot(index, n).float()
         if one_hot.shape != (batch, n):
             raise InputError(f"expected a speaker one-hot of shape ({batch}, {n}); got {tuple(one_hot.shape)}")
-        return self.obj_vector(one_hot).unsqueeze(1)
+        style: torch.Tensor = self.obj_vector(one_hot)
+        return style.unsqueeze(1)
 
     # -- audio -----------------------------------------------------------------------------------
-    def encode_audio(self, audio, num_frames: int | None = None) -> tuple[torch.Tensor, int]:
+    def encode_audio(self, audio: ArrayLike, num_frames: int | None = None) -> tuple[torch.Tensor, int]:
         """Raw 16 kHz audio ``(B, N)`` -> aligned audio features ``(B, S, d)`` and the frame count
         (S = frames for "interpolate", 2 * frames for "pairs"). ``num_frames`` fixes the count (training:
         the number of motion frames), else it follows from the audio's duration as upstream."""
@@ -118,7 +134,8 @@ class FaceFormer(nn.Module):
         else:
             features = features[:, : 2 * frames]
         hidden = self.contextualize(features)
-        return self.audio_feature_map(hidden), frames
+        mapped: torch.Tensor = self.audio_feature_map(hidden)
+        return mapped, frames
 
     def local_features(self, audio: torch.Tensor) -> torch.Tensor:
         """Raw 16 kHz ``(B, N)`` -> the encoder's convolutional features ``(B, S, C)`` at 50 Hz (each
@@ -127,7 +144,8 @@ class FaceFormer(nn.Module):
         encoder = self.audio_encoder
         if isinstance(encoder, MelAudioEncoder):
             return encoder.convolve(encoder.features(audio))
-        return encoder.feature_extractor(audio).transpose(1, 2)
+        features: torch.Tensor = encoder.feature_extractor(audio)
+        return features.transpose(1, 2)
 
     def contextualize_window(self, features: torch.Tensor) -> torch.Tensor:
         encoder = self.audio_encoder
@@ -139,7 +157,8 @@ class FaceFormer(nn.Module):
         # SpecAugment with masked_spec_embed in training, as the upstream training does
         if self.training and projected.shape[1] > 2 * encoder.config.mask_time_length:
             projected = encoder._mask_hidden_states(projected)
-        return encoder.encoder(projected)[0]
+        hidden: torch.Tensor = encoder.encoder(projected)[0]
+        return hidden
 
     def contextualize(self, features: torch.Tensor) -> torch.Tensor:
         """The transformer part of the audio encoder, in cross-faded windows for long audio."""
@@ -165,10 +184,18 @@ class FaceFormer(nn.Module):
                 out = torch.zeros(features.shape[0], length, piece.shape[2], device=features.device, dtype=piece.dtype)
             out[:, start : start + window] += piece * ramp.view(1, -1, 1)
             weight[start : start + window] += ramp
+        assert out is not None  # there are at least two windows
         return out / weight.view(1, -1, 1)
 
     # -- decoding --------------------------------------------------------------------------------
-    def forward(self, audio, template, vertices: torch.Tensor, speaker, teacher_forcing: bool = True) -> torch.Tensor:
+    def forward(
+        self,
+        audio: ArrayLike,
+        template: ArrayLike,
+        vertices: torch.Tensor,
+        speaker: Speaker,
+        teacher_forcing: bool = True,
+    ) -> torch.Tensor:
         """Training pass: predicted vertices ``(B, T, V*3)`` for ground truth ``vertices`` ``(B, T, V*3)``.
 
         Teacher forcing feeds the true previous motions; otherwise the model's own (autoregressive).
@@ -186,7 +213,8 @@ class FaceFormer(nn.Module):
         motion = torch.cat([template, vertices[:, :-1]], 1) - template
         tokens = self.PPE(self.vertice_map(motion) + style)
         out = self.decode_full(tokens, memory)
-        return self.vertice_map_r(out) + template
+        predicted: torch.Tensor = self.vertice_map_r(out) + template
+        return predicted
 
     def decode_full(self, tokens: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         """All positions at once (teacher forcing / the upstream re-decode)."""
@@ -195,25 +223,30 @@ class FaceFormer(nn.Module):
         bias = temporal_bias(cfg.num_heads, t, t, cfg.period, cfg.context).to(tokens.device)
         bias = bias.repeat(tokens.shape[0], 1, 1)  # (B * H, T, T), batch-major as nn.MultiheadAttention wants
         mask = alignment_mask(cfg.alignment, t, memory.shape[1]).to(tokens.device)
-        return self.transformer_decoder(tokens, memory, tgt_mask=bias, memory_mask=mask)
+        decoded: torch.Tensor = self.transformer_decoder(tokens, memory, tgt_mask=bias, memory_mask=mask)
+        return decoded
 
     @torch.no_grad()
-    def predict(self, audio, template, speaker=0, num_frames: int | None = None) -> torch.Tensor:
+    def predict(
+        self, audio: ArrayLike, template: ArrayLike, speaker: Speaker = 0, num_frames: int | None = None
+    ) -> torch.Tensor:
         """Vertices ``(B, T, V*3)`` for raw 16 kHz ``audio`` ``(B, N)``, one frame per step with a
         key/value cache (same result as the upstream full re-decode; any length)."""
         return decode_incremental(self, *self.inference_inputs(audio, template, speaker, num_frames))
 
     @torch.no_grad()
-    def predict_redecode(self, audio, template, speaker=0) -> torch.Tensor:
+    def predict_redecode(self, audio: ArrayLike, template: ArrayLike, speaker: Speaker = 0) -> torch.Tensor:
         """The upstream inference: the whole prefix decoded again for every frame (O(T^2)); for
         parity checks and benchmarks."""
         return self._decode_redecode(*self.inference_inputs(audio, template, speaker))
 
-    def inference_inputs(self, audio, template, speaker, num_frames: int | None = None):
+    def inference_inputs(
+        self, audio: ArrayLike, template: ArrayLike, speaker: Speaker, num_frames: int | None = None
+    ) -> tuple[torch.Tensor, int, torch.Tensor, torch.Tensor]:
         """(audio features, frame count, style ``(B, 1, d)``, template ``(B, 1, V*3)``) for decoding."""
-        audio = self.audio_tensor(audio)
-        memory, frames = self.encode_audio(audio, num_frames)
-        batch = audio.shape[0]
+        audio_batch = self.audio_tensor(audio)
+        memory, frames = self.encode_audio(audio_batch, num_frames)
+        batch = audio_batch.shape[0]
         return memory, frames, self.style(speaker, batch), self.template_tensor(template, batch).unsqueeze(1)
 
     def _decode_redecode(
@@ -223,7 +256,8 @@ class FaceFormer(nn.Module):
         for _i in range(frames):
             out = self.vertice_map_r(self.decode_full(self.PPE(embedded), memory))
             embedded = torch.cat([embedded, self.vertice_map(out[:, -1:]) + style], 1)
-        return out + template
+        predicted: torch.Tensor = out + template
+        return predicted
 
     def cross_keys_values(self, memory: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per decoder layer, the cross-attention keys and values ``(B, H, S, hd)`` of audio features."""
