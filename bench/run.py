@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import bench_bf16
 import bench_face
 import bench_faceformer
 import bench_faceformer_train
@@ -28,6 +29,7 @@ if __name__ == "__main__":
         bench_mesh.main(),
         bench_models.main(),
         bench_lipsync.main(),
+        bench_bf16.main([]),
         bench_faceformer.main(),
         bench_faceformer_train.main([]),
     ]

@@ -141,7 +141,7 @@ def _check_bfloat16() -> tuple[str | None, bool, str]:
     units = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
     if not units:
         return None, False, "no bfloat16 units: --precision bf16 would be emulated (slower); fp32 is used"
-    return None, True, f"{', '.join(units)}: --precision bf16 runs the generator about 3.5x faster"
+    return None, True, f"{', '.join(units)}: --precision bf16 runs the generator several times faster"
 
 
 def _check_transformers() -> tuple[str | None, bool, str]:

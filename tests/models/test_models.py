@@ -205,7 +205,9 @@ def test_own_checkpoints_round_trip(tmp_path):
     assert {"wav2lip", "wav2lip.gan", "wav2lip.288", "syncnet.expert", "syncnet.v2", "lipgan"} <= set(variants())
 
 
-def test_bfloat16_inference_form_stays_well_within_an_8_bit_level():
+def test_bfloat16_inference_form_runs_in_bfloat16_and_answers_in_float32():
+    """Shapes, dtype and closeness on seeded random weights only: how far it lands with trained weights
+    on real faces is measured by bench/bench_bf16.py (a few 8-bit levels)."""
     from talkingface.models.inference import optimize_for_inference
 
     torch.manual_seed(0)
@@ -215,7 +217,7 @@ def test_bfloat16_inference_form_stays_well_within_an_8_bit_level():
         exact = model(mel, face)
         bf16 = optimize_for_inference(model, precision="bf16")(mel, face)
     assert bf16.dtype == torch.float32 and bf16.shape == exact.shape
-    assert (bf16 - exact).abs().max() < 5e-4  # 1.5e-4 measured; one 8-bit level is 3.9e-3
+    assert (bf16 - exact).abs().max() < 5e-4  # random weights: small, evenly spread activations
     with pytest.raises(InputError, match="precision must be one of"):
         optimize_for_inference(model, precision="fp16")
 

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..errors import InputError
-    from ..features import mel_windows, mfcc_windows, syncnet_mfcc, wav2lip_mel
+    from ..features import WAV2LIP_MEL, mel_windows, mfcc_windows, syncnet_mfcc, wav2lip_mel
     from ..files import atomic_output
     from ..media import load_audio, read_image, write_video
     from ..render.features import feature_view_frames
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         output_path(args.save, suffixes=(".npz",), inputs=(args.audio, args.face))
     if args.output:
         output_path(args.output, video=True, inputs=(args.audio, args.face))
-    sample_rate = 16000
+    sample_rate = WAV2LIP_MEL.sample_rate  # the features' own rate (SyncNet's MFCC shares it)
     wav = load_audio(args.audio, sample_rate)
     if args.duration is not None:
         if args.duration <= 0:

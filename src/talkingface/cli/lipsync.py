@@ -46,8 +46,8 @@ def register(subparsers) -> None:
         "--precision",
         default="fp32",
         choices=["fp32", "bf16"],
-        help="generator arithmetic: fp32 (exact) or bf16 (much faster on CPUs with AMX/AVX512-BF16, "
-        "within a twentieth of an 8-bit level)",
+        help="generator arithmetic: fp32 (exact) or bf16 (much faster on CPUs with AMX/AVX512-BF16; "
+        "with trained weights it moves some mouth pixels by a few 8-bit levels, less than the video codec does)",
     )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

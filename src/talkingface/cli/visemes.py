@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..animation import JaliAnimator, JaliConfig
     from ..media import load_audio
-    from ..speech import timed_phonemes
+    from ..speech import SPEECH_RATE, timed_phonemes
 
     output = output_path(args.output, suffixes=(".json", ".csv"), inputs=(args.audio, args.transcript))
     if args.phonemes:
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         output_path(args.plot, suffixes=(".png",), inputs=(args.audio,))
     text = read_text_argument(args.text, args.transcript)
-    sample_rate = 16000
+    sample_rate = SPEECH_RATE
     audio = load_audio(args.audio, sample_rate)
     phonemes = timed_phonemes(audio, sample_rate, text)
     curves = JaliAnimator(JaliConfig(style=args.style)).animate(phonemes, args.fps, audio, sample_rate)

@@ -195,14 +195,14 @@ class MeshAnimationPipeline(Pipeline):
             if text is not None:
                 raise InputError("FaceFormer animates from the audio alone; a transcript is not used")
             return self._faceformer(audio, outputs, kinds, progress)
-        from ..speech import timed_phonemes
+        from ..speech import SPEECH_RATE, timed_phonemes
         from ..timebase import to_fps
 
         basis = self.basis()  # a bad template fails before the audio work
         fps = to_fps(self.config.fps or 30)
-        speech = load_audio(audio, 16000)
-        phonemes = timed_phonemes(speech, 16000, text)
-        curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, 16000)
+        speech = load_audio(audio, SPEECH_RATE)
+        phonemes = timed_phonemes(speech, SPEECH_RATE, text)
+        curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, SPEECH_RATE)
         weights = basis.weights_from(curves)
 
         @functools.cache

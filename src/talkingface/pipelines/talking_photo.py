@@ -95,15 +95,15 @@ class TalkingPhotoPipeline(Pipeline):
         progress: bool = False,
     ) -> TalkingPhotoResult:
         from ..media import load_audio
-        from ..speech import timed_phonemes
+        from ..speech import SPEECH_RATE, timed_phonemes
         from ..timebase import to_fps
 
         info = self.check(face, audio, output)
         photo = self._prepare_photo(face) if info.is_image else None  # a photo without a face fails here
-        speech = load_audio(audio, 16000)
+        speech = load_audio(audio, SPEECH_RATE)
         fps = to_fps(self.config.fps) if info.is_image or self.config.force_fps or not info.fps else info.fps
-        phonemes = timed_phonemes(speech, 16000, text)
-        curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, 16000)
+        phonemes = timed_phonemes(speech, SPEECH_RATE, text)
+        curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, SPEECH_RATE)
         if self.config.idle:
             curves = with_idle_motion(curves)
         frames = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info)

@@ -8,11 +8,14 @@ import numpy as np
 from .phonemes import ARPABET, SILENCE, VOWELS, Phoneme, PhonemeSequence, Word, ipa_to_arpabet, normalize_arpabet
 from .visemes import ARKIT_52, JALI_VISEMES, VISEME_POSES, viseme_of
 
+SPEECH_RATE = 16000  # Hz: what alignment and recognition (pocketsphinx's acoustic model) work at
+
 __all__ = [
     "ARKIT_52",
     "ARPABET",
     "JALI_VISEMES",
     "SILENCE",
+    "SPEECH_RATE",
     "VISEME_POSES",
     "VOWELS",
     "Phoneme",

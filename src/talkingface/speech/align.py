@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InputError, MissingDependencyError
 from .phonemes import SILENCE, Phoneme, PhonemeSequence, Word, normalize_arpabet
 
-SAMPLE_RATE = 16000
+SAMPLE_RATE = 16000  # pocketsphinx's acoustic model (talkingface.speech.SPEECH_RATE)
 _FRAME_RATE = 100  # pocketsphinx frames per second
 _MAX_PIECE_S = 8.0
 _MIN_PAUSE_S = 0.12
