@@ -8,7 +8,7 @@ from tests.face.conftest import place
 
 from talkingface.cli import main
 from talkingface.media import probe_video, read_frames, read_image, write_video
-from talkingface.models import create_model
+from talkingface.models import create_model, save_model
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +19,10 @@ def files(tmp_path_factory, photo, speech16k):
     speech = folder / "s.wav"
     soundfile.write(speech, speech16k[16000 : 16000 + 16000], 16000)
     torch.manual_seed(0)
-    torch.save(create_model("wav2lip").state_dict(), folder / "g.pth")
-    torch.save(create_model("syncnet.v2").state_dict(), folder / "sn.model")
-    return video, speech, folder / "g.pth", folder / "sn.model"
+    # Tiny networks in our own format (self-describing, so the commands rebuild them as they are).
+    generator = save_model(create_model("wav2lip", channel_divisor=4), folder / "g.safetensors")
+    syncnet = save_model(create_model("syncnet.v2", channel_divisor=4), folder / "sn.safetensors")
+    return video, speech, generator, syncnet
 
 
 @pytest.mark.slow

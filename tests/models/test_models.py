@@ -148,18 +148,18 @@ def test_upstream_checkpoint_formats_load(tmp_path):
 
 
 def test_strict_loading_names_what_is_wrong(tmp_path):
-    state = create_model("wav2lip.disc").state_dict()
+    state = create_model("wav2lip.disc", **TINY["wav2lip.disc"]).state_dict()
     broken = dict(state)
     del broken["binary_pred.0.weight"]
     broken["extra.weight"] = torch.zeros(1)
     broken["face_encoder_blocks.0.0.conv_block.0.bias"] = torch.zeros(7)
     torch.save(broken, tmp_path / "bad.pth")
     with pytest.raises(CheckpointError) as info:
-        load_model(tmp_path / "bad.pth", "wav2lip.disc")
+        load_model(tmp_path / "bad.pth", "wav2lip.disc", **TINY["wav2lip.disc"])
     message = str(info.value)
     assert "1 missing: binary_pred.0.weight" in message and "1 unexpected: extra.weight" in message
     assert (
-        "of another shape: face_encoder_blocks.0.0.conv_block.0.bias (7,) != (32,)" in message and "\n" not in message
+        "of another shape: face_encoder_blocks.0.0.conv_block.0.bias (7,) != (4,)" in message and "\n" not in message
     )
 
 
@@ -211,7 +211,7 @@ def test_bfloat16_inference_form_runs_in_bfloat16_and_answers_in_float32():
     from talkingface.models.inference import optimize_for_inference
 
     torch.manual_seed(0)
-    model = create_model("wav2lip")
+    model = create_model("wav2lip", channel_divisor=4)
     mel, face = torch.rand(4, 1, 80, 16), torch.rand(4, 6, 96, 96)
     with torch.inference_mode():
         exact = model(mel, face)

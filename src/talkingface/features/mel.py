@@ -194,7 +194,7 @@ def wav2lip_mel(
     lo, hi = int(used[0]), int(used[-1]) + 1
     basis = mel_basis[:, lo:hi].to(device=x.device, dtype=torch.float32)
     mel = torch.empty(padded.shape[0], config.n_mels, n_frames, device=x.device)
-    # Blocks of frames keep the STFT's working memory in cache: ~3x faster than one big STFT.
+    # Blocks of frames keep the STFT's working memory in cache: faster than one big STFT.
     for start in range(0, n_frames, _FRAMES_PER_BLOCK):
         stop = min(n_frames, start + _FRAMES_PER_BLOCK)
         segment = padded[:, start * config.hop_length : (stop - 1) * config.hop_length + config.n_fft]

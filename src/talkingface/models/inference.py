@@ -98,7 +98,7 @@ def _as_2d(layer: nn.Module) -> nn.Module:
 class MicroBatched(nn.Module):
     """Runs ``module`` on at most ``size`` items at a time and concatenates the outputs: the
     full-resolution activations of a few items stay in cache, which on CPU is faster than one big batch
-    (Wav2Lip on 2 cores: 38 frames/s in micro-batches of 8 against 34 in one batch of 16)."""
+    (``bench/bench_models.py`` times the generator's forms)."""
 
     def __init__(self, module: nn.Module, size: int):
         super().__init__()

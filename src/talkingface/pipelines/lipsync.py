@@ -49,8 +49,9 @@ class LipSyncConfig:
         face_index: the track to use (default: the largest face in each shot).
         fps: frame rate for photo input.
         fast: run the generator's inference form (folded batch norms, channels-last).
-        precision: "fp32" (the generator's own numbers) or "bf16" (bfloat16: several times the frames/s
-            on CPUs with AMX/AVX512-BF16; ``models.inference.Bfloat16`` says how close it stays).
+        precision: "fp32" (the generator's own numbers) or "bf16" (bfloat16: 2.6x the generator's frames/s
+            on a 2-core AVX512-BF16 CPU, ``bench/bench_models.py``; not the same numbers: a few 8-bit levels
+            on a trained generator's mouths, ``bench/bench_bf16.py``).
         offset: frames by which each frame's mel window is moved later (fixes audio leading the lips).
         overlap: decode, generate and paste in three threads at once (None: when the generator is not
             on the CPU, where they would only compete for the same cores).
