@@ -158,9 +158,7 @@ def test_strict_loading_names_what_is_wrong(tmp_path):
         load_model(tmp_path / "bad.pth", "wav2lip.disc", **TINY["wav2lip.disc"])
     message = str(info.value)
     assert "1 missing: binary_pred.0.weight" in message and "1 unexpected: extra.weight" in message
-    assert (
-        "of another shape: face_encoder_blocks.0.0.conv_block.0.bias (7,) != (4,)" in message and "\n" not in message
-    )
+    assert "of another shape: face_encoder_blocks.0.0.conv_block.0.bias (7,) != (4,)" in message and "\n" not in message
 
 
 class _Exploit:
