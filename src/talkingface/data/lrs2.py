@@ -1,0 +1,146 @@
+"""The Wav2Lip / LRS2-preprocessed training layout: face crops per frame and the clip's speech.
+
+Layout under ``root`` (the one Wav2Lip's reference trainers read, plus our per-clip extras)::
+
+    <speaker>/<clip>/0.jpg, 1.jpg, ...   face crops (Wav2Lip's box: the face plus pads), one per video
+                                         frame at the layout's fps (25), square, ``size`` pixels
+    <speaker>/<clip>/audio.wav           the clip's speech, 16 kHz mono 16-bit, starting at frame 0
+    <speaker>/<clip>/landmarks.npy       (N, 478, 3) float16: mediapipe landmarks in crop pixels
+    <speaker>/<clip>/clip.json           source video, its frame of each crop, fps, size, pads, speaker
+    filelists/{train,val,test}.txt       '<speaker>/<clip>' per line, split by speaker
+    report.json                          what preprocessing kept and dropped, and why
+
+:class:`ClipData` reads one clip (frames decoded on demand); :func:`read_filelist` lists a split.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, MediaError
+
+LAYOUT_FPS = 25
+SAMPLE_RATE = 16000
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    """What ``clip.json`` records about a clip."""
+
+    source: str
+    speaker: str
+    fps: float
+    size: int
+    num_frames: int
+    source_frames: tuple[int, ...]
+    start_seconds: float
+    pads: tuple[int, int, int, int]
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["source_frames"] = list(self.source_frames)
+        data["pads"] = list(self.pads)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> ClipInfo:
+        data = json.loads(text)
+        data["source_frames"] = tuple(int(i) for i in data["source_frames"])
+        data["pads"] = tuple(int(p) for p in data["pads"])
+        return cls(**data)
+
+
+class ClipData:
+    """One preprocessed clip: ``len(clip)`` frames, ``clip.frame(i)`` ``(S, S, 3) uint8`` BGR, the
+    speech ``clip.audio`` (16 kHz float32) and ``clip.landmarks`` ``(N, 478, 3)`` in crop pixels."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        info = self.folder / "clip.json"
+        if not info.is_file():
+            raise MediaError(self.folder, "not a preprocessed clip (no clip.json)")
+        try:
+            self.info = ClipInfo.from_json(info.read_text())
+        except (ValueError, KeyError, TypeError):
+            raise MediaError(info, "unreadable clip.json") from None
+
+    def __len__(self) -> int:
+        return self.info.num_frames
+
+    def frame(self, index: int) -> np.ndarray:
+        """Crop ``index`` as ``(S, S, 3) uint8`` BGR (as the reference trainers read it)."""
+        import cv2
+
+        path = self.folder / f"{index}.jpg"
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise MediaError(path, "missing or unreadable frame")
+        if image.shape[:2] != (self.info.size, self.info.size):
+            image = cv2.resize(image, (self.info.size, self.info.size), interpolation=cv2.INTER_AREA)
+        return image
+
+    @cached_property
+    def audio(self) -> np.ndarray:
+        from ..media import load_audio
+
+        return load_audio(self.folder / "audio.wav", SAMPLE_RATE)
+
+    @cached_property
+    def landmarks(self) -> np.ndarray:
+        path = self.folder / "landmarks.npy"
+        if not path.is_file():
+            raise MediaError(path, "file not found")
+        return np.load(path).astype(np.float32)
+
+
+def read_filelist(root: str | os.PathLike, split: str) -> list[Path]:
+    """The clip folders of ``split`` ("train", "val" or "test") of a preprocessed set."""
+    if split not in SPLITS:
+        raise InputError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    root = Path(root)
+    path = root / "filelists" / f"{split}.txt"
+    if not path.is_file():
+        raise MediaError(path, "file not found (run talkingface preprocess first)")
+    names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    return [root / name for name in names]
+
+
+def write_filelists(root: str | os.PathLike, parts: dict[str, list[str]]) -> None:
+    """``filelists/{train,val,test}.txt`` (atomically each), one ``'<speaker>/<clip>'`` per line."""
+    from ..files import atomic_output
+
+    folder = Path(root) / "filelists"
+    folder.mkdir(exist_ok=True)
+    for split in SPLITS:
+        with atomic_output(folder / f"{split}.txt") as tmp:
+            tmp.write_text("".join(f"{name}\n" for name in sorted(parts.get(split, []))))
+
+
+def split_speakers(speakers: list[str], fractions: tuple[float, float, float], seed: int = 0) -> dict[str, str]:
+    """Speaker -> split, by ``fractions`` (train, val, test) of the speakers after a seeded shuffle.
+    Every split but train gets at least one speaker once there are three or more."""
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or not sum(fractions) > 0:
+        raise InputError(f"split fractions must be three numbers >= 0 (train, val, test), got {fractions}")
+    unique = sorted(set(speakers))
+    order = list(np.random.default_rng(seed).permutation(len(unique)))
+    total = sum(fractions)
+    n = len(unique)
+    n_val = round(n * fractions[1] / total)
+    n_test = round(n * fractions[2] / total)
+    if n >= 3:
+        n_val = max(n_val, 1) if fractions[1] > 0 else 0
+        n_test = max(n_test, 1) if fractions[2] > 0 else 0
+    else:
+        n_val = n_test = 0
+    n_val = min(n_val, max(0, n - 1 - n_test))
+    parts = {}
+    for rank, k in enumerate(order):
+        parts[unique[k]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
+    return parts
