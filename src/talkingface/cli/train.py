@@ -3,7 +3,8 @@
 
 ``talkingface train faceformer --data DIR --out DIR`` trains FaceFormer on a VOCASET/BIWI-layout set
 (the real ones, or one made by ``talkingface make-dataset``), writing best/last .safetensors that
-``talkingface mesh --method faceformer --checkpoint`` uses.
+``talkingface mesh --method faceformer --checkpoint`` uses. ``talkingface train syncnet --data DIR
+--out DIR`` trains Wav2Lip's lip-sync expert on a set made by ``talkingface preprocess``.
 """
 
 from __future__ import annotations
@@ -35,13 +36,30 @@ def register(subparsers) -> None:
     ff.add_argument("--init", metavar="FILE", help="start from this checkpoint (vocaset.pth, biwi.pth, ours)")
     ff.add_argument("--wav2vec2", metavar="DIR", help="local wav2vec 2.0 folder for the wav2vec2 variants")
     ff.add_argument("--teacher-forcing", action="store_true", help="feed true previous frames (faster)")
-    ff.add_argument("--epochs", type=int, default=100)
-    ff.add_argument("--lr", type=float, default=1e-4)
-    ff.add_argument("--seed", type=int, default=0)
     ff.add_argument("--lips", metavar="FILE", help="lip vertex indices for LVE (default: the built-in face's)")
     ff.add_argument("--feature-dim", type=int, help="decoder width (default: the variant's)")
-    loop = ff.add_argument_group("training loop")
+    loop = _loop_arguments(ff)
     loop.add_argument("--accumulate", type=int, default=1, help="sequences per optimizer update (default 1)")
+    sn = families.add_parser("syncnet", help="Wav2Lip's lip-sync expert on a preprocessed set")
+    sn.add_argument("--data", required=True, help="a set made by talkingface preprocess")
+    sn.add_argument("--out", required=True, help="folder for checkpoints and the log")
+    sn.add_argument("--batch-size", type=int, default=64, help="pairs per step (default 64)")
+    sn.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
+    sn.add_argument("--val-pairs", type=int, default=256, help="held-out pairs evaluated (default 256)")
+    sn.add_argument("--channel-divisor", type=int, default=1, help="1: the published expert; 2-16: smaller")
+    sn.add_argument("--init", metavar="FILE", help="start from this checkpoint (lipsync_expert.pth or ours)")
+    sn.add_argument(
+        "--stall-epochs", type=int, default=5, help="report a loss stuck at ln 2 after this many epochs (0: never)"
+    )
+    _loop_arguments(sn)
+    parser.set_defaults(run=run)
+
+
+def _loop_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    loop = parser.add_argument_group("training loop")
+    loop.add_argument("--epochs", type=int, default=100, help="default 100")
+    loop.add_argument("--lr", type=float, default=1e-4, help="default 1e-4")
+    loop.add_argument("--seed", type=int, default=0, help="default 0")
     loop.add_argument("--grad-clip", type=float, metavar="NORM", help="clip the gradient norm (default: no clipping)")
     loop.add_argument("--evaluate-every", type=int, default=1, metavar="EPOCHS", help="0: never (default 1)")
     loop.add_argument("--schedule", default="constant", choices=["constant", "cosine", "step"], help="learning rate")
@@ -49,7 +67,7 @@ def register(subparsers) -> None:
     loop.add_argument("--min-lr-ratio", type=float, default=0.01, help="cosine: last lr / lr (default 0.01)")
     loop.add_argument("--step-epochs", type=int, default=30, help="step: epochs between halvings (default 30)")
     loop.add_argument("--restart", action="store_true", help="start afresh instead of resuming the run in --out")
-    parser.set_defaults(run=run)
+    return loop
 
 
 def _ids(text: str) -> tuple[int, ...]:
@@ -64,11 +82,60 @@ def _ids(text: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def _loop_settings(args: argparse.Namespace) -> dict:
+    return dict(
+        epochs=args.epochs,
+        lr=args.lr,
+        seed=args.seed,
+        grad_clip=args.grad_clip,
+        evaluate_every=args.evaluate_every,
+        schedule=args.schedule,
+        warmup_epochs=args.warmup_epochs,
+        min_lr_ratio=args.min_lr_ratio,
+        step_epochs=args.step_epochs,
+        resume=not args.restart,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from ..train.faceformer import FaceFormerTrainConfig, train_faceformer
     from ..train.loop import finish_processes
+
+    try:
+        result = _syncnet(args) if args.family == "syncnet" else _faceformer(args)
+    finally:
+        finish_processes()
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: process 0 reports
+        return 0
+    if result.best:
+        print(
+            f"best {result.best['metric']} {result.best['value']:.6g} at epoch {result.best['epoch']}: "
+            f"{result.out_dir / 'best.safetensors'}"
+        )
+    print(f"last: {result.out_dir / 'last.safetensors'}")
+    return 0
+
+
+def _syncnet(args: argparse.Namespace):
+    from ..train.syncnet import SyncNetTrainConfig, train_syncnet
+
+    config = SyncNetTrainConfig(
+        data=args.data,
+        out_dir=args.out,
+        batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch,
+        val_pairs=args.val_pairs,
+        channel_divisor=args.channel_divisor,
+        init=args.init,
+        stall_epochs=args.stall_epochs,
+        **_loop_settings(args),
+    )
+    return train_syncnet(config)
+
+
+def _faceformer(args: argparse.Namespace):
+    from ..train.faceformer import FaceFormerTrainConfig, train_faceformer
 
     overrides = {"feature_dim": args.feature_dim} if args.feature_dim else {}
     config = FaceFormerTrainConfig(
@@ -85,28 +152,7 @@ def run(args: argparse.Namespace) -> int:
         teacher_forcing=args.teacher_forcing,
         lips=args.lips,
         overrides=overrides,
-        epochs=args.epochs,
-        lr=args.lr,
-        seed=args.seed,
         accumulate=args.accumulate,
-        grad_clip=args.grad_clip,
-        evaluate_every=args.evaluate_every,
-        schedule=args.schedule,
-        warmup_epochs=args.warmup_epochs,
-        min_lr_ratio=args.min_lr_ratio,
-        step_epochs=args.step_epochs,
-        resume=not args.restart,
+        **_loop_settings(args),
     )
-    try:
-        result = train_faceformer(config)
-    finally:
-        finish_processes()
-    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: process 0 reports
-        return 0
-    if result.best:
-        print(
-            f"best {result.best['metric']} {result.best['value']:.6g} at epoch {result.best['epoch']}: "
-            f"{result.out_dir / 'best.safetensors'}"
-        )
-    print(f"last: {result.out_dir / 'last.safetensors'}")
-    return 0
+    return train_faceformer(config)

@@ -229,11 +229,13 @@ def train(
     val_items: Sequence = (),
     log: Callable[[str], None] | None = print,
     task: Mapping[str, Any] | None = None,
+    watch: Callable[[list[dict]], str | None] | None = None,
 ) -> TrainResult:
     """Train ``model`` (made by ``create_model``, so it saves itself) on ``train_items``.
 
     ``task`` is the family's own settings (data, model, ...): with the loop's, they make the run's
-    config, saved as ``config.json`` and compared on resume. Seed (:func:`seed_everything`) before
+    config, saved as ``config.json`` and compared on resume. ``watch`` looks at the history after each
+    epoch and may return a warning, which is logged and kept in the epoch's record. Seed (:func:`seed_everything`) before
     building the model for runs that repeat exactly."""
     from ..models import save_model
 
@@ -309,7 +311,7 @@ def train(
                     nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-        record = {
+        record: dict[str, Any] = {
             "epoch": epoch + 1,
             "lr": rate,
             "train_loss": _mean_over_processes(float(np.mean(losses)), world),
@@ -328,12 +330,18 @@ def train(
                 best = {"epoch": epoch + 1, "metric": config.monitor, "value": float(value)}
                 save_model(model, out / "best.safetensors")
         history.append(record)
+        warning = watch(history) if watch else None
+        if warning:
+            record["warning"] = warning
         save_model(model, out / "last.safetensors")
         _save_state(state_path, optimizer, epoch + 1, history, best)
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
         if log:
-            log("  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+            shown = {k: v for k, v in record.items() if k != "warning"}
+            log("  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
+            if warning:
+                log(f"warning: {warning}")
         _barrier(world)
     model.eval()
     return TrainResult(out, history, best)

@@ -1,0 +1,237 @@
+"""Training Wav2Lip's lip-sync expert (``syncnet.expert``) on a preprocessed set (:mod:`..data.lrs2`).
+
+As the reference: each sample is the lower halves of 5 consecutive face crops ``(15, S/2, S)`` and a
+mel window of 16 columns (0.2 s); half the samples take the window at the same time (in sync, label
+1), half a window of the same clip at least 5 frames away (label 0); the loss is BCE on the cosine of
+the two embeddings; Adam 1e-4, batch 64. Held-out evaluation reports the loss and the accuracy of
+"cosine > 0.5" on a fixed, seeded set of true and shifted pairs of the validation clips.
+
+A known failure of this recipe is a loss stuck at ln 2 = 0.693 (the cosine at 0.5 for everything):
+the expert sees no relation between lips and sound. :func:`stall_warning` watches for it and names
+what to check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from .loop import LoopConfig, TrainResult, lead_only, seed_everything, train
+
+WINDOW = 5  # frames per sample
+MEL_COLUMNS = 16  # 0.2 s at 80 columns per second
+LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class SyncNetTrainConfig:
+    """Every setting of an expert run, flat (saved as the run's ``config.json``).
+
+    Attributes:
+    data: a preprocessed set (``talkingface preprocess``).
+    out_dir: the run's folder.
+    batch_size: samples per step (the reference: 64).
+    steps_per_epoch: optimizer steps between evaluations and checkpoints.
+    val_pairs: held-out pairs evaluated (half in sync).
+    channel_divisor: 1 is the published expert; larger values train a smaller network.
+    init: a checkpoint to start from (``lipsync_expert.pth`` or ours).
+    stall_epochs: epochs after which a loss still within 0.01 of ln 2 is reported (0: never).
+    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
+    evaluate_every: the training loop's settings.
+    """
+
+    data: str | os.PathLike
+    out_dir: str | os.PathLike
+    batch_size: int = 64
+    steps_per_epoch: int = 100
+    val_pairs: int = 256
+    channel_divisor: int = 1
+    init: str | os.PathLike | None = None
+    stall_epochs: int = 5
+    epochs: int = 100
+    lr: float = 1e-4
+    seed: int = 0
+    grad_clip: float | None = None
+    schedule: str = "constant"
+    warmup_epochs: int = 0
+    min_lr_ratio: float = 0.01
+    step_epochs: int = 30
+    evaluate_every: int = 1
+    resume: bool = True
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 2 or self.steps_per_epoch < 1 or self.val_pairs < 2:
+            raise InputError("need batch_size >= 2, steps_per_epoch >= 1 and val_pairs >= 2")
+
+    def loop(self) -> LoopConfig:
+        return LoopConfig(
+            self.out_dir,
+            epochs=self.epochs,
+            lr=self.lr,
+            seed=self.seed,
+            evaluate_every=self.evaluate_every,
+            monitor="loss",
+            resume=self.resume,
+            grad_clip=self.grad_clip,
+            schedule=self.schedule,
+            warmup_epochs=self.warmup_epochs,
+            min_lr_ratio=self.min_lr_ratio,
+            step_epochs=self.step_epochs,
+        )
+
+
+class SyncPairs:
+    """True and shifted (lower-half faces, mel window) pairs drawn from preprocessed clips.
+
+    Clips shorter than two windows apart (``2 * WINDOW + 1`` frames) cannot give a shifted pair and are
+    left out. Decoded clips are kept in memory (``(N, S/2, S, 3)`` uint8 each)."""
+
+    def __init__(self, clips: Sequence[str | os.PathLike]):
+        from ..data.lrs2 import ClipData
+        from ..errors import TalkingFaceError
+
+        self.clips = []
+        self.skipped: list[str] = []
+        for folder in clips:
+            try:
+                clip = ClipData(folder)
+            except TalkingFaceError as error:
+                self.skipped.append(str(error))
+                continue
+            if len(clip) >= 2 * WINDOW + 1:
+                self.clips.append(clip)
+            else:
+                self.skipped.append(f"{folder}: {len(clip)} frames, too short for a shifted pair")
+        if not self.clips:
+            raise InputError("no usable clips (each needs 11 frames or more)")
+        self._faces: dict[int, np.ndarray] = {}
+        self._mels: dict[int, np.ndarray] = {}
+
+    def _clip(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Lower halves ``(N, S/2, S, 3)`` and mel windows ``(N, 80, 16)`` (frame i's window) of clip k."""
+        if k not in self._faces:
+            from ..errors import TalkingFaceError
+            from ..features import mel_windows, wav2lip_mel
+
+            clip = self.clips[k]
+            half = clip.info.size // 2
+            try:
+                faces = np.stack([clip.frame(i)[half:] for i in range(len(clip))])
+                mels = mel_windows(wav2lip_mel(clip.audio), len(clip), clip.info.fps).astype(np.float32)
+            except TalkingFaceError:
+                faces = np.zeros((0, half, clip.info.size, 3), np.uint8)
+                mels = np.zeros((0, 80, MEL_COLUMNS), np.float32)
+            self._faces[k], self._mels[k] = faces, mels
+        return self._faces[k], self._mels[k]
+
+    def sample(self, rng: np.random.Generator, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``count`` pairs: mel ``(B, 1, 80, 16)``, faces ``(B, 15, S/2, S)`` BGR in [0, 1], labels ``(B,)``."""
+        mels: list[np.ndarray] = []
+        faces: list[np.ndarray] = []
+        labels: list[float] = []
+        while len(labels) < count:
+            k = int(rng.integers(len(self.clips)))
+            frames, windows = self._clip(k)
+            n = len(frames)
+            if n < 2 * WINDOW + 1:
+                continue  # an unreadable frame emptied this clip: skipped, the epoch goes on
+            start = int(rng.integers(0, n - WINDOW + 1))
+            in_sync = len(labels) % 2 == 0
+            if in_sync:
+                audio_at = start
+            else:
+                choices = [t for t in range(n - WINDOW + 1) if abs(t - start) >= WINDOW]
+                if not choices:
+                    continue
+                audio_at = int(choices[int(rng.integers(len(choices)))])
+            window = frames[start : start + WINDOW]  # (5, h, w, 3)
+            faces.append(np.concatenate(list(window), axis=2))  # (h, w, 15): frame-major channels
+            mels.append(windows[audio_at])
+            labels.append(1.0 if in_sync else 0.0)
+        face = torch.from_numpy(np.stack(faces)).permute(0, 3, 1, 2).float().div_(255.0)
+        mel = torch.from_numpy(np.stack(mels)).unsqueeze(1)
+        return mel, face, torch.tensor(labels)
+
+
+def stall_warning(history: Sequence[dict], epochs: int) -> str | None:
+    """A warning once the training loss has stayed within 0.01 of ln 2 for ``epochs`` epochs."""
+    if epochs <= 0 or len(history) < epochs:
+        return None
+    recent = [r["train_loss"] for r in history[-epochs:]]
+    if all(abs(loss - LN2) < 0.01 for loss in recent):
+        return (
+            f"the expert's loss has stayed at ln 2 = 0.693 for {epochs} epochs: it sees no relation between "
+            "lips and sound. Check that audio and video are in sync (sync-score the clips; shift or drop "
+            "those with an offset), that the crops hold the mouth in their lower half, that the clips are "
+            "25 fps with 16 kHz audio (talkingface preprocess makes them so), and that the learning rate is "
+            "not too high"
+        )
+    return None
+
+
+def sync_accuracy(model: torch.nn.Module, pairs: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> dict:
+    """Loss and accuracy of "cosine > 0.5" on fixed pairs (mel, faces, labels)."""
+    from ..models.syncnet import SyncNetColor
+
+    mel, face, labels = pairs
+    losses, correct = [], 0
+    for s in range(0, len(labels), 64):
+        audio_e, face_e = model(mel[s : s + 64], face[s : s + 64])
+        p = SyncNetColor.sync_probability(audio_e, face_e)
+        losses.append(SyncNetColor.sync_loss(audio_e, face_e, labels[s : s + 64]).item() * len(p))
+        correct += int(((p > 0.5).float() == labels[s : s + 64]).sum())
+    return {"loss": float(np.sum(losses) / len(labels)), "accuracy": correct / len(labels)}
+
+
+def train_syncnet(config: SyncNetTrainConfig, log=print) -> TrainResult:
+    """Train the lip-sync expert on ``config.data``'s train clips, evaluating on its val clips."""
+    from ..data.lrs2 import read_filelist
+    from ..models import create_model, load_model
+    from ..models.syncnet import SyncNetColor
+
+    log = lead_only(log)
+    train_pairs = SyncPairs(read_filelist(config.data, "train"))
+    val_clips = read_filelist(config.data, "val")
+    val_pairs = SyncPairs(val_clips) if val_clips else None
+    size = train_pairs.clips[0].info.size
+    if size != 96:
+        raise InputError(f"{config.data}: crops of {size} px; the expert takes 96 px crops (preprocess --size 96)")
+    if log:
+        log(
+            f"SyncNet expert: {len(train_pairs.clips)} training clips, "
+            f"{len(val_pairs.clips) if val_pairs else 0} held-out; {len(train_pairs.skipped)} skipped"
+        )
+        for problem in train_pairs.skipped[:5]:
+            log(f"  skipped {problem}")
+    seed_everything(config.seed)
+    if config.init is not None:
+        model = load_model(config.init, "syncnet.expert", channel_divisor=config.channel_divisor)
+    else:
+        model = create_model("syncnet.expert", channel_divisor=config.channel_divisor)
+    held = val_pairs.sample(np.random.default_rng([config.seed, 7]), config.val_pairs) if val_pairs else None
+
+    def step(model, item) -> torch.Tensor:
+        mel, face, labels = train_pairs.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        audio_e, face_e = model(mel, face)
+        return SyncNetColor.sync_loss(audio_e, face_e, labels)
+
+    def evaluate(model, items) -> dict:
+        assert held is not None
+        return sync_accuracy(model, held)
+
+    def watch(history: list[dict]) -> str | None:
+        return stall_warning(history, config.stall_epochs)
+
+    loop = config.loop()
+    task = {k: v for k, v in dataclasses.asdict(config).items() if k not in dataclasses.asdict(loop)}
+    items = list(range(config.steps_per_epoch))
+    return train(
+        model, items, loop, step, evaluate if held else None, [0] if held else [], log=log, task=task, watch=watch
+    )
