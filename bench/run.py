@@ -17,6 +17,7 @@ import bench_mesh
 import bench_models
 import bench_photo
 import bench_speech
+import bench_train_syncnet
 import bench_video
 
 if __name__ == "__main__":
@@ -32,5 +33,6 @@ if __name__ == "__main__":
         bench_bf16.main([]),
         bench_faceformer.main(),
         bench_faceformer_train.main([]),
+        bench_train_syncnet.main([]),
     ]
     sys.exit(0 if all(results) else 1)
