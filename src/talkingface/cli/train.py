@@ -52,6 +52,20 @@ def register(subparsers) -> None:
         "--stall-epochs", type=int, default=5, help="report a loss stuck at ln 2 after this many epochs (0: never)"
     )
     _loop_arguments(sn)
+    w2l = families.add_parser("wav2lip", help="the Wav2Lip generator against a frozen lip-sync expert")
+    w2l.add_argument("--data", required=True, help="a set made by talkingface preprocess (96 px)")
+    w2l.add_argument("--out", required=True, help="folder for checkpoints and the log")
+    w2l.add_argument("--expert", required=True, help="lipsync_expert.pth or one from talkingface train syncnet")
+    w2l.add_argument("--batch-size", type=int, default=16, help="windows per step (default 16)")
+    w2l.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
+    w2l.add_argument("--val-samples", type=int, default=64, help="held-out windows evaluated (default 64)")
+    w2l.add_argument("--channel-divisor", type=int, default=1, help="1: the published generator; 2-16: smaller")
+    w2l.add_argument("--init", metavar="FILE", help="start from this generator (wav2lip.pth or ours)")
+    w2l.add_argument("--sync-weight", type=float, default=0.01, help="the expert's weight once on (default 0.01)")
+    w2l.add_argument(
+        "--sync-threshold", type=float, default=0.75, help="held-out sync loss that switches the expert on (0: at once)"
+    )
+    _loop_arguments(w2l)
     parser.set_defaults(run=run)
 
 
@@ -103,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
     from ..train.loop import finish_processes
 
     try:
-        result = _syncnet(args) if args.family == "syncnet" else _faceformer(args)
+        recipes = {"syncnet": _syncnet, "wav2lip": _wav2lip, "faceformer": _faceformer}
+        result = recipes[args.family](args)
     finally:
         finish_processes()
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun: process 0 reports
@@ -132,6 +147,25 @@ def _syncnet(args: argparse.Namespace):
         **_loop_settings(args),
     )
     return train_syncnet(config)
+
+
+def _wav2lip(args: argparse.Namespace):
+    from ..train.wav2lip import Wav2LipTrainConfig, train_wav2lip
+
+    config = Wav2LipTrainConfig(
+        data=args.data,
+        out_dir=args.out,
+        expert=args.expert,
+        batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch,
+        val_samples=args.val_samples,
+        channel_divisor=args.channel_divisor,
+        init=args.init,
+        sync_weight=args.sync_weight,
+        sync_threshold=args.sync_threshold,
+        **_loop_settings(args),
+    )
+    return train_wav2lip(config)
 
 
 def _faceformer(args: argparse.Namespace):

@@ -205,6 +205,20 @@ def check_resume(saved: Mapping[str, Any], current: Mapping[str, Any], out: Path
         )
 
 
+def saved_history(out_dir: str | os.PathLike) -> list[dict]:
+    """The epoch records of the run saved in ``out_dir`` ([] when there is none): what a resumed run
+    starts from, for recipes whose behaviour depends on earlier epochs."""
+    path = Path(out_dir) / "state.pt"
+    if not path.is_file():
+        return []
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        history = json.loads(state["history"])
+    except Exception:  # an unreadable state is reported by the loop itself when it resumes
+        return []
+    return list(history) if isinstance(history, list) else []
+
+
 def _save_state(path: Path, optimizer, epoch: int, history: list[dict], best: dict | None) -> None:
     _, keys, position, has_gauss, gauss = np.random.get_state(legacy=True)
     keys = np.asarray(keys)

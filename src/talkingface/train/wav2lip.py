@@ -1,0 +1,232 @@
+"""Training the Wav2Lip generator against a frozen lip-sync expert, on a preprocessed set (:mod:`..data.lrs2`).
+
+As the reference: each sample is a window of 5 consecutive face crops of one clip; the generator sees
+them with their lower halves zeroed beside 5 other frames of the same clip (the identity reference),
+and the mel window of each frame; it must rebuild the window. The loss is L1 plus ``sync_weight``
+times the expert's BCE pushing the generated lower halves and the window's speech towards "in sync".
+The sync term is switched on once the held-out sync loss falls below ``sync_threshold`` (0.75), as the
+reference does; the expert is frozen and kept in eval mode (the reference leaves it in train mode, so
+its batch-norm statistics drift). Held-out evaluation reports L1, the expert's sync loss and their sum
+as the run's monitored loss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from .loop import LoopConfig, TrainResult, lead_only, saved_history, seed_everything, train
+from .syncnet import WINDOW
+
+
+@dataclass(frozen=True)
+class Wav2LipTrainConfig:
+    """Every setting of a generator run, flat (saved as the run's ``config.json``).
+
+    Attributes:
+    data: a preprocessed set (``talkingface preprocess``, 96 px crops).
+    out_dir: the run's folder.
+    expert: the lip-sync expert (``lipsync_expert.pth`` or one from ``talkingface train syncnet``).
+    batch_size: windows per step (the reference: 16).
+    steps_per_epoch: optimizer steps between evaluations and checkpoints.
+    val_samples: held-out windows evaluated.
+    channel_divisor: 1 is the published generator; larger values train a smaller one.
+    init: a generator checkpoint to start from (``wav2lip.pth`` or ours).
+    sync_weight: weight of the expert's loss once it is on (the reference: 0.01).
+    sync_threshold: held-out sync loss below which the expert's loss is switched on (0: from the start).
+    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
+    evaluate_every: the training loop's settings.
+    """
+
+    data: str | os.PathLike
+    out_dir: str | os.PathLike
+    expert: str | os.PathLike
+    batch_size: int = 16
+    steps_per_epoch: int = 100
+    val_samples: int = 64
+    channel_divisor: int = 1
+    init: str | os.PathLike | None = None
+    sync_weight: float = 0.01
+    sync_threshold: float = 0.75
+    epochs: int = 100
+    lr: float = 1e-4
+    seed: int = 0
+    grad_clip: float | None = None
+    schedule: str = "constant"
+    warmup_epochs: int = 0
+    min_lr_ratio: float = 0.01
+    step_epochs: int = 30
+    evaluate_every: int = 1
+    resume: bool = True
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.steps_per_epoch < 1 or self.val_samples < 1:
+            raise InputError("need batch_size, steps_per_epoch and val_samples >= 1")
+        if not 0 <= self.sync_weight < 1:
+            raise InputError(f"sync_weight must be in [0, 1), got {self.sync_weight}")
+
+    def loop(self) -> LoopConfig:
+        return LoopConfig(
+            self.out_dir,
+            epochs=self.epochs,
+            lr=self.lr,
+            seed=self.seed,
+            evaluate_every=self.evaluate_every,
+            monitor="loss",
+            resume=self.resume,
+            grad_clip=self.grad_clip,
+            schedule=self.schedule,
+            warmup_epochs=self.warmup_epochs,
+            min_lr_ratio=self.min_lr_ratio,
+            step_epochs=self.step_epochs,
+        )
+
+
+class GeneratorWindows:
+    """Training windows for the generator, drawn from preprocessed clips (decoded once, kept in memory)."""
+
+    def __init__(self, clips: Sequence[str | os.PathLike]):
+        from ..data.lrs2 import ClipData
+        from ..errors import TalkingFaceError
+
+        self.clips = []
+        self.skipped: list[str] = []
+        for folder in clips:
+            try:
+                clip = ClipData(folder)
+            except TalkingFaceError as error:
+                self.skipped.append(str(error))
+                continue
+            if len(clip) >= 2 * WINDOW:
+                self.clips.append(clip)
+            else:
+                self.skipped.append(f"{folder}: {len(clip)} frames, too short")
+        if not self.clips:
+            raise InputError("no usable clips (each needs 10 frames or more)")
+        self._data: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _clip(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Frames ``(N, S, S, 3)`` uint8 BGR and mel windows ``(N, 80, 16)`` of clip k (empty if unreadable)."""
+        if k not in self._data:
+            from ..errors import TalkingFaceError
+            from ..features import mel_windows, wav2lip_mel
+
+            clip = self.clips[k]
+            try:
+                frames = np.stack([clip.frame(i) for i in range(len(clip))])
+                mels = mel_windows(wav2lip_mel(clip.audio), len(clip), clip.info.fps).astype(np.float32)
+            except TalkingFaceError:
+                frames = np.zeros((0, clip.info.size, clip.info.size, 3), np.uint8)
+                mels = np.zeros((0, 80, 16), np.float32)
+            self._data[k] = (frames, mels)
+        return self._data[k]
+
+    def sample(self, rng: np.random.Generator, count: int) -> dict[str, torch.Tensor]:
+        """``count`` windows: ``face`` (B, 6, 5, S, S) masked + reference, ``mels`` (B, 5, 1, 80, 16),
+        ``mel`` (B, 1, 80, 16) the expert's window, ``target`` (B, 3, 5, S, S); BGR in [0, 1]."""
+        faces: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        mels: list[np.ndarray] = []
+        mel: list[np.ndarray] = []
+        while len(targets) < count:
+            frames, windows = self._clip(int(rng.integers(len(self.clips))))
+            n = len(frames)
+            if n < 2 * WINDOW:
+                continue  # unreadable clip: passed over, the epoch goes on
+            start = int(rng.integers(0, n - WINDOW + 1))
+            others = [t for t in range(n - WINDOW + 1) if t != start]
+            wrong = int(others[int(rng.integers(len(others)))])
+            window = frames[start : start + WINDOW].astype(np.float32) / 255.0  # (5, S, S, 3)
+            masked = window.copy()
+            masked[:, window.shape[1] // 2 :] = 0
+            reference = frames[wrong : wrong + WINDOW].astype(np.float32) / 255.0
+            faces.append(np.concatenate([masked, reference], axis=3).transpose(3, 0, 1, 2))  # (6, 5, S, S)
+            targets.append(window.transpose(3, 0, 1, 2))
+            mels.append(windows[start : start + WINDOW][:, None])
+            mel.append(windows[start][None])
+        return {
+            "face": torch.from_numpy(np.stack(faces)),
+            "target": torch.from_numpy(np.stack(targets)),
+            "mels": torch.from_numpy(np.stack(mels)),
+            "mel": torch.from_numpy(np.stack(mel)),
+        }
+
+
+def expert_sync_loss(expert: torch.nn.Module, mel: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
+    """The expert's BCE towards "in sync" for generated windows ``(B, 3, 5, S, S)`` and mel ``(B, 1, 80, 16)``."""
+    from ..models.syncnet import SyncNetColor
+
+    half = generated.shape[3] // 2
+    lower = generated[:, :, :, half:]
+    stacked = torch.cat([lower[:, :, t] for t in range(lower.shape[2])], dim=1)  # frame-major channels
+    audio_e, face_e = expert(mel, stacked)
+    return SyncNetColor.sync_loss(audio_e, face_e, torch.ones(len(mel)))
+
+
+def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
+    """Train the generator on ``config.data``'s train clips against the frozen expert."""
+    from ..data.lrs2 import read_filelist
+    from ..models import create_model, load_model
+
+    log = lead_only(log)
+    train_windows = GeneratorWindows(read_filelist(config.data, "train"))
+    val_clips = read_filelist(config.data, "val")
+    val_windows = GeneratorWindows(val_clips) if val_clips else None
+    size = train_windows.clips[0].info.size
+    if size != 96:
+        raise InputError(
+            f"{config.data}: crops of {size} px; this recipe trains the 96 px generator (preprocess --size 96)"
+        )
+    expert = load_model(config.expert, "syncnet.expert")
+    expert.eval()
+    for p in expert.parameters():
+        p.requires_grad_(False)
+    if log:
+        log(
+            f"Wav2Lip: {len(train_windows.clips)} training clips, {len(val_windows.clips) if val_windows else 0} "
+            f"held-out; expert {config.expert}; {len(train_windows.skipped)} skipped"
+        )
+    seed_everything(config.seed)
+    if config.init is not None:
+        model = load_model(config.init, "wav2lip", channel_divisor=config.channel_divisor)
+    else:
+        model = create_model("wav2lip", channel_divisor=config.channel_divisor)
+    # The expert's loss is on once the held-out sync loss has fallen below the threshold (kept across a
+    # resume: the saved history says whether it had).
+    past = saved_history(config.out_dir) if config.resume else []
+    state = {"sync_on": config.sync_threshold <= 0 or any(r.get("val_sync", 1e9) < config.sync_threshold for r in past)}
+    held = val_windows.sample(np.random.default_rng([config.seed, 7]), config.val_samples) if val_windows else None
+
+    def step(model, item) -> torch.Tensor:
+        batch = train_windows.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        generated = model(batch["mels"], batch["face"])
+        loss = torch.nn.functional.l1_loss(generated, batch["target"])
+        if state["sync_on"] and config.sync_weight > 0:
+            sync = expert_sync_loss(expert, batch["mel"], generated)
+            loss = config.sync_weight * sync + (1 - config.sync_weight) * loss
+        return loss
+
+    def evaluate(model, items) -> dict:
+        assert held is not None
+        l1, sync = [], []
+        for s in range(0, config.val_samples, 16):
+            part = {k: v[s : s + 16] for k, v in held.items()}
+            generated = model(part["mels"], part["face"])
+            l1.append(torch.nn.functional.l1_loss(generated, part["target"]).item() * len(generated))
+            sync.append(expert_sync_loss(expert, part["mel"], generated).item() * len(generated))
+        metrics = {"l1": float(np.sum(l1) / config.val_samples), "sync": float(np.sum(sync) / config.val_samples)}
+        if metrics["sync"] < config.sync_threshold:
+            state["sync_on"] = True
+        metrics["loss"] = metrics["l1"] + config.sync_weight * metrics["sync"]
+        return metrics
+
+    loop = config.loop()
+    task = {k: v for k, v in dataclasses.asdict(config).items() if k not in dataclasses.asdict(loop)}
+    items = list(range(config.steps_per_epoch))
+    return train(model, items, loop, step, evaluate if held else None, [0] if held else [], log=log, task=task)
