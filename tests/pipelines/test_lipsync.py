@@ -116,7 +116,7 @@ def test_sync_score_per_track(scene):
         s = track.scores
         assert s.distances.shape == (31,) and s.lse_d == pytest.approx(s.distances.min())
         assert s.lse_c == pytest.approx(np.median(s.distances) - s.distances.min())
-        assert -15 <= s.offset <= 15 and len(s.confidence) == track.num_frames - 4
+        assert -15 <= s.offset <= 15 and len(s.confidence) == track.num_frames - 5  # syncnet_python's count
 
 
 def test_errors(scene, tmp_path):
@@ -192,3 +192,27 @@ def test_memory_stays_bounded_on_a_long_input(scene, tmp_path, photo, speech16k)
     # windows), frames do not accumulate (each decoded frame is 230 KB here, 6 MB in 1080p).
     per_frame = (peaks[5] - peaks[2]) / 75
     assert per_frame < 40_000
+
+
+def test_sync_score_windows_and_jpeg_frames_as_syncnet_python(scene, tmp_path):
+    from talkingface.pipelines.sync_score import through_jpeg
+
+    video, _, _, frames = scene
+    torch.manual_seed(1)
+    model = create_model("syncnet.v2", channel_divisor=4)
+    reference = SyncScorePipeline(model)(video).tracks[0]
+    every = SyncScorePipeline(model, SyncScoreConfig(windows="all"))(video).tracks[0]
+    assert len(reference.scores.confidence) == reference.num_frames - 5
+    assert len(every.scores.confidence) == every.num_frames - 4
+    # Audio shorter than the video: syncnet_python scores only the frames the audio covers.
+    short = write_video(tmp_path / "short.mp4", frames[:30], 25, audio=np.zeros(16000, np.float32), sample_rate=16000)
+    scored = SyncScorePipeline(model)(short).tracks[0]
+    assert scored.num_frames == 30 and len(scored.scores.confidence) == 25 - 5
+    jpeg = SyncScorePipeline(model, SyncScoreConfig(frames="jpeg"))(video).tracks[0]
+    assert jpeg.scores.lse_d != reference.scores.lse_d
+    assert abs(jpeg.scores.lse_d - reference.scores.lse_d) < 0.05 * reference.scores.lse_d
+    crops = np.stack([f[40:136, 60:156] for f in frames[:3]])
+    moved = np.abs(through_jpeg(crops).astype(int) - crops).mean()
+    assert 0.3 < moved < 8  # a lossy JPEG, close to its input
+    with pytest.raises(InputError, match="windows must be"):
+        SyncScoreConfig(windows="some")

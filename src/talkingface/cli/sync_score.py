@@ -21,6 +21,15 @@ def register(subparsers) -> None:
         action="store_true",
         help="average every offset over the same frames (no zero padding; not syncnet_python's numbers)",
     )
+    parser.add_argument(
+        "--windows",
+        default="reference",
+        choices=["reference", "all"],
+        help="reference: syncnet_python's windows (its numbers); all: one per frame but the last 4",
+    )
+    parser.add_argument(
+        "--jpeg-frames", action="store_true", help="pass crops through FFmpeg's default JPEG first, as syncnet_python"
+    )
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON (- for stdout)")
     parser.add_argument("--csv", metavar="FILE", help="write the results as CSV")
     parser.add_argument(
@@ -51,7 +60,12 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         check_output(args.csv, suffixes=(".csv",), inputs=tuple(args.videos), what="CSV file")
     model = load_model(args.checkpoint, "syncnet.v2")
-    config = SyncScoreConfig(whole_frame=args.whole_frame, padding="valid" if args.valid_only else "zeros")
+    config = SyncScoreConfig(
+        whole_frame=args.whole_frame,
+        padding="valid" if args.valid_only else "zeros",
+        windows=args.windows,
+        frames="jpeg" if args.jpeg_frames else "direct",
+    )
     pipeline = SyncScorePipeline(model, config).to(args.device)
     # Every video is checked before any is scored; each is then scored on its own, and a bad one is
     # reported without stopping the others.

@@ -39,6 +39,12 @@ class SyncScoreConfig:
             64 elsewhere).
         fast: run the model's inference form (folded batch norms, channels-last, the lip branch in 2D).
         track_stride: track faces on every n-th frame and interpolate the boxes in between.
+        windows: "reference" scores syncnet_python's windows, ``min(frames, samples / 640) - 5`` per face
+            run (its numbers); "all" scores one per frame but the last 4, audio past the end padded
+            with silence.
+        frames: "direct" feeds the decoded crops; "jpeg" passes each crop through FFmpeg's JPEG encoder
+            at its default quality first, as syncnet_python's frame extraction does (LSE-D moves by
+            about 0.5%).
     """
 
     whole_frame: bool = False
@@ -46,8 +52,14 @@ class SyncScoreConfig:
     batch_size: int | None = None
     fast: bool = True
     track_stride: int = 2
+    windows: str = "reference"
+    frames: str = "direct"
 
     def __post_init__(self) -> None:
+        if self.windows not in ("reference", "all"):
+            raise InputError(f"windows must be 'reference' or 'all', got {self.windows!r}")
+        if self.frames not in ("direct", "jpeg"):
+            raise InputError(f"frames must be 'direct' or 'jpeg', got {self.frames!r}")
         if self.padding not in ("zeros", "valid"):
             raise InputError(f"padding must be 'zeros' or 'valid', got {self.padding!r}")
         if self.track_stride < 1:
@@ -157,9 +169,13 @@ class SyncScorePipeline(Pipeline):
             crops = self._crops(video, track)
             if len(crops) < taps:
                 continue
-            count = len(crops) - taps + 1
+            count = self._window_count(
+                len(crops), len(audio) - int(round(start / float(info.fps) * spec.sample_rate)), info.fps
+            )
+            if count < 1:
+                continue
             windows = mfcc_windows(mfcc, start + count, info.fps, size=spec.audio_window)[start : start + count]
-            lip, aud = self._embed(crops, windows)
+            lip, aud = self._embed(crops, windows, count)
             if cfg.padding == "valid" and count < 31:
                 continue
             result.tracks.append(TrackScore(track_id, start, len(crops), sync_scores(lip, aud, padding=cfg.padding)))
@@ -177,12 +193,23 @@ class SyncScorePipeline(Pipeline):
             return np.stack([resize_image(f, size, size)[..., ::-1] for f in VideoReader(video)])
         return syncnet_crops(video, track, size, float(self.spec.crop_margin or 0.0))
 
-    def _embed(self, crops: np.ndarray, windows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    def _window_count(self, frames: int, samples: int, fps) -> int:
+        """Windows scored for a run of ``frames`` crops with ``samples`` of audio from its first frame:
+        syncnet_python's ``min(frames, samples // samples_per_frame) - 5`` ("reference"), or every full
+        window of frames, audio past the end padded with silence ("all")."""
+        taps = self.spec.frames_per_window
+        if self.config.windows == "all":
+            return frames - taps + 1
+        per_frame = self.spec.sample_rate / float(fps)
+        return min(frames, int(samples // per_frame)) - taps
+
+    def _embed(self, crops: np.ndarray, windows: np.ndarray, count: int) -> tuple[torch.Tensor, torch.Tensor]:
         # check_model admitted syncnet.v2 only; its inference form is a copy of the same class.
         model = cast("SyncNetV2", self.model)
         taps = self.spec.frames_per_window
         size = crops.shape[1]
-        count = len(crops) - taps + 1
+        if self.config.frames == "jpeg":
+            crops = through_jpeg(crops)
         source = torch.from_numpy(crops)  # (N, S, S, 3) uint8 BGR
         offsets = torch.arange(taps)
         lips, auds = [], []
@@ -198,3 +225,24 @@ class SyncScorePipeline(Pipeline):
                 lips.append(model.forward_lips(clip).cpu())
                 auds.append(model.forward_audio(cc).cpu())
         return torch.cat(lips), torch.cat(auds)
+
+
+def through_jpeg(crops: np.ndarray) -> np.ndarray:
+    """``(N, S, S, 3)`` uint8 BGR crops after FFmpeg's JPEG encoder at its default settings (mjpeg,
+    yuvj420p, 200 kb/s) and its decoder: the frames syncnet_python reads back from the JPEG files
+    ffmpeg extracts."""
+    from fractions import Fraction
+
+    import av
+
+    height, width = crops.shape[1:3]
+    encoder = av.codec.CodecContext.create("mjpeg", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuvj420p"
+    encoder.time_base = Fraction(1, 25)
+    decoder = av.codec.CodecContext.create("mjpeg", "r")
+    out = np.empty_like(crops)
+    for i, crop in enumerate(crops):
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(crop), format="bgr24").reformat(format="yuvj420p")
+        decoded = [f for packet in encoder.encode(frame) for f in decoder.decode(packet)]
+        out[i] = decoded[0].to_ndarray(format="bgr24")
+    return out
