@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -74,3 +76,45 @@ def test_bad_settings_are_refused(sync_set, expert_file, tmp_path):
     generator = save_model(create_model("wav2lip", channel_divisor=16), tmp_path / "g.safetensors")
     with pytest.raises(CheckpointError, match="g.safetensors: holds a wav2lip model, not syncnet.expert"):
         train_wav2lip(config(sync_set, generator, tmp_path / "y"), log=None)
+
+
+@pytest.mark.slow
+def test_the_gan_recipe_trains_and_resumes_its_discriminator_too(sync_set, expert_file, tmp_path, capsys):
+    from talkingface.cli import main
+    from talkingface.models import load_model
+
+    gan = dict(gan=True, sync_threshold=0.0, epochs=2)
+    whole = train_wav2lip(config(sync_set, expert_file, tmp_path / "whole", **gan), log=None)
+    train_wav2lip(config(sync_set, expert_file, tmp_path / "parts", **{**gan, "epochs": 1}), log=None)
+    parts = train_wav2lip(config(sync_set, expert_file, tmp_path / "parts", **gan), log=None)
+    assert [r["train_loss"] for r in parts.history] == pytest.approx([r["train_loss"] for r in whole.history])
+    a = load_model(tmp_path / "whole" / "disc_last.safetensors").state_dict()
+    b = load_model(tmp_path / "parts" / "disc_last.safetensors").state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    fresh = create_model("wav2lip.disc", channel_divisor=16).state_dict()
+    assert any(not torch.equal(a[k], fresh[k]) for k in a)  # the discriminator learned
+    argv = [
+        "train",
+        "wav2lip-gan",
+        "--data",
+        str(sync_set),
+        "--out",
+        str(tmp_path / "cli"),
+        "--expert",
+        str(expert_file),
+    ]
+    small = [
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "2",
+        "--batch-size",
+        "2",
+        "--val-samples",
+        "4",
+        "--channel-divisor",
+        "16",
+    ]
+    assert main([*argv, *small, "--sync-threshold", "0"]) == 0
+    assert (tmp_path / "cli" / "disc_last.safetensors").is_file() and "last:" in capsys.readouterr().out
+    assert json.loads((tmp_path / "cli" / "config.json").read_text())["betas"] == [0.5, 0.999]

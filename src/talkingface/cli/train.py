@@ -52,7 +52,18 @@ def register(subparsers) -> None:
         "--stall-epochs", type=int, default=5, help="report a loss stuck at ln 2 after this many epochs (0: never)"
     )
     _loop_arguments(sn)
-    w2l = families.add_parser("wav2lip", help="the Wav2Lip generator against a frozen lip-sync expert")
+    for name, gan in (("wav2lip", False), ("wav2lip-gan", True)):
+        _wav2lip_parser(families, name, gan)
+    parser.set_defaults(run=run)
+
+
+def _wav2lip_parser(families, name: str, gan: bool) -> None:
+    what = (
+        "the generator, the frozen expert and the visual-quality discriminator"
+        if gan
+        else ("the Wav2Lip generator against a frozen lip-sync expert")
+    )
+    w2l = families.add_parser(name, help=what)
     w2l.add_argument("--data", required=True, help="a set made by talkingface preprocess (96 px)")
     w2l.add_argument("--out", required=True, help="folder for checkpoints and the log")
     w2l.add_argument("--expert", required=True, help="lipsync_expert.pth or one from talkingface train syncnet")
@@ -65,8 +76,11 @@ def register(subparsers) -> None:
     w2l.add_argument(
         "--sync-threshold", type=float, default=0.75, help="held-out sync loss that switches the expert on (0: at once)"
     )
+    if gan:
+        w2l.add_argument("--perceptual-weight", type=float, default=0.07, help="the discriminator's weight (0.07)")
+        w2l.add_argument("--disc-lr", type=float, default=1e-4, help="the discriminator's learning rate (1e-4)")
+    w2l.set_defaults(gan=gan)
     _loop_arguments(w2l)
-    parser.set_defaults(run=run)
 
 
 def _loop_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
@@ -117,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     from ..train.loop import finish_processes
 
     try:
-        recipes = {"syncnet": _syncnet, "wav2lip": _wav2lip, "faceformer": _faceformer}
+        recipes = {"syncnet": _syncnet, "wav2lip": _wav2lip, "wav2lip-gan": _wav2lip, "faceformer": _faceformer}
         result = recipes[args.family](args)
     finally:
         finish_processes()
@@ -163,6 +177,8 @@ def _wav2lip(args: argparse.Namespace):
         init=args.init,
         sync_weight=args.sync_weight,
         sync_threshold=args.sync_threshold,
+        gan=args.gan,
+        **({"perceptual_weight": args.perceptual_weight, "disc_lr": args.disc_lr} if args.gan else {}),
         **_loop_settings(args),
     )
     return train_wav2lip(config)

@@ -59,6 +59,7 @@ class LoopConfig:
         the last epoch) or "step" (halved every ``step_epochs``).
     warmup_epochs: epochs of linear warm-up (``lr * (e + 1) / (warmup_epochs + 1)``) before the schedule.
     min_lr_ratio: the cosine schedule's last learning rate, as a fraction of ``lr``.
+    betas: Adam's betas (GAN recipes use (0.5, 0.999)).
     step_epochs: epochs between halvings of the "step" schedule.
     find_unused: under torchrun, let parameters go unused in a step (costs a graph traversal).
     """
@@ -76,6 +77,7 @@ class LoopConfig:
     warmup_epochs: int = 0
     min_lr_ratio: float = 0.01
     step_epochs: int = 30
+    betas: tuple[float, float] = (0.9, 0.999)
     find_unused: bool = False
 
     def __post_init__(self) -> None:
@@ -219,7 +221,9 @@ def saved_history(out_dir: str | os.PathLike) -> list[dict]:
     return list(history) if isinstance(history, list) else []
 
 
-def _save_state(path: Path, optimizer, epoch: int, history: list[dict], best: dict | None) -> None:
+def _save_state(
+    path: Path, optimizer, epoch: int, history: list[dict], best: dict | None, companions: Mapping[str, Any]
+) -> None:
     _, keys, position, has_gauss, gauss = np.random.get_state(legacy=True)
     keys = np.asarray(keys)
     state = {
@@ -229,6 +233,7 @@ def _save_state(path: Path, optimizer, epoch: int, history: list[dict], best: di
         "numpy_rng": [torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss)],
         "history": json.dumps(history),
         "best": json.dumps(best),
+        "companions": {name: opt.state_dict() for name, (_, opt) in companions.items()},
     }
     with atomic_output(path) as tmp:
         torch.save(state, tmp)
@@ -244,12 +249,15 @@ def train(
     log: Callable[[str], None] | None = print,
     task: Mapping[str, Any] | None = None,
     watch: Callable[[list[dict]], str | None] | None = None,
+    companions: Mapping[str, tuple[nn.Module, torch.optim.Optimizer]] | None = None,
 ) -> TrainResult:
     """Train ``model`` (made by ``create_model``, so it saves itself) on ``train_items``.
 
     ``task`` is the family's own settings (data, model, ...): with the loop's, they make the run's
     config, saved as ``config.json`` and compared on resume. ``watch`` looks at the history after each
-    epoch and may return a warning, which is logged and kept in the epoch's record. Seed (:func:`seed_everything`) before
+    epoch and may return a warning, which is logged and kept in the epoch's record. ``companions`` are
+    other networks a recipe trains in its ``step`` with optimizers of its own (a GAN's discriminator):
+    each is saved as ``<name>_last.safetensors`` with its optimizer in ``state.pt``, and resumed. Seed (:func:`seed_everything`) before
     building the model for runs that repeat exactly."""
     from ..models import save_model
 
@@ -280,7 +288,8 @@ def train(
         with atomic_output(config_path) as tmp:
             tmp.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
     seed_everything(config.seed)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    companions = dict(companions or {})
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr, betas=config.betas)
     history: list[dict] = []
     best: dict | None = None
     start_epoch = 0
@@ -290,6 +299,10 @@ def train(
         load_state(model, dict(read_checkpoint(out / "last.safetensors")), out / "last.safetensors")
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         optimizer.load_state_dict(state["optimizer"])
+        for name, (companion, companion_optimizer) in companions.items():
+            weights = out / f"{name}_last.safetensors"
+            load_state(companion, dict(read_checkpoint(weights)), weights)
+            companion_optimizer.load_state_dict(state["companions"][name])
         torch.set_rng_state(state["torch_rng"])
         keys, position, has_gauss, gauss = state["numpy_rng"]
         np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), position, has_gauss, gauss))
@@ -305,6 +318,8 @@ def train(
         order.permutation(len(train_items))
     for epoch in range(start_epoch, config.epochs):
         model.train()
+        for companion, _ in companions.values():
+            companion.train()
         began = time.perf_counter()
         rate = config.learning_rate(epoch)
         for group in optimizer.param_groups:
@@ -348,7 +363,9 @@ def train(
         if warning:
             record["warning"] = warning
         save_model(model, out / "last.safetensors")
-        _save_state(state_path, optimizer, epoch + 1, history, best)
+        for name, (companion, _) in companions.items():
+            save_model(companion, out / f"{name}_last.safetensors")
+        _save_state(state_path, optimizer, epoch + 1, history, best, companions)
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
         if log:

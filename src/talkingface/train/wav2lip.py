@@ -8,6 +8,11 @@ The sync term is switched on once the held-out sync loss falls below ``sync_thre
 reference does; the expert is frozen and kept in eval mode (the reference leaves it in train mode, so
 its batch-norm statistics drift). Held-out evaluation reports L1, the expert's sync loss and their sum
 as the run's monitored loss.
+
+With ``gan`` (``talkingface train wav2lip-gan``) the visual-quality discriminator is trained beside
+the generator: at each step it learns real lower halves from generated ones (BCE), then the generator
+adds ``perceptual_weight`` (0.07) times its BCE towards "real", the L1 weight shrinking to
+``1 - sync_weight - perceptual_weight``; both use Adam with betas (0.5, 0.999), as the reference.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -40,6 +46,9 @@ class Wav2LipTrainConfig:
     init: a generator checkpoint to start from (``wav2lip.pth`` or ours).
     sync_weight: weight of the expert's loss once it is on (the reference: 0.01).
     sync_threshold: held-out sync loss below which the expert's loss is switched on (0: from the start).
+    gan: also train the visual-quality discriminator and use it (Wav2Lip + GAN).
+    perceptual_weight: the discriminator's weight in the generator's loss (the reference: 0.07).
+    disc_lr: the discriminator's learning rate.
     epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
     evaluate_every: the training loop's settings.
     """
@@ -54,6 +63,9 @@ class Wav2LipTrainConfig:
     init: str | os.PathLike | None = None
     sync_weight: float = 0.01
     sync_threshold: float = 0.75
+    gan: bool = False
+    perceptual_weight: float = 0.07
+    disc_lr: float = 1e-4
     epochs: int = 100
     lr: float = 1e-4
     seed: int = 0
@@ -70,6 +82,8 @@ class Wav2LipTrainConfig:
             raise InputError("need batch_size, steps_per_epoch and val_samples >= 1")
         if not 0 <= self.sync_weight < 1:
             raise InputError(f"sync_weight must be in [0, 1), got {self.sync_weight}")
+        if self.gan and not (self.perceptual_weight >= 0 and self.sync_weight + self.perceptual_weight < 1):
+            raise InputError("need perceptual_weight >= 0 and sync_weight + perceptual_weight < 1")
 
     def loop(self) -> LoopConfig:
         return LoopConfig(
@@ -85,6 +99,7 @@ class Wav2LipTrainConfig:
             warmup_epochs=self.warmup_epochs,
             min_lr_ratio=self.min_lr_ratio,
             step_epochs=self.step_epochs,
+            betas=(0.5, 0.999) if self.gan else (0.9, 0.999),
         )
 
 
@@ -203,13 +218,32 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
     state = {"sync_on": config.sync_threshold <= 0 or any(r.get("val_sync", 1e9) < config.sync_threshold for r in past)}
     held = val_windows.sample(np.random.default_rng([config.seed, 7]), config.val_samples) if val_windows else None
 
+    from ..models.wav2lip import Wav2LipDiscQual
+
+    disc: Wav2LipDiscQual | None = None
+    disc_optimizer: torch.optim.Optimizer | None = None
+    if config.gan:
+        disc = cast(Wav2LipDiscQual, create_model("wav2lip.disc", channel_divisor=config.channel_divisor).train())
+        disc_optimizer = torch.optim.Adam(disc.parameters(), lr=config.disc_lr, betas=(0.5, 0.999))
+
     def step(model, item) -> torch.Tensor:
         batch = train_windows.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
         generated = model(batch["mels"], batch["face"])
-        loss = torch.nn.functional.l1_loss(generated, batch["target"])
-        if state["sync_on"] and config.sync_weight > 0:
-            sync = expert_sync_loss(expert, batch["mel"], generated)
-            loss = config.sync_weight * sync + (1 - config.sync_weight) * loss
+        l1 = torch.nn.functional.l1_loss(generated, batch["target"])
+        sync_weight = config.sync_weight if state["sync_on"] else 0.0
+        loss = (1 - sync_weight) * l1
+        if disc is not None and disc_optimizer is not None:
+            bce = torch.nn.functional.binary_cross_entropy
+            real, fake = disc(batch["target"]), disc(generated.detach())
+            disc_loss = bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))
+            disc_optimizer.zero_grad(set_to_none=True)
+            disc_loss.backward()
+            disc_optimizer.step()
+            disc_optimizer.zero_grad(set_to_none=True)
+            loss = (1 - sync_weight - config.perceptual_weight) * l1
+            loss = loss + config.perceptual_weight * disc.perceptual_loss(generated)
+        if sync_weight > 0:
+            loss = loss + sync_weight * expert_sync_loss(expert, batch["mel"], generated)
         return loss
 
     def evaluate(model, items) -> dict:
@@ -229,4 +263,15 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
     loop = config.loop()
     task = {k: v for k, v in dataclasses.asdict(config).items() if k not in dataclasses.asdict(loop)}
     items = list(range(config.steps_per_epoch))
-    return train(model, items, loop, step, evaluate if held else None, [0] if held else [], log=log, task=task)
+    companions = {"disc": (disc, disc_optimizer)} if disc is not None and disc_optimizer is not None else None
+    return train(
+        model,
+        items,
+        loop,
+        step,
+        evaluate if held else None,
+        [0] if held else [],
+        log=log,
+        task=task,
+        companions=companions,
+    )
