@@ -166,11 +166,15 @@ def _mean_over_processes(value: float, world: int) -> float:
     return float(total.item()) / world
 
 
-def _barrier(world: int) -> None:
-    if world > 1:
-        import torch.distributed as dist
+def _from_lead(record: dict[str, Any], world: int) -> dict[str, Any]:
+    """Process 0's ``record`` on every process (after process 0 has written its files)."""
+    if world == 1:
+        return record
+    import torch.distributed as dist
 
-        dist.barrier()
+    shared = [record]
+    dist.broadcast_object_list(shared, src=0)
+    return dict(shared[0])
 
 
 # -- the run's config ----------------------------------------------------------------------------------
@@ -250,6 +254,7 @@ def train(
     task: Mapping[str, Any] | None = None,
     watch: Callable[[list[dict]], str | None] | None = None,
     companions: Mapping[str, tuple[nn.Module, torch.optim.Optimizer]] | None = None,
+    on_epoch: Callable[[list[dict]], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` (made by ``create_model``, so it saves itself) on ``train_items``.
 
@@ -257,7 +262,9 @@ def train(
     config, saved as ``config.json`` and compared on resume. ``watch`` looks at the history after each
     epoch and may return a warning, which is logged and kept in the epoch's record. ``companions`` are
     other networks a recipe trains in its ``step`` with optimizers of its own (a GAN's discriminator):
-    each is saved as ``<name>_last.safetensors`` with its optimizer in ``state.pt``, and resumed. Seed (:func:`seed_everything`) before
+    each is saved as ``<name>_last.safetensors`` with its optimizer in ``state.pt``, and resumed.
+    ``on_epoch`` sees the history (process 0's records, evaluation included) on every process after
+    each epoch: where a recipe changes course on a held-out result, all processes change together. Seed (:func:`seed_everything`) before
     building the model for runs that repeat exactly."""
     from ..models import save_model
 
@@ -346,33 +353,35 @@ def train(
             "train_loss": _mean_over_processes(float(np.mean(losses)), world),
             "seconds": time.perf_counter() - began,
         }
-        if not lead:  # process 0 evaluates, saves and logs; the others wait for its files
-            _barrier(world)
-            continue
-        if evaluate and val_items and config.evaluate_every and (epoch + 1) % config.evaluate_every == 0:
-            model.eval()
-            with torch.no_grad():
-                metrics = evaluate(model, val_items)
-            record.update({f"val_{k}": float(v) for k, v in metrics.items()})
-            value = metrics.get(config.monitor)
-            if value is not None and math.isfinite(value) and (best is None or value < best["value"]):
-                best = {"epoch": epoch + 1, "metric": config.monitor, "value": float(value)}
-                save_model(model, out / "best.safetensors")
-        history.append(record)
-        warning = watch(history) if watch else None
-        if warning:
-            record["warning"] = warning
-        save_model(model, out / "last.safetensors")
-        for name, (companion, _) in companions.items():
-            save_model(companion, out / f"{name}_last.safetensors")
-        _save_state(state_path, optimizer, epoch + 1, history, best, companions)
-        with open(out / "log.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
-        if log:
-            shown = {k: v for k, v in record.items() if k != "warning"}
-            log("  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
+        if lead:  # process 0 evaluates, saves and logs; the others wait for its record
+            if evaluate and val_items and config.evaluate_every and (epoch + 1) % config.evaluate_every == 0:
+                model.eval()
+                with torch.no_grad():
+                    metrics = evaluate(model, val_items)
+                record.update({f"val_{k}": float(v) for k, v in metrics.items()})
+                value = metrics.get(config.monitor)
+                if value is not None and math.isfinite(value) and (best is None or value < best["value"]):
+                    best = {"epoch": epoch + 1, "metric": config.monitor, "value": float(value)}
+                    save_model(model, out / "best.safetensors")
+            history.append(record)
+            warning = watch(history) if watch else None
             if warning:
-                log(f"warning: {warning}")
-        _barrier(world)
+                record["warning"] = warning
+            save_model(model, out / "last.safetensors")
+            for name, (companion, _) in companions.items():
+                save_model(companion, out / f"{name}_last.safetensors")
+            _save_state(state_path, optimizer, epoch + 1, history, best, companions)
+            with open(out / "log.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+            if log:
+                shown = {k: v for k, v in record.items() if k != "warning"}
+                log("  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
+                if warning:
+                    log(f"warning: {warning}")
+        record = _from_lead(record, world)  # every process has the same history
+        if not lead:
+            history.append(record)
+        if on_epoch:
+            on_epoch(history)
     model.eval()
     return TrainResult(out, history, best)

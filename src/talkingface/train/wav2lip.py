@@ -212,10 +212,17 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         model = load_model(config.init, "wav2lip", channel_divisor=config.channel_divisor)
     else:
         model = create_model("wav2lip", channel_divisor=config.channel_divisor)
+
     # The expert's loss is on once the held-out sync loss has fallen below the threshold (kept across a
     # resume: the saved history says whether it had).
-    past = saved_history(config.out_dir) if config.resume else []
-    state = {"sync_on": config.sync_threshold <= 0 or any(r.get("val_sync", 1e9) < config.sync_threshold for r in past)}
+    def sync_reached(history: list[dict]) -> bool:
+        return config.sync_threshold <= 0 or any(r.get("val_sync", 1e9) < config.sync_threshold for r in history)
+
+    state = {"sync_on": sync_reached(saved_history(config.out_dir) if config.resume else [])}
+
+    def on_epoch(history: list[dict]) -> None:  # on every process alike, from process 0's evaluation
+        state["sync_on"] = sync_reached(history)
+
     held = val_windows.sample(np.random.default_rng([config.seed, 7]), config.val_samples) if val_windows else None
 
     from ..models.wav2lip import Wav2LipDiscQual
@@ -255,8 +262,6 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
             l1.append(torch.nn.functional.l1_loss(generated, part["target"]).item() * len(generated))
             sync.append(expert_sync_loss(expert, part["mel"], generated).item() * len(generated))
         metrics = {"l1": float(np.sum(l1) / config.val_samples), "sync": float(np.sum(sync) / config.val_samples)}
-        if metrics["sync"] < config.sync_threshold:
-            state["sync_on"] = True
         metrics["loss"] = metrics["l1"] + config.sync_weight * metrics["sync"]
         return metrics
 
@@ -274,4 +279,5 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         log=log,
         task=task,
         companions=companions,
+        on_epoch=on_epoch,
     )
