@@ -41,6 +41,11 @@ def test_the_generator_learns_and_resumes(sync_set, expert_file, tmp_path):
     result = train_wav2lip(config(sync_set, expert_file, tmp_path / "run", sync_threshold=0.0), log=None)
     losses = [r["val_l1"] for r in result.history]
     assert losses[-1] < losses[0] and {"val_sync", "val_loss"} <= set(result.history[-1])
+    import cv2
+
+    grid = cv2.imread(str(tmp_path / "run" / "samples.png"))
+    assert grid.shape == (4 * 96, 4 * 96, 3)  # rows of masked input, reference, generated, real
+    assert (grid[:48, :96] > 0).any() and (grid[48:96, :96] == 0).all()  # the input's lower half is hidden
     train_wav2lip(config(sync_set, expert_file, tmp_path / "parts", epochs=2, sync_threshold=0.0), log=None)
     parts = train_wav2lip(config(sync_set, expert_file, tmp_path / "parts", sync_threshold=0.0), log=None)
     assert [r["train_loss"] for r in parts.history] == pytest.approx([r["train_loss"] for r in result.history])

@@ -7,7 +7,8 @@ times the expert's BCE pushing the generated lower halves and the window's speec
 The sync term is switched on once the held-out sync loss falls below ``sync_threshold`` (0.75), as the
 reference does; the expert is frozen and kept in eval mode (the reference leaves it in train mode, so
 its batch-norm statistics drift). Held-out evaluation reports L1, the expert's sync loss and their sum
-as the run's monitored loss.
+as the run's monitored loss, and draws ``samples.png`` in the run's folder: for a few held-out windows,
+the masked input, the reference, the generated and the real frame.
 
 With ``gan`` (``talkingface train wav2lip-gan``) the visual-quality discriminator is trained beside
 the generator: at each step it learns real lower halves from generated ones (BCE), then the generator
@@ -21,6 +22,7 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -184,6 +186,40 @@ def expert_sync_loss(expert: torch.nn.Module, mel: torch.Tensor, generated: torc
     return SyncNetColor.sync_loss(audio_e, face_e, torch.ones(len(mel)))
 
 
+def write_sample_grid(path: Path, batch: dict[str, torch.Tensor], generated: torch.Tensor, rows: int = 4) -> Path:
+    """A PNG of held-out windows' middle frames, one row each: the masked input, the identity
+    reference, the generated frame and the real one (written atomically, replaced at each evaluation)."""
+    import cv2
+
+    from ..files import atomic_output
+
+    middle = WINDOW // 2
+    picked = range(min(rows, len(generated)))
+
+    def image(t: torch.Tensor) -> np.ndarray:  # (3, S, S) BGR in [0, 1] -> uint8 (S, S, 3)
+        return (t.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+
+    grid = np.concatenate(
+        [
+            np.concatenate(
+                [
+                    image(batch["face"][i, :3, middle]),
+                    image(batch["face"][i, 3:, middle]),
+                    image(generated[i, :, middle]),
+                    image(batch["target"][i, :, middle]),
+                ],
+                axis=1,
+            )
+            for i in picked
+        ],
+        axis=0,
+    )
+    with atomic_output(path) as tmp:
+        if not cv2.imwrite(str(tmp), grid):
+            raise InputError(f"{path}: could not write the sample grid")
+    return path
+
+
 def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
     """Train the generator on ``config.data``'s train clips against the frozen expert."""
     from ..data.lrs2 import read_filelist
@@ -259,6 +295,8 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         for s in range(0, config.val_samples, 16):
             part = {k: v[s : s + 16] for k, v in held.items()}
             generated = model(part["mels"], part["face"])
+            if s == 0:
+                write_sample_grid(Path(config.out_dir) / "samples.png", part, generated)
             l1.append(torch.nn.functional.l1_loss(generated, part["target"]).item() * len(generated))
             sync.append(expert_sync_loss(expert, part["mel"], generated).item() * len(generated))
         metrics = {"l1": float(np.sum(l1) / config.val_samples), "sync": float(np.sum(sync) / config.val_samples)}
