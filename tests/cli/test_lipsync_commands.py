@@ -197,3 +197,16 @@ def test_output_extensions_work_or_fail_in_one_line(tmp_path, capsys, photo_path
         assert code == 0 and sum(1 for _ in read_frames(tmp_path / name)) == 25
     else:
         assert code == 2 and err.count("\n") == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_evaluate_sync_moves_the_audio_by_each_shift(files, tmp_path, capsys):
+    video, _, _, syncnet = files
+    out = tmp_path / "eval.json"
+    argv = ["evaluate", "sync", str(video), str(tmp_path / "gone.mp4"), "--checkpoint", str(syncnet)]
+    assert main([*argv, "--shifts", "-2", "2", "--json", str(out)]) == 2  # the missing file is reported
+    captured = capsys.readouterr()
+    assert "gone.mp4" in captured.err and "clips x 5 shifts" in captured.out
+    data = json.loads(out.read_text())
+    assert sorted(r["shift"] for r in data["scores"]) == [-2, -1, 0, 1, 2] and data["report"]["pairs"] == 5
+    assert main([*argv[:3], "--checkpoint", str(syncnet), "--shifts", "1", "3"]) == 2
+    assert "must span 0" in capsys.readouterr().err

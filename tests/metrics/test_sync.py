@@ -46,3 +46,18 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="padding"):
         sync_scores(lip, audio, padding="edge")
     assert np.isfinite(sync_scores(lip, audio).confidence).all()
+
+
+def test_shift_report_counts_offsets_found_and_pairs_told_apart():
+    from talkingface.errors import InputError
+    from talkingface.metrics.sync import shift_report
+
+    measured = {("a", 0): 0, ("a", 3): 3, ("a", -5): -4, ("a", 6): 1, ("b", 0): 2, ("b", 5): 7, ("b", -6): -4}
+    report = shift_report(measured)
+    assert report.pairs == 7
+    assert report.within_one == pytest.approx(3 / 7)  # a0, a3, a-5 (b is 2 frames off from the start)
+    assert report.within_one_relative == pytest.approx(6 / 7)  # b's own offset of 2 taken into account; a6 missed
+    # shift 0: a called in sync (right), b not (wrong); far off: a-5, b5, b-6 called off (right), a6 at 1 (wrong)
+    assert report.told_apart == pytest.approx(4 / 6)
+    with pytest.raises(InputError, match="no score at shift 0"):
+        shift_report({("c", 2): 2})

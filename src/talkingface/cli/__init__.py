@@ -27,6 +27,7 @@ COMMANDS = (
     "train",
     "make-dataset",
     "preprocess",
+    "evaluate",
 )
 
 

@@ -85,3 +85,53 @@ def sync_scores(lip: torch.Tensor, audio: torch.Tensor, max_shift: int = 15, pad
         distances=mean,
         confidence=confidence,
     )
+
+
+@dataclass
+class ShiftReport:
+    """How well AV offsets are found on clips whose audio was moved by known shifts.
+
+    Attributes:
+        pairs: (clip, shift) pairs scored.
+        within_one: share whose measured offset is within 1 frame of the shift (the clips taken as in
+            sync to begin with).
+        within_one_relative: the same against the clip's own offset at shift 0 plus the shift.
+        told_apart: share of in-sync (shift 0) and far-off (|shift| >= ``far``) pairs called right, a pair
+            being called in sync when its measured offset is within 1 frame of 0.
+        far: the shift from which a pair counts as far off.
+    """
+
+    pairs: int
+    within_one: float
+    within_one_relative: float
+    told_apart: float
+    far: int
+
+    def to_dict(self) -> dict:
+        return {
+            "pairs": self.pairs,
+            "within_one": round(self.within_one, 4),
+            "within_one_relative": round(self.within_one_relative, 4),
+            "told_apart": round(self.told_apart, 4),
+            "far": self.far,
+        }
+
+
+def shift_report(measured: dict[tuple[str, int], int], far: int = 5) -> ShiftReport:
+    """:class:`ShiftReport` from ``{(clip, shift): measured offset}`` (each clip needs shift 0 too)."""
+    if not measured:
+        raise InputError("no (clip, shift) pairs to report on")
+    clips = {clip for clip, _ in measured}
+    missing = [clip for clip in clips if (clip, 0) not in measured]
+    if missing:
+        raise InputError(f"{missing[0]}: no score at shift 0, the clip's own offset")
+    within = [abs(offset - shift) <= 1 for (clip, shift), offset in measured.items()]
+    relative = [abs(offset - (measured[(clip, 0)] + shift)) <= 1 for (clip, shift), offset in measured.items()]
+    calls = [
+        (abs(offset) <= 1) == (shift == 0)
+        for (clip, shift), offset in measured.items()
+        if shift == 0 or abs(shift) >= far
+    ]
+    return ShiftReport(
+        len(measured), float(np.mean(within)), float(np.mean(relative)), float(np.mean(calls)) if calls else 0.0, far
+    )

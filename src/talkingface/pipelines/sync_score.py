@@ -13,6 +13,7 @@ between: the boxes are median-filtered over 13 frames anyway, and tracking is a 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -148,8 +149,13 @@ class SyncScorePipeline(Pipeline):
         audio_info(video)  # no audio stream: a one-line MediaError
 
     def __call__(self, video: str | os.PathLike) -> SyncScoreResult:
+        return self.shifted(video, (0,))[0]
+
+    def shifted(self, video: str | os.PathLike, shifts: Sequence[int]) -> dict[int, SyncScoreResult]:
+        """Scores of ``video`` with its audio moved by each of ``shifts`` video frames (positive: the audio
+        comes later, silence before it; negative: earlier), the faces cut and embedded once. For an
+        in-sync clip, shift ``k`` should be measured as an AV offset of ``k``."""
         from ..face.boxes import box_tracks
-        from ..features import mfcc_windows, syncnet_mfcc
         from ..media import load_audio, probe_video
 
         self.check(video)
@@ -158,8 +164,11 @@ class SyncScorePipeline(Pipeline):
         spec, cfg = self.spec, self.config
         taps = spec.frames_per_window
         audio = load_audio(video, spec.sample_rate)
-        mfcc = syncnet_mfcc(audio)
-        result = SyncScoreResult(Path(video))
+        per_frame = spec.sample_rate / float(info.fps)
+        from ..features import syncnet_mfcc
+
+        moved = {int(k): syncnet_mfcc(_shift_audio(audio, int(round(k * per_frame)))) for k in shifts}
+        results = {k: SyncScoreResult(Path(video)) for k in moved}
         if cfg.whole_frame:
             spans: list = [(0, 0, None)]
         else:
@@ -169,19 +178,18 @@ class SyncScorePipeline(Pipeline):
             crops = self._crops(video, track)
             if len(crops) < taps:
                 continue
-            count = self._window_count(
-                len(crops), len(audio) - int(round(start / float(info.fps) * spec.sample_rate)), info.fps
-            )
-            if count < 1:
+            first_sample = int(round(start / float(info.fps) * spec.sample_rate))
+            count = self._window_count(len(crops), len(audio) - first_sample, info.fps)
+            if count < 1 or (cfg.padding == "valid" and count < 31):
                 continue
-            windows = mfcc_windows(mfcc, start + count, info.fps, size=spec.audio_window)[start : start + count]
-            lip, aud = self._embed(crops, windows, count)
-            if cfg.padding == "valid" and count < 31:
-                continue
-            result.tracks.append(TrackScore(track_id, start, len(crops), sync_scores(lip, aud, padding=cfg.padding)))
-        if not result.tracks:
+            lip = self._embed_lips(crops, count)
+            for k, mfcc in moved.items():
+                aud = self._embed_audio(mfcc, start, count, info.fps)
+                scores = sync_scores(lip, aud, padding=cfg.padding)
+                results[k].tracks.append(TrackScore(track_id, start, len(crops), scores))
+        if not results[int(shifts[0])].tracks:
             raise InputError(f"{video}: no face visible for {taps} frames in a row, nothing to score")
-        return result
+        return results
 
     def _crops(self, video, track) -> np.ndarray:
         """``(N, S, S, 3)`` BGR crops of the track's consecutive frames (its first run), S the model's size."""
@@ -203,7 +211,8 @@ class SyncScorePipeline(Pipeline):
         per_frame = self.spec.sample_rate / float(fps)
         return min(frames, int(samples // per_frame)) - taps
 
-    def _embed(self, crops: np.ndarray, windows: np.ndarray, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _embed_lips(self, crops: np.ndarray, count: int) -> torch.Tensor:
+        """Lip embeddings ``(count, D)`` of the windows of ``crops`` ``(N, S, S, 3)`` uint8 BGR."""
         # check_model admitted syncnet.v2 only; its inference form is a copy of the same class.
         model = cast("SyncNetV2", self.model)
         taps = self.spec.frames_per_window
@@ -212,7 +221,7 @@ class SyncScorePipeline(Pipeline):
             crops = through_jpeg(crops)
         source = torch.from_numpy(crops)  # (N, S, S, 3) uint8 BGR
         offsets = torch.arange(taps)
-        lips, auds = [], []
+        lips = []
         with torch.inference_mode():
             for s in range(0, count, self.batch_size):
                 e = min(count, s + self.batch_size)
@@ -221,10 +230,21 @@ class SyncScorePipeline(Pipeline):
                 windows_of = source[torch.arange(s, e)[:, None] + offsets].permute(0, 2, 3, 4, 1)
                 stacked = torch.empty(windows_of.shape, dtype=torch.float32).copy_(windows_of)
                 clip = stacked.reshape(e - s, size, size, 3 * taps).permute(0, 3, 1, 2).to(self.device)
-                cc = torch.from_numpy(windows[s:e, None].astype(np.float32)).to(self.device)
                 lips.append(model.forward_lips(clip).cpu())
+        return torch.cat(lips)
+
+    def _embed_audio(self, mfcc: np.ndarray, start: int, count: int, fps) -> torch.Tensor:
+        """Audio embeddings ``(count, D)`` of the MFCC windows of frames ``start .. start + count - 1``."""
+        from ..features import mfcc_windows
+
+        model = cast("SyncNetV2", self.model)
+        windows = mfcc_windows(mfcc, start + count, fps, size=self.spec.audio_window)[start:]
+        auds = []
+        with torch.inference_mode():
+            for s in range(0, count, self.batch_size):
+                cc = torch.from_numpy(windows[s : s + self.batch_size, None].astype(np.float32)).to(self.device)
                 auds.append(model.forward_audio(cc).cpu())
-        return torch.cat(lips), torch.cat(auds)
+        return torch.cat(auds)
 
 
 def through_jpeg(crops: np.ndarray) -> np.ndarray:
@@ -245,4 +265,16 @@ def through_jpeg(crops: np.ndarray) -> np.ndarray:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(crop), format="bgr24").reformat(format="yuvj420p")
         decoded = [f for packet in encoder.encode(frame) for f in decoder.decode(packet)]
         out[i] = decoded[0].to_ndarray(format="bgr24")
+    return out
+
+
+def _shift_audio(audio: np.ndarray, samples: int) -> np.ndarray:
+    """``audio`` moved later by ``samples`` (silence before it) or earlier (silence after), same length."""
+    if samples == 0:
+        return audio
+    out = np.zeros_like(audio)
+    if samples > 0:
+        out[samples:] = audio[: max(0, len(audio) - samples)]
+    else:
+        out[: max(0, len(audio) + samples)] = audio[-samples:]
     return out
