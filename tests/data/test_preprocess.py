@@ -103,3 +103,31 @@ def test_bad_requests_fail_in_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.count("\n") == 1
     with pytest.raises(InputError, match="min_frames must be >= 5"):
         PreprocessConfig(min_frames=2)
+
+
+@pytest.mark.slow
+def test_sync_filtering_drops_unsure_clips_and_shifts_the_speech(real_clips, tmp_path, monkeypatch):
+    import talkingface.data.preprocess as pre
+    from talkingface.media import load_audio
+    from talkingface.models import create_model, save_model
+
+    syncnet = save_model(create_model("syncnet.v2", channel_divisor=8), tmp_path / "sn.safetensors")
+    strict = PreprocessConfig(split=(1, 0, 0), syncnet=str(syncnet), min_confidence=1e9)
+    result = preprocess([GRID], tmp_path / "strict", strict)  # the real scoring path, an impossible bar
+    assert result.clips == 0 and result.reports[0].dropped[0]["reason"] == "low sync confidence"
+    # The speech of a clip measured 3 frames late is taken 3 frames (1920 samples) later.
+    monkeypatch.setattr(pre, "_sync_scores", lambda video, config: [(0, 75, 5.0, 3)])
+    shifted = preprocess(
+        [GRID], tmp_path / "shifted", PreprocessConfig(split=(1, 0, 0), syncnet=str(syncnet), shift=True)
+    )
+    clip = ClipData(tmp_path / "shifted" / shifted.reports[0].clips[0])
+    assert clip.info.audio_offset == 3
+    source = load_audio(GRID, 16000)
+    start = int(round((clip.info.start_seconds * 25 + 3) * 640))
+    n = len(clip.audio)
+    assert np.abs(clip.audio - source[start : start + n]).mean() < 1e-4  # the same samples (16-bit PCM)
+    m = min(n, len(source) - start - 640)
+    assert np.abs(clip.audio[:m] - source[start + 640 : start + 640 + m]).mean() > 10 * 1e-4  # not a frame off
+    assert len(clip.audio) == len(clip) * 640
+    with pytest.raises(InputError, match="need a syncnet"):
+        PreprocessConfig(shift=True)

@@ -1,5 +1,6 @@
 """``talkingface preprocess VIDEOS... OUT``: real talking-face videos into the Wav2Lip / LRS2 training
-layout (face crops at 25 fps, 16 kHz speech, landmarks, file lists split by speaker).
+layout (face crops at 25 fps, 16 kHz speech, landmarks, file lists split by speaker). With
+``--syncnet``, clips of low sync confidence can be dropped and the others shifted to their offset.
 
 Runs several videos at once (``--workers``), resumes where an interrupted run stopped, and reports
 what it dropped and why (no face, several faces, too short, no audio, unreadable) in OUT/report.json.
@@ -39,6 +40,9 @@ def register(subparsers) -> None:
     parser.add_argument("--speakers", metavar="TSV", help="file<TAB>speaker lines (default: folder names)")
     parser.add_argument("--workers", type=int, default=1, help="videos processed at once (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="the speaker split's shuffle (default 0)")
+    parser.add_argument("--syncnet", metavar="FILE", help="check each clip's sync with this SyncNet (syncnet_v2.model)")
+    parser.add_argument("--min-confidence", type=float, help="with --syncnet: drop clips whose LSE-C is lower")
+    parser.add_argument("--shift", action="store_true", help="with --syncnet: take each clip's speech at its offset")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(run=run)
 
@@ -97,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
         min_frames=args.min_frames,
         split=tuple(args.split),
         seed=args.seed,
+        syncnet=args.syncnet,
+        min_confidence=args.min_confidence,
+        shift=args.shift,
     )
     videos = _videos(args.inputs)
     speakers = speakers_for(videos, _mapping(args.speakers))

@@ -42,6 +42,7 @@ class ClipInfo:
     source_frames: tuple[int, ...]
     start_seconds: float
     pads: tuple[int, int, int, int]
+    audio_offset: int = 0  # frames by which the speech was taken later than the frames (sync correction)
 
     def to_json(self) -> str:
         data = asdict(self)

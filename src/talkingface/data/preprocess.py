@@ -39,6 +39,12 @@ class PreprocessConfig:
     split: shares of the speakers for train, val and test.
     seed: the speaker split's shuffle.
     quality: JPEG quality of the crops.
+    syncnet: a SyncNet evaluation model file (``syncnet_v2.model`` or ours) to check each clip's sync
+        with: its face track is scored (LSE-C, AV offset) on the source video.
+    min_confidence: with ``syncnet``, clips whose LSE-C is below this are dropped ("low sync
+        confidence"); None keeps all.
+    shift: with ``syncnet``, take each clip's speech at its measured AV offset (as LatentSync prepares
+        its data), so that the kept clips are in sync.
     """
 
     size: int = 96
@@ -48,8 +54,13 @@ class PreprocessConfig:
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)
     seed: int = 0
     quality: int = 95
+    syncnet: str | None = None
+    min_confidence: float | None = None
+    shift: bool = False
 
     def __post_init__(self) -> None:
+        if (self.min_confidence is not None or self.shift) and self.syncnet is None:
+            raise InputError("min_confidence and shift need a syncnet to measure the sync with")
         if not 32 <= self.size <= 1024:
             raise InputError(f"size must be 32-1024 pixels, got {self.size}")
         if self.min_frames < 5:
@@ -297,6 +308,7 @@ def _cut_clips(video: Path, speaker: str, root: Path, config: PreprocessConfig, 
         frames = np.flatnonzero(target.has_face[start:stop]) + start
         for a, b in frame_runs(frames):
             pieces.append((a, b))
+    scored = _sync_scores(video, config) if config.syncnet else None
     speech = load_audio(video, SAMPLE_RATE)
     last_heard = int(np.floor(len(speech) * LAYOUT_FPS / SAMPLE_RATE + 1e-6)) - 1  # last frame the speech covers
     plans = []
@@ -310,7 +322,29 @@ def _cut_clips(video: Path, speaker: str, root: Path, config: PreprocessConfig, 
             detail = f"frames {a}-{b}" + (" (the speech ends first)" if last == last_heard else "")
             report.dropped.append({"reason": "too short", "frames": int(max(0, len(outputs))), "detail": detail})
             continue
-        plans.append((first, outputs, sources))
+        offset = 0
+        if scored is not None:
+            score = _covering(scored, a, b)
+            if score is None:
+                report.dropped.append(
+                    {"reason": "not scored", "frames": int(len(outputs)), "detail": f"frames {a}-{b}"}
+                )
+                continue
+            confidence, measured = score
+            if config.min_confidence is not None and confidence < config.min_confidence:
+                detail = f"frames {a}-{b}: LSE-C {confidence:.2f} < {config.min_confidence:g}, offset {measured}"
+                report.dropped.append({"reason": "low sync confidence", "frames": int(len(outputs)), "detail": detail})
+                continue
+            offset = measured if config.shift else 0
+            # Frame k takes the speech of frame k + offset: frames whose speech is not recorded are cut.
+            keep = (outputs + offset >= 0) & (outputs + offset <= last_heard)
+            outputs, sources = outputs[keep], sources[keep]
+            if len(outputs) < config.min_frames:
+                detail = f"frames {a}-{b}: the speech moved by {offset} frames leaves too little"
+                report.dropped.append({"reason": "too short", "frames": int(len(outputs)), "detail": detail})
+                continue
+            first = int(outputs[0])
+        plans.append((first, outputs, sources, offset))
     if not plans:
         return
     _write_clips(video, speaker, root, config, plans, target.landmarks, speech, report)
@@ -336,7 +370,7 @@ def _write_clips(video, speaker, root, config, plans, landmarks, speech, report)
         tmp.mkdir()
         temps.append(tmp)
     wanted: dict[int, list[tuple[int, int]]] = {}  # source frame -> (clip, output index)
-    for k, (_, _, sources) in enumerate(plans):
+    for k, (_, _, sources, _) in enumerate(plans):
         for j, s in enumerate(sources):
             wanted.setdefault(int(s), []).append((k, j))
     crop_landmarks = [np.zeros((len(p[1]), landmarks.shape[1], 3), np.float16) for p in plans]
@@ -357,9 +391,9 @@ def _write_clips(video, speaker, root, config, plans, landmarks, speech, report)
                 if not cv2.imwrite(str(temps[k] / f"{j}.jpg"), crop.image, params):
                     raise InputError(f"{temps[k]}: could not write a frame")
                 crop_landmarks[k][j] = local
-        for k, ((first, outputs, sources), name, tmp) in enumerate(zip(plans, names, temps)):
-            start = int(round(first / LAYOUT_FPS * SAMPLE_RATE))
-            stop = int(round((first + len(outputs)) / LAYOUT_FPS * SAMPLE_RATE))
+        for k, ((first, outputs, sources, offset), name, tmp) in enumerate(zip(plans, names, temps)):
+            start = int(round((first + offset) / LAYOUT_FPS * SAMPLE_RATE))
+            stop = int(round((first + offset + len(outputs)) / LAYOUT_FPS * SAMPLE_RATE))
             soundfile.write(tmp / "audio.wav", np.clip(speech[start:stop], -1, 1), SAMPLE_RATE, subtype="PCM_16")
             np.save(tmp / "landmarks.npy", crop_landmarks[k])
             info = ClipInfo(
@@ -371,6 +405,7 @@ def _write_clips(video, speaker, root, config, plans, landmarks, speech, report)
                 source_frames=tuple(int(s) for s in sources),
                 start_seconds=first / LAYOUT_FPS,
                 pads=tuple(config.pads),
+                audio_offset=int(offset),
             )
             (tmp / "clip.json").write_text(info.to_json())
             final = folder / name
@@ -381,3 +416,33 @@ def _write_clips(video, speaker, root, config, plans, landmarks, speech, report)
     finally:
         for tmp in temps:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+_SYNCNETS: dict[str, object] = {}  # one scorer per model file and process (workers load theirs once)
+
+
+def _sync_scores(video: Path, config: PreprocessConfig) -> list[tuple[int, int, float, int]]:
+    """(first frame, frames, LSE-C, AV offset) of every face track of ``video`` the SyncNet scores."""
+    from ..models import load_model
+    from ..pipelines.sync_score import SyncScorePipeline
+
+    assert config.syncnet is not None
+    scorer = _SYNCNETS.get(config.syncnet)
+    if scorer is None:
+        scorer = _SYNCNETS[config.syncnet] = SyncScorePipeline(load_model(config.syncnet, "syncnet.v2"))
+    assert isinstance(scorer, SyncScorePipeline)
+    try:
+        result = scorer(video)
+    except InputError:  # no face run long enough to score
+        return []
+    return [(t.start, t.num_frames, float(t.scores.lse_c), int(t.scores.offset)) for t in result.tracks]
+
+
+def _covering(scored: list[tuple[int, int, float, int]], a: int, b: int) -> tuple[float, int] | None:
+    """(LSE-C, offset) of the scored track that overlaps source frames ``[a, b)`` the most."""
+    best, overlap = None, 0
+    for start, count, confidence, offset in scored:
+        shared = min(b, start + count) - max(a, start)
+        if shared > overlap:
+            best, overlap = (confidence, offset), shared
+    return best
