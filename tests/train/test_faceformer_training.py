@@ -225,3 +225,19 @@ def test_learning_rate_schedules_and_accumulation(synthetic, tmp_path):
         config(synthetic, tmp_path / "acc", epochs=2, accumulate=2, grad_clip=1.0, schedule="cosine"), log=None
     )
     assert [r["lr"] for r in result.history] == pytest.approx([1e-4, 1e-6])
+
+
+def test_the_training_device_is_checked_before_any_work(synthetic, tmp_path, capsys):
+    import torch
+
+    from talkingface.cli import main
+    from talkingface.train.loop import training_device
+
+    assert training_device("cpu") == torch.device("cpu")
+    assert training_device("auto") == torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="CUDA is not available"):
+            training_device("cuda")
+    argv = ["train", "faceformer", "--data", str(synthetic), "--out", str(tmp_path / "run"), "--epochs", "1"]
+    assert main([*argv, "--device", "tpu"]) == 2
+    assert "device must be auto, cpu, cuda" in capsys.readouterr().err and not (tmp_path / "run").exists()

@@ -95,6 +95,10 @@ def _loop_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     loop.add_argument("--min-lr-ratio", type=float, default=0.01, help="cosine: last lr / lr (default 0.01)")
     loop.add_argument("--step-epochs", type=int, default=30, help="step: epochs between halvings (default 30)")
     loop.add_argument("--restart", action="store_true", help="start afresh instead of resuming the run in --out")
+    loop.add_argument("--device", default="auto", help="auto (CUDA if there is a GPU), cpu, cuda or cuda:N")
+    loop.add_argument(
+        "--no-mixed-precision", action="store_true", help="on CUDA, train in float32 (default: bfloat16 autocast)"
+    )
     return loop
 
 
@@ -122,6 +126,8 @@ def _loop_settings(args: argparse.Namespace) -> dict:
         min_lr_ratio=args.min_lr_ratio,
         step_epochs=args.step_epochs,
         resume=not args.restart,
+        device=args.device,
+        mixed_precision=not args.no_mixed_precision,
     )
 
 

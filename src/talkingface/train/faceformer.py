@@ -72,6 +72,11 @@ class FaceFormerTrainConfig:
     min_lr_ratio: float = 0.01
     step_epochs: int = 30
     resume: bool = True
+    device: str = "auto"
+    mixed_precision: bool = True
+
+    def __post_init__(self) -> None:
+        self.loop("loss", False)  # the loop's settings are checked before any work
 
     def loop(self, monitor: str, find_unused: bool) -> LoopConfig:
         """The loop's part of this config."""
@@ -89,6 +94,8 @@ class FaceFormerTrainConfig:
             warmup_epochs=self.warmup_epochs,
             min_lr_ratio=self.min_lr_ratio,
             step_epochs=self.step_epochs,
+            device=self.device,
+            mixed_precision=self.mixed_precision,
             find_unused=find_unused,
         )
 
@@ -180,7 +187,7 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
     def step(model, item) -> torch.Tensor:
         vertices = torch.from_numpy(item.vertices).unsqueeze(0)
         predicted = model(item.audio, item.template, vertices, speaker[item.subject], config.teacher_forcing)
-        return torch.nn.functional.mse_loss(predicted, vertices[:, : predicted.shape[1]])
+        return torch.nn.functional.mse_loss(predicted, vertices[:, : predicted.shape[1]].to(predicted.device))
 
     def evaluate(model, items) -> dict:
         errors, lves = [], []
@@ -188,7 +195,7 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
             vertices = torch.from_numpy(item.vertices)
             predicted = model.predict(
                 item.audio, item.template, speaker.get(item.subject, 0), num_frames=len(vertices)
-            )[0]
+            )[0].cpu()
             frames = min(len(predicted), len(vertices))
             errors.append(torch.nn.functional.mse_loss(predicted[:frames], vertices[:frames]).item())
             if lips is not None:

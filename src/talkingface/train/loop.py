@@ -20,6 +20,7 @@ process group under ``torchrun``), :func:`lead_only` silences a log on every pro
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -60,6 +61,10 @@ class LoopConfig:
     warmup_epochs: epochs of linear warm-up (``lr * (e + 1) / (warmup_epochs + 1)``) before the schedule.
     min_lr_ratio: the cosine schedule's last learning rate, as a fraction of ``lr``.
     betas: Adam's betas (GAN recipes use (0.5, 0.999)).
+    device: "auto" (CUDA when there is a GPU, else the CPU), "cpu", "cuda" or "cuda:N". Under torchrun
+        on CUDA each process takes the GPU of its local rank.
+    mixed_precision: on CUDA, run the recipe's step under bfloat16 autocast (where the GPU has bfloat16;
+        float32 master weights, no loss scaling needed). Ignored on the CPU.
     step_epochs: epochs between halvings of the "step" schedule.
     find_unused: under torchrun, let parameters go unused in a step (costs a graph traversal).
     """
@@ -78,6 +83,8 @@ class LoopConfig:
     min_lr_ratio: float = 0.01
     step_epochs: int = 30
     betas: tuple[float, float] = (0.9, 0.999)
+    device: str = "auto"
+    mixed_precision: bool = True
     find_unused: bool = False
 
     def __post_init__(self) -> None:
@@ -95,6 +102,7 @@ class LoopConfig:
             raise InputError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.warmup_epochs < 0 or self.step_epochs < 1 or not 0 <= self.min_lr_ratio <= 1:
             raise InputError("need warmup_epochs >= 0, step_epochs >= 1 and 0 <= min_lr_ratio <= 1")
+        training_device(self.device)
 
     def learning_rate(self, epoch: int) -> float:
         """The learning rate of epoch ``epoch`` (0-based)."""
@@ -141,6 +149,30 @@ def process() -> tuple[int, int]:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return dist.get_rank(), dist.get_world_size()
+
+
+def training_device(choice: str) -> torch.device:
+    """The device a run trains on: ``choice`` ("auto", "cpu", "cuda", "cuda:N"); under torchrun on CUDA,
+    the GPU of the process's local rank."""
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(choice)
+    except RuntimeError:
+        raise InputError(f"device must be auto, cpu, cuda or cuda:N, got {choice!r}") from None
+    if device.type not in ("cpu", "cuda"):
+        raise InputError(f"training runs on cpu or cuda, not {choice!r}")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(f"device {choice}: CUDA is not available on this machine")
+        if device.index is None and "LOCAL_RANK" in os.environ:
+            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    return device
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """Where ``model``'s parameters are: recipes move their batches there."""
+    return next(model.parameters()).device
 
 
 def lead_only(log: Callable[[str], None] | None) -> Callable[[str], None] | None:
@@ -296,6 +328,13 @@ def train(
             tmp.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
     seed_everything(config.seed)
     companions = dict(companions or {})
+    device = training_device(config.device)
+    model.to(device)
+    for companion, _ in companions.values():
+        companion.to(device)
+    autocast = (
+        config.mixed_precision and device.type == "cuda" and torch.cuda.is_bf16_supported()
+    )  # bfloat16: the range of float32, no loss scaling
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr, betas=config.betas)
     history: list[dict] = []
     best: dict | None = None
@@ -319,7 +358,11 @@ def train(
             log(f"resumed from {out} at epoch {start_epoch}")
     trained = model
     if world > 1:
-        trained = nn.parallel.DistributedDataParallel(model, find_unused_parameters=config.find_unused)
+        trained = nn.parallel.DistributedDataParallel(
+            model,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=config.find_unused,
+        )
     order = np.random.default_rng(config.seed)
     for _ in range(start_epoch):  # the same shuffles as an uninterrupted run
         order.permutation(len(train_items))
@@ -337,7 +380,9 @@ def train(
         # Every process takes the same number of items (the remainder waits for the next epoch's shuffle).
         permutation = permutation[: len(permutation) // world * world][rank::world]
         for n, index in enumerate(permutation, 1):
-            loss = step(trained, train_items[int(index)])
+            with torch.autocast("cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
+                loss = step(trained, train_items[int(index)])
+            loss = loss.float()
             if not torch.isfinite(loss):
                 raise InputError(f"the loss became {loss.item()} at epoch {epoch + 1}; lower the learning rate")
             (loss / config.accumulate).backward()

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, seed_everything, train
+from .loop import LoopConfig, TrainResult, lead_only, model_device, seed_everything, train
 
 WINDOW = 5  # frames per sample
 MEL_COLUMNS = 16  # 0.2 s at 80 columns per second
@@ -65,10 +65,13 @@ class SyncNetTrainConfig:
     step_epochs: int = 30
     evaluate_every: int = 1
     resume: bool = True
+    device: str = "auto"
+    mixed_precision: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 2 or self.steps_per_epoch < 1 or self.val_pairs < 2:
             raise InputError("need batch_size >= 2, steps_per_epoch >= 1 and val_pairs >= 2")
+        self.loop()  # the loop's settings are checked before any work
 
     def loop(self) -> LoopConfig:
         return LoopConfig(
@@ -84,6 +87,8 @@ class SyncNetTrainConfig:
             warmup_epochs=self.warmup_epochs,
             min_lr_ratio=self.min_lr_ratio,
             step_epochs=self.step_epochs,
+            device=self.device,
+            mixed_precision=self.mixed_precision,
         )
 
 
@@ -180,7 +185,8 @@ def sync_accuracy(model: torch.nn.Module, pairs: tuple[torch.Tensor, torch.Tenso
     """Loss and accuracy of "cosine > 0.5" on fixed pairs (mel, faces, labels)."""
     from ..models.syncnet import SyncNetColor
 
-    mel, face, labels = pairs
+    device = model_device(model)
+    mel, face, labels = (x.to(device) for x in pairs)
     losses, correct = [], 0
     for s in range(0, len(labels), 64):
         audio_e, face_e = model(mel[s : s + 64], face[s : s + 64])
@@ -219,7 +225,9 @@ def train_syncnet(config: SyncNetTrainConfig, log=print) -> TrainResult:
 
     def step(model, item) -> torch.Tensor:
         mel, face, labels = train_pairs.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
-        audio_e, face_e = model(mel, face)
+        device = model_device(model)
+        audio_e, face_e = model(mel.to(device), face.to(device))
+        labels = labels.to(device)
         return SyncNetColor.sync_loss(audio_e, face_e, labels)
 
     def evaluate(model, items) -> dict:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, saved_history, seed_everything, train
+from .loop import LoopConfig, TrainResult, lead_only, model_device, saved_history, seed_everything, train
 from .syncnet import WINDOW
 
 
@@ -78,6 +78,8 @@ class Wav2LipTrainConfig:
     step_epochs: int = 30
     evaluate_every: int = 1
     resume: bool = True
+    device: str = "auto"
+    mixed_precision: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.steps_per_epoch < 1 or self.val_samples < 1:
@@ -86,6 +88,7 @@ class Wav2LipTrainConfig:
             raise InputError(f"sync_weight must be in [0, 1), got {self.sync_weight}")
         if self.gan and not (self.perceptual_weight >= 0 and self.sync_weight + self.perceptual_weight < 1):
             raise InputError("need perceptual_weight >= 0 and sync_weight + perceptual_weight < 1")
+        self.loop()  # the loop's settings are checked before any work
 
     def loop(self) -> LoopConfig:
         return LoopConfig(
@@ -102,6 +105,8 @@ class Wav2LipTrainConfig:
             min_lr_ratio=self.min_lr_ratio,
             step_epochs=self.step_epochs,
             betas=(0.5, 0.999) if self.gan else (0.9, 0.999),
+            device=self.device,
+            mixed_precision=self.mixed_precision,
         )
 
 
@@ -183,7 +188,7 @@ def expert_sync_loss(expert: torch.nn.Module, mel: torch.Tensor, generated: torc
     lower = generated[:, :, :, half:]
     stacked = torch.cat([lower[:, :, t] for t in range(lower.shape[2])], dim=1)  # frame-major channels
     audio_e, face_e = expert(mel, stacked)
-    return SyncNetColor.sync_loss(audio_e, face_e, torch.ones(len(mel)))
+    return SyncNetColor.sync_loss(audio_e, face_e, torch.ones(len(mel), device=mel.device))
 
 
 def write_sample_grid(path: Path, batch: dict[str, torch.Tensor], generated: torch.Tensor, rows: int = 4) -> Path:
@@ -271,6 +276,10 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
 
     def step(model, item) -> torch.Tensor:
         batch = train_windows.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        device = model_device(model)
+        batch = {k: v.to(device) for k, v in batch.items()}
+        if model_device(expert) != device:
+            expert.to(device)
         generated = model(batch["mels"], batch["face"])
         l1 = torch.nn.functional.l1_loss(generated, batch["target"])
         sync_weight = config.sync_weight if state["sync_on"] else 0.0
@@ -293,7 +302,9 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         assert held is not None
         l1, sync = [], []
         for s in range(0, config.val_samples, 16):
-            part = {k: v[s : s + 16] for k, v in held.items()}
+            part = {k: v[s : s + 16].to(model_device(model)) for k, v in held.items()}
+            if model_device(expert) != model_device(model):
+                expert.to(model_device(model))
             generated = model(part["mels"], part["face"])
             if s == 0:
                 write_sample_grid(Path(config.out_dir) / "samples.png", part, generated)
