@@ -55,3 +55,29 @@ def test_blur_lowers_sharpness_and_unsteady_detail_raises_flicker(face):
     assert mouth_flicker(shaky, boxes) > 5 * (mouth_flicker(blurred, boxes) + 1e-6)
     with pytest.raises(InputError, match="2 or more frames"):
         mouth_flicker(steady[:1], boxes[:1])
+
+
+def test_evaluate_lipsync_compares_output_with_the_real_video(make_video, tmp_path, capsys):
+    import json
+
+    import cv2
+
+    from talkingface.cli import main
+    from talkingface.media import read_frames, write_video
+
+    real = make_video(seconds=1.0, width=320, height=240)
+    blurred = write_video(tmp_path / "blurred.mp4", [cv2.GaussianBlur(f, (0, 0), 1.5) for f in read_frames(real)], 25)
+    assert (
+        main(["evaluate", "lipsync", str(real), "--reference", str(real), "--json", str(tmp_path / "same.json")]) == 0
+    )
+    same = json.loads((tmp_path / "same.json").read_text())
+    assert same["frames"] == 25 and same["lmd"] == 0 and same["sharpness_output"] == same["sharpness_reference"]
+    assert (
+        main(["evaluate", "lipsync", str(blurred), "--reference", str(real), "--json", str(tmp_path / "b.json")]) == 0
+    )
+    report = json.loads((tmp_path / "b.json").read_text())
+    assert (
+        report["sharpness_output"] < 0.7 * report["sharpness_reference"] and report["lmd"] < 4
+    )  # the lips found on a blurred face move a little
+    assert "LMD" in capsys.readouterr().out
+    assert main(["evaluate", "lipsync", str(tmp_path / "nope.mp4"), "--reference", str(real)]) == 2

@@ -5,6 +5,9 @@ embedded once) and scored; the report gives the share of (clip, shift) pairs who
 within 1 frame of the shift (the clips taken as in sync), the same against each clip's own offset, and
 the share of in-sync and far-off (|shift| >= 5) pairs told apart. Use clips known to be in sync
 (GRID, LRS2, MEAD, or the held-out clips of a preprocessed set's sources).
+
+``talkingface evaluate lipsync OUT.mp4 --reference REAL.mp4`` compares lip-sync output with the real
+video of the same speech: mouth landmark distance (LMD), and the mouth's sharpness and flicker in both.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ def register(subparsers) -> None:
     sync.add_argument("--json", metavar="FILE", help="also write the report and every score as JSON")
     sync.add_argument("--device", default="cpu", help="torch device (default cpu)")
     sync.set_defaults(run=run)
+    lip = kinds.add_parser("lipsync", help="lip-sync output against the real video: LMD, mouth sharpness and flicker")
+    lip.add_argument("output", help="the lip-synced video")
+    lip.add_argument("--reference", required=True, help="the real video of the same speech (ground truth)")
+    lip.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    lip.set_defaults(run=run_lipsync)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,3 +82,26 @@ def run(args: argparse.Namespace) -> int:
         with atomic_output(args.json) as tmp:
             tmp.write_text(json.dumps({"report": report.to_dict(), "scores": rows}, indent=1) + "\n")
     return 2 if failed else 0
+
+
+def run_lipsync(args: argparse.Namespace) -> int:
+    import json
+
+    from ..files import atomic_output, check_output
+    from ..media import probe_video
+    from ..metrics.lipsync import compare_videos
+
+    if args.json:
+        check_output(args.json, suffixes=(".json",), inputs=(args.output, args.reference), what="JSON file")
+    probe_video(args.output)
+    probe_video(args.reference)
+    report = compare_videos(args.output, args.reference)
+    print(
+        f"{report['frames']} frames: LMD {report['lmd']:.3f} (96 px crop pixels); mouth sharpness "
+        f"{report['sharpness_output']:.1f} (real {report['sharpness_reference']:.1f}); mouth flicker "
+        f"{report['flicker_output']:.2f} (real {report['flicker_reference']:.2f})"
+    )
+    if args.json:
+        with atomic_output(args.json) as tmp:
+            tmp.write_text(json.dumps(report, indent=1) + "\n")
+    return 0

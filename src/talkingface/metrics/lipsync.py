@@ -90,3 +90,29 @@ def mouth_flicker(frames: np.ndarray, boxes: np.ndarray) -> float:
         raise InputError(f"need 2 or more frames with one mouth box each; got {len(frames)} and {len(boxes)}")
     detail = [cv2.Laplacian(r, cv2.CV_64F) for r in _mouth_regions(frames, boxes)]
     return float(np.mean([np.abs(b - a).mean() for a, b in itertools.pairwise(detail)]))
+
+
+def compare_videos(output: str, reference: str) -> dict:
+    """Lip-sync output against the real video of the same speech: LMD (96 px crop pixels, each frame
+    scaled by the reference face's width), and the mouth's sharpness and flicker in both. The largest
+    face of each is tracked; frames where either has none are left out."""
+    from ..face import FaceTracker
+    from ..media import read_frames
+
+    tracked = [FaceTracker().track_video(path).target("largest") for path in (output, reference)]
+    count = min(len(tracked[0].has_face), len(tracked[1].has_face))
+    both = tracked[0].has_face[:count] & tracked[1].has_face[:count]
+    if both.sum() < 2:
+        raise InputError(f"{output} and {reference}: fewer than 2 frames with a face in both")
+    frames_with = np.flatnonzero(both)
+    generated, real = tracked[0].landmarks[frames_with], tracked[1].landmarks[frames_with]
+    width = real[..., 0].max(axis=1) - real[..., 0].min(axis=1)  # the reference face's width per frame
+    scale = (96.0 / np.maximum(width, 1.0))[:, None, None]
+    report: dict = {"frames": int(len(frames_with)), "lmd": landmark_distance(generated * scale, real * scale, 96.0)}
+    for name, path, landmarks in (("output", output, generated), ("reference", reference, real)):
+        wanted = set(frames_with.tolist())
+        frames = np.stack([f for i, f in enumerate(read_frames(path)) if i in wanted])
+        boxes = mouth_boxes(landmarks)
+        report[f"sharpness_{name}"] = mouth_sharpness(frames, boxes)
+        report[f"flicker_{name}"] = mouth_flicker(frames, boxes)
+    return report
