@@ -170,7 +170,7 @@ def test_data_parallel_training_under_torchrun(synthetic, tmp_path):
         "16",
     ]
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, done.stderr[:3000] + "\n...\n" + done.stderr[-3000:]
     assert done.stdout.count("best lve") == 1 and done.stdout.count("FaceFormer: 4 training") == 1
     assert [json.loads(line)["epoch"] for line in (out / "log.jsonl").read_text().splitlines()] == [1, 2]
     assert (out / "best.safetensors").exists() and (out / "last.safetensors").exists()

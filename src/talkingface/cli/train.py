@@ -136,11 +136,13 @@ def run(args: argparse.Namespace) -> int:
 
     from ..train.loop import finish_processes
 
+    recipes = {"syncnet": _syncnet, "wav2lip": _wav2lip, "wav2lip-gan": _wav2lip, "faceformer": _faceformer}
     try:
-        recipes = {"syncnet": _syncnet, "wav2lip": _wav2lip, "wav2lip-gan": _wav2lip, "faceformer": _faceformer}
         result = recipes[args.family](args)
-    finally:
-        finish_processes()
+    except BaseException:
+        finish_processes(wait=False)
+        raise
+    finish_processes()
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun: process 0 reports
         return 0
     if result.best:

@@ -180,11 +180,16 @@ def lead_only(log: Callable[[str], None] | None) -> Callable[[str], None] | None
     return log if process()[0] == 0 else None
 
 
-def finish_processes() -> None:
-    """End the process group that :func:`process` started (at the end of a torchrun program)."""
+def finish_processes(wait: bool = True) -> None:
+    """End the process group that :func:`process` started (at the end of a torchrun program). With
+    ``wait`` (a run that ended well) every process first waits for the others, so that none closes its
+    connections while another still uses them; after an error nobody waits for a process that may
+    never come."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
 
 
