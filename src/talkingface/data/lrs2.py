@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -145,3 +146,50 @@ def split_speakers(speakers: list[str], fractions: tuple[float, float, float], s
     for rank, k in enumerate(order):
         parts[unique[k]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
     return parts
+
+
+class ClipPool:
+    """The clips of a split that training can draw from, each decoded once on first use and kept in
+    memory: frames ``(N, S, S, 3)`` uint8 BGR and frame i's Wav2Lip mel window ``(N, 80, 16)``.
+
+    Folders that are not clips, and clips shorter than ``min_frames``, are left out and listed in
+    ``skipped``; a clip whose frames turn out unreadable decodes as empty (its samples are passed over).
+    """
+
+    def __init__(self, folders: Sequence[str | os.PathLike], min_frames: int, short: str = "too short"):
+        from ..errors import TalkingFaceError
+
+        self.clips: list[ClipData] = []
+        self.skipped: list[str] = []
+        for folder in folders:
+            try:
+                clip = ClipData(folder)
+            except TalkingFaceError as error:
+                self.skipped.append(str(error))
+                continue
+            if len(clip) >= min_frames:
+                self.clips.append(clip)
+            else:
+                self.skipped.append(f"{folder}: {len(clip)} frames, {short}")
+        if not self.clips:
+            raise InputError(f"no usable clips (each needs {min_frames} frames or more)")
+        self._decoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def decoded(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Frames and mel windows of clip ``k`` (both empty if the clip cannot be read)."""
+        if k not in self._decoded:
+            from ..errors import TalkingFaceError
+            from ..features import mel_windows, wav2lip_mel
+
+            clip = self.clips[k]
+            try:
+                frames = np.stack([clip.frame(i) for i in range(len(clip))])
+                mels = mel_windows(wav2lip_mel(clip.audio), len(clip), clip.info.fps).astype(np.float32)
+            except TalkingFaceError:
+                frames = np.zeros((0, clip.info.size, clip.info.size, 3), np.uint8)
+                mels = np.zeros((0, 80, 16), np.float32)
+            self._decoded[k] = (frames, mels)
+        return self._decoded[k]

@@ -20,7 +20,7 @@ from ..errors import InputError
 
 if TYPE_CHECKING:
     from ..models.faceformer import FaceFormer
-from .loop import LoopConfig, TrainResult, lead_only, seed_everything, train
+from .loop import LoopConfig, TrainResult, lead_only, loop_config, seed_everything, train
 
 
 @dataclass(frozen=True)
@@ -80,24 +80,7 @@ class FaceFormerTrainConfig:
 
     def loop(self, monitor: str, find_unused: bool) -> LoopConfig:
         """The loop's part of this config."""
-        return LoopConfig(
-            self.out_dir,
-            epochs=self.epochs,
-            lr=self.lr,
-            accumulate=self.accumulate,
-            seed=self.seed,
-            evaluate_every=self.evaluate_every,
-            monitor=monitor,
-            resume=self.resume,
-            grad_clip=self.grad_clip,
-            schedule=self.schedule,
-            warmup_epochs=self.warmup_epochs,
-            min_lr_ratio=self.min_lr_ratio,
-            step_epochs=self.step_epochs,
-            device=self.device,
-            mixed_precision=self.mixed_precision,
-            find_unused=find_unused,
-        )
+        return loop_config(self, monitor=monitor, find_unused=find_unused)
 
 
 def _lip_indices(config: FaceFormerTrainConfig, num_vertices: int, template: np.ndarray) -> np.ndarray | None:
@@ -209,5 +192,5 @@ def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
         monitor="lve" if lips is not None else "loss",
         find_unused=model.config.audio_encoder == "wav2vec2",  # SpecAugment's embedding
     )
-    task = {k: v for k, v in dataclasses.asdict(config).items() if k not in dataclasses.asdict(loop)}
+    task = dataclasses.asdict(config)  # the run's config.json: these with the loop's settings
     return train(model, train_items, loop, step, evaluate, val_items, log=log, task=task)

@@ -118,6 +118,14 @@ class LoopConfig:
         return self.lr
 
 
+def loop_config(settings: Any, **fixed: Any) -> LoopConfig:
+    """The :class:`LoopConfig` of a recipe's flat config ``settings``: every loop field the recipe's config
+    has (``out_dir``, ``epochs``, ``lr``, ...), plus the ones the recipe ``fixed`` (``monitor``, ...)."""
+    names = {f.name for f in dataclasses.fields(LoopConfig)}
+    own = {name: getattr(settings, name) for name in names if hasattr(settings, name) and name not in fixed}
+    return LoopConfig(**own, **fixed)
+
+
 @dataclass
 class TrainResult:
     out_dir: Path

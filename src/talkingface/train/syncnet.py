@@ -23,10 +23,9 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, model_device, seed_everything, train
+from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
 
 WINDOW = 5  # frames per sample
-MEL_COLUMNS = 16  # 0.2 s at 80 columns per second
 LN2 = math.log(2.0)
 
 
@@ -74,67 +73,20 @@ class SyncNetTrainConfig:
         self.loop()  # the loop's settings are checked before any work
 
     def loop(self) -> LoopConfig:
-        return LoopConfig(
-            self.out_dir,
-            epochs=self.epochs,
-            lr=self.lr,
-            seed=self.seed,
-            evaluate_every=self.evaluate_every,
-            monitor="loss",
-            resume=self.resume,
-            grad_clip=self.grad_clip,
-            schedule=self.schedule,
-            warmup_epochs=self.warmup_epochs,
-            min_lr_ratio=self.min_lr_ratio,
-            step_epochs=self.step_epochs,
-            device=self.device,
-            mixed_precision=self.mixed_precision,
-        )
+        return loop_config(self, monitor="loss")
 
 
 class SyncPairs:
     """True and shifted (lower-half faces, mel window) pairs drawn from preprocessed clips.
 
     Clips shorter than two windows apart (``2 * WINDOW + 1`` frames) cannot give a shifted pair and are
-    left out. Decoded clips are kept in memory (``(N, S/2, S, 3)`` uint8 each)."""
+    left out. Decoded clips are kept in memory (:class:`~talkingface.data.lrs2.ClipPool`)."""
 
     def __init__(self, clips: Sequence[str | os.PathLike]):
-        from ..data.lrs2 import ClipData
-        from ..errors import TalkingFaceError
+        from ..data.lrs2 import ClipPool
 
-        self.clips = []
-        self.skipped: list[str] = []
-        for folder in clips:
-            try:
-                clip = ClipData(folder)
-            except TalkingFaceError as error:
-                self.skipped.append(str(error))
-                continue
-            if len(clip) >= 2 * WINDOW + 1:
-                self.clips.append(clip)
-            else:
-                self.skipped.append(f"{folder}: {len(clip)} frames, too short for a shifted pair")
-        if not self.clips:
-            raise InputError("no usable clips (each needs 11 frames or more)")
-        self._faces: dict[int, np.ndarray] = {}
-        self._mels: dict[int, np.ndarray] = {}
-
-    def _clip(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Lower halves ``(N, S/2, S, 3)`` and mel windows ``(N, 80, 16)`` (frame i's window) of clip k."""
-        if k not in self._faces:
-            from ..errors import TalkingFaceError
-            from ..features import mel_windows, wav2lip_mel
-
-            clip = self.clips[k]
-            half = clip.info.size // 2
-            try:
-                faces = np.stack([clip.frame(i)[half:] for i in range(len(clip))])
-                mels = mel_windows(wav2lip_mel(clip.audio), len(clip), clip.info.fps).astype(np.float32)
-            except TalkingFaceError:
-                faces = np.zeros((0, half, clip.info.size, 3), np.uint8)
-                mels = np.zeros((0, 80, MEL_COLUMNS), np.float32)
-            self._faces[k], self._mels[k] = faces, mels
-        return self._faces[k], self._mels[k]
+        self.pool = ClipPool(clips, 2 * WINDOW + 1, "too short for a shifted pair")
+        self.clips, self.skipped = self.pool.clips, self.pool.skipped
 
     def sample(self, rng: np.random.Generator, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``count`` pairs: mel ``(B, 1, 80, 16)``, faces ``(B, 15, S/2, S)`` BGR in [0, 1], labels ``(B,)``."""
@@ -143,7 +95,7 @@ class SyncPairs:
         labels: list[float] = []
         while len(labels) < count:
             k = int(rng.integers(len(self.clips)))
-            frames, windows = self._clip(k)
+            frames, windows = self.pool.decoded(k)
             n = len(frames)
             if n < 2 * WINDOW + 1:
                 continue  # an unreadable frame emptied this clip: skipped, the epoch goes on
@@ -156,7 +108,7 @@ class SyncPairs:
                 if not choices:
                     continue
                 audio_at = int(choices[int(rng.integers(len(choices)))])
-            window = frames[start : start + WINDOW]  # (5, h, w, 3)
+            window = frames[start : start + WINDOW, frames.shape[1] // 2 :]  # lower halves (5, h, w, 3)
             faces.append(np.concatenate(list(window), axis=2))  # (h, w, 15): frame-major channels
             mels.append(windows[audio_at])
             labels.append(1.0 if in_sync else 0.0)
@@ -238,7 +190,7 @@ def train_syncnet(config: SyncNetTrainConfig, log=print) -> TrainResult:
         return stall_warning(history, config.stall_epochs)
 
     loop = config.loop()
-    task = {k: v for k, v in dataclasses.asdict(config).items() if k not in dataclasses.asdict(loop)}
+    task = dataclasses.asdict(config)  # the run's config.json: these with the loop's settings
     items = list(range(config.steps_per_epoch))
     return train(
         model, items, loop, step, evaluate if held else None, [0] if held else [], log=log, task=task, watch=watch

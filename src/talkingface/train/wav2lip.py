@@ -29,7 +29,16 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, model_device, saved_history, seed_everything, train
+from .loop import (
+    LoopConfig,
+    TrainResult,
+    lead_only,
+    loop_config,
+    model_device,
+    saved_history,
+    seed_everything,
+    train,
+)
 from .syncnet import WINDOW
 
 
@@ -91,63 +100,17 @@ class Wav2LipTrainConfig:
         self.loop()  # the loop's settings are checked before any work
 
     def loop(self) -> LoopConfig:
-        return LoopConfig(
-            self.out_dir,
-            epochs=self.epochs,
-            lr=self.lr,
-            seed=self.seed,
-            evaluate_every=self.evaluate_every,
-            monitor="loss",
-            resume=self.resume,
-            grad_clip=self.grad_clip,
-            schedule=self.schedule,
-            warmup_epochs=self.warmup_epochs,
-            min_lr_ratio=self.min_lr_ratio,
-            step_epochs=self.step_epochs,
-            betas=(0.5, 0.999) if self.gan else (0.9, 0.999),
-            device=self.device,
-            mixed_precision=self.mixed_precision,
-        )
+        return loop_config(self, monitor="loss", betas=(0.5, 0.999) if self.gan else (0.9, 0.999))
 
 
 class GeneratorWindows:
     """Training windows for the generator, drawn from preprocessed clips (decoded once, kept in memory)."""
 
     def __init__(self, clips: Sequence[str | os.PathLike]):
-        from ..data.lrs2 import ClipData
-        from ..errors import TalkingFaceError
+        from ..data.lrs2 import ClipPool
 
-        self.clips = []
-        self.skipped: list[str] = []
-        for folder in clips:
-            try:
-                clip = ClipData(folder)
-            except TalkingFaceError as error:
-                self.skipped.append(str(error))
-                continue
-            if len(clip) >= 2 * WINDOW:
-                self.clips.append(clip)
-            else:
-                self.skipped.append(f"{folder}: {len(clip)} frames, too short")
-        if not self.clips:
-            raise InputError("no usable clips (each needs 10 frames or more)")
-        self._data: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    def _clip(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Frames ``(N, S, S, 3)`` uint8 BGR and mel windows ``(N, 80, 16)`` of clip k (empty if unreadable)."""
-        if k not in self._data:
-            from ..errors import TalkingFaceError
-            from ..features import mel_windows, wav2lip_mel
-
-            clip = self.clips[k]
-            try:
-                frames = np.stack([clip.frame(i) for i in range(len(clip))])
-                mels = mel_windows(wav2lip_mel(clip.audio), len(clip), clip.info.fps).astype(np.float32)
-            except TalkingFaceError:
-                frames = np.zeros((0, clip.info.size, clip.info.size, 3), np.uint8)
-                mels = np.zeros((0, 80, 16), np.float32)
-            self._data[k] = (frames, mels)
-        return self._data[k]
+        self.pool = ClipPool(clips, 2 * WINDOW)
+        self.clips, self.skipped = self.pool.clips, self.pool.skipped
 
     def sample(self, rng: np.random.Generator, count: int) -> dict[str, torch.Tensor]:
         """``count`` windows: ``face`` (B, 6, 5, S, S) masked + reference, ``mels`` (B, 5, 1, 80, 16),
@@ -157,7 +120,7 @@ class GeneratorWindows:
         mels: list[np.ndarray] = []
         mel: list[np.ndarray] = []
         while len(targets) < count:
-            frames, windows = self._clip(int(rng.integers(len(self.clips))))
+            frames, windows = self.pool.decoded(int(rng.integers(len(self.clips))))
             n = len(frames)
             if n < 2 * WINDOW:
                 continue  # unreadable clip: passed over, the epoch goes on
@@ -300,11 +263,11 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
 
     def evaluate(model, items) -> dict:
         assert held is not None
+        device = model_device(model)
+        expert.to(device)
         l1, sync = [], []
         for s in range(0, config.val_samples, 16):
-            part = {k: v[s : s + 16].to(model_device(model)) for k, v in held.items()}
-            if model_device(expert) != model_device(model):
-                expert.to(model_device(model))
+            part = {k: v[s : s + 16].to(device) for k, v in held.items()}
             generated = model(part["mels"], part["face"])
             if s == 0:
                 write_sample_grid(Path(config.out_dir) / "samples.png", part, generated)
@@ -315,7 +278,7 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         return metrics
 
     loop = config.loop()
-    task = {k: v for k, v in dataclasses.asdict(config).items() if k not in dataclasses.asdict(loop)}
+    task = dataclasses.asdict(config)  # the run's config.json: these with the loop's settings
     items = list(range(config.steps_per_epoch))
     companions = {"disc": (disc, disc_optimizer)} if disc is not None and disc_optimizer is not None else None
     return train(
