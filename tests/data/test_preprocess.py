@@ -116,7 +116,7 @@ def test_sync_filtering_drops_unsure_clips_and_shifts_the_speech(real_clips, tmp
     result = preprocess([GRID], tmp_path / "strict", strict)  # the real scoring path, an impossible bar
     assert result.clips == 0 and result.reports[0].dropped[0]["reason"] == "low sync confidence"
     # The speech of a clip measured 3 frames late is taken 3 frames (1920 samples) later.
-    monkeypatch.setattr(pre, "_sync_scores", lambda video, config: [(0, 75, 5.0, 3)])
+    monkeypatch.setattr(pre, "_sync_scores", lambda video, config, tracking: [(0, 75, 5.0, 3)])
     shifted = preprocess(
         [GRID], tmp_path / "shifted", PreprocessConfig(split=(1, 0, 0), syncnet=str(syncnet), shift=True)
     )

@@ -19,11 +19,15 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError, TalkingFaceError
 from .lrs2 import LAYOUT_FPS, SAMPLE_RATE, ClipInfo, split_speakers, write_filelists
+
+if TYPE_CHECKING:
+    from ..face.tracking import TrackingResult
 
 DONE = ".done"
 
@@ -308,7 +312,7 @@ def _cut_clips(video: Path, speaker: str, root: Path, config: PreprocessConfig, 
         frames = np.flatnonzero(target.has_face[start:stop]) + start
         for a, b in frame_runs(frames):
             pieces.append((a, b))
-    scored = _sync_scores(video, config) if config.syncnet else None
+    scored = _sync_scores(video, config, tracking) if config.syncnet else None
     speech = load_audio(video, SAMPLE_RATE)
     last_heard = int(np.floor(len(speech) * LAYOUT_FPS / SAMPLE_RATE + 1e-6)) - 1  # last frame the speech covers
     plans = []
@@ -421,8 +425,9 @@ def _write_clips(video, speaker, root, config, plans, landmarks, speech, report)
 _SYNCNETS: dict[str, object] = {}  # one scorer per model file and process (workers load theirs once)
 
 
-def _sync_scores(video: Path, config: PreprocessConfig) -> list[tuple[int, int, float, int]]:
-    """(first frame, frames, LSE-C, AV offset) of every face track of ``video`` the SyncNet scores."""
+def _sync_scores(video: Path, config: PreprocessConfig, tracking: TrackingResult) -> list[tuple[int, int, float, int]]:
+    """(first frame, frames, LSE-C, AV offset) of every face track of ``video`` (tracked already) that
+    the SyncNet scores."""
     from ..models import load_model
     from ..pipelines.sync_score import SyncScorePipeline
 
@@ -432,7 +437,7 @@ def _sync_scores(video: Path, config: PreprocessConfig) -> list[tuple[int, int, 
         scorer = _SYNCNETS[config.syncnet] = SyncScorePipeline(load_model(config.syncnet, "syncnet.v2"))
     assert isinstance(scorer, SyncScorePipeline)
     try:
-        result = scorer(video)
+        result = scorer.shifted(video, (0,), tracking)[0]
     except InputError:  # no face run long enough to score
         return []
     return [(t.start, t.num_frames, float(t.scores.lse_c), int(t.scores.offset)) for t in result.tracks]

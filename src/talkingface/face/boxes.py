@@ -13,7 +13,7 @@ from itertools import islice
 
 import numpy as np
 
-from .tracking import frame_runs
+from .tracking import TrackingResult, frame_runs
 
 SYNCNET_PAD_VALUE = 110  # syncnet_python pads frames with this grey before cutting its crops
 SYNCNET_MEDIAN = 13  # frames over which syncnet_python median-filters the box
@@ -45,7 +45,13 @@ def box_tracks(video: str | os.PathLike, stride: int = 1, num_frames: int | None
     result = FaceTracker().track_frames(
         prefetch(islice(reader, 0, None, stride)), fps=fps, size=(info.width, info.height)
     )
-    total = num_frames or info.num_frames
+    return boxes_of(result, stride, num_frames or info.num_frames)
+
+
+def boxes_of(result: TrackingResult, stride: int = 1, num_frames: int | None = None) -> list[BoxTrack]:
+    """The tracks of ``result`` (made on every ``stride``-th frame) as boxes on every frame, interpolated
+    linearly in between; ``num_frames`` bounds the frames."""
+    total = num_frames
     tracks = []
     for track in result.tracks:
         frames, boxes = [], []

@@ -26,6 +26,8 @@ from ..metrics.sync import SyncScores, sync_scores
 from ._base import Pipeline, check_device
 
 if TYPE_CHECKING:
+    from ..face.tracking import TrackingResult
+    from ..media import VideoInfo
     from ..models.syncnet import SyncNetV2
 
 
@@ -139,40 +141,46 @@ class SyncScorePipeline(Pipeline):
         # Small batches keep the first layers' activations in cache on a CPU (10% faster at 4 than 32).
         return self.config.batch_size or (4 if self.device.type == "cpu" else 64)
 
-    def check(self, video: str | os.PathLike) -> None:
-        """Fail before any work if ``video`` cannot be scored: missing, unreadable, a still image, no sound."""
+    def check(self, video: str | os.PathLike) -> VideoInfo:
+        """Fail before any work if ``video`` cannot be scored: missing, unreadable, a still image, no sound.
+        Returns its video info."""
         from ..media import audio_info, probe_video
 
         info = probe_video(video)
         if info.is_image or not info.fps:
             raise InputError(f"{video}: sync needs a video, not a still image")
         audio_info(video)  # no audio stream: a one-line MediaError
+        return info
 
     def __call__(self, video: str | os.PathLike) -> SyncScoreResult:
         return self.shifted(video, (0,))[0]
 
-    def shifted(self, video: str | os.PathLike, shifts: Sequence[int]) -> dict[int, SyncScoreResult]:
+    def shifted(
+        self, video: str | os.PathLike, shifts: Sequence[int], tracking: TrackingResult | None = None
+    ) -> dict[int, SyncScoreResult]:
         """Scores of ``video`` with its audio moved by each of ``shifts`` video frames (positive: the audio
         comes later, silence before it; negative: earlier), the faces cut and embedded once. For an
-        in-sync clip, shift ``k`` should be measured as an AV offset of ``k``."""
-        from ..face.boxes import box_tracks
-        from ..media import load_audio, probe_video
+        in-sync clip, shift ``k`` should be measured as an AV offset of ``k``. ``tracking``: the faces of
+        ``video`` tracked on every frame already (not tracked again)."""
+        from ..face.boxes import box_tracks, boxes_of
+        from ..features import syncnet_mfcc
+        from ..media import load_audio
 
-        self.check(video)
-        info = probe_video(video)
+        info = self.check(video)
         assert info.fps is not None  # check() refuses still images
         spec, cfg = self.spec, self.config
         taps = spec.frames_per_window
         audio = load_audio(video, spec.sample_rate)
         per_frame = spec.sample_rate / float(info.fps)
-        from ..features import syncnet_mfcc
-
         moved = {int(k): syncnet_mfcc(_shift_audio(audio, int(round(k * per_frame)))) for k in shifts}
         results = {k: SyncScoreResult(Path(video)) for k in moved}
         if cfg.whole_frame:
             spans: list = [(0, 0, None)]
         else:
-            tracks = box_tracks(video, cfg.track_stride, info.num_frames)
+            if tracking is not None:
+                tracks = boxes_of(tracking, 1, info.num_frames or tracking.num_frames)
+            else:
+                tracks = box_tracks(video, cfg.track_stride, info.num_frames)
             spans = [(t.track_id, int(t.frames[0]), t) for t in tracks]
         for track_id, start, track in spans:
             crops = self._crops(video, track)
