@@ -23,9 +23,25 @@ def write_clip(folder, rng, frames=40):
         height = 2 + int(18 * loud[i])
         image[60 : 60 + height, 30:66] = 30
         cv2.imwrite(str(folder / f"{i}.jpg"), image)
-    np.save(folder / "landmarks.npy", np.zeros((frames, 478, 3), np.float16))
+    np.save(folder / "landmarks.npy", face_landmarks(loud))
     info = ClipInfo(str(folder), folder.parent.name, 25.0, 96, frames, tuple(range(frames)), 0.0, (0, 10, 0, 0))
     (folder / "clip.json").write_text(info.to_json())
+
+
+def face_landmarks(opening: np.ndarray) -> np.ndarray:
+    """``(N, 478, 3)`` landmarks of the built-in face in a 96 px crop, the lower lip lowered by
+    ``opening`` (0-1) in each frame."""
+    from talkingface.animation.mesh import face_template
+    from talkingface.features.lips import lip_points
+
+    vertices = face_template().vertices.astype(np.float64)
+    xy = np.stack([vertices[:, 0], -vertices[:, 1]], axis=1)  # image rows grow downwards
+    xy = (xy - xy.min(0)) / (xy.max(0) - xy.min(0)).max() * 60 + 18
+    lips = lip_points()
+    lower = lips[xy[lips, 1] > xy[lips, 1].mean()]
+    out = np.repeat(xy[None], len(opening), axis=0)
+    out[:, lower, 1] += 6 * np.asarray(opening, np.float64)[:, None]
+    return np.concatenate([out, np.zeros((*out.shape[:2], 1))], axis=2).astype(np.float16)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@
 ``talkingface train faceformer --data DIR --out DIR`` trains FaceFormer on a VOCASET/BIWI-layout set
 (the real ones, or one made by ``talkingface make-dataset``), writing best/last .safetensors that
 ``talkingface mesh --method faceformer --checkpoint`` uses. ``talkingface train syncnet --data DIR
---out DIR`` trains Wav2Lip's lip-sync expert on a set made by ``talkingface preprocess``.
+--out DIR`` trains Wav2Lip's lip-sync expert on a set made by ``talkingface preprocess``; ``train
+sync-lips`` the built-in sync model (lip landmarks against speech) on such sets.
 """
 
 from __future__ import annotations
@@ -52,6 +53,17 @@ def register(subparsers) -> None:
         "--stall-epochs", type=int, default=5, help="report a loss stuck at ln 2 after this many epochs (0: never)"
     )
     _loop_arguments(sn)
+    sl = families.add_parser("sync-lips", help="the built-in sync model (lip landmarks vs speech) on preprocessed sets")
+    sl.add_argument("--data", required=True, nargs="+", metavar="DIR", help="sets made by talkingface preprocess")
+    sl.add_argument("--out", required=True, help="folder for checkpoints and the log")
+    sl.add_argument("--runs", type=int, default=8, help="runs of frames per step (default 8)")
+    sl.add_argument("--run-frames", type=int, default=24, help="lip windows per run (default 24)")
+    sl.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
+    sl.add_argument(
+        "--speeds", type=float, nargs="*", default=[0.9, 1.1], help="speed variants of each clip (default 0.9 1.1)"
+    )
+    sl.add_argument("--dropout", type=float, default=0.3, help="default 0.3")
+    _loop_arguments(sl, epochs=20, lr=1e-3, schedule="cosine", warmup_epochs=1, grad_clip=5.0)
     for name, gan in (("wav2lip", False), ("wav2lip-gan", True)):
         _wav2lip_parser(families, name, gan)
     parser.set_defaults(run=run)
@@ -83,15 +95,35 @@ def _wav2lip_parser(families, name: str, gan: bool) -> None:
     _loop_arguments(w2l)
 
 
-def _loop_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+def _loop_arguments(
+    parser: argparse.ArgumentParser,
+    epochs: int = 100,
+    lr: float = 1e-4,
+    schedule: str = "constant",
+    warmup_epochs: int = 0,
+    grad_clip: float | None = None,
+) -> argparse._ArgumentGroup:
     loop = parser.add_argument_group("training loop")
-    loop.add_argument("--epochs", type=int, default=100, help="default 100")
-    loop.add_argument("--lr", type=float, default=1e-4, help="default 1e-4")
+    loop.add_argument("--epochs", type=int, default=epochs, help=f"default {epochs}")
+    loop.add_argument("--lr", type=float, default=lr, help=f"default {lr:g}")
     loop.add_argument("--seed", type=int, default=0, help="default 0")
-    loop.add_argument("--grad-clip", type=float, metavar="NORM", help="clip the gradient norm (default: no clipping)")
+    loop.add_argument(
+        "--grad-clip",
+        type=float,
+        default=grad_clip,
+        metavar="NORM",
+        help=f"clip the gradient norm (default: {grad_clip or 'no clipping'})",
+    )
     loop.add_argument("--evaluate-every", type=int, default=1, metavar="EPOCHS", help="0: never (default 1)")
-    loop.add_argument("--schedule", default="constant", choices=["constant", "cosine", "step"], help="learning rate")
-    loop.add_argument("--warmup-epochs", type=int, default=0, help="linear warm-up epochs (default 0)")
+    loop.add_argument(
+        "--schedule",
+        default=schedule,
+        choices=["constant", "cosine", "step"],
+        help=f"learning rate (default {schedule})",
+    )
+    loop.add_argument(
+        "--warmup-epochs", type=int, default=warmup_epochs, help=f"linear warm-up epochs (default {warmup_epochs})"
+    )
     loop.add_argument("--min-lr-ratio", type=float, default=0.01, help="cosine: last lr / lr (default 0.01)")
     loop.add_argument("--step-epochs", type=int, default=30, help="step: epochs between halvings (default 30)")
     loop.add_argument("--restart", action="store_true", help="start afresh instead of resuming the run in --out")
@@ -136,7 +168,13 @@ def run(args: argparse.Namespace) -> int:
 
     from ..train.loop import finish_processes
 
-    recipes = {"syncnet": _syncnet, "wav2lip": _wav2lip, "wav2lip-gan": _wav2lip, "faceformer": _faceformer}
+    recipes = {
+        "syncnet": _syncnet,
+        "sync-lips": _sync_lips,
+        "wav2lip": _wav2lip,
+        "wav2lip-gan": _wav2lip,
+        "faceformer": _faceformer,
+    }
     try:
         result = recipes[args.family](args)
     except BaseException:
@@ -169,6 +207,22 @@ def _syncnet(args: argparse.Namespace):
         **_loop_settings(args),
     )
     return train_syncnet(config)
+
+
+def _sync_lips(args: argparse.Namespace):
+    from ..train.sync_lips import SyncLipsTrainConfig, train_sync_lips
+
+    config = SyncLipsTrainConfig(
+        data=tuple(args.data),
+        out_dir=args.out,
+        runs=args.runs,
+        run_frames=args.run_frames,
+        steps_per_epoch=args.steps_per_epoch,
+        speeds=tuple(args.speeds),
+        dropout=args.dropout,
+        **_loop_settings(args),
+    )
+    return train_sync_lips(config)
 
 
 def _wav2lip(args: argparse.Namespace):

@@ -5,7 +5,9 @@ by Euclidean distance: with ``padding="zeros"`` (syncnet_python's, the default, 
 numbers) audio beyond the clip's ends is a zero embedding; with ``padding="valid"`` only the frames
 whose 31 partners all exist are used, so every offset is averaged over the same frames - then
 delaying the audio by k frames moves the offset by exactly k, whatever the network. Averaged over frames this gives a distance per
-offset: LSE-D is its minimum, the offset is where the minimum lies (positive: the audio lags the
+offset. With ``padding="context"`` the audio embeddings are given for 15 frames more on each side
+(the speech around the face's frames, silence past the audio's ends), so every frame is compared with
+real partners. LSE-D is its minimum, the offset is where the minimum lies (positive: the audio leads the
 video), LSE-C is the median minus the minimum. Per frame, the same median-minus-minimum, median
 filtered over 9 frames, gives the confidence curve.
 """
@@ -25,7 +27,8 @@ class SyncScores:
     """Attributes:
     lse_d: minimum mean distance (lower is better).
     lse_c: median minus minimum of the mean distances (higher is better).
-    offset: frames by which the audio lags the video (syncnet_python's AV offset).
+    offset: syncnet_python's AV offset, frames: positive when the audio leads the video (a frame's
+        sound was recorded ``offset`` frames before it), negative when the audio lags.
     distances: ``(31,)`` mean distance per offset -15..15.
     confidence: ``(N,)`` per-frame confidence.
     """
@@ -47,23 +50,30 @@ class SyncScores:
 
 
 def sync_scores(lip: torch.Tensor, audio: torch.Tensor, max_shift: int = 15, padding: str = "zeros") -> SyncScores:
-    """Scores from lip embeddings ``(N, D)`` and audio embeddings ``(N, D)`` of the same frames."""
+    """Scores from lip embeddings ``(N, D)`` and audio embeddings ``(N, D)`` of the same frames
+    (``(N + 2 * max_shift, D)`` from frame ``-max_shift`` with ``padding="context"``)."""
     from scipy.signal import medfilt
 
-    n = min(len(lip), len(audio))
+    window = 2 * max_shift + 1
+    if padding == "context":
+        n = min(len(lip), len(audio) - 2 * max_shift)
+    else:
+        n = min(len(lip), len(audio))
     if n < 1:
         raise InputError("no frames to score")
-    lip, audio = lip[:n].float(), audio[:n].float()
-    window = 2 * max_shift + 1
-    if padding == "zeros":
+    lip = lip[:n].float()
+    audio = audio[: n + 2 * max_shift].float() if padding == "context" else audio[:n].float()
+    if padding == "context":
+        padded, frames = audio, range(n)
+    elif padding == "zeros":
         padded, frames = torch.nn.functional.pad(audio, (0, 0, max_shift, max_shift)), range(n)
     elif padding == "valid":
         if n < window:
             raise InputError(f"valid scoring needs at least {window} frames, got {n}")
         padded, frames = audio, range(max_shift, n - max_shift)
     else:
-        raise InputError(f"padding must be 'zeros' or 'valid', got {padding!r}")
-    start = 0 if padding == "zeros" else max_shift
+        raise InputError(f"padding must be 'zeros', 'valid' or 'context', got {padding!r}")
+    start = max_shift if padding == "valid" else 0
     dists = torch.stack(
         [
             torch.nn.functional.pairwise_distance(

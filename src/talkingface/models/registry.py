@@ -42,7 +42,8 @@ from .checkpoint import (
 )
 from .spec import ModelSpec
 
-FAMILIES = ("wav2lip", "syncnet", "lipgan", "faceformer")
+# Modules that register variants (imported on first lookup).
+FAMILIES = ("wav2lip", "syncnet", "syncnet_lips", "lipgan", "faceformer")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from ..errors import InputError
 
 AUDIO_FEATURES = ("wav2lip_mel", "syncnet_mfcc", "lipgan_mfcc", "raw")
 ROLES = ("generator", "discriminator", "sync", "mesh")
+VISUALS = ("crops", "lip_landmarks")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class ModelSpec:
             crops); None where the face box with ``face_pads`` is used.
         speakers: names of the training speakers (style one-hots, in order).
         template: the mesh whose vertices the model predicts.
+        visual: what the model sees of the face: "crops" (face crops of ``image_size`` pixels) or
+            "lip_landmarks" (lip motion from tracked landmarks, :mod:`talkingface.features.lips`).
     """
 
     family: str
@@ -55,12 +58,15 @@ class ModelSpec:
     crop_margin: float | None = None
     speakers: tuple[str, ...] = ()
     template: str = ""
+    visual: str = "crops"
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise InputError(f"role must be one of {', '.join(ROLES)}, got {self.role!r}")
         if self.audio_features not in AUDIO_FEATURES:
             raise InputError(f"audio_features must be one of {', '.join(AUDIO_FEATURES)}, got {self.audio_features!r}")
+        if self.visual not in VISUALS:
+            raise InputError(f"visual must be one of {', '.join(VISUALS)}, got {self.visual!r}")
         if self.channel_order not in ("bgr", "rgb"):
             raise InputError(f"channel_order must be 'bgr' or 'rgb', got {self.channel_order!r}")
         if self.sample_rate <= 0 or self.fps <= 0 or self.audio_rate <= 0:

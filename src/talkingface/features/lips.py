@@ -1,0 +1,62 @@
+"""Lip shape per video frame from tracked face landmarks: the visual input of the built-in sync model.
+
+Each frame's 40 lip landmarks (outer and inner contour of the 478-point mesh) are put in the face's own
+frame: origin at the nose tip, x along the line between the outer eye corners, one unit the distance
+between those corners. Head position, roll and size drop out; what is left is the lips' shape and their
+place under the nose (the jaw's opening moves the lower lip down). The median shape of the track is
+then subtracted, so that what remains is the motion, not the person's mouth.
+
+Landmarks are the tracker's, in pixels; the features do not depend on the image size or the crop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+
+#: Values per frame: 40 lip points, x and y.
+LIP_FEATURES = 80
+# Features are scaled so that speech moves them by about one unit (lip motion is ~5% of the eye distance).
+_SCALE = 10.0
+
+
+def lip_points() -> np.ndarray:
+    """Indices of the 40 lip landmarks: the outer contour, then the inner one."""
+    from ..face.topology import face_topology
+
+    topology = face_topology()
+    return np.concatenate([topology.group("lips_outer"), topology.group("lips_inner")])
+
+
+def lip_shapes(landmarks: np.ndarray) -> np.ndarray:
+    """``(N, 478, 2 or 3)`` landmarks in pixels -> ``(N, 80) float32`` lips in the face's frame (see the
+    module), before the track's median is removed."""
+    from ..face.topology import face_topology
+
+    points = np.asarray(landmarks, dtype=np.float64)
+    if points.ndim != 3 or points.shape[1] < 468 or points.shape[2] < 2:
+        raise InputError(f"expected (N, 478, 2 or 3) face landmarks, got {points.shape}")
+    xy = points[..., :2]
+    named = face_topology().points
+    right, left = xy[:, named["right_eye_outer"]], xy[:, named["left_eye_outer"]]
+    axis = left - right
+    span = np.linalg.norm(axis, axis=1)
+    span = np.where(span > 1e-6, span, 1.0)
+    cos, sin = axis[:, 0] / span, axis[:, 1] / span
+    lips = xy[:, lip_points()] - xy[:, named["nose_tip"]][:, None]
+    # Rotate by minus the eye line's angle, then scale by the eye distance.
+    x = (lips[..., 0] * cos[:, None] + lips[..., 1] * sin[:, None]) / span[:, None]
+    y = (-lips[..., 0] * sin[:, None] + lips[..., 1] * cos[:, None]) / span[:, None]
+    shapes: np.ndarray = (np.concatenate([x, y], axis=1) * _SCALE).astype(np.float32)
+    return shapes
+
+
+def lip_motion(landmarks: np.ndarray) -> np.ndarray:
+    """``(N, 478, 2 or 3)`` landmarks of one face track -> ``(N, 80) float32``: its lip shapes less their
+    median over the track (the person's resting mouth)."""
+    shapes = lip_shapes(landmarks)
+    if len(shapes) == 0:
+        return shapes
+    motion: np.ndarray = shapes - np.median(shapes, axis=0, keepdims=True)
+    return motion

@@ -1,0 +1,260 @@
+"""Training the built-in sync model (``syncnet.lips``) on preprocessed sets (:mod:`..data.lrs2`).
+
+Each clip gives its lip motion (:func:`~talkingface.features.lips.lip_motion` of its landmarks, at the
+layout's 25 fps) and its speech. A training sample is a run of consecutive frames of one clip: the lip
+window of each frame is matched against the audio windows of the same frame and of the 15 frames before
+and after it, and the loss is the cross-entropy of picking the right one among those 31 (the multi-way
+matching of Chung et al., "Perfect match", 2019). The negatives are the same person's own speech a
+little earlier or later, which is what an AV offset search has to tell apart.
+
+Augmentation: each clip is also used sped up and slowed down (speech resampled, so its pitch moves
+too, with the lip motion resampled to match), its speech at other gains and with noise, its lip motion
+scaled and jittered. Held-out evaluation: the share of validation clips whose AV offset comes out
+within one frame of zero, and the mean of the loss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from ..models.syncnet_lips import SyncNetLips
+from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
+
+WINDOW = 5  # frames per lip window
+SHIFTS = 15  # audio windows each side of the true one
+FPS = 25
+
+
+@dataclass(frozen=True)
+class SyncLipsTrainConfig:
+    """Every setting of a run, flat (saved as the run's ``config.json``).
+
+    Attributes:
+    data: preprocessed sets (``talkingface preprocess``); the train lists of all of them train, the
+        val lists evaluate.
+    out_dir: the run's folder.
+    runs: runs of consecutive frames per step.
+    run_frames: lip windows per run.
+    steps_per_epoch: optimizer steps between evaluations and checkpoints.
+    speeds: speed factors each clip is also used at (1 is always used).
+    embedding, width, lip_width, dropout: the network's sizes (``SyncNetLipsConfig``).
+    weight_decay: AdamW's.
+    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
+    evaluate_every, device: the training loop's settings.
+    """
+
+    data: tuple[str, ...]
+    out_dir: str | os.PathLike
+    runs: int = 8
+    run_frames: int = 24
+    steps_per_epoch: int = 100
+    speeds: tuple[float, ...] = (0.9, 1.1)
+    embedding: int = 128
+    width: int = 16
+    lip_width: int = 64
+    dropout: float = 0.3
+    weight_decay: float = 1e-4
+    epochs: int = 20
+    lr: float = 1e-3
+    seed: int = 0
+    grad_clip: float | None = 5.0
+    schedule: str = "cosine"
+    warmup_epochs: int = 1
+    min_lr_ratio: float = 0.01
+    step_epochs: int = 30
+    evaluate_every: int = 1
+    resume: bool = True
+    device: str = "auto"
+    mixed_precision: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise InputError("no training set given")
+        if self.runs < 1 or self.run_frames < 1 or self.steps_per_epoch < 1:
+            raise InputError("runs, run_frames and steps_per_epoch must be >= 1")
+        if any(not 0.5 <= s <= 2.0 for s in self.speeds):
+            raise InputError(f"speeds must be within 0.5-2, got {self.speeds}")
+        if not 0 <= self.dropout < 1:
+            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
+        self.loop()  # the loop's settings are checked before any work
+
+    def loop(self) -> LoopConfig:
+        return loop_config(self, monitor="offset_error")
+
+    def model_config(self) -> dict:
+        return {"embedding": self.embedding, "width": self.width, "lip_width": self.lip_width, "dropout": self.dropout}
+
+
+@dataclass
+class LipClip:
+    """One clip ready for training: lip motion ``(N, 80)`` at 25 fps and the mel windows ``(N + 30, 80,
+    16)`` of its frames ``-15 .. N + 14`` (silence outside the speech)."""
+
+    name: str
+    lips: np.ndarray
+    mels: np.ndarray
+
+
+def lip_clip(name: str, landmarks: np.ndarray, audio: np.ndarray, speed: float = 1.0) -> LipClip:
+    """A :class:`LipClip` from a clip's landmarks (25 fps) and speech (16 kHz), played ``speed`` times
+    faster (the speech resampled, its pitch moving with it)."""
+    from ..features import mel_windows, wav2lip_mel
+    from ..features.lips import lip_motion
+    from ..pipelines.sync_score import _resample
+
+    lips = lip_motion(landmarks)
+    if speed != 1.0:
+        from fractions import Fraction
+
+        from scipy.signal import resample_poly
+
+        ratio = Fraction(speed).limit_denominator(20)
+        audio = resample_poly(audio, ratio.denominator, ratio.numerator).astype(np.float32)
+        lips = _resample(lips, FPS * speed, FPS)
+    margin = np.zeros(SHIFTS * 16000 // FPS, np.float32)
+    mel = wav2lip_mel(np.concatenate([margin, audio, margin]))
+    mels = mel_windows(mel, len(lips) + 2 * SHIFTS, FPS).astype(np.float32)
+    return LipClip(name, lips.astype(np.float32), mels)
+
+
+def load_clips(folders: Sequence[str | os.PathLike], speeds: Sequence[float] = ()) -> tuple[list[LipClip], list[str]]:
+    """Clips of ``folders`` (each also at ``speeds``) and the problems of those left out."""
+    from ..data.lrs2 import ClipData
+    from ..errors import TalkingFaceError
+
+    clips, skipped = [], []
+    for folder in folders:
+        try:
+            clip = ClipData(folder)
+            landmarks, audio = clip.landmarks, clip.audio
+        except TalkingFaceError as error:
+            skipped.append(str(error))
+            continue
+        if len(landmarks) < WINDOW:
+            skipped.append(f"{folder}: {len(landmarks)} frames, shorter than a window")
+            continue
+        for speed in (1.0, *speeds):
+            made = lip_clip(str(folder), landmarks, audio, speed)
+            if len(made.lips) >= WINDOW:
+                clips.append(made)
+    return clips, skipped
+
+
+def sample_runs(
+    clips: Sequence[LipClip], rng: np.random.Generator, runs: int, frames: int, augment: bool = True
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``runs`` random runs: lip windows ``(T, 5, 80)`` and the audio windows ``(T + 30, 1, 80, 16)`` of
+    frames ``-15 .. T + 14`` of the run."""
+    out = []
+    for _ in range(runs):
+        clip = clips[int(rng.integers(len(clips)))]
+        count = min(frames, len(clip.lips) - WINDOW + 1)
+        t0 = int(rng.integers(0, len(clip.lips) - WINDOW - count + 2))
+        lips = np.lib.stride_tricks.sliding_window_view(clip.lips[t0 : t0 + count + WINDOW - 1], WINDOW, axis=0)
+        lips = lips.transpose(0, 2, 1)
+        mels = clip.mels[t0 : t0 + count + 2 * SHIFTS]
+        if augment:
+            lips = lips * rng.uniform(0.7, 1.3) + rng.normal(0, 0.05, lips.shape)
+            mels = np.clip(mels + rng.normal(0, 0.5) + rng.normal(0, 0.1, mels.shape), -4, 4)
+        out.append(
+            (
+                torch.from_numpy(np.ascontiguousarray(lips, np.float32)),
+                torch.from_numpy(mels[:, None].astype(np.float32)),
+            )
+        )
+    return out
+
+
+def matching_loss(model: SyncNetLips, runs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, float]:
+    """Mean cross-entropy of picking each lip window's own audio window among the 31 around it, and the
+    share picked right."""
+    device = model_device(model)
+    lips = torch.cat([lip for lip, _ in runs]).to(device)
+    mels = torch.cat([mel for _, mel in runs]).to(device)
+    lip_e, audio_e = model.forward_lips(lips), model.forward_audio(mels)
+    scale = model.logit_scale.exp().clamp(max=100.0)
+    total, right, count, li, ai = lip_e.new_zeros(()), 0, 0, 0, 0
+    for lip, _ in runs:
+        n = len(lip)
+        own, around = lip_e[li : li + n], audio_e[ai : ai + n + 2 * SHIFTS]
+        li, ai = li + n, ai + n + 2 * SHIFTS
+        index = torch.arange(n, device=device)[:, None] + torch.arange(2 * SHIFTS + 1, device=device)[None]
+        logits = scale * (around[index] * own[:, None]).sum(-1)  # (n, 31), the true one at SHIFTS
+        target = torch.full((n,), SHIFTS, device=device)
+        total = total + torch.nn.functional.cross_entropy(logits, target, reduction="sum")
+        right += int((logits.argmax(1) == SHIFTS).sum())
+        count += n
+    return total / count, right / count
+
+
+@torch.no_grad()
+def clip_offset(model: SyncNetLips, clip: LipClip) -> tuple[int, float]:
+    """AV offset of a whole clip (syncnet_python's sign) and its confidence (median minus minimum of the
+    mean distances over the offsets)."""
+    from ..metrics.sync import sync_scores
+
+    device = model_device(model)
+    count = len(clip.lips) - WINDOW + 1
+    lips = np.lib.stride_tricks.sliding_window_view(clip.lips, WINDOW, axis=0)[:count].transpose(0, 2, 1)
+    lip_e = model.forward_lips(torch.from_numpy(np.ascontiguousarray(lips)).to(device)).cpu()
+    audio_e = model.forward_audio(torch.from_numpy(clip.mels[: count + 2 * SHIFTS, None].copy()).to(device)).cpu()
+    scores = sync_scores(lip_e, audio_e, SHIFTS, padding="context")
+    return scores.offset, scores.lse_c
+
+
+def offset_accuracy(model: SyncNetLips, clips: Sequence[LipClip]) -> dict:
+    """Share of ``clips`` whose offset comes out within one frame of 0, and the mean absolute offset."""
+    offsets = [clip_offset(model, clip)[0] for clip in clips]
+    return {
+        "offset_within_one": float(np.mean([abs(o) <= 1 for o in offsets])),
+        "offset_error": float(np.mean(np.abs(offsets))),
+    }
+
+
+def train_sync_lips(config: SyncLipsTrainConfig, log=print) -> TrainResult:
+    """Train the built-in sync model on the train clips of ``config.data``, evaluating on their val clips."""
+    from ..data.lrs2 import read_filelist
+    from ..models import create_model
+
+    log = lead_only(log)
+    train_folders, val_folders = [], []
+    for root in config.data:
+        train_folders += read_filelist(root, "train")
+        val_folders += read_filelist(root, "val")
+    train_clips, skipped = load_clips(train_folders, config.speeds)
+    val_clips, val_skipped = load_clips(val_folders)
+    if not train_clips:
+        raise InputError(f"no usable training clips in {', '.join(map(str, config.data))}")
+    if log:
+        frames = sum(len(c.lips) for c in train_clips)
+        log(
+            f"sync model: {len(train_folders) - len(skipped)} training clips ({frames} frames with the speed "
+            f"variants), {len(val_clips)} held-out; {len(skipped) + len(val_skipped)} skipped"
+        )
+        for problem in (skipped + val_skipped)[:5]:
+            log(f"  skipped {problem}")
+    seed_everything(config.seed)
+    model = create_model("syncnet.lips", **config.model_config())
+
+    def step(model, item) -> torch.Tensor:
+        rng = np.random.default_rng(np.random.randint(2**31))
+        loss, _ = matching_loss(model, sample_runs(train_clips, rng, config.runs, config.run_frames))
+        return loss
+
+    def evaluate(model, items) -> dict:
+        rng = np.random.default_rng([config.seed, 7])
+        loss, right = matching_loss(model, sample_runs(val_clips, rng, 4 * config.runs, config.run_frames, False))
+        return {"loss": float(loss), "picked": right, **offset_accuracy(model, val_clips)}
+
+    task = dataclasses.asdict(config)
+    items = list(range(config.steps_per_epoch))
+    return train(
+        model, items, config.loop(), step, evaluate if val_clips else None, [0] if val_clips else [], log=log, task=task
+    )
