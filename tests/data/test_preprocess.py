@@ -115,8 +115,8 @@ def test_sync_filtering_drops_unsure_clips_and_shifts_the_speech(real_clips, tmp
     strict = PreprocessConfig(split=(1, 0, 0), syncnet=str(syncnet), min_confidence=1e9)
     result = preprocess([GRID], tmp_path / "strict", strict)  # the real scoring path, an impossible bar
     assert result.clips == 0 and result.reports[0].dropped[0]["reason"] == "low sync confidence"
-    # The speech of a clip measured 3 frames late is taken 3 frames (1920 samples) later.
-    monkeypatch.setattr(pre, "_sync_scores", lambda video, config, tracking: [(0, 75, 5.0, 3)])
+    # The speech of a clip measured 3 frames late (AV offset -3) is taken 3 frames (1920 samples) later.
+    monkeypatch.setattr(pre, "_sync_scores", lambda video, config, tracking: [(0, 75, 5.0, -3)])
     shifted = preprocess(
         [GRID], tmp_path / "shifted", PreprocessConfig(split=(1, 0, 0), syncnet=str(syncnet), shift=True)
     )
@@ -129,5 +129,4 @@ def test_sync_filtering_drops_unsure_clips_and_shifts_the_speech(real_clips, tmp
     m = min(n, len(source) - start - 640)
     assert np.abs(clip.audio[:m] - source[start + 640 : start + 640 + m]).mean() > 10 * 1e-4  # not a frame off
     assert len(clip.audio) == len(clip) * 640
-    with pytest.raises(InputError, match="need a syncnet"):
-        PreprocessConfig(shift=True)
+    assert PreprocessConfig(shift=True).scorer == "builtin" and PreprocessConfig().scorer is None

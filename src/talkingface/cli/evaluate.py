@@ -1,4 +1,5 @@
-"""``talkingface evaluate sync VIDEOS... --checkpoint F``: how well a SyncNet finds AV offsets.
+"""``talkingface evaluate sync VIDEOS... [--checkpoint F]``: how well a SyncNet (default: the built-in
+sync model) finds AV offsets.
 
 Each video's audio is moved by every shift in ``--shifts`` (video frames; the faces are cut and
 embedded once) and scored; the report gives the share of (clip, shift) pairs whose measured offset is
@@ -24,7 +25,7 @@ def register(subparsers) -> None:
     kinds = parser.add_subparsers(dest="kind", metavar="WHAT", required=True)
     sync = kinds.add_parser("sync", help="AV-offset accuracy of a SyncNet on clips with shifted audio")
     sync.add_argument("videos", nargs="+", help="talking-face videos with their own speech, in sync")
-    sync.add_argument("--checkpoint", required=True, help="syncnet_v2.model or our .safetensors")
+    sync.add_argument("--checkpoint", help="syncnet_v2.model or our .safetensors (default: the built-in model)")
     sync.add_argument("--shifts", nargs=2, type=int, default=[-6, 6], metavar=("FROM", "TO"), help="default -6 6")
     sync.add_argument("--json", metavar="FILE", help="also write the report and every score as JSON")
     sync.add_argument("--device", default="cpu", help="torch device (default cpu)")
@@ -43,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError, TalkingFaceError
     from ..files import atomic_output, check_output
     from ..metrics.sync import shift_report
-    from ..models import load_model
     from ..pipelines import SyncScorePipeline
+    from .sync_score import sync_model
 
     low, high = args.shifts
     if not -15 <= low <= 0 <= high <= 15:
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         check_output(args.json, suffixes=(".json",), inputs=tuple(args.videos), what="JSON file")
     shifts = [0, *[s for s in range(low, high + 1) if s != 0]]
-    pipeline = SyncScorePipeline(load_model(args.checkpoint, "syncnet.v2")).to(args.device)
+    pipeline = SyncScorePipeline(sync_model(args.checkpoint)).to(args.device)
     measured: dict[tuple[str, int], int] = {}
     rows = []
     failed = 0

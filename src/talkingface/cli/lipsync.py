@@ -34,14 +34,24 @@ def register(subparsers) -> None:
     parser.add_argument("--nosmooth", action="store_true", help="do not smooth the face track")
     parser.add_argument("--batch-size", type=int, default=16, help="crops per generator call (default 16)")
     parser.add_argument("--face-index", type=int, help="track id of the face to lip-sync (default: largest)")
+    parser.add_argument(
+        "--speaking-face",
+        action="store_true",
+        help="in shots with several faces, the one speaking in the video's own sound (built-in sync model)",
+    )
     parser.add_argument("--paste", default="soft", choices=["soft", "hard"], help="paste-back mode (default soft)")
     parser.add_argument("--no-color-match", action="store_true", help="do not match the mouth's colours")
     parser.add_argument("--keep-video-length", action="store_true", help="output as long as the video")
     parser.add_argument("--fps", type=fps_argument, default=25, help="frame rate for a photo (default 25)")
     parser.add_argument(
-        "--offset", default="0", help="move the audio windows later by N frames, or 'auto' (needs --syncnet)"
+        "--offset",
+        default="0",
+        help="move the audio windows later by N frames, or 'auto': measure the result's offset and redo it "
+        "moved by it (when the measurement is confident)",
     )
-    parser.add_argument("--syncnet", metavar="FILE", help="syncnet_v2.model, for --offset auto")
+    parser.add_argument(
+        "--syncnet", metavar="FILE", help="syncnet_v2.model for --offset auto (default: the built-in sync model)"
+    )
     parser.add_argument(
         "--precision",
         default="fp32",
@@ -58,13 +68,14 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..models import load_model
     from ..pipelines import LipSyncConfig, LipSyncPipeline
+    from .sync_score import sync_model
 
     def four(values):
         return tuple(values) if values is not None else None
 
     auto = args.offset == "auto"
-    if auto and not args.syncnet:
-        raise InputError("--offset auto needs a SyncNet checkpoint: --syncnet syncnet_v2.model")
+    if args.syncnet and not auto:
+        raise InputError("--syncnet is for --offset auto")
     try:
         offset = 0 if auto else int(args.offset)
     except ValueError:
@@ -82,22 +93,31 @@ def run(args: argparse.Namespace) -> int:
         color_match=not args.no_color_match,
         keep_video_length=args.keep_video_length,
         face_index=args.face_index,
+        speaking_face=args.speaking_face,
         fps=args.fps,
         offset=offset,
         precision=args.precision,
     )
     model = load_model(args.checkpoint, args.model, family="wav2lip", role="generator")
-    syncnet = load_model(args.syncnet, "syncnet.v2") if auto else None
+    syncnet = sync_model(args.syncnet) if auto else None
     pipeline = LipSyncPipeline(model, config).to(args.device)
     pipeline.check(args.face, args.audio, args.output)
-    if syncnet is not None:
+    if auto:
         result = pipeline.corrected(args.face, args.audio, args.output, syncnet, progress=not args.quiet)
     else:
         result = pipeline(args.face, args.audio, args.output, progress=not args.quiet)
+    measured = ""
+    if result.measured_offset is not None:
+        measured = f", measured {result.measured_offset} (LSE-C {result.offset_confidence:.3f})"
     print(
         f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
-        f"{result.frames_with_face} with a face, audio offset {result.offset} frames"
-        + (f", measured {result.measured_offset}" if result.measured_offset is not None else "")
-        + ")"
+        f"{result.frames_with_face} with a face, audio offset {result.offset} frames{measured})"
     )
+    if auto and result.measured_offset is None:
+        print("offset not measured: no face was seen long enough in the result")
+    elif auto and result.measured_offset and not result.offset_applied:
+        print(
+            f"the measured offset {result.measured_offset} was not applied: its confidence is too low "
+            "(below the sync model's threshold); pass --offset N to set it by hand"
+        )
     return 0

@@ -1,6 +1,7 @@
 """``talkingface preprocess VIDEOS... OUT``: real talking-face videos into the Wav2Lip / LRS2 training
 layout (face crops at 25 fps, 16 kHz speech, landmarks, file lists split by speaker). With
-``--syncnet``, clips of low sync confidence can be dropped and the others shifted to their offset.
+``--min-confidence`` clips of low sync confidence are dropped, with ``--shift`` the others are shifted
+to their measured offset (scored by the built-in sync model, or ``--syncnet FILE``).
 
 Runs several videos at once (``--workers``), resumes where an interrupted run stopped, and reports
 what it dropped and why (no face, several faces, too short, no audio, unreadable) in OUT/report.json.
@@ -40,9 +41,13 @@ def register(subparsers) -> None:
     parser.add_argument("--speakers", metavar="TSV", help="file<TAB>speaker lines (default: folder names)")
     parser.add_argument("--workers", type=int, default=1, help="videos processed at once (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="the speaker split's shuffle (default 0)")
-    parser.add_argument("--syncnet", metavar="FILE", help="check each clip's sync with this SyncNet (syncnet_v2.model)")
-    parser.add_argument("--min-confidence", type=float, help="with --syncnet: drop clips whose LSE-C is lower")
-    parser.add_argument("--shift", action="store_true", help="with --syncnet: take each clip's speech at its offset")
+    parser.add_argument(
+        "--syncnet",
+        metavar="FILE",
+        help="check each clip's sync with this SyncNet (syncnet_v2.model; default: the built-in sync model)",
+    )
+    parser.add_argument("--min-confidence", type=float, help="drop clips whose sync confidence (LSE-C) is lower")
+    parser.add_argument("--shift", action="store_true", help="take each clip's speech at its measured offset")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(run=run)
 

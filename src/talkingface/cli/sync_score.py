@@ -1,7 +1,9 @@
 """``talkingface sync-score``: LSE-D, LSE-C and AV offset of videos (syncnet_python's protocol).
 
-Scores every face track of every video with SyncNet (``syncnet_v2.model``); ``--whole-frame`` scores
-the whole frame resized to 224 (the Wav2Lip paper's LRS variant). Prints a table, or JSON/CSV.
+Scores every face track of every video with SyncNet (``--checkpoint syncnet_v2.model``: syncnet_python's
+numbers) or, with no checkpoint, with the built-in sync model (lip landmarks against speech; its
+distances are on its own scale, not SyncNet's). ``--whole-frame`` scores the whole frame resized to 224
+(the Wav2Lip paper's LRS variant). Prints a table, or JSON/CSV.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ def register(subparsers) -> None:
         "sync-score", help="LSE-D / LSE-C / AV offset of videos (SyncNet)", description=__doc__.split(":", 1)[1].strip()
     )
     parser.add_argument("videos", nargs="+", help="videos to score")
-    parser.add_argument("--checkpoint", required=True, help="syncnet_v2.model (syncnet_python) or our .safetensors")
+    parser.add_argument(
+        "--checkpoint", help="syncnet_v2.model (syncnet_python) or our .safetensors (default: the built-in model)"
+    )
     parser.add_argument("--whole-frame", action="store_true", help="score whole frames (LRS variant)")
     parser.add_argument(
         "--valid-only",
@@ -50,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import InputError, TalkingFaceError
     from ..files import atomic_output, check_output
-    from ..models import load_model
     from ..pipelines import SyncScoreConfig, SyncScorePipeline
 
     if args.plot:
@@ -59,7 +62,17 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.json, suffixes=(".json",), inputs=tuple(args.videos), what="JSON file")
     if args.csv:
         check_output(args.csv, suffixes=(".csv",), inputs=tuple(args.videos), what="CSV file")
-    model = load_model(args.checkpoint, "syncnet.v2")
+    model = sync_model(args.checkpoint)
+    if model.spec.visual == "lip_landmarks":
+        crop_only = {
+            "--whole-frame": args.whole_frame,
+            "--jpeg-frames": args.jpeg_frames,
+            "--valid-only": args.valid_only,
+        }
+        crop_only["--windows all"] = args.windows != "reference"
+        used = [flag for flag, on in crop_only.items() if on]
+        if used:
+            raise InputError(f"{used[0]} needs a SyncNet checkpoint (--checkpoint syncnet_v2.model)")
     config = SyncScoreConfig(
         whole_frame=args.whole_frame,
         padding="valid" if args.valid_only else "zeros",
@@ -123,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         with atomic_output(args.csv) as tmp:
             tmp.write_text(text.getvalue())
     if args.json != "-":
+        print(f"model: {_model_name(args.checkpoint)}")
         print(f"{'video':<40} {'track':>5} {'frames':>6} {'LSE-D':>7} {'LSE-C':>7} {'offset':>6}")
         for r in rows:
             print(
@@ -130,3 +144,17 @@ def run(args: argparse.Namespace) -> int:
                 f"{r['offset']:>6}"
             )
     return 2 if failures else 0
+
+
+def sync_model(checkpoint: str | None):
+    """The SyncNet of ``checkpoint`` (syncnet_v2.model or ours), or the built-in sync model."""
+    from ..models import load_model
+    from ..models.syncnet_lips import builtin_sync_model
+
+    if checkpoint is None:
+        return builtin_sync_model()
+    return load_model(checkpoint, family="syncnet", role="sync")
+
+
+def _model_name(checkpoint: str | None) -> str:
+    return checkpoint if checkpoint else "the built-in sync model (syncnet.lips; distances on its own scale)"

@@ -56,6 +56,9 @@ def register(subparsers) -> None:
     sl = families.add_parser("sync-lips", help="the built-in sync model (lip landmarks vs speech) on preprocessed sets")
     sl.add_argument("--data", required=True, nargs="+", metavar="DIR", help="sets made by talkingface preprocess")
     sl.add_argument("--out", required=True, help="folder for checkpoints and the log")
+    sl.add_argument(
+        "--shares", type=float, nargs="+", metavar="SHARE", help="share of the samples from each --data set"
+    )
     sl.add_argument("--runs", type=int, default=8, help="runs of frames per step (default 8)")
     sl.add_argument("--run-frames", type=int, default=24, help="lip windows per run (default 24)")
     sl.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
@@ -215,6 +218,7 @@ def _sync_lips(args: argparse.Namespace):
     config = SyncLipsTrainConfig(
         data=tuple(args.data),
         out_dir=args.out,
+        shares=tuple(args.shares) if args.shares else None,
         runs=args.runs,
         run_frames=args.run_frames,
         steps_per_epoch=args.steps_per_epoch,

@@ -44,10 +44,11 @@ class PreprocessConfig:
     seed: the speaker split's shuffle.
     quality: JPEG quality of the crops.
     syncnet: a SyncNet evaluation model file (``syncnet_v2.model`` or ours) to check each clip's sync
-        with: its face track is scored (LSE-C, AV offset) on the source video.
-    min_confidence: with ``syncnet``, clips whose LSE-C is below this are dropped ("low sync
+        with: its face track is scored (LSE-C, AV offset) on the source video. With ``min_confidence``
+        or ``shift`` and no file, the built-in sync model scores them.
+    min_confidence: clips whose LSE-C is below this are dropped ("low sync
         confidence"); None keeps all.
-    shift: with ``syncnet``, take each clip's speech at its measured AV offset (as LatentSync prepares
+    shift: take each clip's speech at its measured AV offset (as LatentSync prepares
         its data), so that the kept clips are in sync.
     """
 
@@ -63,8 +64,6 @@ class PreprocessConfig:
     shift: bool = False
 
     def __post_init__(self) -> None:
-        if (self.min_confidence is not None or self.shift) and self.syncnet is None:
-            raise InputError("min_confidence and shift need a syncnet to measure the sync with")
         if not 32 <= self.size <= 1024:
             raise InputError(f"size must be 32-1024 pixels, got {self.size}")
         if self.min_frames < 5:
@@ -73,6 +72,13 @@ class PreprocessConfig:
             raise InputError(f"several_faces must be a share in [0, 1], got {self.several_faces}")
         if not 1 <= self.quality <= 100:
             raise InputError(f"quality must be 1-100, got {self.quality}")
+
+    @property
+    def scorer(self) -> str | None:
+        """The sync model that scores the clips: the ``syncnet`` file, "builtin", or None (no scoring)."""
+        if self.syncnet is not None:
+            return self.syncnet
+        return "builtin" if self.min_confidence is not None or self.shift else None
 
     def key(self) -> str:
         """What a finished video's record must match to be reused when resuming."""
@@ -312,7 +318,7 @@ def _cut_clips(video: Path, speaker: str, root: Path, config: PreprocessConfig, 
         frames = np.flatnonzero(target.has_face[start:stop]) + start
         for a, b in frame_runs(frames):
             pieces.append((a, b))
-    scored = _sync_scores(video, config, tracking) if config.syncnet else None
+    scored = _sync_scores(video, config, tracking) if config.scorer else None
     speech = load_audio(video, SAMPLE_RATE)
     last_heard = int(np.floor(len(speech) * LAYOUT_FPS / SAMPLE_RATE + 1e-6)) - 1  # last frame the speech covers
     plans = []
@@ -339,8 +345,10 @@ def _cut_clips(video: Path, speaker: str, root: Path, config: PreprocessConfig, 
                 detail = f"frames {a}-{b}: LSE-C {confidence:.2f} < {config.min_confidence:g}, offset {measured}"
                 report.dropped.append({"reason": "low sync confidence", "frames": int(len(outputs)), "detail": detail})
                 continue
-            offset = measured if config.shift else 0
-            # Frame k takes the speech of frame k + offset: frames whose speech is not recorded are cut.
+            # syncnet_python's AV offset m: the speech of frame k was recorded at frame k - m (m > 0: it
+            # leads the lips). Frame k takes the speech of frame k + offset; frames whose speech is not
+            # recorded are cut.
+            offset = -measured if config.shift else 0
             keep = (outputs + offset >= 0) & (outputs + offset <= last_heard)
             outputs, sources = outputs[keep], sources[keep]
             if len(outputs) < config.min_frames:
@@ -431,10 +439,12 @@ def _sync_scores(video: Path, config: PreprocessConfig, tracking: TrackingResult
     from ..models import load_model
     from ..pipelines.sync_score import SyncScorePipeline
 
-    assert config.syncnet is not None
-    scorer = _SYNCNETS.get(config.syncnet)
+    name = config.scorer
+    assert name is not None
+    scorer = _SYNCNETS.get(name)
     if scorer is None:
-        scorer = _SYNCNETS[config.syncnet] = SyncScorePipeline(load_model(config.syncnet, "syncnet.v2"))
+        model = None if name == "builtin" else load_model(name, family="syncnet", role="sync")
+        scorer = _SYNCNETS[name] = SyncScorePipeline(model)
     assert isinstance(scorer, SyncScorePipeline)
     try:
         result = scorer.shifted(video, (0,), tracking)[0]

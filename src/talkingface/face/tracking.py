@@ -153,17 +153,25 @@ class TrackingResult:
                 return t
         raise InputError(f"no track {track_id}; tracks are {[t.track_id for t in self.tracks]}")
 
-    def target(self, choice: str | int | tuple[float, float] = "largest") -> TargetFace:
+    def target(self, choice: str | int | tuple[float, float] | dict[int, int] = "largest") -> TargetFace:
         """The face to process in each frame.
 
         Args:
             choice: ``"largest"`` (per shot, the face occupying the most area over time), a track id,
-                or an ``(x, y)`` point (per shot, the face whose median centre is nearest it).
+                an ``(x, y)`` point (per shot, the face whose median centre is nearest it), or a dict
+                ``{scene: track id}`` (that track in those shots, the largest face in the others).
         """
         landmarks = np.full((self.num_frames, NUM_LANDMARKS, 3), np.nan, np.float32)
         track_ids = np.full(self.num_frames, -1, np.int64)
         if isinstance(choice, (int, np.integer)) and not isinstance(choice, bool):
             chosen = [self.track(int(choice))]
+        elif isinstance(choice, dict):
+            chosen = []
+            for scene in sorted({t.scene for t in self.tracks}):
+                if scene in choice:
+                    chosen.append(self.track(int(choice[scene])))
+                else:
+                    chosen.append(max((t for t in self.tracks if t.scene == scene), key=FaceTrack.presence))
         elif choice == "largest" or (isinstance(choice, tuple) and len(choice) == 2):
             chosen = []
             for scene in sorted({t.scene for t in self.tracks}):

@@ -47,6 +47,8 @@ class LipSyncConfig:
         color_match: match the generated mouth's colours to the frame.
         keep_video_length: output as long as the video (speech cut or padded with silence).
         face_index: the track to use (default: the largest face in each shot).
+        speaking_face: in shots with several faces, lip-sync the one that speaks in the video's own
+            sound (found by the built-in sync model) rather than the largest.
         fps: frame rate for photo input.
         fast: run the generator's inference form (folded batch norms, channels-last).
         precision: "fp32" (the generator's own numbers) or "bf16" (bfloat16: 2.6x the generator's frames/s
@@ -68,6 +70,7 @@ class LipSyncConfig:
     color_match: bool = True
     keep_video_length: bool = False
     face_index: int | None = None
+    speaking_face: bool = False
     fps: float | Fraction = 25
     fast: bool = True
     offset: int = 0
@@ -91,6 +94,8 @@ class LipSyncConfig:
                 raise InputError(f"{name} must be four whole numbers (top, bottom, left, right), got {value!r}")
         if self.box is not None and (self.box[1] <= self.box[0] or self.box[3] <= self.box[2]):
             raise InputError(f"box must be top bottom left right with top < bottom, left < right; got {self.box}")
+        if self.speaking_face and self.face_index is not None:
+            raise InputError("speaking_face and face_index both choose the face: give one")
         if self.face_index is not None and self.face_index < 0:
             raise InputError(f"face_index must be >= 0, got {self.face_index}")
         to_fps(self.fps)
@@ -104,9 +109,13 @@ class LipSyncResult:
     frames_with_face: int
     offset: int = 0  # mel-window offset used, in frames
     measured_offset: int | None = None  # AV offset SyncNet found in a first pass (offset correction)
+    offset_confidence: float | None = None  # the LSE-C of that measurement
+    offset_applied: bool = False  # whether the measured offset was used (it is not when unsure)
 
     def __repr__(self) -> str:
-        measured = f", measured {self.measured_offset}" if self.measured_offset is not None else ""
+        measured = ""
+        if self.measured_offset is not None:
+            measured = f", measured {self.measured_offset}" + ("" if self.offset_applied else " (not applied)")
         return (
             f"LipSyncResult({self.path.name}: {self.num_frames} frames at {float(self.fps):g} fps, "
             f"{self.frames_with_face} with a face, offset {self.offset}{measured})"
@@ -234,9 +243,19 @@ class LipSyncPipeline(Pipeline):
         self.timings["total"] = time.perf_counter() - begin
         return LipSyncResult(Path(output), num_out, fps, with_face, offset=offset)
 
-    def corrected(self, face, audio, output, syncnet: torch.nn.Module, progress: bool = False) -> LipSyncResult:
-        """Lip-sync, measure the result's AV offset with ``syncnet`` (a SyncNetV2), and if it is off,
-        lip-sync again with the mel windows moved by it."""
+    def corrected(
+        self,
+        face,
+        audio,
+        output,
+        syncnet: torch.nn.Module | None = None,
+        progress: bool = False,
+        min_confidence: float | None = None,
+    ) -> LipSyncResult:
+        """Lip-sync, measure the result's AV offset with ``syncnet`` (a SyncNetV2; None: the built-in
+        sync model), and if it is off with a confidence (LSE-C) of at least ``min_confidence`` (None:
+        the model's own threshold, :attr:`SyncScorePipeline.min_confidence`), lip-sync again with the
+        mel windows moved by it. An offset measured with less confidence is reported, not applied."""
         import dataclasses
 
         from ..files import AtomicFile
@@ -244,18 +263,28 @@ class LipSyncPipeline(Pipeline):
 
         self.check(face, audio, output)
         scorer = SyncScorePipeline(syncnet).to(self.device)
+        threshold = scorer.min_confidence if min_confidence is None else min_confidence
         first = AtomicFile(output)  # a temporary file beside the output, removed unless kept
         try:
             result = self(face, audio, first.tmp, progress=progress)
-            scores = scorer(first.tmp)
-            best = max(scores.tracks, key=lambda t: t.num_frames).scores
-            if best.offset == 0:
+            try:
+                scores = scorer(first.tmp)
+            except InputError:  # no face seen for a window: nothing measured, the first pass stands
                 first.commit()
-                return dataclasses.replace(result, path=Path(output), measured_offset=0)
+                return dataclasses.replace(result, path=Path(output))
+            best = max(scores.tracks, key=lambda t: t.num_frames).scores
+            measured = dataclasses.replace(
+                result, path=Path(output), measured_offset=best.offset, offset_confidence=best.lse_c
+            )
+            if best.offset == 0 or best.lse_c < threshold:
+                first.commit()
+                return measured
         finally:
             first.discard()
         final = self(face, audio, output, progress=progress, offset=self.config.offset + best.offset)
-        return dataclasses.replace(final, measured_offset=best.offset)
+        return dataclasses.replace(
+            final, measured_offset=best.offset, offset_confidence=best.lse_c, offset_applied=True
+        )
 
     # -- pieces --------------------------------------------------------------------------------
     def _frames(self, face, info, num_video, num_out):
@@ -305,7 +334,20 @@ class LipSyncPipeline(Pipeline):
         tracker = FaceTracker(TrackerConfig(smoothing=None) if not cfg.smooth else TrackerConfig())
         frames = (self._prepare_frame(f) for f in _read(face))
         result = tracker.track_frames(frames, fps=info.fps)
-        target = result.target(cfg.face_index if cfg.face_index is not None else "largest")
+        choice: int | str | dict[int, int] = cfg.face_index if cfg.face_index is not None else "largest"
+        if cfg.speaking_face and cfg.face_index is None:
+            from ..errors import MediaError
+            from ..media import audio_info
+            from .sync_score import SyncScorePipeline
+
+            try:
+                audio_info(face)
+            except MediaError:
+                raise InputError(
+                    f"{face}: the speaking face is found from the video's own sound; it has none"
+                ) from None
+            choice = SyncScorePipeline().speaking_faces(face, result) or "largest"
+        target = result.target(choice)
         if not target.has_face.any():
             raise InputError(f"{face}: no face found in any frame")
         return target

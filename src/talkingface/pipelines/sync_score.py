@@ -25,10 +25,15 @@ from ..errors import InputError
 from ..metrics.sync import SyncScores, sync_scores
 from ._base import Pipeline, check_device
 
+MAX_SHIFT = 15  # offsets searched, frames each way (syncnet_python's)
+#: LSE-C of the built-in sync model below which its offsets are not trusted (see its model card).
+BUILTIN_MIN_CONFIDENCE = 0.05
+
 if TYPE_CHECKING:
     from ..face.tracking import TrackingResult
     from ..media import VideoInfo
     from ..models.syncnet import SyncNetV2
+    from ..models.syncnet_lips import SyncNetLips
 
 
 @dataclass(frozen=True)
@@ -110,13 +115,19 @@ class SyncScorePipeline(Pipeline):
         config: options.
     """
 
-    def __init__(self, model: torch.nn.Module, config: SyncScoreConfig = SyncScoreConfig()):
+    def __init__(self, model: torch.nn.Module | None = None, config: SyncScoreConfig = SyncScoreConfig()):
         from ..models.registry import check_model
 
+        if model is None:
+            from ..models.syncnet_lips import builtin_sync_model
+
+            model = builtin_sync_model()
         spec = check_model(model, family="syncnet", role="sync", what="a SyncNet evaluation model")
-        if spec.audio_features != "syncnet_mfcc" or spec.crop_margin is None:
+        self.lips = spec.visual == "lip_landmarks"
+        if not self.lips and (spec.audio_features != "syncnet_mfcc" or spec.crop_margin is None):
             raise InputError(
-                f"sync-score needs syncnet_python's evaluation model (syncnet.v2), not {getattr(model, 'variant', '?')}"
+                "sync-score needs syncnet_python's evaluation model (syncnet.v2) or the built-in one "
+                f"(syncnet.lips), not {getattr(model, 'variant', '?')}"
             )
         self.spec = spec
         self.config = config
@@ -135,6 +146,13 @@ class SyncScorePipeline(Pipeline):
         self.device = check_device(device)
         self.model = self._prepare(self._source)
         return self
+
+    @property
+    def min_confidence(self) -> float:
+        """The LSE-C below which a measured offset is not trusted: :data:`BUILTIN_MIN_CONFIDENCE` for the
+        built-in model (calibrated on held-out real clips, see its model card); 0 for a SyncNet
+        checkpoint (not calibrated here: pass a threshold of your own)."""
+        return BUILTIN_MIN_CONFIDENCE if self.lips else 0.0
 
     @property
     def batch_size(self) -> int:
@@ -158,21 +176,24 @@ class SyncScorePipeline(Pipeline):
     def shifted(
         self, video: str | os.PathLike, shifts: Sequence[int], tracking: TrackingResult | None = None
     ) -> dict[int, SyncScoreResult]:
-        """Scores of ``video`` with its audio moved by each of ``shifts`` video frames (positive: the audio
-        comes later, silence before it; negative: earlier), the faces cut and embedded once. For an
-        in-sync clip, shift ``k`` should be measured as an AV offset of ``k``. ``tracking``: the faces of
-        ``video`` tracked on every frame already (not tracked again)."""
+        """Scores of ``video`` with its audio moved by each of ``shifts`` video frames, the faces cut and
+        embedded once. Shifts are AV offsets: shift ``k > 0`` moves the audio ``k`` frames earlier
+        (silence after it), ``k < 0`` later (silence before it), so that an in-sync clip should be
+        measured at an offset of ``k``. ``tracking``: the faces of ``video`` tracked on every frame
+        already (not tracked again)."""
         from ..face.boxes import box_tracks, boxes_of
         from ..features import syncnet_mfcc
         from ..media import load_audio
 
         info = self.check(video)
         assert info.fps is not None  # check() refuses still images
+        if self.lips:
+            return self._shifted_lips(video, info, shifts, tracking)
         spec, cfg = self.spec, self.config
         taps = spec.frames_per_window
         audio = load_audio(video, spec.sample_rate)
         per_frame = spec.sample_rate / float(info.fps)
-        moved = {int(k): syncnet_mfcc(_shift_audio(audio, int(round(k * per_frame)))) for k in shifts}
+        moved = {int(k): syncnet_mfcc(_shift_audio(audio, -int(round(k * per_frame)))) for k in shifts}
         results = {k: SyncScoreResult(Path(video)) for k in moved}
         if cfg.whole_frame:
             spans: list = [(0, 0, None)]
@@ -198,6 +219,96 @@ class SyncScorePipeline(Pipeline):
         if not results[int(shifts[0])].tracks:
             raise InputError(f"{video}: no face visible for {taps} frames in a row, nothing to score")
         return results
+
+    def speaking_faces(self, video: str | os.PathLike, tracking: TrackingResult) -> dict[int, int]:
+        """Per shot (scene id), the track whose lips follow ``video``'s own sound best: the highest
+        LSE-C of its face runs whose offset is within 3 frames of 0. Shots with one face, or in which no
+        face's lips follow the sound, are left out (callers keep their own choice there)."""
+        result = self.shifted(video, (0,), tracking)[0]
+        best: dict[int, float] = {}
+        for t in result.tracks:
+            if abs(t.scores.offset) <= 3:
+                best[t.track_id] = max(best.get(t.track_id, 0.0), t.scores.lse_c)
+        chosen = {}
+        for scene in sorted({t.scene for t in tracking.tracks}):
+            tracks = [t.track_id for t in tracking.tracks if t.scene == scene]
+            scored = [(best[i], i) for i in tracks if i in best]
+            if len(tracks) > 1 and scored:
+                chosen[scene] = max(scored)[1]
+        return chosen
+
+    def _shifted_lips(
+        self, video: str | os.PathLike, info: VideoInfo, shifts: Sequence[int], tracking: TrackingResult | None
+    ) -> dict[int, SyncScoreResult]:
+        """:meth:`shifted` with the built-in model: every run of 5 frames or more of every face track,
+        its lip motion resampled to the model's 25 fps, against the speech around it."""
+        from ..face.tracking import FaceTracker
+        from ..features import wav2lip_mel
+        from ..features.lips import lip_motion
+        from ..media import load_audio
+
+        spec = self.spec
+        fps = float(info.fps or spec.fps)
+        rate = spec.sample_rate
+        audio = load_audio(video, rate)
+        if tracking is None:
+            tracking = FaceTracker().track_video(video)
+        # Speech moved by each shift, with MAX_SHIFT model frames of silence on both sides so that the
+        # first and last frames have partners at every offset.
+        margin = np.zeros(int(round(MAX_SHIFT * rate / spec.fps)), np.float32)
+        mels = {
+            int(k): wav2lip_mel(np.concatenate([margin, _shift_audio(audio, -int(round(k * rate / fps))), margin]))
+            for k in shifts
+        }
+        results = {k: SyncScoreResult(Path(video)) for k in mels}
+        taps = spec.frames_per_window
+        for track in tracking.tracks:
+            for start, stop in track.segments:
+                rows = (track.frames >= start) & (track.frames < stop)
+                lips = _resample(lip_motion(track.landmarks[rows]), fps, spec.fps)
+                count = len(lips) - taps + 1
+                if count < 1:
+                    continue
+                lip = self._embed_lip_motion(lips, count)
+                first = start / fps  # seconds of the run's first frame
+                for k, mel in mels.items():
+                    aud = self._embed_mel(mel, first, count)
+                    scores = sync_scores(lip, aud, MAX_SHIFT, padding="context")
+                    if fps != spec.fps:  # offsets in the video's frames
+                        scores.offset = round(scores.offset * fps / spec.fps)
+                    results[k].tracks.append(TrackScore(track.track_id, start, stop - start, scores))
+        if not results[int(shifts[0])].tracks:
+            raise InputError(f"{video}: no face visible for {taps} frames in a row, nothing to score")
+        return results
+
+    def _embed_lip_motion(self, lips: np.ndarray, count: int) -> torch.Tensor:
+        """Embeddings ``(count, D)`` of the 5-frame windows of lip motion ``(N, 80)``."""
+        model = cast("SyncNetLips", self.model)
+        taps = self.spec.frames_per_window
+        windows = np.lib.stride_tricks.sliding_window_view(lips, taps, axis=0)[:count].transpose(0, 2, 1)
+        with torch.inference_mode():
+            source = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32)).to(self.device)
+            return torch.cat([model.forward_lips(source[s : s + 256]).cpu() for s in range(0, count, 256)])
+
+    def _embed_mel(self, mel: np.ndarray, first: float, count: int) -> torch.Tensor:
+        """Audio embeddings ``(count + 2 * MAX_SHIFT, D)`` of the mel windows of model frames
+        ``-MAX_SHIFT .. count + MAX_SHIFT - 1`` after ``first`` seconds (``mel`` starts MAX_SHIFT frames
+        of silence early)."""
+        from ..features import WAV2LIP_MEL
+
+        spec = self.spec
+        model = cast("SyncNetLips", self.model)
+        per_frame = spec.audio_rate / spec.fps
+        starts = np.floor(first * spec.audio_rate + np.arange(count + 2 * MAX_SHIFT) * per_frame + 1e-9).astype(int)
+        size = spec.audio_window
+        need = int(starts[-1]) + size - mel.shape[1]
+        if need > 0:
+            mel = np.concatenate([mel, np.full((mel.shape[0], need), WAV2LIP_MEL.silence_value, mel.dtype)], axis=1)
+        view = np.lib.stride_tricks.sliding_window_view(mel, size, axis=1)  # (C, T', size)
+        windows = np.ascontiguousarray(view[:, starts].transpose(1, 0, 2), dtype=np.float32)[:, None]
+        with torch.inference_mode():
+            source = torch.from_numpy(windows).to(self.device)
+            return torch.cat([model.forward_audio(source[s : s + 256]).cpu() for s in range(0, len(source), 256)])
 
     def _crops(self, video, track) -> np.ndarray:
         """``(N, S, S, 3)`` BGR crops of the track's consecutive frames (its first run), S the model's size."""
@@ -274,6 +385,18 @@ def through_jpeg(crops: np.ndarray) -> np.ndarray:
         decoded = [f for packet in encoder.encode(frame) for f in decoder.decode(packet)]
         out[i] = decoded[0].to_ndarray(format="bgr24")
     return out
+
+
+def _resample(values: np.ndarray, fps: float, to_fps: float) -> np.ndarray:
+    """Rows of ``values`` at ``fps`` linearly interpolated at ``to_fps`` over the same time span."""
+    if abs(fps - to_fps) < 1e-6 or len(values) < 2:
+        return values
+    span = (len(values) - 1) / fps
+    times = np.arange(int(np.floor(span * to_fps + 1e-9)) + 1) / to_fps * fps
+    index = np.arange(len(values))
+    return np.stack([np.interp(times, index, values[:, c]) for c in range(values.shape[1])], axis=1).astype(
+        values.dtype
+    )
 
 
 def _shift_audio(audio: np.ndarray, samples: int) -> np.ndarray:

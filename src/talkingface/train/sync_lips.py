@@ -40,6 +40,8 @@ class SyncLipsTrainConfig:
     data: preprocessed sets (``talkingface preprocess``); the train lists of all of them train, the
         val lists evaluate.
     out_dir: the run's folder.
+    shares: the share of the training runs drawn from each set (None: the same from each); within a
+        set, clips are drawn in proportion to their length.
     runs: runs of consecutive frames per step.
     run_frames: lip windows per run.
     steps_per_epoch: optimizer steps between evaluations and checkpoints.
@@ -52,6 +54,7 @@ class SyncLipsTrainConfig:
 
     data: tuple[str, ...]
     out_dir: str | os.PathLike
+    shares: tuple[float, ...] | None = None
     runs: int = 8
     run_frames: int = 24
     steps_per_epoch: int = 100
@@ -77,6 +80,8 @@ class SyncLipsTrainConfig:
     def __post_init__(self) -> None:
         if not self.data:
             raise InputError("no training set given")
+        if self.shares is not None and (len(self.shares) != len(self.data) or min(self.shares) <= 0):
+            raise InputError(f"shares must be one positive number per set ({len(self.data)}), got {self.shares}")
         if self.runs < 1 or self.run_frames < 1 or self.steps_per_epoch < 1:
             raise InputError("runs, run_frames and steps_per_epoch must be >= 1")
         if any(not 0.5 <= s <= 2.0 for s in self.speeds):
@@ -148,13 +153,19 @@ def load_clips(folders: Sequence[str | os.PathLike], speeds: Sequence[float] = (
 
 
 def sample_runs(
-    clips: Sequence[LipClip], rng: np.random.Generator, runs: int, frames: int, augment: bool = True
+    clips: Sequence[LipClip],
+    rng: np.random.Generator,
+    runs: int,
+    frames: int,
+    augment: bool = True,
+    weights: np.ndarray | None = None,
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """``runs`` random runs: lip windows ``(T, 5, 80)`` and the audio windows ``(T + 30, 1, 80, 16)`` of
-    frames ``-15 .. T + 14`` of the run."""
+    frames ``-15 .. T + 14`` of the run. Clips are drawn with probabilities ``weights`` (None: each
+    alike)."""
     out = []
     for _ in range(runs):
-        clip = clips[int(rng.integers(len(clips)))]
+        clip = clips[int(rng.choice(len(clips), p=weights)) if weights is not None else int(rng.integers(len(clips)))]
         count = min(frames, len(clip.lips) - WINDOW + 1)
         t0 = int(rng.integers(0, len(clip.lips) - WINDOW - count + 2))
         lips = np.lib.stride_tricks.sliding_window_view(clip.lips[t0 : t0 + count + WINDOW - 1], WINDOW, axis=0)
@@ -224,28 +235,39 @@ def train_sync_lips(config: SyncLipsTrainConfig, log=print) -> TrainResult:
     from ..models import create_model
 
     log = lead_only(log)
-    train_folders, val_folders = [], []
-    for root in config.data:
-        train_folders += read_filelist(root, "train")
-        val_folders += read_filelist(root, "val")
-    train_clips, skipped = load_clips(train_folders, config.speeds)
-    val_clips, val_skipped = load_clips(val_folders)
+    train_clips: list[LipClip] = []
+    val_clips: list[LipClip] = []
+    skipped: list[str] = []
+    shares: list[np.ndarray] = []
+    train_folders = 0
+    for root, share in zip(config.data, config.shares or [1.0] * len(config.data), strict=True):
+        folders = read_filelist(root, "train")
+        clips, problems = load_clips(folders, config.speeds)
+        held, held_problems = load_clips(read_filelist(root, "val"))
+        train_clips += clips
+        val_clips += held
+        skipped += problems + held_problems
+        train_folders += len(folders) - len(problems)
+        if clips:  # within a set, clips are drawn in proportion to their frames
+            frames = np.array([len(c.lips) for c in clips], np.float64)
+            shares.append(share * frames / frames.sum())
+    weights = np.concatenate(shares) / np.sum(np.concatenate(shares)) if shares else None
     if not train_clips:
         raise InputError(f"no usable training clips in {', '.join(map(str, config.data))}")
     if log:
-        frames = sum(len(c.lips) for c in train_clips)
+        total = sum(len(c.lips) for c in train_clips)
         log(
-            f"sync model: {len(train_folders) - len(skipped)} training clips ({frames} frames with the speed "
-            f"variants), {len(val_clips)} held-out; {len(skipped) + len(val_skipped)} skipped"
+            f"sync model: {train_folders} training clips ({total} frames with the speed variants), "
+            f"{len(val_clips)} held-out; {len(skipped)} skipped"
         )
-        for problem in (skipped + val_skipped)[:5]:
+        for problem in skipped[:5]:
             log(f"  skipped {problem}")
     seed_everything(config.seed)
     model = create_model("syncnet.lips", **config.model_config())
 
     def step(model, item) -> torch.Tensor:
         rng = np.random.default_rng(np.random.randint(2**31))
-        loss, _ = matching_loss(model, sample_runs(train_clips, rng, config.runs, config.run_frames))
+        loss, _ = matching_loss(model, sample_runs(train_clips, rng, config.runs, config.run_frames, weights=weights))
         return loss
 
     def evaluate(model, items) -> dict:
