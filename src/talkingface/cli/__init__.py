@@ -26,6 +26,7 @@ COMMANDS = (
     "say",
     "train",
     "make-dataset",
+    "make-talking-faces",
     "preprocess",
     "evaluate",
 )
