@@ -17,6 +17,7 @@ import bench_mesh
 import bench_models
 import bench_photo
 import bench_speech
+import bench_sync_builtin
 import bench_train_syncnet
 import bench_video
 
@@ -34,5 +35,6 @@ if __name__ == "__main__":
         bench_faceformer.main(),
         bench_faceformer_train.main([]),
         bench_train_syncnet.main([]),
+        bench_sync_builtin.main([]),
     ]
     sys.exit(0 if all(results) else 1)

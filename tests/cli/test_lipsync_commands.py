@@ -210,3 +210,25 @@ def test_evaluate_sync_moves_the_audio_by_each_shift(files, tmp_path, capsys):
     assert sorted(r["shift"] for r in data["scores"]) == [-2, -1, 0, 1, 2] and data["report"]["pairs"] == 5
     assert main([*argv[:3], "--checkpoint", str(syncnet), "--shifts", "1", "3"]) == 2
     assert "must span 0" in capsys.readouterr().err
+
+
+def test_offset_auto_with_the_built_in_model_applies_only_a_confident_offset(files, tmp_path, capsys):
+    from talkingface.models import load_model
+    from talkingface.pipelines import LipSyncPipeline
+
+    video, speech, generator, _ = files
+    out = tmp_path / "dub.mp4"
+    argv = ["lipsync", "--face", str(video), "--audio", str(speech), "--checkpoint", str(generator)]
+    assert main([*argv, "--offset", "auto", "-o", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    measured = int(printed.split("measured ")[1].split(" ")[0])
+    if "was not applied" in printed:
+        assert "audio offset 0 frames" in printed and "confidence is too low" in printed
+    else:
+        assert f"audio offset {measured} frames" in printed
+    # An impossible bar: the offset is measured and reported, never applied.
+    pipeline = LipSyncPipeline(load_model(generator))
+    result = pipeline.corrected(video, speech, tmp_path / "strict.mp4", min_confidence=1e9)
+    assert result.offset == 0 and not result.offset_applied and result.measured_offset is not None
+    assert result.offset_confidence is not None and result.offset_confidence < 1e9
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dub.mp4", "strict.mp4"]

@@ -47,7 +47,6 @@ class SyncLipsTrainConfig:
     steps_per_epoch: optimizer steps between evaluations and checkpoints.
     speeds: speed factors each clip is also used at (1 is always used).
     embedding, width, lip_width, dropout: the network's sizes (``SyncNetLipsConfig``).
-    weight_decay: AdamW's.
     epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
     evaluate_every, device: the training loop's settings.
     """
@@ -63,7 +62,6 @@ class SyncLipsTrainConfig:
     width: int = 16
     lip_width: int = 64
     dropout: float = 0.3
-    weight_decay: float = 1e-4
     epochs: int = 20
     lr: float = 1e-3
     seed: int = 0
