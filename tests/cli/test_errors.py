@@ -55,7 +55,7 @@ def junk(tmp_path_factory):
             ["lipsync", "--face", "{photo}", "--audio", "{speech}", "--checkpoint", "{d}/none.pth", "-o", "{d}/o.mp4"],
             "none.pth: file not found",
         ),
-        (["sync-score", "{d}/junk.mp4", "--checkpoint", "{d}/unknown.pth"], "does not fit SyncNetV2; 102 missing"),
+        (["sync-score", "{d}/junk.mp4", "--checkpoint", "{d}/unknown.pth"], "not a model this toolkit knows"),
         (["animate", "--face", "{d}/junk.mp4", "--audio", "{speech}", "-o", "{d}/o.mp4"], "junk.mp4"),
         (["animate", "--face", "{photo}", "--audio", "{d}/empty.wav", "-o", "{d}/o.mp4"], "empty.wav"),
         (["animate", "--face", "{photo}", "--audio", "{speech}", "-o", "{photo}"], "is also an input"),
