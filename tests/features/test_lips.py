@@ -37,3 +37,20 @@ def test_lip_motion_is_the_change_from_the_tracks_median_mouth():
 def test_bad_landmarks():
     with pytest.raises(InputError, match="face landmarks"):
         lip_shapes(np.zeros((4, 68, 2)))
+
+
+def test_the_frontal_frame_sees_a_turned_heads_lips_from_the_front():
+    from talkingface.animation.mesh import face_template
+
+    vertices = face_template().vertices.astype(np.float64) * [1.0, -1.0, -1.0]
+    angle = np.deg2rad(35)  # a three-quarter view: the head turned about its vertical axis
+    turn = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
+    points = np.stack([vertices * 300 + [200, 150, 0], (vertices @ turn.T) * 250 + [90, 80, 4]])
+    frontal = lip_shapes(points, "frontal")
+    np.testing.assert_allclose(frontal[1], frontal[0], atol=1e-4)
+    in_image = lip_shapes(points, "eye_line")
+    assert np.abs(in_image[1] - in_image[0]).max() > 0.5  # in the image plane the turned mouth looks narrower
+    with pytest.raises(InputError, match="3D landmarks"):
+        lip_shapes(points[..., :2], "frontal")
+    with pytest.raises(InputError, match="frame must be"):
+        lip_shapes(points, "side")

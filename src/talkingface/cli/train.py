@@ -66,7 +66,10 @@ def register(subparsers) -> None:
         "--speeds", type=float, nargs="*", default=[0.9, 1.1], help="speed variants of each clip (default 0.9 1.1)"
     )
     sl.add_argument("--dropout", type=float, default=0.3, help="default 0.3")
-    _loop_arguments(sl, epochs=20, lr=1e-3, schedule="cosine", warmup_epochs=1, grad_clip=5.0)
+    sl.add_argument(
+        "--frame", default="frontal", choices=["frontal", "eye_line"], help="lips seen from the front (default)"
+    )
+    _loop_arguments(sl, epochs=15, lr=1e-3, schedule="cosine", warmup_epochs=1, grad_clip=5.0)
     for name, gan in (("wav2lip", False), ("wav2lip-gan", True)):
         _wav2lip_parser(families, name, gan)
     parser.set_defaults(run=run)
@@ -224,6 +227,7 @@ def _sync_lips(args: argparse.Namespace):
         steps_per_epoch=args.steps_per_epoch,
         speeds=tuple(args.speeds),
         dropout=args.dropout,
+        frame=args.frame,
         **_loop_settings(args),
     )
     return train_sync_lips(config)

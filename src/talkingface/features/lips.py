@@ -29,14 +29,28 @@ def lip_points() -> np.ndarray:
     return np.concatenate([topology.group("lips_outer"), topology.group("lips_inner")])
 
 
-def lip_shapes(landmarks: np.ndarray) -> np.ndarray:
+#: How the lips are put in the face's frame: "eye_line" (in the image plane: origin at the nose tip, x
+#: along the outer eye corners) or "frontal" (in 3D: the head's rigid points aligned with the built-in
+#: face's, so a turned head's lips are seen from the front).
+FRAMES = ("eye_line", "frontal")
+# Landmarks that move with the skull, not with the jaw or the lips: eye corners, nose, forehead, cheekbones.
+_RIGID = (33, 133, 362, 263, 1, 2, 6, 168, 10, 234, 454)
+
+
+def lip_shapes(landmarks: np.ndarray, frame: str = "eye_line") -> np.ndarray:
     """``(N, 478, 2 or 3)`` landmarks in pixels -> ``(N, 80) float32`` lips in the face's frame (see the
-    module), before the track's median is removed."""
+    module and :data:`FRAMES`), before the track's median is removed."""
     from ..face.topology import face_topology
 
     points = np.asarray(landmarks, dtype=np.float64)
     if points.ndim != 3 or points.shape[1] < 468 or points.shape[2] < 2:
         raise InputError(f"expected (N, 478, 2 or 3) face landmarks, got {points.shape}")
+    if frame not in FRAMES:
+        raise InputError(f"frame must be one of {', '.join(FRAMES)}, got {frame!r}")
+    if frame == "frontal":
+        if points.shape[2] < 3:
+            raise InputError("the frontal lip frame needs 3D landmarks (N, 478, 3)")
+        return _frontal(points)
     xy = points[..., :2]
     named = face_topology().points
     right, left = xy[:, named["right_eye_outer"]], xy[:, named["left_eye_outer"]]
@@ -52,10 +66,39 @@ def lip_shapes(landmarks: np.ndarray) -> np.ndarray:
     return shapes
 
 
-def lip_motion(landmarks: np.ndarray) -> np.ndarray:
+def _frontal(points: np.ndarray) -> np.ndarray:
+    """Lips seen from the front: each frame's rigid landmarks aligned (rotation, scale, translation) with
+    the built-in face's, the lips carried along; in units of the built-in face's eye distance, origin at
+    its nose tip, x and y of the frontal plane."""
+    from ..animation.mesh import face_template
+    from ..face.topology import face_topology
+
+    template = face_template().vertices.astype(np.float64) * [1.0, -1.0, -1.0]  # image axes: y down
+    rigid = list(_RIGID)
+    target = template[rigid]
+    source = points[:, rigid]  # (N, K, 3)
+    mu_s, mu_t = source.mean(1, keepdims=True), target.mean(0)
+    a, b = source - mu_s, target - mu_t
+    u, sigma, vt = np.linalg.svd(np.einsum("nki,kj->nij", a, b))  # (N, 3, 3)
+    d = np.sign(np.linalg.det(np.einsum("nij,njk->nik", u, vt)))
+    flip = np.ones((len(points), 3))
+    flip[:, 2] = d
+    rotation = np.einsum("nij,nj,njk->nik", u, flip, vt)  # maps source (row vectors) onto the target
+    variance = (a**2).sum(axis=(1, 2))
+    scale = (sigma * flip).sum(1) / np.maximum(variance, 1e-12)
+    lips = points[:, lip_points()] - mu_s
+    aligned = np.einsum("nki,nij->nkj", lips, rotation) * scale[:, None, None] + mu_t
+    named = face_topology().points
+    span = float(np.linalg.norm(template[named["left_eye_outer"]] - template[named["right_eye_outer"]]))
+    local = (aligned - template[named["nose_tip"]]) / span
+    shapes: np.ndarray = (np.concatenate([local[..., 0], local[..., 1]], axis=1) * _SCALE).astype(np.float32)
+    return shapes
+
+
+def lip_motion(landmarks: np.ndarray, frame: str = "eye_line") -> np.ndarray:
     """``(N, 478, 2 or 3)`` landmarks of one face track -> ``(N, 80) float32``: its lip shapes less their
     median over the track (the person's resting mouth)."""
-    shapes = lip_shapes(landmarks)
+    shapes = lip_shapes(landmarks, frame)
     if len(shapes) == 0:
         return shapes
     motion: np.ndarray = shapes - np.median(shapes, axis=0, keepdims=True)

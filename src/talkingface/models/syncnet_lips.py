@@ -39,14 +39,20 @@ class SyncNetLipsConfig:
     width: channels of the first audio convolution (the others are 2x and 4x).
     lip_width: channels of the lip convolutions.
     dropout: training dropout of the lip features and of the audio embedding's last layer.
+    frame: the lip frame its inputs are computed in (:data:`talkingface.features.lips.FRAMES`).
     """
 
     embedding: int = 128
     width: int = 16
     lip_width: int = 64
     dropout: float = 0.3
+    frame: str = "eye_line"
 
     def __post_init__(self) -> None:
+        from ..features.lips import FRAMES
+
+        if self.frame not in FRAMES:
+            raise InputError(f"frame must be one of {', '.join(FRAMES)}, got {self.frame!r}")
         if not 0 <= self.dropout < 1:
             raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
         if not (8 <= self.embedding <= 1024 and 4 <= self.width <= 256 and 8 <= self.lip_width <= 1024):

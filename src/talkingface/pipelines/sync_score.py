@@ -262,10 +262,11 @@ class SyncScorePipeline(Pipeline):
         }
         results = {k: SyncScoreResult(Path(video)) for k in mels}
         taps = spec.frames_per_window
+        frame = cast("SyncNetLips", self.model).config.frame
         for track in tracking.tracks:
             for start, stop in track.segments:
                 rows = (track.frames >= start) & (track.frames < stop)
-                lips = _resample(lip_motion(track.landmarks[rows]), fps, spec.fps)
+                lips = _resample(lip_motion(track.landmarks[rows], frame), fps, spec.fps)
                 count = len(lips) - taps + 1
                 if count < 1:
                     continue

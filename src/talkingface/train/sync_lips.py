@@ -47,6 +47,8 @@ class SyncLipsTrainConfig:
     steps_per_epoch: optimizer steps between evaluations and checkpoints.
     speeds: speed factors each clip is also used at (1 is always used).
     embedding, width, lip_width, dropout: the network's sizes (``SyncNetLipsConfig``).
+    frame: the lip frame (:data:`talkingface.features.lips.FRAMES`): "frontal" sees turned heads'
+        lips from the front.
     epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
     evaluate_every, device: the training loop's settings.
     """
@@ -62,7 +64,8 @@ class SyncLipsTrainConfig:
     width: int = 16
     lip_width: int = 64
     dropout: float = 0.3
-    epochs: int = 20
+    frame: str = "frontal"
+    epochs: int = 15
     lr: float = 1e-3
     seed: int = 0
     grad_clip: float | None = 5.0
@@ -92,7 +95,13 @@ class SyncLipsTrainConfig:
         return loop_config(self, monitor="offset_error")
 
     def model_config(self) -> dict:
-        return {"embedding": self.embedding, "width": self.width, "lip_width": self.lip_width, "dropout": self.dropout}
+        return {
+            "embedding": self.embedding,
+            "width": self.width,
+            "lip_width": self.lip_width,
+            "dropout": self.dropout,
+            "frame": self.frame,
+        }
 
 
 @dataclass
@@ -105,14 +114,16 @@ class LipClip:
     mels: np.ndarray
 
 
-def lip_clip(name: str, landmarks: np.ndarray, audio: np.ndarray, speed: float = 1.0) -> LipClip:
+def lip_clip(
+    name: str, landmarks: np.ndarray, audio: np.ndarray, speed: float = 1.0, frame: str = "eye_line"
+) -> LipClip:
     """A :class:`LipClip` from a clip's landmarks (25 fps) and speech (16 kHz), played ``speed`` times
     faster (the speech resampled, its pitch moving with it)."""
     from ..features import mel_windows, wav2lip_mel
     from ..features.lips import lip_motion
     from ..pipelines.sync_score import _resample
 
-    lips = lip_motion(landmarks)
+    lips = lip_motion(landmarks, frame)
     if speed != 1.0:
         from fractions import Fraction
 
@@ -127,8 +138,10 @@ def lip_clip(name: str, landmarks: np.ndarray, audio: np.ndarray, speed: float =
     return LipClip(name, lips.astype(np.float32), mels)
 
 
-def load_clips(folders: Sequence[str | os.PathLike], speeds: Sequence[float] = ()) -> tuple[list[LipClip], list[str]]:
-    """Clips of ``folders`` (each also at ``speeds``) and the problems of those left out."""
+def load_clips(
+    folders: Sequence[str | os.PathLike], speeds: Sequence[float] = (), frame: str = "eye_line"
+) -> tuple[list[LipClip], list[str]]:
+    """Clips of ``folders`` (each also at ``speeds``, lips in ``frame``) and the problems of those left out."""
     from ..data.lrs2 import ClipData
     from ..errors import TalkingFaceError
 
@@ -144,7 +157,7 @@ def load_clips(folders: Sequence[str | os.PathLike], speeds: Sequence[float] = (
             skipped.append(f"{folder}: {len(landmarks)} frames, shorter than a window")
             continue
         for speed in (1.0, *speeds):
-            made = lip_clip(str(folder), landmarks, audio, speed)
+            made = lip_clip(str(folder), landmarks, audio, speed, frame)
             if len(made.lips) >= WINDOW:
                 clips.append(made)
     return clips, skipped
@@ -240,8 +253,8 @@ def train_sync_lips(config: SyncLipsTrainConfig, log=print) -> TrainResult:
     train_folders = 0
     for root, share in zip(config.data, config.shares or [1.0] * len(config.data), strict=True):
         folders = read_filelist(root, "train")
-        clips, problems = load_clips(folders, config.speeds)
-        held, held_problems = load_clips(read_filelist(root, "val"))
+        clips, problems = load_clips(folders, config.speeds, config.frame)
+        held, held_problems = load_clips(read_filelist(root, "val"), frame=config.frame)
         train_clips += clips
         val_clips += held
         skipped += problems + held_problems
