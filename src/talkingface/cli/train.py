@@ -53,6 +53,16 @@ def register(subparsers) -> None:
         "--stall-epochs", type=int, default=5, help="report a loss stuck at ln 2 after this many epochs (0: never)"
     )
     _loop_arguments(sn)
+    v2 = families.add_parser("syncnet-v2", help="syncnet_python's model, contrastive loss, on a preprocessed set")
+    v2.add_argument("--data", required=True, help="a set made by talkingface preprocess (--size 224)")
+    v2.add_argument("--out", required=True, help="folder for checkpoints and the log")
+    v2.add_argument("--batch-size", type=int, default=32, help="pairs per step (default 32)")
+    v2.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
+    v2.add_argument("--val-pairs", type=int, default=128, help="held-out pairs evaluated (default 128)")
+    v2.add_argument("--margin", type=float, default=20.0, help="contrastive margin on the distance (default 20)")
+    v2.add_argument("--channel-divisor", type=int, default=1, help="1: syncnet_python's network; 2-16: smaller")
+    v2.add_argument("--init", metavar="FILE", help="start from this checkpoint (syncnet_v2.model or ours)")
+    _loop_arguments(v2)
     sl = families.add_parser("sync-lips", help="the built-in sync model (lip landmarks vs speech) on preprocessed sets")
     sl.add_argument("--data", required=True, nargs="+", metavar="DIR", help="sets made by talkingface preprocess")
     sl.add_argument("--out", required=True, help="folder for checkpoints and the log")
@@ -177,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
     recipes = {
         "syncnet": _syncnet,
         "sync-lips": _sync_lips,
+        "syncnet-v2": _syncnet_v2,
         "wav2lip": _wav2lip,
         "wav2lip-gan": _wav2lip,
         "faceformer": _faceformer,
@@ -213,6 +224,23 @@ def _syncnet(args: argparse.Namespace):
         **_loop_settings(args),
     )
     return train_syncnet(config)
+
+
+def _syncnet_v2(args: argparse.Namespace):
+    from ..train.syncnet_v2 import SyncNetV2TrainConfig, train_syncnet_v2
+
+    config = SyncNetV2TrainConfig(
+        data=args.data,
+        out_dir=args.out,
+        batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch,
+        val_pairs=args.val_pairs,
+        margin=args.margin,
+        channel_divisor=args.channel_divisor,
+        init=args.init,
+        **_loop_settings(args),
+    )
+    return train_syncnet_v2(config)
 
 
 def _sync_lips(args: argparse.Namespace):

@@ -1,0 +1,187 @@
+"""Training syncnet_python's model (``syncnet.v2``) with the contrastive loss of the SyncNet paper.
+
+Chung & Zisserman, "Out of time" (2016): the lip tower sees 5 consecutive colour frames at 224 px (raw
+0-255) and the audio tower 13 MFCC x 20 columns (0.2 s) of the same time; pairs are in sync (label 1)
+or the audio of another window of the same clip at least 5 frames away (label 0); the loss is
+``y d^2 + (1 - y) max(margin - d, 0)^2`` on the Euclidean distance ``d`` of the two 1024-d embeddings.
+Held-out evaluation: the loss and the accuracy of "in sync when ``d < margin / 2``" on fixed pairs.
+
+Crops come from a preprocessed set (``talkingface preprocess --size 224``; other sizes are resized to
+224): they are our tracker's Wav2Lip box, not syncnet_python's box with its 40% margin, so a model trained
+here scores best on crops cut the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
+
+WINDOW = 5
+SIZE = 224
+
+
+@dataclass(frozen=True)
+class SyncNetV2TrainConfig:
+    """Every setting of a run, flat (saved as the run's ``config.json``).
+
+    Attributes:
+    data: a preprocessed set (``talkingface preprocess --size 224``).
+    out_dir: the run's folder.
+    batch_size: pairs per step.
+    steps_per_epoch: optimizer steps between evaluations and checkpoints.
+    val_pairs: held-out pairs evaluated (half in sync).
+    margin: the contrastive loss's margin on the embedding distance.
+    channel_divisor: 1 is syncnet_python's network; larger values train a smaller one.
+    init: a checkpoint to start from (``syncnet_v2.model`` or ours).
+    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
+    evaluate_every, device, mixed_precision: the training loop's settings.
+    """
+
+    data: str | os.PathLike
+    out_dir: str | os.PathLike
+    batch_size: int = 32
+    steps_per_epoch: int = 100
+    val_pairs: int = 128
+    margin: float = 20.0
+    channel_divisor: int = 1
+    init: str | os.PathLike | None = None
+    epochs: int = 100
+    lr: float = 1e-4
+    seed: int = 0
+    grad_clip: float | None = None
+    schedule: str = "constant"
+    warmup_epochs: int = 0
+    min_lr_ratio: float = 0.01
+    step_epochs: int = 30
+    evaluate_every: int = 1
+    resume: bool = True
+    device: str = "auto"
+    mixed_precision: bool = True
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 2 or self.steps_per_epoch < 1 or self.val_pairs < 2:
+            raise InputError("need batch_size >= 2, steps_per_epoch >= 1 and val_pairs >= 2")
+        if not self.margin > 0:
+            raise InputError(f"margin must be positive, got {self.margin}")
+        self.loop()
+
+    def loop(self) -> LoopConfig:
+        return loop_config(self, monitor="loss")
+
+
+class SyncV2Pairs:
+    """True and shifted (5 RGB frames at 224 px, MFCC window) pairs from preprocessed clips, decoded
+    once and kept in memory."""
+
+    def __init__(self, clips: Sequence[str | os.PathLike]):
+        from ..data.lrs2 import ClipPool
+
+        self.pool = ClipPool(clips, 2 * WINDOW + 1, "too short for a shifted pair")
+        self.clips, self.skipped = self.pool.clips, self.pool.skipped
+        self._mfcc: dict[int, np.ndarray] = {}
+
+    def _windows(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Clip ``k``'s frames ``(N, 224, 224, 3)`` RGB and MFCC windows ``(N, 13, 20)``."""
+        from ..features import mfcc_windows, syncnet_mfcc
+        from ..media import resize_image
+
+        frames, _ = self.pool.decoded(k)
+        if k not in self._mfcc:
+            clip = self.clips[k]
+            if len(frames) and frames.shape[1] != SIZE:
+                frames = np.stack([resize_image(f, SIZE, SIZE) for f in frames])
+                self.pool._decoded[k] = (frames, self.pool._decoded[k][1])
+            mfcc = syncnet_mfcc((np.clip(clip.audio, -1, 1) * 32767).astype(np.int16)) if len(frames) else None
+            self._mfcc[k] = (
+                mfcc_windows(mfcc, len(frames), clip.info.fps).astype(np.float32)
+                if mfcc is not None
+                else np.zeros((0, 13, 20), np.float32)
+            )
+        return self.pool.decoded(k)[0], self._mfcc[k]
+
+    def sample(self, rng: np.random.Generator, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``count`` pairs: MFCC ``(B, 1, 13, 20)``, frames ``(B, 3, 5, 224, 224)`` (0-255), labels ``(B,)``."""
+        mfccs: list[np.ndarray] = []
+        clips: list[np.ndarray] = []
+        labels: list[float] = []
+        while len(labels) < count:
+            k = int(rng.integers(len(self.clips)))
+            frames, windows = self._windows(k)
+            n = len(frames)
+            if n < 2 * WINDOW + 1:
+                continue  # an unreadable frame emptied this clip: passed over
+            start = int(rng.integers(0, n - WINDOW + 1))
+            in_sync = len(labels) % 2 == 0
+            if in_sync:
+                audio_at = start
+            else:
+                choices = [t for t in range(n - WINDOW + 1) if abs(t - start) >= WINDOW]
+                audio_at = int(choices[int(rng.integers(len(choices)))])
+            clips.append(frames[start : start + WINDOW, :, :, ::-1])  # (5, H, W, 3) RGB
+            mfccs.append(windows[audio_at])
+            labels.append(1.0 if in_sync else 0.0)
+        video = torch.from_numpy(np.ascontiguousarray(np.stack(clips))).permute(0, 4, 1, 2, 3).float()
+        return torch.from_numpy(np.stack(mfccs)).unsqueeze(1), video, torch.tensor(labels)
+
+
+def contrastive_loss(distance: torch.Tensor, label: torch.Tensor, margin: float) -> torch.Tensor:
+    """``y d^2 + (1 - y) max(margin - d, 0)^2``, averaged."""
+    y = label.float().view(-1)
+    return (y * distance**2 + (1 - y) * torch.clamp(margin - distance, min=0) ** 2).mean()
+
+
+def pair_accuracy(model, pairs, margin: float) -> dict:
+    """Loss and accuracy of "in sync when d < margin / 2" on fixed pairs."""
+    device = model_device(model)
+    mfcc, video, labels = (x.to(device) for x in pairs)
+    losses, correct = [], 0
+    for s in range(0, len(labels), 16):
+        audio_e, lip_e = model(mfcc[s : s + 16], video[s : s + 16])
+        d = torch.linalg.vector_norm(audio_e - lip_e, dim=1)
+        losses.append(contrastive_loss(d, labels[s : s + 16], margin).item() * len(d))
+        correct += int(((d < margin / 2).float() == labels[s : s + 16]).sum())
+    return {"loss": float(np.sum(losses) / len(labels)), "accuracy": correct / len(labels)}
+
+
+def train_syncnet_v2(config: SyncNetV2TrainConfig, log=print) -> TrainResult:
+    """Train syncnet_python's model on ``config.data``'s train clips, evaluating on its val clips."""
+    from ..data.lrs2 import read_filelist
+    from ..models import create_model, load_model
+
+    log = lead_only(log)
+    train_pairs = SyncV2Pairs(read_filelist(config.data, "train"))
+    val_clips = read_filelist(config.data, "val")
+    val_pairs = SyncV2Pairs(val_clips) if val_clips else None
+    if log:
+        log(
+            f"SyncNet v2: {len(train_pairs.clips)} training clips, "
+            f"{len(val_pairs.clips) if val_pairs else 0} held-out; {len(train_pairs.skipped)} skipped"
+        )
+    seed_everything(config.seed)
+    if config.init is not None:
+        model = load_model(config.init, "syncnet.v2", channel_divisor=config.channel_divisor)
+    else:
+        model = create_model("syncnet.v2", channel_divisor=config.channel_divisor)
+    held = val_pairs.sample(np.random.default_rng([config.seed, 7]), config.val_pairs) if val_pairs else None
+
+    def step(model, item) -> torch.Tensor:
+        mfcc, video, labels = train_pairs.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        device = model_device(model)
+        audio_e, lip_e = model(mfcc.to(device), video.to(device))
+        return contrastive_loss(torch.linalg.vector_norm(audio_e - lip_e, dim=1), labels.to(device), config.margin)
+
+    def evaluate(model, items) -> dict:
+        assert held is not None
+        return pair_accuracy(model, held, config.margin)
+
+    task = dataclasses.asdict(config)
+    items = list(range(config.steps_per_epoch))
+    return train(model, items, config.loop(), step, evaluate if held else None, [0] if held else [], log=log, task=task)
