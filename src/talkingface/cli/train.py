@@ -63,6 +63,16 @@ def register(subparsers) -> None:
     v2.add_argument("--channel-divisor", type=int, default=1, help="1: syncnet_python's network; 2-16: smaller")
     v2.add_argument("--init", metavar="FILE", help="start from this checkpoint (syncnet_v2.model or ours)")
     _loop_arguments(v2)
+    lg = families.add_parser("lipgan", help="LipGAN's generator and contrastive discriminator on a preprocessed set")
+    lg.add_argument("--data", required=True, help="a set made by talkingface preprocess (96 px)")
+    lg.add_argument("--out", required=True, help="folder for checkpoints and the log")
+    lg.add_argument("--batch-size", type=int, default=32, help="faces per step (default 32)")
+    lg.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
+    lg.add_argument("--val-samples", type=int, default=32, help="held-out faces evaluated (default 32)")
+    lg.add_argument("--width", type=int, default=32, help="first-stage channels (default 32, the paper's)")
+    lg.add_argument("--disc-weight", type=float, default=0.01, help="the discriminator's weight (default 0.01)")
+    lg.add_argument("--disc-lr", type=float, default=1e-4, help="the discriminator's learning rate (1e-4)")
+    _loop_arguments(lg)
     sl = families.add_parser("sync-lips", help="the built-in sync model (lip landmarks vs speech) on preprocessed sets")
     sl.add_argument("--data", required=True, nargs="+", metavar="DIR", help="sets made by talkingface preprocess")
     sl.add_argument("--out", required=True, help="folder for checkpoints and the log")
@@ -188,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
         "syncnet": _syncnet,
         "sync-lips": _sync_lips,
         "syncnet-v2": _syncnet_v2,
+        "lipgan": _lipgan,
         "wav2lip": _wav2lip,
         "wav2lip-gan": _wav2lip,
         "faceformer": _faceformer,
@@ -241,6 +252,23 @@ def _syncnet_v2(args: argparse.Namespace):
         **_loop_settings(args),
     )
     return train_syncnet_v2(config)
+
+
+def _lipgan(args: argparse.Namespace):
+    from ..train.lipgan import LipGANTrainConfig, train_lipgan
+
+    config = LipGANTrainConfig(
+        data=args.data,
+        out_dir=args.out,
+        batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch,
+        val_samples=args.val_samples,
+        width=args.width,
+        disc_weight=args.disc_weight,
+        disc_lr=args.disc_lr,
+        **_loop_settings(args),
+    )
+    return train_lipgan(config)
 
 
 def _sync_lips(args: argparse.Namespace):

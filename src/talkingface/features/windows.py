@@ -133,3 +133,24 @@ def mfcc_windows(
     """syncnet_python MFCC windows ``(num_frames, n_ceps, 20)`` for video frames at ``fps``."""
     fill = silence_mfcc(config) if isinstance(pad, str) and pad == "silence" else pad
     return frame_windows(mfcc, num_frames, fps, config.frames_per_second, size, offset=offset, pad=fill)
+
+
+#: Columns in LipGAN's MFCC window (0.35 s at 100 columns/s), and where it starts: centred on the frame.
+LIPGAN_MFCC_WINDOW = 35
+LIPGAN_MFCC_OFFSET = -17
+
+
+def lipgan_windows(audio: np.ndarray, num_frames: int, fps: float | Fraction, sample_rate: int = 16000) -> np.ndarray:
+    """LipGAN's audio input for each video frame: ``(num_frames, 12, 35)``, the 12 MFCC after the first
+    (syncnet_python's MFCC without c0, 100 columns/s) over 0.35 s centred on the frame, silence past the
+    audio. ``audio``: float samples in [-1, 1] at ``sample_rate`` (16 kHz)."""
+    from .mfcc import syncnet_mfcc
+
+    if sample_rate != SYNCNET_MFCC.sample_rate:
+        raise InputError(f"LipGAN's MFCC takes {SYNCNET_MFCC.sample_rate} Hz audio, got {sample_rate}")
+    pcm = (np.clip(np.asarray(audio, np.float64), -1, 1) * 32767).astype(np.int16)
+    mfcc = syncnet_mfcc(pcm)[1:]
+    fill = silence_mfcc()[1:]
+    return frame_windows(
+        mfcc, num_frames, fps, SYNCNET_MFCC.frames_per_second, LIPGAN_MFCC_WINDOW, offset=LIPGAN_MFCC_OFFSET, pad=fill
+    ).astype(np.float32)

@@ -1,0 +1,247 @@
+"""Training LipGAN: the generator against its contrastive audio-visual discriminator, on a preprocessed
+set (:mod:`..data.lrs2`, 96 px crops).
+
+As the paper: each sample is one face crop; the generator sees a reference frame of the same clip and
+the target with its lower half zeroed (``[reference, masked target]``, LipGAN's order) and the target's
+MFCC window (12 x 35, :func:`~talkingface.features.lipgan_windows`), and must rebuild the target. The
+discriminator embeds a face and an MFCC window and is trained with the contrastive loss (margin 1):
+real faces with their own speech are pulled together, real faces with speech from at least 5 frames
+away and generated faces are pushed apart. The generator's loss is L1 plus ``disc_weight`` times the
+discriminator's contrastive loss towards "in sync". Both use Adam. The discriminator is saved beside
+the generator (``disc_last.safetensors``) and resumed with it. Held-out evaluation: L1, the mean
+distance the discriminator gives real in-sync and generated pairs, and ``samples.png`` (masked input,
+reference, generated, real).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
+
+FAR = 5  # frames between a face and the speech of an off-sync pair
+
+
+@dataclass(frozen=True)
+class LipGANTrainConfig:
+    """Every setting of a run, flat (saved as the run's ``config.json``).
+
+    Attributes:
+    data: a preprocessed set (``talkingface preprocess``, 96 px crops).
+    out_dir: the run's folder.
+    batch_size: faces per step (the reference: 96).
+    steps_per_epoch: optimizer steps between evaluations and checkpoints.
+    val_samples: held-out faces evaluated.
+    width, embedding: the networks' sizes (``LipGANConfig``; the paper's width is 32).
+    disc_weight: weight of the discriminator's loss in the generator's.
+    disc_lr: the discriminator's learning rate.
+    margin: the contrastive loss's margin.
+    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
+    evaluate_every, device, mixed_precision: the training loop's settings.
+    """
+
+    data: str | os.PathLike
+    out_dir: str | os.PathLike
+    batch_size: int = 32
+    steps_per_epoch: int = 100
+    val_samples: int = 32
+    width: int = 32
+    embedding: int = 256
+    disc_weight: float = 0.01
+    disc_lr: float = 1e-4
+    margin: float = 1.0
+    epochs: int = 100
+    lr: float = 1e-4
+    seed: int = 0
+    grad_clip: float | None = None
+    schedule: str = "constant"
+    warmup_epochs: int = 0
+    min_lr_ratio: float = 0.01
+    step_epochs: int = 30
+    evaluate_every: int = 1
+    resume: bool = True
+    device: str = "auto"
+    mixed_precision: bool = True
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 2 or self.steps_per_epoch < 1 or self.val_samples < 1:
+            raise InputError("need batch_size >= 2, steps_per_epoch >= 1 and val_samples >= 1")
+        if not 0 <= self.disc_weight < 1 or not self.margin > 0:
+            raise InputError(f"need 0 <= disc_weight < 1 and margin > 0, got {self.disc_weight}, {self.margin}")
+        self.loop()
+
+    def loop(self) -> LoopConfig:
+        return loop_config(self, monitor="l1")
+
+
+class LipGANFrames:
+    """Training faces for LipGAN from preprocessed clips (decoded once, kept in memory)."""
+
+    def __init__(self, clips: Sequence[str | os.PathLike]):
+        from ..data.lrs2 import ClipPool
+
+        self.pool = ClipPool(clips, 2 * FAR + 1, "too short for an off-sync pair")
+        self.clips, self.skipped = self.pool.clips, self.pool.skipped
+        self._mfcc: dict[int, np.ndarray] = {}
+
+    def _mfcc_windows(self, k: int, frames: int) -> np.ndarray:
+        from ..features import lipgan_windows
+
+        if k not in self._mfcc:
+            clip = self.clips[k]
+            self._mfcc[k] = lipgan_windows(clip.audio, frames, clip.info.fps)
+        return self._mfcc[k]
+
+    def sample(self, rng: np.random.Generator, count: int) -> dict[str, torch.Tensor]:
+        """``count`` faces: ``face`` (B, 6, S, S) [reference, masked target], ``target`` (B, 3, S, S),
+        ``mfcc`` (B, 1, 12, 35) the target's speech, ``off`` (B, 1, 12, 35) speech 5+ frames away; BGR
+        in [0, 1]."""
+        faces: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        mfcc: list[np.ndarray] = []
+        off: list[np.ndarray] = []
+        while len(targets) < count:
+            k = int(rng.integers(len(self.clips)))
+            frames, _ = self.pool.decoded(k)
+            n = len(frames)
+            if n < 2 * FAR + 1:
+                continue  # unreadable clip: passed over, the epoch goes on
+            windows = self._mfcc_windows(k, n)
+            t = int(rng.integers(n))
+            reference = int(rng.choice([i for i in range(n) if i != t]))
+            away = [i for i in range(n) if abs(i - t) >= FAR]
+            target = frames[t].astype(np.float32) / 255.0
+            masked = target.copy()
+            masked[target.shape[0] // 2 :] = 0
+            faces.append(
+                np.concatenate([frames[reference].astype(np.float32) / 255.0, masked], axis=2).transpose(2, 0, 1)
+            )
+            targets.append(target.transpose(2, 0, 1))
+            mfcc.append(windows[t][None])
+            off.append(windows[int(away[int(rng.integers(len(away)))])][None])
+        return {
+            "face": torch.from_numpy(np.stack(faces)),
+            "target": torch.from_numpy(np.stack(targets)),
+            "mfcc": torch.from_numpy(np.stack(mfcc)),
+            "off": torch.from_numpy(np.stack(off)),
+        }
+
+
+def write_lipgan_samples(path: Path, batch: dict[str, torch.Tensor], generated: torch.Tensor, rows: int = 4) -> Path:
+    """A PNG of held-out faces, one row each: masked input, reference, generated, real (atomic)."""
+    import cv2
+
+    from ..files import atomic_output
+
+    def image(t: torch.Tensor) -> np.ndarray:
+        return (t.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+
+    grid = np.concatenate(
+        [
+            np.concatenate(
+                [
+                    image(batch["face"][i, 3:]),
+                    image(batch["face"][i, :3]),
+                    image(generated[i]),
+                    image(batch["target"][i]),
+                ],
+                axis=1,
+            )
+            for i in range(min(rows, len(generated)))
+        ],
+        axis=0,
+    )
+    with atomic_output(path) as tmp:
+        if not cv2.imwrite(str(tmp), grid):
+            raise InputError(f"{path}: could not write the sample grid")
+    return path
+
+
+def train_lipgan(config: LipGANTrainConfig, log=print) -> TrainResult:
+    """Train LipGAN's generator and discriminator on ``config.data``'s train clips."""
+    from ..data.lrs2 import read_filelist
+    from ..models import create_model
+    from ..models.lipgan import LipGANDiscriminator
+
+    log = lead_only(log)
+    train_frames = LipGANFrames(read_filelist(config.data, "train"))
+    val_clips = read_filelist(config.data, "val")
+    val_frames = LipGANFrames(val_clips) if val_clips else None
+    size = train_frames.clips[0].info.size
+    if size % 32:
+        raise InputError(f"{config.data}: crops of {size} px; LipGAN needs a multiple of 32 (preprocess --size 96)")
+    if log:
+        log(
+            f"LipGAN: {len(train_frames.clips)} training clips, {len(val_frames.clips) if val_frames else 0} "
+            f"held-out; {len(train_frames.skipped)} skipped"
+        )
+    seed_everything(config.seed)
+    sizes: dict[str, Any] = {"image_size": size, "width": config.width, "embedding": config.embedding}
+    model = create_model("lipgan", **sizes)
+    disc = cast(LipGANDiscriminator, create_model("lipgan.disc", **sizes).train())
+    disc_optimizer = torch.optim.Adam(disc.parameters(), lr=config.disc_lr)
+    contrastive = LipGANDiscriminator.contrastive_loss
+    held = val_frames.sample(np.random.default_rng([config.seed, 7]), config.val_samples) if val_frames else None
+
+    def step(model, item) -> torch.Tensor:
+        batch = train_frames.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        device = model_device(model)
+        batch = {k: v.to(device) for k, v in batch.items()}
+        if model_device(disc) != device:
+            disc.to(device)
+        generated = model(batch["mfcc"], batch["face"])
+        ones, zeros = torch.ones(len(generated), device=device), torch.zeros(len(generated), device=device)
+        disc_loss = (
+            contrastive(disc(batch["mfcc"], batch["target"]), ones, config.margin)
+            + contrastive(disc(batch["off"], batch["target"]), zeros, config.margin)
+            + contrastive(disc(batch["mfcc"], generated.detach()), zeros, config.margin)
+        )
+        disc_optimizer.zero_grad(set_to_none=True)
+        disc_loss.backward()
+        disc_optimizer.step()
+        disc_optimizer.zero_grad(set_to_none=True)
+        l1 = torch.nn.functional.l1_loss(generated, batch["target"])
+        fooled = contrastive(disc(batch["mfcc"], generated), ones, config.margin)
+        return (1 - config.disc_weight) * l1 + config.disc_weight * fooled
+
+    def evaluate(model, items) -> dict:
+        assert held is not None
+        device = model_device(model)
+        l1, real, fake = [], [], []
+        with torch.no_grad():
+            for s in range(0, config.val_samples, 16):
+                part = {k: v[s : s + 16].to(device) for k, v in held.items()}
+                generated = model(part["mfcc"], part["face"])
+                if s == 0:
+                    write_lipgan_samples(Path(config.out_dir) / "samples.png", part, generated)
+                l1.append(torch.nn.functional.l1_loss(generated, part["target"]).item() * len(generated))
+                real += disc(part["mfcc"], part["target"]).tolist()
+                fake += disc(part["mfcc"], generated).tolist()
+        return {
+            "l1": float(np.sum(l1) / config.val_samples),
+            "real_distance": float(np.mean(real)),
+            "fake_distance": float(np.mean(fake)),
+        }
+
+    task = dataclasses.asdict(config)
+    items = list(range(config.steps_per_epoch))
+    return train(
+        model,
+        items,
+        config.loop(),
+        step,
+        evaluate if held else None,
+        [0] if held else [],
+        log=log,
+        task=task,
+        companions={"disc": (disc, disc_optimizer)},
+    )
