@@ -78,6 +78,7 @@ def test_the_speaking_face_is_the_one_whose_lips_follow_the_sound(two_faces, pip
     assert set(largest.track_ids[largest.has_face].tolist()) != {right.track_id}
 
 
+@pytest.mark.slow
 def test_lipsync_speaking_face_dubs_the_speaker_not_the_largest_face(two_faces, tmp_path):
     import torch
 
