@@ -164,6 +164,15 @@ def _check_transformers() -> tuple[str | None, bool, str]:
     return version, True, "wav2vec 2.0 built from a config (weights from files only)"
 
 
+def _check_sync_model() -> tuple[str | None, bool, str]:
+    """The built-in sync model loads from the package."""
+    from .models.syncnet_lips import builtin_sync_model, builtin_weights
+
+    model = builtin_sync_model()
+    size = builtin_weights().stat().st_size / 1e6
+    return None, True, f"{model.variant}, {size:.1f} MB (card: {builtin_weights().with_suffix('.md').name})"
+
+
 _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("PyAV", _check_pyav, "all media input and output"),
     ("torch", _check_torch, "neural models and features"),
@@ -174,6 +183,7 @@ _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("opencv", _check_opencv, "image warping"),
     ("transformers", _check_transformers, "FaceFormer's wav2vec 2.0 encoder"),
     ("bfloat16", _check_bfloat16, "fast opt-in generator arithmetic"),
+    ("sync model", _check_sync_model, "sync scores and offsets without a checkpoint"),
 ]
 
 

@@ -33,9 +33,9 @@ def test_info_reports_working_components(capsys):
     assert main(["info", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     components = {c["name"]: c for c in report["components"]}
-    for name in ("PyAV", "torch", "espeak-ng", "EGL", "mediapipe"):
+    for name in ("PyAV", "torch", "espeak-ng", "EGL", "mediapipe", "sync model"):
         assert components[name]["ok"], components[name]
-    assert "libx264" in components["PyAV"]["detail"]
+    assert "libx264" in components["PyAV"]["detail"] and "syncnet.lips" in components["sync model"]["detail"]
 
 
 def test_features_writes_npz_and_video(tmp_path, speech_path, photo_path, capsys):
