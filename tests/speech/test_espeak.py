@@ -58,6 +58,8 @@ def test_pronounce_unknown_words():
     [
         (dict(text=""), "empty"),
         (dict(text="hi", voice="xx-nope"), "unknown espeak-ng voice"),
+        (dict(text="hi", voice="en-us+nope"), "unknown espeak-ng voice variant 'nope'"),
+        (dict(text="hi", voice="xx-nope+f2"), "unknown espeak-ng voice"),
         (dict(text="hi", rate=10), "rate"),
     ],
 )
@@ -71,3 +73,10 @@ def test_british_scottish_and_caribbean_voices(voice):
     """'en-gb' is a language, not a voice file's name; Scottish says ʉ, Caribbean a dental t̪."""
     speech = synthesize("It was the best of times, too true.", voice=voice)
     assert len(speech.phonemes.speech) >= 20 and len(speech.audio) > 16000
+
+
+def test_a_variant_on_a_language_voice():
+    """'en-gb+f2': the variant goes on the voice file the language picks (it is not a file name itself)."""
+    plain, female = synthesize("hello there", voice="en-gb"), synthesize("hello there", voice="en-gb+f2")
+    assert female.phonemes.arpabet() == plain.phonemes.arpabet()
+    assert not np.array_equal(female.audio[:2000], plain.audio[:2000])

@@ -72,6 +72,9 @@ class _Engine:
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_VoiceProperties)]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_GetCurrentVoice.restype = ctypes.POINTER(_VoiceProperties)
+        lib.espeak_Info.restype = ctypes.c_char_p
+        lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
         lib.espeak_Synth.argtypes = [
             ctypes.c_char_p,
             ctypes.c_size_t,
@@ -104,13 +107,32 @@ class _Engine:
             i += 1
         return 0
 
+    def variants(self) -> set[str]:
+        """Names of the voice variants installed (``+f2``, ``+m3``, ``+klatt``, ...)."""
+        from pathlib import Path
+
+        data = ctypes.c_char_p()
+        self.lib.espeak_Info(ctypes.byref(data))
+        folder = Path((data.value or b"").decode()) / "voices" / "!v"
+        return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
     def set_voice(self, voice: str, rate: int, pitch: int, pitch_range: int, word_gap: int) -> None:
+        variant_name = voice.partition("+")[2]
+        if variant_name and variant_name not in self.variants():
+            raise InputError(f"unknown espeak-ng voice variant {variant_name!r} in {voice!r} (e.g. f2, m3, klatt)")
         if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            # Not a voice file's name: take it as a language ("en-gb" is the voice file "en").
+            # Not a voice file's name: take it as a language ("en-gb" is the voice file "gmw/en"), and
+            # put a variant ("+f2") on the voice file the language chose.
             language, _, variant = voice.partition("+")
             wanted = _VoiceProperties(languages=language.encode())
-            if variant or self.lib.espeak_SetVoiceByProperties(ctypes.byref(wanted)) != 0:
-                raise InputError(f"unknown espeak-ng voice {voice!r} (e.g. en-us, en-gb, en-us+f3)")
+            unknown = InputError(f"unknown espeak-ng voice {voice!r} (e.g. en-us, en-gb, en-gb+f2, de, fr+m3)")
+            if self.lib.espeak_SetVoiceByProperties(ctypes.byref(wanted)) != 0:
+                raise unknown
+            if variant:
+                current = self.lib.espeak_GetCurrentVoice()
+                identifier = current.contents.identifier if current else None
+                if not identifier or self.lib.espeak_SetVoiceByName(identifier + b"+" + variant.encode()) != 0:
+                    raise unknown
         for parameter, value in (
             (_RATE, rate),
             (_PITCH, pitch),
