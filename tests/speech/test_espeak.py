@@ -80,3 +80,40 @@ def test_a_variant_on_a_language_voice():
     plain, female = synthesize("hello there", voice="en-gb"), synthesize("hello there", voice="en-gb+f2")
     assert female.phonemes.arpabet() == plain.phonemes.arpabet()
     assert not np.array_equal(female.audio[:2000], plain.audio[:2000])
+
+
+def test_every_espeak_language_maps_onto_our_phonemes():
+    """Numbers and names read by each of espeak-ng's languages: every sound it names maps (the nearest
+    English phoneme where English lacks it); no voice is refused."""
+    from talkingface.speech.espeak import _LOCK, _engine, _ipa_clauses
+    from talkingface.speech.phonemes import ipa_to_arpabet
+
+    with _LOCK:
+        engine = _engine()
+        languages = sorted(engine.voice_files())
+        assert len(languages) > 100
+        for language in languages:
+            engine.set_voice(language, 175, 50, 50, 0)
+            ipa = " ".join(_ipa_clauses(engine, "1 2 3 4 5 6 7 8 9 10 13 20 47 99 100 1000. Maria, Peter."))
+            assert len(ipa_to_arpabet(ipa)) >= 5, (language, ipa)
+
+
+@pytest.mark.parametrize("voice", ["de", "fr", "ru", "cmn", "ar", "ja", "hi", "tr"])
+def test_speech_in_other_languages_has_timed_phonemes(voice):
+    speech = synthesize("1 2 3 4 5 6 7 8 9 10", voice=voice)
+    assert len(speech.phonemes.speech) >= 10 and speech.phonemes.duration > 1.0
+
+
+def test_sounds_english_lacks_take_the_nearest_english_phoneme():
+    from talkingface.speech.phonemes import ipa_to_arpabet
+
+    # German "über" (rounded y), French "rouge" (uvular ʁ), Russian palatalised t, Mandarin tone 5,
+    # Portuguese nasal ũ, an espeak language switch.
+    assert [p for p, _ in ipa_to_arpabet("ˈyːbɐ")] == ["UW", "B", "AH"]
+    assert [p for p, _ in ipa_to_arpabet("ʁuʒ")] == ["G", "UW", "ZH"]
+    assert [p for p, _ in ipa_to_arpabet("tʲˈa")] == ["T", "AA"]
+    assert [p for p, _ in ipa_to_arpabet("jˈi5")] == ["Y", "IY"]
+    assert [p for p, _ in ipa_to_arpabet("ˈũŋ")] == ["UW", "NG"]
+    assert [p for p, _ in ipa_to_arpabet("(en)həlˈəʊ(de)")] == ["HH", "AH", "L", "OW"]
+    with pytest.raises(InputError, match="unknown IPA symbol"):
+        ipa_to_arpabet("k☃t")

@@ -33,8 +33,9 @@ def test_ipa_and_espeak_names_map_onto_arpabet():
     ]
     assert [p for p, _ in ipa_to_arpabet("tʃˈɑːɹdʒ")] == ["CH", "AA", "R", "JH"]
     assert espeak_to_arpabet("aI") == ("AY",) and espeak_to_arpabet("tS") == ("CH",) and espeak_to_arpabet("_:") == ()
+    assert ipa_to_arpabet("ʘ") == [("P", None)]  # a bilabial click: the nearest English phoneme
     with pytest.raises(InputError, match="unknown IPA"):
-        ipa_to_arpabet("ʘ")
+        ipa_to_arpabet("☃")
 
 
 def _sequence():

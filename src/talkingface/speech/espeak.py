@@ -44,6 +44,12 @@ class _Event(ctypes.Structure):
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
+class _VoiceEntry(ctypes.Structure):
+    """espeak_VOICE as espeak_ListVoices returns it (pointers kept raw: ``languages`` holds zero bytes)."""
+
+    _fields_ = [("name", ctypes.c_void_p), ("languages", ctypes.c_void_p), ("identifier", ctypes.c_char_p)]
+
+
 class _VoiceProperties(ctypes.Structure):
     _fields_ = [
         ("name", ctypes.c_char_p),
@@ -116,6 +122,24 @@ class _Engine:
         folder = Path((data.value or b"").decode()) / "voices" / "!v"
         return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
 
+    def voice_files(self) -> dict[str, bytes]:
+        """Each language espeak-ng lists -> the identifier of a voice file that speaks it."""
+        self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_VoiceEntry))
+        listed = self.lib.espeak_ListVoices(None)
+        files: dict[str, bytes] = {}
+        k = 0
+        while listed and listed[k]:
+            voice = listed[k].contents
+            # languages: a priority byte then the name, repeated, ending with a zero byte.
+            raw = ctypes.string_at(voice.languages, 256) if voice.languages else b""
+            position = 0
+            while position < len(raw) and raw[position] != 0:
+                end = raw.index(b"\0", position + 1)
+                files.setdefault(raw[position + 1 : end].decode("utf-8", "replace"), voice.identifier)
+                position = end + 1
+            k += 1
+        return files
+
     def set_voice(self, voice: str, rate: int, pitch: int, pitch_range: int, word_gap: int) -> None:
         variant_name = voice.partition("+")[2]
         if variant_name and variant_name not in self.variants():
@@ -127,7 +151,9 @@ class _Engine:
             wanted = _VoiceProperties(languages=language.encode())
             unknown = InputError(f"unknown espeak-ng voice {voice!r} (e.g. en-us, en-gb, en-gb+f2, de, fr+m3)")
             if self.lib.espeak_SetVoiceByProperties(ctypes.byref(wanted)) != 0:
-                raise unknown
+                identifier = self.voice_files().get(language)
+                if identifier is None or self.lib.espeak_SetVoiceByName(identifier) != 0:
+                    raise unknown
             if variant:
                 current = self.lib.espeak_GetCurrentVoice()
                 identifier = current.contents.identifier if current else None

@@ -235,6 +235,96 @@ ESPEAK_TO_ARPABET: dict[str, tuple[str, ...]] = {
     "l-": ("AH", "L"),
 }
 
+# Every other sound espeak-ng's voices name (130 languages) -> the nearest English phoneme, judged by what
+# the lips, jaw and tongue tip show: place and rounding first, voicing kept where English has the pair.
+IPA_NEAREST: dict[str, tuple[str, ...]] = {
+    # front rounded vowels: the lips round as for the back vowel of the same height
+    "y": ("UW",),
+    "ʏ": ("UH",),
+    "ø": ("OW",),
+    "œ": ("AO",),
+    "ɶ": ("AO",),
+    # central and back unrounded vowels: spread or neutral lips
+    "ɯ": ("IH",),
+    "ɤ": ("AH",),
+    "ɘ": ("AH",),
+    "ɵ": ("UH",),
+    "ɞ": ("AO",),
+    "ä": ("AA",),
+    "ε": ("EH",),  # Greek epsilon written for ɛ
+    "ɜ˞": ("ER",),
+    # bilabial and labiodental sounds
+    "β": ("V",),
+    "ɸ": ("F",),
+    "ʋ": ("V",),
+    "ⱱ": ("V",),
+    "ʙ": ("B",),
+    "ɓ": ("B",),
+    "ʘ": ("P",),
+    "ɥ": ("W",),
+    "ɰ": ("W",),
+    # palatal, retroflex and alveolo-palatal sounds: the tongue's nearest English place
+    "c": ("K",),
+    "ɟ": ("G",),
+    "ɲ": ("N",),
+    "ɳ": ("N",),
+    "ʎ": ("L",),
+    "ɭ": ("L",),
+    "ʈ": ("T",),
+    "ɖ": ("D",),
+    "ɗ": ("D",),
+    "ɽ": ("D",),
+    "ɻ": ("R",),
+    "ɕ": ("SH",),
+    "ʑ": ("ZH",),
+    "ʂ": ("SH",),
+    "ʐ": ("ZH",),
+    "ʝ": ("Y",),
+    "ʄ": ("JH",),
+    "ʦ": ("T", "S"),
+    "ʣ": ("D", "Z"),
+    "ʧ": ("CH",),
+    "ʤ": ("JH",),
+    # laterals
+    "ɬ": ("L",),
+    "ɮ": ("L",),
+    "ʟ": ("L",),
+    "ɺ": ("L",),
+    "ǁ": ("L",),
+    # velar, uvular, pharyngeal and glottal sounds: nothing shows at the lips
+    "q": ("K",),
+    "ɢ": ("G",),
+    "ɠ": ("G",),
+    "ʛ": ("G",),
+    "ɴ": ("NG",),
+    "ɣ": ("G",),
+    "ʁ": ("G",),
+    "χ": ("HH",),
+    "ʀ": ("R",),
+    "ħ": ("HH",),
+    "ʕ": ("HH",),
+    "ʢ": ("HH",),
+    "ʜ": ("HH",),
+    "ɦ": ("HH",),
+    "ʡ": ("T",),
+    "?": ("T",),  # espeak-ng's name of the glottal stop where a voice lacks the IPA one
+    # clicks: a tongue closure behind the teeth
+    "ǀ": ("T",),
+    "ǃ": ("T",),
+    "ǂ": ("T",),
+    # espeak-ng's own names, which some voices report in place of IPA
+    "A": ("AA",),
+    "S": ("SH",),
+    "Z": ("ZH",),
+    "N": ("NG",),
+    "X": ("HH",),
+}
+# Marks that change nothing the mouth shows: tone letters and digits, the modifier letters of secondary
+# articulation (palatalised ʲ, labialised ʷ, velarised ˠ, pharyngealised ˤ, nasal release ⁿ, ejective ʼ;
+# any modifier letter), espeak-ng's separators, and every combining diacritic (nasal, dental, creaky...).
+_IPA_SILENT = set("˥˦˧˨˩ʲʷˠˤⁿˡʼˑ#^`-[]()0123456789")
+_LANGUAGE_SWITCH = re.compile(r"\([a-z]{2,3}(?:-[a-z0-9]+)*\)")
+
 _IPA_MARKS = {"ˈ": 1, "ˌ": 2}
 _IPA_IGNORED = set("ː̃ʰ̚‿.|‖") | {"\u0329", "\u032f", "\u0361", "\u035c", "\u032a"}  # \u032a: dental
 
@@ -258,11 +348,13 @@ def normalize_arpabet(symbol: str) -> tuple[str, int | None]:
 def ipa_to_arpabet(ipa: str) -> list[tuple[str, int | None]]:
     """Convert an IPA string (one phoneme or a whole word) to ARPAbet phonemes with stress.
 
-    Stress marks (ˈ primary, ˌ secondary) apply to the next vowel; length marks and ties are
-    dropped. Unknown symbols raise InputError.
+    Stress marks (ˈ primary, ˌ secondary) apply to the next vowel; length marks, ties, tones,
+    diacritics and espeak-ng's language switches (``(en)``) are dropped; sounds English lacks take the
+    nearest English phoneme (:data:`IPA_NEAREST`). Unknown symbols raise InputError.
     """
-    text = unicodedata.normalize("NFC", ipa)
-    keys = sorted(IPA_TO_ARPABET, key=len, reverse=True)
+    text = unicodedata.normalize("NFC", _LANGUAGE_SWITCH.sub("", ipa))
+    table = {**IPA_NEAREST, **IPA_TO_ARPABET}
+    keys = sorted(table, key=len, reverse=True)
     out: list[tuple[str, int | None]] = []
     stress: int | None = None
     i = 0
@@ -272,12 +364,17 @@ def ipa_to_arpabet(ipa: str) -> list[tuple[str, int | None]]:
             stress = _IPA_MARKS[ch]
             i += 1
             continue
-        if ch in _IPA_IGNORED or ch.isspace():
+        if ch in _IPA_IGNORED or ch in _IPA_SILENT or ch.isspace() or unicodedata.category(ch) in ("Mn", "Lm", "Sk"):
             i += 1
+            continue
+        base = unicodedata.normalize("NFD", ch)
+        if len(base) > 1 and not any(text.startswith(key, i) for key in keys):
+            # A letter with a diacritic built in (ã, ẽ, ũ): the letter, its diacritic dropped.
+            text = text[:i] + base + text[i + 1 :]
             continue
         for key in keys:
             if text.startswith(key, i):
-                for phone in IPA_TO_ARPABET[key]:
+                for phone in table[key]:
                     if phone in VOWELS:
                         out.append((phone, stress if stress is not None else 0))
                         stress = None
