@@ -67,3 +67,25 @@ def test_voice_activity(speech16k):
     assert len(active) == int(np.ceil(len(speech16k) / 160))
     assert not active[:110].any() and active[125:140].all()
     assert not voice_activity(np.zeros(16000, np.float32)).any()
+
+
+def test_recognition_never_leaves_voiced_speech_without_motion():
+    """A real two-person interview with no transcript: no phoneme outlasts a plausible one, and the
+    voiced frames are all covered by phonemes (none frozen in one long phoneme)."""
+    from pathlib import Path
+
+    from talkingface.media import load_audio
+    from talkingface.speech.align import MAX_PHONEME_S
+
+    video = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "clips"
+    video = video / "facebookresearch__VisualVoice__interview.mp4"
+    if not video.is_file():
+        pytest.skip(f"{video} is absent: the real clips live in ../shared/data beside the checkout")
+    audio = load_audio(video, 16000)
+    seq = recognize(audio)
+    assert max(p.end - p.start for p in seq.speech) <= MAX_PHONEME_S + 1e-6
+    active = voice_activity(audio)
+    covered = np.zeros(len(active), bool)
+    for p in seq.speech:
+        covered[int(p.start * 100) : int(np.ceil(p.end * 100))] = True
+    assert covered[active].mean() > 0.95

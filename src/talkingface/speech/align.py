@@ -260,6 +260,10 @@ def _clip(phonemes: list[Phoneme], duration: float) -> list[Phoneme]:
     return out
 
 
+#: The longest a recognised phoneme may last, seconds (held vowels in speech stay under it).
+MAX_PHONEME_S = 0.4
+
+
 def recognize(audio: np.ndarray) -> PhonemeSequence:
     """Phonemes of ``audio`` (``(N,)`` float at 16 kHz) without a transcript.
 
@@ -286,7 +290,10 @@ def recognize(audio: np.ndarray) -> PhonemeSequence:
         frames = slice(s.start_frame, s.end_frame + 1)
         if active[frames].mean() < 0.5 if active[frames].size else True:
             continue
-        phonemes.append(Phoneme(phone, s.start_frame / _FRAME_RATE, (s.end_frame + 1) / _FRAME_RATE, stress))
+        start, end = s.start_frame / _FRAME_RATE, (s.end_frame + 1) / _FRAME_RATE
+        # A phoneme far longer than any in speech is the recogniser losing track: it keeps its start, and
+        # the voiced rest is filled below like any stretch it called silence (the mouth never freezes).
+        phonemes.append(Phoneme(phone, start, min(end, start + MAX_PHONEME_S), stress))
     phonemes = _fill_voiced_gaps(phonemes, active)
     return PhonemeSequence(phonemes=_clip(phonemes, duration), words=[], duration=duration, source="recognition")
 
