@@ -40,3 +40,11 @@ def fps_argument(text: str):
         return to_fps(text)
     except InputError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def print_notes(phonemes) -> None:
+    """Print the notes of a PhonemeSequence (e.g. sparse recognition) to stderr, one line each."""
+    import sys
+
+    for note in getattr(phonemes, "notes", None) or []:
+        print(f"note: {note}", file=sys.stderr)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fps_argument, output_path, read_text_argument
+from ._common import fps_argument, output_path, print_notes, read_text_argument
 
 
 def register(subparsers) -> None:
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         force_fps=args.fps is not None,
     )
     result = TalkingPhotoPipeline(config)(args.face, args.audio, output, text=text, progress=not args.quiet)
+    print_notes(result.phonemes)
     print(
         f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
         f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fps_argument, read_text_argument
+from ._common import fps_argument, print_notes, read_text_argument
 
 
 def register(subparsers) -> None:
@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline = MeshAnimationPipeline(config).to(args.device)
     pipeline.check(args.audio, outputs)
     result = pipeline(args.audio, outputs, text=read_text_argument(args.text, args.transcript), progress=not args.quiet)
+    print_notes(result.phonemes)
     for path in result.outputs:
         print(f"wrote {path}")
     print(

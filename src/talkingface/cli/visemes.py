@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fps_argument, output_path, read_text_argument
+from ._common import fps_argument, output_path, print_notes, read_text_argument
 
 
 def register(subparsers) -> None:
@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     sample_rate = SPEECH_RATE
     audio = load_audio(args.audio, sample_rate)
     phonemes = timed_phonemes(audio, sample_rate, text)
+    print_notes(phonemes)
     curves = JaliAnimator(JaliConfig(style=args.style)).animate(phonemes, args.fps, audio, sample_rate)
     curves.save(output)
     print(

@@ -294,8 +294,31 @@ def recognize(audio: np.ndarray) -> PhonemeSequence:
         # A phoneme far longer than any in speech is the recogniser losing track: it keeps its start, and
         # the voiced rest is filled below like any stretch it called silence (the mouth never freezes).
         phonemes.append(Phoneme(phone, start, min(end, start + MAX_PHONEME_S), stress))
+    found = _coverage(phonemes, active)
     phonemes = _fill_voiced_gaps(phonemes, active)
-    return PhonemeSequence(phonemes=_clip(phonemes, duration), words=[], duration=duration, source="recognition")
+    notes = []
+    if found < SPARSE_COVERAGE:
+        notes.append(
+            f"phoneme recognition found phonemes in only {found:.0%} of the speech (the rest moves with generic "
+            "syllables): give what is said with --text or --transcript for better timing"
+        )
+    return PhonemeSequence(
+        phonemes=_clip(phonemes, duration), words=[], duration=duration, source="recognition", notes=notes
+    )
+
+
+#: Share of the voiced frames recognition must cover with phonemes of its own before it is called sparse.
+SPARSE_COVERAGE = 0.4
+
+
+def _coverage(phonemes: list[Phoneme], active: np.ndarray) -> float:
+    """Share of the voiced frames of ``active`` that ``phonemes`` cover (1 when nothing is voiced)."""
+    if not active.any():
+        return 1.0
+    covered = np.zeros(len(active), bool)
+    for p in phonemes:
+        covered[int(p.start * _FRAME_RATE) : int(np.ceil(p.end * _FRAME_RATE))] = True
+    return float(covered[active].mean())
 
 
 def _fill_voiced_gaps(phonemes: list[Phoneme], active: np.ndarray, min_gap_s: float = 0.1) -> list[Phoneme]:

@@ -445,12 +445,15 @@ class PhonemeSequence:
         words: in time order.
         duration: length of the audio in seconds.
         source: how the timings were obtained ("espeak", "alignment", "recognition", "textgrid", ...).
+        notes: what the user should know about these timings (e.g. that recognition found little);
+            not saved with them.
     """
 
     phonemes: list[Phoneme]
     words: list[Word] = field(default_factory=list)
     duration: float = 0.0
     source: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         if not self.duration:
