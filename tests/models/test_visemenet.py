@@ -13,7 +13,8 @@ def small(**config):
 
 def test_outputs_per_10_ms_step():
     model = small()
-    out = model(torch.randn(2, 50, 65))
+    with torch.no_grad():
+        out = model(torch.randn(2, 50, 65))
     assert out.landmarks.shape == (2, 50, 76) and out.phonemes.shape == (2, 50, 21)
     assert out.jali.shape == (2, 50, 2) and out.activations.shape == out.values.shape == (2, 50, len(VISEMES))
     assert float(out.jali.min()) >= 0 and float(out.jali.max()) <= 1
