@@ -150,13 +150,16 @@ def split_speakers(speakers: list[str], fractions: tuple[float, float, float], s
 
 class ClipPool:
     """The clips of a split that training can draw from, each decoded once on first use and kept in
-    memory: frames ``(N, S, S, 3)`` uint8 BGR and frame i's Wav2Lip mel window ``(N, 80, 16)``.
+    memory: frames ``(N, S, S, 3)`` uint8 BGR (resized to ``size`` when given) and frame i's Wav2Lip mel
+    window ``(N, 80, 16)``.
 
     Folders that are not clips, and clips shorter than ``min_frames``, are left out and listed in
     ``skipped``; a clip whose frames turn out unreadable decodes as empty (its samples are passed over).
     """
 
-    def __init__(self, folders: Sequence[str | os.PathLike], min_frames: int, short: str = "too short"):
+    def __init__(
+        self, folders: Sequence[str | os.PathLike], min_frames: int, short: str = "too short", size: int | None = None
+    ):
         from ..errors import TalkingFaceError
 
         self.clips: list[ClipData] = []
@@ -173,6 +176,7 @@ class ClipPool:
                 self.skipped.append(f"{folder}: {len(clip)} frames, {short}")
         if not self.clips:
             raise InputError(f"no usable clips (each needs {min_frames} frames or more)")
+        self.size = size
         self._decoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
@@ -187,6 +191,10 @@ class ClipPool:
             clip = self.clips[k]
             try:
                 frames = np.stack([clip.frame(i) for i in range(len(clip))])
+                if self.size is not None and frames.shape[1] != self.size:
+                    from ..media import resize_image
+
+                    frames = np.stack([resize_image(f, self.size, self.size) for f in frames])
                 mels = mel_windows(wav2lip_mel(clip.audio), len(clip), clip.info.fps).astype(np.float32)
             except TalkingFaceError:
                 frames = np.zeros((0, clip.info.size, clip.info.size, 3), np.uint8)

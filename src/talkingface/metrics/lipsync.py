@@ -19,14 +19,7 @@ import itertools
 import numpy as np
 
 from ..errors import InputError
-
-
-def lip_points() -> np.ndarray:
-    """Indices of the lip landmarks (outer then inner contour) among mediapipe's 478."""
-    from ..face.topology import face_topology
-
-    topology = face_topology()
-    return np.concatenate([topology.group("lips_outer"), topology.group("lips_inner")])
+from ..features.lips import lip_points
 
 
 def landmark_distance(generated: np.ndarray, real: np.ndarray, crop_size: float = 96.0) -> float:

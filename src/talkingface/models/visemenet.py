@@ -24,32 +24,12 @@ from torch import nn
 
 from ..errors import InputError
 from ..features.visemenet import VISEMENET_FEATURES
+from ..speech.visemes import JALI_VISEMES
 from .registry import Variant, register
 from .spec import ModelSpec
 
-#: The paper's output order: the two JALI parameters, then the 20 visemes.
-VISEMES = (
-    "Ah",
-    "Aa",
-    "Eh",
-    "Ee",
-    "Ih",
-    "Oh",
-    "Uh",
-    "U",
-    "Eu",
-    "Schwa",
-    "R",
-    "S",
-    "ShChZh",
-    "Th",
-    "JY",
-    "LNTD",
-    "GK",
-    "MBP",
-    "FV",
-    "WA_PEDAL",
-)
+#: The paper's output order of the 20 visemes (after JA and LI).
+VISEMES = JALI_VISEMES
 PHONEME_GROUPS = 21
 LANDMARKS = 76  # 38 mouth points, x and y
 

@@ -311,23 +311,25 @@ def recognize(audio: np.ndarray) -> PhonemeSequence:
 SPARSE_COVERAGE = 0.4
 
 
+def _covered(phonemes: list[Phoneme], frames: int) -> np.ndarray:
+    """``(frames,) bool``: the frames (at the recogniser's rate) that ``phonemes`` cover."""
+    covered = np.zeros(frames, bool)
+    for p in phonemes:
+        covered[int(p.start * _FRAME_RATE) : int(np.ceil(p.end * _FRAME_RATE))] = True
+    return covered
+
+
 def _coverage(phonemes: list[Phoneme], active: np.ndarray) -> float:
     """Share of the voiced frames of ``active`` that ``phonemes`` cover (1 when nothing is voiced)."""
     if not active.any():
         return 1.0
-    covered = np.zeros(len(active), bool)
-    for p in phonemes:
-        covered[int(p.start * _FRAME_RATE) : int(np.ceil(p.end * _FRAME_RATE))] = True
-    return float(covered[active].mean())
+    return float(_covered(phonemes, len(active))[active].mean())
 
 
 def _fill_voiced_gaps(phonemes: list[Phoneme], active: np.ndarray, min_gap_s: float = 0.1) -> list[Phoneme]:
     """Voiced stretches the recogniser called silence (it does so on voices unlike its training
     data, such as synthetic speech) get open-close syllables, so the mouth moves while sound is made."""
-    covered = np.zeros(len(active), bool)
-    for p in phonemes:
-        covered[int(p.start * _FRAME_RATE) : int(np.ceil(p.end * _FRAME_RATE))] = True
-    gaps = active & ~covered
+    gaps = active & ~_covered(phonemes, len(active))
     edges = np.flatnonzero(np.diff(np.concatenate([[0], gaps.astype(np.int8), [0]])))
     filled = list(phonemes)
     for start, stop in zip(edges[::2], edges[1::2]):

@@ -137,33 +137,16 @@ class LipGANFrames:
 
 
 def write_lipgan_samples(path: Path, batch: dict[str, torch.Tensor], generated: torch.Tensor, rows: int = 4) -> Path:
-    """A PNG of held-out faces, one row each: masked input, reference, generated, real (atomic)."""
-    import cv2
+    """A PNG of held-out faces, one row each: masked input, reference, generated, real."""
+    from .wav2lip import write_image_grid
 
-    from ..files import atomic_output
-
-    def image(t: torch.Tensor) -> np.ndarray:
-        return (t.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
-
-    grid = np.concatenate(
+    return write_image_grid(
+        path,
         [
-            np.concatenate(
-                [
-                    image(batch["face"][i, 3:]),
-                    image(batch["face"][i, :3]),
-                    image(generated[i]),
-                    image(batch["target"][i]),
-                ],
-                axis=1,
-            )
+            [batch["face"][i, 3:], batch["face"][i, :3], generated[i], batch["target"][i]]
             for i in range(min(rows, len(generated)))
         ],
-        axis=0,
     )
-    with atomic_output(path) as tmp:
-        if not cv2.imwrite(str(tmp), grid):
-            raise InputError(f"{path}: could not write the sample grid")
-    return path
 
 
 def train_lipgan(config: LipGANTrainConfig, log=print) -> TrainResult:

@@ -84,28 +84,24 @@ class SyncV2Pairs:
     def __init__(self, clips: Sequence[str | os.PathLike]):
         from ..data.lrs2 import ClipPool
 
-        self.pool = ClipPool(clips, 2 * WINDOW + 1, "too short for a shifted pair")
+        self.pool = ClipPool(clips, 2 * WINDOW + 1, "too short for a shifted pair", size=SIZE)
         self.clips, self.skipped = self.pool.clips, self.pool.skipped
         self._mfcc: dict[int, np.ndarray] = {}
 
     def _windows(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Clip ``k``'s frames ``(N, 224, 224, 3)`` RGB and MFCC windows ``(N, 13, 20)``."""
+        """Clip ``k``'s frames ``(N, 224, 224, 3)`` BGR and MFCC windows ``(N, 13, 20)``."""
         from ..features import mfcc_windows, syncnet_mfcc
-        from ..media import resize_image
 
         frames, _ = self.pool.decoded(k)
         if k not in self._mfcc:
             clip = self.clips[k]
-            if len(frames) and frames.shape[1] != SIZE:
-                frames = np.stack([resize_image(f, SIZE, SIZE) for f in frames])
-                self.pool._decoded[k] = (frames, self.pool._decoded[k][1])
             mfcc = syncnet_mfcc((np.clip(clip.audio, -1, 1) * 32767).astype(np.int16)) if len(frames) else None
             self._mfcc[k] = (
                 mfcc_windows(mfcc, len(frames), clip.info.fps).astype(np.float32)
                 if mfcc is not None
                 else np.zeros((0, 13, 20), np.float32)
             )
-        return self.pool.decoded(k)[0], self._mfcc[k]
+        return frames, self._mfcc[k]
 
     def sample(self, rng: np.random.Generator, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``count`` pairs: MFCC ``(B, 1, 13, 20)``, frames ``(B, 3, 5, 224, 224)`` (0-255), labels ``(B,)``."""

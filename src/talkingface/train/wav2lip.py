@@ -154,38 +154,39 @@ def expert_sync_loss(expert: torch.nn.Module, mel: torch.Tensor, generated: torc
     return SyncNetColor.sync_loss(audio_e, face_e, torch.ones(len(mel), device=mel.device))
 
 
-def write_sample_grid(path: Path, batch: dict[str, torch.Tensor], generated: torch.Tensor, rows: int = 4) -> Path:
-    """A PNG of held-out windows' middle frames, one row each: the masked input, the identity
-    reference, the generated frame and the real one (written atomically, replaced at each evaluation)."""
+def write_image_grid(path: Path, rows: Sequence[Sequence[torch.Tensor]]) -> Path:
+    """A PNG of ``(3, S, S)`` BGR images in [0, 1], laid out in ``rows`` (written atomically, replaced at
+    each evaluation)."""
     import cv2
 
     from ..files import atomic_output
 
-    middle = WINDOW // 2
-    picked = range(min(rows, len(generated)))
-
     def image(t: torch.Tensor) -> np.ndarray:  # (3, S, S) BGR in [0, 1] -> uint8 (S, S, 3)
         return (t.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
 
-    grid = np.concatenate(
-        [
-            np.concatenate(
-                [
-                    image(batch["face"][i, :3, middle]),
-                    image(batch["face"][i, 3:, middle]),
-                    image(generated[i, :, middle]),
-                    image(batch["target"][i, :, middle]),
-                ],
-                axis=1,
-            )
-            for i in picked
-        ],
-        axis=0,
-    )
+    grid = np.concatenate([np.concatenate([image(t) for t in row], axis=1) for row in rows], axis=0)
     with atomic_output(path) as tmp:
         if not cv2.imwrite(str(tmp), grid):
             raise InputError(f"{path}: could not write the sample grid")
     return path
+
+
+def write_sample_grid(path: Path, batch: dict[str, torch.Tensor], generated: torch.Tensor, rows: int = 4) -> Path:
+    """A PNG of held-out windows' middle frames, one row each: the masked input, the identity
+    reference, the generated frame and the real one."""
+    middle = WINDOW // 2
+    return write_image_grid(
+        path,
+        [
+            [
+                batch["face"][i, :3, middle],
+                batch["face"][i, 3:, middle],
+                generated[i, :, middle],
+                batch["target"][i, :, middle],
+            ]
+            for i in range(min(rows, len(generated)))
+        ],
+    )
 
 
 def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
