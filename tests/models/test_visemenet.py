@@ -15,7 +15,7 @@ def test_outputs_per_10_ms_step():
     model = small()
     with torch.no_grad():
         out = model(torch.randn(2, 50, 65))
-    assert out.landmarks.shape == (2, 50, 76) and out.phonemes.shape == (2, 50, 21)
+    assert out.landmarks.shape == (2, 50, 80) and out.phonemes.shape == (2, 50, 21)
     assert out.jali.shape == (2, 50, 2) and out.activations.shape == out.values.shape == (2, 50, len(VISEMES))
     assert float(out.jali.min()) >= 0 and float(out.jali.max()) <= 1
     visemes = out.visemes()

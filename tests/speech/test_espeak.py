@@ -98,6 +98,20 @@ def test_every_espeak_language_maps_onto_our_phonemes():
             assert len(ipa_to_arpabet(ipa)) >= 5, (language, ipa)
 
 
+def test_every_espeak_language_speaks_with_timed_phonemes():
+    """Speech in every language (its numbers, and pseudo-words where it reads Latin letters): the
+    phoneme names of espeak-ng's timing events map too (some voices write length as ':')."""
+    import numpy as np
+
+    from talkingface.data.visemenet import languages, utterance_text
+
+    rng = np.random.default_rng(0)
+    for language in languages():
+        for _ in range(3):
+            speech = synthesize(utterance_text(rng, language), voice=language)
+            assert len(speech.phonemes.speech) >= 2, language
+
+
 @pytest.mark.parametrize("voice", ["de", "fr", "ru", "cmn", "ar", "ja", "hi", "tr"])
 def test_speech_in_other_languages_has_timed_phonemes(voice):
     speech = synthesize("1 2 3 4 5 6 7 8 9 10", voice=voice)
@@ -115,5 +129,7 @@ def test_sounds_english_lacks_take_the_nearest_english_phoneme():
     assert [p for p, _ in ipa_to_arpabet("jˈi5")] == ["Y", "IY"]
     assert [p for p, _ in ipa_to_arpabet("ˈũŋ")] == ["UW", "NG"]
     assert [p for p, _ in ipa_to_arpabet("(en)həlˈəʊ(de)")] == ["HH", "AH", "L", "OW"]
+    # Kyrgyz's timing events write length with ':', Lule Sami's bilabial fricative is a Greek capital.
+    assert [p for p, _ in ipa_to_arpabet("y:")] == ["UW"] and [p for p, _ in ipa_to_arpabet("Φa")] == ["F", "AA"]
     with pytest.raises(InputError, match="unknown IPA symbol"):
         ipa_to_arpabet("k☃t")

@@ -103,3 +103,15 @@ def lip_motion(landmarks: np.ndarray, frame: str = "eye_line") -> np.ndarray:
         return shapes
     motion: np.ndarray = shapes - np.median(shapes, axis=0, keepdims=True)
     return motion
+
+
+def inner_opening(shapes: np.ndarray) -> np.ndarray:
+    """``(N, 80)`` lip shapes (or motion) -> ``(N,)`` the inner-lip opening: how far the middle of the
+    lower inner lip (landmark 14) is below the middle of the upper one (landmark 13), in the shapes' units."""
+    points = list(lip_points())
+    shapes = np.asarray(shapes)
+    if shapes.ndim != 2 or shapes.shape[1] != LIP_FEATURES:
+        raise InputError(f"expected (N, {LIP_FEATURES}) lip shapes, got {shapes.shape}")
+    half = LIP_FEATURES // 2
+    opening: np.ndarray = shapes[:, half + points.index(14)] - shapes[:, half + points.index(13)]
+    return opening

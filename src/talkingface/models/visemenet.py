@@ -2,7 +2,9 @@
 
 Audio features (:func:`talkingface.features.visemenet.visemenet_features`, 65 values per 10 ms) ->
 
-- stage 1: a 3-layer LSTM -> mouth landmarks (38 points, as offsets from a neutral mouth) and the
+- stage 1: a 3-layer LSTM -> mouth landmarks (the 40 lip points of our face topology in the frontal frame of
+  :func:`~talkingface.features.lips.lip_shapes`, as offsets from the utterance's median mouth; the paper: 38
+  points from a neutral face) and the
   logits of 21 phoneme groups;
 - stage 2: the landmarks, stage 1's state and the audio frame -> an LSTM -> JA and LI (the JALI jaw and
   lip parameters), 20 viseme activations and 20 viseme values (a viseme is on where its activation
@@ -18,6 +20,7 @@ training data (``feature_mean``/``feature_std`` buffers).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -31,7 +34,7 @@ from .spec import ModelSpec
 #: The paper's output order of the 20 visemes (after JA and LI).
 VISEMES = JALI_VISEMES
 PHONEME_GROUPS = 21
-LANDMARKS = 76  # 38 mouth points, x and y
+LANDMARKS = 80  # the 40 lip points of the face topology, x and y (the paper: 38 points)
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,14 @@ class VisemeNetConfig:
     """Attributes:
     hidden: LSTM width of both stages (the paper's: 256).
     stage1_layers, stage2_layers: LSTM depths.
-    lookahead: steps of 10 ms the output waits for (the paper's lag: 120 ms = 12).
+    lookahead: steps of 10 ms the output waits for (10: 100 ms, so that with a 10 ms chunk and its
+        compute a stream stays within the paper's 120 ms lag).
     """
 
     hidden: int = 256
     stage1_layers: int = 3
     stage2_layers: int = 2
-    lookahead: int = 12
+    lookahead: int = 10
 
     def __post_init__(self) -> None:
         if self.hidden < 4 or self.stage1_layers < 1 or self.stage2_layers < 1 or not 0 <= self.lookahead <= 50:
@@ -54,7 +58,7 @@ class VisemeNetConfig:
 
 @dataclass
 class VisemeNetOutput:
-    """Per 10 ms step: ``landmarks (B, T, 76)``, ``phonemes (B, T, 21)`` logits, ``jali (B, T, 2)`` in
+    """Per 10 ms step: ``landmarks (B, T, 80)``, ``phonemes (B, T, 21)`` logits, ``jali (B, T, 2)`` in
     [0, 1], ``activations`` and ``values`` ``(B, T, 20)`` in [0, 1]."""
 
     landmarks: torch.Tensor
@@ -172,3 +176,22 @@ register(
         "VisemeNet: speech -> mouth landmarks, phoneme groups, JALI and viseme curves (streams)",
     )
 )
+
+
+def builtin_weights() -> Path:
+    """Where the shipped VisemeNet lives in the package (``weights/visemenet.safetensors``)."""
+    return Path(__file__).parent / "weights" / "visemenet.safetensors"
+
+
+def builtin_visemenet(device: str | torch.device | None = None) -> VisemeNet:
+    """The VisemeNet trained here and shipped in the package (eval mode); its card is
+    ``weights/visemenet.md``."""
+    from ..errors import CheckpointError
+    from .registry import load_model
+
+    path = builtin_weights()
+    if not path.is_file():
+        raise CheckpointError(path, "the built-in VisemeNet is missing from this installation")
+    model = load_model(path, "visemenet", device=device)
+    assert isinstance(model, VisemeNet)  # load_model checks the variant
+    return model

@@ -256,6 +256,7 @@ IPA_NEAREST: dict[str, tuple[str, ...]] = {
     # bilabial and labiodental sounds
     "β": ("V",),
     "ɸ": ("F",),
+    "Φ": ("F",),  # smj writes the bilabial fricative with the Greek capital
     "ʋ": ("V",),
     "ⱱ": ("V",),
     "ʙ": ("B",),
@@ -326,7 +327,9 @@ _IPA_SILENT = set("˥˦˧˨˩ʲʷˠˤⁿˡʼˑ#^`-[]()0123456789")
 _LANGUAGE_SWITCH = re.compile(r"\([a-z]{2,3}(?:-[a-z0-9]+)*\)")
 
 _IPA_MARKS = {"ˈ": 1, "ˌ": 2}
-_IPA_IGNORED = set("ː̃ʰ̚‿.|‖") | {"\u0329", "\u032f", "\u0361", "\u035c", "\u032a"}  # \u032a: dental
+_IPA_IGNORED = set(
+    "ː:̃ʰ̚‿.|‖"
+)  # ":" is the length mark of a few voices (ky, en-gb-scotland) | {"\u0329", "\u032f", "\u0361", "\u035c", "\u032a"}  # \u032a: dental
 
 
 def normalize_arpabet(symbol: str) -> tuple[str, int | None]:
@@ -382,7 +385,7 @@ def ipa_to_arpabet(ipa: str) -> list[tuple[str, int | None]]:
                         out.append((phone, None))
                 i += len(key)
                 # A length mark directly after a matched symbol belongs to it.
-                while i < len(text) and text[i] == "ː":
+                while i < len(text) and text[i] in "ː:":
                     i += 1
                 break
         else:
