@@ -5,7 +5,9 @@
 (the real ones, or one made by ``talkingface make-dataset``), writing best/last .safetensors that
 ``talkingface mesh --method faceformer --checkpoint`` uses. ``talkingface train syncnet --data DIR
 --out DIR`` trains Wav2Lip's lip-sync expert on a set made by ``talkingface preprocess``; ``train
-sync-lips`` the built-in sync model (lip landmarks against speech) on such sets.
+sync-lips`` the built-in sync model (lip landmarks against speech) on such sets. ``train visemenet
+--out DIR [--data DIR ...]`` trains VisemeNet on espeak-ng speech in every language, made on the spot,
+and on the real lips of preprocessed sets.
 """
 
 from __future__ import annotations
@@ -90,6 +92,21 @@ def register(subparsers) -> None:
         "--frame", default="frontal", choices=["frontal", "eye_line"], help="lips seen from the front (default)"
     )
     _loop_arguments(sl, epochs=15, lr=1e-3, schedule="cosine", warmup_epochs=1, grad_clip=5.0)
+    vn = families.add_parser("visemenet", help="VisemeNet on synthetic speech in every language and real lips")
+    vn.add_argument("--out", required=True, help="folder for checkpoints, the log and the synthetic data")
+    vn.add_argument("--data", nargs="*", default=[], metavar="DIR", help="sets made by talkingface preprocess")
+    vn.add_argument("--transcripts", metavar="FILE", help="lines <video name><TAB><what is said> for clips of --data")
+    vn.add_argument("--synthetic", type=int, default=3000, help="synthetic training utterances (default 3000)")
+    vn.add_argument("--val-synthetic", type=int, default=200, help="held-out synthetic utterances (default 200)")
+    vn.add_argument("--languages", nargs="+", metavar="LANG", help="espeak-ng languages (default: all)")
+    vn.add_argument("--augment", type=float, default=1.0, help="audio degradation strength, 0-2 (default 1)")
+    vn.add_argument("--batch-size", type=int, default=16, help="windows per step (default 16)")
+    vn.add_argument("--window", type=int, default=300, help="10 ms steps per window (default 300)")
+    vn.add_argument("--real-share", type=float, default=0.3, help="share of real clips in a batch (default 0.3)")
+    vn.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
+    vn.add_argument("--hidden", type=int, default=128, help="LSTM width (default 128; the paper's 256)")
+    vn.add_argument("--lookahead", type=int, default=10, help="10 ms steps of look-ahead (default 10)")
+    _loop_arguments(vn, epochs=20, lr=2e-3, schedule="cosine", warmup_epochs=1, grad_clip=1.0)
     for name, gan in (("wav2lip", False), ("wav2lip-gan", True)):
         _wav2lip_parser(families, name, gan)
     parser.set_defaults(run=run)
@@ -202,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
         "wav2lip": _wav2lip,
         "wav2lip-gan": _wav2lip,
         "faceformer": _faceformer,
+        "visemenet": _visemenet,
     }
     try:
         result = recipes[args.family](args)
@@ -332,3 +350,25 @@ def _faceformer(args: argparse.Namespace):
         **_loop_settings(args),
     )
     return train_faceformer(config)
+
+
+def _visemenet(args: argparse.Namespace):
+    from ..train.visemenet import VisemeNetTrainConfig, train_visemenet
+
+    config = VisemeNetTrainConfig(
+        out_dir=args.out,
+        data=tuple(args.data),
+        transcripts=args.transcripts,
+        synthetic=args.synthetic,
+        val_synthetic=args.val_synthetic,
+        languages=tuple(args.languages) if args.languages else None,
+        augment=args.augment,
+        batch=args.batch_size,
+        window=args.window,
+        real_share=args.real_share,
+        steps_per_epoch=args.steps_per_epoch,
+        hidden=args.hidden,
+        lookahead=args.lookahead,
+        **_loop_settings(args),
+    )
+    return train_visemenet(config)
