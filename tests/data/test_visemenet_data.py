@@ -106,6 +106,13 @@ def test_real_clip_gives_measured_lips(tmp_path):
     assert np.corrcoef(lowered, loudness[known])[0, 1] > 0.7
     timed = PhonemeSequence([Phoneme("AA", 0.2, 0.6)], [], duration=2.4)
     assert (real_utterance(folder, timed).groups == GROUP_OF["AA"]).sum() == 40
+    # Played faster, the speech, lips and phonemes shrink together.
+    fast = real_utterance(folder, timed, speed=1.25)
+    assert abs(len(fast) - len(u) / 1.25) <= 2 and (fast.groups == GROUP_OF["AA"]).sum() == 32
+    lowered_fast = fast.lips[np.isfinite(fast.lips).all(1), 40:].mean(1)
+    assert np.corrcoef(lowered_fast, fast.features[np.isfinite(fast.lips).all(1), 0])[0, 1] > 0.7
+    with pytest.raises(InputError, match="speed"):
+        real_utterance(folder, speed=3.0)
 
 
 def test_sets_round_trip(tmp_path, english):

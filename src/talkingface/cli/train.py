@@ -106,6 +106,7 @@ def register(subparsers) -> None:
     vn.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
     vn.add_argument("--hidden", type=int, default=128, help="LSTM width (default 128; the paper's 256)")
     vn.add_argument("--lookahead", type=int, default=10, help="10 ms steps of look-ahead (default 10)")
+    vn.add_argument("--dropout", type=float, default=0.0, help="between stacked LSTM layers (default 0)")
     _loop_arguments(vn, epochs=20, lr=2e-3, schedule="cosine", warmup_epochs=1, grad_clip=1.0)
     for name, gan in (("wav2lip", False), ("wav2lip-gan", True)):
         _wav2lip_parser(families, name, gan)
@@ -369,6 +370,7 @@ def _visemenet(args: argparse.Namespace):
         steps_per_epoch=args.steps_per_epoch,
         hidden=args.hidden,
         lookahead=args.lookahead,
+        dropout=args.dropout,
         **_loop_settings(args),
     )
     return train_visemenet(config)

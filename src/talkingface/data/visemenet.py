@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..speech.phonemes import SILENCE, PhonemeSequence
+from ..speech.phonemes import SILENCE, Phoneme, PhonemeSequence
 
 #: Steps per second of the features and targets.
 STEP_RATE = 100
@@ -238,7 +238,6 @@ def synthetic_utterance(
     from ..features.visemenet import visemenet_features
     from ..media.audio import resample
     from ..speech.espeak import _engine, synthesize
-    from ..speech.phonemes import Phoneme
 
     if variants is None:
         variants = sorted(v for v in _engine().variants() if v != "klatt")
@@ -289,15 +288,26 @@ def real_utterance(
     phonemes: PhonemeSequence | None = None,
     rng: np.random.Generator | None = None,
     augment: float = 0.0,
+    speed: float = 1.0,
 ) -> Utterance:
     """A preprocessed clip's speech and its measured lips (the clip's fps resampled to 100 steps/s);
-    with ``phonemes`` (timed on the clip's speech) its phoneme groups too."""
+    with ``phonemes`` (timed on the clip's speech) its phoneme groups too. ``speed`` plays the clip
+    that many times faster (the speech resampled, its pitch moving with it; lips and phonemes follow)."""
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
     from ..data.lrs2 import ClipData
     from ..features.lips import lip_shapes
     from ..features.visemenet import visemenet_features
 
+    if not 0.5 <= speed <= 2.0:
+        raise InputError(f"speed must be within 0.5-2, got {speed}")
     clip = ClipData(folder)
     audio = clip.audio
+    if speed != 1.0:
+        ratio = Fraction(speed).limit_denominator(20)
+        audio = resample_poly(audio, ratio.denominator, ratio.numerator).astype(np.float32)
     if augment and rng is not None:
         audio = degrade(audio, rng, augment)
     features = visemenet_features(audio)
@@ -306,12 +316,21 @@ def real_utterance(
     if landmarks.ndim != 3 or landmarks.shape[2] != 3 or len(landmarks) < 2:
         raise InputError(f"{folder}: needs 3D landmarks of two frames or more, got {landmarks.shape}")
     lips = lip_shapes(landmarks, frame="frontal")
-    fps = float(clip.info.fps)
+    fps = float(clip.info.fps) * speed
     centres = (np.arange(steps) * 160 + 200) / SAMPLE_RATE
     frames = np.arange(len(lips)) / fps
     resampled = np.stack([np.interp(centres, frames, lips[:, k]) for k in range(lips.shape[1])], axis=1)
     resampled[centres > frames[-1] + 0.5 / fps] = np.nan  # speech past the video: unknown lips
-    groups = step_groups(phonemes, steps) if phonemes is not None else np.full(steps, UNKNOWN, np.int64)
+    groups = np.full(steps, UNKNOWN, np.int64)
+    if phonemes is not None:
+        groups = step_groups(
+            PhonemeSequence(
+                [Phoneme(p.phone, p.start / speed, p.end / speed) for p in phonemes.phonemes],
+                [],
+                duration=phonemes.duration / speed,
+            ),
+            steps,
+        )
     return Utterance(str(folder), features, _centred(resampled), groups, real=True)
 
 

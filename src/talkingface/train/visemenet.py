@@ -3,17 +3,18 @@
 - Synthetic speech in every espeak-ng language (or those chosen), made once per run and kept in
   ``out_dir/synthetic.npz``: every target known. The voice variants are split: a fixed fifth of them
   (:func:`held_out_variants`) speaks only the validation utterances, so validation measures voices the
-  model never heard.
+  model never heard. espeak-ng's rate varies the speed.
 - Real clips from preprocessed sets (``talkingface preprocess``): their measured lips are the lip
-  targets (the rest is masked); each training clip is also used with degraded audio.
+  targets (the rest is masked); each training clip is also used with degraded audio, slower and faster.
 
 A step draws ``batch`` windows of ``window`` steps (10 ms each), a share ``real_share`` of them from
 real clips. The model hears ``lookahead`` steps past each window's last target, as it does at run time.
 Loss: L1 on the lips and on their change from step to step (timing), cross-entropy on the phoneme
 groups, binary cross-entropy on the viseme activations, L1 on the viseme values where a viseme is on
 and on JA/LI. Evaluation: the same losses on held-out data, the phoneme-group accuracy on the held-out
-voices, and on the held-out real clips the correlation between the predicted and the measured
-inner-lip opening (``lips_miss`` = 1 - its median; the monitor when there are real clips).
+voices, and on the held-out real clips the correlation between the ``jawOpen`` of the model's visemes
+and JA/LI and the measured inner-lip opening (``lips_miss`` = 1 - its median; the monitor when there
+are real clips).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from ..data.visemenet import UNKNOWN, Utterance
 from ..errors import InputError
 from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
 
+#: Speeds at which the degraded copies of real clips play, in turn.
+SPEEDS = (1.0, 0.9, 1.1)
+
 
 @dataclass(frozen=True)
 class VisemeNetTrainConfig:
@@ -45,11 +49,12 @@ class VisemeNetTrainConfig:
     synthetic: synthetic training utterances; ``val_synthetic`` more in the held-out voices.
     languages: espeak-ng languages of the synthetic speech (None: all of them).
     augment: strength of the audio degradation (0: clean audio).
-    real_copies: degraded copies of each real training clip (besides the clean one).
+    real_copies: degraded copies of each real training clip (besides the clean one), at the speeds of
+        :data:`SPEEDS` in turn.
     batch, window: windows per step and their length in 10 ms steps.
     real_share: share of each batch taken from real clips (when there are any).
     steps_per_epoch: optimizer steps between evaluations and checkpoints.
-    hidden, stage1_layers, stage2_layers, lookahead: the network (``VisemeNetConfig``).
+    hidden, stage1_layers, stage2_layers, lookahead, dropout: the network (``VisemeNetConfig``).
     lips_weight, real_lips_weight, motion_weight, group_weight, viseme_weight, jali_weight: loss weights.
     """
 
@@ -69,6 +74,7 @@ class VisemeNetTrainConfig:
     stage1_layers: int = 3
     stage2_layers: int = 2
     lookahead: int = 10
+    dropout: float = 0.0
     lips_weight: float = 1.0
     real_lips_weight: float = 2.0
     motion_weight: float = 2.0
@@ -108,14 +114,8 @@ class VisemeNetTrainConfig:
     def model_config(self) -> dict:
         from ..models.visemenet import VisemeNetConfig
 
-        config = {
-            "hidden": self.hidden,
-            "stage1_layers": self.stage1_layers,
-            "stage2_layers": self.stage2_layers,
-            "lookahead": self.lookahead,
-        }
-        VisemeNetConfig(**config)
-        return config
+        config = VisemeNetConfig(self.hidden, self.stage1_layers, self.stage2_layers, self.lookahead, self.dropout)
+        return dataclasses.asdict(config)
 
 
 def held_out_variants(variants: Sequence[str]) -> set[str]:
@@ -171,8 +171,9 @@ def real_set(
     seed: int,
     transcripts: dict[str, str] | None = None,
 ) -> tuple[list[Utterance], list[str]]:
-    """The clips of ``split`` of preprocessed sets (each clean, plus ``copies`` degraded ones); a clip
-    whose source video's name is in ``transcripts`` gets its phonemes by forced alignment."""
+    """The clips of ``split`` of preprocessed sets (each clean, plus ``copies`` degraded ones, played at
+    the speeds of :data:`SPEEDS` in turn); a clip whose source video's name is in ``transcripts`` gets its
+    phonemes by forced alignment."""
     from ..data.lrs2 import ClipData, read_filelist
     from ..data.visemenet import real_utterance
     from ..errors import TalkingFaceError
@@ -188,7 +189,10 @@ def real_set(
                 if text is not None:
                     phonemes = align(ClipData(folder).audio, text)
                 out.append(real_utterance(folder, phonemes))
-                out += [real_utterance(folder, phonemes, rng=rng, augment=augment) for _ in range(copies)]
+                out += [
+                    real_utterance(folder, phonemes, rng=rng, augment=augment, speed=SPEEDS[k % len(SPEEDS)])
+                    for k in range(copies)
+                ]
             except TalkingFaceError as error:
                 skipped.append(str(error))
     return out, skipped
@@ -313,19 +317,32 @@ def group_accuracy(model, utterances: Sequence[Utterance]) -> float:
 
 @torch.no_grad()
 def opening_correlation(model, utterances: Sequence[Utterance]) -> list[float]:
-    """Per utterance with measured lips: correlation of the predicted and the measured inner-lip opening."""
+    """Per utterance with measured lips: correlation of the ``jawOpen`` the model's visemes and JA/LI
+    give (:func:`~talkingface.animation.jali.pose_curves`, per 10 ms step) with the measured inner-lip
+    opening."""
+    from ..animation.jali import pose_curves
+    from ..animation.visemenet import VisemeNetFrames
     from ..features.lips import inner_opening
+    from ..speech.visemes import ARKIT_52
 
     device = model_device(model)
+    jaw = ARKIT_52.index("jawOpen")
     out = []
     for u in utterances:
         known = np.isfinite(u.lips).all(1)
         if known.sum() < 20:
             continue
-        predicted = model(torch.from_numpy(u.features)[None].to(device)).landmarks[0].cpu().numpy()
-        a, b = inner_opening(predicted[known]), inner_opening(u.lips[known])
-        if a.std() > 1e-6 and b.std() > 1e-6:
-            out.append(float(np.corrcoef(a, b)[0, 1]))
+        output = model(torch.from_numpy(u.features)[None].to(device))
+        frames = VisemeNetFrames(
+            *(
+                getattr(output, name)[0].float().cpu().numpy()
+                for name in ("landmarks", "phonemes", "jali", "activations", "values")
+            )
+        )
+        predicted = pose_curves(frames.viseme_weights(), frames.jali)[known, jaw]
+        measured = inner_opening(u.lips[known])
+        if predicted.std() > 1e-6 and measured.std() > 1e-6:
+            out.append(float(np.corrcoef(predicted, measured)[0, 1]))
     return out
 
 
