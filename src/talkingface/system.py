@@ -173,6 +173,16 @@ def _check_sync_model() -> tuple[str | None, bool, str]:
     return None, True, f"{model.variant}, {size:.1f} MB (card: {builtin_weights().with_suffix('.md').name})"
 
 
+def _check_visemenet() -> tuple[str | None, bool, str]:
+    """The built-in VisemeNet loads from the package."""
+    from .models.visemenet import builtin_visemenet, builtin_weights
+
+    model = builtin_visemenet()
+    size = builtin_weights().stat().st_size / 1e6
+    card = builtin_weights().with_suffix(".md").name
+    return None, True, f"hidden {model.config.hidden}, {size:.1f} MB (card: {card})"
+
+
 _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("PyAV", _check_pyav, "all media input and output"),
     ("torch", _check_torch, "neural models and features"),
@@ -184,6 +194,7 @@ _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("transformers", _check_transformers, "FaceFormer's wav2vec 2.0 encoder"),
     ("bfloat16", _check_bfloat16, "fast opt-in generator arithmetic"),
     ("sync model", _check_sync_model, "sync scores and offsets without a checkpoint"),
+    ("visemenet", _check_visemenet, "speech animation without a transcript"),
 ]
 
 

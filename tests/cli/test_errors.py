@@ -96,12 +96,12 @@ def test_an_unexpected_failure_is_one_line_too(monkeypatch, capsys, speech_path,
 
     monkeypatch.setattr(talkingface.speech, "timed_phonemes", broken)
     monkeypatch.delenv("TALKINGFACE_DEBUG", raising=False)
-    code = main(["visemes", str(speech_path), "-o", str(tmp_path / "c.json")])
+    code = main(["visemes", str(speech_path), "--method", "jali", "-o", str(tmp_path / "c.json")])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "internal error: KeyError: 'lost'" in err
     monkeypatch.setenv("TALKINGFACE_DEBUG", "1")
     with pytest.raises(KeyError):
-        main(["visemes", str(speech_path), "-o", str(tmp_path / "c.json")])
+        main(["visemes", str(speech_path), "--method", "jali", "-o", str(tmp_path / "c.json")])
 
 
 def test_each_error_class_says_what_went_wrong(junk):

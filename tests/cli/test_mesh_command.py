@@ -45,6 +45,20 @@ def test_mesh_writes_every_output(tmp_path, speech, capsys):
     assert "rendered with" in capsys.readouterr().out
 
 
+def test_mesh_with_visemenet(tmp_path, speech, capsys):
+    """No transcript: the built-in VisemeNet drives the blendshapes; its phoneme groups are reported."""
+    import json
+
+    glb, curves = tmp_path / "face.glb", tmp_path / "face.json"
+    assert main(["mesh", "--audio", str(speech), "-o", str(glb), "-o", str(curves)]) == 0
+    data = json.loads(curves.read_text())
+    assert data["num_frames"] == 120 and data["visemes"]["names"][-3:] == ["MBP", "FV", "WA_PEDAL"]
+    jaw = np.array(data["frames"])[:, data["names"].index("jawOpen")]
+    assert jaw.max() > 0.15
+    gltf = pygltflib.GLTF2().load(str(glb))
+    assert gltf.accessors[gltf.animations[0].samplers[0].input].count == 120
+
+
 def test_mesh_on_a_user_template(tmp_path, speech):
     from talkingface.animation.mesh import face_template, save_obj
 

@@ -51,14 +51,21 @@ def test_visemes_from_real_speech_with_transcript(tmp_path, speech_path):
     assert json.loads(phones.read_text())["source"] == "alignment"
 
 
-def test_visemes_without_transcript(tmp_path):
-    wav, out = tmp_path / "s.wav", tmp_path / "c.json"
-    assert main(["say", "hello there, how are you", "-o", str(wav)]) == 0
-    assert main(["visemes", str(wav), "-o", str(out)]) == 0
+def test_visemes_without_transcript(tmp_path, capsys):
+    """Without a transcript the built-in VisemeNet makes the curves (any language); --method jali
+    recognises phonemes instead."""
+    wav, out, phones = tmp_path / "s.wav", tmp_path / "c.json", tmp_path / "p.json"
+    assert main(["say", "hallo, wie geht es dir heute", "--voice", "de", "-o", str(wav)]) == 0
+    capsys.readouterr()
+    assert main(["visemes", str(wav), "-o", str(out), "--phonemes", str(phones)]) == 0
+    assert "by visemenet" in capsys.readouterr().out
     data = json.loads(out.read_text())
-    assert data["fps"] == 30 and len(data["names"]) == 52
+    assert data["fps"] == 30 and len(data["names"]) == 52 and len(data["visemes"]["names"]) == 20
     jaw = np.array(data["frames"])[:, data["names"].index("jawOpen")]
-    assert jaw.max() > 0.2
+    assert jaw.max() > 0.15 and jaw.std() > 0.05
+    assert json.loads(phones.read_text())["source"] == "visemenet"
+    assert main(["visemes", str(wav), "--method", "jali", "-o", str(out)]) == 0
+    assert "by recognition" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -67,6 +74,7 @@ def test_visemes_without_transcript(tmp_path):
         (["visemes", "{speech}", "-o", "c.txt"], "the output must be .json, .csv, not .txt"),
         (["visemes", "{speech}", "--text", "bananas are yellow", "-o", "c.csv"], "covers only"),
         (["visemes", "missing.wav", "-o", "c.csv"], "missing.wav: file not found"),
+        (["visemes", "{speech}", "--method", "visemenet", "--text", "it was", "-o", "c.csv"], "transcript is not used"),
         (["say", "", "-o", "s.wav"], "text to speak is empty"),
         (["say", "hi", "-o", "s.mp3"], "the output must be .wav, not .mp3"),
     ],

@@ -349,3 +349,35 @@ def _high_band_ratio(audio: np.ndarray, sample_rate: int, start: float, end: flo
     freqs = np.fft.rfftfreq(seg.size, 1.0 / sample_rate)
     total = power.sum()
     return float(power[freqs >= 3000].sum() / total) if total > 0 else 0.0
+
+
+def pose_curves(visemes: np.ndarray, jali: np.ndarray) -> np.ndarray:
+    """Per-frame viseme weights ``(T, 20)`` (JALI order) and the JA/LI field ``(T, 2)`` -> ARKit-52
+    values ``(T, 52)`` in [0, 1], the way :class:`JaliAnimator` mixes its events: the jaw part of each
+    viseme's pose scaled by JA, the lip part by LI, each part averaged over the visemes that are on (a
+    sum of weights up to 1 is kept as it is), then the hard constraints: bilabials close the lips,
+    labiodentals tuck the lower lip, sibilants narrow the jaw, in proportion to their weight."""
+    weights = np.clip(np.asarray(visemes, np.float64), 0.0, 1.0)
+    field = np.asarray(jali, np.float64)
+    if weights.ndim != 2 or weights.shape[1] != len(JALI_VISEMES) or field.shape != (len(weights), 2):
+        raise InputError(
+            f"expected visemes (T, {len(JALI_VISEMES)}) and jali (T, 2), got {weights.shape}, {field.shape}"
+        )
+    poses = np.stack([_pose_vector(v) for v in JALI_VISEMES])  # (20, 52)
+    total = np.maximum(weights.sum(1, keepdims=True), 1.0)
+    jaw = (weights @ np.where(_JAW_MASK, poses, 0.0)) / total * (field[:, :1] / 0.45)
+    lips = (weights @ np.where(_JAW_MASK, 0.0, poses)) / total * (field[:, 1:] / 0.5)
+    values = jaw + lips
+    jaw_index = _INDEX["jawOpen"]
+    for viseme in ("MBP", "FV", "S", "ShChZh"):
+        w = weights[:, JALI_VISEMES.index(viseme)]
+        pose = poses[JALI_VISEMES.index(viseme)]
+        if viseme == "MBP":
+            values += w[:, None] * (pose - values)
+        elif viseme == "FV":
+            tuck = ~_JAW_MASK & (pose > 0)
+            values[:, tuck] = np.maximum(values[:, tuck], w[:, None] * pose[tuck])
+            values[:, jaw_index] += w * (np.minimum(values[:, jaw_index], 0.08) - values[:, jaw_index])
+        else:
+            values[:, jaw_index] += w * (np.minimum(values[:, jaw_index], 0.1) - values[:, jaw_index])
+    return np.clip(values, 0.0, 1.0).astype(np.float32)

@@ -1,8 +1,9 @@
 """``talkingface animate``: a photo (or a video) of a face speaks the given speech - no model weights.
 
-Phonemes come from forced alignment when the transcript is given (``--text``/``--transcript``), else
-from phoneme recognition; the JALI animator turns them into mouth motion, which a landmark rig applies
-to the face and the photo is warped along. The output has the original speech track and is tagged
+With a transcript (``--text``/``--transcript``), forced alignment times its phonemes and the JALI
+animator turns them into mouth motion; without one, the built-in VisemeNet does it from the audio
+alone (``--method`` chooses). A landmark rig applies the motion to the face and the photo is warped
+along. The output has the original speech track and is tagged
 as synthetic media.
 """
 
@@ -34,6 +35,12 @@ def register(subparsers) -> None:
         choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
         help="how much the jaw and lips move (default normal)",
     )
+    parser.add_argument(
+        "--method",
+        default="auto",
+        choices=["auto", "jali", "visemenet"],
+        help="auto (default): jali with a transcript, else visemenet; jali without one uses phoneme recognition",
+    )
     parser.add_argument("--idle", action="store_true", help="add blinks and a slight head sway")
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -47,12 +54,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.size is not None and not 16 <= args.size <= 4096:
         raise InputError(f"--size must be 16-4096 pixels, got {args.size}")
+    from ..animation.speech import resolve_method
+
     text = read_text_argument(args.text, args.transcript)
+    resolve_method(args.method, text)
     output = output_path(args.output, video=True, inputs=(args.face, args.audio))
     config = TalkingPhotoConfig(
         fps=args.fps or 25,
         size=args.size,
         jali=JaliConfig(style=args.style),
+        method=args.method,
         idle=args.idle,
         force_fps=args.fps is not None,
     )

@@ -3,8 +3,9 @@
 Outputs by extension (repeat -o for several): a video (.mp4/.mov/.mkv, rendered offscreen with the
 speech track), .glb (glTF 2.0 with ARKit morph targets and their animation), .csv (ARKit-52 in the
 Live Link Face layout), .json (curves), .npy (vertices, VOCASET layout) or a folder (one OBJ per frame).
-Methods: jali (procedural, no weights) or faceformer (--checkpoint vocaset.pth / biwi.pth / our
-.safetensors; --template is the neutral face it animates).
+Methods: auto (the default: jali with a transcript, else visemenet), jali (procedural: timed phonemes
+through the JALI animator), visemenet (the built-in VisemeNet, from the audio alone) or faceformer
+(--checkpoint vocaset.pth / biwi.pth / our .safetensors; --template is the neutral face it animates).
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ def register(subparsers) -> None:
     text.add_argument("--text", help="what is said (for forced alignment)")
     text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
     parser.add_argument(
-        "--method", default="jali", choices=["jali", "faceformer"], help="animation method (default jali)"
+        "--method",
+        default="auto",
+        choices=["auto", "jali", "visemenet", "faceformer"],
+        help="animation method (default auto: jali with a transcript, else visemenet)",
     )
     parser.add_argument("--checkpoint", metavar="FILE", help="faceformer: vocaset.pth, biwi.pth or our .safetensors")
     parser.add_argument(

@@ -1,7 +1,9 @@
-"""``talkingface visemes``: speech -> phonemes -> JALI animation curves (JSON or Live Link Face CSV).
+"""``talkingface visemes``: speech -> animation curves (ARKit-52, JSON or Live Link Face CSV).
 
-Phonemes come from forced alignment when a transcript is given (``--text`` or ``--transcript``), else
-from phoneme recognition. ``--plot`` draws the curves over the waveform with the phonemes labelled.
+With a transcript (``--text`` or ``--transcript``) forced alignment times its phonemes and the JALI
+animator makes the curves; without one the built-in VisemeNet makes them from the audio alone, in any
+language, with its phoneme groups (``--method`` chooses; ``--method jali`` without a transcript uses
+phoneme recognition). ``--plot`` draws the curves over the waveform with the phonemes labelled.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ def register(subparsers) -> None:
         choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
         help="shift the JA/LI field (default normal)",
     )
+    parser.add_argument(
+        "--method",
+        default="auto",
+        choices=["auto", "jali", "visemenet"],
+        help="auto (default): jali with a transcript, else visemenet",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="curves: .json or .csv (Live Link Face)")
     parser.add_argument("--phonemes", metavar="FILE", help="also write the timed phonemes (.json or .TextGrid)")
     parser.add_argument("--plot", metavar="PNG", help="also draw the curves over the waveform")
@@ -35,9 +43,10 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..animation import JaliAnimator, JaliConfig
+    from ..animation import JaliConfig
+    from ..animation.speech import resolve_method, speech_curves
     from ..media import load_audio
-    from ..speech import SPEECH_RATE, timed_phonemes
+    from ..speech import SPEECH_RATE
 
     output = output_path(args.output, suffixes=(".json", ".csv"), inputs=(args.audio, args.transcript))
     if args.phonemes:
@@ -45,11 +54,11 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         output_path(args.plot, suffixes=(".png",), inputs=(args.audio,))
     text = read_text_argument(args.text, args.transcript)
+    resolve_method(args.method, text)
     sample_rate = SPEECH_RATE
     audio = load_audio(args.audio, sample_rate)
-    phonemes = timed_phonemes(audio, sample_rate, text)
+    curves, phonemes = speech_curves(audio, sample_rate, args.fps, text, args.method, JaliConfig(style=args.style))
     print_notes(phonemes)
-    curves = JaliAnimator(JaliConfig(style=args.style)).animate(phonemes, args.fps, audio, sample_rate)
     curves.save(output)
     print(
         f"curves: {args.output} ({curves.num_frames} frames at {float(curves.fps):g} fps, "

@@ -44,14 +44,18 @@ class VisemeNetConfig:
     stage1_layers, stage2_layers: LSTM depths.
     lookahead: steps of 10 ms the output waits for (10: 100 ms, so that with a 10 ms chunk and its
         compute a stream stays within the paper's 120 ms lag).
+    dropout: dropout between stacked LSTM layers in training.
     """
 
     hidden: int = 256
     stage1_layers: int = 3
     stage2_layers: int = 2
     lookahead: int = 10
+    dropout: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0 <= self.dropout < 1:
+            raise InputError(f"VisemeNetConfig dropout must be in [0, 1), got {self.dropout}")
         if self.hidden < 4 or self.stage1_layers < 1 or self.stage2_layers < 1 or not 0 <= self.lookahead <= 50:
             raise InputError(f"VisemeNetConfig out of range: {self}")
 
@@ -84,10 +88,22 @@ class VisemeNet(nn.Module):
         h = config.hidden
         self.register_buffer("feature_mean", torch.zeros(VISEMENET_FEATURES))
         self.register_buffer("feature_std", torch.ones(VISEMENET_FEATURES))
-        self.stage1 = nn.LSTM(VISEMENET_FEATURES, h, config.stage1_layers, batch_first=True)
+        self.stage1 = nn.LSTM(
+            VISEMENET_FEATURES,
+            h,
+            config.stage1_layers,
+            batch_first=True,
+            dropout=config.dropout if config.stage1_layers > 1 else 0.0,
+        )
         self.landmarks = nn.Linear(h, LANDMARKS)
         self.phonemes = nn.Linear(h, PHONEME_GROUPS)
-        self.stage2 = nn.LSTM(LANDMARKS + h + VISEMENET_FEATURES, h, config.stage2_layers, batch_first=True)
+        self.stage2 = nn.LSTM(
+            LANDMARKS + h + VISEMENET_FEATURES,
+            h,
+            config.stage2_layers,
+            batch_first=True,
+            dropout=config.dropout if config.stage2_layers > 1 else 0.0,
+        )
         self.jali = nn.Linear(h, 2)
         self.activations = nn.Linear(h, len(VISEMES))
         self.values = nn.Linear(h, len(VISEMES))

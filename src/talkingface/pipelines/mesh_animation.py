@@ -4,6 +4,8 @@ VOCASET .npy, ARKit CSV, JSON).
 Methods:
 - "jali" (no weights): JALI curves drive ARKit blendshapes on the built-in 478-vertex face, or on any
   OBJ/PLY (FLAME, BIWI, an artist's head) onto which the rig is transferred.
+- "visemenet": the built-in VisemeNet's curves (from the audio alone) drive the same blendshapes.
+- "auto" (the default): "jali" with forced alignment when a transcript is given, else "visemenet".
 - "faceformer": a FaceFormer checkpoint predicts the vertices directly on its template (FLAME for
   vocaset.pth, BIWI for biwi.pth, the built-in face for our own models); ARKit curves for CSV/JSON
   are then fitted to the vertices by bounded least squares.
@@ -19,22 +21,22 @@ from pathlib import Path
 
 import numpy as np
 
-from ..animation import AnimationCurves, JaliAnimator, JaliConfig
+from ..animation import AnimationCurves, JaliConfig
 from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
 from ._base import Pipeline, check_device
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v", ".webm")
 FILE_SUFFIXES = (*VIDEO_SUFFIXES, ".glb", ".csv", ".json", ".npy")
-METHODS = ("jali", "faceformer")
+METHODS = ("auto", "jali", "visemenet", "faceformer")
 
 
 @dataclass(frozen=True)
 class MeshAnimationConfig:
     """Attributes:
-    fps: frames per second of curves, video and exports (None: 30 for "jali", the model's own rate
-        for "faceformer", whose frames are otherwise resampled in time).
-    method: source of the animation ("jali" or "faceformer").
+    fps: frames per second of curves, video and exports (None: 30, or for "faceformer" the model's own
+        rate; its frames are otherwise resampled in time).
+    method: source of the animation ("auto", "jali", "visemenet" or "faceformer").
     template: an OBJ/PLY mesh to animate instead of the built-in face (for FaceFormer: its
         neutral face, with the checkpoint's vertex count).
     size: rendered video size (square, pixels).
@@ -44,7 +46,7 @@ class MeshAnimationConfig:
     """
 
     fps: float | Fraction | None = None
-    method: str = "jali"
+    method: str = "auto"
     template: str | None = None
     size: int = 512
     wireframe: bool = False
@@ -80,7 +82,7 @@ class MeshAnimationConfig:
 class MeshAnimationResult:
     outputs: list[Path]
     curves: AnimationCurves | None  # ARKit curves (FaceFormer: fitted, and only when CSV/JSON was asked)
-    phonemes: PhonemeSequence | None  # JALI only
+    phonemes: PhonemeSequence | None  # JALI: the timed phonemes; VisemeNet: its phoneme groups
     num_vertices: int
     num_frames: int
     fps: Fraction
@@ -190,19 +192,21 @@ class MeshAnimationPipeline(Pipeline):
     ) -> MeshAnimationResult:
         from ..media import load_audio
 
-        kinds = self.check(audio, outputs)
         if self.config.method == "faceformer":
+            kinds = self.check(audio, outputs)
             if text is not None:
                 raise InputError("FaceFormer animates from the audio alone; a transcript is not used")
             return self._faceformer(audio, outputs, kinds, progress)
-        from ..speech import SPEECH_RATE, timed_phonemes
+        from ..animation.speech import resolve_method, speech_curves
+        from ..speech import SPEECH_RATE
         from ..timebase import to_fps
 
+        resolve_method(self.config.method, text)
+        kinds = self.check(audio, outputs)
         basis = self.basis()  # a bad template fails before the audio work
         fps = to_fps(self.config.fps or 30)
         speech = load_audio(audio, SPEECH_RATE)
-        phonemes = timed_phonemes(speech, SPEECH_RATE, text)
-        curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, SPEECH_RATE)
+        curves, phonemes = speech_curves(speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali)
         weights = basis.weights_from(curves)
 
         @functools.cache

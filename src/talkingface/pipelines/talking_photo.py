@@ -1,5 +1,6 @@
-"""Talking photo without downloaded weights: speech -> phonemes -> JALI curves -> landmark rig ->
-photo warp, frame by frame, straight into the video file.
+"""Talking photo without downloaded weights: speech -> ARKit curves (JALI on timed phonemes, or the
+built-in VisemeNet without a transcript) -> landmark rig -> photo warp, frame by frame, straight into
+the video file.
 
 For a photo, its face is found once and the rig and warper are built once; every output frame is the
 photo warped to the rig's landmarks for that frame's ARKit weights. For a video, faces are tracked
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..animation import AnimationCurves, JaliAnimator, JaliConfig
+from ..animation import AnimationCurves, JaliConfig
 from ..animation.idle import with_idle_motion
 from ..errors import InputError
 from ..media.tags import SYNTHETIC_TAGS
@@ -34,6 +35,9 @@ class TalkingPhotoConfig:
         fps: output frame rate for photos (videos keep their own unless ``fps`` is forced).
         size: longer side of a photo in the output, in pixels (None: as it is).
         jali: animator settings (style, timings, fixed JA/LI).
+        method: how speech becomes motion (:data:`~talkingface.animation.speech.SPEECH_METHODS`):
+            "auto" (JALI with forced alignment when a transcript is given, else VisemeNet), "jali"
+            or "visemenet".
         idle: add blinks and a slight head sway (off: only the mouth moves).
         force_fps: use ``fps`` for video input too.
     """
@@ -41,13 +45,16 @@ class TalkingPhotoConfig:
     fps: float | Fraction = 25
     size: int | None = None
     jali: JaliConfig = field(default_factory=JaliConfig)
+    method: str = "auto"
     idle: bool = False
     force_fps: bool = False
 
     def __post_init__(self) -> None:
+        from ..animation.speech import resolve_method
         from ..timebase import to_fps
 
         to_fps(self.fps)
+        resolve_method(self.method, None)
         if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 16):
             raise InputError(f"size must be a whole number of pixels >= 16, got {self.size!r}")
 
@@ -94,16 +101,17 @@ class TalkingPhotoPipeline(Pipeline):
         text: str | None = None,
         progress: bool = False,
     ) -> TalkingPhotoResult:
+        from ..animation.speech import resolve_method, speech_curves
         from ..media import load_audio
-        from ..speech import SPEECH_RATE, timed_phonemes
+        from ..speech import SPEECH_RATE
         from ..timebase import to_fps
 
+        resolve_method(self.config.method, text)
         info = self.check(face, audio, output)
         photo = self._prepare_photo(face) if info.is_image else None  # a photo without a face fails here
         speech = load_audio(audio, SPEECH_RATE)
         fps = to_fps(self.config.fps) if info.is_image or self.config.force_fps or not info.fps else info.fps
-        phonemes = timed_phonemes(speech, SPEECH_RATE, text)
-        curves = JaliAnimator(self.config.jali).animate(phonemes, fps, speech, SPEECH_RATE)
+        curves, phonemes = speech_curves(speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali)
         if self.config.idle:
             curves = with_idle_motion(curves)
         frames = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info)
