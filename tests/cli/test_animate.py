@@ -37,7 +37,8 @@ def test_animate_photo(tmp_path, photo_path, short_speech, capsys):
     assert code == 0
     info = probe_video(out)
     assert info.fps == 30 and info.num_frames == 60 and (info.width, info.height) == (256, 256) and info.has_audio
-    assert "60 frames at 30 fps" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "60 frames at 30 fps" in printed and "faces: 1 found, animating face 0 (the largest)" in printed
 
 
 @pytest.mark.parametrize(
@@ -46,6 +47,8 @@ def test_animate_photo(tmp_path, photo_path, short_speech, capsys):
         (["animate", "--face", "{photo}", "--audio", "missing.wav", "-o", "o.mp4"], "missing.wav: file not found"),
         (["animate", "--face", "{speech}", "--audio", "{speech}", "-o", "o.mp4"], "no video stream"),
         (["animate", "--face", "{photo}", "--audio", "{speech}", "--size", "5", "-o", "o.mp4"], "--size"),
+        (["animate", "--face", "{photo}", "--audio", "{speech}", "--face-index", "1", "-o", "o.mp4"], "has 1 face(s)"),
+        (["animate", "--face", "{photo}", "--audio", "{speech}", "--face-index", "-1", "-o", "o.mp4"], "face_index"),
     ],
 )
 def test_animate_bad_input(tmp_path, monkeypatch, capsys, photo_path, short_speech, argv, message):

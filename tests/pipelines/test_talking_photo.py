@@ -9,7 +9,7 @@ from tests.face.conftest import place
 from talkingface.errors import InputError, MediaError
 from talkingface.face import FaceTracker, TrackerConfig
 from talkingface.media import audio_info, probe_video, read_frames, write_video
-from talkingface.pipelines import TalkingPhotoPipeline
+from talkingface.pipelines import TalkingPhotoConfig, TalkingPhotoPipeline
 
 CLIP_TEXT = "it was the best of times it was the worst of times"
 
@@ -128,3 +128,53 @@ def test_errors(tmp_path, clip, photo_path):
     with pytest.raises(MediaError, match="noise.wav: unreadable"):
         TalkingPhotoPipeline()(photo_path, tmp_path / "noise.wav", tmp_path / "o.mp4")
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_a_face_that_fills_the_frame_is_found_and_animated(tmp_path, photo, clip):
+    """A 224 px crop of the face alone (as in datasets), which the detector alone misses."""
+    from talkingface.face import detect_faces
+    from talkingface.media import resize_image
+
+    landmarks = detect_faces(photo)[0].landmarks[:, :2]
+    (x0, y0), (x1, y1) = landmarks.min(0), landmarks.max(0)
+    cx, cy, side = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)
+    crop = photo[int(cy - side / 2) : int(cy + side / 2), int(cx - side / 2) : int(cx + side / 2)]
+    crop = resize_image(crop, 224, 224)
+    found = detect_faces(crop)
+    assert len(found) == 1
+    expected = (landmarks - [int(cx - side / 2), int(cy - side / 2)]) * 224 / (int(cy + side / 2) - int(cy - side / 2))
+    assert np.median(np.linalg.norm(found[0].landmarks[:, :2] - expected, axis=1)) < 3  # px of 224
+    assert np.ptp(found[0].landmarks[:, 1]) > 0.9 * 224  # the face fills the frame
+    path = tmp_path / "crop.png"
+    write_image(path, crop)
+    out = TalkingPhotoPipeline()(path, clip, tmp_path / "o.mp4", text=CLIP_TEXT)
+    assert out.faces == 1 and out.num_frames == 125
+
+
+def test_face_index_chooses_among_the_faces(tmp_path, photo, clip):
+    """Two people side by side (the photo, and a smaller copy of it): the largest is 0."""
+    from talkingface.media import resize_image
+
+    small = resize_image(photo, 320, 320)
+    pair = np.full((512, 512 + 320, 3), 200, np.uint8)
+    pair[:, :512] = photo
+    pair[96:416, 512:] = small
+    path = tmp_path / "pair.png"
+    write_image(path, pair)
+    first = TalkingPhotoPipeline()(path, clip, tmp_path / "a.mp4", text=CLIP_TEXT)
+    assert (first.faces, first.face_index) == (2, 0)
+    second = TalkingPhotoPipeline(TalkingPhotoConfig(face_index=1))(path, clip, tmp_path / "b.mp4", text=CLIP_TEXT)
+    assert (second.faces, second.face_index) == (2, 1)
+    frames_a, frames_b = list(read_frames(first.path)), list(read_frames(second.path))
+    # Each moves its own mouth only: the other face's mouth stays as in the photo (up to the codec).
+    mouth_a = (slice(140, 240), slice(150, 360))
+    mouth_b = (slice(183, 246), slice(606, 737))
+
+    def change(frames, region):
+        return max(np.abs(f[region].astype(int) - pair[region]).mean() for f in frames[30:110:10])
+
+    assert change(frames_a, mouth_a) > 3 * change(frames_a, mouth_b)
+    assert change(frames_b, mouth_b) > 3 * change(frames_b, mouth_a)
+    with pytest.raises(InputError, match="face index 2 asked, the photo has 2 face"):
+        TalkingPhotoPipeline(TalkingPhotoConfig(face_index=2))(path, clip, tmp_path / "c.mp4", text=CLIP_TEXT)
+    assert not (tmp_path / "c.mp4").exists()

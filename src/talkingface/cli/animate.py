@@ -41,6 +41,11 @@ def register(subparsers) -> None:
         choices=["auto", "jali", "visemenet"],
         help="auto (default): jali with a transcript, else visemenet; jali without one uses phoneme recognition",
     )
+    parser.add_argument(
+        "--face-index",
+        type=int,
+        help="which face: in a photo its index among the faces found, largest first; in a video a track id",
+    )
     parser.add_argument("--idle", action="store_true", help="add blinks and a slight head sway")
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -64,11 +69,16 @@ def run(args: argparse.Namespace) -> int:
         size=args.size,
         jali=JaliConfig(style=args.style),
         method=args.method,
+        face_index=args.face_index,
         idle=args.idle,
         force_fps=args.fps is not None,
     )
     result = TalkingPhotoPipeline(config)(args.face, args.audio, output, text=text, progress=not args.quiet)
     print_notes(result.phonemes)
+    print(
+        f"faces: {result.faces} found, animating face {result.face_index}"
+        + (" (the largest)" if args.face_index is None else "")
+    )
     print(
         f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
         f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})"

@@ -286,14 +286,39 @@ def detect_faces(
 ) -> list[Face]:
     """Faces of a still image, largest first, each with its 478 landmarks.
 
-    A detection the landmark model does not confirm as a face is dropped.
+    A detection the landmark model does not confirm as a face is dropped. When no face is found, the
+    image is searched again with its edges extended by half its size: a face that fills the frame (a
+    224 px dataset crop) is what the detector, trained on faces with context around them, misses; its
+    landmarks then come back in the image's coordinates, some of them past its edges.
 
     Args:
         image: ``(H, W, 3) uint8`` RGB.
         max_faces: at most this many faces (the largest) get landmarks.
         min_face: smallest face width in pixels searched for (see :meth:`FaceDetector.detect_multiscale`).
     """
+    import cv2
+
     image = check_frame(image)
+    faces = _detect(image, max_faces, min_score, min_face)
+    if faces:
+        return faces
+    pad = max(1, max(image.shape[:2]) // 2)
+    extended = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    shift = np.array([pad, pad], np.float32)
+    return [
+        Face(
+            Detection(
+                face.detection.box - np.tile(shift, 2),
+                face.detection.score,
+                face.detection.keypoints - shift,
+            ),
+            face.landmarks - np.array([pad, pad, 0], face.landmarks.dtype),
+        )
+        for face in _detect(extended, max_faces, min_score, min_face)
+    ]
+
+
+def _detect(image: np.ndarray, max_faces: int, min_score: float, min_face: int | None) -> list[Face]:
     with FaceDetector(min_score=min_score) as detector:
         detections = detector.detect_multiscale(image, min_face=min_face)
     detections.sort(key=lambda d: -float((d.box[2] - d.box[0]) * (d.box[3] - d.box[1])))

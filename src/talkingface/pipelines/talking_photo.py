@@ -26,6 +26,9 @@ from ..speech.phonemes import PhonemeSequence
 from ._base import Pipeline
 from ._frames import looped_frames
 
+#: Faces of a photo given landmarks (the largest first); ``face_index`` chooses among them.
+MAX_FACES = 8
+
 
 @dataclass(frozen=True)
 class TalkingPhotoConfig:
@@ -40,6 +43,8 @@ class TalkingPhotoConfig:
             or "visemenet".
         idle: add blinks and a slight head sway (off: only the mouth moves).
         force_fps: use ``fps`` for video input too.
+        face_index: which face to animate: in a photo, the index among its faces, largest first; in a
+            video, the face track's id (None: the largest face).
     """
 
     fps: float | Fraction = 25
@@ -48,6 +53,7 @@ class TalkingPhotoConfig:
     method: str = "auto"
     idle: bool = False
     force_fps: bool = False
+    face_index: int | None = None
 
     def __post_init__(self) -> None:
         from ..animation.speech import resolve_method
@@ -55,6 +61,8 @@ class TalkingPhotoConfig:
 
         to_fps(self.fps)
         resolve_method(self.method, None)
+        if self.face_index is not None and (isinstance(self.face_index, bool) or self.face_index < 0):
+            raise InputError(f"face_index must be a whole number >= 0, got {self.face_index!r}")
         if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 16):
             raise InputError(f"size must be a whole number of pixels >= 16, got {self.size!r}")
 
@@ -67,6 +75,8 @@ class TalkingPhotoResult:
     duration: float
     phonemes: PhonemeSequence
     curves: AnimationCurves
+    faces: int = 1  # faces found (in a photo) or face tracks (in a video)
+    face_index: int = 0  # the one animated
 
     def __repr__(self) -> str:
         return (
@@ -109,15 +119,17 @@ class TalkingPhotoPipeline(Pipeline):
         resolve_method(self.config.method, text)
         info = self.check(face, audio, output)
         photo = self._prepare_photo(face) if info.is_image else None  # a photo without a face fails here
+        tracking = None if photo else self._track(face)
+        faces, index = (photo[2], photo[3]) if photo else _chosen_track(face, tracking, self.config.face_index)
         speech = load_audio(audio, SPEECH_RATE)
         fps = to_fps(self.config.fps) if info.is_image or self.config.force_fps or not info.fps else info.fps
         curves, phonemes = speech_curves(speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali)
         if self.config.idle:
             curves = with_idle_motion(curves)
-        frames = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info)
+        frames = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info, tracking)
         self._write(output, frames, fps, audio, curves.num_frames, progress)
         return TalkingPhotoResult(
-            Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves
+            Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves, faces, index
         )
 
     def render_frames(self, face: str | os.PathLike, curves: AnimationCurves, info=None) -> Iterator[np.ndarray]:
@@ -142,23 +154,37 @@ class TalkingPhotoPipeline(Pipeline):
             h, w = image.shape[:2]
             scale = self.config.size / max(h, w)
             image = resize_image(image, max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
-        faces = detect_faces(image, max_faces=1)
+        faces = detect_faces(image, max_faces=MAX_FACES)
         if not faces:
             raise InputError(f"{path}: no face found in the photo")
-        return LandmarkRig(faces[0].landmarks), PhotoWarper(image, faces[0].landmarks)
+        index = self.config.face_index or 0
+        if index >= len(faces):
+            raise InputError(
+                f"{path}: face index {index} asked, the photo has {len(faces)} face(s) (0-{len(faces) - 1}, largest first)"
+            )
+        chosen = faces[index].landmarks
+        return LandmarkRig(chosen), PhotoWarper(image, chosen), len(faces), index
+
+    @staticmethod
+    def _track(path):
+        from ..face import FaceTracker
+
+        return FaceTracker().track_video(path)
 
     @staticmethod
     def _photo_frames(prepared, curves: AnimationCurves) -> Iterator[np.ndarray]:
-        rig, warper = prepared
+        rig, warper = prepared[:2]
         for i in range(curves.num_frames):
             yield warper.warp(_posed(rig, curves, i))
 
-    def _video_frames(self, path, curves: AnimationCurves, info) -> Iterator[np.ndarray]:
+    def _video_frames(self, path, curves: AnimationCurves, info, tracking=None) -> Iterator[np.ndarray]:
         from ..animation.rig import LandmarkRig
-        from ..face import FaceTracker
         from ..render.photo import PhotoWarper
 
-        target = FaceTracker().track_video(path).target("largest")
+        tracking = tracking or self._track(path)
+        _chosen_track(path, tracking, self.config.face_index)
+        choice = self.config.face_index if self.config.face_index is not None else "largest"
+        target = tracking.target(choice)
         style = None
         for j, (index, frame) in enumerate(looped_frames(path, len(target.has_face), curves.num_frames, info)):
             if not target.has_face[index]:
@@ -185,6 +211,19 @@ class TalkingPhotoPipeline(Pipeline):
             for frame in frames:
                 writer.write(frame)
                 bar.update()
+
+
+def _chosen_track(path, tracking, face_index: int | None) -> tuple[int, int]:
+    """The number of face tracks of a video and the one to animate (the largest face's by default)."""
+    ids = [t.track_id for t in tracking.tracks]
+    if not ids:
+        raise InputError(f"{path}: no face found in the video")
+    if face_index is None:
+        largest = tracking.target("largest").track_ids
+        return len(ids), int(np.bincount(largest[largest >= 0]).argmax())
+    if face_index not in ids:
+        raise InputError(f"{path}: no face track {face_index}; the video's tracks are {ids}")
+    return len(ids), face_index
 
 
 def _posed(rig, curves: AnimationCurves, i: int) -> np.ndarray:
