@@ -18,8 +18,10 @@ import bench_models
 import bench_photo
 import bench_speech
 import bench_sync_builtin
+import bench_tight_crops
 import bench_train_syncnet
 import bench_video
+import bench_visemenet
 
 if __name__ == "__main__":
     results = [
@@ -36,5 +38,7 @@ if __name__ == "__main__":
         bench_faceformer_train.main([]),
         bench_train_syncnet.main([]),
         bench_sync_builtin.main([]),
+        bench_tight_crops.main(),
+        bench_visemenet.main([]),
     ]
     sys.exit(0 if all(results) else 1)
