@@ -29,7 +29,8 @@ def test_animate_photo(tmp_path, photo_path, short_speech, capsys):
             "30",
             "--size",
             "256",
-            "--idle",
+            "--seed",
+            "3",
             "-o",
             str(out),
         ]

@@ -36,7 +36,7 @@ def test_mesh_writes_every_output(tmp_path, speech, capsys):
     assert info.num_frames == 100 and info.fps == 25 and (info.width, info.height) == (256, 256)
     assert audio_info(outs[0]).duration == pytest.approx(4.0, abs=0.05)
     gltf = pygltflib.GLTF2().load(str(outs[1]))
-    assert len(gltf.meshes[0].primitives[0].targets) == 20
+    assert len(gltf.meshes[0].primitives[0].targets) == 23  # the mouth, the eyes and the brows
     assert gltf.accessors[gltf.animations[0].samplers[0].input].count == 100
     rows = list(csv.reader(outs[2].open()))
     assert len(rows) == 101 and "JawOpen" in rows[0]

@@ -25,8 +25,9 @@ def clip(tmp_path_factory, speech16k):
 
 @pytest.fixture(scope="module")
 def talking(tmp_path_factory, photo_path, clip):
+    """The photo speaking the clip with only its mouth moving (--still)."""
     out = tmp_path_factory.mktemp("talk") / "talk.mp4"
-    result = TalkingPhotoPipeline()(photo_path, clip, out, text=CLIP_TEXT)
+    result = TalkingPhotoPipeline(TalkingPhotoConfig(still=True))(photo_path, clip, out, text=CLIP_TEXT)
     return result
 
 
@@ -87,7 +88,7 @@ def test_closed_mouth_photo_opens(tmp_path, photo, clip):
     closed = PhotoWarper(photo, landmarks).warp(LandmarkRig(landmarks)())
     closed_path = tmp_path / "closed.png"
     write_image(closed_path, closed)
-    out = TalkingPhotoPipeline()(closed_path, clip, tmp_path / "o.mp4", text=CLIP_TEXT)
+    out = TalkingPhotoPipeline(TalkingPhotoConfig(still=True))(closed_path, clip, tmp_path / "o.mp4", text=CLIP_TEXT)
     opening = mouth_opening(out.path)
     assert opening[:25].max() < 0.03 and opening[30:].max() > 0.06
     jaw = out.curves.channel("jawOpen") * (1 - out.curves.channel("mouthClose"))
@@ -109,7 +110,7 @@ def test_video_input_faceless_frames_pass_through_and_short_video_loops(tmp_path
     for i in range(15, 20):
         frames[i] = np.full_like(frames[i], 100)  # no face here
     video = write_video(tmp_path / "in.mp4", frames, 25)
-    out = TalkingPhotoPipeline()(video, clip, tmp_path / "o.mp4", text=CLIP_TEXT)
+    out = TalkingPhotoPipeline(TalkingPhotoConfig(still=True))(video, clip, tmp_path / "o.mp4", text=CLIP_TEXT)
     assert out.num_frames == 125 and probe_video(out.path).num_frames == 125  # 40 frames played back and forth
     produced = list(read_frames(out.path))
     source = list(read_frames(video))
@@ -178,3 +179,27 @@ def test_face_index_chooses_among_the_faces(tmp_path, photo, clip):
     with pytest.raises(InputError, match="face index 2 asked, the photo has 2 face"):
         TalkingPhotoPipeline(TalkingPhotoConfig(face_index=2))(path, clip, tmp_path / "c.mp4", text=CLIP_TEXT)
     assert not (tmp_path / "c.mp4").exists()
+
+
+def test_still_is_the_speech_motion_alone_and_the_default_face_lives(tmp_path, talking, clip, photo, photo_path):
+    from talkingface.animation import JaliAnimator
+    from talkingface.media import load_audio
+
+    speech = load_audio(clip, 16000)
+    alone = JaliAnimator().animate(talking.phonemes, 25, speech, 16000)
+    assert "head" not in talking.curves.extra
+    np.testing.assert_array_equal(talking.curves.values, alone.values)
+    lively = TalkingPhotoPipeline()(photo_path, clip, tmp_path / "live.mp4", text=CLIP_TEXT)
+    assert lively.curves.extra["head"].std(0).min() > 0.1 and lively.curves.channel("eyeBlinkLeft").max() > 0.9
+    mouth = [k for k, n in enumerate(lively.curves.names) if n.startswith(("jaw", "mouth"))]
+    np.testing.assert_array_equal(lively.curves.values[:, mouth], alone.values[:, mouth])
+    # The eyes move in the lively video and not in the still one.
+    still_frames, live_frames = list(read_frames(talking.path)), list(read_frames(lively.path))
+    from talkingface.face import detect_faces
+    from talkingface.face.topology import face_topology
+
+    ring = detect_faces(photo)[0].landmarks[face_topology().group("left_eye"), :2]
+    (x0, y0), (x1, y1) = ring.min(0).astype(int), ring.max(0).astype(int)
+    eyes = (slice(y0 - 3, y1 + 3), slice(x0 - 3, x1 + 3))
+    spread = [np.ptp(np.stack([f[eyes] for f in frames]).astype(float), axis=0).mean() for frames in (still_frames, live_frames)]
+    assert spread[1] > 3 * spread[0]

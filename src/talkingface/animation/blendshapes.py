@@ -38,6 +38,9 @@ RIG_SHAPES = (
     "mouthUpperUpRight",
     "eyeBlinkLeft",
     "eyeBlinkRight",
+    "browInnerUp",
+    "browOuterUpLeft",
+    "browOuterUpRight",
 )
 
 

@@ -13,7 +13,8 @@ Then each shape moves the landmarks:
 - ``mouthStretch*``, ``mouthSmile*``: corners out (and up), per side;
 - ``mouthRoll*``, ``mouthPress*``, ``mouthShrug*``: lips rolled in, pressed, raised;
 - ``mouthLowerDown*``, ``mouthUpperUp*``: lower lip down / upper lip up, per side;
-- ``eyeBlink*``: upper lids down to the lower lids.
+- ``eyeBlink*``: upper lids down to the lower lids;
+- ``browInnerUp``, ``browOuterUp*``: the brows' inner / outer halves raised, the skin around them following.
 
 Weights are ARKit names in [0, 1]; unknown channels are ignored.
 """
@@ -28,6 +29,7 @@ from ..errors import InputError
 from ..face.topology import NUM_LANDMARKS, face_topology
 
 JAW_MAX_DEGREES = 24.0
+BROW_RAISE = 0.04  # face widths a brow rises at weight 1
 # The jaw hinge in face units relative to the subnasale: at the level of the cheekbones, well
 # behind the face surface (the joints sit in front of the ears).
 _HINGE = np.array([0.0, -0.05, 0.62])
@@ -160,6 +162,7 @@ class LandmarkRig:
         self.mouth_weight = _smoothstep(1.0 - r)
         self.side_left = _smoothstep((x - cx) / (self.half_width * 0.6) * 0.5 + 0.5)
         self.side_right = 1.0 - self.side_left
+        self._classify_brows(local)
         self.upper_eyelid = np.zeros(len(local), bool)
         self.lower_eyelid = np.zeros(len(local), bool)
         for eye in ("right_eye", "left_eye"):
@@ -167,6 +170,25 @@ class LandmarkRig:
             middle = local[ring, 1].mean()
             for index in ring:
                 (self.upper_eyelid if local[index, 1] < middle else self.lower_eyelid)[index] = True
+
+    def _classify_brows(self, local: np.ndarray) -> None:
+        """How much each point follows each brow's inner and outer half when it is raised: the brow's own
+        points fully, points around it fading out within 0.06 face widths; the eyes stay still."""
+        topo = face_topology()
+        keep_still = np.zeros(len(local), bool)
+        for group in ("left_eye", "right_eye", "left_iris", "right_iris"):
+            keep_still[topo.group(group)] = True
+        self.brow_inner = np.zeros(len(local))
+        self.brow_outer = {"Left": np.zeros(len(local)), "Right": np.zeros(len(local))}
+        for side, group in (("Left", "left_eyebrow"), ("Right", "right_eyebrow")):
+            ring = topo.group(group)
+            spread = np.abs(local[ring, 0] - self.mouth_centre[0])
+            inner = 1.0 - (spread - spread.min()) / max(float(np.ptp(spread)), 1e-6)
+            distance = np.linalg.norm(local[:, None, :2] - local[None, ring, :2], axis=2)  # (N, ring)
+            nearest = distance.argmin(1)
+            reach = _smoothstep(1.0 - distance.min(1) / 0.06) * ~keep_still
+            self.brow_inner = np.maximum(self.brow_inner, reach * inner[nearest])
+            self.brow_outer[side] = reach * (1.0 - inner[nearest])
 
     def lip_line(self, x: np.ndarray) -> np.ndarray:
         """Height of the line where the lips meet, extended past the corners towards the jaw hinge."""
@@ -259,6 +281,13 @@ class LandmarkRig:
                 lid_low = base[ring][self.lower_eyelid[ring], 1].mean()
                 lids = self.upper_eyelid & np.isin(np.arange(len(base)), ring)
                 out[lids, 1] += blink * 0.9 * (lid_low - base[lids, 1])
+
+        raise_ = BROW_RAISE * (
+            g("browInnerUp") * self.brow_inner
+            + g("browOuterUpLeft") * self.brow_outer["Left"]
+            + g("browOuterUpRight") * self.brow_outer["Right"]
+        )
+        out[:, 1] -= raise_
 
         roll_lower, roll_upper = g("mouthRollLower"), g("mouthRollUpper")
         out[:, 1] -= (lower * outer) * lips * 0.022 * roll_lower

@@ -46,7 +46,10 @@ def register(subparsers) -> None:
         type=int,
         help="which face: in a photo its index among the faces found, largest first; in a video a track id",
     )
-    parser.add_argument("--idle", action="store_true", help="add blinks and a slight head sway")
+    parser.add_argument(
+        "--still", action="store_true", help="only the mouth moves (default: blinks, head motion, brows)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the blinks and head motion (default 0)")
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -70,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         jali=JaliConfig(style=args.style),
         method=args.method,
         face_index=args.face_index,
-        idle=args.idle,
+        still=args.still,
+        seed=args.seed,
         force_fps=args.fps is not None,
     )
     result = TalkingPhotoPipeline(config)(args.face, args.audio, output, text=text, progress=not args.quiet)

@@ -46,6 +46,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--fps", type=fps_argument, help="frames per second (default 30; faceformer: the model's own rate)"
     )
+    parser.add_argument("--still", action="store_true", help="only the mouth moves (default: blinks, brows)")
     parser.add_argument("--size", type=int, default=512, help="video size in pixels (default 512)")
     parser.add_argument("--wireframe", action="store_true", help="draw the mesh edges in the video")
     parser.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"], help="renderer")
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         template=args.template,
         size=args.size,
         wireframe=args.wireframe,
+        still=args.still,
         backend=args.backend,
         checkpoint=args.checkpoint,
         wav2vec2=args.wav2vec2,

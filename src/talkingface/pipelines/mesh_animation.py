@@ -43,6 +43,9 @@ class MeshAnimationConfig:
     wireframe: draw triangle edges in the video.
     backend: renderer backend ("auto", "egl", "numpy").
     jali: animator settings.
+    still: only the mouth moves (by default, for "jali" and "visemenet", the eyes blink and the brows
+        rise with the speech as in the talking photo; the head-motion curves go to the JSON export).
+    seed: the seed of that motion.
     """
 
     fps: float | Fraction | None = None
@@ -52,6 +55,8 @@ class MeshAnimationConfig:
     wireframe: bool = False
     backend: str = "auto"
     jali: JaliConfig = field(default_factory=JaliConfig)
+    still: bool = False
+    seed: int = 0
     checkpoint: str | None = None
     wav2vec2: str | None = None
     style: int = 0
@@ -207,6 +212,10 @@ class MeshAnimationPipeline(Pipeline):
         fps = to_fps(self.config.fps or 30)
         speech = load_audio(audio, SPEECH_RATE)
         curves, phonemes = speech_curves(speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali)
+        if not self.config.still:
+            from ..animation.idle import with_idle_motion
+
+            curves = with_idle_motion(curves, self.config.seed, speech, SPEECH_RATE)
         weights = basis.weights_from(curves)
 
         @functools.cache

@@ -41,7 +41,9 @@ class TalkingPhotoConfig:
         method: how speech becomes motion (:data:`~talkingface.animation.speech.SPEECH_METHODS`):
             "auto" (JALI with forced alignment when a transcript is given, else VisemeNet), "jali"
             or "visemenet".
-        idle: add blinks and a slight head sway (off: only the mouth moves).
+        still: only the mouth moves (by default the face also lives: blinks, head motion and brow raises
+            timed by the speech, :func:`~talkingface.animation.idle.with_idle_motion`).
+        seed: the seed of that motion.
         force_fps: use ``fps`` for video input too.
         face_index: which face to animate: in a photo, the index among its faces, largest first; in a
             video, the face track's id (None: the largest face).
@@ -51,7 +53,8 @@ class TalkingPhotoConfig:
     size: int | None = None
     jali: JaliConfig = field(default_factory=JaliConfig)
     method: str = "auto"
-    idle: bool = False
+    still: bool = False
+    seed: int = 0
     force_fps: bool = False
     face_index: int | None = None
 
@@ -124,8 +127,8 @@ class TalkingPhotoPipeline(Pipeline):
         speech = load_audio(audio, SPEECH_RATE)
         fps = to_fps(self.config.fps) if info.is_image or self.config.force_fps or not info.fps else info.fps
         curves, phonemes = speech_curves(speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali)
-        if self.config.idle:
-            curves = with_idle_motion(curves)
+        if not self.config.still:
+            curves = with_idle_motion(curves, self.config.seed, speech, SPEECH_RATE)
         frames = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info, tracking)
         self._write(output, frames, fps, audio, curves.num_frames, progress)
         return TalkingPhotoResult(
