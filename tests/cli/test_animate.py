@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import soundfile
 
@@ -58,3 +59,38 @@ def test_animate_bad_input(tmp_path, monkeypatch, capsys, photo_path, short_spee
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not any(p.suffix == ".mp4" for p in tmp_path.rglob("*"))
+
+
+def test_contact_sheet(tmp_path, photo_path, short_speech, capsys):
+    import cv2
+
+    out, sheet = tmp_path / "talk.mp4", tmp_path / "sheet.png"
+    argv = ["animate", "--face", str(photo_path), "--audio", str(short_speech), "-o", str(out)]
+    assert main([*argv, "--sheet", str(sheet), "--quiet"]) == 0
+    image = cv2.imread(str(sheet))
+    count = int(capsys.readouterr().out.split("contact sheet:")[1].split("(")[1].split()[0])
+    assert count >= 3  # widest, loudest, a quiet one, ... in 2 s of speech
+    assert image.shape[:2] == (256 * -(-count // 4), 256 * min(count, 4))
+    assert main([*argv, "--sheet", str(sheet), "--sheet-at", "0.5", "1.2", "--quiet"]) == 0
+    assert cv2.imread(str(sheet)).shape[:2] == (256, 512)
+    assert main([*argv, "--sheet-at", "0.5"]) == 2 and "--sheet-at needs --sheet" in capsys.readouterr().err
+    assert main([*argv[:-2], "-o", str(tmp_path / "o.mp4"), "--sheet", str(photo_path)]) == 2
+    assert "input" in capsys.readouterr().err
+
+
+def test_telling_moments_name_the_closures(tmp_path):
+    from talkingface.animation import JaliAnimator
+    from talkingface.render.sheet import telling_moments
+    from talkingface.speech.espeak import synthesize
+
+    speech = synthesize("Bob bought a map, then he paused. My mum makes plum pie.")
+    curves = JaliAnimator().animate(speech.phonemes, 25, speech.audio, speech.sample_rate)
+    moments = telling_moments(curves, speech.audio, speech.sample_rate, speech.phonemes)
+    times = [t for t, _ in moments]
+    assert times == sorted(times) and min(np.diff(times)) >= 0.2 - 1e-9
+    reasons = {r for _, r in moments}
+    assert "widest" in reasons and reasons & {"m", "b", "p"}
+    jaw = curves.channel("jawOpen")
+    for t, reason in moments:
+        if reason in ("m", "b", "p"):
+            assert jaw[int(round(t * 25))] < 0.05

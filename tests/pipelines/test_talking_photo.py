@@ -201,5 +201,8 @@ def test_still_is_the_speech_motion_alone_and_the_default_face_lives(tmp_path, t
     ring = detect_faces(photo)[0].landmarks[face_topology().group("left_eye"), :2]
     (x0, y0), (x1, y1) = ring.min(0).astype(int), ring.max(0).astype(int)
     eyes = (slice(y0 - 3, y1 + 3), slice(x0 - 3, x1 + 3))
-    spread = [np.ptp(np.stack([f[eyes] for f in frames]).astype(float), axis=0).mean() for frames in (still_frames, live_frames)]
+    spread = [
+        np.ptp(np.stack([f[eyes] for f in frames]).astype(float), axis=0).mean()
+        for frames in (still_frames, live_frames)
+    ]
     assert spread[1] > 3 * spread[0]

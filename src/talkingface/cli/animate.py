@@ -51,6 +51,16 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the blinks and head motion (default 0)")
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
+    parser.add_argument(
+        "--sheet", metavar="PNG", help="also a contact sheet of the face at telling moments (.png or .jpg)"
+    )
+    parser.add_argument(
+        "--sheet-at",
+        type=float,
+        nargs="+",
+        metavar="SECONDS",
+        help="the contact sheet's moments (default: widest, loudest, m/b/p, quiet, pause, blink)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -67,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
     text = read_text_argument(args.text, args.transcript)
     resolve_method(args.method, text)
     output = output_path(args.output, video=True, inputs=(args.face, args.audio))
+    if args.sheet:
+        output_path(args.sheet, suffixes=(".png", ".jpg", ".jpeg"), inputs=(args.face, args.audio, args.output))
+    elif args.sheet_at:
+        raise InputError("--sheet-at needs --sheet FILE")
     config = TalkingPhotoConfig(
         fps=args.fps or 25,
         size=args.size,
@@ -87,4 +101,16 @@ def run(args: argparse.Namespace) -> int:
         f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps, "
         f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})"
     )
+    if args.sheet:
+        from ..media import load_audio
+        from ..render.sheet import telling_moments, write_contact_sheet
+
+        if args.sheet_at:
+            moments = [(t, "") for t in args.sheet_at if 0 <= t < result.duration]
+            if not moments:
+                raise InputError(f"--sheet-at: no moment within the video's {result.duration:.2f} s")
+        else:
+            moments = telling_moments(result.curves, load_audio(args.audio, 16000), 16000, result.phonemes)
+        write_contact_sheet(result.path, moments, args.sheet)
+        print(f"contact sheet: {args.sheet} ({len(moments)} moments)")
     return 0
