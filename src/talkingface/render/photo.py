@@ -6,7 +6,10 @@ background without tearing. For every output pixel inside a moving triangle the 
 found by that triangle's affine map (a piecewise-affine backward warp, one ``cv2.remap``); pixels in
 the eye holes keep the image; the mouth hole - the space between the animated inner lips - gets a
 drawn interior: a shaded cavity, upper teeth fixed to the skull, lower teeth moving with the jaw and
-a hint of tongue, composited with anti-aliased edges.
+a hint of tongue, composited with anti-aliased edges and lit by the photo's own light
+(:class:`SkinLight`: the skin around the mouth gives its level, its gradient across the mouth, its
+saturation and its most vivid colour, so a dark or side-lit face gets a dark or side-lit mouth and a
+greyscale photo a grey one).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class PhotoWarper:
             if lip is not None:  # the inside of the lips: a deeper shade of their outside
                 style.cavity = _rgb(0.55 * lip + 0.45 * np.array(style.cavity))
         self.style = style
+        self.light = skin_light(image, source)
 
     def _ring_triangles(self, rings: list[np.ndarray]) -> np.ndarray:
         """Triangles joining the oval to the first ring and the first ring to the second."""
@@ -148,6 +152,7 @@ class PhotoWarper:
             interior = draw_mouth_interior(
                 region.shape, dst[:468] - (x0, y0), self._mouth_reference(x0, y0), self.style
             )
+            interior = self.light.apply(interior, x0, y0)
             alpha = (mouth.astype(np.float32) / 255.0)[..., None]
             region = (region * (1 - alpha) + interior * alpha + 0.5).astype(np.uint8)
         frame[y0:y1, x0:x1] = region
@@ -169,6 +174,72 @@ class PhotoWarper:
 
     def _mouth_reference(self, x0: int, y0: int) -> np.ndarray:
         return self.source[:468] - (x0, y0)
+
+
+@dataclass
+class SkinLight:
+    """How the light falls on the skin around the mouth, to light the drawn interior alike.
+
+    Attributes:
+        plane: luminance ``a + b x + c y`` of the skin around the mouth (image pixels), fitted.
+        centre: the mouth's centre, where the plane gives the reference level.
+        bright: the skin's brightest 5% luminance (95th percentile) around the mouth.
+        saturation: the skin's median colour saturation (0 for a greyscale photo).
+        chroma: the most vivid colour of the skin and lips (95th percentile of largest minus smallest
+            channel): no drawn colour is more vivid.
+    """
+
+    plane: np.ndarray
+    centre: np.ndarray
+    bright: float
+    saturation: float
+    chroma: float
+
+    def apply(self, interior: np.ndarray, x0: int, y0: int) -> np.ndarray:
+        """Light ``interior`` (float RGB of a region whose corner is (x0, y0)): its colours keep their
+        shade relative to white, scaled to the skin's brightest level and to the light falling across
+        the mouth, with the skin's saturation (a greyscale photo gets a grey mouth)."""
+        h, w = interior.shape[:2]
+        yy, xx = np.mgrid[y0 : y0 + h, x0 : x0 + w].astype(np.float32)
+        a, b, c = self.plane
+        level = a + b * self.centre[0] + c * self.centre[1]
+        across = np.clip((a + b * xx + c * yy) / max(level, 1.0), 0.4, 1.6)
+        scale = (self.bright / 255.0) * across
+        luma = interior @ np.array([0.299, 0.587, 0.114], np.float32)
+        chroma = np.clip(self.saturation / 0.25, 0.0, 1.0)
+        coloured = (luma[..., None] + chroma * (interior - luma[..., None])) * scale[..., None]
+        vivid = coloured.max(axis=-1) - coloured.min(axis=-1)
+        calm = np.minimum(1.0, self.chroma / np.maximum(vivid, 1e-6))[..., None]
+        lit_luma = (luma * scale)[..., None]
+        return np.clip(lit_luma + calm * (coloured - lit_luma), 0, 255)
+
+
+def skin_light(image: np.ndarray, landmarks: np.ndarray) -> SkinLight:
+    """The light on the skin in a band around the lips (out to 1.6 times the mouth's size)."""
+    import cv2
+
+    topo = face_topology()
+    points = np.asarray(landmarks)[:, :2]
+    outer = points[topo.group("lips_outer")]
+    centre = outer.mean(axis=0)
+    band = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(band, [np.round((centre + 1.6 * (outer - centre)) * 16).astype(np.int32)], (1,), shift=4)
+    cv2.fillPoly(band, [np.round((centre + 1.1 * (outer - centre)) * 16).astype(np.int32)], (0,), shift=4)
+    ys, xs = np.nonzero(band)
+    pixels = image[ys, xs].astype(np.float64)
+    if len(pixels) < 30:
+        return SkinLight(np.array([200.0, 0.0, 0.0]), centre, 230.0, 0.3, 80.0)
+    luma = pixels @ (0.299, 0.587, 0.114)
+    design = np.stack([np.ones_like(xs, np.float64), xs, ys], axis=1)
+    plane = np.linalg.lstsq(design, luma, rcond=None)[0]
+    top, low = pixels.max(axis=1), pixels.min(axis=1)
+    saturation = float(np.median((top - low) / np.maximum(top, 1.0)))
+    lips = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(outer * 16).astype(np.int32)], (1,), shift=4)
+    cv2.fillPoly(lips, [np.round(points[topo.group("lips_inner")] * 16).astype(np.int32)], (0,), shift=4)
+    both = np.concatenate([pixels, image[lips > 0].astype(np.float64)])
+    chroma = float(np.percentile(both.max(axis=1) - both.min(axis=1), 95))
+    return SkinLight(plane, centre, float(np.percentile(luma, 95)), saturation, chroma)
 
 
 def sample_mouth_style(image: np.ndarray, landmarks: np.ndarray, inner: np.ndarray) -> MouthStyle:

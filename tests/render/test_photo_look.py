@@ -1,0 +1,83 @@
+"""The drawn mouth takes its light from the photo: on a bright photo, a dark side-lit one and a painting
+of ``../shared/data/faces`` the interior is darker than the skin around it, the teeth no brighter than
+the skin's brightest 5%, the rims no more vivid than the face; a greyscale photo gets a grey mouth, a
+side-lit face a side-lit mouth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from talkingface.animation.rig import LandmarkRig
+from talkingface.face import detect_faces
+from talkingface.media import read_image
+from talkingface.metrics.look import mouth_look
+from talkingface.render.photo import PhotoWarper
+from talkingface.speech import VISEME_POSES
+
+FACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces"
+
+
+def open_mouths(name: str, lit: bool = True):
+    if not FACES.is_dir():
+        pytest.skip(f"{FACES} is absent: the portraits live in ../shared/data beside the checkout")
+    image = read_image(FACES / name)
+    landmarks = detect_faces(image, max_faces=1)[0].landmarks
+    rig, warper = LandmarkRig(landmarks), PhotoWarper(image, landmarks)
+    if not lit:
+        warper.light.apply = lambda interior, x0, y0: interior
+    for jaw in (0.3, 0.6, 1.0):
+        posed = rig({**VISEME_POSES["Ah"], "jawOpen": jaw})
+        yield warper.warp(posed), posed
+
+
+@pytest.mark.parametrize("name", ["sadtalker__art_0.png", "sadtalker__art_18.png", "sadtalker__art_17.png"])
+def test_the_mouth_is_lit_like_the_face(name):
+    for frame, posed in open_mouths(name):
+        look = mouth_look(frame, posed)
+        assert look is not None
+        assert look["interior"] < look["skin"]
+        assert look["teeth"] <= look["skin_bright"] + 2
+        assert look["rim_chroma"] <= look["face_chroma"]
+    # Without the skin's light, the fixed teeth colour is brighter than any of these faces' skin.
+    frame, posed = next(open_mouths(name, lit=False))
+    unlit = mouth_look(frame, posed)
+    assert unlit is not None and unlit["teeth"] > unlit["skin_bright"]
+
+
+def test_a_greyscale_photo_gets_a_grey_mouth():
+    for frame, posed in open_mouths("liveportrait__s2.jpg"):
+        import cv2
+
+        from talkingface.face.topology import face_topology
+
+        mask = np.zeros(frame.shape[:2], np.uint8)
+        inner = posed[face_topology().group("lips_inner"), :2]
+        cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], (1,))
+        pixels = frame[mask > 0].astype(int)
+        assert np.percentile(pixels.max(1) - pixels.min(1), 95) <= 12  # no maroon in a grey photo
+
+
+def test_a_side_lit_face_gets_a_side_lit_mouth():
+    """sadtalker__art_18: light from the right, the left cheek in shadow; the interior follows."""
+    from talkingface.face.topology import face_topology
+
+    image = read_image(FACES / "sadtalker__art_18.png") if FACES.is_dir() else None
+    if image is None:
+        pytest.skip("portraits absent")
+    warper = PhotoWarper(image, detect_faces(image, max_faces=1)[0].landmarks)
+    slope = warper.light.plane[1]  # luminance change per pixel to the right
+    assert abs(slope) > 0.1
+    for frame, posed in open_mouths("sadtalker__art_18.png"):
+        inner = posed[face_topology().group("lips_inner"), :2]
+        middle = inner[:, 0].mean()
+        import cv2
+
+        mask = np.zeros(frame.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], (1,))
+        ys, xs = np.nonzero(mask)
+        luma = frame[ys, xs] @ np.array([0.299, 0.587, 0.114])
+        right, left = luma[xs > middle].mean(), luma[xs < middle].mean()
+        assert np.sign(right - left) == np.sign(slope)
