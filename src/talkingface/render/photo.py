@@ -149,12 +149,20 @@ class PhotoWarper:
         map_y[ys, xs] = m[:, 1, 0] * px + m[:, 1, 1] * py + m[:, 1, 2]
         region = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if mouth is not None:
-            interior = draw_mouth_interior(
-                region.shape, dst[:468] - (x0, y0), self._mouth_reference(x0, y0), self.style
-            )
-            interior = self.light.apply(interior, x0, y0)
-            alpha = (mouth.astype(np.float32) / 255.0)[..., None]
-            region = (region * (1 - alpha) + interior * alpha + 0.5).astype(np.uint8)
+            # Drawn only over the mouth's own box, not the whole moving region.
+            rows, cols = np.nonzero(mouth.any(axis=1))[0], np.nonzero(mouth.any(axis=0))[0]
+            if len(rows) and len(cols):
+                ma, mb, na, nb = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+                box = (slice(ma, mb), slice(na, nb))
+                interior = draw_mouth_interior(
+                    (mb - ma, nb - na),
+                    dst[:468] - (x0 + na, y0 + ma),
+                    self._mouth_reference(x0 + na, y0 + ma),
+                    self.style,
+                )
+                interior = self.light.apply(interior, x0 + na, y0 + ma)
+                alpha = (mouth[box].astype(np.float32) / 255.0)[..., None]
+                region[box] = (region[box] * (1 - alpha) + interior * alpha + 0.5).astype(np.uint8)
         frame[y0:y1, x0:x1] = region
         return frame
 
