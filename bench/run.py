@@ -16,6 +16,7 @@ import bench_lipsync
 import bench_mesh
 import bench_models
 import bench_photo
+import bench_photo_lips
 import bench_photo_look
 import bench_speech
 import bench_sync_builtin
@@ -32,6 +33,7 @@ if __name__ == "__main__":
         bench_speech.main(),
         bench_photo.main(),
         bench_photo_look.main(),
+        bench_photo_lips.main([]),
         bench_mesh.main(),
         bench_models.main(),
         bench_lipsync.main(),
