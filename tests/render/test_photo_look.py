@@ -81,3 +81,28 @@ def test_a_side_lit_face_gets_a_side_lit_mouth():
         luma = frame[ys, xs] @ np.array([0.299, 0.587, 0.114])
         right, left = luma[xs > middle].mean(), luma[xs < middle].mean()
         assert np.sign(right - left) == np.sign(slope)
+
+
+@pytest.mark.parametrize("name", ["sadtalker__art_0.png", "sadtalker__art_18.png"])
+def test_nearly_closed_lips_leave_no_bright_seam(name):
+    """Closing (or a bilabial), the lips part by a few pixels: the gap is shadow, not a line of teeth."""
+    import cv2
+
+    from talkingface.face.topology import face_topology
+
+    if not FACES.is_dir():
+        pytest.skip("portraits absent")
+    image = read_image(FACES / name)
+    landmarks = detect_faces(image, max_faces=1)[0].landmarks
+    rig, warper = LandmarkRig(landmarks), PhotoWarper(image, landmarks)
+    topology = face_topology()
+    for jaw in (0.03, 0.06):
+        posed = rig({"jawOpen": jaw})
+        frame = warper.warp(posed).astype(float) @ np.array([0.299, 0.587, 0.114])
+        hole = np.zeros(frame.shape, np.uint8)
+        cv2.fillPoly(hole, [np.round(posed[topology.group("lips_inner"), :2] * 16).astype(np.int32)], (1,), shift=4)
+        lips = np.zeros(frame.shape, np.uint8)
+        cv2.fillPoly(lips, [np.round(posed[topology.group("lips_outer"), :2] * 16).astype(np.int32)], (1,), shift=4)
+        lips &= 1 - hole
+        assert hole.sum() > 20  # the lips are parted
+        assert np.percentile(frame[hole > 0], 95) <= np.median(frame[lips > 0]) + 30

@@ -333,8 +333,12 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
     teeth_colour = np.array(style.teeth, np.float32)
     # Tooth boundaries: faint darker lines across the upper teeth.
     gaps = 1 - 0.12 * np.clip(1 - np.abs(np.sin(np.pi * u / (0.11 * width))) * 6, 0, 1)
-    upper = (upper_teeth * span)[..., None]
-    lower = (lower_teeth * span * 0.85)[..., None]
+    # Teeth show once the lips part: through a narrow gap (closing, m/b/p) the mouth is only shadow, so
+    # no bright seam runs along the lips.
+    gap = abs(float((lips[14] - lips[13]) @ down)) / max(width, 1e-6)
+    showing = float(_smoothstep_array(np.array((gap - 0.04) / 0.1)))
+    upper = (upper_teeth * span * showing)[..., None]
+    lower = (lower_teeth * span * 0.85 * showing)[..., None]
     out = out * (1 - upper) + teeth_colour * gaps[..., None] * upper
     out = out * (1 - lower) + teeth_colour * 0.82 * lower
     return out
