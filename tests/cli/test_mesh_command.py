@@ -231,3 +231,25 @@ def test_mesh_faceformer_refuses_bad_use(tmp_path, speech, faceformer_file, caps
     assert main([*base, "--checkpoint", str(path)]) == 2
     assert "only used by the faceformer method" in capsys.readouterr().err
     assert not (tmp_path / "v.npy").exists()
+
+
+def test_mesh_head_turns_in_the_exports(tmp_path, speech):
+    """The lively face's head motion turns the mesh in the vertex exports and the glTF node; --still
+    leaves the head where it is."""
+    import json
+
+    lively = [tmp_path / "live.glb", tmp_path / "live.npy", tmp_path / "live.json"]
+    still = [tmp_path / "still.glb", tmp_path / "still.npy"]
+    assert main(["mesh", "--audio", str(speech), *[a for p in lively for a in ("-o", str(p))]]) == 0
+    assert main(["mesh", "--audio", str(speech), "--still", *[a for p in still for a in ("-o", str(p))]]) == 0
+    paths = {c.target.path for c in pygltflib.GLTF2().load(str(lively[0])).animations[0].channels}
+    assert paths == {"weights", "rotation", "translation"}
+    assert {c.target.path for c in pygltflib.GLTF2().load(str(still[0])).animations[0].channels} == {"weights"}
+    head = np.array(json.loads(lively[2].read_text())["head"]["frames"])
+    assert np.abs(head).max() <= 4.0 and head.std(0).min() > 0.1
+    live, calm = np.load(lively[1]).reshape(120, -1, 3), np.load(still[1]).reshape(120, -1, 3)
+    width = np.ptp(calm[0, :, 0])
+    forehead = 10  # above the brows: only the head moves it
+    assert np.ptp(calm[:, forehead], axis=0).max() == 0
+    moved = np.linalg.norm(live[:, forehead] - calm[:, forehead], axis=1)
+    assert 0.002 * width < moved.max() < 1.5 * width * np.radians(4 * np.sqrt(2))

@@ -85,12 +85,33 @@ def _rotate_about_x(points: np.ndarray, pivot: np.ndarray, angles: np.ndarray) -
 _NECK = np.array([0.0, 0.55, 0.45])  # pivot of small head turns, face units
 
 
-def _turn_head(local: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
-    """Rotate local points about the neck: yaw about the y axis, pitch about the x axis (degrees)."""
+def head_rotation(yaw: float, pitch: float) -> np.ndarray:
+    """``(3, 3)`` rotation of a head turn in the face-local frame (x to the subject's left, y down, z
+    away from the camera): yaw about the y axis, then pitch about the x axis, degrees."""
     a, b = np.radians(yaw), np.radians(pitch)
     ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
     rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
-    return _NECK + (local - _NECK) @ (rx @ ry).T
+    rotation: np.ndarray = rx @ ry
+    return rotation
+
+
+def _turn_head(local: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
+    """Rotate local points about the neck: yaw about the y axis, pitch about the x axis (degrees)."""
+    return _NECK + (local - _NECK) @ head_rotation(yaw, pitch).T
+
+
+def mesh_head_pose(vertices: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame, the rotation ``(T, 3, 3)`` and translation ``(T, 3)`` that turn a mesh in the template
+    axes (y up, z towards the viewer) by ``head`` ``(T, 2)`` yaw and pitch degrees about its neck (below
+    and behind the face, where the rig turns it): ``v' = R v + t``."""
+    vertices = np.asarray(vertices, np.float64)
+    width = float(np.ptp(vertices[:, 0])) or 1.0
+    centre = (vertices.min(axis=0) + vertices.max(axis=0)) / 2
+    flip = np.diag([1.0, -1.0, -1.0])  # template axes <-> the rig's face-local axes
+    neck = centre + flip @ (_NECK * width)
+    rotations = np.stack([flip @ head_rotation(float(y), float(p)) @ flip for y, p in np.asarray(head)])
+    translations = neck - rotations @ neck
+    return rotations, translations
 
 
 class LandmarkRig:

@@ -57,6 +57,8 @@ def write_glb(
     weights: np.ndarray,
     interpolation: str = "LINEAR",
     name: str = "face",
+    rotations: np.ndarray | None = None,
+    translations: np.ndarray | None = None,
 ) -> Path:
     """Write a .glb.
 
@@ -68,6 +70,8 @@ def write_glb(
         times: ``(T,)`` seconds, increasing.
         weights: ``(T, K)`` morph weights per time.
         interpolation: "LINEAR" or "STEP".
+        rotations, translations: ``(T, 4)`` unit quaternions (x, y, z, w) and ``(T, 3)`` offsets of
+            the face's node per time (a head turning), both or neither.
     """
     from ..animation.mesh import vertex_normals
 
@@ -86,8 +90,22 @@ def write_glb(
     normal = b.add(vertex_normals(vertices, faces).astype(np.float32), "VEC3", _FLOAT, _ARRAY_BUFFER)
     indices = b.add(np.asarray(faces, np.uint32).reshape(-1), "SCALAR", _UINT, _ELEMENT_ARRAY_BUFFER)
     morphs = [{"POSITION": b.add(t, "VEC3", _FLOAT, _ARRAY_BUFFER, bounds=True)} for t in targets]
+    if (rotations is None) != (translations is None):
+        raise InputError("give both rotations and translations, or neither")
     time_accessor = b.add(times, "SCALAR", _FLOAT, bounds=True)
     weight_accessor = b.add(weights.reshape(-1), "SCALAR", _FLOAT)
+    samplers = [{"input": time_accessor, "output": weight_accessor, "interpolation": interpolation}]
+    channels = [{"sampler": 0, "target": {"node": 0, "path": "weights"}}]
+    if rotations is not None and translations is not None:
+        rotations = np.asarray(rotations, np.float32)
+        translations = np.asarray(translations, np.float32)
+        if rotations.shape != (len(times), 4) or translations.shape != (len(times), 3):
+            raise InputError(f"rotations must be (T, 4) and translations (T, 3) for T = {len(times)}")
+        for path_name, values, kind in (("rotation", rotations, "VEC4"), ("translation", translations, "VEC3")):
+            samplers.append(
+                {"input": time_accessor, "output": b.add(values, kind, _FLOAT), "interpolation": interpolation}
+            )
+            channels.append({"sampler": len(samplers) - 1, "target": {"node": 0, "path": path_name}})
     document = {
         "asset": {"version": "2.0", "generator": "talkingface"},
         "scene": 0,
@@ -111,8 +129,8 @@ def write_glb(
         "animations": [
             {
                 "name": "speech",
-                "samplers": [{"input": time_accessor, "output": weight_accessor, "interpolation": interpolation}],
-                "channels": [{"sampler": 0, "target": {"node": 0, "path": "weights"}}],
+                "samplers": samplers,
+                "channels": channels,
             }
         ],
         "accessors": b.accessors,

@@ -43,8 +43,9 @@ class MeshAnimationConfig:
     wireframe: draw triangle edges in the video.
     backend: renderer backend ("auto", "egl", "numpy").
     jali: animator settings.
-    still: only the mouth moves (by default, for "jali" and "visemenet", the eyes blink and the brows
-        rise with the speech as in the talking photo; the head-motion curves go to the JSON export).
+    still: only the mouth moves (by default, for "jali" and "visemenet", the eyes blink, the brows
+        rise and the head turns with the speech as in the talking photo: in the video, the vertex
+        exports, the glTF node's rotation and translation, and the JSON's ``head`` curves).
     seed: the seed of that motion.
     """
 
@@ -217,15 +218,26 @@ class MeshAnimationPipeline(Pipeline):
 
             curves = with_idle_motion(curves, self.config.seed, speech, SPEECH_RATE)
         weights = basis.weights_from(curves)
+        pose = None
+        if "head" in curves.extra:
+            from ..animation.rig import mesh_head_pose
+
+            pose = mesh_head_pose(basis.mesh.vertices, curves.extra["head"])
+
+        def posed(frames: np.ndarray, at: slice | int) -> np.ndarray:
+            if pose is None:
+                return frames
+            rotation, translation = pose[0][at], pose[1][at]
+            return (np.einsum("...ij,...vj->...vi", rotation, frames) + translation[..., None, :]).astype(np.float32)
 
         @functools.cache
         def all_frames() -> np.ndarray:  # evaluated once, and only for the outputs that need every frame
-            return basis.evaluate(weights)
+            return posed(basis.evaluate(weights), slice(None))
 
         renderer = None
         written = []
         for out, kind in zip(outputs, kinds):
-            path, backend = self._write(out, kind, basis, weights, curves, audio, progress, all_frames)
+            path, backend = self._write(out, kind, basis, weights, curves, audio, progress, all_frames, posed, pose)
             written.append(path)
             renderer = backend or renderer
         return MeshAnimationResult(
@@ -327,15 +339,17 @@ class MeshAnimationPipeline(Pipeline):
             return write_glb_vertex_cache(out, frames, mesh.faces, float(fps), reference=mesh.vertices), None
         return _write_file(out, kind, mesh.faces, lambda: frames, curves), None
 
-    def _write(self, out, kind, basis, weights, curves, audio, progress, all_frames) -> tuple[Path, str | None]:
-        """Write one output of blendshape ``weights``; returns its path and, for a video, the renderer
-        backend used."""
+    def _write(
+        self, out, kind, basis, weights, curves, audio, progress, all_frames, posed, pose
+    ) -> tuple[Path, str | None]:
+        """Write one output of blendshape ``weights`` (the head turned by ``posed``/``pose`` when the
+        curves move it); returns its path and, for a video, the renderer backend used."""
         from ..export import write_glb
         from ..render.mesh import render_video
 
         fps = float(curves.fps)
         if kind == "video":
-            frames = (basis.evaluate(w) for w in weights)
+            frames = (posed(basis.evaluate(w), t) for t, w in enumerate(weights))
             extremes = basis.evaluate(np.stack([np.zeros(len(basis.names)), np.ones(len(basis.names)) * 0.8]))
             backend = render_video(
                 out,
@@ -361,8 +375,18 @@ class MeshAnimationPipeline(Pipeline):
                 [n for n, u in zip(basis.names, used) if u],
                 np.arange(len(weights)) / fps,
                 weights[:, used],
+                rotations=_node_motion(*pose)[0] if pose is not None else None,
+                translations=pose[1] if pose is not None else None,
             ), None
         return _write_file(out, kind, basis.mesh.faces, all_frames, curves), None
+
+
+def _node_motion(rotations: np.ndarray, translations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """glTF node rotations (quaternions x, y, z, w) and translations for per-frame ``v' = R v + t``."""
+    from scipy.spatial.transform import Rotation
+
+    quaternions: np.ndarray = Rotation.from_matrix(rotations).as_quat()
+    return quaternions, translations
 
 
 def _write_file(out, kind: str, faces: np.ndarray, frames, curves) -> Path:
