@@ -31,27 +31,16 @@ def mouth_look(frame: np.ndarray, landmarks: np.ndarray) -> dict[str, float] | N
     None when the mouth is closed (fewer than 30 interior pixels)."""
     import cv2
 
-    from ..face.topology import face_topology
+    from ..render.photo import mouth_regions
 
-    topo = face_topology()
-    points = np.asarray(landmarks)[:, :2]
+    regions = mouth_regions(frame.shape, landmarks)
     image = frame.astype(np.float64)
-    h, w = frame.shape[:2]
-
-    def fill(polygon: np.ndarray) -> np.ndarray:
-        mask = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], (1,), shift=4)
-        return mask
-
-    inner, outer = points[topo.group("lips_inner")], points[topo.group("lips_outer")]
-    hole = fill(inner)
+    hole = regions.gap.astype(np.uint8)
     interior = cv2.erode(hole, np.ones((3, 3), np.uint8)) > 0
     if interior.sum() < 30:
         return None
-    centre = outer.mean(axis=0)
-    band = (fill(centre + 1.6 * (outer - centre)) > 0) & ~(fill(centre + 1.1 * (outer - centre)) > 0)
-    lips = (fill(outer) > 0) & ~(hole > 0)
-    rim = (hole > 0) & ~(cv2.erode(hole, np.ones((5, 5), np.uint8)) > 0)  # the drawn side of the lips' edge
+    band, lips = regions.skin, regions.lips
+    rim = regions.gap & ~(cv2.erode(hole, np.ones((5, 5), np.uint8)) > 0)  # the drawn side of the lips' edge
     luma = image @ _LUMA
     inside = luma[interior]
     skin = luma[band]

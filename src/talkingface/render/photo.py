@@ -172,10 +172,7 @@ class PhotoWarper:
         import cv2
 
         polygon = dst[self._inner] - (x0, y0)
-        area = 0.5 * abs(
-            np.dot(polygon[:, 0], np.roll(polygon[:, 1], 1)) - np.dot(polygon[:, 1], np.roll(polygon[:, 0], 1))
-        )
-        if area < 1.0:
+        if polygon_area(polygon) < 1.0:
             return None
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], (255,), lineType=cv2.LINE_AA, shift=4)
@@ -185,6 +182,42 @@ class PhotoWarper:
         return self.source[:468] - (x0, y0)
 
 
+def polygon_area(polygon: np.ndarray) -> float:
+    """Area of a closed polygon ``(N, 2)`` (the shoelace formula), in square pixels."""
+    x, y = polygon[:, 0], polygon[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
+@dataclass
+class MouthRegions:
+    """Pixel masks ``(H, W) bool`` around a mouth: ``gap`` between the inner lips, ``lips`` between the
+    inner and outer contours, ``skin`` a band around the lips (from 1.1 to 1.6 times the mouth's size)."""
+
+    gap: np.ndarray
+    lips: np.ndarray
+    skin: np.ndarray
+
+
+def mouth_regions(shape: tuple, landmarks: np.ndarray) -> MouthRegions:
+    """The :class:`MouthRegions` of the face with ``landmarks`` ``(478, 2+)`` in an image of ``shape``."""
+    import cv2
+
+    topo = face_topology()
+    points = np.asarray(landmarks)[:, :2]
+    inner, outer = points[topo.group("lips_inner")], points[topo.group("lips_outer")]
+    centre = outer.mean(axis=0)
+
+    def fill(polygon: np.ndarray) -> np.ndarray:
+        mask = np.zeros(shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], (1,), shift=4)
+        return mask > 0
+
+    gap = fill(inner)
+    return MouthRegions(
+        gap, fill(outer) & ~gap, fill(centre + 1.6 * (outer - centre)) & ~fill(centre + 1.1 * (outer - centre))
+    )
+
+
 def _without_mouth_gap(image: np.ndarray, inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     """The photo with the space between its inner lips filled from the lips around it (inpainted), so
     that the closed, animated lips never squeeze the photo's own teeth or shadow into a seam or into
@@ -192,11 +225,7 @@ def _without_mouth_gap(image: np.ndarray, inner: np.ndarray, outer: np.ndarray) 
     its dark line is where the lips meet."""
     import cv2
 
-    def area(polygon: np.ndarray) -> float:
-        x, y = polygon[:, 0], polygon[:, 1]
-        return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
-
-    if area(inner) < 0.1 * max(area(outer), 1.0):
+    if polygon_area(inner) < 0.1 * max(polygon_area(outer), 1.0):
         return image
     gap = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(gap, [np.round(inner * 16).astype(np.int32)], (255,), shift=4)
@@ -244,16 +273,9 @@ class SkinLight:
 
 def skin_light(image: np.ndarray, landmarks: np.ndarray) -> SkinLight:
     """The light on the skin in a band around the lips (out to 1.6 times the mouth's size)."""
-    import cv2
-
-    topo = face_topology()
-    points = np.asarray(landmarks)[:, :2]
-    outer = points[topo.group("lips_outer")]
-    centre = outer.mean(axis=0)
-    band = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(band, [np.round((centre + 1.6 * (outer - centre)) * 16).astype(np.int32)], (1,), shift=4)
-    cv2.fillPoly(band, [np.round((centre + 1.1 * (outer - centre)) * 16).astype(np.int32)], (0,), shift=4)
-    ys, xs = np.nonzero(band)
+    regions = mouth_regions(image.shape, landmarks)
+    centre = np.asarray(landmarks)[face_topology().group("lips_outer"), :2].mean(axis=0)
+    ys, xs = np.nonzero(regions.skin)
     pixels = image[ys, xs].astype(np.float64)
     if len(pixels) < 30:
         return SkinLight(np.array([200.0, 0.0, 0.0]), centre, 230.0, 0.3, 80.0)
@@ -262,10 +284,7 @@ def skin_light(image: np.ndarray, landmarks: np.ndarray) -> SkinLight:
     plane = np.linalg.lstsq(design, luma, rcond=None)[0]
     top, low = pixels.max(axis=1), pixels.min(axis=1)
     saturation = float(np.median((top - low) / np.maximum(top, 1.0)))
-    lips = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(lips, [np.round(outer * 16).astype(np.int32)], (1,), shift=4)
-    cv2.fillPoly(lips, [np.round(points[topo.group("lips_inner")] * 16).astype(np.int32)], (0,), shift=4)
-    both = np.concatenate([pixels, image[lips > 0].astype(np.float64)])
+    both = np.concatenate([pixels, image[regions.lips].astype(np.float64)])
     chroma = float(np.percentile(both.max(axis=1) - both.min(axis=1), 95))
     return SkinLight(plane, centre, float(np.percentile(luma, 95)), saturation, chroma)
 
@@ -297,15 +316,7 @@ def sample_mouth_style(image: np.ndarray, landmarks: np.ndarray, inner: np.ndarr
 
 def sample_lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
     """Median colour of the lips (between the outer and inner lip contours)."""
-    import cv2
-
-    topo = face_topology()
-    outer = np.round(np.asarray(landmarks)[topo.group("lips_outer"), :2] * 16).astype(np.int32)
-    inner = np.round(np.asarray(landmarks)[topo.group("lips_inner"), :2] * 16).astype(np.int32)
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [outer], (1,), shift=4)
-    cv2.fillPoly(mask, [inner], (0,), shift=4)
-    pixels = image[mask > 0]
+    pixels = image[mouth_regions(image.shape, landmarks).lips]
     return np.median(pixels, axis=0) if len(pixels) >= 20 else None
 
 
