@@ -293,21 +293,16 @@ def real_utterance(
     """A preprocessed clip's speech and its measured lips (the clip's fps resampled to 100 steps/s);
     with ``phonemes`` (timed on the clip's speech) its phoneme groups too. ``speed`` plays the clip
     that many times faster (the speech resampled, its pitch moving with it; lips and phonemes follow)."""
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
-
     from ..data.lrs2 import ClipData
     from ..features.lips import lip_shapes
     from ..features.visemenet import visemenet_features
+    from ..media.audio import change_speed
 
     if not 0.5 <= speed <= 2.0:
         raise InputError(f"speed must be within 0.5-2, got {speed}")
     clip = ClipData(folder)
     audio = clip.audio
-    if speed != 1.0:
-        ratio = Fraction(speed).limit_denominator(20)
-        audio = resample_poly(audio, ratio.denominator, ratio.numerator).astype(np.float32)
+    audio = change_speed(audio, speed)
     if augment and rng is not None:
         audio = degrade(audio, rng, augment)
     features = visemenet_features(audio)

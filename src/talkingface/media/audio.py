@@ -93,6 +93,20 @@ def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarra
     return out.astype(np.float32)
 
 
+def change_speed(samples: np.ndarray, speed: float) -> np.ndarray:
+    """``(N,)`` samples played ``speed`` times faster (resampled by the nearest ratio with a denominator
+    up to 20, so the pitch moves with the speed); float32."""
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    if speed == 1.0:
+        return np.asarray(samples, dtype=np.float32)
+    ratio = Fraction(speed).limit_denominator(20)
+    out: np.ndarray = resample_poly(samples, ratio.denominator, ratio.numerator).astype(np.float32)
+    return out
+
+
 def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.stream.AudioStream:
     if not container.streams.audio:
         raise MediaError(path, "no audio stream")

@@ -125,12 +125,9 @@ def lip_clip(
 
     lips = lip_motion(landmarks, frame)
     if speed != 1.0:
-        from fractions import Fraction
+        from ..media.audio import change_speed
 
-        from scipy.signal import resample_poly
-
-        ratio = Fraction(speed).limit_denominator(20)
-        audio = resample_poly(audio, ratio.denominator, ratio.numerator).astype(np.float32)
+        audio = change_speed(audio, speed)
         lips = _resample(lips, FPS * speed, FPS)
     margin = np.zeros(SHIFTS * 16000 // FPS, np.float32)
     mel = wav2lip_mel(np.concatenate([margin, audio, margin]))
