@@ -60,6 +60,22 @@ class VisemeNetFrames:
         return weights
 
 
+def frames_of(output) -> VisemeNetFrames:
+    """A :class:`VisemeNetFrames` from the model's output for one clip (batch item 0)."""
+    import torch
+
+    def first(x):
+        return x[0].detach().float().cpu().numpy()
+
+    return VisemeNetFrames(
+        lips=first(output.landmarks),
+        groups=first(torch.softmax(output.phonemes, -1)),
+        jali=first(output.jali),
+        activations=first(output.activations),
+        values=first(output.values),
+    )
+
+
 def predict(model, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VisemeNetFrames:
     """Run ``model`` (a VisemeNet) on ``(N,)`` speech over the whole clip."""
     import torch
@@ -75,14 +91,7 @@ def predict(model, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VisemeN
     features = torch.from_numpy(visemenet_features(audio))[None]
     device = next(model.parameters()).device
     with torch.no_grad():
-        out = model.eval()(features.to(device))
-    return VisemeNetFrames(
-        lips=out.landmarks[0].float().cpu().numpy(),
-        groups=torch.softmax(out.phonemes[0].float(), -1).cpu().numpy(),
-        jali=out.jali[0].float().cpu().numpy(),
-        activations=out.activations[0].float().cpu().numpy(),
-        values=out.values[0].float().cpu().numpy(),
-    )
+        return frames_of(model.eval()(features.to(device)))
 
 
 def _smooth(x: np.ndarray, steps: int = _SMOOTH_STEPS) -> np.ndarray:

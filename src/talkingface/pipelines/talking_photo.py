@@ -184,8 +184,9 @@ class TalkingPhotoPipeline(Pipeline):
         from ..animation.rig import LandmarkRig
         from ..render.photo import PhotoWarper
 
-        tracking = tracking or self._track(path)
-        _chosen_track(path, tracking, self.config.face_index)
+        if tracking is None:  # called on its own (render_frames): check the choice here
+            tracking = self._track(path)
+            _chosen_track(path, tracking, self.config.face_index)
         choice = self.config.face_index if self.config.face_index is not None else "largest"
         target = tracking.target(choice)
         style = None

@@ -321,7 +321,7 @@ def opening_correlation(model, utterances: Sequence[Utterance]) -> list[float]:
     give (:func:`~talkingface.animation.jali.pose_curves`, per 10 ms step) with the measured inner-lip
     opening."""
     from ..animation.jali import pose_curves
-    from ..animation.visemenet import VisemeNetFrames
+    from ..animation.visemenet import frames_of
     from ..features.lips import inner_opening
     from ..speech.visemes import ARKIT_52
 
@@ -332,13 +332,7 @@ def opening_correlation(model, utterances: Sequence[Utterance]) -> list[float]:
         known = np.isfinite(u.lips).all(1)
         if known.sum() < 20:
             continue
-        output = model(torch.from_numpy(u.features)[None].to(device))
-        frames = VisemeNetFrames(
-            *(
-                getattr(output, name)[0].float().cpu().numpy()
-                for name in ("landmarks", "phonemes", "jali", "activations", "values")
-            )
-        )
+        frames = frames_of(model(torch.from_numpy(u.features)[None].to(device)))
         predicted = pose_curves(frames.viseme_weights(), frames.jali)[known, jaw]
         measured = inner_opening(u.lips[known])
         if predicted.std() > 1e-6 and measured.std() > 1e-6:
