@@ -73,7 +73,6 @@ class PhotoWarper:
                 style.cavity = _rgb(0.55 * lip + 0.45 * np.array(style.cavity))
         self.style = style
         self.light = skin_light(image, source)
-        self.image = _without_mouth_gap(image, source[self._inner], source[topo.group("lips_outer")])
 
     def _ring_triangles(self, rings: list[np.ndarray]) -> np.ndarray:
         """Triangles joining the oval to the first ring and the first ring to the second."""
@@ -216,21 +215,6 @@ def mouth_regions(shape: tuple, landmarks: np.ndarray) -> MouthRegions:
     return MouthRegions(
         gap, fill(outer) & ~gap, fill(centre + 1.6 * (outer - centre)) & ~fill(centre + 1.1 * (outer - centre))
     )
-
-
-def _without_mouth_gap(image: np.ndarray, inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
-    """The photo with the space between its inner lips filled from the lips around it (inpainted), so
-    that the closed, animated lips never squeeze the photo's own teeth or shadow into a seam or into
-    dark notches at the corners. A mouth open by less than a tenth of the lips' area is left as it is:
-    its dark line is where the lips meet."""
-    import cv2
-
-    if polygon_area(inner) < 0.1 * max(polygon_area(outer), 1.0):
-        return image
-    gap = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(gap, [np.round(inner * 16).astype(np.int32)], (255,), shift=4)
-    filled: np.ndarray = cv2.inpaint(image, cv2.dilate(gap, np.ones((3, 3), np.uint8)), 3, cv2.INPAINT_TELEA)
-    return filled
 
 
 @dataclass
