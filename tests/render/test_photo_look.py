@@ -33,18 +33,26 @@ def open_mouths(name: str, lit: bool = True):
         yield warper.warp(posed), posed
 
 
-@pytest.mark.parametrize("name", ["sadtalker__art_0.png", "sadtalker__art_18.png", "sadtalker__art_17.png"])
-def test_the_mouth_is_lit_like_the_face(name):
+@pytest.mark.parametrize(
+    "name, dim_skin",
+    [("sadtalker__art_0.png", True), ("sadtalker__art_18.png", False), ("sadtalker__art_17.png", True)],
+)
+def test_the_mouth_is_lit_like_the_face(name, dim_skin):
+    lit = []
     for frame, posed in open_mouths(name):
         look = mouth_look(frame, posed)
         assert look is not None
         assert look["interior"] < look["skin"]
         assert look["teeth"] <= look["skin_bright"] + 2
         assert look["rim_chroma"] <= look["face_chroma"]
-    # Without the skin's light, the fixed teeth colour is brighter than any of these faces' skin.
+        lit.append(look)
+    # Without the skin's light the teeth are the fixed colour: far brighter, and on these faces
+    # (not the side-lit one, whose lit cheek is as bright) brighter than any of the skin.
     frame, posed = next(open_mouths(name, lit=False))
     unlit = mouth_look(frame, posed)
-    assert unlit is not None and unlit["teeth"] > unlit["skin_bright"]
+    assert unlit is not None and unlit["teeth"] > lit[0]["teeth"] + 20
+    if dim_skin:
+        assert unlit["teeth"] > unlit["skin_bright"]
 
 
 def test_a_greyscale_photo_gets_a_grey_mouth():
@@ -106,3 +114,63 @@ def test_nearly_closed_lips_leave_no_bright_seam(name):
         lips &= 1 - hole
         assert hole.sum() > 20  # the lips are parted
         assert np.percentile(frame[hole > 0], 95) <= np.median(frame[lips > 0]) + 30
+
+
+def test_no_dark_notches_at_the_mouth_corners(photo):
+    """The photo's open smile: its teeth and the shadows at its corners are filled from the lips before
+    warping, so the closed mouth has no dark notches where the corners were (they were at 0.5 and 0.26
+    of the lips' darkest tenth on this photo before the fill)."""
+    import cv2
+
+    from talkingface.face.topology import face_topology
+
+    landmarks = detect_faces(photo)[0].landmarks
+    rig, warper = LandmarkRig(landmarks), PhotoWarper(photo, landmarks)
+    for pose in ({}, VISEME_POSES["MBP"]):
+        posed = rig(pose)
+        luma = warper.warp(posed).astype(float) @ np.array([0.299, 0.587, 0.114])
+        lips = np.zeros(luma.shape, np.uint8)
+        cv2.fillPoly(lips, [np.round(posed[face_topology().group("lips_outer"), :2]).astype(np.int32)], (1,))
+        reference = np.percentile(luma[lips > 0], 10)
+        for corner in (61, 291):
+            x, y = np.round(posed[corner, :2]).astype(int)
+            assert luma[y - 3 : y + 4, x - 3 : x + 4].min() > 0.7 * reference
+
+
+def test_closed_lips_read_as_closed(photo):
+    """With the photo's gap filled, the line where the animated lips meet is drawn: the face detector
+    reads the closed mouth as closed (its inner lips within a pixel), and the same mouth opened by the
+    jaw as open."""
+    landmarks = detect_faces(photo)[0].landmarks
+    rig, warper = LandmarkRig(landmarks), PhotoWarper(photo, landmarks)
+    openings = []
+    for pose in (VISEME_POSES["MBP"], {"jawOpen": 0.5}):
+        seen = detect_faces(warper.warp(rig(pose)), max_faces=1)[0].landmarks
+        openings.append(seen[14, 1] - seen[13, 1])
+    assert openings[0] < 1.0
+    assert openings[1] > 4.0
+
+
+@pytest.mark.parametrize("name", ["sadtalker__art_0.png", "sadtalker__happy.png"])
+def test_an_open_mouth_narrows_into_its_corners(name):
+    """Wide open, the gap between the lips is rounded: a tenth of the mouth's width in from each corner
+    it is under 0.7 of its height in the middle (0.55-0.62 on these faces; the rig that moved the whole
+    lower lip with the jaw opened a box with vertical sides, 0.91-0.94)."""
+    from talkingface.render.photo import mouth_opening
+
+    if not FACES.is_dir():
+        pytest.skip("portraits absent")
+    image = read_image(FACES / name)
+    landmarks = detect_faces(image, max_faces=1)[0].landmarks
+    posed = LandmarkRig(landmarks)({**VISEME_POSES["Ah"], "jawOpen": 1.0})
+    outline = mouth_opening(posed)
+    right, left = posed[78, 0], posed[308, 0]
+
+    def height(x):
+        near = np.abs(outline[:, 0] - x) < 0.02 * (left - right)
+        return np.ptp(outline[near, 1])
+
+    middle = height((right + left) / 2)
+    assert middle > 0.2 * (left - right)
+    for x in (right + 0.1 * (left - right), left - 0.1 * (left - right)):
+        assert height(x) < 0.7 * middle

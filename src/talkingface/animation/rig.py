@@ -7,7 +7,9 @@ half by the lips), so that weights of zero mean a closed, relaxed mouth whatever
 Then each shape moves the landmarks:
 
 - ``jawOpen`` rotates the jaw about a hinge in front of the ears, each point by how much it belongs to
-  the jaw (lower lip and chin fully, mouth corners half, cheeks fading out);
+  the jaw (the chin and the lower lip's middle fully, the mouth corners half, the lips near the corners
+  in between - the upper lip's corners coming down part of the way - so the mouth opens round and
+  narrows into its corners; cheeks fading out);
 - ``mouthClose`` brings the lower lip back up against the upper lip while the jaw stays open;
 - ``mouthFunnel``, ``mouthPucker``: corners drawn in, lips pushed forward (and opened into an O);
 - ``mouthStretch*``, ``mouthSmile*``: corners out (and up), per side;
@@ -171,8 +173,16 @@ class LandmarkRig:
         self.lower[lower] = True
         self.upper[lower] = False
         jaw = _smoothstep((y - line_y + 0.015) / 0.05)
-        jaw[self.upper] = 0.0
-        jaw[self.lower] = 1.0
+        # Lips follow the jaw fully in the middle and by half at the corners, the upper lip's corners
+        # coming down to meet the lower lip's, so the mouth opens in a rounded shape that narrows into
+        # its corners (not a box with vertical sides). Skin away from the lip line is not affected.
+        corners = np.stack([right[:2], left[:2]])
+        reach = np.linalg.norm(local[:, None, :2] - corners[None], axis=2).min(axis=1)
+        middle = _smoothstep(reach / (0.5 * self.half_width))
+        near_above = _smoothstep(1.0 - (line_y - y) / 0.06)
+        near_below = _smoothstep(1.0 - (y - line_y) / 0.06)
+        jaw[self.upper] = (0.5 * (1.0 - middle) * near_above)[self.upper]
+        jaw[self.lower] = (1.0 - 0.5 * (1.0 - middle) * near_below)[self.lower]
         for corner in (78, 308, self._corners["right"], self._corners["left"]):
             jaw[corner] = 0.5
         # The forehead, eyes and nose never belong to the jaw.

@@ -9,7 +9,12 @@ drawn interior: a shaded cavity, upper teeth fixed to the skull, lower teeth mov
 a hint of tongue, composited with anti-aliased edges and lit by the photo's own light
 (:class:`SkinLight`: the skin around the mouth gives its level, its gradient across the mouth, its
 saturation and its most vivid colour, so a dark or side-lit face gets a dark or side-lit mouth and a
-greyscale photo a grey one).
+greyscale photo a grey one); its outline is the inner lips' contour smoothed (:func:`mouth_opening`).
+
+A photo whose mouth is open has the gap between its lips filled from the lips first (inpainted), so
+that closing lips never squeeze its teeth or shadows into a bright seam or dark notches at the
+corners; the line where the animated lips meet is drawn instead, darker than the lips and fading
+towards the corners. Where the face does not move, the photo is kept as it is, open mouth and all.
 """
 
 from __future__ import annotations
@@ -73,6 +78,11 @@ class PhotoWarper:
                 style.cavity = _rgb(0.55 * lip + 0.45 * np.array(style.cavity))
         self.style = style
         self.light = skin_light(image, source)
+        filled = _without_mouth_gap(image, source[self._inner], source[topo.group("lips_outer")])
+        # Where the photo's gap was filled, the line where animated lips meet is drawn (the photo's own
+        # line is kept where its mouth is closed).
+        self._seam = None if filled is image else _seam_colour(image, source)
+        self._filled = filled
 
     def _ring_triangles(self, rings: list[np.ndarray]) -> np.ndarray:
         """Triangles joining the oval to the first ring and the first ring to the second."""
@@ -127,11 +137,13 @@ class PhotoWarper:
         shifted = np.round((dst[tris] - (x0, y0)) * 16).astype(np.int32)
         for k in np.flatnonzero(ok):
             cv2.fillConvexPoly(ids, shifted[k], (int(k) + 1,), lineType=cv2.LINE_8, shift=4)
-        mouth = self._mouth_mask(dst, x0, y0, x1, y1)
-        if mouth is not None:
-            # Lip pixels at the edge of the hole take their neighbours' map, so the anti-aliased
-            # interior blends against lip colour, not against whatever the photo had there.
-            fill = (ids == 0) & (mouth > 0)
+        masks = self._mouth_mask(dst, x0, y0, x1, y1)
+        mouth = None if masks is None else masks[1]
+        if masks is not None:
+            # The hole's pixels take their nearest lip triangle's map: the lips' texture runs on into
+            # the tapered corners, and the anti-aliased interior blends against lip colour, not
+            # against whatever the photo had there.
+            fill = (ids == 0) & ((masks[0] > 0) | (masks[1] > 0))
             if fill.any():
                 _, nearest = cv2.distanceTransformWithLabels(
                     (ids == 0).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
@@ -147,7 +159,12 @@ class PhotoWarper:
         m = maps[k]
         map_x[ys, xs] = m[:, 0, 0] * px + m[:, 0, 1] * py + m[:, 0, 2]
         map_y[ys, xs] = m[:, 1, 0] * px + m[:, 1, 1] * py + m[:, 1, 2]
-        region = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        region = cv2.remap(self._filled, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if self._filled is not self.image:  # what does not move keeps the photo, its open mouth too
+            still = ids == 0
+            region[still] = self.image[y0:y1, x0:x1][still]
+        if self._seam is not None:
+            self._draw_seam(region, dst, x0, y0, self._seam)
         if mouth is not None:
             # Drawn only over the mouth's own box, not the whole moving region.
             rows, cols = np.nonzero(mouth.any(axis=1))[0], np.nonzero(mouth.any(axis=0))[0]
@@ -166,19 +183,106 @@ class PhotoWarper:
         frame[y0:y1, x0:x1] = region
         return frame
 
-    def _mouth_mask(self, dst: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:
-        """Anti-aliased coverage (0-255) of the space between the animated inner lips."""
+    def _mouth_mask(self, dst: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Where the mouth is open: the space between the animated inner lips (``hole``, 0/1), and the
+        anti-aliased coverage (0-255) of the drawn opening inside it, whose corners taper as real lips
+        meet (the rest of the hole takes the lips' texture)."""
         import cv2
 
         polygon = dst[self._inner] - (x0, y0)
         if polygon_area(polygon) < 1.0:
             return None
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], (255,), lineType=cv2.LINE_AA, shift=4)
-        return mask
+        hole = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(hole, [np.round(polygon * 16).astype(np.int32)], (1,), shift=4)
+        grown: np.ndarray = cv2.dilate(hole, np.ones((3, 3), np.uint8))
+        mask = np.zeros_like(hole)
+        opening = mouth_opening(dst) - (x0, y0)
+        cv2.fillPoly(mask, [np.round(opening * 16).astype(np.int32)], (255,), lineType=cv2.LINE_AA, shift=4)
+        return grown, mask
+
+    @staticmethod
+    def _draw_seam(region: np.ndarray, dst: np.ndarray, x0: int, y0: int, colour: np.ndarray) -> None:
+        """The dark line where the lips meet, between the animated upper and lower inner lips, drawn
+        anti-aliased into ``region`` (whose corner is (x0, y0)); an open mouth's interior covers it."""
+        import cv2
+
+        line = 0.5 * (dst[_UPPER_INNER] + dst[_LOWER_INNER]) - (x0, y0)
+        width = float(np.linalg.norm(dst[308] - dst[78]))
+        thickness = max(1, round(0.02 * width))
+        lo = np.floor(line.min(axis=0)).astype(int) - thickness - 2
+        hi = np.ceil(line.max(axis=0)).astype(int) + thickness + 3
+        lo = np.maximum(lo, 0)
+        hi = np.minimum(hi, region.shape[1::-1])
+        if (hi <= lo).any():
+            return
+        box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
+        alpha = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
+        points = np.round((line - lo) * 16).astype(np.int32)
+        cv2.polylines(alpha, [points], False, (255,), thickness, lineType=cv2.LINE_AA, shift=4)
+        # Lighter towards the corners, where real lips meet in a soft shadow rather than a line.
+        yy, xx = np.mgrid[lo[1] : hi[1], lo[0] : hi[0]].astype(np.float32)
+        ends = line[[0, -1]]
+        across = (ends[1] - ends[0]) / max(float(np.linalg.norm(ends[1] - ends[0])), 1e-6)
+        u = (xx - 0.5 * (ends[0, 0] + ends[1, 0])) * across[0] + (yy - 0.5 * (ends[0, 1] + ends[1, 1])) * across[1]
+        taper = 0.55 + 0.45 * np.clip(1 - (2 * u / max(width, 1.0)) ** 2, 0, 1)
+        a = (alpha.astype(np.float32) / 255.0 * taper)[..., None]
+        patch = region[box].astype(np.float32)
+        region[box] = (patch * (1 - a) + patch * colour * a + 0.5).astype(np.uint8)
 
     def _mouth_reference(self, x0: int, y0: int) -> np.ndarray:
         return self.source[:468] - (x0, y0)
+
+
+# The inner lip contours from the right corner (78) to the left (308), point by point across.
+_UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]
+_LOWER_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
+
+
+def mouth_opening(landmarks: np.ndarray, samples: int = 4) -> np.ndarray:
+    """The outline ``(M, 2)`` of a mouth's opening for face ``landmarks`` ``(478, 2+)``: the inner lip
+    contours smoothed through ``samples`` Catmull-Rom points per segment (the landmarks alone give a
+    polygon with straight edges)."""
+    points = np.asarray(landmarks, np.float64)[:, :2]
+    upper, lower = points[_UPPER_INNER], points[_LOWER_INNER]
+    return np.concatenate([_catmull_rom(upper, samples), _catmull_rom(lower[::-1], samples)[1:-1]])
+
+
+def _catmull_rom(path: np.ndarray, samples: int) -> np.ndarray:
+    """A smooth curve through ``path`` ``(N, 2)``, ``samples`` points per segment, ends included."""
+    padded = np.concatenate([2 * path[:1] - path[1:2], path, 2 * path[-1:] - path[-2:-1]])
+    t = np.arange(samples)[:, None] / samples
+    pieces = []
+    for k in range(1, len(padded) - 2):
+        p0, p1, p2, p3 = padded[k - 1], padded[k], padded[k + 1], padded[k + 2]
+        pieces.append(
+            0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (3 * p1 - p0 - 3 * p2 + p3) * t**3)
+        )
+    return np.concatenate([*pieces, path[-1:]])
+
+
+def _without_mouth_gap(image: np.ndarray, inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """The photo with the space between its inner lips filled from the lips around it (inpainted), so
+    that closing, animated lips never squeeze the photo's own teeth or shadow into a seam or into dark
+    notches at the corners. A mouth open by less than a tenth of the lips' area is returned as it is:
+    its dark line is where the lips meet."""
+    import cv2
+
+    if polygon_area(inner) < 0.1 * max(polygon_area(outer), 1.0):
+        return image
+    gap = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(gap, [np.round(inner * 16).astype(np.int32)], (255,), shift=4)
+    filled: np.ndarray = cv2.inpaint(image, cv2.dilate(gap, np.ones((3, 3), np.uint8)), 3, cv2.INPAINT_TELEA)
+    return filled
+
+
+def _seam_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """How much a closed mouth's seam darkens the lips, per channel ``(3,)``: deeper and a little
+    redder than the lips, as the shadow between real lips is."""
+    lip = sample_lip_colour(image, landmarks)
+    if lip is None:
+        return np.array([0.4, 0.35, 0.35], np.float32)
+    tint = lip / max(float(lip.max()), 1.0)
+    return (0.5 * (0.5 + 0.5 * tint)).astype(np.float32)
 
 
 def polygon_area(polygon: np.ndarray) -> float:
@@ -354,8 +458,13 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
     showing = float(_smoothstep_array(np.array((gap - 0.04) / 0.1)))
     upper = (upper_teeth * span * showing)[..., None]
     lower = (lower_teeth * span * 0.85 * showing)[..., None]
-    out = out * (1 - upper) + teeth_colour * gaps[..., None] * upper
-    out = out * (1 - lower) + teeth_colour * 0.82 * lower
+    # Teeth go into shadow towards the cheeks and just under the lips that overhang them.
+    sides = (0.6 + 0.4 * np.sqrt(span))[..., None]
+    upper_lip = (lips[13] - centre) @ down
+    overhang = 1 - 0.3 * np.clip(1 - (v - upper_lip) / (0.03 * width), 0, 1)
+    under_lower = 1 - 0.25 * np.clip(1 - (lower_lip - v) / (0.025 * width), 0, 1)
+    out = out * (1 - upper) + teeth_colour * (gaps * overhang)[..., None] * sides * upper
+    out = out * (1 - lower) + teeth_colour * 0.82 * under_lower[..., None] * sides * lower
     return out
 
 
