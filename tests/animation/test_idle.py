@@ -89,3 +89,22 @@ def test_rig_blinks_move_only_the_eyes_and_brows_only_the_brows(photo):
     raised = rig({"browInnerUp": 1.0, "browOuterUpLeft": 1.0, "browOuterUpRight": 1.0}) - rest
     assert (raised[brows, 1] < -2).all()  # every brow point up by more than 2 px
     assert np.abs(raised[eyes]).max() == 0 and np.abs(raised[lips]).max() == 0
+
+
+def test_live_link_csv_carries_the_head(reading, tmp_path):
+    """Live Link Face's head columns hold the lively head's yaw and pitch (a quarter turn = 1); a
+    still face leaves them 0."""
+    import csv
+
+    audio, _, curves = reading
+    lively = with_idle_motion(curves, 0, audio, 16000)
+    for source, moving in ((lively, True), (curves, False)):
+        rows = list(csv.reader(source.save(tmp_path / "c.csv").read_text().splitlines()))
+        columns = [rows[0].index(n) for n in ("HeadYaw", "HeadPitch", "HeadRoll")]
+        head = np.array([[float(r[c]) for c in columns] for r in rows[1:]])
+        if moving:
+            np.testing.assert_allclose(head[:, :2], lively.extra["head"] / 90.0, atol=1e-5)
+            assert np.abs(head[:, :2]).std(0).min() > 0.003
+        else:
+            assert not head.any()
+        assert not head[:, 2].any()

@@ -2,8 +2,8 @@
 
 - JSON: ``{"fps", "names", "frames": [[...], ...], ...}``.
 - CSV in the Live Link Face layout: ``Timecode, BlendShapeCount`` then the 52 ARKit blendshapes
-  (capitalised, Apple's order) and 9 head/eye rotations - what Unreal's and Blender's Live Link Face
-  importers read.
+  (capitalised, Apple's order) and 9 head/eye rotations (head yaw and pitch from a lively face's
+  head motion) - what Unreal's and Blender's Live Link Face importers read.
 """
 
 from __future__ import annotations
@@ -107,17 +107,22 @@ class AnimationCurves:
         return cls(fps, tuple(data["names"]), np.asarray(data["frames"], np.float32), extra, names)
 
     def to_live_link_csv(self) -> str:
-        """Live Link Face CSV text (61 channels; ARKit channels missing from ``names`` are 0)."""
+        """Live Link Face CSV text (61 channels; ARKit channels missing from ``names`` are 0). A lively
+        face's head motion (extra ``head``, degrees) fills ``HeadYaw`` and ``HeadPitch`` as Live Link
+        Face scales them, -1..1 for a quarter turn either way; roll and the eyes are 0."""
         index = {n: i for i, n in enumerate(self.names)}
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         header = ["Timecode", "BlendShapeCount"] + [n[0].upper() + n[1:] for n in ARKIT_52] + list(_LIVE_LINK_EXTRA)
         writer.writerow(header)
         nominal = math.ceil(self.fps)  # frame numbers within a second (30 for 29.97)
+        head = np.zeros((self.num_frames, 3))
+        if "head" in self.extra:  # yaw and pitch in degrees -> Live Link Face's -1..1 (a quarter turn)
+            head[:, :2] = np.clip(np.asarray(self.extra["head"], np.float64)[:, :2] / 90.0, -1.0, 1.0)
         for i in range(self.num_frames):
             row = [_timecode(i, self.fps, nominal), len(ARKIT_52) + len(_LIVE_LINK_EXTRA)]
             row += [f"{self.values[i, index[n]]:.5f}" if n in index else "0" for n in ARKIT_52]
-            row += ["0"] * len(_LIVE_LINK_EXTRA)
+            row += [f"{v:.5f}" if v else "0" for v in head[i]] + ["0"] * (len(_LIVE_LINK_EXTRA) - 3)
             writer.writerow(row)
         return out.getvalue()
 
