@@ -6,9 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INPUTS := .cache/inputs
 SETUP_STAMP := $(VENV)/.setup-complete
+# Test-only tools from npm: Khronos' glTF validator checks our .glb exports.
+NODE_TOOLS := .cache/node
+GLTF_VALIDATOR := gltf-validator@2.0.0-dev.3.10
 DEMO_OUT ?= out/demo.mp4
 
-.PHONY: setup system demo test test-fast lint bench clean
+.PHONY: setup system demo test test-tools test-fast lint bench clean
 
 setup: system $(SETUP_STAMP) $(INPUTS)/.complete
 
@@ -32,11 +35,18 @@ demo: setup
 	$(BIN)/talkingface animate --face $(INPUTS)/astronaut.png --audio $(INPUTS)/two_cities.wav \
 		--transcript $(INPUTS)/two_cities.txt -o $(DEMO_OUT)
 
-test: setup
+$(NODE_TOOLS)/.complete:
+	@mkdir -p $(NODE_TOOLS)
+	npm install --silent --no-audit --no-fund --prefix $(NODE_TOOLS) $(GLTF_VALIDATOR)
+	@touch $@
+
+test-tools: $(NODE_TOOLS)/.complete
+
+test: setup test-tools
 	$(BIN)/python -m pytest -q
 
 # The fast tier: everything but the tests marked slow (a few minutes on 2 cores).
-test-fast: setup
+test-fast: setup test-tools
 	$(BIN)/python -m pytest -q -m "not slow"
 
 # Lint, format and types, as CI runs them.

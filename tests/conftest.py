@@ -88,3 +88,30 @@ def two_cities_alignment(speech16k):
     from talkingface.speech.align import align
 
     return align(speech16k, TWO_CITIES_TEXT)
+
+
+@pytest.fixture(scope="session")
+def gltf_validate():
+    """Khronos' glTF validator (npm ``gltf-validator``, installed by ``make test``) as a function:
+    ``.glb`` paths -> one report ``{"errors", "warnings", "messages"}`` per file."""
+    import json
+    import shutil
+    import subprocess
+
+    tools = REPO / ".cache" / "node"
+    if shutil.which("node") is None or not (tools / "node_modules" / "gltf-validator").is_dir():
+        pytest.fail(f"Khronos' glTF validator is missing from {tools}: run `make test` (it installs it)")
+
+    def validate(*paths: Path) -> list[dict]:
+        script = REPO / "tests" / "tools" / "validate_gltf.cjs"
+        run = subprocess.run(
+            ["node", str(script), str(tools), *map(str, paths)],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return [json.loads(line) for line in run.stdout.splitlines()]
+
+    return validate

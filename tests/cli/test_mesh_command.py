@@ -233,9 +233,9 @@ def test_mesh_faceformer_refuses_bad_use(tmp_path, speech, faceformer_file, caps
     assert not (tmp_path / "v.npy").exists()
 
 
-def test_mesh_head_turns_in_the_exports(tmp_path, speech):
+def test_mesh_head_turns_in_the_exports(tmp_path, speech, gltf_validate):
     """The lively face's head motion turns the mesh in the vertex exports and the glTF node; --still
-    leaves the head where it is."""
+    leaves the head where it is. Both .glb files are valid under Khronos' glTF validator."""
     import json
 
     lively = [tmp_path / "live.glb", tmp_path / "live.npy", tmp_path / "live.json"]
@@ -245,6 +245,8 @@ def test_mesh_head_turns_in_the_exports(tmp_path, speech):
     paths = {c.target.path for c in pygltflib.GLTF2().load(str(lively[0])).animations[0].channels}
     assert paths == {"weights", "rotation", "translation"}
     assert {c.target.path for c in pygltflib.GLTF2().load(str(still[0])).animations[0].channels} == {"weights"}
+    for report in gltf_validate(lively[0], still[0]):
+        assert (report["errors"], report["warnings"]) == (0, 0), report["messages"]
     head = np.array(json.loads(lively[2].read_text())["head"]["frames"])
     assert np.abs(head).max() <= 4.0 and head.std(0).min() > 0.1
     live, calm = np.load(lively[1]).reshape(120, -1, 3), np.load(still[1]).reshape(120, -1, 3)

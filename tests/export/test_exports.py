@@ -38,12 +38,35 @@ def test_glb_with_morph_targets_reads_back(tmp_path):
     assert accessor_array(gltf, primitive.indices, np.uint32).size == basis.mesh.faces.size
 
 
-def test_vertex_cache_glb(tmp_path):
+def test_vertex_cache_glb(tmp_path, gltf_validate):
     basis = face_basis()
     frames = basis.evaluate(np.linspace(0, 1, 10)[:, None] * np.eye(len(basis.names))[0])
-    gltf = pygltflib.GLTF2().load(str(write_glb_vertex_cache(tmp_path / "cache.glb", frames, basis.mesh.faces, 25)))
+    path = write_glb_vertex_cache(tmp_path / "cache.glb", frames, basis.mesh.faces, 25)
+    gltf = pygltflib.GLTF2().load(str(path))
     assert len(gltf.meshes[0].primitives[0].targets) == 10
     assert gltf.animations[0].samplers[0].interpolation == "STEP"
+    (report,) = gltf_validate(path)
+    assert (report["errors"], report["warnings"]) == (0, 0), report["messages"]
+
+
+def test_the_validator_finds_a_broken_glb(tmp_path, gltf_validate):
+    """The validator check can fail: a .glb whose morph weights are cut short is reported."""
+    basis = face_basis()
+    weights = np.zeros((4, len(basis.names)), np.float32)
+    path = write_glb(
+        tmp_path / "f.glb",
+        basis.mesh.vertices,
+        basis.mesh.faces,
+        basis.deltas,
+        list(basis.names),
+        np.arange(4) / 25.0,
+        weights,
+    )
+    data = bytearray(path.read_bytes())
+    broken = tmp_path / "broken.glb"
+    broken.write_bytes(bytes(data[: len(data) // 2]))
+    (report,) = gltf_validate(broken)
+    assert report["errors"] > 0
 
 
 def test_npy_and_obj_sequence(tmp_path):
