@@ -9,7 +9,7 @@ from pathlib import Path
 
 import av
 
-from ..errors import MediaError
+from ..errors import MediaError, TalkingFaceError
 
 
 def check_input_file(path: str | os.PathLike) -> Path:
@@ -33,6 +33,8 @@ def open_input(path: str | os.PathLike) -> av.container.InputContainer:
         raise MediaError(p, "unreadable: not a media file, or truncated or corrupt") from None
     except av.error.FFmpegError as e:
         raise MediaError(p, f"unreadable: {_ffmpeg_reason(e)}") from None
+    except (UnicodeDecodeError, ValueError):  # damaged metadata in the header
+        raise MediaError(p, "unreadable: its header is damaged") from None
 
 
 @contextlib.contextmanager
@@ -42,6 +44,10 @@ def decoding_errors(path: str | os.PathLike, what: str) -> Iterator[None]:
         yield
     except av.error.FFmpegError as e:
         raise MediaError(path, f"{what} data is corrupt or truncated ({_ffmpeg_reason(e)})") from None
+    except (UnicodeDecodeError, ValueError) as e:
+        if isinstance(e, TalkingFaceError):
+            raise
+        raise MediaError(path, f"{what} data is corrupt or truncated ({type(e).__name__})") from None
 
 
 def _ffmpeg_reason(e: av.error.FFmpegError) -> str:

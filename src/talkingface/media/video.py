@@ -3,7 +3,11 @@
 Frames are ``(H, W, 3) uint8`` arrays in RGB order by default (``order="bgr"`` for OpenCV-style
 code and the Wav2Lip models, which were trained on BGR crops). Rotation metadata (a display matrix,
 as phones write) is applied, so frames come out the way a player shows them. A still image (PNG,
-JPEG, ...) reads as a one-frame video.
+JPEG, WebP, BMP, TIFF) reads as a one-frame video, decoded by Pillow: its EXIF orientation is applied,
+CMYK, palette, greyscale, 16-bit and transparent images become RGB (transparency over white), a
+truncated or corrupt file is refused rather than shown half grey or green, and an image larger than
+:data:`MAX_STILL_SIDE` pixels on its long side is read downscaled to that size (a face needs far less,
+and the work stays in bounded memory).
 """
 
 from __future__ import annotations
@@ -13,15 +17,63 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 
 from ..errors import InputError, MediaError
-from ._container import check_complete, decoding_errors, open_input, stated_duration
+from ._container import check_complete, check_input_file, decoding_errors, open_input, stated_duration
 
 _ORDERS = {"rgb": "rgb24", "bgr": "bgr24"}
 _IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe", "gif")
+_STILL_FORMATS = ("PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF", "PPM", "TGA", "JPEG2000")
+MAX_STILL_SIDE = 2048
+_MAX_STILL_PIXELS = 200_000_000  # what a file may claim before it is refused unread
+
+
+def _read_still(path: Path) -> tuple[np.ndarray, str] | None:
+    """A still image file as shown, ``((H, W, 3) uint8 RGB, format)``, or None if Pillow does not
+    read it as a still (a video, an animated GIF)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            if image.format not in _STILL_FORMATS:
+                return None
+            if image.width * image.height > _MAX_STILL_PIXELS:
+                raise MediaError(path, f"image of {image.width}x{image.height} pixels is too large to read")
+            image.draft("RGB", (MAX_STILL_SIDE, MAX_STILL_SIDE))  # JPEG: decode at a reduced size
+            image.load()
+            fmt = image.format.lower()
+            shown = ImageOps.exif_transpose(image) or image
+            shown = _to_rgb(shown)
+            if max(shown.size) > MAX_STILL_SIDE:
+                shown.thumbnail((MAX_STILL_SIDE, MAX_STILL_SIDE), Image.Resampling.LANCZOS)
+            return np.asarray(shown, np.uint8).copy(), fmt
+    except UnidentifiedImageError:
+        return None
+    except MediaError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        reason = " ".join(str(error).split())[:160] or type(error).__name__
+        raise MediaError(path, f"image data is corrupt or truncated ({reason})") from None
+
+
+def _to_rgb(image: Any) -> Any:
+    """Any Pillow mode as 8-bit RGB: 16-bit and float scaled by their range, transparency over white."""
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(image, np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+        grey = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
 
 
 @dataclass(frozen=True)
@@ -71,6 +123,15 @@ class VideoReader:
             raise InputError(f"order must be 'rgb' or 'bgr', got {order!r}")
         self.path = Path(path)
         self._pix_fmt = _ORDERS[order]
+        self._consumed = False
+        self._still: np.ndarray | None = None
+        still = _read_still(check_input_file(self.path))
+        if still is not None:
+            array, fmt = still
+            self._still = array if order == "rgb" else np.ascontiguousarray(array[..., ::-1])
+            height, width = array.shape[:2]
+            self.info = VideoInfo(str(self.path), width, height, None, 1, None, 0, fmt, True, False)
+            return
         self._container = open_input(self.path)
         try:
             if not self._container.streams.video:
@@ -87,10 +148,14 @@ class VideoReader:
                 raise MediaError(self.path, "video stream has no frames (zero-length video)")
             self._first: av.VideoFrame | None = first
             self.info = self._make_info(first)
+        except (AttributeError, ValueError, UnicodeDecodeError, ZeroDivisionError, OverflowError) as error:
+            self._container.close()
+            if isinstance(error, InputError):
+                raise
+            raise MediaError(self.path, f"its video stream header is damaged ({type(error).__name__})") from None
         except BaseException:
             self._container.close()
             raise
-        self._consumed = False
 
     def _decode(self) -> Iterator[av.VideoFrame]:
         with decoding_errors(self.path, "video"):
@@ -141,6 +206,10 @@ class VideoReader:
         if self._consumed:
             raise InputError(f"{self.path}: a VideoReader can be iterated only once; open it again")
         self._consumed = True
+        if self._still is not None:
+            still, self._still = self._still, None
+            yield still
+            return
         try:
             first, self._first = self._first, None
             assert first is not None  # set by __init__, cleared only here (guarded by _consumed)
@@ -158,7 +227,8 @@ class VideoReader:
             self.close()
 
     def close(self) -> None:
-        self._container.close()
+        if self._still is None and hasattr(self, "_container"):
+            self._container.close()
 
     def __enter__(self) -> VideoReader:
         return self

@@ -10,6 +10,7 @@ output has the original speech track, ``ceil(duration * fps)`` frames, and is ta
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -152,12 +153,18 @@ class TalkingPhotoPipeline(Pipeline):
         from ..media import read_image, resize_image
         from ..render.photo import PhotoWarper
 
-        image = read_image(path)
+        original = image = read_image(path)
         if self.config.size:
             h, w = image.shape[:2]
             scale = self.config.size / max(h, w)
             image = resize_image(image, max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
         faces = detect_faces(image, max_faces=MAX_FACES)
+        if not faces and image.shape != original.shape:
+            # A face too small to find at the output size (a wide, large photo): find it at the
+            # photo's own size and bring its landmarks down.
+            ratio = np.array([image.shape[1] / original.shape[1], image.shape[0] / original.shape[0]])
+            found = detect_faces(original, max_faces=MAX_FACES)
+            faces = [dataclasses.replace(f, landmarks=f.landmarks * np.array([*ratio, ratio.mean()])) for f in found]
         if not faces:
             raise InputError(f"{path}: no face found in the photo")
         index = self.config.face_index or 0
