@@ -23,17 +23,14 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import soundfile
-
-    from ..files import atomic_output
+    from ..media import write_wav
     from ..speech.espeak import synthesize
 
     target = output_path(args.output, suffixes=(".wav",))
     if args.phonemes:
         output_path(args.phonemes, suffixes=(".json", ".textgrid"))
     speech = synthesize(args.text, voice=args.voice, rate=args.rate, pitch=args.pitch)
-    with atomic_output(target) as tmp:
-        soundfile.write(tmp, speech.audio, speech.sample_rate, subtype="PCM_16", format="WAV")
+    write_wav(target, speech.audio, speech.sample_rate)
     print(
         f"speech: {args.output} ({len(speech.audio) / speech.sample_rate:.2f} s, "
         f"{len(speech.phonemes.speech)} phonemes)"

@@ -334,8 +334,27 @@ _NUMPY_GLOBALS = {
 }
 
 
+_MAX_TEMPLATE_VALUES = 50_000_000  # 200 MB of float32: far more than any head mesh
+
+
+class _BoundedArray(np.ndarray):
+    """``numpy.ndarray`` as a pickle may call it, refusing shapes larger than a template could be."""
+
+    def __new__(cls, shape=(), dtype=float, *args, **kwargs):
+        dims = shape if isinstance(shape, tuple) else (shape,)
+        try:
+            size = int(np.prod([int(d) for d in dims], dtype=object))
+            itemsize = np.dtype(dtype).itemsize
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"an array with shape {str(shape)[:60]} is not a template") from None
+        if size < 0 or size > _MAX_TEMPLATE_VALUES or size * itemsize > 8 * _MAX_TEMPLATE_VALUES:
+            raise InputError(f"an array of {size} values is larger than any template")
+        return np.ndarray.__new__(np.ndarray, shape, dtype, *args, **kwargs)
+
+
 class _ArrayUnpickler(pickle.Unpickler):
-    """Builds dicts, lists, strings, numbers and numpy arrays/scalars; refuses every other global."""
+    """Builds dicts, lists, strings, numbers and numpy arrays/scalars; refuses every other global, and
+    arrays larger than a template could be (a few bytes of pickle can ask for gigabytes)."""
 
     def __init__(self, file, path: Path):
         super().__init__(file, encoding="latin1")
@@ -351,6 +370,8 @@ class _ArrayUnpickler(pickle.Unpickler):
                 "a dict of numpy arrays)"
             )
         where, attribute = target
+        if (where, attribute) == ("numpy", "ndarray"):
+            return _BoundedArray
         if where == "numpy":
             return getattr(np, attribute)
         for candidate in (f"numpy._core.{where}", f"numpy.core.{where}"):  # numpy 2 names, then numpy 1
@@ -395,7 +416,7 @@ def load_templates(path: str | os.PathLike) -> dict[str, np.ndarray]:
             shape = getattr(array, "shape", None)
             raise InputError(
                 f"{path}: expected {{subject name: (V, 3) numeric array}}, found {subject!r}: "
-                f"{type(array).__name__}{f' of shape {shape}' if shape is not None else ''}"
+                f"{'ndarray' if isinstance(array, np.ndarray) else type(array).__name__}{f' of shape {shape}' if shape is not None else ''}"
             )
         flat = np.ascontiguousarray(array, dtype=np.float32).reshape(-1)
         if not np.isfinite(flat).all():
@@ -466,9 +487,8 @@ def write_mesh_set_item(
     Returns:
         ``(wav path, npy path)``.
     """
-    import soundfile
-
     from ..files import atomic_output
+    from ..media import write_wav
 
     _check_subject(subject)
     if not isinstance(sentence_name, str) or not re.fullmatch(r"[A-Za-z0-9.-]*[0-9]{2}", sentence_name):
@@ -509,8 +529,7 @@ def write_mesh_set_item(
     npy_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(npy_path) as tmp, open(tmp, "wb") as f:
         np.save(f, np.ascontiguousarray(frames, dtype=np.float32), allow_pickle=False)
-    with atomic_output(wav_path) as tmp:
-        soundfile.write(tmp, samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    write_wav(wav_path, samples, SAMPLE_RATE)
     return wav_path, npy_path
 
 

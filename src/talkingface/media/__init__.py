@@ -1,7 +1,7 @@
 """Media in and out: video frames, audio samples and H.264 + AAC files, all through PyAV."""
 
 from ..timebase import to_fps
-from .audio import AudioInfo, audio_info, load_audio, resample
+from .audio import AudioInfo, audio_info, load_audio, resample, write_wav
 from .image import fit_image, resize_image
 from .prefetch import prefetch
 from .tags import SYNTHETIC_TAGS
@@ -29,4 +29,5 @@ __all__ = [
     "to_fps",
     "video_format",
     "write_video",
+    "write_wav",
 ]

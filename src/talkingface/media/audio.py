@@ -73,9 +73,28 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = 16000) -> np.n
             samples, rate = _decode(container, p)
     if samples.size == 0:
         raise MediaError(p, "audio stream has no samples (zero-length audio)")
+    if not np.isfinite(samples).all():
+        bad = int(np.count_nonzero(~np.isfinite(samples)))
+        raise MediaError(p, f"{bad} audio samples are not numbers (NaN or infinity); the file is damaged")
     if sample_rate is not None and sample_rate != rate:
         samples = resample(samples, rate, sample_rate)
     return samples
+
+
+def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) -> Path:
+    """Write mono ``samples`` (float in [-1, 1]) as a 16-bit PCM WAV, atomically. Written by Python
+    itself, so a full disk is a one-line ``OSError``, never a C library's message."""
+    import wave
+
+    from ..files import atomic_output
+
+    pcm = (np.clip(np.nan_to_num(np.asarray(samples, np.float32)), -1.0, 1.0) * 32767).round().astype("<i2")
+    with atomic_output(path) as tmp, wave.open(str(tmp), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(int(sample_rate))
+        out.writeframes(pcm.tobytes())
+    return Path(path)
 
 
 def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
@@ -110,7 +129,15 @@ def change_speed(samples: np.ndarray, speed: float) -> np.ndarray:
 def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.stream.AudioStream:
     if not container.streams.audio:
         raise MediaError(path, "no audio stream")
-    return container.streams.audio[0]
+    stream = container.streams.audio[0]
+    try:
+        channels, rate = stream.channels, stream.rate
+        stream.layout  # noqa: B018 - a damaged header fails here ("Invalid layout: 0 channels")
+    except (AttributeError, ValueError, UnicodeDecodeError):
+        raise MediaError(path, "audio stream header is damaged") from None
+    if not channels or not rate or rate <= 0:
+        raise MediaError(path, f"audio stream has {channels} channels at {rate} Hz; its header is damaged")
+    return stream
 
 
 def _decode(container: av.container.InputContainer, path: Path) -> tuple[np.ndarray, int]:

@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError
+from ..native import quiet_stderr
 from .phonemes import SILENCE, VOWELS, Phoneme, PhonemeSequence, Word, ipa_to_arpabet
 
 _LOCK = threading.Lock()
@@ -177,7 +178,7 @@ def _engine() -> _Engine:
 
 def engine_version() -> str:
     """The espeak-ng library's version string."""
-    with _LOCK:
+    with _LOCK, quiet_stderr():
         lib = _engine().lib
         lib.espeak_Info.restype = ctypes.c_char_p
         lib.espeak_Info.argtypes = [ctypes.c_void_p]
@@ -214,7 +215,7 @@ def synthesize(
         raise InputError("text to speak is empty")
     if not 80 <= rate <= 450 or not 0 <= pitch <= 100 or not 0 <= pitch_range <= 100 or word_gap < 0:
         raise InputError(f"rate must be 80-450 and pitch, range 0-100; got {rate}, {pitch}, {pitch_range}")
-    with _LOCK:
+    with _LOCK, quiet_stderr():
         engine = _engine()
         engine.set_voice(voice, rate, pitch, pitch_range, word_gap)
         engine.chunks, engine.events = [], []
@@ -297,7 +298,7 @@ def pronounce(word: str, voice: str = "en-us") -> list[tuple[str, int | None]]:
     """espeak-ng's pronunciation of ``word`` as ARPAbet phonemes with stress (a dictionary fallback)."""
     if not word.strip():
         raise InputError("word to pronounce is empty")
-    with _LOCK:
+    with _LOCK, quiet_stderr():
         engine = _engine()
         engine.set_voice(voice, 175, 50, 50, 0)
         ipa = " ".join(_ipa_clauses(engine, word))
