@@ -40,13 +40,18 @@ class Mesh:
 
     def __post_init__(self):
         self.vertices = np.asarray(self.vertices, np.float32)
-        self.faces = np.asarray(self.faces, np.int32)
+        faces = np.asarray(self.faces)
+        if faces.size and (faces.min() < 0 or faces.max() >= max(len(self.vertices), 1)):
+            raise InputError("mesh faces index vertices that do not exist")
+        self.faces = faces.astype(np.int32)
         if self.vertices.ndim != 2 or self.vertices.shape[1] != 3 or len(self.vertices) < 3:
             raise InputError(f"mesh vertices must be (V, 3) with V >= 3, got {self.vertices.shape}")
         if self.faces.ndim != 2 or self.faces.shape[1] != 3 or len(self.faces) == 0:
             raise InputError(f"mesh faces must be (F, 3) triangles, got {self.faces.shape}")
         if self.faces.min() < 0 or self.faces.max() >= len(self.vertices):
             raise InputError("mesh faces index vertices that do not exist")
+        if not np.isfinite(self.vertices).all():
+            raise InputError("mesh vertices are not all finite numbers (NaN or infinity)")
 
     @property
     def num_vertices(self) -> int:
@@ -119,8 +124,11 @@ def load_mesh(path: str | os.PathLike) -> Mesh:
             vertices, faces = _read_ply(p)
         else:
             raise MediaError(p, f"mesh files must be .obj or .ply, not {suffix or 'no extension'}")
-    except (ValueError, IndexError, UnicodeDecodeError) as error:
-        raise MediaError(p, f"unreadable mesh ({' '.join(str(error).split())})") from None
+    except (ValueError, IndexError, KeyError, StopIteration, OverflowError, UnicodeDecodeError) as error:
+        reason = " ".join(str(error).split()) or "it ends too early"
+        if isinstance(error, KeyError):
+            reason = f"unknown type or element {error}"
+        raise MediaError(p, f"unreadable mesh ({reason[:200]})") from None
     if len(faces) == 0:
         raise MediaError(p, "the mesh has no faces")
     try:
@@ -172,20 +180,33 @@ _PLY_TYPES = {
 
 def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray]:
     data = path.read_bytes()
+    if b"end_header" not in data[:65536]:
+        raise ValueError("no 'end_header' in its first 64 KB")
     end = data.index(b"end_header") + len(b"end_header")
     end = data.index(b"\n", end) + 1
     header = data[:end].decode("ascii", "replace").splitlines()
     if not header or header[0].strip() != "ply":
         raise ValueError("no 'ply' header")
-    fmt = next(line.split()[1] for line in header if line.startswith("format"))
+    formats = [line.split() for line in header if line.startswith("format")]
+    if not formats or len(formats[0]) < 2:
+        raise ValueError("no 'format' line in its header")
+    fmt = formats[0][1]
     elements: list[dict[str, Any]] = []  # name, count and props (each a split property line)
     current: dict[str, Any] | None = None
     for line in header:
         parts = line.split()
         if parts[:1] == ["element"]:
-            current = {"name": parts[1], "count": int(parts[2]), "props": []}
+            count = int(parts[2])
+            if not 0 <= count <= 50_000_000:
+                raise ValueError(f"element {parts[1]} has {count} entries")
+            current = {"name": parts[1], "count": count, "props": []}
             elements.append(current)
         elif parts[:1] == ["property"] and current is not None:
+            types = parts[2:4] if parts[1:2] == ["list"] else parts[1:2]
+            named = len(parts) >= (5 if parts[1:2] == ["list"] else 3)
+            unknown = [t for t in types if t not in _PLY_TYPES] or ([] if named else ["?"])
+            if unknown:
+                raise ValueError(f"property line {line.strip()[:80]!r} has an unknown type or no name")
             current["props"].append(parts[1:])
     body = data[end:]
     vertices: np.ndarray | None
@@ -205,6 +226,8 @@ def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray]:
                         row.append(float(next(tokens)))
                 rows.append(row)
             values[el["name"]] = rows
+        if "vertex" not in values:
+            raise ValueError("no vertex element")
         vertices = np.array([r[:3] for r in values["vertex"]], np.float32)
         triangles = [t for r in values.get("face", []) for t in _fan([int(i) for i in r[0]])]
         return vertices, np.array(triangles, np.int64).reshape(-1, 3)

@@ -10,12 +10,35 @@ The target is expected with y up and the face towards +z, as FLAME, BIWI and mos
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, MediaError
 from ..geometry import umeyama
 from .blendshapes import BlendshapeBasis
-from .mesh import Mesh
+from .mesh import Mesh, load_mesh
+
+MIN_FACE_VERTICES = 50
+
+
+def load_face_mesh(path: str | os.PathLike) -> Mesh:
+    """A mesh the rig can move onto: read as :func:`~.mesh.load_mesh` does, then checked to look like
+    a face or head with y up (one-line :class:`MediaError` otherwise: too few vertices, flat, or
+    taller along z than along y - a Z-up export, which would get the jaw's motion on its forehead)."""
+    mesh = load_mesh(path)
+    extent = np.ptp(mesh.vertices.astype(np.float64), axis=0)
+    if mesh.num_vertices < MIN_FACE_VERTICES:
+        raise MediaError(path, f"{mesh.num_vertices} vertices do not make a face (at least {MIN_FACE_VERTICES})")
+    if extent.min() <= 1e-6 * max(float(extent.max()), 1e-12):
+        raise MediaError(path, "the mesh is flat or a single point, not a face")
+    if extent[1] < 0.75 * extent[2]:
+        raise MediaError(
+            path,
+            f"the mesh is taller along z ({extent[2]:.3g}) than along y ({extent[1]:.3g}): it looks Z-up; "
+            "export it with Y up and the face towards +z",
+        )
+    return mesh
 
 
 def fit_face(face: Mesh, target: Mesh, iterations: int = 40) -> tuple[float, np.ndarray, np.ndarray]:

@@ -349,15 +349,15 @@ def _real_speech_pairs(real_speech) -> list[tuple[Path, str]]:
 def _template_basis(template) -> BlendshapeBasis:
     """The rig's blendshape basis on the chosen template."""
     from ..animation.blendshapes import face_basis
-    from ..animation.mesh import Mesh, load_mesh
-    from ..animation.transfer import transfer_basis
+    from ..animation.mesh import Mesh
+    from ..animation.transfer import load_face_mesh, transfer_basis
 
     if isinstance(template, str) and template == "template":
         return face_basis()
     if isinstance(template, str) and template == "flame":
         return flame_size_basis()
     if isinstance(template, (str, os.PathLike)) and Path(template).suffix.lower() in (".obj", ".ply"):
-        template = load_mesh(template)
+        template = load_face_mesh(template)
     if isinstance(template, Mesh):
         if template.num_vertices == 478 and np.array_equal(template.faces, face_basis().mesh.faces):
             return face_basis(template)  # the landmark topology: the rig applies directly

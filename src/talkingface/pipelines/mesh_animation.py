@@ -181,12 +181,11 @@ class MeshAnimationPipeline(Pipeline):
     def basis(self):
         """The blendshape basis on the configured template (built-in face, or transferred)."""
         from ..animation.blendshapes import face_basis
-        from ..animation.mesh import load_mesh
-        from ..animation.transfer import transfer_basis
+        from ..animation.transfer import load_face_mesh, transfer_basis
 
         basis = face_basis()
         if self.config.template:
-            basis = transfer_basis(basis, load_mesh(self.config.template))
+            basis = transfer_basis(basis, load_face_mesh(self.config.template))
         return basis
 
     def __call__(
