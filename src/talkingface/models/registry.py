@@ -128,7 +128,7 @@ def create_model(
 def _build(variant: Variant, config: Mapping[str, Any], device: str | torch.device | None) -> nn.Module:
     try:
         model = variant.build({**variant.config, **config})
-    except TypeError as error:  # an unknown config field
+    except (TypeError, ValueError) as error:  # an unknown config field, a value out of range
         raise InputError(f"{variant.name}: {' '.join(str(error).split())}") from None
     # Plain attributes; setattr because torch types Module.__setattr__ for tensors and modules only.
     setattr(model, "spec", variant.spec)  # noqa: B010
@@ -180,14 +180,26 @@ def load_model(
     metadata = read_metadata(p)
     if metadata.get("format") == FORMAT:
         stored = metadata.get("variant", "")
+        if stored not in variants():
+            problem = (
+                f"names a model variant this version does not know ({stored[:60]!r})"
+                if stored
+                else "names no model variant"
+            )
+            raise CheckpointError(p, f"its metadata {problem}")
         if variant is not None and _kind(variant) != _kind(stored):
             raise CheckpointError(p, f"holds a {stored} model, not {variant}")
         try:
             saved_config = json.loads(metadata.get("config", "{}"))
         except json.JSONDecodeError:
             raise CheckpointError(p, "its config metadata is not JSON") from None
+        if not isinstance(saved_config, dict):
+            raise CheckpointError(p, "its config metadata is not a JSON object")
         chosen = expect(stored)
-        model = _build(chosen, {**saved_config, **config}, None)
+        try:
+            model = _build(chosen, {**saved_config, **config}, None)
+        except InputError as error:
+            raise CheckpointError(p, f"its config does not fit this version's model ({error})") from None
         load_state(model, dict(read_checkpoint(p)), p)
         return model.to(device) if device is not None else model
     raw = read_checkpoint(p)
