@@ -54,6 +54,9 @@ _WIDE_BEAMS = {"beam": 1e-80, "wbeam": 1e-60, "pbeam": 1e-80}
 _MIN_FIT = -2.9
 
 
+_QUIET_PEAK, _NORMAL_PEAK = 0.05, 0.5
+
+
 def _pcm(audio: np.ndarray) -> bytes:
     """16-bit PCM for pocketsphinx, over a faint noise floor.
 
@@ -66,6 +69,11 @@ def _pcm(audio: np.ndarray) -> bytes:
         raise InputError(f"audio must be (N,) samples with N > 0, got shape {audio.shape}")
     if not np.isfinite(audio).all():
         raise InputError("audio contains NaN or infinite samples")
+    # A very quiet recording (peaks below -26 dBFS) is raised to a normal level first, or the floor
+    # would bury it; the gain stops at 60 dB.
+    peak = float(np.percentile(np.abs(audio), 99.9))
+    if 1e-6 < peak < _QUIET_PEAK:
+        audio = audio * min(_NORMAL_PEAK / peak, 1000.0)
     floor = np.random.default_rng(0).normal(0.0, 1e-3, audio.size).astype(np.float32)
     return (np.clip(audio + floor, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
 
@@ -132,6 +140,9 @@ def _phone_pass(decoder, pcm: bytes, words: list[str]) -> list[tuple[str, list[t
     return [(re.sub(r"\(\d+\)$", "", w.name), [(p.name, p.start, p.duration) for p in w]) for w in alignment]
 
 
+MAX_WORDS_PER_SECOND = 8  # far faster than anyone speaks (2-4 a second)
+
+
 def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
     """Forced alignment of ``transcript`` to ``audio`` (``(N,)`` float at 16 kHz).
 
@@ -140,6 +151,12 @@ def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
     """
     pcm = _pcm(audio)
     duration = len(audio) / SAMPLE_RATE
+    tokens = len(transcript.split())
+    if tokens > MAX_WORDS_PER_SECOND * duration + 10:
+        raise InputError(
+            f"the transcript has {tokens} words, more than {duration:.1f} s of speech can say "
+            f"(at most {MAX_WORDS_PER_SECOND} a second); is it the right text?"
+        )
     words = transcript_words(transcript)
     if not words:
         raise InputError("the transcript has no words")

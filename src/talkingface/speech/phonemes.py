@@ -9,6 +9,7 @@ is kept apart from the symbol.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import unicodedata
@@ -404,6 +405,12 @@ def espeak_to_arpabet(name: str) -> tuple[str, ...]:
         raise InputError(f"unknown espeak phoneme {name!r}") from None
 
 
+def _check_time(value, owner) -> None:
+    """A time in seconds: a finite, non-negative number (not a boolean or a string)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise InputError(f"{owner!r}: times must be finite, non-negative seconds, got {value!r}"[:200])
+
+
 @dataclass(frozen=True)
 class Phoneme:
     """One phoneme in time.
@@ -459,11 +466,26 @@ class PhonemeSequence:
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self):
+        for item in [*self.phonemes, *self.words]:
+            for value in (item.start, item.end):
+                _check_time(value, item)
+        if not isinstance(self.duration, (int, float)) or isinstance(self.duration, bool):
+            raise InputError(f"duration must be a number of seconds, got {self.duration!r}")
         if not self.duration:
             self.duration = max([p.end for p in self.phonemes] + [w.end for w in self.words] + [0.0])
+        _check_time(self.duration, "the duration")
         previous = 0.0
         for p in self.phonemes:
-            if p.phone != SILENCE and p.phone not in ARPABET:
+            if p.stress is not None and (isinstance(p.stress, bool) or p.stress not in (0, 1, 2)):
+                raise InputError(f"phoneme {p.phone!r} has stress {p.stress!r}; stress is 0, 1, 2 or none")
+            if p.word is not None and (
+                isinstance(p.word, bool)
+                or not isinstance(p.word, int)
+                or p.word < 0
+                or (self.words and p.word >= len(self.words))
+            ):
+                raise InputError(f"phoneme {p.phone!r} names word {p.word!r} of {len(self.words)}")
+            if not isinstance(p.phone, str) or (p.phone != SILENCE and p.phone not in ARPABET):
                 raise InputError(f"unknown phoneme {p.phone!r}; use ARPAbet symbols")
             if p.end < p.start or p.start < previous - 1e-6:
                 raise InputError(f"phoneme {p.phone} at {p.start:.3f}-{p.end:.3f} s overlaps or runs backwards")
@@ -489,6 +511,8 @@ class PhonemeSequence:
 
     @classmethod
     def from_dict(cls, data: dict) -> PhonemeSequence:
+        if not isinstance(data, dict) or not isinstance(data.get("phonemes"), list):
+            raise InputError("not a phoneme sequence: expected an object with a 'phonemes' list")
         try:
             return cls(
                 phonemes=[Phoneme(**p) for p in data["phonemes"]],
@@ -496,8 +520,10 @@ class PhonemeSequence:
                 duration=float(data.get("duration", 0.0)),
                 source=data.get("source", ""),
             )
-        except (KeyError, TypeError) as e:
-            raise InputError(f"not a phoneme sequence: {e}") from None
+        except (KeyError, TypeError, AttributeError, ValueError, OverflowError) as e:
+            if isinstance(e, InputError):
+                raise
+            raise InputError(f"not a phoneme sequence: {e}"[:300]) from None
 
     def save_json(self, path: str | os.PathLike) -> Path:
         with atomic_output(path) as tmp:
@@ -510,12 +536,22 @@ class PhonemeSequence:
         p = Path(path)
         if not p.is_file():
             raise MediaError(p, "file not found")
-        if p.suffix.lower() == ".textgrid":
-            return cls.from_textgrid(p.read_text(encoding="utf-8-sig"))
+        if p.stat().st_size > _MAX_TIMINGS_BYTES:
+            raise MediaError(p, f"{p.stat().st_size} bytes is too long for phoneme timings")
         try:
-            return cls.from_dict(json.loads(p.read_text()))
+            text = p.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise MediaError(p, "not a text file (not UTF-8)") from None
+        try:
+            if p.suffix.lower() == ".textgrid":
+                return cls.from_textgrid(text)
+            return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as e:
             raise MediaError(p, f"not JSON: {e}") from None
+        except RecursionError:
+            raise MediaError(p, "nested too deeply") from None
+        except InputError as e:
+            raise MediaError(p, str(e)) from None
 
     # -- Praat TextGrid ----------------------------------------------------------------------
     def to_textgrid(self) -> str:
@@ -582,7 +618,12 @@ class PhonemeSequence:
         Tiers named like "phones"/"phonemes"/"segments" and "words" are used; labels may be ARPAbet
         (with stress digits) or IPA.
         """
-        tiers = _parse_textgrid(text)
+        try:
+            tiers = _parse_textgrid(text)
+        except (IndexError, ValueError, TypeError, OverflowError) as error:
+            if isinstance(error, InputError):
+                raise
+            raise InputError(f"a damaged TextGrid ({type(error).__name__})") from None
         phone_tier = next((t for name, t in tiers if re.search(r"phon|segment", name, re.I)), None)
         word_tier = next((t for name, t in tiers if re.search(r"word", name, re.I)), None)
         if phone_tier is None:
@@ -596,6 +637,8 @@ class PhonemeSequence:
                 symbols = [normalize_arpabet(label)]
             except InputError:
                 symbols = ipa_to_arpabet(label)
+            if not symbols:
+                continue
             step = (end - start) / len(symbols)
             for k, (phone, stress) in enumerate(symbols):
                 if phone == SILENCE:
@@ -607,6 +650,9 @@ class PhonemeSequence:
         return cls(phonemes=phonemes, words=words, duration=duration, source="textgrid")
 
 
+_MAX_TIMINGS_BYTES = 20_000_000
+
+
 def _parse_textgrid(text: str) -> list[tuple[str, list[tuple[float, float, str]]]]:
     """Interval tiers of a TextGrid as (name, [(xmin, xmax, text)])."""
     if "ooTextFile" not in text[:200]:
@@ -614,20 +660,36 @@ def _parse_textgrid(text: str) -> list[tuple[str, list[tuple[float, float, str]]
     # Tokens: quoted strings (with "" escapes) and bare numbers; labels like "xmin =" are skipped.
     tokens = re.findall(r'"((?:[^"]|"")*)"|(?<![\w\[])(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?![\w\]])', text)
     values: list[str | float] = [s.replace('""', '"') if n == "" else float(n) for s, n in tokens]
+
     # Skip the header: "ooTextFile", "TextGrid", xmin, xmax, (<exists>), size.
+    def number(k: int) -> float:
+        value = values[k]
+        if not isinstance(value, float) or not math.isfinite(value):
+            raise InputError(f"a damaged TextGrid (a number expected, found {str(value)[:40]!r})")
+        return value
+
+    def count(k: int) -> int:
+        n = number(k)
+        if n != int(n) or not 0 <= n <= len(values):  # more than its tokens could hold: damaged
+            raise InputError(f"a damaged TextGrid (a count of {n:g})")
+        return int(n)
+
     i = 2
     i += 2  # xmin, xmax
-    size = int(values[i])
+    size = count(i)
     i += 1
     tiers = []
     for _ in range(size):
         kind, name = values[i], values[i + 1]
-        count = int(values[i + 4])
+        items_count = count(i + 4)
         i += 5
         items = []
-        for _ in range(count):
+        for _ in range(items_count):
             if kind == "IntervalTier":
-                items.append((float(values[i]), float(values[i + 1]), str(values[i + 2])))
+                start, end = number(i), number(i + 1)
+                if not 0 <= start <= end:
+                    raise InputError(f"a damaged TextGrid (an interval from {start:g} to {end:g} s)")
+                items.append((start, end, str(values[i + 2])))
                 i += 3
             else:  # TextTier points: (time, mark)
                 i += 2
