@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import tempfile
 import weakref
@@ -10,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import InputError
+
+# Outputs finished inside an :func:`all_or_nothing` block, waiting for the block to succeed.
+_PENDING: contextvars.ContextVar[list[AtomicFile] | None] = contextvars.ContextVar("pending_outputs", default=None)
 
 
 class AtomicFile:
@@ -32,6 +36,7 @@ class AtomicFile:
         self.tmp = Path(name)
         # An AtomicFile dropped without commit or discard still removes its temporary file.
         self._cleanup = weakref.finalize(self, _remove, self.tmp)
+        self._deferred = False
 
     def commit(self) -> Path:
         # mkstemp creates the file private (0600); give the result the permissions of a normal file.
@@ -42,8 +47,20 @@ class AtomicFile:
         self._cleanup.detach()
         return self.path
 
+    def finish(self) -> Path:
+        """Commit now, or inside :func:`all_or_nothing` when that block succeeds."""
+        pending = _PENDING.get()
+        if pending is None:
+            return self.commit()
+        pending.append(self)
+        self._deferred = True
+        return self.path
+
     def discard(self) -> None:
-        self._cleanup()
+        """Remove the temporary file (not once it waits for an :func:`all_or_nothing` block, which
+        then decides)."""
+        if not self._deferred:
+            self._cleanup()
 
 
 def _remove(path: Path) -> None:
@@ -52,17 +69,57 @@ def _remove(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path to write; it is renamed to ``path`` when the block succeeds.
+    """Yield a temporary path to write; it is renamed to ``path`` when the block succeeds (or, inside
+    :func:`all_or_nothing`, when that block does).
 
     On any error the temporary file is removed and an existing ``path`` is left as it was.
     """
     atomic = AtomicFile(path)
     try:
         yield atomic.tmp
-        atomic.commit()
     except BaseException:
         atomic.discard()
         raise
+    atomic.finish()
+
+
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """A run with several outputs writes all of them or none: each finished output waits under its
+    temporary name until the block succeeds, and an error (or a signal) anywhere removes them all."""
+    pending: list[AtomicFile] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    except BaseException:
+        for atomic in pending:
+            atomic._cleanup()
+        raise
+    finally:
+        _PENDING.reset(token)
+    for atomic in pending:
+        atomic.commit()
+
+
+def written(path: str | os.PathLike) -> Path:
+    """Where the finished output ``path`` can be read now: its temporary file while it waits for an
+    :func:`all_or_nothing` block, else ``path`` itself."""
+    target = Path(path)
+    for atomic in _PENDING.get() or []:
+        if atomic.path == target:
+            return atomic.tmp
+    return target
+
+
+@contextlib.contextmanager
+def immediate_outputs() -> Iterator[None]:
+    """Inside :func:`all_or_nothing`, outputs of this block are committed at once (an intermediate
+    file the run reads back)."""
+    token = _PENDING.set(None)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
 
 
 def check_output(

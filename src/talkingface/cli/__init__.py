@@ -1,15 +1,20 @@
 """The ``talkingface`` command line: ``talkingface <command> [options]``.
 
 Each command is a module with ``register(subparsers)`` and ``run(args) -> int``. Errors about the
-user's input print one line and exit with status 2; anything unexpected prints one line naming it and
-exits with status 1 (``TALKINGFACE_DEBUG=1`` shows the traceback instead).
+user's input and the file system (a folder that cannot be written, a full disk) print one line and
+exit with status 2; anything unexpected prints one line naming it and exits with status 1
+(``TALKINGFACE_DEBUG=1`` shows the traceback instead). SIGINT, SIGTERM and SIGHUP stop a run the same
+way: its temporary files are removed, no partial output is left, and it exits with 128 + the signal.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 
 from .. import __version__
 from ..errors import TalkingFaceError
@@ -30,6 +35,9 @@ COMMANDS = (
     "preprocess",
     "evaluate",
 )
+
+
+_KEEPS_PROGRESS = ("train", "make-dataset", "make-talking-faces", "preprocess")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,10 +65,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from ..files import all_or_nothing
+
+    # A run writes all its outputs or none; training and the set builders keep what they finished
+    # (checkpoints, samples), as resuming relies on them.
+    outputs = contextlib.nullcontext() if args.command in _KEEPS_PROGRESS else all_or_nothing()
     try:
-        return int(args.run(args) or 0)
+        with _signals_stop_the_run(), outputs:
+            return int(args.run(args) or 0)
     except TalkingFaceError as error:
         print(f"talkingface {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except Stopped as stop:
+        print(f"talkingface {args.command}: stopped by {stop.name}; nothing was written", file=sys.stderr)
+        return 128 + stop.signum
+    except OSError as error:  # the file system: permissions, a full disk, a vanished folder
+        where = f"{error.filename}: " if error.filename else ""
+        reason = error.strerror or " ".join(str(error).split())
+        print(f"talkingface {args.command}: error: {where}{reason}", file=sys.stderr)
         return 2
     except MemoryError:
         print(
@@ -79,8 +101,39 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     except KeyboardInterrupt:
-        print(f"talkingface {args.command}: interrupted", file=sys.stderr)
+        print(f"talkingface {args.command}: interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+class Stopped(BaseException):
+    """A run stopped by SIGTERM or SIGHUP; raised where the run is, so every ``finally`` and atomic
+    output cleans up on the way out (as for SIGINT's KeyboardInterrupt)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+@contextlib.contextmanager
+def _signals_stop_the_run() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Stopped` while the block runs (main thread only)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise Stopped(signum)
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {name: signal.signal(getattr(signal, name), stop) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 if __name__ == "__main__":

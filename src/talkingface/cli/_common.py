@@ -25,8 +25,48 @@ def read_text_argument(text: str | None, transcript: str | None) -> str | None:
 
     path = Path(transcript)
     if not path.is_file():
-        raise MediaError(path, "file not found")
-    return path.read_text(encoding="utf-8", errors="replace")
+        raise MediaError(path, "file not found" if not path.exists() else "not a file")
+    return read_transcript(path)
+
+
+MAX_TRANSCRIPT_BYTES = 1_000_000  # about 18 hours of speech
+
+
+def read_transcript(path: Path) -> str:
+    """A transcript file's text: UTF-8 (Latin-1 if it is not UTF-8); a file over 1 MB, or one that is
+    not text (control characters), is refused in one line before any work."""
+    import unicodedata
+
+    from ..errors import MediaError
+
+    size = path.stat().st_size
+    if size > MAX_TRANSCRIPT_BYTES:
+        raise MediaError(path, f"{size} bytes is too long for a transcript (at most {MAX_TRANSCRIPT_BYTES} bytes)")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    control = sum(1 for c in text if c not in "\t\n\r\f" and unicodedata.category(c) in ("Cc", "Cs", "Co"))
+    if control > max(2, 0.01 * len(text)):
+        raise MediaError(path, f"not a text file ({control} control characters in {len(text)})")
+    return text
+
+
+MAX_FPS_ARGUMENT = 240
+
+
+def positive_int(text: str) -> int:
+    """A whole number above 0, or an argparse error in one line."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def fps_argument(text: str):
@@ -37,9 +77,12 @@ def fps_argument(text: str):
     from ..timebase import to_fps
 
     try:
-        return to_fps(text)
+        rate = to_fps(text)
     except InputError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+    if rate > MAX_FPS_ARGUMENT:
+        raise argparse.ArgumentTypeError(f"fps must be at most {MAX_FPS_ARGUMENT} (a frame every few ms), got {text!r}")
+    return rate
 
 
 def print_notes(phonemes) -> None:

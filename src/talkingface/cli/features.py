@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path
+from ._common import fps_argument, output_path
 
 
 def register(subparsers) -> None:
@@ -17,7 +17,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
     parser.add_argument("--face", help="an image or video whose first frame is shown beside the features")
-    parser.add_argument("--fps", default="25", help="video frame rate for the per-frame windows (default 25)")
+    parser.add_argument(
+        "--fps", type=fps_argument, default="25", help="video frame rate for the per-frame windows (default 25)"
+    )
     parser.add_argument("--duration", type=float, help="use only the first SECONDS of the audio")
     parser.add_argument("--save", metavar="NPZ", help="write the features and windows to this .npz file")
     parser.add_argument("-o", "--output", metavar="MP4", help="write a video showing the features")
@@ -25,6 +27,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
+
     import numpy as np
 
     from ..errors import InputError
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     sample_rate = WAV2LIP_MEL.sample_rate  # the features' own rate (SyncNet's MFCC shares it)
     wav = load_audio(args.audio, sample_rate)
     if args.duration is not None:
-        if args.duration <= 0:
+        if not math.isfinite(args.duration) or args.duration <= 0:
             raise InputError(f"--duration must be positive, got {args.duration}")
         wav = wav[: int(round(args.duration * sample_rate))]
     num_frames = num_frames_for_duration(len(wav) / sample_rate, fps)

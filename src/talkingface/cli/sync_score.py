@@ -96,10 +96,12 @@ def run(args: argparse.Namespace) -> int:
             results.append(pipeline(video))
         except TalkingFaceError as error:
             failures[video] = str(error)
-    for problem in failures.values():
-        print(f"talkingface sync-score: error: {problem}", file=sys.stderr)
+    if not results and len(failures) == 1:
+        raise InputError(next(iter(failures.values())))
+    for problem in failures.values():  # the others were scored (or the last line says none was)
+        print(f"note: not scored: {problem}", file=sys.stderr)
     if not results:
-        raise InputError(f"no video could be scored ({len(failures)} failed)")
+        raise InputError(f"no video could be scored ({len(failures)} failed, each noted above)")
     if args.plot:
         from ..media import probe_video
         from ..metrics.plot import plot_sync_scores
@@ -143,7 +145,14 @@ def run(args: argparse.Namespace) -> int:
                 f"{r['video'][-40:]:<40} {r['track']:>5} {r['frames']:>6} {r['lse_d']:>7.3f} {r['lse_c']:>7.3f} "
                 f"{r['offset']:>6}"
             )
-    return 2 if failures else 0
+    if failures:
+        print(
+            f"talkingface sync-score: error: {len(failures)} of {len(args.videos)} videos could not be scored "
+            "(each noted above); the others were",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
 
 
 def sync_model(checkpoint: str | None):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import positive_int
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -40,7 +42,7 @@ def register(subparsers) -> None:
     ff.add_argument("--wav2vec2", metavar="DIR", help="local wav2vec 2.0 folder for the wav2vec2 variants")
     ff.add_argument("--teacher-forcing", action="store_true", help="feed true previous frames (faster)")
     ff.add_argument("--lips", metavar="FILE", help="lip vertex indices for LVE (default: the built-in face's)")
-    ff.add_argument("--feature-dim", type=int, help="decoder width (default: the variant's)")
+    ff.add_argument("--feature-dim", type=positive_int, help="decoder width (default: the variant's)")
     loop = _loop_arguments(ff)
     loop.add_argument("--accumulate", type=int, default=1, help="sequences per optimizer update (default 1)")
     sn = families.add_parser("syncnet", help="Wav2Lip's lip-sync expert on a preprocessed set")
@@ -332,7 +334,7 @@ def _wav2lip(args: argparse.Namespace):
 def _faceformer(args: argparse.Namespace):
     from ..train.faceformer import FaceFormerTrainConfig, train_faceformer
 
-    overrides = {"feature_dim": args.feature_dim} if args.feature_dim else {}
+    overrides = {"feature_dim": args.feature_dim} if args.feature_dim is not None else {}
     config = FaceFormerTrainConfig(
         data=args.data,
         out_dir=args.out,

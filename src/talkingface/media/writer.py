@@ -184,7 +184,7 @@ class VideoWriter:
         except BaseException:
             self.abort()
             raise
-        return self._atomic.commit()
+        return self._atomic.finish()
 
     def abort(self) -> None:
         """Stop writing and remove the partial output."""

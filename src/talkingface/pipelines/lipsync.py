@@ -165,7 +165,18 @@ class LipSyncPipeline(Pipeline):
         from ..media import audio_info, check_video_output, probe_video
 
         check_video_output(output, audio=True, inputs=(face, audio))
-        return probe_video(face), audio_info(audio)
+        info = probe_video(face)
+        if self.config.crop is not None:
+            top, bottom, left, right = self.config.crop
+            factor = max(1, self.config.resize_factor)
+            h, w = max(2, info.height // factor), max(2, info.width // factor)
+            bottom, right = h if bottom == -1 else min(bottom, h), w if right == -1 else min(right, w)
+            if not (top >= 0 and left >= 0 and bottom - top >= 16 and right - left >= 16):
+                raise InputError(
+                    f"--crop {' '.join(map(str, self.config.crop))} leaves {max(0, right - left)}x{max(0, bottom - top)} "
+                    f"pixels of the {w}x{h} frame (top bottom left right, -1 for an edge)"
+                )
+        return info, audio_info(audio)
 
     def _timed(self, stage: str, start: float) -> None:
         import time
@@ -258,7 +269,7 @@ class LipSyncPipeline(Pipeline):
         mel windows moved by it. An offset measured with less confidence is reported, not applied."""
         import dataclasses
 
-        from ..files import AtomicFile
+        from ..files import AtomicFile, immediate_outputs
         from .sync_score import SyncScorePipeline
 
         self.check(face, audio, output)
@@ -266,18 +277,19 @@ class LipSyncPipeline(Pipeline):
         threshold = scorer.min_confidence if min_confidence is None else min_confidence
         first = AtomicFile(output)  # a temporary file beside the output, removed unless kept
         try:
-            result = self(face, audio, first.tmp, progress=progress)
+            with immediate_outputs():  # the first pass is read back before it becomes the output
+                result = self(face, audio, first.tmp, progress=progress)
             try:
                 scores = scorer(first.tmp)
             except InputError:  # no face seen for a window: nothing measured, the first pass stands
-                first.commit()
+                first.finish()
                 return dataclasses.replace(result, path=Path(output))
             best = max(scores.tracks, key=lambda t: t.num_frames).scores
             measured = dataclasses.replace(
                 result, path=Path(output), measured_offset=best.offset, offset_confidence=best.lse_c
             )
             if best.offset == 0 or best.lse_c < threshold:
-                first.commit()
+                first.finish()
                 return measured
         finally:
             first.discard()

@@ -62,7 +62,7 @@ def write_contact_sheet(video: str | os.PathLike, moments: list[tuple[float, str
 
     from ..face import detect_faces
     from ..face.detection import landmark_box
-    from ..files import atomic_output
+    from ..files import atomic_output, written
     from ..media import VideoReader
 
     if not moments:
@@ -71,7 +71,7 @@ def write_contact_sheet(video: str | os.PathLike, moments: list[tuple[float, str
     if suffix not in (".png", ".jpg", ".jpeg"):
         raise InputError(f"{output}: the contact sheet must be .png or .jpg")
     tiles, box = [], None
-    with VideoReader(video) as reader:
+    with VideoReader(written(video)) as reader:
         fps = float(reader.info.fps or 25)
         wanted: dict[int, tuple[float, str]] = {}
         for seconds, label in moments:
