@@ -11,7 +11,7 @@ NODE_TOOLS := .cache/node
 GLTF_VALIDATOR := gltf-validator@2.0.0-dev.3.10
 DEMO_OUT ?= out/demo.mp4
 
-.PHONY: setup system demo test test-tools test-fast lint bench clean
+.PHONY: setup system demo test test-tools test-fast fuzz lint bench clean
 
 setup: system $(SETUP_STAMP) $(INPUTS)/.complete
 
@@ -48,6 +48,10 @@ test: setup test-tools
 # The fast tier: everything but the tests marked slow (a few minutes on 2 cores).
 test-fast: setup test-tools
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# A longer fuzzing run of the parsers we own (the suite runs a bounded, repeatable one).
+fuzz: setup
+	TALKINGFACE_FUZZ_EXAMPLES=$${EXAMPLES:-20000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/robustness/test_fuzz.py
 
 # Lint, format and types, as CI runs them.
 lint: setup

@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     from ..media import probe_video
 
     info = probe_video(args.video)  # fails early, with a clear message, on a bad file
-    json_path = output_path(args.output or str(Path(args.video).with_suffix(".tracks.json")), inputs=(args.video,))
+    json_path = output_path(
+        args.output or str(Path(args.video).with_suffix(".tracks.json")), suffixes=(".json",), inputs=(args.video,)
+    )
     if args.preview:
         output_path(args.preview, video=True, inputs=(args.video, json_path))
     config = TrackerConfig(max_faces=args.max_faces, max_gap=args.max_gap, detect_every=args.detect_every)
