@@ -25,6 +25,8 @@ def _command(*argv: str, limit_bytes: int | None = None) -> list[str]:
             "import resource, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
             f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit_bytes}, {limit_bytes})); "
         )
+    # Ctrl-C as at a terminal, even when this suite runs in the background (where SIGINT is ignored).
+    setup += "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
     code = f"{setup}import sys; from talkingface.cli import main; sys.exit(main(sys.argv[1:]))"
     return [sys.executable, "-c", code, *argv]
 
