@@ -293,24 +293,28 @@ def recognize(audio: np.ndarray) -> PhonemeSequence:
     decoder = _decoder(
         lm=None, allphone=os.path.join(_model_path(), "en-us", "en-us-phone.lm.bin"), beam=1e-20, pbeam=1e-20
     )
-    decoder.start_utt()
-    decoder.process_raw(pcm, full_utt=True)
-    decoder.end_utt()
     phonemes = []
-    for s in decoder.seg() or []:
-        try:
-            phone, stress = normalize_arpabet(s.word)
-        except InputError:
-            continue  # noise and filler units
-        if phone == SILENCE:
-            continue
-        frames = slice(s.start_frame, s.end_frame + 1)
-        if active[frames].mean() < 0.5 if active[frames].size else True:
-            continue
-        start, end = s.start_frame / _FRAME_RATE, (s.end_frame + 1) / _FRAME_RATE
-        # A phoneme far longer than any in speech is the recogniser losing track: it keeps its start, and
-        # the voiced rest is filled below like any stretch it called silence (the mouth never freezes).
-        phonemes.append(Phoneme(phone, start, min(end, start + MAX_PHONEME_S), stress))
+    # One utterance per stretch of speech (cut at pauses, at most MAX_UTTERANCE_S long): decoded whole,
+    # a long recording loses the recogniser after some ten seconds and the rest goes unrecognised.
+    for first, last in _utterances(audio, active):
+        decoder.start_utt()
+        decoder.process_raw(pcm[first * _FRAME_BYTES : last * _FRAME_BYTES], full_utt=True)
+        decoder.end_utt()
+        for s in decoder.seg() or []:
+            try:
+                phone, stress = normalize_arpabet(s.word)
+            except InputError:
+                continue  # noise and filler units
+            if phone == SILENCE:
+                continue
+            frames = slice(first + s.start_frame, first + s.end_frame + 1)
+            if active[frames].mean() < 0.5 if active[frames].size else True:
+                continue
+            start, end = frames.start / _FRAME_RATE, frames.stop / _FRAME_RATE
+            # A phoneme far longer than any in speech is the recogniser losing track: it keeps its start,
+            # and the voiced rest is filled below like any stretch it called silence (the mouth never
+            # freezes).
+            phonemes.append(Phoneme(phone, start, min(end, start + MAX_PHONEME_S), stress))
     found = _coverage(phonemes, active)
     phonemes = _fill_voiced_gaps(phonemes, active)
     notes = []
@@ -322,6 +326,42 @@ def recognize(audio: np.ndarray) -> PhonemeSequence:
     return PhonemeSequence(
         phonemes=_clip(phonemes, duration), words=[], duration=duration, source="recognition", notes=notes
     )
+
+
+MAX_UTTERANCE_S = 8.0  # the longest stretch recognition decodes at once
+_FRAME_BYTES = 2 * SAMPLE_RATE // _FRAME_RATE  # 16-bit samples per pocketsphinx frame
+
+
+def _utterances(audio: np.ndarray, active: np.ndarray) -> list[tuple[int, int]]:
+    """Frame ranges ``[first, last)`` covering the audio, cut in the middle of pauses of 0.3 s or more,
+    and pieces longer than :data:`MAX_UTTERANCE_S` cut again at their quietest frame near the limit."""
+    n = len(active)
+    cuts = [0]
+    k = 0
+    while k < n:
+        if active[k]:
+            k += 1
+            continue
+        end = k
+        while end < n and not active[end]:
+            end += 1
+        if end - k >= 30 and k > 0 and end < n:
+            cuts.append((k + end) // 2)
+        k = end
+    cuts.append(n)
+    hop = SAMPLE_RATE // _FRAME_RATE
+    energy = np.add.reduceat(np.asarray(audio, np.float64) ** 2, np.arange(0, len(audio), hop))[:n]
+    limit = int(MAX_UTTERANCE_S * _FRAME_RATE)
+    pieces = []
+    for first, last in itertools.pairwise(cuts):
+        while last - first > limit:
+            window = slice(first + limit // 2, first + limit)
+            cut = window.start + int(np.argmin(energy[window]))
+            pieces.append((first, cut))
+            first = cut
+        if last > first:
+            pieces.append((first, last))
+    return pieces
 
 
 #: Share of the voiced frames recognition must cover with phonemes of its own before it is called sparse.
@@ -380,7 +420,7 @@ def voice_activity(
     win = int(0.025 * sample_rate)
     padded = np.concatenate([audio, np.zeros(n * hop + win - len(audio))])
     frames = np.lib.stride_tricks.sliding_window_view(padded, win)[::hop][:n]
-    energy = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+    energy = 10 * np.log10(np.var(frames, axis=1) + 1e-10)  # a DC offset is not sound
     floor, loud = np.percentile(energy, 10), np.percentile(energy, 95)
     if loud < -60 or loud - floor < 6:  # silence, or a signal without level changes
         return np.full(n, loud >= -60 and loud - floor < 6 and loud > -35)
