@@ -139,9 +139,10 @@ _SCRIPTS = {"cv": _CYRILLIC, "nog": _CYRILLIC, "he": ("בגדהזכלמנפרש�
 @cache
 def reads_latin(language: str) -> bool:
     """Whether espeak-ng reads Latin letters in ``language``'s own rules (not by switching to English)."""
+    from ..native import quiet_stderr
     from ..speech.espeak import _LOCK, _engine, _ipa_clauses
 
-    with _LOCK:
+    with _LOCK, quiet_stderr():
         engine = _engine()
         engine.set_voice(language, 175, 50, 50, 0)
         ipa = "".join(_ipa_clauses(engine, "tanimolu kesa"))
