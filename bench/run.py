@@ -8,11 +8,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_bf16
+import bench_busy_machine
 import bench_face
 import bench_faceformer
 import bench_faceformer_train
 import bench_features
 import bench_lipsync
+import bench_long_inputs
 import bench_mesh
 import bench_models
 import bench_photo
@@ -44,5 +46,7 @@ if __name__ == "__main__":
         bench_sync_builtin.main([]),
         bench_tight_crops.main(),
         bench_visemenet.main([]),
+        bench_busy_machine.main(),
+        bench_long_inputs.main(["--minutes", "10"]),
     ]
     sys.exit(0 if all(results) else 1)

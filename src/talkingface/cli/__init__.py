@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    _threads_that_yield()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -103,6 +104,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"talkingface {args.command}: interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+def _threads_that_yield() -> None:
+    """Thread pools that give the cores back (unless the user set these): numpy's BLAS on one thread,
+    as its operations here are small and its idle worker spun on ``sched_yield`` (a third of
+    ``animate``'s CPU time went to the kernel); OpenMP (torch) spinning only briefly before it sleeps,
+    as its default long spin made ``animate`` 13 times slower on a machine whose cores were busy
+    (``bench/bench_busy_machine.py``). Takes effect only before numpy and torch are first imported, as
+    in a fresh command line process."""
+    if "numpy" not in sys.modules:  # torch's own BLAS (MKL) keeps its threads
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if "torch" not in sys.modules:
+        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 
 class Stopped(BaseException):
