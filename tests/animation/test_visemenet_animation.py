@@ -136,3 +136,18 @@ def test_shipped_model_moves_the_mouth_with_real_speech(shipped, speech16k):
         elif p.phone in ("AA", "AE", "AH", "AO", "AY", "AW"):
             at["open"].append(jaw[frame])
     assert len(at["closed"]) >= 5 and np.mean(at["closed"]) < np.mean(at["open"])
+
+
+def test_a_long_clip_runs_in_pieces_with_the_same_outputs(speech16k, monkeypatch):
+    """Over a minute, the network runs a piece at a time (bounded memory); the outputs equal those of
+    one whole run."""
+    import talkingface.animation.visemenet as animation
+    from talkingface.models.visemenet import builtin_visemenet
+
+    model = builtin_visemenet()
+    clip = speech16k[: 16000 * 12]
+    whole = animation.predict(model, clip)
+    monkeypatch.setattr(animation, "_WHOLE_STEPS", 250)  # 2.5 s pieces of the 12 s clip
+    pieces = animation.predict(model, clip)
+    for name in ("lips", "groups", "jali", "activations", "values"):
+        np.testing.assert_allclose(getattr(pieces, name), getattr(whole, name), atol=1e-4)

@@ -127,3 +127,9 @@ def test_json_round_trip(photo, track_video, tmp_path):
     for a, b in zip(result.tracks, back.tracks):
         assert a.track_id == b.track_id and (a.frames == b.frames).all()
         np.testing.assert_allclose(a.landmarks, b.landmarks, atol=0.01)
+    # Written a frame at a time, the file is the JSON text of to_dict, with and without landmarks.
+    import json
+
+    assert path.read_text() == json.dumps(result.to_dict(), separators=(",", ":"))
+    boxes = result.save_json(tmp_path / "b.json", landmarks=False)
+    assert boxes.read_text() == json.dumps(result.to_dict(landmarks=False), separators=(",", ":"))

@@ -25,6 +25,7 @@ from .curves import AnimationCurves
 
 MAX_DEGREES = 4.0
 _PAUSE_S = 0.25
+_PROSODY_CHUNK = 512  # frames analysed at once
 _LIVELY_CHANNELS = ("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight")
 
 
@@ -49,15 +50,19 @@ def prosody(audio: np.ndarray, sample_rate: int, num_frames: int, fps: float) ->
     window = 640
     centres = (np.arange(num_frames) / fps * 16000).astype(int)
     padded = np.pad(x, (window // 2, window // 2 + 1))
-    frames = np.stack([padded[c : c + window] for c in centres]) if num_frames else np.zeros((0, window))
-    frames = frames - frames.mean(1, keepdims=True)
-    energy = np.sqrt(np.mean(frames**2, axis=1)) + 1e-9
-    spectrum = np.fft.rfft(frames * np.hanning(window), n=2048, axis=1)
-    acf = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, :window]
-    acf /= np.maximum(acf[:, :1], 1e-12)
     low, high = 16000 // 400, 16000 // 70
-    lag = low + np.argmax(acf[:, low:high], axis=1) if num_frames else np.zeros(0, int)
-    strength = acf[np.arange(num_frames), lag] if num_frames else np.zeros(0)
+    energy, lag, strength = np.zeros(num_frames), np.zeros(num_frames, int), np.zeros(num_frames)
+    taper = np.hanning(window)
+    for start in range(0, num_frames, _PROSODY_CHUNK):  # in pieces: the spectra of a long clip are large
+        part = slice(start, min(num_frames, start + _PROSODY_CHUNK))
+        frames = np.stack([padded[c : c + window] for c in centres[part]])
+        frames = frames - frames.mean(1, keepdims=True)
+        energy[part] = np.sqrt(np.mean(frames**2, axis=1)) + 1e-9
+        spectrum = np.fft.rfft(frames * taper, n=2048, axis=1)
+        acf = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, :window]
+        acf /= np.maximum(acf[:, :1], 1e-12)
+        lag[part] = low + np.argmax(acf[:, low:high], axis=1)
+        strength[part] = acf[np.arange(len(acf)), lag[part]]
     loud = 20 * np.log10(energy)
     floor = np.percentile(loud, 20) if num_frames else 0.0
     voiced = (strength > 0.45) & (loud > floor + 12)

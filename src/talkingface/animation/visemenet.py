@@ -76,6 +76,9 @@ def frames_of(output) -> VisemeNetFrames:
     )
 
 
+_WHOLE_STEPS = 6000  # 60 s: longer clips run through the network a minute at a time
+
+
 def predict(model, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VisemeNetFrames:
     """Run ``model`` (a VisemeNet) on ``(N,)`` speech over the whole clip."""
     import torch
@@ -90,8 +93,19 @@ def predict(model, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VisemeN
         audio = resample(audio, sample_rate, SAMPLE_RATE)
     features = torch.from_numpy(visemenet_features(audio))[None]
     device = next(model.parameters()).device
-    with torch.no_grad():
-        return frames_of(model.eval()(features.to(device)))
+    if features.shape[1] <= _WHOLE_STEPS:
+        with torch.no_grad():
+            return frames_of(model.eval()(features.to(device)))
+    # A long clip runs as a stream of pieces, its state carried over (the same outputs, in bounded memory).
+    from ..models.visemenet import VisemeNetOutput, VisemeNetStream
+
+    stream = VisemeNetStream(model)
+    pieces = [
+        stream.push(features[:, k : k + _WHOLE_STEPS].to(device)) for k in range(0, features.shape[1], _WHOLE_STEPS)
+    ]
+    pieces.append(stream.finish())
+    names = VisemeNetOutput.__dataclass_fields__
+    return frames_of(VisemeNetOutput(*(torch.cat([getattr(p, n) for p in pieces], dim=1) for n in names)))
 
 
 def _smooth(x: np.ndarray, steps: int = _SMOOTH_STEPS) -> np.ndarray:

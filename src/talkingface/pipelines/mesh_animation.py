@@ -13,8 +13,8 @@ Methods:
 
 from __future__ import annotations
 
-import functools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -229,14 +229,13 @@ class MeshAnimationPipeline(Pipeline):
             rotation, translation = pose[0][at], pose[1][at]
             return (np.einsum("...ij,...vj->...vi", rotation, frames) + translation[..., None, :]).astype(np.float32)
 
-        @functools.cache
-        def all_frames() -> np.ndarray:  # evaluated once, and only for the outputs that need every frame
-            return posed(basis.evaluate(weights), slice(None))
+        def each_frame() -> Iterator[np.ndarray]:  # one frame at a time: a long clip never sits in memory
+            return (posed(basis.evaluate(w), t) for t, w in enumerate(weights))
 
         renderer = None
         written = []
         for out, kind in zip(outputs, kinds):
-            path, backend = self._write(out, kind, basis, weights, curves, audio, progress, all_frames, posed, pose)
+            path, backend = self._write(out, kind, basis, weights, curves, audio, progress, each_frame, posed, pose)
             written.append(path)
             renderer = backend or renderer
         return MeshAnimationResult(
@@ -336,10 +335,10 @@ class MeshAnimationPipeline(Pipeline):
             return Path(out), backend
         if kind == "glb":
             return write_glb_vertex_cache(out, frames, mesh.faces, float(fps), reference=mesh.vertices), None
-        return _write_file(out, kind, mesh.faces, lambda: frames, curves), None
+        return _write_file(out, kind, mesh.faces, lambda: frames, curves, len(frames)), None
 
     def _write(
-        self, out, kind, basis, weights, curves, audio, progress, all_frames, posed, pose
+        self, out, kind, basis, weights, curves, audio, progress, each_frame, posed, pose
     ) -> tuple[Path, str | None]:
         """Write one output of blendshape ``weights`` (the head turned by ``posed``/``pose`` when the
         curves move it); returns its path and, for a video, the renderer backend used."""
@@ -348,7 +347,7 @@ class MeshAnimationPipeline(Pipeline):
 
         fps = float(curves.fps)
         if kind == "video":
-            frames = (posed(basis.evaluate(w), t) for t, w in enumerate(weights))
+            frames = each_frame()
             extremes = basis.evaluate(np.stack([np.zeros(len(basis.names)), np.ones(len(basis.names)) * 0.8]))
             backend = render_video(
                 out,
@@ -377,7 +376,7 @@ class MeshAnimationPipeline(Pipeline):
                 rotations=_node_motion(*pose)[0] if pose is not None else None,
                 translations=pose[1] if pose is not None else None,
             ), None
-        return _write_file(out, kind, basis.mesh.faces, all_frames, curves), None
+        return _write_file(out, kind, basis.mesh.faces, each_frame, curves, len(weights)), None
 
 
 def _node_motion(rotations: np.ndarray, translations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -388,13 +387,13 @@ def _node_motion(rotations: np.ndarray, translations: np.ndarray) -> tuple[np.nd
     return quaternions, translations
 
 
-def _write_file(out, kind: str, faces: np.ndarray, frames, curves) -> Path:
+def _write_file(out, kind: str, faces: np.ndarray, frames, curves, count: int) -> Path:
     """A .csv/.json of ``curves``, a .npy of the vertices or a folder of OBJs; ``frames()`` gives the
-    vertices ``(T, V, 3)``."""
+    ``count`` frames' vertices ``(V, 3)`` one after another (or all at once as ``(T, V, 3)``)."""
     from ..export import write_npy, write_obj_sequence
 
     if kind in ("csv", "json"):
         return curves.save(out)
     if kind == "npy":
-        return write_npy(out, frames())
+        return write_npy(out, frames(), count)
     return write_obj_sequence(out, frames(), faces)
