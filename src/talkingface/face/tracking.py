@@ -221,17 +221,17 @@ class TrackingResult:
     def save_json(self, path: str | os.PathLike, landmarks: bool = True) -> Path:
         """Write the result as JSON (the text of :meth:`to_dict`), atomically and a frame at a time: a
         long video's landmarks never sit in memory as Python lists or one string."""
-        compact = {"separators": (",", ":")}
+        compact = (",", ":")
         with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
             head = {**self.to_dict(landmarks=False), "tracks": []}
-            f.write(json.dumps(head, **compact)[: -len("[]}")] + "[")
+            f.write(json.dumps(head, separators=compact)[: -len("[]}")] + "[")
             for k, track in enumerate(self.tracks):
                 single = dataclasses.replace(self, tracks=[track]).to_dict(landmarks=False)["tracks"][0]
-                f.write(("," if k else "") + json.dumps(single, **compact)[:-1])
+                f.write(("," if k else "") + json.dumps(single, separators=compact)[:-1])
                 if landmarks:
                     f.write(',"landmarks":[')
                     for i, frame in enumerate(track.landmarks):
-                        f.write(("," if i else "") + json.dumps(np.round(frame, 2).tolist(), **compact))
+                        f.write(("," if i else "") + json.dumps(np.round(frame, 2).tolist(), separators=compact))
                     f.write("]")
                 f.write("}")
             f.write("]}")
