@@ -101,6 +101,12 @@ def test_keep_video_length_and_hard_paste(scene, tmp_path):
     result = LipSyncPipeline(load_generator(checkpoint), config)(video, speech, tmp_path / "o.mp4")
     assert result.num_frames == 75 and probe_video(result.path).num_frames == 75
     assert audio_info(result.path).duration == pytest.approx(3.0, abs=0.05)
+    # Speech shorter than the video: the sound runs on as silence to the video's end.
+    short = tmp_path / "short.wav"
+    soundfile.write(short, soundfile.read(speech)[0][:1600], 16000)
+    result = LipSyncPipeline(load_generator(checkpoint), config)(video, short, tmp_path / "s.mp4")
+    assert probe_video(result.path).num_frames == 75
+    assert audio_info(result.path).duration == pytest.approx(3.0, abs=0.05)
 
 
 @pytest.mark.slow

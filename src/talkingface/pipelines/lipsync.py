@@ -217,7 +217,10 @@ class LipSyncPipeline(Pipeline):
         columns = int(round(offset * spec.audio_rate / float(fps)))
         windows = mel_windows(wav2lip_mel(speech), num_out, fps, size=spec.audio_window, offset=columns)
         rate = sound.sample_rate
-        track = load_audio(audio, rate)[: int(round(num_out / float(fps) * rate))]
+        length = int(round(num_out / float(fps) * rate))
+        track = load_audio(audio, rate)[:length]
+        if len(track) < length:  # the video is longer than the speech: silence after it
+            track = np.pad(track, (0, length - len(track)))
         # With the generator on an accelerator, three stages overlap: a thread decodes frames and cuts the
         # crops of the next batch, this thread runs the generator, another pastes the mouths back and
         # encodes (in order). On the CPU they would only compete for the same cores: one after another.
