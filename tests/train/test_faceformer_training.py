@@ -241,3 +241,52 @@ def test_the_training_device_is_checked_before_any_work(synthetic, tmp_path, cap
     argv = ["train", "faceformer", "--data", str(synthetic), "--out", str(tmp_path / "run"), "--epochs", "1"]
     assert main([*argv, "--device", "tpu"]) == 2
     assert "device must be auto, cpu, cuda" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def _damage(state, damage: str) -> None:
+    import pickle
+
+    if damage == "cut":
+        state.write_bytes(state.read_bytes()[:200])
+    elif damage == "junk":
+        state.write_bytes(b"not a saved state" * 20)
+    elif damage == "runs code":
+
+        class RunsCode:
+            def __reduce__(self):
+                return (print, ("the saved state ran code",))
+
+        state.write_bytes(pickle.dumps({"optimizer": RunsCode()}))
+    else:
+        torch.save({"epoch": 1}, state)
+
+
+@pytest.mark.parametrize("damage", ["cut", "junk", "runs code", "no optimizer"])
+def test_a_damaged_saved_state_is_refused(synthetic, tmp_path, damage, capsys):
+    """Resuming from a state.pt that is cut short, junk, would run code or lacks what a resume needs
+    stops with an error naming it, and nothing runs."""
+    from talkingface.errors import CheckpointError
+
+    run = tmp_path / "run"
+    train_faceformer(config(synthetic, run, epochs=1), log=None)
+    _damage(run / "state.pt", damage)
+    with pytest.raises(CheckpointError, match="state.pt: the run's saved state cannot be resumed"):
+        train_faceformer(config(synthetic, run, epochs=2), log=None)
+    assert "ran code" not in capsys.readouterr().out
+
+
+def test_the_command_line_refuses_a_damaged_state_in_one_line(synthetic, tmp_path, capsys):
+    from talkingface.cli import main
+
+    argv = [
+        "train", "faceformer", "--data", str(synthetic), "--out", str(tmp_path / "run"), "--train-subjects",
+        "SynthA", "--val-subjects", "SynthB", "--teacher-forcing", "--feature-dim", "16", "--epochs", "1",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    _damage(tmp_path / "run" / "state.pt", "runs code")
+    capsys.readouterr()
+    assert main([*argv[:-1], "2"]) == 2
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.startswith("talkingface")]
+    assert len(lines) == 1 and "state.pt" in lines[0] and "--restart" in lines[0], captured.err
+    assert "Traceback" not in captured.err and "ran code" not in captured.out

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import InputError
+from ..errors import CheckpointError, InputError, TalkingFaceError
 from ..files import atomic_output
 
 SCHEDULES = ("constant", "cosine", "step")
@@ -356,17 +356,29 @@ def train(
         from ..models.checkpoint import load_state, read_checkpoint
 
         load_state(model, dict(read_checkpoint(out / "last.safetensors")), out / "last.safetensors")
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
-        optimizer.load_state_dict(state["optimizer"])
-        for name, (companion, companion_optimizer) in companions.items():
-            weights = out / f"{name}_last.safetensors"
-            load_state(companion, dict(read_checkpoint(weights)), weights)
-            companion_optimizer.load_state_dict(state["companions"][name])
-        torch.set_rng_state(state["torch_rng"])
-        keys, position, has_gauss, gauss = state["numpy_rng"]
-        np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), position, has_gauss, gauss))
-        start_epoch = int(state["epoch"])
-        history, best = json.loads(state["history"]), json.loads(state["best"])
+        try:
+            state = torch.load(state_path, map_location="cpu", weights_only=True)
+            optimizer.load_state_dict(state["optimizer"])
+            for name, (companion, companion_optimizer) in companions.items():
+                weights = out / f"{name}_last.safetensors"
+                load_state(companion, dict(read_checkpoint(weights)), weights)
+                companion_optimizer.load_state_dict(state["companions"][name])
+            torch.set_rng_state(state["torch_rng"])
+            keys, position, has_gauss, gauss = state["numpy_rng"]
+            np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), position, has_gauss, gauss))
+            start_epoch = int(state["epoch"])
+            history, best = json.loads(state["history"]), json.loads(state["best"])
+            if not isinstance(history, list) or start_epoch < 0:
+                raise ValueError("its history is not a list of epochs")
+        except TalkingFaceError:
+            raise
+        except Exception as error:  # a cut, damaged or foreign state.pt (one that would run code included)
+            reason = " ".join(str(error).split())[:120] or type(error).__name__
+            raise CheckpointError(
+                state_path,
+                f"the run's saved state cannot be resumed ({type(error).__name__}: {reason}); "
+                "start again in another folder, or over it with --restart",
+            ) from None
         if log:
             log(f"resumed from {out} at epoch {start_epoch}")
     trained = model
