@@ -238,3 +238,39 @@ def test_existing_sets_and_missing_audio(tiny_set, tmp_path):
             tmp_path / "set", sentences=TEXTS[:1], speakers=1, real_speech=[(tmp_path / "missing.wav", "hello")]
         )
     assert not (tmp_path / "set").exists()
+
+
+def test_an_interrupted_set_is_marked_and_made_again(tmp_path, monkeypatch):
+    """A set whose making stops half-way keeps its marker: loading it is refused as incomplete, making it
+    again needs --overwrite and then completes it; while a live process makes a set, another is refused."""
+    import os
+
+    import talkingface.data.synthetic as synthetic
+    from talkingface.data.mesh_sets import INCOMPLETE, load_mesh_set
+    from talkingface.errors import InputError
+
+    root = tmp_path / "set"
+    real_vertices = synthetic._vertices
+    calls = []
+
+    def stop_at_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_vertices(*args, **kwargs)
+
+    monkeypatch.setattr(synthetic, "_vertices", stop_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        make_synthetic_set(root, sentences=2, speakers=1, seed=0, progress=False)
+    monkeypatch.setattr(synthetic, "_vertices", real_vertices)
+    assert (root / INCOMPLETE).exists()
+    with pytest.raises(InputError, match="incomplete"):
+        load_mesh_set(root)
+    with pytest.raises(InputError, match="already holds a set"):
+        make_synthetic_set(root, sentences=2, speakers=1, seed=0, progress=False)
+    make_synthetic_set(root, sentences=2, speakers=1, seed=0, overwrite=True, progress=False)
+    assert not (root / INCOMPLETE).exists() and len(load_mesh_set(root)) == 2
+    # A live maker (this test's parent process stands in for one) keeps others out, even with overwrite.
+    (root / INCOMPLETE).write_text(str(os.getppid()))
+    with pytest.raises(InputError, match="another make-dataset"):
+        make_synthetic_set(root, sentences=2, speakers=1, seed=0, overwrite=True, progress=False)

@@ -202,6 +202,9 @@ class MeshSequence:
         return load_audio(self.wav_path, SAMPLE_RATE)
 
 
+INCOMPLETE = ".incomplete"  # in a set's folder while it is being made (holds the maker's process id)
+
+
 def load_mesh_set(
     root: str | os.PathLike,
     layout: MeshLayout = VOCASET,
@@ -228,6 +231,11 @@ def load_mesh_set(
             npy that is not ``(T, V*3)`` numbers matching its template; nothing selected.
     """
     root = Path(root)
+    if (root / INCOMPLETE).exists():
+        raise InputError(
+            f"{root}: the set is incomplete ({INCOMPLETE}: its making is under way or was interrupted); "
+            "make it again with make-dataset --overwrite"
+        )
     wav_dir, npy_dir, template_file = root / "wav", root / "vertices_npy", root / "templates.pkl"
     for folder in (wav_dir, npy_dir):
         if not folder.is_dir():

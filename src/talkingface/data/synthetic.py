@@ -39,7 +39,7 @@ import numpy as np
 
 from ..animation.refine import check_seed, flame_size_basis
 from ..errors import EngineError, InputError
-from .mesh_sets import SetSplit, valid_subject, write_mesh_set_item, write_split, write_templates
+from .mesh_sets import INCOMPLETE, SetSplit, valid_subject, write_mesh_set_item, write_split, write_templates
 
 if TYPE_CHECKING:
     from ..animation import JaliConfig
@@ -265,13 +265,55 @@ def make_synthetic_set(
         )
     if root.exists() and not root.is_dir():
         raise InputError(f"{root}: is a file, expected a folder for the set")
-    existing = [n for n in ("wav", "vertices_npy", "templates.pkl") if (root / n).exists()]
+    existing = [n for n in ("wav", "vertices_npy", "templates.pkl", INCOMPLETE) if (root / n).exists()]
     if existing and not overwrite:
         raise InputError(
             f"{root}: already holds a set ({', '.join(existing)}); pass overwrite=True or choose another folder"
         )
     basis = _template_basis(template)
     real = [_aligned(path, text) for path, text in clips]  # fails before anything is written
+    root.mkdir(parents=True, exist_ok=True)
+    _claim(root)
+    # If this stops half-way, the marker stays: load_mesh_set refuses the incomplete set.
+    result = _make_items(root, names, seed, basis, texts, real, rate, layout, progress)
+    (root / INCOMPLETE).unlink(missing_ok=True)
+    return result
+
+
+def _claim(root: Path) -> None:
+    """Mark ``root`` as a set being made by this process (created exclusively, so two makers cannot
+    both claim it); refuse if a live process is making one there, take over an interrupted one's."""
+    marker = root / INCOMPLETE
+    for _ in range(3):
+        try:
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            try:
+                other = int(marker.read_text().strip() or 0)
+            except (OSError, ValueError):
+                other = 0
+            if other and other != os.getpid() and _alive(other):
+                raise InputError(f"{root}: another make-dataset (process {other}) is writing a set there") from None
+            marker.unlink(missing_ok=True)  # an interrupted run's: this one starts the set again
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(os.getpid()))
+        return
+    raise InputError(f"{root}: could not mark the folder as a set being made")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _make_items(root: Path, names, seed, basis, texts, real, rate, layout, progress) -> SyntheticSet:
+    """The set's items, templates and split, written into ``root``."""
     cast = [_speaker(name, k, seed, basis) for k, name in enumerate(names)]
     total = len(cast) * (len(texts) + len(real))
     report = _reporter(progress, total)
