@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from bench_visemenet import CACHE, CLIPS, ENGLISH, correlation, group_of
+from bench_visemenet import CACHE, CLIPS, HELD_OUT_SELECTIONS, correlation, group_of
 
 
 def openings(video: Path) -> np.ndarray:
@@ -111,9 +111,7 @@ def main(argv=None) -> bool:
             )
     summary = {}
     selections = {
-        "held-out speakers": lambda r: r["held_out"],
-        "held-out English": lambda r: r["held_out"] and r["group"] in ENGLISH,
-        "held-out German": lambda r: r["group"] == "German",
+        **HELD_OUT_SELECTIONS,
         "training speakers": lambda r: not r["held_out"],
         "GRID": lambda r: r["group"] == "GRID",
     }

@@ -41,15 +41,14 @@ class Mesh:
     def __post_init__(self):
         self.vertices = np.asarray(self.vertices, np.float32)
         faces = np.asarray(self.faces)
-        if faces.size and (faces.min() < 0 or faces.max() >= max(len(self.vertices), 1)):
+        # Checked before the int32 cast, which would wrap a huge index round into range.
+        if faces.size and (faces.min() < 0 or faces.max() >= len(self.vertices)):
             raise InputError("mesh faces index vertices that do not exist")
         self.faces = faces.astype(np.int32)
         if self.vertices.ndim != 2 or self.vertices.shape[1] != 3 or len(self.vertices) < 3:
             raise InputError(f"mesh vertices must be (V, 3) with V >= 3, got {self.vertices.shape}")
         if self.faces.ndim != 2 or self.faces.shape[1] != 3 or len(self.faces) == 0:
             raise InputError(f"mesh faces must be (F, 3) triangles, got {self.faces.shape}")
-        if self.faces.min() < 0 or self.faces.max() >= len(self.vertices):
-            raise InputError("mesh faces index vertices that do not exist")
         if not np.isfinite(self.vertices).all():
             raise InputError("mesh vertices are not all finite numbers (NaN or infinity)")
 

@@ -10,7 +10,6 @@ smoothed with a zero-lag one-euro filter in units of the face's size.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Iterable
@@ -196,38 +195,39 @@ class TrackingResult:
 
     # -- JSON --------------------------------------------------------------------------------
     def to_dict(self, landmarks: bool = True) -> dict:
-        def track_dict(t: FaceTrack) -> dict:
-            d = {
-                "id": t.track_id,
-                "scene": t.scene,
-                "frames": t.frames.tolist(),
-                "segments": t.segments,
-                "interpolated": np.flatnonzero(t.interpolated).tolist(),
-                "boxes": np.round(t.boxes, 2).tolist(),
-            }
-            if landmarks:
-                d["landmarks"] = np.round(t.landmarks, 2).tolist()
-            return d
+        return {**self._header(), "tracks": [self._track_dict(t, landmarks) for t in self.tracks]}
 
+    def _header(self) -> dict:
         return {
             "num_frames": self.num_frames,
             "fps": str(self.fps) if self.fps else None,
             "width": self.width,
             "height": self.height,
             "scene_cuts": self.scene_cuts,
-            "tracks": [track_dict(t) for t in self.tracks],
         }
+
+    @staticmethod
+    def _track_dict(t: FaceTrack, landmarks: bool) -> dict:
+        d = {
+            "id": t.track_id,
+            "scene": t.scene,
+            "frames": t.frames.tolist(),
+            "segments": t.segments,
+            "interpolated": np.flatnonzero(t.interpolated).tolist(),
+            "boxes": np.round(t.boxes, 2).tolist(),
+        }
+        if landmarks:
+            d["landmarks"] = np.round(t.landmarks, 2).tolist()
+        return d
 
     def save_json(self, path: str | os.PathLike, landmarks: bool = True) -> Path:
         """Write the result as JSON (the text of :meth:`to_dict`), atomically and a frame at a time: a
         long video's landmarks never sit in memory as Python lists or one string."""
         compact = (",", ":")
         with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
-            head = {**self.to_dict(landmarks=False), "tracks": []}
-            f.write(json.dumps(head, separators=compact)[: -len("[]}")] + "[")
+            f.write(json.dumps(self._header(), separators=compact)[:-1] + ',"tracks":[')
             for k, track in enumerate(self.tracks):
-                single = dataclasses.replace(self, tracks=[track]).to_dict(landmarks=False)["tracks"][0]
-                f.write(("," if k else "") + json.dumps(single, separators=compact)[:-1])
+                f.write(("," if k else "") + json.dumps(self._track_dict(track, False), separators=compact)[:-1])
                 if landmarks:
                     f.write(',"landmarks":[')
                     for i, frame in enumerate(track.landmarks):

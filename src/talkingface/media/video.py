@@ -227,7 +227,7 @@ class VideoReader:
             self.close()
 
     def close(self) -> None:
-        if self._still is None and hasattr(self, "_container"):
+        if hasattr(self, "_container"):  # a still image has no container
             self._container.close()
 
     def __enter__(self) -> VideoReader:

@@ -167,10 +167,9 @@ class LipSyncPipeline(Pipeline):
         check_video_output(output, audio=True, inputs=(face, audio))
         info = probe_video(face)
         if self.config.crop is not None:
-            top, bottom, left, right = self.config.crop
             factor = max(1, self.config.resize_factor)
             h, w = max(2, info.height // factor), max(2, info.width // factor)
-            bottom, right = h if bottom == -1 else min(bottom, h), w if right == -1 else min(right, w)
+            top, bottom, left, right = _crop_bounds(self.config.crop, h, w)
             if not (top >= 0 and left >= 0 and bottom - top >= 16 and right - left >= 16):
                 raise InputError(
                     f"--crop {' '.join(map(str, self.config.crop))} leaves {max(0, right - left)}x{max(0, bottom - top)} "
@@ -323,11 +322,8 @@ class LipSyncPipeline(Pipeline):
             h, w = frame.shape[:2]
             frame = resize_image(frame, max(2, w // cfg.resize_factor), max(2, h // cfg.resize_factor))
         if cfg.crop is not None:
-            top, bottom, left, right = cfg.crop
-            h, w = frame.shape[:2]
-            frame = np.ascontiguousarray(
-                frame[top : (bottom if bottom != -1 else h), left : (right if right != -1 else w)]
-            )
+            top, bottom, left, right = _crop_bounds(cfg.crop, *frame.shape[:2])
+            frame = np.ascontiguousarray(frame[top:bottom, left:right])
         return frame
 
     def _target(self, face, info):
@@ -474,3 +470,9 @@ def _box_target(box, count, face, info):
     landmarks[oval, 0] = (left + right) / 2 + (right - left) / 2 * np.cos(angles)
     landmarks[oval, 1] = (top + bottom) / 2 + (bottom - top) / 2 * np.sin(angles)
     return TargetFace(np.repeat(landmarks[None], count, 0), np.ones(count, bool), np.zeros(count, np.int64))
+
+
+def _crop_bounds(crop: tuple[int, int, int, int], height: int, width: int) -> tuple[int, int, int, int]:
+    """``--crop`` (top, bottom, left, right; -1 for the frame's edge) as bounds within a frame."""
+    top, bottom, left, right = crop
+    return top, height if bottom == -1 else min(bottom, height), left, width if right == -1 else min(right, width)

@@ -78,11 +78,10 @@ class PhotoWarper:
                 style.cavity = _rgb(0.55 * lip + 0.45 * np.array(style.cavity))
         self.style = style
         self.light = skin_light(image, source)
-        filled = _without_mouth_gap(image, source[self._inner], source[topo.group("lips_outer")])
-        # Where the photo's gap was filled, the line where animated lips meet is drawn (the photo's own
-        # line is kept where its mouth is closed).
-        self._seam = None if filled is image else _seam_colour(image, source)
-        self._filled = filled
+        # An open mouth's gap is filled from the lips and the line where animated lips meet is drawn
+        # (a closed photo mouth keeps its own line: nothing is filled, no seam drawn).
+        self._filled = _without_mouth_gap(image, source[self._inner], source[topo.group("lips_outer")])
+        self._seam = None if self._filled is image else _seam_colour(image, source)
 
     def _ring_triangles(self, rings: list[np.ndarray]) -> np.ndarray:
         """Triangles joining the oval to the first ring and the first ring to the second."""
@@ -137,13 +136,12 @@ class PhotoWarper:
         shifted = np.round((dst[tris] - (x0, y0)) * 16).astype(np.int32)
         for k in np.flatnonzero(ok):
             cv2.fillConvexPoly(ids, shifted[k], (int(k) + 1,), lineType=cv2.LINE_8, shift=4)
-        masks = self._mouth_mask(dst, x0, y0, x1, y1)
-        mouth = None if masks is None else masks[1]
-        if masks is not None:
-            # The hole's pixels take their nearest lip triangle's map: the lips' texture runs on into
-            # the tapered corners, and the anti-aliased interior blends against lip colour, not
-            # against whatever the photo had there.
-            fill = (ids == 0) & ((masks[0] > 0) | (masks[1] > 0))
+        hole, mouth = self._mouth_mask(dst, x0, y0, x1, y1)
+        if hole is not None and mouth is not None:
+            # The hole's pixels take their nearest lip triangle's map: where the smoothed outline cuts
+            # inside the landmarks' polygon the lips' texture runs on, and the anti-aliased interior
+            # blends against lip colour, not against whatever the photo had there.
+            fill = (ids == 0) & ((hole > 0) | (mouth > 0))
             if fill.any():
                 _, nearest = cv2.distanceTransformWithLabels(
                     (ids == 0).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
@@ -160,10 +158,9 @@ class PhotoWarper:
         map_x[ys, xs] = m[:, 0, 0] * px + m[:, 0, 1] * py + m[:, 0, 2]
         map_y[ys, xs] = m[:, 1, 0] * px + m[:, 1, 1] * py + m[:, 1, 2]
         region = cv2.remap(self._filled, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        if self._filled is not self.image:  # what does not move keeps the photo, its open mouth too
+        if self._seam is not None:  # the gap was filled: what does not move keeps the photo's own mouth
             still = ids == 0
             region[still] = self.image[y0:y1, x0:x1][still]
-        if self._seam is not None:
             self._draw_seam(region, dst, x0, y0, self._seam)
         if mouth is not None:
             # Drawn only over the mouth's own box, not the whole moving region.
@@ -183,15 +180,17 @@ class PhotoWarper:
         frame[y0:y1, x0:x1] = region
         return frame
 
-    def _mouth_mask(self, dst: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Where the mouth is open: the space between the animated inner lips (``hole``, 0/1), and the
-        anti-aliased coverage (0-255) of the drawn opening inside it, whose corners taper as real lips
-        meet (the rest of the hole takes the lips' texture)."""
+    def _mouth_mask(
+        self, dst: np.ndarray, x0: int, y0: int, x1: int, y1: int
+    ) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+        """Where the mouth is open (``(None, None)`` when it is closed): the space between the animated
+        inner lips (0/1, grown by a pixel), and the anti-aliased coverage (0-255) of the drawn opening,
+        the smoothed outline of :func:`mouth_opening`."""
         import cv2
 
         polygon = dst[self._inner] - (x0, y0)
         if polygon_area(polygon) < 1.0:
-            return None
+            return None, None
         hole = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(hole, [np.round(polygon * 16).astype(np.int32)], (1,), shift=4)
         grown: np.ndarray = cv2.dilate(hole, np.ones((3, 3), np.uint8))
@@ -221,9 +220,7 @@ class PhotoWarper:
         cv2.polylines(alpha, [points], False, (255,), thickness, lineType=cv2.LINE_AA, shift=4)
         # Lighter towards the corners, where real lips meet in a soft shadow rather than a line.
         yy, xx = np.mgrid[lo[1] : hi[1], lo[0] : hi[0]].astype(np.float32)
-        ends = line[[0, -1]]
-        across = (ends[1] - ends[0]) / max(float(np.linalg.norm(ends[1] - ends[0])), 1e-6)
-        u = (xx - 0.5 * (ends[0, 0] + ends[1, 0])) * across[0] + (yy - 0.5 * (ends[0, 1] + ends[1, 1])) * across[1]
+        u = _mouth_coordinates(xx, yy, line[0], line[-1])[0]  # the line runs from corner to corner
         taper = 0.55 + 0.45 * np.clip(1 - (2 * u / max(width, 1.0)) ** 2, 0, 1)
         a = (alpha.astype(np.float32) / 255.0 * taper)[..., None]
         patch = region[box].astype(np.float32)
@@ -430,12 +427,8 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
         depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
         shade = np.clip(depth / max(0.12 * width, 1.0), 0, 1)[..., None]
         out = out * (1 - shade) + np.array(style.deep, np.float32) * shade
-    across = (corner_l - corner_r) / max(width, 1e-6)
-    down = np.array([-across[1], across[0]])
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    centre = (corner_r + corner_l) / 2
-    u = (xx - centre[0]) * across[0] + (yy - centre[1]) * across[1]  # along the mouth
-    v = (xx - centre[0]) * down[0] + (yy - centre[1]) * down[1]  # down the face
+    u, v, centre, down = _mouth_coordinates(xx, yy, corner_r, corner_l)
     span = np.clip(1 - (2 * u / (0.9 * width)) ** 2, 0, 1)  # teeth fade out towards the corners
     # Upper teeth: from the resting upper lip line down by ~0.09 mouth widths.
     rest_upper = (neutral[13] - centre) @ down
@@ -466,6 +459,19 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
     out = out * (1 - upper) + teeth_colour * (gaps * overhang)[..., None] * sides * upper
     out = out * (1 - lower) + teeth_colour * 0.82 * under_lower[..., None] * sides * lower
     return out
+
+
+def _mouth_coordinates(
+    xx: np.ndarray, yy: np.ndarray, corner_r: np.ndarray, corner_l: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels ``(xx, yy)`` in the mouth's own frame: ``u`` along the mouth from its centre towards the
+    left corner, ``v`` down the face; with the centre and the unit vector down, to place points alike."""
+    across = (corner_l - corner_r) / max(float(np.linalg.norm(corner_l - corner_r)), 1e-6)
+    down = np.array([-across[1], across[0]])
+    centre = (corner_r + corner_l) / 2
+    u = (xx - centre[0]) * across[0] + (yy - centre[1]) * across[1]
+    v = (xx - centre[0]) * down[0] + (yy - centre[1]) * down[1]
+    return u, v, centre, down
 
 
 def _smoothstep_array(x: np.ndarray) -> np.ndarray:

@@ -329,6 +329,7 @@ def recognize(audio: np.ndarray) -> PhonemeSequence:
 
 
 MAX_UTTERANCE_S = 8.0  # the longest stretch recognition decodes at once
+_CUT_PAUSE_S = 0.3  # pauses at least this long separate utterances
 _FRAME_BYTES = 2 * SAMPLE_RATE // _FRAME_RATE  # 16-bit samples per pocketsphinx frame
 
 
@@ -336,19 +337,11 @@ def _utterances(audio: np.ndarray, active: np.ndarray) -> list[tuple[int, int]]:
     """Frame ranges ``[first, last)`` covering the audio, cut in the middle of pauses of 0.3 s or more,
     and pieces longer than :data:`MAX_UTTERANCE_S` cut again at their quietest frame near the limit."""
     n = len(active)
-    cuts = [0]
-    k = 0
-    while k < n:
-        if active[k]:
-            k += 1
-            continue
-        end = k
-        while end < n and not active[end]:
-            end += 1
-        if end - k >= 30 and k > 0 and end < n:
-            cuts.append((k + end) // 2)
-        k = end
-    cuts.append(n)
+    pause = int(_CUT_PAUSE_S * _FRAME_RATE)
+    middles = [
+        (start + stop) // 2 for start, stop in _runs(active, False) if stop - start >= pause and start > 0 and stop < n
+    ]
+    cuts = [0, *middles, n]
     hop = SAMPLE_RATE // _FRAME_RATE
     energy = np.add.reduceat(np.asarray(audio, np.float64) ** 2, np.arange(0, len(audio), hop))[:n]
     limit = int(MAX_UTTERANCE_S * _FRAME_RATE)
@@ -430,6 +423,13 @@ def voice_activity(
     return _runs_filter(active, False, int(round(min_speech_s * frame_rate)))
 
 
+def _runs(mask: np.ndarray, value: bool) -> list[tuple[int, int]]:
+    """The runs ``[start, stop)`` of ``value`` in a boolean ``mask``."""
+    is_value = np.concatenate([[False], mask == value, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(is_value))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
 def _runs_filter(mask: np.ndarray, fill: bool, max_len: int) -> np.ndarray:
     """Flip interior runs of ``not fill`` shorter than ``max_len`` to ``fill``.
 
@@ -437,10 +437,7 @@ def _runs_filter(mask: np.ndarray, fill: bool, max_len: int) -> np.ndarray:
     of activity are dropped.
     """
     mask = mask.copy()
-    target = not fill
-    is_target = np.concatenate([[False], mask == target, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(is_target))
-    for start, stop in zip(edges[::2], edges[1::2]):
+    for start, stop in _runs(mask, not fill):
         interior = start > 0 and stop < len(mask)
         if stop - start < max_len and (interior or not fill):
             mask[start:stop] = fill

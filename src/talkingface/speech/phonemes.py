@@ -536,8 +536,9 @@ class PhonemeSequence:
         p = Path(path)
         if not p.is_file():
             raise MediaError(p, "file not found")
-        if p.stat().st_size > _MAX_TIMINGS_BYTES:
-            raise MediaError(p, f"{p.stat().st_size} bytes is too long for phoneme timings")
+        size = p.stat().st_size
+        if size > _MAX_TIMINGS_BYTES:
+            raise MediaError(p, f"{size} bytes is too long for phoneme timings")
         try:
             text = p.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError:
