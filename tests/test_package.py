@@ -63,3 +63,28 @@ def test_dropped_atomic_file_removes_its_temporary(tmp_path):
     del atomic
     gc.collect()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_folder_output_waits_for_the_run_and_goes_with_it(tmp_path):
+    from talkingface.files import all_or_nothing, atomic_folder
+
+    # A failure after the folder was finished removes it with the run's other outputs.
+    with pytest.raises(RuntimeError), all_or_nothing():
+        with atomic_folder(tmp_path / "objs") as staging:
+            (staging / "frame_00000.obj").write_text("v 0 0 0\n")
+        with atomic_output(tmp_path / "curves.json") as tmp:
+            tmp.write_text("{}")
+        assert not (tmp_path / "objs").exists()  # still under its temporary name
+        raise RuntimeError("later output failed")
+    assert list(tmp_path.iterdir()) == []
+    # A run that succeeds gets both; an empty folder at the target is taken.
+    (tmp_path / "objs").mkdir()
+    with all_or_nothing():
+        with atomic_folder(tmp_path / "objs") as staging:
+            (staging / "frame_00000.obj").write_text("v 0 0 0\n")
+        with atomic_output(tmp_path / "curves.json") as tmp:
+            tmp.write_text("{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.json", "objs"]
+    assert [p.name for p in (tmp_path / "objs").iterdir()] == ["frame_00000.obj"]
+    with pytest.raises(InputError, match="not an empty folder"), atomic_folder(tmp_path / "objs"):
+        pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import shutil
 import tempfile
 import weakref
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ from pathlib import Path
 from .errors import InputError
 
 # Outputs finished inside an :func:`all_or_nothing` block, waiting for the block to succeed.
-_PENDING: contextvars.ContextVar[list[AtomicFile] | None] = contextvars.ContextVar("pending_outputs", default=None)
+_PENDING: contextvars.ContextVar[list[AtomicFile | AtomicFolder] | None] = contextvars.ContextVar(
+    "pending_outputs", default=None
+)
 
 
 class AtomicFile:
@@ -67,6 +70,58 @@ def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+class AtomicFolder:
+    """A temporary folder beside ``path`` that becomes the folder ``path`` on :meth:`commit` (which
+    must then be missing or empty); the folder's counterpart of :class:`AtomicFile`."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
+            raise InputError(f"{self.path}: exists and is not an empty folder")
+        folder = self.path.parent
+        if not folder.is_dir():
+            raise InputError(f"{self.path}: folder {folder} does not exist")
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=folder))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.tmp, True)
+        self._deferred = False
+
+    def commit(self) -> Path:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o777 & ~umask)
+        if self.path.is_dir():
+            self.path.rmdir()  # empty (checked when made); a file put there meanwhile stops the commit
+        os.replace(self.tmp, self.path)
+        self._cleanup.detach()
+        return self.path
+
+    def finish(self) -> Path:
+        """Commit now, or inside :func:`all_or_nothing` when that block succeeds."""
+        pending = _PENDING.get()
+        if pending is None:
+            return self.commit()
+        pending.append(self)
+        self._deferred = True
+        return self.path
+
+    def discard(self) -> None:
+        if not self._deferred:
+            self._cleanup()
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder to fill; it becomes ``path`` when the block succeeds (or, inside
+    :func:`all_or_nothing`, when that block does), and is removed on any error."""
+    atomic = AtomicFolder(path)
+    try:
+        yield atomic.tmp
+    except BaseException:
+        atomic.discard()
+        raise
+    atomic.finish()
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path to write; it is renamed to ``path`` when the block succeeds (or, inside
@@ -87,7 +142,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
 def all_or_nothing() -> Iterator[None]:
     """A run with several outputs writes all of them or none: each finished output waits under its
     temporary name until the block succeeds, and an error (or a signal) anywhere removes them all."""
-    pending: list[AtomicFile] = []
+    pending: list[AtomicFile | AtomicFolder] = []
     token = _PENDING.set(pending)
     try:
         yield

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from ..files import atomic_output
+from ..files import atomic_folder, atomic_output
 
 
 def write_npy(path: str | os.PathLike, frames, count: int | None = None) -> Path:
@@ -53,19 +51,12 @@ def write_obj_sequence(folder: str | os.PathLike, frames, faces: np.ndarray, pre
     if target.exists() and any(target.iterdir()):
         raise InputError(f"{target}: folder exists and is not empty")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        face_lines = "\n".join(f"f {a + 1} {b + 1} {c + 1}" for a, b, c in np.asarray(faces)) + "\n"
+    face_lines = "\n".join(f"f {a + 1} {b + 1} {c + 1}" for a, b, c in np.asarray(faces)) + "\n"
+    with atomic_folder(target) as staging:
         for i, vertices in enumerate(frames):
             vertices = np.asarray(vertices, np.float32)
             if vertices.ndim != 2 or vertices.shape[1] != 3:
                 raise InputError(f"frame {i} must be (V, 3) vertices, got {vertices.shape}")
             text = "\n".join(f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in vertices) + "\n" + face_lines
             (staging / f"{prefix}_{i:05d}.obj").write_text(text)
-        if target.exists():
-            target.rmdir()
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
