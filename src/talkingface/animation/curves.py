@@ -92,8 +92,35 @@ class AnimationCurves:
         return data
 
     def save_json(self, path: str | os.PathLike) -> Path:
-        with atomic_output(path) as tmp:
-            tmp.write_text(json.dumps(self.to_dict(), separators=(",", ":")))
+        """:meth:`to_dict` as compact JSON, written a frame at a time (a long take never sits in
+        memory as Python lists)."""
+        compact = (",", ":")
+        head = {
+            "fps": float(self.fps),
+            "fps_exact": str(self.fps),
+            "num_frames": self.num_frames,
+            "names": list(self.names),
+        }
+
+        def rows(array: np.ndarray):
+            yield "["
+            for k, row in enumerate(np.round(array, 5)):
+                yield ("," if k else "") + json.dumps(row.tolist(), separators=compact)
+            yield "]"
+
+        with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            f.write(json.dumps(head, separators=compact)[:-1] + ',"frames":')
+            f.writelines(rows(self.values))
+            for key, array in self.extra.items():
+                f.write(
+                    f",{json.dumps(key)}:"
+                    + '{"names":'
+                    + json.dumps(list(self.extra_names.get(key, ())), separators=compact)
+                )
+                f.write(',"frames":')
+                f.writelines(rows(array))
+                f.write("}")
+            f.write("}")
         return Path(path)
 
     @classmethod
