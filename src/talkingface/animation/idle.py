@@ -44,18 +44,22 @@ def prosody(audio: np.ndarray, sample_rate: int, num_frames: int, fps: float) ->
     """Pitch accents, voicing and phrase ends of ``audio`` at the frames of the curves."""
     from ..media.audio import resample
 
-    x = np.asarray(audio, np.float64)
+    x = np.asarray(audio)
     if sample_rate != 16000:
-        x = resample(x, sample_rate, 16000).astype(np.float64)
+        x = resample(x, sample_rate, 16000)
     window = 640
     centres = (np.arange(num_frames) / fps * 16000).astype(int)
-    padded = np.pad(x, (window // 2, window // 2 + 1))
     low, high = 16000 // 400, 16000 // 70
     energy, lag, strength = np.zeros(num_frames), np.zeros(num_frames, int), np.zeros(num_frames)
     taper = np.hanning(window)
     for start in range(0, num_frames, _PROSODY_CHUNK):  # in pieces: the spectra of a long clip are large
         part = slice(start, min(num_frames, start + _PROSODY_CHUNK))
-        frames = np.stack([padded[c : c + window] for c in centres[part]])
+        # The windows start half a window before their centres; outside the speech is silence.
+        first, last = centres[part][0] - window // 2, centres[part][-1] + window // 2
+        piece = np.zeros(last - first, np.float64)
+        inside = x[max(first, 0) : max(min(last, len(x)), 0)]
+        piece[max(-first, 0) : max(-first, 0) + len(inside)] = inside
+        frames = np.stack([piece[c - first - window // 2 : c - first + window // 2] for c in centres[part]])
         frames = frames - frames.mean(1, keepdims=True)
         energy[part] = np.sqrt(np.mean(frames**2, axis=1)) + 1e-9
         spectrum = np.fft.rfft(frames * taper, n=2048, axis=1)
