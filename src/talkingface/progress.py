@@ -1,13 +1,47 @@
-"""A small progress line on stderr for long runs (frames done, rate, time left)."""
+"""Progress of long runs: a small line on stderr for a person at a terminal, and JSON lines on a
+channel a supervising program opened (``TALKINGFACE_PROGRESS_FD``: a file descriptor inherited from it,
+as the web service does)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import sys
 import time
+from functools import lru_cache
+from typing import IO
+
+PROGRESS_FD = "TALKINGFACE_PROGRESS_FD"
+
+
+@lru_cache(maxsize=1)
+def _channel() -> IO[str] | None:
+    value = os.environ.get(PROGRESS_FD, "")
+    if not value.isdigit():
+        return None
+    try:
+        return os.fdopen(int(value), "w", buffering=1, encoding="utf-8", closefd=False)
+    except OSError:
+        return None
+
+
+def _report(event: dict) -> None:
+    channel = _channel()
+    if channel is None:
+        return
+    with contextlib.suppress(OSError):  # the supervisor went away; the run goes on
+        channel.write(json.dumps(event) + "\n")
+
+
+def stage(label: str) -> None:
+    """Announce a step of the run (``"tracking faces"``) to a supervising program."""
+    _report({"stage": label})
 
 
 class Progress:
-    """``with Progress(total, "rendering") as bar: bar.update()`` - prints only when enabled."""
+    """``with Progress(total, "rendering") as bar: bar.update()`` - the terminal line is printed only
+    when enabled and stderr is a terminal; a supervising program's channel hears of it either way."""
 
     def __init__(self, total: int, label: str, enabled: bool = True, stream=None):
         self.stream = stream or sys.stderr
@@ -16,10 +50,15 @@ class Progress:
         self.done = 0
         self._start = time.perf_counter()
         self._last = 0.0
+        self._reported = -1.0
+        _report({"stage": label, "done": 0, "total": self.total})
 
     def update(self, count: int = 1) -> None:
         self.done += count
         now = time.perf_counter()
+        if now - self._reported > 0.2 or self.done >= self.total:
+            self._reported = now
+            _report({"stage": self.label, "done": min(self.done, self.total), "total": self.total})
         if self.enabled and (now - self._last > 0.25 or self.done >= self.total):
             self._last = now
             rate = self.done / max(now - self._start, 1e-9)

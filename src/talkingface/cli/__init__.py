@@ -34,10 +34,11 @@ COMMANDS = (
     "make-talking-faces",
     "preprocess",
     "evaluate",
+    "serve",
 )
 
 
-_KEEPS_PROGRESS = ("train", "make-dataset", "make-talking-faces", "preprocess")
+_KEEPS_PROGRESS = ("train", "make-dataset", "make-talking-faces", "preprocess", "serve")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     _threads_that_yield()
+    _file_size_limit()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -104,6 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"talkingface {args.command}: interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+def _file_size_limit() -> None:
+    """``TALKINGFACE_MAX_FILE_BYTES`` (set by a supervising program, as the web service does) caps
+    each file the run writes; writing past it is an error the run reports, like a full disk."""
+    value = os.environ.get("TALKINGFACE_MAX_FILE_BYTES", "")
+    if not value.isdigit():
+        return
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(value), int(value)))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def _threads_that_yield() -> None:

@@ -291,10 +291,19 @@ class FaceTracker:
     def track_video(self, path: str | os.PathLike) -> TrackingResult:
         """Track the faces of a video or image file (decoding runs ahead in a thread)."""
         from ..media import VideoReader, prefetch
+        from ..progress import Progress
 
         reader = VideoReader(path)
         info = reader.info
-        return self.track_frames(prefetch(reader), fps=info.fps, size=(info.width, info.height))
+        total = info.num_frames or int(round((info.duration or 0) * float(info.fps or 0))) or 1
+
+        def counted(bar: Progress):
+            for frame in prefetch(reader):
+                yield frame
+                bar.update()
+
+        with Progress(total, "tracking faces", enabled=False) as bar:
+            return self.track_frames(counted(bar), fps=info.fps, size=(info.width, info.height))
 
     def track_frames(
         self, frames: Iterable[np.ndarray], fps: float | Fraction | None = None, size: tuple[int, int] | None = None

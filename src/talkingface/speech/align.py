@@ -149,6 +149,9 @@ def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
     Returns words and ARPAbet phonemes with times in seconds. Raises InputError when the transcript
     is empty or cannot be aligned to the audio (wrong text, no speech).
     """
+    from ..progress import stage
+
+    stage("aligning the transcript")
     pcm = _pcm(audio)
     duration = len(audio) / SAMPLE_RATE
     tokens = len(transcript.split())
@@ -287,6 +290,9 @@ def recognize(audio: np.ndarray) -> PhonemeSequence:
     Uses pocketsphinx's phone recogniser; anything outside the voice-activity mask is silence.
     Less accurate than :func:`align`: give a transcript when there is one.
     """
+    from ..progress import stage
+
+    stage("recognising speech")
     pcm = _pcm(audio)
     duration = len(audio) / SAMPLE_RATE
     active = voice_activity(audio, SAMPLE_RATE)

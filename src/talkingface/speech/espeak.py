@@ -185,6 +185,12 @@ def engine_version() -> str:
         return lib.espeak_Info(None).decode()
 
 
+def languages() -> list[str]:
+    """The languages espeak-ng speaks here (voice names for :func:`synthesize`), sorted."""
+    with _LOCK, quiet_stderr():
+        return sorted(_engine().voice_files())
+
+
 @dataclass
 class Synthesis:
     """Speech made by :func:`synthesize`.

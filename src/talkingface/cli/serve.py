@@ -1,0 +1,94 @@
+"""``talkingface serve``: the web page and HTTP API, on this machine only unless told otherwise.
+
+The page (``/``) takes a photo or video and speech (or text to speak), runs a job and shows its result;
+the API (``/api``, described at ``/openapi.json`` and ``/docs``) does the same for scripts. Jobs run one
+command each, in a bounded pool with a bounded queue; finished jobs are kept for ``--max-age`` seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import positive_int
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="web page and HTTP API for every job", description=__doc__.split(":", 1)[1].strip()
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    parser.add_argument("--workers", type=positive_int, default=1, help="jobs run at once (default 1)")
+    parser.add_argument("--queue", type=positive_int, default=8, help="jobs that may wait (default 8)")
+    parser.add_argument(
+        "--checkpoints",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder whose checkpoints jobs may use (repeat for several); no others are reachable",
+    )
+    parser.add_argument("--jobs-dir", metavar="DIR", help="where job folders go (default: a new temporary folder)")
+    parser.add_argument("--max-upload-mb", type=positive_int, default=200, help="largest upload (default 200 MB)")
+    parser.add_argument("--max-job-seconds", type=positive_int, default=1800, help="longest job (default 1800 s)")
+    parser.add_argument("--max-job-mb", type=positive_int, default=2048, help="most a job may write (default 2048 MB)")
+    parser.add_argument(
+        "--max-age", type=positive_int, default=3600, help="seconds a finished job is kept (default 3600)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import ipaddress
+    import logging
+    import shutil
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from ..errors import InputError
+
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError:
+        raise InputError("the web service needs its extra packages: pip install 'talkingface[serve]'") from None
+    from ..serve.app import Settings, create_app
+
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port {args.port}: expected 1 to 65535")
+    folders = tuple(Path(f) for f in args.checkpoints)
+    for folder in folders:
+        if not folder.is_dir():
+            raise InputError(f"--checkpoints {folder}: not a folder")
+    own_folder = args.jobs_dir is None
+    jobs_dir = Path(tempfile.mkdtemp(prefix="talkingface-jobs-")) if own_folder else Path(args.jobs_dir)
+    if not own_folder and jobs_dir.exists() and any(jobs_dir.iterdir()):
+        raise InputError(f"--jobs-dir {jobs_dir}: not empty (the service removes what it keeps there)")
+    try:
+        local = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        local = args.host == "localhost"
+    if not local:
+        print(f"note: listening on {args.host}: anyone who can reach this machine can run jobs", file=sys.stderr)
+    settings = Settings(
+        jobs_dir=jobs_dir,
+        workers=args.workers,
+        queue_size=args.queue,
+        max_upload_bytes=args.max_upload_mb << 20,
+        max_seconds=float(args.max_job_seconds),
+        max_job_bytes=args.max_job_mb << 20,
+        max_age=float(args.max_age),
+        checkpoint_dirs=folders,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    app = create_app(settings)
+    print(f"talkingface serve: http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
+    from . import Stopped
+
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    except (Stopped, KeyboardInterrupt):  # the service's way to end: its jobs were stopped first
+        pass
+    finally:
+        shutil.rmtree(jobs_dir, ignore_errors=True)
+    return 0

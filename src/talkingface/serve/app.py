@@ -1,0 +1,315 @@
+"""The web service: an HTTP API (OpenAPI at ``/openapi.json``, docs at ``/docs``) and a page that
+uses it (``/``). Built on FastAPI: the API is the product (scripts and other services call it) and
+the page is one more client of it, a few static files served from the package, with no build step and
+nothing from a CDN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import InputError
+from .jobs import Job, JobManager, QueueFull
+from .methods import METHODS
+
+log = logging.getLogger("talkingface.serve")
+STATIC = Path(__file__).with_name("static")
+CHECKPOINT_SUFFIXES = (".pth", ".pt", ".safetensors", ".model", ".ckpt")
+MAX_TEXT = 2000
+
+
+@dataclass
+class Settings:
+    """How the service runs; see ``talkingface serve --help``."""
+
+    jobs_dir: Path
+    workers: int = 1
+    queue_size: int = 8
+    max_upload_bytes: int = 200 << 20
+    max_seconds: float = 1800.0
+    max_job_bytes: int = 2 << 30
+    max_age: float = 3600.0
+    checkpoint_dirs: tuple[Path, ...] = field(default=())
+
+
+def find_checkpoints(folders: tuple[Path, ...]) -> dict[str, Path]:
+    """Checkpoint files in the folders the operator allowed (three levels deep at most), by the name
+    the API shows: ``<folder name>/<path inside it>``."""
+    found: dict[str, Path] = {}
+    for folder in folders:
+        root = folder.resolve()
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            inside = path.relative_to(root)
+            if len(inside.parts) > 3 or not path.is_file() or path.suffix.lower() not in CHECKPOINT_SUFFIXES:
+                continue
+            if not path.resolve().is_relative_to(root):  # a link leading out of the folder
+                continue
+            found.setdefault(f"{root.name}/{inside.as_posix()}", path.resolve())
+            if len(found) >= 500:
+                return found
+    return found
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The ASGI application (FastAPI) with its job manager (``app.state.jobs``)."""
+    from .. import __version__
+
+    jobs = JobManager(
+        settings.jobs_dir,
+        workers=settings.workers,
+        queue_size=settings.queue_size,
+        max_seconds=settings.max_seconds,
+        max_bytes=settings.max_job_bytes,
+        max_age=settings.max_age,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        jobs.close()
+
+    app = FastAPI(
+        title="talkingface",
+        version=__version__,
+        description="Talking faces from speech: talking photos, lip-sync, 3D faces, viseme curves, sync scores.",
+        lifespan=lifespan,
+    )
+    app.state.jobs = jobs
+    app.state.settings = settings
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        return JSONResponse({"detail": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError):
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+        message = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid request"))
+        return JSONResponse({"detail": message}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception):
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error (the server's log has the details)"}, status_code=500)
+
+    app.add_middleware(UploadLimit, limit=settings.max_upload_bytes, paths=("/api/jobs",))
+
+    @app.get("/api/health", summary="Is the service up; jobs by state")
+    def health() -> dict:
+        return {"status": "ok", "version": __version__, "jobs": jobs.counts(), "workers": jobs.workers}
+
+    @app.get("/api/methods", summary="The jobs this service runs, their inputs and options")
+    def methods() -> list[dict]:
+        return [m.describe() for m in METHODS.values()]
+
+    @app.get("/api/checkpoints", summary="Checkpoints found in the folders the operator allowed")
+    def checkpoints() -> list[dict]:
+        found = find_checkpoints(settings.checkpoint_dirs)
+        return [{"name": name, "bytes": path.stat().st_size} for name, path in found.items()]
+
+    @app.get("/api/voices", summary="Languages espeak-ng speaks, for typed text")
+    def voices() -> list[str]:
+        from ..speech.espeak import languages
+
+        return languages()
+
+    @app.post("/api/jobs", status_code=202, summary="Create a job (multipart: files and settings)")
+    def create_job(
+        method: Annotated[str, Form(description=f"one of {', '.join(METHODS)}")],
+        face: Annotated[UploadFile | None, File(description="a photo or a video (sync-score: the video)")] = None,
+        speech: Annotated[UploadFile | None, File(description="speech: audio, or a video with sound")] = None,
+        text: Annotated[str | None, Form(description="text to speak with espeak-ng, instead of speech")] = None,
+        voice: Annotated[str, Form(description="espeak-ng voice for the text")] = "en-us",
+        checkpoint: Annotated[str | None, Form(description="a name from /api/checkpoints")] = None,
+        options: Annotated[str, Form(description="the method's options as a JSON object")] = "{}",
+    ) -> JSONResponse:
+        chosen = METHODS.get(method)
+        if chosen is None:
+            raise HTTPException(400, f"unknown method {method!r} (methods: {', '.join(METHODS)})")
+        try:
+            parsed = chosen.parse_options(json.loads(options))
+        except ValueError as error:
+            raise HTTPException(400, f"options: {error}") from None
+        text = text.strip() if text else None
+        if text is not None and len(text) > MAX_TEXT:
+            raise HTTPException(400, f"text: {len(text)} characters, at most {MAX_TEXT}")
+        if chosen.face and face is None:
+            raise HTTPException(400, f"{method} needs a face: {chosen.face}")
+        if not chosen.face and face is not None:
+            raise HTTPException(400, f"{method} takes no face file")
+        if chosen.speech and speech is None and not text:
+            raise HTTPException(400, f"{method} needs speech: an audio file, or text to speak")
+        if speech is not None and text:
+            raise HTTPException(400, "give speech or text, not both")
+        if not chosen.speech and (speech is not None or text):
+            raise HTTPException(400, f"{method} takes no speech (it scores the video's own sound)")
+        if text and voice not in _voices():
+            raise HTTPException(400, f"voice {voice!r} is not one espeak-ng speaks here (see /api/voices)")
+        checkpoint_path = None
+        if checkpoint:
+            if not chosen.checkpoint:
+                raise HTTPException(400, f"{method} takes no checkpoint")
+            checkpoint_path = find_checkpoints(settings.checkpoint_dirs).get(checkpoint)
+            if checkpoint_path is None:
+                raise HTTPException(400, f"no checkpoint {checkpoint!r} on this server (see /api/checkpoints)")
+        elif chosen.checkpoint == "required":
+            raise HTTPException(400, f"{method} needs a checkpoint (see /api/checkpoints)")
+        job_id, folder = jobs.new_folder()
+        try:
+            names: dict[str, str | None] = {"face": None, "speech": None}
+            for role, upload, wanted in (("face", face, chosen.face), ("speech", speech, "audio")):
+                if upload is None:
+                    continue
+                target = folder / f"{role}.upload"
+                with open(target, "wb") as out:
+                    shutil.copyfileobj(upload.file, out, 1 << 20)
+                names[role] = _place(target, role, wanted)
+            job = Job(
+                job_id,
+                chosen,
+                folder,
+                parsed,
+                face=names["face"],
+                speech=names["speech"],
+                text=text,
+                voice=voice if text else None,
+                checkpoint=str(checkpoint_path) if checkpoint_path else None,
+            )
+            position = jobs.submit(job)
+        except QueueFull as full:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise HTTPException(429, str(full), headers={"Retry-After": "30"}) from None
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return JSONResponse(job.to_dict(position), status_code=202, headers={"Location": f"/api/jobs/{job_id}"})
+
+    def _job(job_id: str) -> Job:
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r} (finished jobs are kept {settings.max_age:g} s)")
+        return job
+
+    @app.get("/api/jobs", summary="All jobs, oldest first")
+    def list_jobs() -> list[dict]:
+        return [j.to_dict(jobs.position(j)) for j in jobs.jobs()]
+
+    @app.get("/api/jobs/{job_id}", summary="A job's status, progress, error and outputs")
+    def get_job(job_id: str) -> dict:
+        job = _job(job_id)
+        return job.to_dict(jobs.position(job))
+
+    @app.get("/api/jobs/{job_id}/outputs/{name}", summary="One output of a finished job", response_model=None)
+    def get_output(job_id: str, name: str) -> FileResponse:
+        job = _job(job_id)
+        if name not in job.outputs:
+            raise HTTPException(404, f"job {job_id} has no output {name!r}")
+        kind = next(o for o in job.method.outputs if o.name == name)
+        return FileResponse(job.folder / name, media_type=kind.media_type, filename=name)
+
+    @app.post("/api/jobs/{job_id}/cancel", summary="Cancel a waiting or running job")
+    def cancel_job(job_id: str) -> dict:
+        job = _job(job_id)
+        jobs.cancel(job)
+        return job.to_dict(jobs.position(job))
+
+    @app.delete("/api/jobs/{job_id}", summary="Remove a finished job and its files")
+    def delete_job(job_id: str) -> dict:
+        job = _job(job_id)
+        if job.status in ("queued", "running"):
+            raise HTTPException(409, f"job {job_id} is {job.status}; cancel it first")
+        jobs.remove(job)
+        return {"id": job_id, "removed": True}
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _place(path: Path, role: str, wanted: str) -> str:
+    from .uploads import place
+
+    try:
+        return place(path, role, wanted)
+    except InputError as error:
+        raise HTTPException(415, str(error)) from None
+
+
+def _voices() -> set[str]:
+    from ..speech.espeak import languages
+
+    return set(languages())
+
+
+class UploadLimit:
+    """ASGI middleware: a request body to ``paths`` larger than ``limit`` bytes is answered 413,
+    by its stated length before anything is read, or as soon as the bytes read pass the limit."""
+
+    def __init__(self, app: Any, limit: int, paths: tuple[str, ...]):
+        self.app, self.limit, self.paths = app, limit, paths
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] not in self.paths or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        stated = headers.get(b"content-length", b"")
+        if stated.isdigit() and int(stated) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def watched(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send) -> None:
+        body = json.dumps({"detail": f"upload too large: at most {self.limit} bytes"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(BaseException):
+    """Raised from the request's body stream; not an Exception, so that form parsing passes it on
+    instead of answering 400."""

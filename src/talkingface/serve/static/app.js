@@ -1,0 +1,213 @@
+// The page: a client of the service's own HTTP API (/api), nothing more.
+"use strict";
+import { GlbViewer, parseGlb } from "/static/viewer.js";
+
+const $ = (id) => document.getElementById(id);
+let methods = [], checkpoints = [], current = null, timer = null;
+
+async function api(path, options) {
+  const response = await fetch(path, options);
+  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) throw new Error(body?.detail || `${response.status} ${response.statusText}`);
+  return body;
+}
+
+function method() { return methods.find((m) => m.name === $("method").value); }
+
+function showMethod() {
+  const m = method();
+  $("method-help").textContent = m.help;
+  $("face-field").hidden = !m.face;
+  $("face-label").textContent = m.face === "video" ? "Video (with its own sound)" : "Face";
+  $("speech-field").hidden = !m.speech;
+  $("checkpoint-field").hidden = !m.checkpoint;
+  const select = $("checkpoint");
+  select.replaceChildren();
+  if (m.checkpoint === "optional") select.append(new Option("none (built-in)", ""));
+  for (const c of checkpoints) select.append(new Option(c.name, c.name));
+  $("checkpoint-help").textContent = checkpoints.length ? "" :
+    m.checkpoint === "required" ? "No checkpoint on this server: start it with --checkpoints DIR." : "";
+  const box = $("options");
+  box.replaceChildren();
+  for (const o of m.options) {
+    const label = document.createElement("label");
+    label.textContent = o.name.replaceAll("_", " ");
+    label.htmlFor = `option-${o.name}`;
+    let input;
+    if (o.kind === "choice") {
+      input = document.createElement("select");
+      for (const c of o.choices) input.append(new Option(c, c, c === o.default, c === o.default));
+    } else {
+      input = document.createElement("input");
+      input.type = o.kind === "bool" ? "checkbox" : "number";
+      if (o.kind === "bool") input.checked = o.default;
+      else { input.value = o.default; input.min = o.min; input.max = o.max; input.step = o.kind === "int" ? 1 : "any"; }
+    }
+    input.id = `option-${o.name}`;
+    input.dataset.option = o.name;
+    input.dataset.kind = o.kind;
+    input.title = o.help;
+    box.append(label, input);
+  }
+}
+
+function options() {
+  const chosen = {};
+  for (const input of $("options").querySelectorAll("[data-option]")) {
+    const kind = input.dataset.kind;
+    chosen[input.dataset.option] = kind === "bool" ? input.checked : kind === "choice" ? input.value : Number(input.value);
+  }
+  return chosen;
+}
+
+function preview(input, box) {
+  box.replaceChildren();
+  const file = input.files[0];
+  if (!file || !box) return;
+  const element = document.createElement(file.type.startsWith("video") ? "video" : "img");
+  element.src = URL.createObjectURL(file);
+  if (element.tagName === "VIDEO") element.muted = true;
+  box.append(element);
+}
+
+function dropZone(zone, input, onChange) {
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    if (e.dataTransfer.files.length) { input.files = e.dataTransfer.files; onChange(); }
+  });
+  input.addEventListener("change", onChange);
+}
+
+async function start(event) {
+  event.preventDefault();
+  $("form-error").textContent = "";
+  const m = method(), form = new FormData();
+  form.append("method", m.name);
+  if (m.face) {
+    if (!$("face").files[0]) { $("form-error").textContent = "Choose a face first."; return; }
+    form.append("face", $("face").files[0]);
+  }
+  if (m.speech) {
+    if (document.querySelector("[name=speech-source]:checked").value === "text") {
+      if (!$("text").value.trim()) { $("form-error").textContent = "Type what the face says."; return; }
+      form.append("text", $("text").value);
+      form.append("voice", $("voice").value);
+    } else {
+      if (!$("speech").files[0]) { $("form-error").textContent = "Choose speech first."; return; }
+      form.append("speech", $("speech").files[0]);
+    }
+  }
+  if (m.checkpoint && $("checkpoint").value) form.append("checkpoint", $("checkpoint").value);
+  form.append("options", JSON.stringify(options()));
+  $("start").disabled = true;
+  try {
+    current = await api("/api/jobs", { method: "POST", body: form });
+  } catch (error) {
+    $("form-error").textContent = error.message;
+    $("start").disabled = false;
+    return;
+  }
+  $("job").hidden = false;
+  $("result").replaceChildren();
+  $("job-error").textContent = "";
+  $("cancel").hidden = false;
+  show(current);
+  timer = setInterval(poll, 400);
+}
+
+async function poll() {
+  try { current = await api(`/api/jobs/${current.id}`); } catch (error) {
+    $("job-error").textContent = error.message; stop(); return;
+  }
+  show(current);
+  if (!["queued", "running"].includes(current.status)) { stop(); if (current.status === "done") await results(current); }
+}
+
+function stop() { clearInterval(timer); timer = null; $("start").disabled = false; $("cancel").hidden = true; }
+
+function show(job) {
+  const waiting = job.status === "queued" ? ` (place ${job.position + 1} in the queue)` : "";
+  $("status").textContent = job.status + waiting;
+  $("stage").textContent = job.stage ? `: ${job.stage}` : "";
+  if (job.progress === null) $("progress").removeAttribute("value"); else $("progress").value = job.progress;
+  $("job").dataset.status = job.status;
+  if (job.error) $("job-error").textContent = job.error;
+}
+
+async function results(job) {
+  const box = $("result"), links = document.createElement("p");
+  links.className = "downloads";
+  for (const output of job.outputs) {
+    if (output.kind === "video") {
+      const video = document.createElement("video");
+      video.id = "result-video";
+      video.controls = true;
+      video.src = output.url;
+      box.append(video);
+    } else if (output.kind === "image") {
+      const image = document.createElement("img");
+      image.src = output.url;
+      image.alt = output.name;
+      box.append(image);
+    } else if (output.kind === "glb") {
+      const canvas = document.createElement("canvas");
+      canvas.id = "viewer";
+      canvas.width = canvas.height = 512;
+      box.append(canvas);
+      try {
+        const viewer = new GlbViewer(canvas);
+        viewer.load(parseGlb(await (await fetch(output.url)).arrayBuffer()));
+        window.viewer = viewer;
+      } catch (error) { $("job-error").textContent = `3D view: ${error.message}`; }
+    } else if (output.name === "score.json") {
+      box.append(scoreTable(await api(output.url)));
+    }
+    const link = document.createElement("a");
+    link.href = output.url;
+    link.download = output.name;
+    link.textContent = `download ${output.name}`;
+    links.append(link);
+  }
+  box.append(links);
+}
+
+function scoreTable(videos) {
+  const table = document.createElement("table");
+  table.id = "score";
+  table.innerHTML = "<tr><th>track</th><th>frames</th><th>LSE-D</th><th>LSE-C</th><th>offset</th></tr>";
+  for (const video of videos) for (const t of video.tracks) {
+    const row = table.insertRow();
+    for (const value of [t.track, t.frames, t.lse_d.toFixed(3), t.lse_c.toFixed(3), t.offset]) row.insertCell().textContent = value;
+  }
+  return table;
+}
+
+async function init() {
+  [methods, checkpoints] = await Promise.all([api("/api/methods"), api("/api/checkpoints")]);
+  for (const m of methods) $("method").append(new Option(m.title, m.name));
+  $("method").addEventListener("change", showMethod);
+  showMethod();
+  dropZone($("face-drop"), $("face"), () => preview($("face"), $("face-preview")));
+  dropZone($("speech-drop"), $("speech"), () => {});
+  for (const radio of document.querySelectorAll("[name=speech-source]")) {
+    radio.addEventListener("change", () => {
+      const text = document.querySelector("[name=speech-source]:checked").value === "text";
+      $("text-input").hidden = !text;
+      $("speech-drop").hidden = text;
+    });
+  }
+  $("job-form").addEventListener("submit", start);
+  $("cancel").addEventListener("click", async () => {
+    try { show(await api(`/api/jobs/${current.id}/cancel`, { method: "POST" })); } catch (error) {
+      $("job-error").textContent = error.message;
+    }
+  });
+  const voices = await api("/api/voices");
+  for (const v of voices) $("voice").append(new Option(v, v, v === "en-us", v === "en-us"));
+  document.body.dataset.ready = "true";
+}
+
+init().catch((error) => { $("form-error").textContent = `The service did not answer: ${error.message}`; });

@@ -1,0 +1,236 @@
+"""The HTTP API against a real service on loopback: jobs made, followed, fetched and cancelled, with
+real photos, speech and clips; bad requests answered with a 4xx and one clear message."""
+
+from __future__ import annotations
+
+import json
+
+import av
+import numpy as np
+import pytest
+from tests.serve.conftest import GRID_CLIP, PORTRAIT, start_server, stop_server
+
+
+def duration_of(data: bytes, tmp_path) -> float:
+    path = tmp_path / "out.mp4"
+    path.write_bytes(data)
+    with av.open(str(path)) as container:
+        return float(container.duration) / 1e6
+
+
+def test_lists_methods_checkpoints_and_voices(server):
+    methods = {m["name"]: m for m in server.client.get("/api/methods").json()}
+    assert set(methods) == {"talking-photo", "lipsync", "mesh", "visemes", "sync-score"}
+    assert methods["lipsync"]["checkpoint"] == "required"
+    assert [c["name"] for c in server.client.get("/api/checkpoints").json()] == [
+        f"{server_checkpoint_folder(server)}/wav2lip_tiny.safetensors"
+    ]
+    voices = server.client.get("/api/voices").json()
+    assert {"en-us", "de", "fr"} <= set(voices)
+    schema = server.client.get("/openapi.json").json()
+    assert {"/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/cancel", "/api/jobs/{job_id}/outputs/{name}"} <= set(
+        schema["paths"]
+    )
+
+
+def server_checkpoint_folder(server) -> str:
+    return server.client.get("/api/checkpoints").json()[0]["name"].split("/")[0]
+
+
+@pytest.mark.slow
+def test_talking_photo_from_a_portrait_and_a_clips_sound(server, tmp_path):
+    response = server.submit(
+        "talking-photo", {"face": PORTRAIT, "speech": GRID_CLIP}, options=json.dumps({"size": 256, "seed": 3})
+    )
+    assert response.status_code == 202, response.text
+    assert response.headers["location"] == f"/api/jobs/{response.json()['id']}"
+    seen = set()
+    job = response.json()
+    while job["status"] in ("queued", "running"):
+        job = server.client.get(f"/api/jobs/{job['id']}").json()
+        seen.add((job["stage"], job["progress"] is not None and 0 < job["progress"] < 1))
+    assert job["status"] == "done", job["error"]
+    assert ("animating", True) in seen  # real progress, part way
+    names = [o["name"] for o in job["outputs"]]
+    assert names == ["video.mp4", "sheet.png"]
+    video = server.client.get(job["outputs"][0]["url"])
+    assert video.headers["content-type"] == "video/mp4"
+    with av.open(str(GRID_CLIP)) as clip:
+        speech_seconds = float(clip.duration) / 1e6
+    assert abs(duration_of(video.content, tmp_path) - speech_seconds) < 0.15
+    assert server.client.get(job["outputs"][1]["url"]).content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_visemes_from_typed_german_text(server):
+    job = server.submit("visemes", text="Guten Morgen, wie geht es dir?", voice="de", options='{"fps": 25}').json()
+    job = server.wait(job["id"])
+    assert job["status"] == "done", job["error"]
+    curves = server.client.get(f"/api/jobs/{job['id']}/outputs/curves.json").json()
+    phonemes = server.client.get(f"/api/jobs/{job['id']}/outputs/phonemes.json").json()
+    assert curves["fps"] == 25 and curves["num_frames"] > 25
+    jaw = np.asarray(curves["frames"])[:, curves["names"].index("jawOpen")]
+    assert jaw.max() > 0.2 and jaw.min() < 0.05  # the mouth opens and closes
+    assert len(phonemes["phonemes"]) > 10
+
+
+@pytest.mark.slow
+def test_lipsync_with_a_checkpoint_from_the_allowed_folder(server, tmp_path, short_speech):
+    name = server.client.get("/api/checkpoints").json()[0]["name"]
+    job = server.submit("lipsync", {"face": GRID_CLIP, "speech": short_speech}, checkpoint=name).json()
+    job = server.wait(job["id"])
+    assert job["status"] == "done", job["error"]
+    assert abs(duration_of(server.client.get(job["outputs"][0]["url"]).content, tmp_path) - 2.4) < 0.15
+
+
+@pytest.mark.slow
+def test_mesh_and_sync_score(server, short_speech):
+    from pygltflib import GLTF2
+
+    mesh = server.submit("mesh", {"speech": short_speech}, options='{"size": 192}').json()
+    score = server.submit("sync-score", {"face": GRID_CLIP}).json()
+    mesh, score = server.wait(mesh["id"]), server.wait(score["id"])
+    assert mesh["status"] == "done", mesh["error"]
+    glb = GLTF2.load_from_bytes(server.client.get(f"/api/jobs/{mesh['id']}/outputs/face.glb").content)
+    assert glb.animations[0].channels[0].target.path == "weights"
+    assert "jawOpen" in glb.meshes[0].extras["targetNames"] and len(glb.meshes[0].primitives[0].targets) > 10
+    assert score["status"] == "done", score["error"]
+    result = server.client.get(f"/api/jobs/{score['id']}/outputs/score.json").json()
+    track = result[0]["tracks"][0]
+    assert track["frames"] == 75 and abs(track["offset"]) <= 2  # GRID is in sync
+    assert server.client.get(f"/api/jobs/{score['id']}/outputs/plot.png").content[:4] == b"\x89PNG"
+
+
+def test_cancel_a_running_job_leaves_no_output(server, speech_path, photo_path):
+    job = server.submit("talking-photo", {"face": photo_path, "speech": speech_path}, options='{"size": 256}').json()
+    job = server.wait(job["id"], until=("running",))
+    while job["stage"] != "animating":  # well into the work
+        job = server.client.get(f"/api/jobs/{job['id']}").json()
+    answer = server.client.post(f"/api/jobs/{job['id']}/cancel")
+    assert answer.status_code == 200
+    job = server.wait(job["id"], timeout=30)
+    assert job["status"] == "cancelled" and job["outputs"] == []
+    folder = server.jobs_dir / job["id"]
+    assert sorted(p.name for p in folder.iterdir()) == ["face.png", "log.txt", "speech.wav"]  # no partial file
+    assert server.client.get(f"/api/jobs/{job['id']}/outputs/video.mp4").status_code == 404
+    assert server.client.delete(f"/api/jobs/{job['id']}").status_code == 200
+    assert not folder.exists() and server.client.get(f"/api/jobs/{job['id']}").status_code == 404
+
+
+def test_a_failing_job_reports_the_commands_error(server, tmp_path, short_speech):
+    from PIL import Image
+
+    noise = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), np.uint8)).save(noise)
+    job = server.wait(server.submit("talking-photo", {"face": noise, "speech": short_speech}).json()["id"])
+    assert job["status"] == "failed" and job["outputs"] == []
+    assert "no face" in job["error"] and "\n" not in job["error"] and "Traceback" not in job["error"]
+
+
+@pytest.mark.parametrize(
+    "method, files, fields, status, message",
+    [
+        ("dance", {}, {}, 400, "unknown method"),
+        ("visemes", {}, {}, 400, "needs speech"),
+        ("visemes", {}, {"text": "hi", "options": "{"}, 400, "options"),
+        ("visemes", {}, {"text": "hi", "options": '{"speed": 2}'}, 400, "no option 'speed'"),
+        ("visemes", {}, {"text": "hi", "options": '{"fps": 1000}'}, 400, "option fps"),
+        ("visemes", {}, {"text": "hi", "options": "[1]"}, 400, "JSON object"),
+        ("visemes", {}, {"text": "hi", "voice": "klingon"}, 400, "voice"),
+        ("visemes", {}, {"text": "x" * 2001}, 400, "at most 2000"),
+        ("visemes", {"speech": "text"}, {}, 415, "not an image, audio or video"),
+        ("visemes", {"speech": "empty"}, {}, 415, "empty"),
+        ("visemes", {"speech": "photo"}, {}, 415, "without sound"),
+        ("visemes", {"speech": "wav", "face": "photo"}, {}, 400, "takes no face"),
+        ("talking-photo", {"speech": "wav"}, {}, 400, "needs a face"),
+        ("talking-photo", {"face": "wav", "speech": "wav"}, {}, 415, "photo or a video"),
+        ("talking-photo", {"face": "cut_png", "speech": "wav"}, {}, 415, "not an image"),
+        ("sync-score", {"face": "photo"}, {}, 415, "video with its sound"),
+        ("lipsync", {"face": "photo", "speech": "wav"}, {}, 400, "needs a checkpoint"),
+        ("lipsync", {"face": "photo", "speech": "wav"}, {"checkpoint": "../../etc/passwd"}, 400, "no checkpoint"),
+        ("visemes", {"speech": "wav"}, {"checkpoint": "x"}, 400, "takes no checkpoint"),
+    ],
+)
+def test_bad_requests_get_a_clear_4xx(
+    server, tmp_path, short_speech, photo_path, method, files, fields, status, message
+):
+    made = {"wav": short_speech, "photo": photo_path}
+    (tmp_path / "notes.wav").write_text("not sound at all\n")
+    made["text"] = tmp_path / "notes.wav"
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    made["empty"] = tmp_path / "empty.mp4"
+    data = photo_path.read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[:60])
+    made["cut_png"] = tmp_path / "cut.png"
+    before = set(server.jobs_dir.iterdir())
+    response = server.submit(method, {role: made[kind] for role, kind in files.items()}, **fields)
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert message in detail and "\n" not in detail and "Traceback" not in detail
+    assert set(server.jobs_dir.iterdir()) == before  # nothing kept of a refused job
+
+
+def test_paths_and_ids_cannot_reach_outside_a_job(server):
+    done = [j for j in server.client.get("/api/jobs").json() if j["status"] == "done"]
+    job_id = done[0]["id"] if done else "0" * 16
+    for path in (
+        "/api/jobs/..%2F..%2Fetc%2Fpasswd",
+        "/api/jobs/../../etc/passwd",
+        f"/api/jobs/{job_id}/outputs/..%2Flog.txt",
+        f"/api/jobs/{job_id}/outputs/log.txt",
+        f"/api/jobs/{job_id}/outputs/speech.wav",
+        "/static/..%2F..%2Fapp.py",
+    ):
+        response = server.client.get(path)
+        assert response.status_code == 404, path
+        assert "root:" not in response.text
+
+
+def test_uploads_and_outputs_over_the_limits_are_refused(tmp_path, short_speech, speech_path, photo_path):
+    small = start_server(tmp_path, "--max-upload-mb", "1", "--max-job-mb", "1")
+    try:
+        big = tmp_path / "big.wav"
+        big.write_bytes(short_speech.read_bytes() * 20)  # 1.5 MB
+        response = small.submit("visemes", {"speech": big})
+        assert response.status_code == 413 and "at most 1048576 bytes" in response.json()["detail"]
+        assert list(small.jobs_dir.iterdir()) == []
+
+        # Without a stated length (chunked), the bytes are counted as they come.
+        def chunks():
+            yield b'--b\r\nContent-Disposition: form-data; name="method"\r\n\r\nvisemes\r\n'
+            for _ in range(40):
+                yield b"x" * 65536
+
+        response = small.client.post(
+            "/api/jobs", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"}
+        )
+        assert response.status_code == 413
+        # A job writing more than it may fails with the command's one line, and keeps nothing.
+        job = small.submit("talking-photo", {"face": photo_path, "speech": short_speech}, options='{"size": 1024}')
+        job = small.wait(job.json()["id"])
+        assert job["status"] == "failed", job
+        assert "File too large" in job["error"] or "over the limit of 1048576" in job["error"]
+        assert not (small.jobs_dir / job["id"] / "video.mp4").exists()
+    finally:
+        stop_server(small)
+
+
+def test_a_full_queue_answers_429_and_loses_no_job(tmp_path, speech_path, photo_path):
+    busy = start_server(tmp_path, "--workers", "1", "--queue", "2")
+    try:
+        accepted, refused = [], []
+        for _ in range(5):
+            response = busy.submit(
+                "talking-photo", {"face": photo_path, "speech": speech_path}, options='{"size": 128}'
+            )
+            (accepted if response.status_code == 202 else refused).append(response)
+        assert len(accepted) == 3  # one running, two waiting
+        assert [r.status_code for r in refused] == [429, 429]
+        assert "queue is full" in refused[0].json()["detail"] and refused[0].headers["retry-after"] == "30"
+        assert [busy.client.get(f"/api/jobs/{r.json()['id']}").json()["position"] for r in accepted[1:]] == [0, 1]
+        for response in accepted:  # cancelled, each is accounted for
+            busy.client.post(f"/api/jobs/{response.json()['id']}/cancel")
+        states = [busy.wait(r.json()["id"], timeout=30)["status"] for r in accepted]
+        assert states == ["cancelled"] * 3
+        assert busy.client.get("/api/health").json()["jobs"]["cancelled"] == 3
+    finally:
+        stop_server(busy)
