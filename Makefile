@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INPUTS := .cache/inputs
 SETUP_STAMP := $(VENV)/.setup-complete
-# Test-only tools from npm: Khronos' glTF validator checks our .glb exports.
+# Test-only tools: Khronos' glTF validator (npm) checks our .glb exports; Debian's Chromium runs the
+# web page's tests.
 NODE_TOOLS := .cache/node
 GLTF_VALIDATOR := gltf-validator@2.0.0-dev.3.10
 DEMO_OUT ?= out/demo.mp4
@@ -41,6 +42,7 @@ $(NODE_TOOLS)/.complete:
 	@touch $@
 
 test-tools: $(NODE_TOOLS)/.complete
+	@bash scripts/install_system_deps.sh --test
 
 test: setup test-tools
 	$(BIN)/python -m pytest -q

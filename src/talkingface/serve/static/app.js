@@ -131,7 +131,8 @@ function stop() { clearInterval(timer); timer = null; $("start").disabled = fals
 function show(job) {
   const waiting = job.status === "queued" ? ` (place ${job.position + 1} in the queue)` : "";
   $("status").textContent = job.status + waiting;
-  $("stage").textContent = job.stage ? `: ${job.stage}` : "";
+  const active = ["queued", "running"].includes(job.status);
+  $("stage").textContent = active && job.stage ? `: ${job.stage}` : "";
   if (job.progress === null) $("progress").removeAttribute("value"); else $("progress").value = job.progress;
   $("job").dataset.status = job.status;
   if (job.error) $("job-error").textContent = job.error;

@@ -100,7 +100,7 @@ const FRAGMENT = `precision mediump float; varying vec3 shade; void main() { gl_
 export class GlbViewer {
   constructor(canvas) {
     this.canvas = canvas;
-    const gl = canvas.getContext("webgl", { antialias: true });
+    const gl = canvas.getContext("webgl", { antialias: true, preserveDrawingBuffer: true });
     if (!gl) throw new Error("this browser has no WebGL");
     gl.getExtension("OES_element_index_uint");
     this.gl = gl;

@@ -1,0 +1,129 @@
+"""The page in Debian's headless Chromium (driven by Playwright): a person uploads a real portrait and
+real speech, waits for the job, and gets a video that plays for as long as the speech; a 3D job's
+viewer draws the animated face."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import pytest
+from tests.serve.conftest import PORTRAIT
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (scripts/install_system_deps.sh --test)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1100, "height": 1400})
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("pageerror", lambda error: problems.append(str(error)))
+    opened.goto(server.url + "/")
+    opened.wait_for_selector("body[data-ready=true]", timeout=30000)
+    yield opened
+    context.close()
+    assert problems == []  # no script error on the page
+
+
+def save(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.mark.slow
+def test_a_portrait_speaks_in_the_browser(page, short_speech):
+    page.select_option("#method", "talking-photo")
+    page.set_input_files("#face", str(PORTRAIT))
+    page.set_input_files("#speech", str(short_speech))
+    page.fill("#option-size", "256")
+    page.click("#start")
+    page.wait_for_selector("#job[data-status=running]", timeout=60000)
+    page.wait_for_selector("#job[data-status=done]", timeout=240000)
+    video = page.wait_for_selector("#result-video")
+    page.wait_for_function("document.querySelector('#result-video').readyState >= 1", timeout=30000)
+    duration = page.evaluate("document.querySelector('#result-video').duration")
+    with av.open(str(short_speech)) as speech:
+        seconds = float(speech.duration) / 1e6
+    assert abs(duration - seconds) < 0.15
+    # It plays: time moves on.
+    page.evaluate(
+        "document.querySelector('#result-video').muted = true; document.querySelector('#result-video').play()"
+    )
+    page.wait_for_function("document.querySelector('#result-video').currentTime > 0.5", timeout=30000)
+    assert video.is_visible()
+    shot = save(page, "talking-photo.png")
+    assert shot.stat().st_size > 20000
+    assert page.locator(".downloads a").count() == 2
+
+
+@pytest.mark.slow
+def test_typed_text_becomes_a_3d_face_in_the_viewer(page):
+    page.select_option("#method", "mesh")
+    assert page.is_hidden("#face-field")
+    page.check("[name=speech-source][value=text]")
+    page.fill("#text", "Pack my box with five dozen liquor jugs.")
+    page.fill("#option-size", "160")
+    page.click("#start")
+    page.wait_for_selector("#job[data-status=done]", timeout=240000)
+    page.wait_for_function("window.viewer && window.viewer.frames > 20", timeout=30000)
+    # The face moves: the mouth's vertices differ between two moments of the animation.
+    moved = page.evaluate(
+        """() => {
+            const v = window.viewer, a = v.pose(0.3).positions, b = v.pose(1.0).positions;
+            let most = 0;
+            for (let i = 0; i < a.length; i++) most = Math.max(most, Math.abs(a[i] - b[i]));
+            return most / v.radius;
+        }"""
+    )
+    assert moved > 0.01
+    # The canvas shows the face: a good part of it is not the background.
+    lit = page.evaluate(
+        """() => {
+            const c = document.querySelector('#viewer'), copy = document.createElement('canvas');
+            copy.width = c.width; copy.height = c.height;
+            const g = copy.getContext('2d'); g.drawImage(c, 0, 0);
+            const d = g.getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 80) n++;
+            return n / (c.width * c.height);
+        }"""
+    )
+    assert lit > 0.05
+    save(page, "mesh.png")
+
+
+def test_a_bad_file_gets_a_clear_message_on_the_page(page, tmp_path):
+    notes = tmp_path / "notes.wav"
+    notes.write_text("these are notes, not sound\n")
+    page.select_option("#method", "visemes")
+    page.set_input_files("#speech", str(notes))
+    page.click("#start")
+    page.wait_for_function("document.querySelector('#form-error').textContent.length > 0", timeout=30000)
+    assert "not an image, audio or video" in page.text_content("#form-error")
+    assert page.is_hidden("#job")

@@ -1,0 +1,44 @@
+"""The API against its own OpenAPI schema: schemathesis generates requests for every operation of a
+real server, ones the schema allows and ones it does not; none gets a server error, and every refusal
+is JSON with a one-line reason."""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+
+
+@pytest.fixture(scope="module")
+def operations(server):
+    schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
+    found = [result.ok() for result in schema.get_all_operations()]
+    assert len(found) >= 9
+    return found
+
+
+@pytest.mark.parametrize("mode", list(schemathesis.GenerationMode))
+def test_no_generated_request_gets_a_server_error(operations, mode):
+    answers: collections.Counter = collections.Counter()
+    for operation in operations:
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+        def check(case):
+            response = case.call(timeout=60)
+            answers[(case.method, response.status_code)] += 1
+            assert response.status_code < 500, (case.method, case.path, response.text[:300])
+            if response.status_code >= 400:
+                detail = json.loads(response.text)["detail"]
+                assert isinstance(detail, str) and detail and "\n" not in detail and "Traceback" not in detail
+
+        try:
+            check()
+        except Unsatisfiable:  # nothing to break where every parameter is any string, or there are none
+            assert mode == schemathesis.GenerationMode.NEGATIVE and operation.label != "POST /api/jobs"
+    assert sum(answers.values()) >= 20
+    assert any(method == "POST" and status >= 400 for method, status in answers)  # job requests refused
