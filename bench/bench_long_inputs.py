@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> bool:
         bounded &= ratio < 1.5
         print(
             f"{command:<11} {short_mb:8.0f} MB in {short_s:6.0f} s   {long_mb:8.0f} MB in {long_s:6.0f} s   "
-            f"growth {ratio:4.2f}x for {lengths['long'] / lengths['short']:g}x the length"
+            f"growth {ratio:4.2f}x for {lengths['long'] / lengths['short']:g}x the length, "
+            f"{(long_mb - short_mb) / (lengths['long'] - lengths['short']):3.0f} MB per further minute"
         )
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)

@@ -20,6 +20,7 @@ import bench_models
 import bench_photo
 import bench_photo_lips
 import bench_photo_look
+import bench_serve
 import bench_speech
 import bench_sync_builtin
 import bench_tight_crops
@@ -48,5 +49,6 @@ if __name__ == "__main__":
         bench_visemenet.main([]),
         bench_busy_machine.main(),
         bench_long_inputs.main(["--minutes", "10"]),
+        bench_serve.main([]),
     ]
     sys.exit(0 if all(results) else 1)

@@ -82,6 +82,7 @@ class Job:
             ],
             "created": self.created,
             "started": self.started,
+            "first_progress": self.first_progress,
             "finished": self.finished,
         }
 
