@@ -1,0 +1,320 @@
+"""Mouth cues for 2D animation: Rhubarb Lip Sync's shapes, from timed phonemes, with its timing rules.
+
+The shapes (Rhubarb's letters, the 2D animators' standard):
+
+    A  closed (m, b, p)                 E  slightly rounded (ao, er)
+    B  slightly open, teeth together    F  puckered (uw, ow, w)
+    C  open (eh, ae)                    G  upper teeth on the lower lip (f, v)      - extended
+    D  wide open (aa)                   H  tongue up behind the teeth (a long l)    - extended
+                                        X  idle, mouth at rest                      - extended
+
+A rig without the extended shapes gets B for G, C for H and A for X, as Rhubarb's documentation says.
+
+Rules, after Rhubarb's animation stage: each phoneme allows one or more shapes; the one closest to the
+previous shape is taken, and a consonant that allows the next vowel's shape takes it early (the vowel
+anticipated, at most 200 ms); diphthongs are split 60/40 between their two shapes; a short AH is C, a
+long one D; m/b/p close the mouth for at least 80 ms, taking the time from their neighbours; pauses under
+120 ms hold the previous shape, pauses up to 350 ms relax to B, longer ones rest at X; a jump between
+distant shapes passes through the one between them for 40-80 ms (D to A through C); no cue is shorter
+than 80 ms (a shorter one joins the neighbour closer in shape); a shape held longer than 1.2 s over
+several phonemes alternates with its neighbour so that the mouth never freezes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..speech.phonemes import PhonemeSequence
+
+BASIC = "ABCDEF"
+EXTENDED = "GHX"
+FALLBACK = {"G": "B", "H": "C", "X": "A"}
+
+#: The shapes each ARPAbet phoneme allows, best first. Diphthongs are two shapes in sequence.
+ALLOWED: dict[str, str] = {
+    "AA": "D", "AE": "C", "AH": "C", "AO": "E", "EH": "C", "ER": "E", "IH": "B", "IY": "B", "UH": "F", "UW": "F",
+    "M": "A", "B": "A", "P": "A", "F": "G", "V": "G", "W": "F", "R": "EB", "L": "HBC", "Y": "BC",
+    "S": "B", "Z": "B", "SH": "BF", "ZH": "BF", "CH": "BF", "JH": "BF", "TH": "BC", "DH": "BC",
+    "T": "BC", "D": "BC", "N": "BC", "NG": "BC", "K": "BCE", "G": "BCE", "HH": "BCDEF",
+}  # fmt: skip
+DIPHTHONGS: dict[str, tuple[str, str]] = {
+    "AY": ("D", "B"),
+    "AW": ("C", "F"),
+    "EY": ("C", "B"),
+    "OW": ("E", "F"),
+    "OY": ("E", "B"),
+}
+VOWELS = {"AA", "AE", "AH", "AO", "EH", "ER", "IH", "IY", "UH", "UW", *DIPHTHONGS}
+# How open each shape is, and how rounded: shape distance for "closest" and for tweens.
+_OPEN = {"A": 0.0, "B": 1.0, "C": 2.0, "D": 3.0, "E": 1.8, "F": 1.0, "G": 0.7, "H": 1.8, "X": 0.2}
+_ROUND = {"E": 1.0, "F": 2.0}
+_BETWEEN = {
+    frozenset("DA"): "C",
+    frozenset("DB"): "C",
+    frozenset("DF"): "E",
+    frozenset("CA"): "B",
+    frozenset("EA"): "B",
+}
+
+MIN_CUE = 0.08
+ANTICIPATION = 0.2
+LONG_AH = 0.15
+HOLD_PAUSE, RELAXED_PAUSE = 0.12, 0.35
+STATIC = 1.2
+
+
+@dataclass(frozen=True)
+class MouthCue:
+    """A mouth shape from ``start`` to ``end`` (seconds)."""
+
+    start: float
+    end: float
+    shape: str
+
+
+def distance(a: str, b: str) -> float:
+    return abs(_OPEN[a] - _OPEN[b]) + abs(_ROUND.get(a, 0.0) - _ROUND.get(b, 0.0))
+
+
+def mouth_cues(phonemes: PhonemeSequence, extended: str = EXTENDED) -> list[MouthCue]:
+    """Rhubarb mouth cues covering ``[0, phonemes.duration]``; ``extended``: which of G, H and X the rig
+    has (the others are replaced by their basic fallbacks)."""
+    if set(extended) - set(EXTENDED):
+        raise InputError(f"extended shapes are some of G, H, X, got {extended!r}")
+    duration = float(phonemes.duration)
+    if not duration > 0:
+        raise InputError("the speech has no duration")
+    segments = _segments(phonemes, duration)
+    cues = _choose(segments)
+    cues = _closures(cues)
+    cues = _tweens(cues)
+    cues = _merge_short(cues)
+    cues = _break_static(cues)
+    cues = [MouthCue(c.start, c.end, _rig_shape(c.shape, extended)) for c in cues]
+    return _joined(_rounded(cues, duration))
+
+
+# -- the stages ----------------------------------------------------------------------------------
+@dataclass
+class _Segment:
+    start: float
+    end: float
+    allowed: str  # "" for silence
+    phone: str
+
+
+def _segments(phonemes: PhonemeSequence, duration: float) -> list[_Segment]:
+    """Phonemes as segments with their allowed shapes; silence between them as "" segments."""
+    out: list[_Segment] = []
+    t = 0.0
+    for p in phonemes.phonemes:
+        start, end = max(t, float(p.start)), min(duration, float(p.end))
+        if end <= start:
+            continue
+        if start > t + 1e-6:
+            out.append(_Segment(t, start, "", "SIL"))
+        phone = p.phone.upper().rstrip("012")
+        if phone == "SIL" or (phone not in ALLOWED and phone not in DIPHTHONGS):
+            out.append(_Segment(start, end, "", "SIL"))
+        elif phone in DIPHTHONGS:
+            first, second = DIPHTHONGS[phone]
+            split = start + 0.6 * (end - start)
+            out += [_Segment(start, split, first, phone), _Segment(split, end, second, phone)]
+        elif phone == "AH":
+            out.append(_Segment(start, end, "D" if end - start > LONG_AH else "C", phone))
+        else:
+            out.append(_Segment(start, end, ALLOWED[phone], phone))
+        t = end
+    if t < duration - 1e-6:
+        out.append(_Segment(t, duration, "", "SIL"))
+    return out
+
+
+def _choose(segments: list[_Segment]) -> list[MouthCue]:
+    cues: list[MouthCue] = []
+    previous = "X"
+    for k, seg in enumerate(segments):
+        if not seg.allowed:  # a pause
+            length = seg.end - seg.start
+            edge = k == 0 or k == len(segments) - 1
+            if length < HOLD_PAUSE and not edge:
+                shape = previous
+            elif length <= RELAXED_PAUSE and not edge:
+                shape = "B"
+            else:
+                shape = "X"
+            cues.append(MouthCue(seg.start, seg.end, shape))
+            previous = shape
+            continue
+        following = next((s for s in segments[k + 1 :] if s.allowed and s.phone in VOWELS), None)
+        if (
+            following is not None
+            and following.start - seg.end < 1e-6  # the vowel comes right after
+            and len(seg.allowed) > 1
+            and following.allowed[0] in seg.allowed
+        ):
+            # The consonant already shows the coming vowel (anticipation), for at most 200 ms.
+            shape = following.allowed[0]
+            early = max(seg.start, seg.end - ANTICIPATION)
+            if early > seg.start:
+                other = min(seg.allowed, key=lambda s: distance(s, previous))
+                cues.append(MouthCue(seg.start, early, other))
+            cues.append(MouthCue(early, seg.end, shape))
+            previous = shape
+            continue
+        shape = min(seg.allowed, key=lambda s: (distance(s, previous), seg.allowed.index(s)))
+        cues.append(MouthCue(seg.start, seg.end, shape))
+        previous = shape
+    return _joined(cues)
+
+
+def _closures(cues: list[MouthCue]) -> list[MouthCue]:
+    """A closed mouth (A) lasts at least MIN_CUE, taking the time from the cue before it."""
+    out = list(cues)
+    for k in range(1, len(out)):
+        cue = out[k]
+        short = MIN_CUE - (cue.end - cue.start)
+        if cue.shape != "A" or short <= 0:
+            continue
+        before = out[k - 1]
+        take = min(short, max(0.0, (before.end - before.start) - MIN_CUE))
+        if take > 0:
+            out[k - 1] = MouthCue(before.start, before.end - take, before.shape)
+            out[k] = MouthCue(cue.start - take, cue.end, cue.shape)
+    return out
+
+
+def _tweens(cues: list[MouthCue]) -> list[MouthCue]:
+    """Between distant shapes, 40-80 ms of the shape between them at their boundary: taken from the
+    end of the first cue, or from the start of the second when the first is a closure (the lips
+    stay shut until the release)."""
+    out = list(cues)
+    k = 0
+    while k + 1 < len(out):
+        first, second = out[k], out[k + 1]
+        between = _BETWEEN.get(frozenset(first.shape + second.shape))
+        if between is None or "X" in (first.shape, second.shape):
+            k += 1
+            continue
+        donor = second if first.shape == "A" else first
+        tween = min(0.08, (donor.end - donor.start) - MIN_CUE)
+        if tween < 0.04:
+            k += 1
+            continue
+        if donor is first:
+            out[k : k + 2] = [MouthCue(first.start, first.end - tween, first.shape),
+                              MouthCue(first.end - tween, first.end, between), second]  # fmt: skip
+        else:
+            out[k : k + 2] = [first, MouthCue(second.start, second.start + tween, between),
+                              MouthCue(second.start + tween, second.end, second.shape)]  # fmt: skip
+        k += 2
+    return out
+
+
+def _merge_short(cues: list[MouthCue]) -> list[MouthCue]:
+    """No cue shorter than MIN_CUE (a tween may be 40 ms): it joins the neighbour closer in shape."""
+    out = _joined(cues)
+    changed = True
+    while changed and len(out) > 1:
+        changed = False
+        for k, cue in enumerate(out):
+            if cue.end - cue.start >= MIN_CUE - 1e-9 or _is_tween(out, k):
+                continue
+            left = out[k - 1] if k > 0 else None
+            right = out[k + 1] if k + 1 < len(out) else None
+            if cue.shape == "A":  # a closure stays: it takes what it lacks from its neighbours
+                out = _lengthen(out, k)
+                changed = True
+                break
+            if left is None or (
+                right is not None and distance(right.shape, cue.shape) < distance(left.shape, cue.shape)
+            ):
+                assert right is not None
+                out[k + 1] = MouthCue(cue.start, right.end, right.shape)
+            else:
+                out[k - 1] = MouthCue(left.start, cue.end, left.shape)
+            del out[k]
+            out = _joined(out)
+            changed = True
+            break
+    return out
+
+
+def _lengthen(cues: list[MouthCue], k: int) -> list[MouthCue]:
+    """Cue ``k`` made MIN_CUE long from its neighbours' spare time; a neighbour with none left is
+    swallowed (it is shorter than the minimum itself)."""
+    out = list(cues)
+    cue = out[k]
+    lack = MIN_CUE - (cue.end - cue.start)
+    start, end = cue.start, cue.end
+    for side in (k - 1, k + 1):
+        if lack <= 1e-9 or not 0 <= side < len(out):
+            continue
+        other = out[side]
+        spare = (other.end - other.start) - MIN_CUE
+        take = min(lack, max(0.0, spare))
+        if take <= 0:
+            continue
+        if side < k:
+            out[side], start = MouthCue(other.start, other.end - take, other.shape), start - take
+        else:
+            out[side], end = MouthCue(other.start + take, other.end, other.shape), end + take
+        lack -= take
+    out[k] = MouthCue(start, end, cue.shape)
+    if lack > 1e-9:  # no spare time around: the shorter neighbour becomes part of the closure
+        sides = [j for j in (k - 1, k + 1) if 0 <= j < len(out)]
+        j = min(sides, key=lambda j: out[j].end - out[j].start)
+        merged = MouthCue(min(out[j].start, start), max(out[j].end, end), cue.shape)
+        out[min(j, k)] = merged
+        del out[max(j, k)]
+    return _joined(out)
+
+
+def _is_tween(cues: list[MouthCue], k: int) -> bool:
+    if not 0 < k < len(cues) - 1 or cues[k].end - cues[k].start < 0.04 - 1e-9:
+        return False
+    return _BETWEEN.get(frozenset(cues[k - 1].shape + cues[k + 1].shape)) == cues[k].shape
+
+
+def _break_static(cues: list[MouthCue]) -> list[MouthCue]:
+    """A shape held over STATIC seconds (not at rest) alternates with its nearest shape every 0.3 s."""
+    out: list[MouthCue] = []
+    for cue in cues:
+        if cue.shape in "AX" or cue.end - cue.start <= STATIC:
+            out.append(cue)
+            continue
+        neighbour = min((s for s in "BCDE" if s != cue.shape), key=lambda s: distance(s, cue.shape))
+        t, k = cue.start, 0
+        while t < cue.end - 1e-9:
+            step = min(0.3, cue.end - t)
+            out.append(MouthCue(t, t + step, cue.shape if k % 2 == 0 else neighbour))
+            t, k = t + step, k + 1
+    return _joined(out)
+
+
+def _rig_shape(shape: str, extended: str) -> str:
+    return shape if shape in BASIC or shape in extended else FALLBACK[shape]
+
+
+def _rounded(cues: list[MouthCue], duration: float) -> list[MouthCue]:
+    """Times on Rhubarb's centisecond grid; cues that vanish on it join their neighbours."""
+    out: list[MouthCue] = []
+    for cue in cues:
+        start = out[-1].end if out else 0.0
+        end = round(cue.end, 2) if cue is not cues[-1] else round(duration, 2)
+        if end > start:
+            out.append(MouthCue(start, end, cue.shape))
+    return out
+
+
+def _joined(cues: list[MouthCue]) -> list[MouthCue]:
+    out: list[MouthCue] = []
+    for cue in cues:
+        if cue.end - cue.start <= 1e-9:
+            continue
+        if out and out[-1].shape == cue.shape:
+            out[-1] = MouthCue(out[-1].start, cue.end, cue.shape)
+        else:
+            out.append(cue)
+    return out

@@ -1,0 +1,83 @@
+"""Mouth cues, Papagayo projects and captions written and read back: the same cues, words and times."""
+
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree
+
+import pytest
+
+from talkingface.animation.mouth_cues import mouth_cues
+from talkingface.errors import InputError
+from talkingface.export.captions import captions, read_captions, write_captions
+from talkingface.export.cues import PRESTON_BLAIR, read_cues, read_papagayo, write_cues, write_papagayo
+
+
+@pytest.fixture(scope="module")
+def cues(two_cities_alignment):
+    return mouth_cues(two_cities_alignment)
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".xml", ".json"])
+def test_rhubarb_files_round_trip(cues, tmp_path, suffix):
+    path = write_cues(tmp_path / f"cues{suffix}", cues, sound_file="two_cities.wav")
+    assert read_cues(path) == cues
+    if suffix == ".json":
+        document = json.loads(path.read_text())
+        assert document["metadata"] == {"soundFile": "two_cities.wav", "duration": cues[-1].end}
+        assert document["mouthCues"][0] == {"start": 0.0, "end": cues[0].end, "value": cues[0].shape}
+    if suffix == ".xml":
+        root = ElementTree.parse(path).getroot()
+        assert root.tag == "rhubarbResult" and len(root.find("mouthCues")) == len(cues)
+    if suffix == ".tsv":
+        assert path.read_text().splitlines()[-1] == f"{cues[-1].end:.2f}\tX"
+
+
+@pytest.mark.parametrize("preston_blair", [False, True])
+def test_moho_switch_data_round_trips_at_its_frame_rate(cues, tmp_path, preston_blair):
+    path = write_cues(tmp_path / "cues.dat", cues, fps=24, preston_blair=preston_blair)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "MohoSwitch1" and lines[1] == f"1 {PRESTON_BLAIR['X'] if preston_blair else 'X'}"
+    back = read_cues(path, fps=24, duration=cues[-1].end)
+    # Each key sits on the frame nearest its cue's start; cues shorter than a frame may share one.
+    assert len(back) >= 0.95 * len(cues)
+    for cue in back:
+        starting_there = [c.shape for c in cues if abs(c.start - cue.start) <= 1 / 48 + 1e-9]
+        assert cue.shape in starting_there
+
+
+def test_papagayo_project_round_trips(two_cities_alignment, tmp_path):
+    path = write_papagayo(tmp_path / "speech.pgo", two_cities_alignment, sound_file="two_cities.wav", fps=24)
+    project = read_papagayo(path)
+    words = two_cities_alignment.words
+    assert project["fps"] == 24 and project["frames"] == round(two_cities_alignment.duration * 24)
+    assert [w[0] for w in project["words"]] == [w.text for w in words]
+    for (_text, start, end, mouths), word in zip(project["words"], words):
+        assert start == round(word.start * 24) and end == round(word.end * 24)
+        assert all(m in PRESTON_BLAIR.values() or m == "WQ" for _, m in mouths)
+    assert "MBP" in {m for w in project["words"] for _, m in w[3]}
+
+
+@pytest.mark.parametrize("suffix", [".srt", ".vtt"])
+def test_captions_round_trip_and_follow_the_words(two_cities_alignment, tmp_path, suffix):
+    items = captions(two_cities_alignment)
+    path = write_captions(tmp_path / f"speech{suffix}", items)
+    back = read_captions(path)
+    assert [c.text for c in back] == [c.text for c in items]
+    for a, b in zip(back, items):
+        assert a.start == pytest.approx(b.start, abs=0.0006) and a.end == pytest.approx(b.end, abs=0.0006)
+    assert " ".join(c.text for c in back).split() == [w.text for w in two_cities_alignment.words]
+    assert all(len(c.text) <= 42 and c.end - c.start <= 6.0 for c in items)
+    if suffix == ".vtt":
+        assert path.read_text().startswith("WEBVTT\n\n00:00:")
+
+
+def test_bad_cue_files_are_refused(tmp_path, cues):
+    (tmp_path / "bad.tsv").write_text("0.00\tX\nzero\tA\n")
+    with pytest.raises(InputError, match="not a mouth-cue file"):
+        read_cues(tmp_path / "bad.tsv")
+    (tmp_path / "bad.dat").write_text("Switch\n1 A\n")
+    with pytest.raises(InputError, match="MohoSwitch1"):
+        read_cues(tmp_path / "bad.dat")
+    with pytest.raises(InputError, match=".tsv, .xml, .json or .dat"):
+        write_cues(tmp_path / "cues.txt", cues)
