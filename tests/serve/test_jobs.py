@@ -1,0 +1,44 @@
+"""The job manager on its own: jobs past their time limit are stopped, old finished jobs expire."""
+
+from __future__ import annotations
+
+import time
+
+from talkingface.serve.jobs import Job, JobManager
+from talkingface.serve.methods import METHODS
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_fails(tmp_path, speech_path, photo_path):
+    manager = JobManager(tmp_path / "jobs", max_seconds=1.0)
+    try:
+        job_id, folder = manager.new_folder()
+        (folder / "face.png").write_bytes(photo_path.read_bytes())
+        (folder / "speech.wav").write_bytes(speech_path.read_bytes())
+        options = METHODS["talking-photo"].parse_options({})
+        job = Job(job_id, METHODS["talking-photo"], folder, options, face="face.png", speech="speech.wav")
+        manager.submit(job)
+        deadline = time.monotonic() + 60
+        while job.status in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert job.status == "failed" and job.error == "stopped after 1 s, the limit of a job"
+        assert sorted(p.name for p in folder.iterdir()) == ["face.png", "log.txt", "speech.wav"]
+    finally:
+        manager.close()
+
+
+def test_finished_jobs_expire_with_their_folders(tmp_path):
+    manager = JobManager(tmp_path / "jobs", max_age=60.0)
+    try:
+        jobs = []
+        for status in ("done", "failed", "cancelled"):
+            job_id, folder = manager.new_folder()
+            (folder / "curves.json").write_text("{}")
+            job = Job(job_id, METHODS["visemes"], folder, {}, status=status, finished=time.time())
+            manager._jobs[job_id] = job
+            jobs.append(job)
+        assert manager.expire(now=time.time() + 30) == 0  # not old enough
+        assert manager.expire(now=time.time() + 61) == 3
+        assert list((tmp_path / "jobs").iterdir()) == []
+        assert all(manager.get(j.id) is None for j in jobs)
+    finally:
+        manager.close()
