@@ -133,11 +133,14 @@ def write_glb(
                 "channels": channels,
             }
         ],
-        "accessors": b.accessors,
-        "bufferViews": b.views,
-        "buffers": [{"byteLength": len(b.blob)}],
     }
-    text = json.dumps(document, separators=(",", ":")).encode()
+    return write_gltf_document(path, document, b)
+
+
+def write_gltf_document(path: str | os.PathLike, document: dict, b: _Builder) -> Path:
+    """``document`` with the builder's accessors, views and buffer, as a .glb file."""
+    document = {**document, "accessors": b.accessors, "bufferViews": b.views, "buffers": [{"byteLength": len(b.blob)}]}
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
     text += b" " * (-len(text) % 4)
     blob = bytes(b.blob) + b"\0" * (-len(b.blob) % 4)
     total = 12 + 8 + len(text) + 8 + len(blob)
