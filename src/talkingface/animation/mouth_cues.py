@@ -22,7 +22,7 @@ several phonemes alternates with its neighbour so that the mouth never freezes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
@@ -45,6 +45,8 @@ DIPHTHONGS: dict[str, tuple[str, str]] = {
     "OW": ("E", "F"),
     "OY": ("E", "B"),
 }
+# A diphthong too short to show both shapes shows the one that tells it.
+SHORT_DIPHTHONGS = {"AY": "D", "AW": "C", "EY": "C", "OW": "F", "OY": "E"}
 VOWELS = {"AA", "AE", "AH", "AO", "EH", "ER", "IH", "IY", "UH", "UW", *DIPHTHONGS}
 # How open each shape is, and how rounded: shape distance for "closest" and for tweens.
 _OPEN = {"A": 0.0, "B": 1.0, "C": 2.0, "D": 3.0, "E": 1.8, "F": 1.0, "G": 0.7, "H": 1.8, "X": 0.2}
@@ -71,6 +73,14 @@ class MouthCue:
     start: float
     end: float
     shape: str
+
+
+@dataclass(frozen=True)
+class _Cue(MouthCue):
+    """A cue while the rules work on it: ``rank`` says what must survive: 3 a closure, 2 a vowel,
+    1 a consonant, 0 a pause or a tween."""
+
+    rank: int = 0
 
 
 def distance(a: str, b: str) -> float:
@@ -117,6 +127,8 @@ def _segments(phonemes: PhonemeSequence, duration: float) -> list[_Segment]:
         phone = p.phone.upper().rstrip("012")
         if phone == "SIL" or (phone not in ALLOWED and phone not in DIPHTHONGS):
             out.append(_Segment(start, end, "", "SIL"))
+        elif phone in DIPHTHONGS and end - start < 2 * MIN_CUE:
+            out.append(_Segment(start, end, SHORT_DIPHTHONGS[phone], phone))
         elif phone in DIPHTHONGS:
             first, second = DIPHTHONGS[phone]
             split = start + 0.6 * (end - start)
@@ -144,7 +156,7 @@ def _choose(segments: list[_Segment]) -> list[MouthCue]:
                 shape = "B"
             else:
                 shape = "X"
-            cues.append(MouthCue(seg.start, seg.end, shape))
+            cues.append(_Cue(seg.start, seg.end, shape, 0))
             previous = shape
             continue
         following = next((s for s in segments[k + 1 :] if s.allowed and s.phone in VOWELS), None)
@@ -159,12 +171,13 @@ def _choose(segments: list[_Segment]) -> list[MouthCue]:
             early = max(seg.start, seg.end - ANTICIPATION)
             if early > seg.start:
                 other = min(seg.allowed, key=lambda s: distance(s, previous))
-                cues.append(MouthCue(seg.start, early, other))
-            cues.append(MouthCue(early, seg.end, shape))
+                cues.append(_Cue(seg.start, early, other, 1))
+            cues.append(_Cue(early, seg.end, shape, 1))
             previous = shape
             continue
         shape = min(seg.allowed, key=lambda s: (distance(s, previous), seg.allowed.index(s)))
-        cues.append(MouthCue(seg.start, seg.end, shape))
+        rank = 3 if shape == "A" else 2 if seg.phone in VOWELS else 1
+        cues.append(_Cue(seg.start, seg.end, shape, rank))
         previous = shape
     return _joined(cues)
 
@@ -180,8 +193,8 @@ def _closures(cues: list[MouthCue]) -> list[MouthCue]:
         before = out[k - 1]
         take = min(short, max(0.0, (before.end - before.start) - MIN_CUE))
         if take > 0:
-            out[k - 1] = MouthCue(before.start, before.end - take, before.shape)
-            out[k] = MouthCue(cue.start - take, cue.end, cue.shape)
+            out[k - 1] = replace(before, end=before.end - take)
+            out[k] = replace(cue, start=cue.start - take)
     return out
 
 
@@ -203,11 +216,17 @@ def _tweens(cues: list[MouthCue]) -> list[MouthCue]:
             k += 1
             continue
         if donor is first:
-            out[k : k + 2] = [MouthCue(first.start, first.end - tween, first.shape),
-                              MouthCue(first.end - tween, first.end, between), second]  # fmt: skip
+            out[k : k + 2] = [
+                replace(first, end=first.end - tween),
+                _Cue(first.end - tween, first.end, between),
+                second,
+            ]
         else:
-            out[k : k + 2] = [first, MouthCue(second.start, second.start + tween, between),
-                              MouthCue(second.start + tween, second.end, second.shape)]  # fmt: skip
+            out[k : k + 2] = [
+                first,
+                _Cue(second.start, second.start + tween, between),
+                replace(second, start=second.start + tween),
+            ]
         k += 2
     return out
 
@@ -223,17 +242,19 @@ def _merge_short(cues: list[MouthCue]) -> list[MouthCue]:
                 continue
             left = out[k - 1] if k > 0 else None
             right = out[k + 1] if k + 1 < len(out) else None
-            if cue.shape == "A":  # a closure stays: it takes what it lacks from its neighbours
-                out = _lengthen(out, k)
-                changed = True
-                break
+            if getattr(cue, "rank", 0) >= 2:  # a closure or a vowel stays if its neighbours can give way
+                lengthened = _lengthen(out, k)
+                if lengthened is not None:
+                    out = lengthened
+                    changed = True
+                    break
             if left is None or (
                 right is not None and distance(right.shape, cue.shape) < distance(left.shape, cue.shape)
             ):
                 assert right is not None
-                out[k + 1] = MouthCue(cue.start, right.end, right.shape)
+                out[k + 1] = replace(right, start=cue.start)
             else:
-                out[k - 1] = MouthCue(left.start, cue.end, left.shape)
+                out[k - 1] = replace(left, end=cue.end)
             del out[k]
             out = _joined(out)
             changed = True
@@ -241,9 +262,9 @@ def _merge_short(cues: list[MouthCue]) -> list[MouthCue]:
     return out
 
 
-def _lengthen(cues: list[MouthCue], k: int) -> list[MouthCue]:
-    """Cue ``k`` made MIN_CUE long from its neighbours' spare time; a neighbour with none left is
-    swallowed (it is shorter than the minimum itself)."""
+def _lengthen(cues: list[MouthCue], k: int) -> list[MouthCue] | None:
+    """Cue ``k`` made MIN_CUE long from its neighbours' spare time, or by swallowing the shorter
+    neighbour when that one matters less (a lower rank); None when neither works."""
     out = list(cues)
     cue = out[k]
     lack = MIN_CUE - (cue.end - cue.start)
@@ -252,21 +273,21 @@ def _lengthen(cues: list[MouthCue], k: int) -> list[MouthCue]:
         if lack <= 1e-9 or not 0 <= side < len(out):
             continue
         other = out[side]
-        spare = (other.end - other.start) - MIN_CUE
-        take = min(lack, max(0.0, spare))
+        take = min(lack, max(0.0, (other.end - other.start) - MIN_CUE))
         if take <= 0:
             continue
         if side < k:
-            out[side], start = MouthCue(other.start, other.end - take, other.shape), start - take
+            out[side], start = replace(other, end=other.end - take), start - take
         else:
-            out[side], end = MouthCue(other.start + take, other.end, other.shape), end + take
+            out[side], end = replace(other, start=other.start + take), end + take
         lack -= take
-    out[k] = MouthCue(start, end, cue.shape)
-    if lack > 1e-9:  # no spare time around: the shorter neighbour becomes part of the closure
+    out[k] = replace(cue, start=start, end=end)
+    if lack > 1e-9:
         sides = [j for j in (k - 1, k + 1) if 0 <= j < len(out)]
         j = min(sides, key=lambda j: out[j].end - out[j].start)
-        merged = MouthCue(min(out[j].start, start), max(out[j].end, end), cue.shape)
-        out[min(j, k)] = merged
+        if getattr(out[j], "rank", 0) >= getattr(cue, "rank", 0):
+            return None
+        out[min(j, k)] = replace(out[k], start=min(out[j].start, start), end=max(out[j].end, end))
         del out[max(j, k)]
     return _joined(out)
 
@@ -288,7 +309,7 @@ def _break_static(cues: list[MouthCue]) -> list[MouthCue]:
         t, k = cue.start, 0
         while t < cue.end - 1e-9:
             step = min(0.3, cue.end - t)
-            out.append(MouthCue(t, t + step, cue.shape if k % 2 == 0 else neighbour))
+            out.append(replace(cue, start=t, end=t + step, shape=cue.shape if k % 2 == 0 else neighbour))
             t, k = t + step, k + 1
     return _joined(out)
 
@@ -304,7 +325,7 @@ def _rounded(cues: list[MouthCue], duration: float) -> list[MouthCue]:
         start = out[-1].end if out else 0.0
         end = round(cue.end, 2) if cue is not cues[-1] else round(duration, 2)
         if end > start:
-            out.append(MouthCue(start, end, cue.shape))
+            out.append(replace(cue, start=start, end=end))
     return out
 
 
@@ -314,7 +335,11 @@ def _joined(cues: list[MouthCue]) -> list[MouthCue]:
         if cue.end - cue.start <= 1e-9:
             continue
         if out and out[-1].shape == cue.shape:
-            out[-1] = MouthCue(out[-1].start, cue.end, cue.shape)
+            last = out[-1]
+            if isinstance(last, _Cue) and isinstance(cue, _Cue):  # the joined cue matters as its weightier part
+                out[-1] = replace(last, end=cue.end, rank=max(last.rank, cue.rank))
+            else:
+                out[-1] = replace(last, end=cue.end)
         else:
             out.append(cue)
     return out

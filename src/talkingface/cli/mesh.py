@@ -2,7 +2,9 @@
 
 Outputs by extension (repeat -o for several): a video (.mp4/.mov/.mkv, rendered offscreen with the
 speech track), .glb (glTF 2.0 with ARKit morph targets and their animation), .csv (ARKit-52 in the
-Live Link Face layout), .json (curves), .npy (vertices, VOCASET layout) or a folder (one OBJ per frame).
+Live Link Face layout), .json (curves), .npy (vertices, VOCASET layout), a folder (one OBJ per frame), or
+an animator's file with the default options (.tsv .xml .rhubarb.json .dat .pgo .anim .tres .vrma
+.motion3.json .vmd .a2f.json .srt .vtt: see ``talkingface visemes --help``).
 Methods: auto (the default: jali with a transcript, else visemenet), jali (procedural: timed phonemes
 through the JALI animator), visemenet (the built-in VisemeNet, from the audio alone) or faceformer
 (--checkpoint vocaset.pth / biwi.pth / our .safetensors; --template is the neutral face it animates).
@@ -69,8 +71,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not 64 <= args.size <= 4096:
         raise InputError(f"--size must be 64-4096 pixels, got {args.size}")
+    text = read_text_argument(args.text, args.transcript)
     for out in args.output:
-        output_kind(out)
+        if output_kind(out) == "animation":
+            from ..export.formats import animation_format, check_needs
+
+            fmt = animation_format(out)
+            assert fmt is not None
+            check_needs(fmt, text is not None)
     outputs = list(args.output)
     if args.method == "faceformer" and not args.checkpoint:
         raise InputError("--method faceformer needs --checkpoint (vocaset.pth, biwi.pth or our .safetensors)")
@@ -90,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     )
     pipeline = MeshAnimationPipeline(config).to(args.device)
     pipeline.check(args.audio, outputs)
-    result = pipeline(args.audio, outputs, text=read_text_argument(args.text, args.transcript), progress=not args.quiet)
+    result = pipeline(args.audio, outputs, text=text, progress=not args.quiet)
     print_notes(result.phonemes)
     for path in result.outputs:
         print(f"wrote {path}")

@@ -53,10 +53,10 @@ def _stamp(seconds: float, separator: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
 
 
-def write_captions(path: str | os.PathLike, items: list[Caption]) -> Path:
-    """SubRip or WebVTT by ``path``'s extension (.srt, .vtt)."""
+def write_captions(path: str | os.PathLike, items: list[Caption], kind: str | None = None) -> Path:
+    """SubRip or WebVTT: ``kind`` "srt" or "vtt" (default: ``path``'s extension)."""
     target = Path(path)
-    suffix = target.suffix.lower()
+    suffix = f".{kind}" if kind else target.suffix.lower()
     if suffix == ".srt":
         blocks = [f"{k}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{c.text}\n" for k, c in enumerate(items, 1)]
         text = "\n".join(blocks)

@@ -37,12 +37,18 @@ _PAPAGAYO = {
 }
 
 
-def write_cues(path: str | os.PathLike, cues: list[MouthCue], sound_file: str = "", fps: float = 24.0,
-               preston_blair: bool = False) -> Path:  # fmt: skip
-    """Write ``cues`` in the format named by ``path``'s extension: .tsv, .xml, .json (Rhubarb) or .dat
+def write_cues(
+    path: str | os.PathLike,
+    cues: list[MouthCue],
+    sound_file: str = "",
+    fps: float = 24.0,
+    preston_blair: bool = False,
+    kind: str | None = None,
+) -> Path:
+    """Write ``cues`` as ``kind`` (default: ``path``'s extension): .tsv, .xml, .json (Rhubarb) or .dat
     (Moho; at ``fps``, in Preston Blair's names when ``preston_blair``)."""
     target = Path(path)
-    suffix = target.suffix.lower()
+    suffix = f".{kind}" if kind else target.suffix.lower()
     _check(cues)
     duration = cues[-1].end
     if suffix == ".tsv":

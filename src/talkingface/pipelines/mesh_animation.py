@@ -103,16 +103,24 @@ class MeshAnimationResult:
 
 
 def output_kind(path: str | os.PathLike) -> str:
-    """ "video", "glb", "csv", "json", "npy" or "obj" (a folder) for an output path."""
+    """ "video", "glb", "csv", "json", "npy", "obj" (a folder) or "animation" (an animator's file, see
+    :mod:`talkingface.export.formats`) for an output path."""
+    from ..export.formats import animation_format
+
     p = Path(path)
     suffix = p.suffix.lower()
+    if animation_format(p) is not None:
+        return "animation"
     if suffix in VIDEO_SUFFIXES:
         return "video"
     if suffix in FILE_SUFFIXES:
         return suffix[1:]
     if suffix == "" or str(path).endswith(os.sep):
         return "obj"
-    raise InputError(f"{path}: outputs are .mp4/.mov/.mkv/.m4v/.webm, .glb, .csv, .json, .npy or a folder for OBJs")
+    raise InputError(
+        f"{path}: outputs are .mp4/.mov/.mkv/.m4v/.webm, .glb, .csv, .json, .npy, a folder for OBJs, or an "
+        "animator's file (.tsv .xml .rhubarb.json .dat .pgo .anim .tres .vrma .motion3.json .vmd .a2f.json .srt .vtt)"
+    )
 
 
 class MeshAnimationPipeline(Pipeline):
@@ -175,6 +183,13 @@ class MeshAnimationPipeline(Pipeline):
                     raise InputError(f"{out}: folder {parent} does not exist")
             else:
                 check_output(out, inputs=inputs, what=f"{kind} file")
+            if kind == "animation" and self.config.method == "faceformer":
+                from ..export.formats import FORMATS, animation_format
+
+                fmt = animation_format(out)
+                assert fmt is not None
+                if FORMATS[fmt][1] != "curves":
+                    raise InputError(f"{out}: {fmt} needs timed phonemes, which FaceFormer does not give")
         audio_info(audio)
         return kinds
 
@@ -235,6 +250,9 @@ class MeshAnimationPipeline(Pipeline):
         renderer = None
         written = []
         for out, kind in zip(outputs, kinds):
+            if kind == "animation":
+                written.append(_write_animation(out, curves, phonemes, audio))
+                continue
             path, backend = self._write(out, kind, basis, weights, curves, audio, progress, each_frame, posed, pose)
             written.append(path)
             renderer = backend or renderer
@@ -292,10 +310,13 @@ class MeshAnimationPipeline(Pipeline):
 
             frames, fps = resample_frames(frames, fps, self.config.fps), to_fps(self.config.fps)
         curves = None
-        if any(kind in ("csv", "json") for kind in kinds):
+        if any(kind in ("csv", "json", "animation") for kind in kinds):
             curves = self._fit_curves(mesh, frames, fps)
         written, renderer = [], None
         for out, kind in zip(outputs, kinds):
+            if kind == "animation":
+                written.append(_write_animation(out, curves, None, audio))
+                continue
             path, backend = self._write_frames(out, kind, mesh, frames, curves, fps, audio, progress)
             written.append(path)
             renderer = backend or renderer
@@ -377,6 +398,14 @@ class MeshAnimationPipeline(Pipeline):
                 translations=pose[1] if pose is not None else None,
             ), None
         return _write_file(out, kind, basis.mesh.faces, each_frame, curves, len(weights)), None
+
+
+def _write_animation(out, curves, phonemes, audio) -> Path:
+    from ..export.formats import ExportOptions, animation_format, write_animation
+
+    fmt = animation_format(out)
+    assert fmt is not None
+    return write_animation(out, fmt, curves, phonemes, ExportOptions(sound_file=Path(audio).name))
 
 
 def _node_motion(rotations: np.ndarray, translations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,101 @@
+"""``visemes`` and ``mesh`` write every animator's format at once from real speech, refuse what
+cannot be made before any work, and show the preset maps."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from talkingface.cli import main
+from talkingface.export import rigs
+from talkingface.export.captions import read_captions
+from talkingface.export.cues import read_cues, read_papagayo
+
+ALL = [
+    "c.json", "c.tsv", "c.xml", "c.rhubarb.json", "c.dat", "c.pgo", "c.anim", "c.tres", "c.vrma",
+    "c.motion3.json", "c.vmd", "c.a2f.json", "c.srt", "c.vtt",
+]  # fmt: skip
+
+
+def test_every_format_at_once_from_the_real_recording(tmp_path, speech_path, capsys):
+    transcript = speech_path.with_suffix(".txt")
+    argv = ["visemes", str(speech_path), "--transcript", str(transcript)]
+    for name in ALL:
+        argv += ["-o", str(tmp_path / name)]
+    assert main(argv) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(ALL)
+    curves = json.loads((tmp_path / "c.json").read_text())
+    duration = curves["num_frames"] / curves["fps"]
+    for name in ("c.tsv", "c.xml", "c.rhubarb.json"):
+        cues = read_cues(tmp_path / name) if not name.endswith(".rhubarb.json") else None
+        if cues is None:
+            document = json.loads((tmp_path / name).read_text())
+            assert document["metadata"]["soundFile"] == speech_path.name
+            cues = document["mouthCues"]
+            assert cues[-1]["end"] == pytest.approx(duration, abs=0.05)
+        else:
+            assert cues[-1].end == pytest.approx(duration, abs=0.05)
+    assert read_cues(tmp_path / "c.dat", fps=24)[0].start == 0
+    assert len(read_papagayo(tmp_path / "c.pgo")["words"]) > 100
+    assert read_captions(tmp_path / "c.srt") == read_captions(tmp_path / "c.vtt")
+    assert "jawOpen" in rigs.read_unity_anim(tmp_path / "c.anim")  # ARKit-52 by default
+    assert {"aa", "oh", "blink"} <= set(rigs.read_vrma(tmp_path / "c.vrma"))  # its own default map
+    assert "ParamMouthOpenY" in rigs.read_live2d_motion(tmp_path / "c.motion3.json")
+    assert "あ" in rigs.read_vmd(tmp_path / "c.vmd")
+    assert list(rigs.read_a2f_json(tmp_path / "c.a2f.json").names) == rigs.load_preset("arkit52")["names"]
+
+
+def test_a_map_drives_the_curve_formats(tmp_path, speech_path):
+    out = tmp_path / "c.anim"
+    assert main(["visemes", str(speech_path), "--map", "readyplayerme", "-o", str(out)]) == 0
+    unity = rigs.read_unity_anim(out)
+    assert "viseme_aa" in unity and "jawOpen" in unity  # ARKit and the Oculus visemes
+
+
+def test_format_flag_and_shapes(tmp_path, speech_path):
+    out = tmp_path / "cues.json"
+    assert main(["visemes", str(speech_path), "--format", "rhubarb-json", "--shapes", "", "-o", str(out)]) == 0
+    shapes = {c["value"] for c in json.loads(out.read_text())["mouthCues"]}
+    assert shapes <= set("ABCDEF") and len(shapes) >= 5  # without a transcript: recognised phonemes
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-o", "{tmp}/c.srt"], "srt needs the words: give the transcript"),
+        (["-o", "{tmp}/c.pgo"], "papagayo needs the words"),
+        (["-o", "{tmp}/c.anim", "--map", "{tmp}/missing.json"], "neither a preset"),
+        (["-o", "{tmp}/c.tsv", "--shapes", "Q"], "some of G, H, X"),
+        (["-o", "{tmp}/c.vmd", "--map", "arkit52"], "longer than 15 bytes in Shift-JIS"),
+        (["-o", "{tmp}/a.tsv", "-o", "{tmp}/b.anim", "--format", "unity"], "--format names the format of one output"),
+        (["-o", "{tmp}/c.vrma", "-o", "{tmp}/c.vrma"], "given twice"),
+        (["-o", "{tmp}/c.txt"], "c.txt"),
+    ],
+)
+def test_what_cannot_be_made_is_refused_before_the_work(tmp_path, speech_path, capsys, extra, message):
+    argv = ["visemes", str(speech_path)] + [a.format(tmp=tmp_path) for a in extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_show_map_prints_a_preset_a_user_can_edit_and_use(tmp_path, speech_path, capsys):
+    assert main(["visemes", "--show-map", "vrm"]) == 0
+    preset = json.loads(capsys.readouterr().out)
+    preset["shapes"]["aa"]["gain"] = 0.5
+    (tmp_path / "mine.json").write_text(json.dumps(preset))
+    out = tmp_path / "c.a2f.json"
+    assert main(["visemes", str(speech_path), "--map", str(tmp_path / "mine.json"), "-o", str(out)]) == 0
+    rig = rigs.read_a2f_json(out)
+    assert rig.names[0] == "aa" and rig.values[:, 0].max() <= 0.5 + 1e-6
+
+
+def test_mesh_writes_animator_files_too(tmp_path, speech_path):
+    transcript = speech_path.with_suffix(".txt")
+    argv = ["mesh", "--audio", str(speech_path), "--transcript", str(transcript), "--quiet"]
+    for name in ("m.tsv", "m.vrma", "m.srt"):
+        argv += ["-o", str(tmp_path / name)]
+    assert main(argv) == 0
+    assert read_cues(tmp_path / "m.tsv")[0].start == 0 and read_captions(tmp_path / "m.srt")
