@@ -10,6 +10,12 @@ Outputs (``-o``, repeat for several) are chosen by name: ``.json`` / ``.csv`` cu
 VRM ``.vrma``, Live2D ``.motion3.json``, MMD ``.vmd``, Audio2Face-style ``.a2f.json``, captions ``.srt`` /
 ``.vtt``; or by ``--format``. ``--map`` retargets the curve formats onto a rig (a preset or a JSON file;
 ``--show-map NAME`` prints a preset to copy and edit).
+
+``--stream`` follows speech as it arrives, for live avatars: 16 kHz mono 16-bit PCM (raw, or a WAV) from
+standard input (``-``) or from a file that is still being written, and writes the curves as JSON lines
+as they are ready (to standard output, or ``-o FILE.jsonl`` when done): a line ``{"fps", "names"}``,
+then a line ``{"frame", "time", "values"}`` per frame. It uses the built-in VisemeNet, and its frames
+equal what the whole file gives.
 """
 
 from __future__ import annotations
@@ -46,6 +52,10 @@ def register(subparsers) -> None:
     parser.add_argument("--format", help="the format of the output(s), whatever their names (e.g. rhubarb-json)")
     parser.add_argument("--map", metavar="NAME|FILE", help="retargeting map of the curve formats (a preset or JSON)")
     parser.add_argument("--show-map", metavar="NAME", help="print a preset map (to copy and edit) and stop")
+    parser.add_argument("--stream", action="store_true", help="follow speech as it arrives (see above)")
+    parser.add_argument(
+        "--idle", type=float, default=2.0, help="--stream from a file: stop when it has not grown for this long (s)"
+    )
     parser.add_argument(
         "--shapes", default="GHX", help="extended mouth shapes the rig has, some of GHX ('' for A-F only; default GHX)"
     )
@@ -76,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.audio:
         raise InputError("give the speech (an audio or video file)")
+    if args.stream:
+        return _stream(args)
     if not args.output:
         raise InputError("give at least one output (-o FILE)")
     if args.format and len(args.output) > 1:
@@ -139,3 +151,102 @@ def run(args: argparse.Namespace) -> int:
         plot_curves(Path(args.plot), curves, audio, sample_rate, phonemes)
         print(f"plot: {args.plot}")
     return 0
+
+
+def _stream(args: argparse.Namespace) -> int:
+    """``visemes --stream``: JSON lines of curves while the speech arrives."""
+    import json
+    import math
+    import os
+    import sys
+    import time
+
+    import numpy as np
+
+    from ..animation import JaliConfig
+    from ..animation.stream import NAMES, CurveStream
+    from ..errors import InputError
+    from ..files import atomic_output
+
+    if args.text or args.transcript or args.method == "jali" or args.phonemes or args.plot or args.format:
+        raise InputError("--stream makes curves from the audio alone (VisemeNet): no transcript, --method jali, "
+                         "--phonemes, --plot or --format")  # fmt: skip
+    if len(args.output) > 1 or (args.output and not args.output[0].endswith(".jsonl")):
+        raise InputError("--stream writes one .jsonl file (-o FILE.jsonl), or to standard output")
+    if not (math.isfinite(args.idle) and 0 < args.idle <= 3600):
+        raise InputError(f"--idle must be 0-3600 seconds, got {args.idle}")
+    if args.output:
+        output_path(args.output[0], suffixes=(".jsonl",), inputs=(args.audio,))
+    if args.audio == "-":
+        fd, growing = sys.stdin.fileno(), False
+    else:
+        try:
+            fd, growing = os.open(args.audio, os.O_RDONLY), True
+        except OSError as error:
+            raise InputError(f"{args.audio}: {error.strerror}") from None
+    stream = CurveStream(args.fps, JaliConfig(style=args.style))
+    lines: list[str] = []
+
+    def emit(text: str) -> None:
+        if args.output:
+            lines.append(text)
+        else:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    def send(indices: np.ndarray, values: np.ndarray) -> None:
+        rate = float(stream.fps)
+        for i, row in zip(indices, values):
+            emit(json.dumps({"frame": int(i), "time": round(i / rate, 5), "values": np.round(row, 5).tolist()}))
+
+    emit(json.dumps({"fps": float(stream.fps), "names": list(NAMES)}))
+    pending, header, quiet_since = b"", None, time.monotonic()
+    while True:
+        chunk = os.read(fd, 6400)
+        if not chunk:
+            if not growing or time.monotonic() - quiet_since > args.idle:
+                break
+            time.sleep(0.02)
+            continue
+        quiet_since = time.monotonic()
+        pending += chunk
+        if header is None:
+            if len(pending) < 44 and pending[:4] in (b"RIFF", b"RIFF"[: len(pending)]):
+                continue
+            header = _wav_header(pending) if pending[:4] == b"RIFF" else 0
+            pending = pending[header:]
+        usable = len(pending) - len(pending) % 2
+        if usable:
+            samples = np.frombuffer(pending[:usable], "<i2").astype(np.float32) / 32768.0
+            pending = pending[usable:]
+            send(*stream.push(samples))
+    if growing:
+        os.close(fd)
+    send(*stream.finish())
+    if args.output:
+        with atomic_output(args.output[0]) as tmp:
+            tmp.write_text("\n".join(lines) + "\n")
+        print(f"curves: {args.output[0]} ({len(lines) - 1} frames at {float(stream.fps):g} fps)")
+    return 0
+
+
+def _wav_header(data: bytes) -> int:
+    """The length of a 16 kHz mono 16-bit PCM WAV header at the start of ``data`` (else an error)."""
+    import struct
+
+    from ..errors import InputError
+
+    at = 12
+    while at + 8 <= len(data):
+        kind, size = data[at : at + 4], struct.unpack_from("<I", data, at + 4)[0]
+        if kind == b"fmt ":
+            audio_format, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", data, at + 8)
+            if (audio_format, channels, rate, bits) != (1, 1, 16000, 16):
+                raise InputError(
+                    f"--stream takes 16 kHz mono 16-bit PCM; this WAV is {rate} Hz, {channels} channel(s), {bits}-bit "
+                    "(convert it, e.g. ffmpeg -i IN -f s16le -ac 1 -ar 16000 -)"
+                )
+        if kind == b"data":
+            return at + 8
+        at += 8 + size + size % 2
+    raise InputError("--stream: the WAV header is longer than expected or damaged")

@@ -38,6 +38,16 @@ def visemenet_features(wav: np.ndarray, config: MfccConfig = SYNCNET_MFCC) -> np
     win, hop = config.win_length, config.hop_length
     steps = 1 if n <= win else 1 + math.ceil((n - win) / hop)
     x = nn.functional.pad(x, (0, (steps - 1) * hop + win - n))
+    out = step_features(x, steps, config)
+    features: np.ndarray = out.numpy().astype(np.float32)
+    return features
+
+
+def step_features(x: torch.Tensor, steps: int, config: MfccConfig = SYNCNET_MFCC) -> torch.Tensor:
+    """``(steps, 65) float64`` features of a pre-emphasised signal ``x`` (float64, the units of
+    :func:`visemenet_features`) whose sample 0 starts step 0; ``x`` holds at least the last step's
+    window. Steps are independent, so a stream can compute them piece by piece."""
+    win, hop = config.win_length, config.hop_length
     fbank = torch.from_numpy(
         np.array(mfcc_filterbank(config.n_filters, config.n_fft, config.sample_rate, config.low_freq, config.high_freq))
     )
@@ -57,5 +67,4 @@ def visemenet_features(wav: np.ndarray, config: MfccConfig = SYNCNET_MFCC) -> np
             ceps[:, 0] = torch.log(torch.where(total == 0, _EPS, total))
         centroids = ((power * frequencies) @ fbank.T) / energies
         out[start:stop] = torch.cat([ceps, log_energies, centroids], dim=1)
-    features: np.ndarray = out.numpy().astype(np.float32)
-    return features
+    return out
