@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_bf16
 import bench_busy_machine
+import bench_exports
 import bench_face
 import bench_faceformer
 import bench_faceformer_train
@@ -50,5 +51,6 @@ if __name__ == "__main__":
         bench_busy_machine.main(),
         bench_long_inputs.main(["--minutes", "10"]),
         bench_serve.main([]),
+        bench_exports.main([]),
     ]
     sys.exit(0 if all(results) else 1)
