@@ -69,6 +69,7 @@ def curves_of(lines: bytes) -> np.ndarray:
     return np.array([r["values"] for r in rows[1:]])
 
 
+@pytest.mark.slow
 def test_standard_input_and_a_growing_file_give_the_whole_files_curves(speech, tmp_path):
     wav = write_wav(tmp_path / "speech.wav", speech, 16000)
     whole = tmp_path / "whole.json"

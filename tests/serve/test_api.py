@@ -100,6 +100,7 @@ def test_mesh_and_sync_score(server, short_speech):
     assert server.client.get(f"/api/jobs/{score['id']}/outputs/plot.png").content[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_cancel_a_running_job_leaves_no_output(server, speech_path, photo_path):
     job = server.submit("talking-photo", {"face": photo_path, "speech": speech_path}, options='{"size": 256}').json()
     job = server.wait(job["id"], until=("running",))
@@ -185,6 +186,7 @@ def test_paths_and_ids_cannot_reach_outside_a_job(server):
         assert "root:" not in response.text
 
 
+@pytest.mark.slow
 def test_uploads_and_outputs_over_the_limits_are_refused(tmp_path, short_speech, speech_path, photo_path):
     small = start_server(tmp_path, "--max-upload-mb", "1", "--max-job-mb", "1")
     try:

@@ -196,7 +196,7 @@ def read_unity_anim(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.n
     """``{shape: (times, weights 0-1)}`` from a Unity .anim, read with a YAML loader."""
     import yaml
 
-    class _Loader(yaml.SafeLoader):
+    class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's when built with it
         pass
 
     _Loader.add_multi_constructor(
