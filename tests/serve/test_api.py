@@ -61,6 +61,7 @@ def test_talking_photo_from_a_portrait_and_a_clips_sound(server, tmp_path):
     assert server.client.get(job["outputs"][1]["url"]).content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_visemes_from_typed_german_text(server):
     job = server.submit("visemes", text="Guten Morgen, wie geht es dir?", voice="de", options='{"fps": 25}').json()
     job = server.wait(job["id"])

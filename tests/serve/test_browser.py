@@ -118,6 +118,7 @@ def test_typed_text_becomes_a_3d_face_in_the_viewer(page):
     save(page, "mesh.png")
 
 
+@pytest.mark.slow
 def test_a_bad_file_gets_a_clear_message_on_the_page(page, tmp_path):
     notes = tmp_path / "notes.wav"
     notes.write_text("these are notes, not sound\n")

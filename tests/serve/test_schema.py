@@ -21,6 +21,7 @@ def operations(server):
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(schemathesis.GenerationMode))
 def test_no_generated_request_gets_a_server_error(operations, mode):
     answers: collections.Counter = collections.Counter()
