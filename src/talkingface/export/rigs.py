@@ -67,7 +67,9 @@ def load_preset(name_or_path: str | os.PathLike) -> dict:
             if not isinstance(sources, dict) or not all(isinstance(w, (int, float)) for w in sources.values()):
                 raise ValueError(f"{name}: 'from' must map channel names to numbers")
             low, high = rule.get("range", (0.0, 1.0))
-            float(rule.get("gain", 1.0)), float(rule.get("offset", 0.0)), float(low), float(high)
+            numbers = (rule.get("gain", 1.0), rule.get("offset", 0.0), low, high)
+            if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in numbers) or low > high:
+                raise ValueError(f"{name}: gain, offset and range must be finite numbers, the range low to high")
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise InputError(f"{where}: not a retargeting map ({error})") from None
     missing = [n for n in names if n not in shapes]
