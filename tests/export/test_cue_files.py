@@ -72,6 +72,18 @@ def test_captions_round_trip_and_follow_the_words(two_cities_alignment, tmp_path
         assert path.read_text().startswith("WEBVTT\n\n00:00:")
 
 
+def test_captions_keep_the_transcripts_spelling(two_cities_alignment, speech_path):
+    transcript = speech_path.with_suffix(".txt").read_text()
+    plain, spelled = captions(two_cities_alignment), captions(two_cities_alignment, transcript)
+    assert [(c.start, c.end) for c in spelled] == [(c.start, c.end) for c in plain]
+    assert spelled[0].text.startswith("It was the best of times,")
+    flat = " ".join(transcript.split())
+    assert all(c.text in flat for c in spelled)  # verbatim, punctuation and capitals kept
+    assert sum("," in c.text for c in spelled) > 10
+    # A transcript whose words are not the aligned ones falls back to the aligned words.
+    assert captions(two_cities_alignment, "Something else entirely.") == plain
+
+
 def test_bad_cue_files_are_refused(tmp_path, cues):
     (tmp_path / "bad.tsv").write_text("0.00\tX\nzero\tA\n")
     with pytest.raises(InputError, match="not a mouth-cue file"):

@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         preston_blair=args.preston_blair,
         node=args.node,
         sound_file=Path(args.audio).name,
+        transcript=text,
     )
     from ..export.formats import check_map
 

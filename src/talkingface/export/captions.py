@@ -25,10 +25,16 @@ class Caption:
     text: str
 
 
-def captions(phonemes: PhonemeSequence) -> list[Caption]:
-    """The words of ``phonemes`` grouped into captions."""
+_CLOSING = ".,;:!?\"')\u201d\u2019\u2026"  # punctuation that stays with the word before it
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?")
+
+
+def captions(phonemes: PhonemeSequence, transcript: str | None = None) -> list[Caption]:
+    """The words of ``phonemes`` grouped into captions; with the ``transcript`` they were aligned to,
+    each caption shows the transcript's own spelling and punctuation."""
     if not phonemes.words:
         raise InputError("captions need the words: give the transcript (--text or --transcript)")
+    spans = _spans(transcript, len(phonemes.words)) if transcript else None
     out: list[list] = []
     for word in phonemes.words:
         if out:
@@ -42,7 +48,29 @@ def captions(phonemes: PhonemeSequence) -> list[Caption]:
                 current.append(word)
                 continue
         out.append([word])
-    return [Caption(ws[0].start, ws[-1].end, " ".join(w.text for w in ws)) for ws in out]
+    if spans is None:
+        return [Caption(ws[0].start, ws[-1].end, " ".join(w.text for w in ws)) for ws in out]
+    assert transcript is not None
+    result, k = [], 0
+    for ws in out:
+        first, last = spans[k], spans[k + len(ws) - 1]
+        result.append(Caption(ws[0].start, ws[-1].end, " ".join(transcript[first[0] : last[1]].split())))
+        k += len(ws)
+    return result
+
+
+def _spans(transcript: str, count: int) -> list[tuple[int, int]] | None:
+    """Where each aligned word is in the transcript, with the punctuation after it; None when the
+    transcript's words are not the aligned ones one for one."""
+    tokens = list(_TOKEN.finditer(transcript))
+    if len(tokens) != count:
+        return None
+    spans = []
+    for k, token in enumerate(tokens):
+        end = tokens[k + 1].start() if k + 1 < len(tokens) else len(transcript)
+        tail = transcript[token.end() : end]
+        spans.append((token.start(), token.end() + len(tail) - len(tail.lstrip(_CLOSING))))
+    return spans
 
 
 def _stamp(seconds: float, separator: str) -> str:

@@ -63,7 +63,8 @@ class ExportOptions:
     """``map``: a preset name or a map file for the curve formats (None: the format's default);
     ``shapes``: which extended mouth shapes the rig has (some of "GHX"); ``cue_fps``: frame rate of
     Moho and Papagayo files; ``preston_blair``: Moho keys in Preston Blair's names; ``node``: the
-    mesh's node path in Unity and Godot; ``sound_file``: the audio's name recorded in the files."""
+    mesh's node path in Unity and Godot; ``sound_file``: the audio's name recorded in the files;
+    ``transcript``: the text the phonemes were aligned to (captions keep its spelling)."""
 
     map: str | None = None
     shapes: str = "GHX"
@@ -71,6 +72,7 @@ class ExportOptions:
     preston_blair: bool = False
     node: str = "Face"
     sound_file: str = ""
+    transcript: str | None = None
 
 
 def animation_format(path: str | os.PathLike, explicit: str | None = None) -> str | None:
@@ -135,7 +137,7 @@ def write_animation(
         return write_papagayo(path, phonemes, options.sound_file, fps=int(round(options.cue_fps)))
     if fmt in ("srt", "vtt"):
         assert phonemes is not None
-        return write_captions(path, captions(phonemes), kind=fmt)
+        return write_captions(path, captions(phonemes, options.transcript), kind=fmt)
     assert curves is not None
     rig = rigs.retarget(curves, rigs.load_preset(options.map or DEFAULT_MAP[fmt]))
     writer = {
