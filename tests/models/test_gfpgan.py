@@ -7,6 +7,7 @@ import json
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -74,3 +75,33 @@ def test_a_512_face_goes_through_deterministically(model, photo):
         for s in strengths:
             s.zero_()
     assert not torch.equal(fresh, stored)
+
+
+@pytest.mark.slow
+def test_the_same_numbers_as_the_reference_implementation():
+    """Golden parity. The fixture was made outside this repository by TencentARC/GFPGAN's
+    ``GFPGANv1Clean`` (commit 7552a7791caad982045a7bbe5634bbf1cd5c8679, ``gfpgan/archs/gfpganv1_clean_arch.py``
+    and ``stylegan2_clean_arch.py``, with basicsr's registry and weight initialisation stubbed out; built
+    as GFPGANer builds v1.3/v1.4: input_is_latent, different_w, sft_half, channel_multiplier 2) on the
+    seeded weights of ``golden.deterministic_state(state_dict, seed=0, gain=1)``, in eval mode, with
+    ``randomize_noise=False`` (the stored noise). Input: ``golden._images`` (seed 1) at 64 px, each pixel
+    repeated 8x8 to 512 px, scaled to [-1, 1]. Stored: the output pooled over 8x8 blocks and every
+    16th pixel. Measured here: bit-identical."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from golden import deterministic_state
+
+    with np.load(Path(__file__).parent / "golden" / "gfpgan_clean.npz") as data:
+        stored = {k: data[k] for k in data.files}
+    model = Gfpgan().eval()
+    model.load_state_dict(
+        deterministic_state(model.state_dict(), int(stored["state_seed"]), float(stored["state_gain"]))
+    )
+    x = torch.from_numpy(stored["face"]).float().repeat_interleave(8, 2).repeat_interleave(8, 3) / 127.5 - 1
+    with torch.no_grad():
+        y = model(x)
+    assert stored["sampled"].std() > 0.5  # not a degenerate output
+    for name, got in (("pooled", torch.nn.functional.avg_pool2d(y, 8)), ("sampled", y[:, :, ::16, ::16])):
+        expected = stored[name]
+        assert np.abs(got.numpy() - expected).max() <= 1e-4 * np.abs(expected).max(), name
