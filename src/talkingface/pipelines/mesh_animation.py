@@ -251,7 +251,7 @@ class MeshAnimationPipeline(Pipeline):
         written = []
         for out, kind in zip(outputs, kinds):
             if kind == "animation":
-                written.append(_write_animation(out, curves, phonemes, audio))
+                written.append(_write_animation(out, curves, phonemes, audio, text))
                 continue
             path, backend = self._write(out, kind, basis, weights, curves, audio, progress, each_frame, posed, pose)
             written.append(path)
@@ -315,7 +315,7 @@ class MeshAnimationPipeline(Pipeline):
         written, renderer = [], None
         for out, kind in zip(outputs, kinds):
             if kind == "animation":
-                written.append(_write_animation(out, curves, None, audio))
+                written.append(_write_animation(out, curves, None, audio, None))
                 continue
             path, backend = self._write_frames(out, kind, mesh, frames, curves, fps, audio, progress)
             written.append(path)
@@ -400,12 +400,12 @@ class MeshAnimationPipeline(Pipeline):
         return _write_file(out, kind, basis.mesh.faces, each_frame, curves, len(weights)), None
 
 
-def _write_animation(out, curves, phonemes, audio) -> Path:
+def _write_animation(out, curves, phonemes, audio, text: str | None) -> Path:
     from ..export.formats import ExportOptions, animation_format, write_animation
 
     fmt = animation_format(out)
     assert fmt is not None
-    return write_animation(out, fmt, curves, phonemes, ExportOptions(sound_file=Path(audio).name))
+    return write_animation(out, fmt, curves, phonemes, ExportOptions(sound_file=Path(audio).name, transcript=text))
 
 
 def _node_motion(rotations: np.ndarray, translations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
