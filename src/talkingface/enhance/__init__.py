@@ -1,0 +1,1 @@
+"""Sharper faces without flicker: GFPGAN's alignment and paste-back (:mod:`.align`)."""

@@ -1,0 +1,113 @@
+"""Faces aligned the way GFPGAN was trained (FFHQ, 512 px) and pasted back, steady over time.
+
+GFPGAN restores a face that sits on a fixed 5-point template (the eyes, the nose tip and the mouth
+corners of FFHQ's alignment). Per-frame detections jitter by a pixel or two, and the restorer turns
+that jitter into shimmer; here the five points come from our tracker's 478 landmarks and are smoothed
+over time (a centred moving average, which moves no point where the face is still) before the
+similarity transform is fitted, so a still face gets the same transform in every frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+
+#: FFHQ's 5 points at 512 px: image-left eye, image-right eye, nose tip, mouth corners (left, right).
+TEMPLATE_512 = np.array(
+    [
+        [192.98138, 239.94708],
+        [318.90277, 240.1936],
+        [256.63416, 314.01935],
+        [201.26117, 371.41043],
+        [313.08905, 371.15118],
+    ]
+)
+#: The grey GFPGAN's alignment fills outside the frame with (RGB).
+BORDER = (135, 133, 132)
+_NOSE_TIP = 1
+_MOUTH_CORNERS = (61, 291)
+
+
+def five_points(landmarks: np.ndarray) -> np.ndarray:
+    """``(5, 2)`` template points of a face from its ``(478, 2+)`` landmarks: the eye centres (the
+    irises), the nose tip and the mouth corners, each pair ordered left to right in the image."""
+    from ..face.topology import face_topology
+
+    points = np.asarray(landmarks, np.float64)
+    if points.ndim != 2 or points.shape[0] != 478 or points.shape[1] < 2 or not np.isfinite(points[:, :2]).all():
+        raise InputError(f"landmarks must be (478, 2+) finite values, got {points.shape}")
+    topology = face_topology()
+    eyes = sorted((points[topology.group(g), :2].mean(0) for g in ("right_iris", "left_iris")), key=lambda p: p[0])
+    mouth = sorted((points[k, :2] for k in _MOUTH_CORNERS), key=lambda p: p[0])
+    return np.stack([eyes[0], eyes[1], points[_NOSE_TIP, :2], mouth[0], mouth[1]])
+
+
+def face_transform(points: np.ndarray, size: int = 512) -> np.ndarray:
+    """The ``(2, 3)`` similarity transform taking the 5 ``points`` onto the template at ``size`` px
+    (least squares; facexlib fits it with LMEDS, the same on clean points)."""
+    from ..face.crops import similarity_transform
+
+    return similarity_transform(np.asarray(points, np.float64), TEMPLATE_512 * (size / 512.0))
+
+
+def steady_points(points: np.ndarray, window: int = 5) -> np.ndarray:
+    """``(T, 5, 2)`` per-frame points smoothed over time by a centred moving average of ``window``
+    frames (shorter at the ends): detection jitter averages out, a still face stays where it is, and
+    a moving face lags by nothing on average."""
+    points = np.asarray(points, np.float64)
+    if points.ndim != 3 or points.shape[1:] != (5, 2):
+        raise InputError(f"points must be (T, 5, 2), got {points.shape}")
+    if window < 1 or window % 2 == 0:
+        raise InputError(f"window must be an odd number of frames, got {window}")
+    half = window // 2
+    count = len(points)
+    cumulative = np.concatenate([np.zeros((1, 5, 2)), np.cumsum(points, 0)])
+    out = np.empty_like(points)
+    for t in range(count):
+        a, b = max(0, t - half), min(count, t + half + 1)
+        out[t] = (cumulative[b] - cumulative[a]) / (b - a)
+    return out
+
+
+def warp_face(frame: np.ndarray, transform: np.ndarray, size: int = 512) -> np.ndarray:
+    """The aligned ``size`` x ``size`` face of an RGB ``frame``."""
+    import cv2
+
+    return cv2.warpAffine(frame, transform, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=BORDER)  # fmt: skip
+
+
+def paste_face(frame: np.ndarray, face: np.ndarray, transform: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``frame`` with the aligned ``face`` put back through the inverse of ``transform``, blended by
+    ``mask`` (``size`` x ``size``, 0-1, in the aligned face's coordinates)."""
+    import cv2
+
+    from ..face.crops import invert_affine
+
+    h, w = frame.shape[:2]
+    inverse = invert_affine(transform)
+    back = cv2.warpAffine(face, inverse, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    weight = cv2.warpAffine(
+        mask.astype(np.float32),
+        inverse,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(0,),
+    )[..., None]
+    blended = frame.astype(np.float32) * (1 - weight) + back.astype(np.float32) * weight
+    return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+
+
+def soft_mask(size: int = 512, inset: float = 0.1, blur: float = 0.06) -> np.ndarray:
+    """A ``size`` x ``size`` mask of the aligned face's centre, 1 inside and fading to 0 towards the
+    edges (``inset`` and ``blur`` as fractions of ``size``): the seam falls on skin, not on a border."""
+    import cv2
+
+    mask = np.zeros((size, size), np.float32)
+    edge = int(round(inset * size))
+    mask[edge : size - edge, edge : size - edge] = 1.0
+    sigma = max(1.0, blur * size)
+    blurred: np.ndarray = cv2.GaussianBlur(mask, (0, 0), sigma)
+    return blurred
