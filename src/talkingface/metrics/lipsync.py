@@ -85,6 +85,37 @@ def mouth_flicker(frames: np.ndarray, boxes: np.ndarray) -> float:
     return float(np.mean([np.abs(b - a).mean() for a, b in itertools.pairwise(detail)]))
 
 
+def compensated_flicker(frames: np.ndarray, boxes: np.ndarray, size: tuple[int, int] = (128, 64)) -> float:
+    """Temporal flicker of the mouth regions after motion compensation: each region is warped onto
+    the one before it along the optical flow between them (Farneback), and the mean absolute
+    difference that remains is averaged (grey levels; lower is steadier). Motion itself costs
+    nothing; shimmer, popping detail and jitter the flow cannot explain do. ``frames`` ``(T, H, W, 3)``
+    uint8 RGB, ``boxes`` ``(T, 4)``; the regions are compared at ``size`` (width, height)."""
+    import cv2
+
+    if len(frames) < 2 or len(frames) != len(boxes):
+        raise InputError(f"need 2 or more frames with one mouth box each; got {len(frames)} and {len(boxes)}")
+    regions = []
+    for frame, (x1, y1, x2, y2) in zip(frames, np.round(boxes).astype(int)):
+        h, w = frame.shape[:2]
+        x1, y1, x2, y2 = max(0, x1), max(0, y1), min(w, x2), min(h, y2)
+        if x2 - x1 < 4 or y2 - y1 < 4:
+            raise InputError(f"mouth box {x1, y1, x2, y2} is empty or outside the {w}x{h} frame")
+        grey = cv2.cvtColor(np.ascontiguousarray(frame[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
+        regions.append(cv2.resize(grey, size, interpolation=cv2.INTER_AREA))
+    grid_x, grid_y = np.meshgrid(np.arange(size[0], dtype=np.float32), np.arange(size[1], dtype=np.float32))
+    margin = 4  # the warp's borders hold no information
+    residuals = []
+    for before, after in itertools.pairwise(regions):
+        flow = cv2.calcOpticalFlowFarneback(before, after, None, 0.5, 3, 15, 3, 5, 1.2, 0)  # type: ignore[call-overload]
+        warped = cv2.remap(
+            after, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        diff = np.abs(warped.astype(np.float64) - before.astype(np.float64))
+        residuals.append(diff[margin:-margin, margin:-margin].mean())
+    return float(np.mean(residuals))
+
+
 def compare_videos(output: str, reference: str) -> dict:
     """Lip-sync output against the real video of the same speech: LMD (96 px crop pixels, each frame
     scaled by the reference face's width), and the mouth's sharpness and flicker in both. The largest
