@@ -1,0 +1,133 @@
+"""Restoring faces in a video without flicker.
+
+A per-frame restorer (GFPGAN, or any function on aligned 512 px faces) is steadied four ways:
+
+1. **Steady alignment:** the five template points come from the tracker's landmarks, smoothed over
+   time (:func:`~talkingface.enhance.align.steady_points`), so a still face is cut out identically.
+2. **Only what changed:** the restored face is pasted back only inside a soft region (the mouth by
+   default, the whole face on request); the rest of the frame is the original.
+3. **Motion-compensated blending:** the previous output, warped onto the current face along the
+   optical flow between the two aligned inputs, is blended with the new restoration where the input
+   did not change (``keep`` of the old, fading to none where the input changed by ``changed`` grey
+   levels or more): a still mouth stays still, a moving one follows the new restoration.
+4. **Keyframes:** with ``every`` > 1 the restorer runs on every ``every``-th frame only, and the frames
+   between take the last restoration carried along the flow (for restorers too slow for every frame).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from .align import TEMPLATE_512, face_transform, five_points, paste_face, soft_mask, steady_points, warp_face
+
+
+@dataclass(frozen=True)
+class TemporalConfig:
+    """``region``: "mouth" or "face"; ``window``: frames the points are averaged over (odd);
+    ``keep``: share of the carried-over previous output where the input is unchanged (0-1);
+    ``changed``: grey-level change of the input at which the new restoration takes over fully;
+    ``every``: run the restorer on every n-th frame (1: all)."""
+
+    region: str = "mouth"
+    window: int = 5
+    keep: float = 0.7
+    changed: float = 12.0
+    every: int = 1
+
+    def __post_init__(self) -> None:
+        if self.region not in ("mouth", "face"):
+            raise InputError(f"region must be mouth or face, got {self.region!r}")
+        if not 0 <= self.keep < 1 or not self.changed > 0 or self.every < 1:
+            raise InputError("keep must be in [0, 1), changed > 0 and every >= 1")
+
+
+def region_mask(region: str, size: int = 512) -> np.ndarray:
+    """The soft paste region in aligned coordinates: an ellipse around the template's mouth (reaching
+    from below the nose to the chin), or the face's soft square."""
+    import cv2
+
+    if region == "face":
+        return soft_mask(size)
+    scale = size / 512.0
+    corners = TEMPLATE_512[3:] * scale
+    centre = corners.mean(0) + np.array([0.0, 12.0]) * scale
+    axes = (int(round(0.75 * (corners[1, 0] - corners[0, 0]) + 8 * scale)), int(round(72 * scale)))
+    mask = np.zeros((size, size), np.float32)
+    cv2.ellipse(mask, (int(round(centre[0])), int(round(centre[1]))), axes, 0, 0, 360, (1.0,), -1)
+    blurred: np.ndarray = cv2.GaussianBlur(mask, (0, 0), 10 * scale)
+    return blurred
+
+
+def _flow_warp(image: np.ndarray, reference_from: np.ndarray, reference_to: np.ndarray) -> np.ndarray:
+    """``image`` (in the coordinates of ``reference_from``) warped onto ``reference_to``, along the
+    optical flow between the two (grey, aligned faces)."""
+    import cv2
+
+    grey_to = cv2.cvtColor(reference_to, cv2.COLOR_RGB2GRAY)
+    grey_from = cv2.cvtColor(reference_from, cv2.COLOR_RGB2GRAY)
+    flow = cv2.calcOpticalFlowFarneback(grey_to, grey_from, None, 0.5, 3, 21, 3, 5, 1.2, 0)  # type: ignore[call-overload]
+    h, w = grey_to.shape
+    x, y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    warped: np.ndarray = cv2.remap(
+        image, x + flow[..., 0], y + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return warped
+
+
+def restore_video(
+    frames: Iterable[np.ndarray],
+    landmarks: np.ndarray,
+    restore: Callable[[np.ndarray], np.ndarray],
+    config: TemporalConfig = TemporalConfig(),
+    size: int = 512,
+) -> Iterator[np.ndarray]:
+    """Frames with their face restored by ``restore`` (an aligned ``size`` px RGB face -> the same),
+    steadied as the module says. ``landmarks`` ``(T, 478, 2+)``: the tracker's, one per frame (NaN
+    where no face: that frame passes through unchanged and the temporal state restarts)."""
+    landmarks = np.asarray(landmarks, np.float64)
+    if landmarks.ndim != 3 or landmarks.shape[1] != 478:
+        raise InputError(f"landmarks must be (T, 478, 2+), got {landmarks.shape}")
+    present = np.isfinite(landmarks[:, :, :2]).all(axis=(1, 2))
+    points = np.zeros((len(landmarks), 5, 2))
+    for t in np.flatnonzero(present):
+        points[t] = five_points(landmarks[t])
+    # Smooth within each run of frames with a face.
+    runs = np.split(np.arange(len(landmarks)), np.flatnonzero(np.diff(present.astype(int))) + 1)
+    for run in runs:
+        if len(run) and present[run[0]]:
+            window = min(config.window, len(run) if len(run) % 2 else len(run) - 1)
+            points[run] = steady_points(points[run], max(1, window))
+    mask = region_mask(config.region, size)
+    previous_input: np.ndarray | None = None
+    previous_output: np.ndarray | None = None
+    for t, frame in enumerate(frames):
+        if t >= len(landmarks):
+            raise InputError(f"more frames than landmarks ({len(landmarks)})")
+        if not present[t]:
+            previous_input = previous_output = None
+            yield frame
+            continue
+        transform = face_transform(points[t], size)
+        aligned = warp_face(frame, transform, size)
+        carried = None
+        if previous_output is not None and previous_input is not None:
+            carried = _flow_warp(previous_output, previous_input, aligned)
+        if carried is not None and config.every > 1 and t % config.every:
+            output = carried  # between keyframes: the last restoration, carried along
+        else:
+            restored = np.asarray(restore(aligned))
+            if restored.shape != aligned.shape:
+                raise InputError(f"the restorer returned {restored.shape}, expected {aligned.shape}")
+            output = restored
+            if carried is not None and config.keep > 0:
+                assert previous_input is not None
+                moved = _flow_warp(previous_input, previous_input, aligned)
+                change = np.abs(aligned.astype(np.float32) - moved.astype(np.float32)).mean(2, keepdims=True)
+                weight = config.keep * np.clip(1 - change / config.changed, 0, 1)
+                output = np.clip(np.rint(weight * carried + (1 - weight) * restored), 0, 255).astype(np.uint8)
+        previous_input, previous_output = aligned, output
+        yield paste_face(frame, output, transform, mask)
