@@ -14,9 +14,7 @@ from pathlib import Path
 from .errors import InputError
 
 # Outputs finished inside an :func:`all_or_nothing` block, waiting for the block to succeed.
-_PENDING: contextvars.ContextVar[list[AtomicFile | AtomicFolder] | None] = contextvars.ContextVar(
-    "pending_outputs", default=None
-)
+_PENDING: contextvars.ContextVar[list[AtomicFile] | None] = contextvars.ContextVar("pending_outputs", default=None)
 
 
 class AtomicFile:
@@ -41,11 +39,13 @@ class AtomicFile:
         self._cleanup = weakref.finalize(self, _remove, self.tmp)
         self._deferred = False
 
+    _MODE = 0o666  # what a new file gets before the umask
+
     def commit(self) -> Path:
-        # mkstemp creates the file private (0600); give the result the permissions of a normal file.
+        # mkstemp / mkdtemp make it private; give the result the permissions of a normal output.
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(self.tmp, 0o666 & ~umask)
+        os.chmod(self.tmp, self._MODE & ~umask)
         os.replace(self.tmp, self.path)
         self._cleanup.detach()
         return self.path
@@ -70,9 +70,15 @@ def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-class AtomicFolder:
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class AtomicFolder(AtomicFile):
     """A temporary folder beside ``path`` that becomes the folder ``path`` on :meth:`commit` (which
-    must then be missing or empty); the folder's counterpart of :class:`AtomicFile`."""
+    must then be missing or empty); :class:`AtomicFile`'s finishing and discarding, for a folder."""
+
+    _MODE = 0o777
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -82,31 +88,13 @@ class AtomicFolder:
         if not folder.is_dir():
             raise InputError(f"{self.path}: folder {folder} does not exist")
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=folder))
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self.tmp, True)
+        self._cleanup = weakref.finalize(self, _remove_tree, self.tmp)
         self._deferred = False
 
     def commit(self) -> Path:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.tmp, 0o777 & ~umask)
         if self.path.is_dir():
             self.path.rmdir()  # empty (checked when made); a file put there meanwhile stops the commit
-        os.replace(self.tmp, self.path)
-        self._cleanup.detach()
-        return self.path
-
-    def finish(self) -> Path:
-        """Commit now, or inside :func:`all_or_nothing` when that block succeeds."""
-        pending = _PENDING.get()
-        if pending is None:
-            return self.commit()
-        pending.append(self)
-        self._deferred = True
-        return self.path
-
-    def discard(self) -> None:
-        if not self._deferred:
-            self._cleanup()
+        return super().commit()
 
 
 @contextlib.contextmanager
@@ -142,7 +130,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
 def all_or_nothing() -> Iterator[None]:
     """A run with several outputs writes all of them or none: each finished output waits under its
     temporary name until the block succeeds, and an error (or a signal) anywhere removes them all."""
-    pending: list[AtomicFile | AtomicFolder] = []
+    pending: list[AtomicFile] = []
     token = _PENDING.set(pending)
     try:
         yield

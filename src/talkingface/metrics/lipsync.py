@@ -41,8 +41,9 @@ def landmark_distance(generated: np.ndarray, real: np.ndarray, crop_size: float 
     return float(np.linalg.norm(a - b, axis=2).mean() * 96.0 / crop_size)
 
 
-def _mouth_regions(frames: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
-    """Grey mouth regions, each resized to 64x32 so frames of any size compare alike."""
+def _grey_regions(frames: np.ndarray, boxes: np.ndarray, size: tuple[int, int]) -> list[np.ndarray]:
+    """Grey uint8 mouth regions, each resized to ``size`` (width, height) so frames of any size
+    compare alike."""
     import cv2
 
     regions = []
@@ -52,8 +53,13 @@ def _mouth_regions(frames: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
         if x2 - x1 < 4 or y2 - y1 < 4:
             raise InputError(f"mouth box {x1, y1, x2, y2} is empty or outside the {w}x{h} frame")
         grey = cv2.cvtColor(np.ascontiguousarray(frame[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
-        regions.append(cv2.resize(grey, (64, 32), interpolation=cv2.INTER_AREA).astype(np.float64))
+        regions.append(cv2.resize(grey, size, interpolation=cv2.INTER_AREA))
     return regions
+
+
+def _mouth_regions(frames: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
+    """Grey mouth regions at 64x32, as float64."""
+    return [r.astype(np.float64) for r in _grey_regions(frames, boxes, (64, 32))]
 
 
 def mouth_boxes(landmarks: np.ndarray, margin: float = 0.25) -> np.ndarray:
@@ -95,14 +101,7 @@ def compensated_flicker(frames: np.ndarray, boxes: np.ndarray, size: tuple[int, 
 
     if len(frames) < 2 or len(frames) != len(boxes):
         raise InputError(f"need 2 or more frames with one mouth box each; got {len(frames)} and {len(boxes)}")
-    regions = []
-    for frame, (x1, y1, x2, y2) in zip(frames, np.round(boxes).astype(int)):
-        h, w = frame.shape[:2]
-        x1, y1, x2, y2 = max(0, x1), max(0, y1), min(w, x2), min(h, y2)
-        if x2 - x1 < 4 or y2 - y1 < 4:
-            raise InputError(f"mouth box {x1, y1, x2, y2} is empty or outside the {w}x{h} frame")
-        grey = cv2.cvtColor(np.ascontiguousarray(frame[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
-        regions.append(cv2.resize(grey, size, interpolation=cv2.INTER_AREA))
+    regions = _grey_regions(frames, boxes, size)
     grid_x, grid_y = np.meshgrid(np.arange(size[0], dtype=np.float32), np.arange(size[1], dtype=np.float32))
     margin = 4  # the warp's borders hold no information
     residuals = []
