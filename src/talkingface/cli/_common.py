@@ -91,3 +91,30 @@ def print_notes(phonemes) -> None:
 
     for note in getattr(phonemes, "notes", None) or []:
         print(f"note: {note}", file=sys.stderr)
+
+
+def enhance_arguments(parser) -> None:
+    """``--enhance``, ``--enhance-checkpoint`` and ``--enhance-every`` (lipsync, animate)."""
+    group = parser.add_argument_group("enhancement")
+    group.add_argument(
+        "--enhance",
+        default="none",
+        choices=["none", "gfpgan", "upscaler"],
+        help="sharpen the mouth: gfpgan (GFPGAN v1.3/v1.4, needs --enhance-checkpoint) or upscaler (the "
+        "built-in mouth upscaler); steady over time (default none)",
+    )
+    group.add_argument(
+        "--enhance-checkpoint", metavar="FILE", help="GFPGANv1.3.pth / GFPGANv1.4.pth, or an upscaler of ours"
+    )
+    group.add_argument(
+        "--enhance-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="gfpgan: restore every N-th frame, carried along the motion between (default 1)",
+    )
+
+
+def enhance_settings(args) -> dict:
+    """The pipeline config's enhancement fields from :func:`enhance_arguments`'s options."""
+    return {"enhance": args.enhance, "enhance_checkpoint": args.enhance_checkpoint, "enhance_every": args.enhance_every}

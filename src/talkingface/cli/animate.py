@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fps_argument, output_path, print_notes, read_text_argument
+from ._common import enhance_arguments, enhance_settings, fps_argument, output_path, print_notes, read_text_argument
 
 
 def register(subparsers) -> None:
@@ -61,6 +61,7 @@ def register(subparsers) -> None:
         metavar="SECONDS",
         help="the contact sheet's moments (default: widest, loudest, m/b/p, quiet, pause, blink)",
     )
+    enhance_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     text = read_text_argument(args.text, args.transcript)
     resolve_method(args.method, text)
-    output = output_path(args.output, video=True, inputs=(args.face, args.audio))
+    output = output_path(args.output, video=True, inputs=(args.face, args.audio, args.enhance_checkpoint))
     if args.sheet:
         output_path(args.sheet, suffixes=(".png", ".jpg", ".jpeg"), inputs=(args.face, args.audio, args.output))
     elif args.sheet_at:
@@ -90,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         still=args.still,
         seed=args.seed,
         force_fps=args.fps is not None,
+        **enhance_settings(args),
     )
     result = TalkingPhotoPipeline(config)(args.face, args.audio, output, text=text, progress=not args.quiet)
     print_notes(result.phonemes)

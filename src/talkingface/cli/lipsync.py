@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fps_argument
+from ._common import enhance_arguments, enhance_settings, fps_argument, output_path
 
 
 def register(subparsers) -> None:
@@ -60,6 +60,7 @@ def register(subparsers) -> None:
         "with trained weights it moves some mouth pixels by a few 8-bit levels, less than the video codec does)",
     )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    enhance_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -97,7 +98,10 @@ def run(args: argparse.Namespace) -> int:
         fps=args.fps,
         offset=offset,
         precision=args.precision,
+        **enhance_settings(args),
     )
+    config.enhancement().check()
+    output_path(args.output, video=True, inputs=(args.face, args.audio, args.checkpoint, args.enhance_checkpoint))
     model = load_model(args.checkpoint, args.model, family="wav2lip", role="generator")
     syncnet = sync_model(args.syncnet) if auto else None
     pipeline = LipSyncPipeline(model, config).to(args.device)

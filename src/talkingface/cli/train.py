@@ -7,7 +7,8 @@
 --out DIR`` trains Wav2Lip's lip-sync expert on a set made by ``talkingface preprocess``; ``train
 sync-lips`` the built-in sync model (lip landmarks against speech) on such sets. ``train visemenet
 --out DIR [--data DIR ...]`` trains VisemeNet on espeak-ng speech in every language, made on the spot,
-and on the real lips of preprocessed sets.
+and on the real lips of preprocessed sets. ``train upscaler --data PATH ... --out DIR`` trains the
+mouth upscaler (``--enhance upscaler --enhance-checkpoint``) on real videos and photos.
 """
 
 from __future__ import annotations
@@ -110,6 +111,25 @@ def register(subparsers) -> None:
     vn.add_argument("--lookahead", type=int, default=10, help="10 ms steps of look-ahead (default 10)")
     vn.add_argument("--dropout", type=float, default=0.0, help="between stacked LSTM layers (default 0)")
     _loop_arguments(vn, epochs=20, lr=2e-3, schedule="cosine", warmup_epochs=1, grad_clip=1.0)
+    up = families.add_parser("upscaler", help="the mouth upscaler on real videos and photos")
+    up.add_argument("--data", required=True, nargs="+", metavar="PATH", help="videos, photos or folders of them")
+    up.add_argument("--val", nargs="*", default=[], metavar="PATH", help="held-out videos, photos or folders")
+    up.add_argument("--out", required=True, help="folder for checkpoints, the log and the cut mouths")
+    up.add_argument("--canvas", type=int, default=96, help="width of the real mouth canvases, px (default 96)")
+    up.add_argument(
+        "--min-ratio",
+        type=float,
+        default=1.0,
+        help="source pixels per canvas pixel at least (default 1: no enlargement)",
+    )
+    up.add_argument("--batch-size", type=int, default=16, help="runs of canvases per step (default 16)")
+    up.add_argument("--run-length", type=int, default=4, help="canvases per run (default 4)")
+    up.add_argument("--photo-share", type=float, default=0.3, help="share of runs made of photos (default 0.3)")
+    up.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
+    up.add_argument("--width", type=int, default=32, help="channels (default 32)")
+    up.add_argument("--blocks", type=int, default=5, help="residual blocks (default 5)")
+    up.add_argument("--temporal-weight", type=float, default=1.0, help="weight of the temporal term (default 1)")
+    _loop_arguments(up, epochs=30, lr=1e-3, schedule="cosine", warmup_epochs=1, grad_clip=1.0)
     for name, gan in (("wav2lip", False), ("wav2lip-gan", True)):
         _wav2lip_parser(families, name, gan)
     parser.set_defaults(run=run)
@@ -223,6 +243,7 @@ def run(args: argparse.Namespace) -> int:
         "wav2lip-gan": _wav2lip,
         "faceformer": _faceformer,
         "visemenet": _visemenet,
+        "upscaler": _upscaler,
     }
     try:
         result = recipes[args.family](args)
@@ -353,6 +374,27 @@ def _faceformer(args: argparse.Namespace):
         **_loop_settings(args),
     )
     return train_faceformer(config)
+
+
+def _upscaler(args: argparse.Namespace):
+    from ..train.upscaler import UpscalerTrainConfig, train_upscaler
+
+    config = UpscalerTrainConfig(
+        data=tuple(args.data),
+        val=tuple(args.val),
+        out_dir=args.out,
+        canvas=args.canvas,
+        min_ratio=args.min_ratio,
+        batch_size=args.batch_size,
+        run_length=args.run_length,
+        photo_share=args.photo_share,
+        steps_per_epoch=args.steps_per_epoch,
+        width=args.width,
+        blocks=args.blocks,
+        temporal_weight=args.temporal_weight,
+        **_loop_settings(args),
+    )
+    return train_upscaler(config)
 
 
 def _visemenet(args: argparse.Namespace):

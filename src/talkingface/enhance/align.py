@@ -80,24 +80,33 @@ def warp_face(frame: np.ndarray, transform: np.ndarray, size: int = 512) -> np.n
 
 def paste_face(frame: np.ndarray, face: np.ndarray, transform: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``frame`` with the aligned ``face`` put back through the inverse of ``transform``, blended by
-    ``mask`` (``size`` x ``size``, 0-1, in the aligned face's coordinates)."""
+    ``mask`` (the face's size, 0-1, in the aligned face's coordinates). Only the part of the frame
+    the face covers is worked on."""
     import cv2
 
-    from ..face.crops import invert_affine
+    from ..face.crops import apply_affine, invert_affine
 
     h, w = frame.shape[:2]
+    fh, fw = face.shape[:2]
     inverse = invert_affine(transform)
-    back = cv2.warpAffine(face, inverse, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    corners = apply_affine(inverse, np.array([[0, 0], [fw, 0], [0, fh], [fw, fh]], np.float64))
+    x1, y1 = np.maximum(np.floor(corners.min(0)).astype(int) - 2, 0)
+    x2, y2 = np.minimum(np.ceil(corners.max(0)).astype(int) + 2, [w, h])
+    out = frame.copy()
+    if x2 <= x1 or y2 <= y1:
+        return out
+    shifted = inverse.copy()
+    shifted[:, 2] -= (x1, y1)
+    size = (int(x2 - x1), int(y2 - y1))
+    back = cv2.warpAffine(face, shifted, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     weight = cv2.warpAffine(
-        mask.astype(np.float32),
-        inverse,
-        (w, h),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=(0,),
+        mask.astype(np.float32), shifted, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0,)
     )[..., None]
-    blended = frame.astype(np.float32) * (1 - weight) + back.astype(np.float32) * weight
-    return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    region = out[y1:y2, x1:x2].astype(np.float32)
+    out[y1:y2, x1:x2] = np.clip(np.rint(region * (1 - weight) + back.astype(np.float32) * weight), 0, 255).astype(
+        np.uint8
+    )
+    return out
 
 
 def soft_mask(size: int = 512, inset: float = 0.1, blur: float = 0.06) -> np.ndarray:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .align import TEMPLATE_512, face_transform, five_points, paste_face, soft_mask, steady_points, warp_face
+from .align import TEMPLATE_512, soft_mask
 
 
 @dataclass(frozen=True)
@@ -87,47 +87,16 @@ def restore_video(
 ) -> Iterator[np.ndarray]:
     """Frames with their face restored by ``restore`` (an aligned ``size`` px RGB face -> the same),
     steadied as the module says. ``landmarks`` ``(T, 478, 2+)``: the tracker's, one per frame (NaN
-    where no face: that frame passes through unchanged and the temporal state restarts)."""
+    where no face: that frame passes through unchanged and the temporal state restarts). Streams
+    (:class:`~talkingface.enhance.video.FaceRestorer`)."""
+    from .video import FaceRestorer
+
     landmarks = np.asarray(landmarks, np.float64)
     if landmarks.ndim != 3 or landmarks.shape[1] != 478:
         raise InputError(f"landmarks must be (T, 478, 2+), got {landmarks.shape}")
-    present = np.isfinite(landmarks[:, :, :2]).all(axis=(1, 2))
-    points = np.zeros((len(landmarks), 5, 2))
-    for t in np.flatnonzero(present):
-        points[t] = five_points(landmarks[t])
-    # Smooth within each run of frames with a face.
-    runs = np.split(np.arange(len(landmarks)), np.flatnonzero(np.diff(present.astype(int))) + 1)
-    for run in runs:
-        if len(run) and present[run[0]]:
-            window = min(config.window, len(run) if len(run) % 2 else len(run) - 1)
-            points[run] = steady_points(points[run], max(1, window))
-    mask = region_mask(config.region, size)
-    previous_input: np.ndarray | None = None
-    previous_output: np.ndarray | None = None
+    restorer = FaceRestorer(restore, config, size)
     for t, frame in enumerate(frames):
         if t >= len(landmarks):
             raise InputError(f"more frames than landmarks ({len(landmarks)})")
-        if not present[t]:
-            previous_input = previous_output = None
-            yield frame
-            continue
-        transform = face_transform(points[t], size)
-        aligned = warp_face(frame, transform, size)
-        carried = None
-        if previous_output is not None and previous_input is not None:
-            carried = _flow_warp(previous_output, previous_input, aligned)
-        if carried is not None and config.every > 1 and t % config.every:
-            output = carried  # between keyframes: the last restoration, carried along
-        else:
-            restored = np.asarray(restore(aligned))
-            if restored.shape != aligned.shape:
-                raise InputError(f"the restorer returned {restored.shape}, expected {aligned.shape}")
-            output = restored
-            if carried is not None and config.keep > 0:
-                assert previous_input is not None
-                moved = _flow_warp(previous_input, previous_input, aligned)
-                change = np.abs(aligned.astype(np.float32) - moved.astype(np.float32)).mean(2, keepdims=True)
-                weight = config.keep * np.clip(1 - change / config.changed, 0, 1)
-                output = np.clip(np.rint(weight * carried + (1 - weight) * restored), 0, 255).astype(np.uint8)
-        previous_input, previous_output = aligned, output
-        yield paste_face(frame, output, transform, mask)
+        yield from restorer.push(frame, landmarks[t])
+    yield from restorer.flush()

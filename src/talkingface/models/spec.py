@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 
 AUDIO_FEATURES = ("wav2lip_mel", "syncnet_mfcc", "lipgan_mfcc", "raw")
-ROLES = ("generator", "discriminator", "sync", "mesh")
+ROLES = ("generator", "discriminator", "sync", "mesh", "enhancer")
 VISUALS = ("crops", "lip_landmarks")
 
 
@@ -23,7 +23,7 @@ class ModelSpec:
     Attributes:
         family: model family ("wav2lip", "syncnet", "lipgan", "faceformer").
         role: "generator" (makes mouths), "discriminator" (judges frames), "sync" (audio-visual
-            embeddings) or "mesh" (vertex sequences).
+            embeddings), "mesh" (vertex sequences) or "enhancer" (sharpens mouths).
         sample_rate: audio rate the features assume, Hz.
         fps: video frame rate the windows assume (the features are placed by time at any other rate).
         audio_features: "wav2lip_mel" (80-band log-mel, 80 columns/s), "syncnet_mfcc" (13 MFCC,

@@ -10,6 +10,7 @@ output (unless the video's length is kept). Frames without a face pass through u
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ._base import Pipeline, check_device
 from ._frames import looped_frames
 
 if TYPE_CHECKING:
+    from ..enhance.video import VideoEnhancer
     from ..face.tracking import TargetFace
 
 PRECISIONS = ("fp32", "bf16")
@@ -57,6 +59,12 @@ class LipSyncConfig:
         offset: frames by which each frame's mel window is moved later (fixes audio leading the lips).
         overlap: decode, generate and paste in three threads at once (None: when the generator is not
             on the CPU, where they would only compete for the same cores).
+        enhance: sharpen the face after the paste: "none", "gfpgan" (GFPGAN on the aligned face, pasted
+            in the mouth region, steadied over time) or "upscaler" (the mouth upscaler on the mouth at
+            the frame's resolution); :mod:`talkingface.enhance.video`.
+        enhance_checkpoint: the GFPGAN file (GFPGANv1.3/1.4.pth), or an upscaler of ours (default: the
+            built-in one).
+        enhance_every: GFPGAN on every n-th frame only, carried along the optical flow between.
     """
 
     batch_size: int = 16
@@ -76,10 +84,14 @@ class LipSyncConfig:
     offset: int = 0
     overlap: bool | None = None
     precision: str = "fp32"
+    enhance: str = "none"
+    enhance_checkpoint: str | None = None
+    enhance_every: int = 1
 
     def __post_init__(self) -> None:
         from ..timebase import to_fps
 
+        self.enhancement()
         if self.batch_size < 1 or self.resize_factor < 1:
             raise InputError("batch_size and resize_factor must be >= 1")
         if self.paste not in ("soft", "hard"):
@@ -99,6 +111,12 @@ class LipSyncConfig:
         if self.face_index is not None and self.face_index < 0:
             raise InputError(f"face_index must be >= 0, got {self.face_index}")
         to_fps(self.fps)
+
+    def enhancement(self, device: str = "cpu"):
+        """The :class:`~talkingface.enhance.video.EnhanceConfig` of these settings."""
+        from ..enhance.video import EnhanceConfig
+
+        return EnhanceConfig(self.enhance, self.enhance_checkpoint, self.enhance_every, device)
 
 
 @dataclass
@@ -141,6 +159,7 @@ class LipSyncPipeline(Pipeline):
         self._source = model.eval()
         self.model = self._prepare(self._source)
         self.timings: dict[str, float] = {}  # seconds per stage of the last call
+        self._enhancer: VideoEnhancer | None = None
 
     def _prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         from ..models.inference import optimize_for_inference
@@ -164,7 +183,8 @@ class LipSyncPipeline(Pipeline):
         the output a writable video path that is neither input. Returns (video info, audio info)."""
         from ..media import audio_info, check_video_output, probe_video
 
-        check_video_output(output, audio=True, inputs=(face, audio))
+        extra = (self.config.enhance_checkpoint,) if self.config.enhance_checkpoint else ()
+        check_video_output(output, audio=True, inputs=(face, audio, *extra))
         info = probe_video(face)
         if self.config.crop is not None:
             factor = max(1, self.config.resize_factor)
@@ -175,6 +195,7 @@ class LipSyncPipeline(Pipeline):
                     f"--crop {' '.join(map(str, self.config.crop))} leaves {max(0, right - left)}x{max(0, bottom - top)} "
                     f"pixels of the {w}x{h} frame (top bottom left right, -1 for an edge)"
                 )
+        self.config.enhancement().check()
         return info, audio_info(audio)
 
     def _timed(self, stage: str, start: float) -> None:
@@ -228,6 +249,10 @@ class LipSyncPipeline(Pipeline):
         from ..media import prefetch
 
         overlap = self.device.type != "cpu" if cfg.overlap is None else cfg.overlap
+        from ..enhance.video import make_enhancer
+
+        enhancement = dataclasses.replace(cfg.enhancement(str(self.device)), detail=self._detail(target))
+        self._enhancer = make_enhancer(enhancement)
         frames = self._frames(face, info, num_video, num_out)
         batches = self._batches(frames, target, windows)
         if overlap:
@@ -251,6 +276,10 @@ class LipSyncPipeline(Pipeline):
                         outstanding.pop(0).result()  # also raises what went wrong there
                 for future in outstanding:
                     future.result()
+                if self._enhancer is not None:
+                    for out in self._enhancer.flush():
+                        writer.write(out)
+                        bar.update()
             finally:
                 batches.close()
         self.timings["total"] = time.perf_counter() - begin
@@ -313,6 +342,17 @@ class LipSyncPipeline(Pipeline):
             return
         for index, frame in looped_frames(face, num_video, num_out, info):
             yield index, self._prepare_frame(frame)
+
+    def _detail(self, target) -> float:
+        """Frame pixels per generated pixel: the median face box over the generator's crop size."""
+        present = np.flatnonzero(np.asarray(target.has_face))
+        if not len(present):
+            return 1.0
+        spans = []
+        for index in present[:: max(1, len(present) // 50)]:
+            lm = target.landmarks[index]
+            spans.append(float(np.ptp(lm[:, 0])))
+        return max(1.0, float(np.median(spans)) / self.size)
 
     def _prepare_frame(self, frame: np.ndarray) -> np.ndarray:
         from ..media import resize_image
@@ -434,6 +474,13 @@ class LipSyncPipeline(Pipeline):
                 inplace=True,
             )
         self._timed("paste", start)
+        if self._enhancer is not None:
+            start = time.perf_counter()
+            finished = []
+            for out, (_, landmarks, _) in zip(outputs, batch.pending):
+                finished += self._enhancer.push(out, landmarks)
+            self._timed("enhance", start)
+            outputs = finished
         for out in outputs:
             writer.write(out)
             bar.update()

@@ -48,6 +48,8 @@ class TalkingPhotoConfig:
         force_fps: use ``fps`` for video input too.
         face_index: which face to animate: in a photo, the index among its faces, largest first; in a
             video, the face track's id (None: the largest face).
+        enhance, enhance_checkpoint, enhance_every: sharpen the face as it is made ("none", "gfpgan" or
+            "upscaler"; :mod:`talkingface.enhance.video`), as :class:`~talkingface.pipelines.LipSyncConfig`.
     """
 
     fps: float | Fraction = 25
@@ -58,6 +60,9 @@ class TalkingPhotoConfig:
     seed: int = 0
     force_fps: bool = False
     face_index: int | None = None
+    enhance: str = "none"
+    enhance_checkpoint: str | None = None
+    enhance_every: int = 1
 
     def __post_init__(self) -> None:
         from ..animation.speech import resolve_method
@@ -69,6 +74,13 @@ class TalkingPhotoConfig:
             raise InputError(f"face_index must be a whole number >= 0, got {self.face_index!r}")
         if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 16):
             raise InputError(f"size must be a whole number of pixels >= 16, got {self.size!r}")
+        self.enhancement()
+
+    def enhancement(self):
+        """The :class:`~talkingface.enhance.video.EnhanceConfig` of these settings."""
+        from ..enhance.video import EnhanceConfig
+
+        return EnhanceConfig(self.enhance, self.enhance_checkpoint, self.enhance_every)
 
 
 @dataclass
@@ -102,7 +114,9 @@ class TalkingPhotoPipeline(Pipeline):
         that is neither input. Returns the face's video info."""
         from ..media import audio_info, check_video_output, probe_video
 
-        check_video_output(output, audio=True, inputs=(face, audio))
+        extra = (self.config.enhance_checkpoint,) if self.config.enhance_checkpoint else ()
+        check_video_output(output, audio=True, inputs=(face, audio, *extra))
+        self.config.enhancement().check()
         info = probe_video(face)
         audio_info(audio)
         return info
@@ -130,7 +144,11 @@ class TalkingPhotoPipeline(Pipeline):
         curves, phonemes = speech_curves(speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali)
         if not self.config.still:
             curves = with_idle_motion(curves, self.config.seed, speech, SPEECH_RATE)
-        frames = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info, tracking)
+        from ..enhance.video import make_enhancer
+
+        enhancer = None if photo else make_enhancer(self.config.enhancement())  # a video: frame by frame
+        made = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info, tracking)
+        frames = enhancer.run(made) if enhancer is not None else (frame for frame, _ in made)
         self._write(output, frames, fps, audio, curves.num_frames, progress)
         return TalkingPhotoResult(
             Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves, faces, index
@@ -142,13 +160,16 @@ class TalkingPhotoPipeline(Pipeline):
 
         info = info or probe_video(face)
         if info.is_image:
-            return self._photo_frames(self._prepare_photo(face), curves)
-        return self._video_frames(face, curves, info)
+            made = self._photo_frames(self._prepare_photo(face), curves)
+        else:
+            made = self._video_frames(face, curves, info)
+        return (frame for frame, _ in made)
 
     # -- sources -------------------------------------------------------------------------------
     def _prepare_photo(self, path):
         """The photo (resized to ``size``), the rig of its face and its warper."""
         from ..animation.rig import LandmarkRig
+        from ..enhance.video import enhance_still
         from ..face import detect_faces
         from ..media import read_image, resize_image
         from ..render.photo import PhotoWarper
@@ -173,6 +194,8 @@ class TalkingPhotoPipeline(Pipeline):
                 f"{path}: face index {index} asked, the photo has {len(faces)} face(s) (0-{len(faces) - 1}, largest first)"
             )
         chosen = faces[index].landmarks
+        # A photo is enhanced once, before it moves: nothing can flicker.
+        image = enhance_still(image, chosen, self.config.enhancement())
         return LandmarkRig(chosen), PhotoWarper(image, chosen), len(faces), index
 
     @staticmethod
@@ -182,12 +205,16 @@ class TalkingPhotoPipeline(Pipeline):
         return FaceTracker().track_video(path)
 
     @staticmethod
-    def _photo_frames(prepared, curves: AnimationCurves) -> Iterator[np.ndarray]:
+    def _photo_frames(prepared, curves: AnimationCurves) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """(frame, the posed face's landmarks) per output frame."""
         rig, warper = prepared[:2]
         for i in range(curves.num_frames):
-            yield warper.warp(_posed(rig, curves, i))
+            posed = _posed(rig, curves, i)
+            yield warper.warp(posed), posed
 
-    def _video_frames(self, path, curves: AnimationCurves, info, tracking=None) -> Iterator[np.ndarray]:
+    def _video_frames(
+        self, path, curves: AnimationCurves, info, tracking=None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         from ..animation.rig import LandmarkRig
         from ..render.photo import PhotoWarper
 
@@ -199,17 +226,18 @@ class TalkingPhotoPipeline(Pipeline):
         style = None
         for j, (index, frame) in enumerate(looped_frames(path, len(target.has_face), curves.num_frames, info)):
             if not target.has_face[index]:
-                yield frame
+                yield frame, None
                 continue
             landmarks = target.landmarks[index]
             try:
                 rig = LandmarkRig(landmarks)
             except InputError:
-                yield frame
+                yield frame, None
                 continue
             warper = PhotoWarper(frame, landmarks, style)
             style = warper.style  # sampled once, so the teeth do not flicker
-            yield warper.warp(_posed(rig, curves, j))
+            posed = _posed(rig, curves, j)
+            yield warper.warp(posed), posed
 
     def _write(self, output, frames, fps, audio, total: int, progress: bool) -> None:
         from ..media import VideoWriter
