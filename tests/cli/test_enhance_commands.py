@@ -116,9 +116,13 @@ def test_lipsync_with_the_upscaler_and_gfpgan_keeps_the_length_of_a_real_clip(tm
     frames = {name: frames_of(path) for name, path in outputs.items()}
     assert {len(f) for f in frames.values()} == {75}  # 3 s at 25 fps, every frame written, in order
     assert all(probe_video(p).has_audio for p in outputs.values())
-    plain = frames["plain"].astype(int)
+    plain = frames["plain"].astype(np.int16)
     for name in ("upscaler", "gfpgan"):
-        difference = np.abs(frames[name].astype(int) - plain).mean(axis=(0, 3))
-        # The mouth changed; the top of the frame, far from the face, only by the codec's reshuffling.
-        mouth = difference[180:230, 150:210].mean()
-        assert mouth > 1.0 and difference[:40].mean() < 0.1 * mouth, name
+        ours = frames[name].astype(np.int16)
+        changed = np.abs(ours - plain).mean(axis=(0, 3))
+        assert changed.max() > 2.0, name  # the mouth was worked on
+        # Each enhanced frame is its own frame's, not a neighbour's: nothing lags or is dropped.
+        near = np.abs(ours[2:-2] - plain[2:-2]).mean(axis=(1, 2, 3))
+        before = np.abs(ours[2:-2] - plain[:-4]).mean(axis=(1, 2, 3))
+        after = np.abs(ours[2:-2] - plain[4:]).mean(axis=(1, 2, 3))
+        assert np.mean(near < np.minimum(before, after)) > 0.9, name

@@ -302,6 +302,17 @@ def make_enhancer(config: EnhanceConfig, still: bool = False) -> VideoEnhancer |
     return MouthEnhancer(load_upscaler(config.checkpoint, device=config.device), detail=config.detail)
 
 
+def generated_detail(landmarks: np.ndarray, size: int) -> float:
+    """Frame pixels per pixel of a generator's ``size`` px face crop, for faces of ``landmarks``
+    ``(T, 478, 2+)`` (NaN where none): the median face width over ``size``, at least 1."""
+    landmarks = np.asarray(landmarks)
+    present = np.flatnonzero(np.isfinite(landmarks[:, :, :2]).all(axis=(1, 2)))
+    if not len(present):
+        return 1.0
+    widths = [float(np.ptp(landmarks[t, :, 0])) for t in present[:: max(1, len(present) // 50)]]
+    return max(1.0, float(np.median(widths)) / size)
+
+
 def enhance_still(image: np.ndarray, landmarks: np.ndarray, config: EnhanceConfig) -> np.ndarray:
     """A photo's face enhanced once (``config.method`` "none": the photo as it is)."""
     enhancer = make_enhancer(config, still=True)

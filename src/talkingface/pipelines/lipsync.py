@@ -249,9 +249,11 @@ class LipSyncPipeline(Pipeline):
         from ..media import prefetch
 
         overlap = self.device.type != "cpu" if cfg.overlap is None else cfg.overlap
-        from ..enhance.video import make_enhancer
+        from ..enhance.video import generated_detail, make_enhancer
 
-        enhancement = dataclasses.replace(cfg.enhancement(str(self.device)), detail=self._detail(target))
+        enhancement = dataclasses.replace(
+            cfg.enhancement(str(self.device)), detail=generated_detail(target.landmarks, self.size)
+        )
         self._enhancer = make_enhancer(enhancement)
         frames = self._frames(face, info, num_video, num_out)
         batches = self._batches(frames, target, windows)
@@ -342,17 +344,6 @@ class LipSyncPipeline(Pipeline):
             return
         for index, frame in looped_frames(face, num_video, num_out, info):
             yield index, self._prepare_frame(frame)
-
-    def _detail(self, target) -> float:
-        """Frame pixels per generated pixel: the median face box over the generator's crop size."""
-        present = np.flatnonzero(np.asarray(target.has_face))
-        if not len(present):
-            return 1.0
-        spans = []
-        for index in present[:: max(1, len(present) // 50)]:
-            lm = target.landmarks[index]
-            spans.append(float(np.ptp(lm[:, 0])))
-        return max(1.0, float(np.median(spans)) / self.size)
 
     def _prepare_frame(self, frame: np.ndarray) -> np.ndarray:
         from ..media import resize_image
