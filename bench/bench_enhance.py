@@ -72,7 +72,7 @@ def enhanced(enhancer, frames: np.ndarray, landmarks: np.ndarray) -> tuple[np.nd
     return out, (time.perf_counter() - start) / len(frames)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> bool:
     import torch
 
     from talkingface.enhance.video import FaceRestorer, MouthEnhancer, generated_detail, gfpgan_restore
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not CLIPS.is_dir():
         print(f"{CLIPS}: missing (../shared/data beside the checkout)")
-        return 1
+        return False
     torch.set_num_threads(2)
     model = load_upscaler(args.checkpoint)
     bicubic = create_model("upscaler.mouth", width=model.config.width, blocks=model.config.blocks)  # zero tail
@@ -176,8 +176,8 @@ def main(argv=None) -> int:
         Path(args.json).write_text(
             json.dumps({"clips": rows, "mean": mean, "gfpgan_seconds_per_frame": gfpgan_times}, indent=1) + "\n"
         )
-    return 0 if all(checks.values()) else 1
+    return all(checks.values())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(0 if main() else 1)

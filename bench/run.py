@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_bf16
 import bench_busy_machine
+import bench_enhance
 import bench_exports
 import bench_face
 import bench_faceformer
@@ -52,5 +53,6 @@ if __name__ == "__main__":
         bench_long_inputs.main(["--minutes", "10"]),
         bench_serve.main([]),
         bench_exports.main([]),
+        bench_enhance.main([]),
     ]
     sys.exit(0 if all(results) else 1)
