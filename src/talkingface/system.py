@@ -183,6 +183,20 @@ def _check_visemenet() -> tuple[str | None, bool, str]:
     return None, True, f"hidden {model.config.hidden}, {size:.1f} MB (card: {card})"
 
 
+def _check_upscaler() -> tuple[str | None, bool, str]:
+    """The built-in mouth upscaler loads from the package and restores a canvas."""
+    import torch
+
+    from .models.upscaler import builtin_weights, load_upscaler
+
+    model = load_upscaler()
+    with torch.no_grad():
+        out = model(torch.full((1, 3, 30, 48), 0.5))
+    size = builtin_weights().stat().st_size / 1e6
+    card = builtin_weights().with_suffix(".md").name
+    return None, bool(out.shape == (1, 3, 60, 96)), f"width {model.config.width}, {size:.1f} MB (card: {card})"
+
+
 _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("PyAV", _check_pyav, "all media input and output"),
     ("torch", _check_torch, "neural models and features"),
@@ -195,6 +209,7 @@ _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("bfloat16", _check_bfloat16, "fast opt-in generator arithmetic"),
     ("sync model", _check_sync_model, "sync scores and offsets without a checkpoint"),
     ("visemenet", _check_visemenet, "speech animation without a transcript"),
+    ("mouth upscaler", _check_upscaler, "--enhance upscaler"),
 ]
 
 

@@ -279,7 +279,10 @@ class LipSyncPipeline(Pipeline):
                 for future in outstanding:
                     future.result()
                 if self._enhancer is not None:
-                    for out in self._enhancer.flush():
+                    start = time.perf_counter()
+                    held = self._enhancer.flush()
+                    self._timed("enhance", start)
+                    for out in held:
                         writer.write(out)
                         bar.update()
             finally:
