@@ -1,9 +1,13 @@
-"""The job manager on its own: jobs past their time limit are stopped, old finished jobs expire."""
+"""The job manager on its own: jobs past their time limit are stopped, old finished jobs expire; the
+methods' command lines."""
 
 from __future__ import annotations
 
 import time
 
+import pytest
+
+from talkingface.errors import InputError
 from talkingface.serve.jobs import Job, JobManager
 from talkingface.serve.methods import METHODS
 
@@ -42,3 +46,15 @@ def test_finished_jobs_expire_with_their_folders(tmp_path):
         assert all(manager.get(j.id) is None for j in jobs)
     finally:
         manager.close()
+
+
+def test_the_mouth_upscaler_is_offered_where_there_is_a_video_of_a_face():
+    for name in ("talking-photo", "lipsync"):
+        method = METHODS[name]
+        options = method.parse_options({"enhance": "upscaler"})
+        argv = method.argv("face.png", "speech.wav", None, "g.pth" if name == "lipsync" else None, options)
+        assert argv[argv.index("--enhance") + 1] == "upscaler"
+        default = method.argv("face.png", "speech.wav", None, None, method.parse_options({}))
+        assert default[default.index("--enhance") + 1] == "none"
+        with pytest.raises(InputError, match="option enhance"):
+            method.parse_options({"enhance": "gfpgan"})  # GFPGAN needs a file the server does not have

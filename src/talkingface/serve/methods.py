@@ -164,6 +164,9 @@ def _output_flag(command: str, name: str) -> list[str]:
 
 _STYLES = ("mumble", "relaxed", "normal", "clear", "enunciate")
 _VIDEO = Output("video.mp4", "video", "video/mp4")
+_ENHANCE = Option(
+    "enhance", "choice", "none", "sharpen the mouth (the built-in mouth upscaler)", choices=("none", "upscaler")
+)
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -183,6 +186,7 @@ METHODS: dict[str, Method] = {
                 Option("method", "choice", "auto", "speech to mouth motion", choices=("auto", "jali", "visemenet")),
                 Option("still", "bool", False, "only the mouth moves (no blinks or head motion)"),
                 Option("seed", "int", 0, "seed of the blinks and head motion", low=0, high=2**31 - 1),
+                _ENHANCE,
             ),
             outputs=(_VIDEO, Output("sheet.png", "image", "image/png")),
             fixed=("--quiet",),
@@ -200,6 +204,7 @@ METHODS: dict[str, Method] = {
                 Option("static", "bool", False, "use only the first frame of the video"),
                 Option("keep_video_length", "bool", False, "output as long as the video"),
                 Option("face_index", "int", 0, "which face, largest first", low=0, high=16),
+                _ENHANCE,
             ),
             outputs=(_VIDEO,),
             fixed=("--quiet",),
