@@ -52,6 +52,30 @@ def test_bad_enhancement_settings_are_refused_before_any_work(
     assert (tmp_path / "o.mp4").read_bytes() == b""
 
 
+def test_damaged_or_foreign_enhancement_files_are_refused_in_one_line(tmp_path, capsys, photo_path, speech):
+    from talkingface.models.visemenet import builtin_weights
+
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"not a checkpoint at all" * 40)
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(builtin_weights().read_bytes()[:1000])
+    cases = [
+        ("upscaler", builtin_weights(), "holds a visemenet model"),
+        ("gfpgan", builtin_weights(), "not GFPGAN v1.3/v1.4 (clean) weights: keys"),
+        ("upscaler", cut, "safetensors file ("),
+        ("gfpgan", cut, "safetensors file ("),
+        ("gfpgan", junk, "checkpoint"),
+        ("upscaler", junk, "checkpoint"),
+    ]
+    for method, checkpoint, message in cases:
+        out = tmp_path / "o.mp4"
+        argv = ["animate", "--face", str(photo_path), "--audio", str(speech), "-o", str(out), "--quiet"]
+        assert main([*argv, "--enhance", method, "--enhance-checkpoint", str(checkpoint)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "internal error" not in err, (method, checkpoint, err)
+        assert not out.exists()
+
+
 @pytest.mark.slow
 def test_animate_with_the_upscaler_keeps_length_and_sync_and_sharpens_the_mouth(tmp_path, photo, speech):
     import cv2

@@ -241,21 +241,27 @@ class Gfpgan(nn.Module):
 def load_gfpgan(path: str | os.PathLike) -> Gfpgan:
     """The public ``GFPGANv1.3.pth`` / ``GFPGANv1.4.pth`` (``params_ema``, else ``params``), loaded
     strictly, with ``weights_only`` (a file that would run code is refused)."""
-    import pickle
+    from .checkpoint import read_checkpoint
 
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as error:
-        raise CheckpointError(path, f"not a GFPGAN checkpoint that loads safely ({type(error).__name__})") from None
+    checkpoint = read_checkpoint(path)  # junk, truncated and code-running files are refused here
     if not isinstance(checkpoint, dict):
         raise CheckpointError(path, "not a GFPGAN checkpoint (no state dict)")
     state = checkpoint.get("params_ema", checkpoint.get("params", checkpoint))
     if not isinstance(state, dict):
         raise CheckpointError(path, "not a GFPGAN checkpoint (no state dict)")
     model = Gfpgan()
-    try:
-        model.load_state_dict(state, strict=True)
-    except (RuntimeError, TypeError, AttributeError) as error:
-        first = str(error).splitlines()[0][:200]
-        raise CheckpointError(path, f"not GFPGAN v1.3/v1.4 (clean) weights: {first}") from None
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    wrong = [
+        k for k in expected if k in state and (not torch.is_tensor(state[k]) or state[k].shape != expected[k].shape)
+    ]
+    if missing or unexpected or wrong:
+        parts = [
+            f"{len(found)} {what} (e.g. {found[0]})"
+            for what, found in (("missing", missing), ("unexpected", unexpected), ("of another shape", wrong))
+            if found
+        ]
+        raise CheckpointError(path, f"not GFPGAN v1.3/v1.4 (clean) weights: keys {', '.join(parts)}")
+    model.load_state_dict(state, strict=True)
     return model.eval()

@@ -10,7 +10,6 @@ output (unless the video's length is kept). Frames without a face pass through u
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
@@ -223,6 +222,9 @@ class LipSyncPipeline(Pipeline):
         self.timings = {}
         begin = time.perf_counter()
         info, sound = self.check(face, audio, output)
+        from ..enhance.video import MouthEnhancer, generated_detail, make_enhancer
+
+        self._enhancer = make_enhancer(cfg.enhancement(str(self.device)))  # a bad file fails before the work
         fps = to_fps(cfg.fps) if info.is_image or not info.fps else info.fps
         speech = load_audio(audio, spec.sample_rate)
         duration = len(speech) / spec.sample_rate
@@ -249,12 +251,8 @@ class LipSyncPipeline(Pipeline):
         from ..media import prefetch
 
         overlap = self.device.type != "cpu" if cfg.overlap is None else cfg.overlap
-        from ..enhance.video import generated_detail, make_enhancer
-
-        enhancement = dataclasses.replace(
-            cfg.enhancement(str(self.device)), detail=generated_detail(target.landmarks, self.size)
-        )
-        self._enhancer = make_enhancer(enhancement)
+        if isinstance(self._enhancer, MouthEnhancer):  # the mouth is cut at the generator's scale
+            self._enhancer.detail = generated_detail(target.landmarks, self.size)
         frames = self._frames(face, info, num_video, num_out)
         batches = self._batches(frames, target, windows)
         if overlap:

@@ -130,12 +130,15 @@ class TalkingPhotoPipeline(Pipeline):
         progress: bool = False,
     ) -> TalkingPhotoResult:
         from ..animation.speech import resolve_method, speech_curves
+        from ..enhance.video import make_enhancer
         from ..media import load_audio
         from ..speech import SPEECH_RATE
         from ..timebase import to_fps
 
         resolve_method(self.config.method, text)
         info = self.check(face, audio, output)
+        # A video is enhanced frame by frame (its network loaded now: a bad file fails before the work).
+        enhancer = None if info.is_image else make_enhancer(self.config.enhancement())
         photo = self._prepare_photo(face) if info.is_image else None  # a photo without a face fails here
         tracking = None if photo else self._track(face)
         faces, index = (photo[2], photo[3]) if photo else _chosen_track(face, tracking, self.config.face_index)
@@ -144,9 +147,6 @@ class TalkingPhotoPipeline(Pipeline):
         curves, phonemes = speech_curves(speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali)
         if not self.config.still:
             curves = with_idle_motion(curves, self.config.seed, speech, SPEECH_RATE)
-        from ..enhance.video import make_enhancer
-
-        enhancer = None if photo else make_enhancer(self.config.enhancement())  # a video: frame by frame
         made = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info, tracking)
         frames = enhancer.run(made) if enhancer is not None else (frame for frame, _ in made)
         self._write(output, frames, fps, audio, curves.num_frames, progress)
