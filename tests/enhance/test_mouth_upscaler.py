@@ -197,3 +197,24 @@ def test_the_recipe_learns_real_mouths(tmp_path):
     model = load_upscaler(tmp_path / "run" / "last.safetensors")
     assert model.config.width == 32
     assert len(list((tmp_path / "run" / "mouths").glob("*.npz"))) == 3  # the cut mouths are kept
+
+
+def test_the_recipe_refuses_bad_settings_and_run_folders_before_any_work(tmp_path):
+    from talkingface.train.upscaler import UpscalerTrainConfig, train_upscaler
+
+    photo = str(DATA / "faces" / "sadtalker__art_1.png")
+    for settings, message in (
+        ({"canvas": 100}, "multiple of 16"),
+        ({"run_length": 1}, "run_length >= 2"),
+        ({"photo_share": 2.0}, "photo_share"),
+    ):
+        with pytest.raises(InputError, match=message):
+            UpscalerTrainConfig(data=(photo,), out_dir=tmp_path / "run", **settings)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    for out, message in ((a_file, "is a file"), (tmp_path / "missing" / "run", "does not exist")):
+        with pytest.raises(InputError, match=message):
+            train_upscaler(UpscalerTrainConfig(data=(photo,), out_dir=out), log=None)
+    assert a_file.read_text() == "x" and not (tmp_path / "missing").exists()
+    with pytest.raises(InputError, match="no such file"):
+        train_upscaler(UpscalerTrainConfig(data=(str(tmp_path / "none.mp4"),), out_dir=tmp_path / "run"), log=None)

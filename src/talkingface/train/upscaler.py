@@ -266,7 +266,12 @@ def train_upscaler(config: UpscalerTrainConfig, log=print) -> TrainResult:
     from ..models import create_model
 
     log = lead_only(log)
-    Path(config.out_dir).mkdir(exist_ok=True)
+    out = Path(config.out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, expected a folder for the run")
+    if not out.parent.is_dir():
+        raise InputError(f"{out}: folder {out.parent} does not exist")
+    out.mkdir(exist_ok=True)  # the cut mouths are kept in it before the first epoch
     train_sampler = MouthSampler(cut_sources(config.data, config, log), config.run_length, config.photo_share)
     val_sampler = (
         MouthSampler(cut_sources(config.val, config, log), config.run_length, config.photo_share)
