@@ -19,15 +19,6 @@ from talkingface.errors import InputError
 from talkingface.face.crops import apply_affine
 
 
-@pytest.fixture(scope="module")
-def face(photo):
-    from talkingface.face.detection import detect_faces
-
-    found = detect_faces(photo)
-    assert found
-    return photo, found[0].landmarks
-
-
 def test_a_real_face_lands_on_the_template(face):
     photo, landmarks = face
     points = five_points(landmarks)

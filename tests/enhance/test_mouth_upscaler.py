@@ -26,15 +26,6 @@ from talkingface.face.crops import apply_affine
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
-@pytest.fixture(scope="module")
-def face(photo):
-    from talkingface.face.detection import detect_faces
-
-    found = detect_faces(photo)
-    assert found
-    return photo, found[0].landmarks
-
-
 def test_the_canvas_centres_the_mouth_at_the_frames_own_size(face):
     import cv2
 

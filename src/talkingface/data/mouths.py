@@ -18,10 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
 from ..files import atomic_output
-
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+from .sources import IMAGE_SUFFIXES, listed_files
 
 
 @dataclass
@@ -52,8 +50,8 @@ def _cache_name(source: Path, width: int, min_ratio: float, max_frames: int, pho
 def mouth_runs(
     sources: list[Path],
     cache: str | os.PathLike,
-    width: int = 128,
-    min_ratio: float = 0.87,
+    width: int = 96,
+    min_ratio: float = 1.0,
     max_frames: int = 750,
     photo_runs: int = 8,
     run_length: int = 4,
@@ -65,7 +63,7 @@ def mouth_runs(
     found = []
     for source in sources:
         path = folder / _cache_name(source, width, min_ratio, max_frames, photo_runs)
-        photo = source.suffix.lower() in PHOTO_SUFFIXES
+        photo = source.suffix.lower() in IMAGE_SUFFIXES
         if not path.is_file():
             if photo:
                 runs = _photo_runs(source, width, photo_runs, run_length, min_ratio)
@@ -83,7 +81,7 @@ def mouth_runs(
 
 def _video_runs(source: Path, width: int, min_ratio: float, max_frames: int) -> MouthRuns:
     from ..enhance.align import five_points, steady_points
-    from ..enhance.mouth import canvas_height, cut_canvas, frame_pixels_per_canvas_pixel, mouth_transform
+    from ..enhance.mouth import cut_canvas, frame_pixels_per_canvas_pixel, mouth_transform
     from ..face import FaceTracker
     from ..media import read_frames
 
@@ -124,18 +122,12 @@ def _video_runs(source: Path, width: int, min_ratio: float, max_frames: int) -> 
             segment += 1  # a gap or a new track: the next run begins
         runs.append(segment)
         last = t
-    height = canvas_height(width)
-    return MouthRuns(
-        source.stem,
-        np.asarray(canvases, np.uint8).reshape(-1, height, width, 3),
-        np.asarray(transforms, np.float32).reshape(-1, 2, 3),
-        np.asarray(runs, np.int64),
-    )
+    return _collected(source, width, canvases, transforms, runs)
 
 
 def _photo_runs(source: Path, width: int, count: int, length: int, min_ratio: float) -> MouthRuns:
     from ..enhance.align import five_points
-    from ..enhance.mouth import canvas_height, compose, cut_canvas, frame_pixels_per_canvas_pixel, mouth_transform
+    from ..enhance.mouth import compose, cut_canvas, frame_pixels_per_canvas_pixel, mouth_transform
     from ..face import detect_faces
     from ..media import read_image
 
@@ -160,10 +152,16 @@ def _photo_runs(source: Path, width: int, count: int, length: int, min_ratio: fl
                     canvases.append(cut_canvas(image, transform, width))
                     transforms.append(transform)
                     runs.append(r)
-    height = canvas_height(width)
+    return _collected(source, width, canvases, transforms, runs)
+
+
+def _collected(source: Path, width: int, canvases: list, transforms: list, runs: list) -> MouthRuns:
+    """The canvases cut from ``source`` as arrays (empty ones shaped alike)."""
+    from ..enhance.mouth import canvas_height
+
     return MouthRuns(
         source.stem,
-        np.asarray(canvases, np.uint8).reshape(-1, height, width, 3),
+        np.asarray(canvases, np.uint8).reshape(-1, canvas_height(width), width, 3),
         np.asarray(transforms, np.float32).reshape(-1, 2, 3),
         np.asarray(runs, np.int64),
     )
@@ -171,14 +169,4 @@ def _photo_runs(source: Path, width: int, count: int, length: int, min_ratio: fl
 
 def sources_of(paths: list[str | os.PathLike]) -> list[Path]:
     """Videos and photos named, or found (not recursively) in folders named."""
-    found: list[Path] = []
-    for item in map(Path, paths):
-        if item.is_dir():
-            found += sorted(p for p in item.iterdir() if p.is_file() and not p.name.startswith("."))
-        elif item.is_file():
-            found.append(item)
-        else:
-            raise InputError(f"{item}: no such file or folder")
-    if not found:
-        raise InputError("no videos or photos found")
-    return found
+    return listed_files(paths, lambda p: p.is_file() and not p.name.startswith("."), "no videos or photos found")

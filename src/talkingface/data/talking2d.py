@@ -130,19 +130,9 @@ class Augmentation:
 
 def portraits(sources: Sequence[str | os.PathLike]) -> list[Path]:
     """The image files among ``sources`` (files, or folders of them)."""
-    suffixes = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-    found: list[Path] = []
-    for source in sources:
-        path = Path(source)
-        if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise InputError(f"{path}: no such file or folder")
-    if not found:
-        raise InputError("no portrait images found")
-    return found
+    from .sources import IMAGE_SUFFIXES, listed_files
+
+    return listed_files(sources, lambda p: p.suffix.lower() in IMAGE_SUFFIXES, "no portrait images found")
 
 
 def make_talking_faces(

@@ -78,20 +78,29 @@ def warp_face(frame: np.ndarray, transform: np.ndarray, size: int = 512) -> np.n
                           borderValue=BORDER)  # fmt: skip
 
 
+def frame_box(transform: np.ndarray, size: tuple[int, int], frame_shape: tuple, margin: int) -> np.ndarray:
+    """``(x1, y1, x2, y2)``: the part of a frame of ``frame_shape`` that an aligned image of ``size``
+    (width, height) covers through ``transform`` (frame -> aligned), widened by ``margin`` pixels and
+    kept inside the frame (it may be empty)."""
+    from ..face.crops import apply_affine, invert_affine
+
+    w, h = size
+    corners = apply_affine(invert_affine(transform), np.array([[0, 0], [w, 0], [0, h], [w, h]], np.float64))
+    low = np.maximum(np.floor(corners.min(0)).astype(int) - margin, 0)
+    high = np.minimum(np.ceil(corners.max(0)).astype(int) + margin, [frame_shape[1], frame_shape[0]])
+    return np.concatenate([low, high])
+
+
 def paste_face(frame: np.ndarray, face: np.ndarray, transform: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``frame`` with the aligned ``face`` put back through the inverse of ``transform``, blended by
     ``mask`` (the face's size, 0-1, in the aligned face's coordinates). Only the part of the frame
     the face covers is worked on."""
     import cv2
 
-    from ..face.crops import apply_affine, invert_affine
+    from ..face.crops import invert_affine
 
-    h, w = frame.shape[:2]
-    fh, fw = face.shape[:2]
+    x1, y1, x2, y2 = frame_box(transform, (face.shape[1], face.shape[0]), frame.shape, 2)
     inverse = invert_affine(transform)
-    corners = apply_affine(inverse, np.array([[0, 0], [fw, 0], [0, fh], [fw, fh]], np.float64))
-    x1, y1 = np.maximum(np.floor(corners.min(0)).astype(int) - 2, 0)
-    x2, y2 = np.minimum(np.ceil(corners.max(0)).astype(int) + 2, [w, h])
     out = frame.copy()
     if x2 <= x1 or y2 <= y1:
         return out

@@ -58,8 +58,7 @@ def native_width(points: np.ndarray, smallest: int = 64, largest: int = 256) -> 
     """The canvas width at which a canvas pixel is a frame pixel (a multiple of :data:`WIDTH_STEP`,
     within ``smallest``-``largest``)."""
     ratio = frame_pixels_per_canvas_pixel(mouth_transform(points, int(MOUTH_WIDTH)))
-    width = int(round(MOUTH_WIDTH * ratio / WIDTH_STEP)) * WIDTH_STEP
-    return int(np.clip(width, smallest, largest))
+    return snapped_width(MOUTH_WIDTH * ratio, smallest, largest)
 
 
 def cut_canvas(frame: np.ndarray, transform: np.ndarray, width: int, height: int | None = None) -> np.ndarray:
@@ -68,14 +67,14 @@ def cut_canvas(frame: np.ndarray, transform: np.ndarray, width: int, height: int
     averaging, so nothing aliases. Only the part of the frame under the canvas is read."""
     import cv2
 
-    from ..face.crops import apply_affine, invert_affine
+    from .align import frame_box
 
     height = canvas_height(width) if height is None else height
     transform = np.asarray(transform, np.float64)
-    corners = apply_affine(invert_affine(transform), np.array([[0, 0], [width, 0], [0, height], [width, height]]))
     h, w = frame.shape[:2]
-    x1, y1 = np.clip(np.floor(corners.min(0)).astype(int) - 4, 0, [w - 1, h - 1])
-    x2, y2 = np.clip(np.ceil(corners.max(0)).astype(int) + 4, [x1 + 1, y1 + 1], [w, h])
+    x1, y1, x2, y2 = frame_box(transform, (width, height), frame.shape, 4)
+    x1, y1 = min(x1, w - 1), min(y1, h - 1)  # at least one pixel of the frame, even off its edge
+    x2, y2 = max(x2, x1 + 1), max(y2, y1 + 1)
     frame = frame[y1:y2, x1:x2]
     transform = compose(transform, np.array([[1.0, 0.0, x1], [0.0, 1.0, y1]]))
     ratio = frame_pixels_per_canvas_pixel(transform)

@@ -83,7 +83,7 @@ class VideoEnhancer:
             if later is None or starts:
                 break
             future.append(later)
-        window = [*list(self.past)[-self.half :], points, *future] if self.half else [points]
+        window = [*self.past, points, *future]  # the past holds at most ``half`` points of this run
         steady = np.mean(window, axis=0)
         self.past.append(points)
         return self.process(frame, steady)
@@ -169,6 +169,7 @@ class MouthEnhancer(VideoEnhancer):
         if not 0 <= keep < 1 or not changed > 0 or not detail > 0:
             raise InputError("keep must be in [0, 1), changed > 0 and detail > 0")
         self.model, self.detail, self.largest, self.keep, self.changed = model, detail, largest, keep, changed
+        self.device = next(model.parameters()).device
         self.reset()
 
     def reset(self) -> None:
@@ -204,7 +205,7 @@ class MouthEnhancer(VideoEnhancer):
         height = canvas_height(width)
         small_transform = halved(transform)
         small = cut_canvas(frame, small_transform, width // 2, height // 2)
-        device = next(self.model.parameters()).device
+        device = self.device
         with torch.inference_mode():
             x = torch.from_numpy(small).to(device).permute(2, 0, 1)[None].float() / 255
             carried = None
@@ -239,14 +240,12 @@ class MouthEnhancer(VideoEnhancer):
 class EnhanceConfig:
     """``method``: "none", "gfpgan" or "upscaler"; ``checkpoint``: the GFPGAN file (needed) or an
     upscaler of ours (default: the built-in one); ``every``: GFPGAN on every n-th frame, carried
-    along the optical flow between; ``device``: where the network runs; ``detail``: frame pixels
-    per pixel of real detail in the mouth (:class:`MouthEnhancer`)."""
+    along the optical flow between; ``device``: where the network runs."""
 
     method: str = "none"
     checkpoint: str | None = None
     every: int = 1
     device: str = "cpu"
-    detail: float = 1.0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -299,7 +298,7 @@ def make_enhancer(config: EnhanceConfig, still: bool = False) -> VideoEnhancer |
         )
     from ..models.upscaler import load_upscaler
 
-    return MouthEnhancer(load_upscaler(config.checkpoint, device=config.device), detail=config.detail)
+    return MouthEnhancer(load_upscaler(config.checkpoint, device=config.device))
 
 
 def generated_detail(landmarks: np.ndarray, size: int) -> float:
