@@ -48,8 +48,10 @@ DIPHTHONGS: dict[str, tuple[str, str]] = {
 # A diphthong too short to show both shapes shows the one that tells it.
 SHORT_DIPHTHONGS = {"AY": "D", "AW": "C", "EY": "C", "OW": "F", "OY": "E"}
 VOWELS = {"AA", "AE", "AH", "AO", "EH", "ER", "IH", "IY", "UH", "UW", *DIPHTHONGS}
-# How open each shape is, and how rounded: shape distance for "closest" and for tweens.
-_OPEN = {"A": 0.0, "B": 1.0, "C": 2.0, "D": 3.0, "E": 1.8, "F": 1.0, "G": 0.7, "H": 1.8, "X": 0.2}
+#: How open each shape is, from closed (0) to wide open (1). With the rounding below it gives the distance
+#: between shapes ("closest", tweens); ``metrics.openness`` scores cues against real lips with it.
+OPENNESS = {"A": 0.0, "B": 1 / 3, "C": 2 / 3, "D": 1.0, "E": 0.6, "F": 1 / 3, "G": 0.7 / 3, "H": 0.6, "X": 0.2 / 3}
+_OPEN = {shape: 3 * value for shape, value in OPENNESS.items()}
 _ROUND = {"E": 1.0, "F": 2.0}
 _BETWEEN = {
     frozenset("DA"): "C",
