@@ -63,6 +63,12 @@ _SHARED = (
 )
 # LRS2 speakers split between tuning and testing (the others test).
 _LRS2_TUNE = ("00001", "00004", "00008", "00016", "00022")
+# GRID speakers held out from training, so that GRID with its transcript is measured on unseen speakers:
+# the clips named by their sentence code whose speakers have no other clip.
+_GRID_ROLES = {
+    **dict.fromkeys(("grid_C", "grid_D", "grid_E", "grid_F"), "tune"),
+    **dict.fromkeys(("grid_G", "grid_H", "grid_I", "grid_J"), "test"),
+}
 
 
 def _index(folder: Path) -> dict[str, dict[str, str]]:
@@ -93,6 +99,7 @@ def shared_clips() -> list[Clip]:
                 speaker = _speaker(row.get("notes", "")) or name
                 if source == "LRS2" and name.split("__")[-1].split(".")[0] in _LRS2_TUNE:
                     role = "tune"
+                role = _GRID_ROLES.get(speaker, role) if source == "GRID" else role
                 out.append(Clip(path, speaker, role, setting, source, row.get("license", ""), language))
                 break
     return out

@@ -64,3 +64,74 @@ def test_rigs_without_extended_shapes_get_the_fallbacks(two_cities_alignment):
     assert "X" not in {c.shape for c in no_x} and "G" in {c.shape for c in no_x}
     with pytest.raises(InputError, match="some of G, H, X"):
         mouth_cues(two_cities_alignment, extended="Q")
+
+
+# -- cues chosen from the curves ----------------------------------------------------------------------
+def _curves(**channels):
+    """ARKit curves at 25 fps, each named channel given as a per-frame sequence (the others 0)."""
+    import numpy as np
+
+    from talkingface.animation import AnimationCurves
+    from talkingface.speech import ARKIT_52
+
+    count = len(next(iter(channels.values())))
+    values = np.zeros((count, 52), np.float32)
+    for name, series in channels.items():
+        values[:, ARKIT_52.index(name)] = series
+    return AnimationCurves(25, ARKIT_52, values)
+
+
+def test_curve_cues_take_the_jaws_openness_and_the_lips_shape():
+    import numpy as np
+
+    from talkingface.animation.mouth_cues import JAW_CLOSED, JAW_WIDE, curve_cues
+
+    # Closed, B, C and D, a rounded open mouth (E), a tucked lip (G), a closure (A): 0.2 s each.
+    level = np.repeat([0.0, 1 / 3, 2 / 3, 1.0, 2 / 3, 0.1, 2 / 3, 0.1], 5)
+    jaw = JAW_CLOSED + level * (JAW_WIDE - JAW_CLOSED)
+    funnel = np.repeat([0, 0, 0, 0, 0.8, 0, 0, 0], 5)
+    roll = np.repeat([0, 0, 0, 0, 0, 0.6, 0, 0], 5)
+    close = np.repeat([0, 0, 0, 0, 0, 0, 0, 1.0], 5)
+    cues = curve_cues(_curves(jawOpen=jaw, mouthFunnel=funnel, mouthRollLower=roll, mouthClose=close))
+    assert cues[0].start == 0 and cues[-1].end == 1.6
+    # The silence at the start rests (X); a closure is a closure (A), not a pause, reached from C through a
+    # tween of B as Rhubarb does.
+    assert "".join(c.shape for c in cues) == "XBCDEGCBA"
+
+
+def test_curve_cues_pause_with_rhubarbs_rules_and_keep_its_timing(two_cities_alignment, speech16k):
+    import numpy as np
+
+    from talkingface.animation.speech import speech_curves
+    from talkingface.metrics.openness import correlation, cue_openness
+
+    curves, phonemes = speech_curves(speech16k, 16000, 25, method="visemenet")
+    from talkingface.animation.mouth_cues import curve_cues
+
+    cues = curve_cues(curves, phonemes)
+    assert cues[0].start == 0 and cues[-1].end == pytest.approx(curves.duration, abs=0.006)
+    assert cues[0].shape == "X"  # 1.17 s of silence at the start
+    for a, b in itertools.pairwise(cues):
+        assert a.end == b.start and a.shape != b.shape
+    for k, cue in enumerate(cues[1:-1], 1):
+        if cue.end - cue.start < MIN_CUE - 0.0051:
+            assert _BETWEEN[frozenset(cues[k - 1].shape + cues[k + 1].shape)] == cue.shape
+    # The cues follow the jaw they come from.
+    opening = cue_openness(cues, curves.num_frames, 25.0)
+    assert correlation(opening, curves.channel("jawOpen")) > 0.7
+    # Where the aligned transcript closes the lips, the cues are closed or nearly (A, B, G, X, F).
+    closures = [p for p in two_cities_alignment.phonemes if p.phone in ("M", "B", "P")]
+    shut = [opening[int(round((p.start + p.end) / 2 * 25))] <= 1 / 3 for p in closures]
+    assert np.mean(shut) > 0.7
+
+
+def test_curve_cues_fall_back_without_extended_shapes():
+    import numpy as np
+
+    from talkingface.animation.mouth_cues import curve_cues
+
+    curves = _curves(jawOpen=np.repeat([0.0, 0.3, 0.0, 0.12], 10), mouthRollLower=np.repeat([0, 0, 0, 0.6], 10))
+    shapes = {c.shape for c in curve_cues(curves, extended="")}
+    assert shapes <= set("ABCDEF") and "A" in shapes
+    with pytest.raises(InputError, match="G, H, X"):
+        curve_cues(curves, extended="Q")

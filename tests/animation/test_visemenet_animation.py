@@ -118,7 +118,7 @@ def test_shipped_model_moves_the_mouth_with_real_speech(shipped, speech16k):
 
     from talkingface.speech.align import align
 
-    curves, phonemes = speech_curves(speech16k, 16000, 25)  # all 44 s
+    curves, phonemes = speech_curves(speech16k, 16000, 25, method="visemenet")  # all 44 s
     assert phonemes.source == "visemenet" and len(phonemes.speech) > 150
     assert max(p.duration for p in phonemes.speech) < 0.6  # no frozen stretch anywhere
     audio = speech16k[: 16000 * 12]

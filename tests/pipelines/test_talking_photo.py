@@ -53,8 +53,9 @@ def test_mouth_follows_the_jaw_curve_and_closes(talking, photo):
     opening = mouth_opening(talking.path)
     jaw = talking.curves.channel("jawOpen") * (1 - talking.curves.channel("mouthClose"))
     assert np.corrcoef(opening, jaw)[0, 1] >= 0.8
-    # The photo's own smile is open (~0.07); in the silence before the speech the mouth is closed.
-    assert opening[:25].max() < 0.03
+    # The photo's own smile is open (~0.07); in the silence before the speech the mouth is closed but for
+    # the breath the speaker takes (at 0.5 s), which opens it less than the words do.
+    assert np.median(opening[:25]) < 0.01 and opening[:25].max() < 0.6 * opening.max()
     for p in talking.phonemes.speech:
         if p.phone in ("M", "B", "P"):
             assert opening[int(round((p.start + p.end) / 2 * 25))] < 0.03, p
@@ -90,7 +91,7 @@ def test_closed_mouth_photo_opens(tmp_path, photo, clip):
     write_image(closed_path, closed)
     out = TalkingPhotoPipeline(TalkingPhotoConfig(still=True))(closed_path, clip, tmp_path / "o.mp4", text=CLIP_TEXT)
     opening = mouth_opening(out.path)
-    assert opening[:25].max() < 0.03 and opening[30:].max() > 0.06
+    assert np.median(opening[:25]) < 0.01 and opening[30:].max() > 0.06  # closed before the words (a breath aside)
     jaw = out.curves.channel("jawOpen") * (1 - out.curves.channel("mouthClose"))
     assert np.corrcoef(opening, jaw)[0, 1] >= 0.8
 
@@ -182,11 +183,11 @@ def test_face_index_chooses_among_the_faces(tmp_path, photo, clip):
 
 
 def test_still_is_the_speech_motion_alone_and_the_default_face_lives(tmp_path, talking, clip, photo, photo_path):
-    from talkingface.animation import JaliAnimator
+    from talkingface.animation.speech import speech_curves
     from talkingface.media import load_audio
 
     speech = load_audio(clip, 16000)
-    alone = JaliAnimator().animate(talking.phonemes, 25, speech, 16000)
+    alone, _ = speech_curves(speech, 16000, 25, text=CLIP_TEXT)
     assert "head" not in talking.curves.extra
     np.testing.assert_array_equal(talking.curves.values, alone.values)
     lively = TalkingPhotoPipeline()(photo_path, clip, tmp_path / "live.mp4", text=CLIP_TEXT)

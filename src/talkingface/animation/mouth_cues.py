@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
 
@@ -345,3 +347,108 @@ def _joined(cues: list[MouthCue]) -> list[MouthCue]:
         else:
             out.append(cue)
     return out
+
+
+# -- cues from curves ------------------------------------------------------------------------------
+#: ``jawOpen`` read as a closed mouth (A) and as a wide-open one (D) when cues are chosen from curves
+#: (chosen on the tune speakers of ``bench/bench_speech_lips.py``).
+JAW_CLOSED, JAW_WIDE = 0.1, 0.5
+#: Channel levels above which the lips are closed (A), round (E, F) or the lower lip tucked (G).
+CLOSED, ROUND, TUCKED = 0.5, 0.35, 0.3
+
+
+def curve_cues(curves, phonemes: PhonemeSequence | None = None, extended: str = EXTENDED) -> list[MouthCue]:
+    """Rhubarb mouth cues covering the curves' duration, chosen frame by frame from the curves (how open
+    the jaw is, lips closed, rounded or tucked) and then given Rhubarb's timing rules (closures held, tweens,
+    no cue under 80 ms, no frozen mouth). Pauses come from ``phonemes`` where given (silence between
+    them: held under 120 ms, relaxed to B up to 350 ms, at rest beyond), else from a jaw at rest.
+
+    The openness of each frame's shape (:data:`OPENNESS`) is the jaw's, ``jawOpen`` from
+    :data:`JAW_CLOSED` (0) to :data:`JAW_WIDE` (1), taken to the nearest of closed, B, C and D; a rounded mouth takes E or F at that openness, a tucked lower lip G,
+    closed lips A."""
+    if set(extended) - set(EXTENDED):
+        raise InputError(f"extended shapes are some of G, H, X, got {extended!r}")
+    count = curves.num_frames
+    if count == 0:
+        raise InputError("the curves have no frames")
+    rate = float(curves.fps)
+    duration = count / rate
+    jaw = (curves.channel("jawOpen") - JAW_CLOSED) / (JAW_WIDE - JAW_CLOSED)
+    closed = curves.channel("mouthClose")
+    rounded = np.maximum(curves.channel("mouthFunnel"), curves.channel("mouthPucker"))
+    tucked = curves.channel("mouthRollLower")
+    shapes, rest = [], np.zeros(count, bool)
+    for k in range(count):
+        level = float(jaw[k])
+        if closed[k] >= CLOSED and level < 0.5:
+            shape = "A"
+        elif tucked[k] >= TUCKED and level < 0.5:
+            shape = "G"
+        elif level < 1 / 6:
+            shape, rest[k] = "A", True
+        elif rounded[k] >= ROUND:
+            shape = "F" if level < 0.5 else "E"
+        else:
+            shape = "B" if level < 0.5 else "C" if level < 5 / 6 else "D"
+        shapes.append(shape)
+    pauses = _pauses(phonemes, count, rate) if phonemes is not None else _rest_pauses(rest, rate)
+    cues: list[MouthCue] = []
+    for k, shape in enumerate(shapes):
+        rank = 3 if shape == "A" else 2 if shape in "CDE" else 1
+        cues.append(_Cue(k / rate, min((k + 1) / rate, duration), shape, rank))
+    cues = _joined(cues)
+    cues = _with_pauses(cues, pauses)
+    cues = _closures(cues)
+    cues = _tweens(cues)
+    cues = _merge_short(cues)
+    cues = _break_static(cues)
+    cues = [MouthCue(c.start, c.end, _rig_shape(c.shape, extended)) for c in cues]
+    return _joined(_rounded(cues, duration))
+
+
+def _pauses(phonemes: PhonemeSequence, count: int, rate: float) -> list[tuple[float, float]]:
+    """The silences between spoken phonemes, ``(start, end)`` in seconds, over ``count`` frames."""
+    duration = count / rate
+    out, t = [], 0.0
+    for p in phonemes.speech:
+        if p.start > t + 1e-6:
+            out.append((t, min(float(p.start), duration)))
+        t = max(t, float(p.end))
+    if t < duration - 1e-6:
+        out.append((t, duration))
+    return [(a, b) for a, b in out if b > a]
+
+
+def _rest_pauses(rest: np.ndarray, rate: float) -> list[tuple[float, float]]:
+    """Without phonemes: stretches of 120 ms or more where the mouth is at rest (the jaw shut, the lips
+    neither pressed, tucked nor rounded)."""
+    low = np.concatenate([[False], rest, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(low))
+    return [(a / rate, b / rate) for a, b in zip(edges[::2], edges[1::2]) if (b - a) / rate >= HOLD_PAUSE]
+
+
+def _with_pauses(cues: list[MouthCue], pauses: list[tuple[float, float]]) -> list[MouthCue]:
+    """Rhubarb's pauses: under 120 ms the mouth holds its shape, up to 350 ms it relaxes to B (a closed
+    mouth stays closed), longer ones (and those at the ends) rest at X."""
+    duration = cues[-1].end if cues else 0.0
+    out = list(cues)
+    for start, end in pauses:
+        length = end - start
+        edge = start <= 1e-6 or end >= duration - 1e-6
+        if length < HOLD_PAUSE and not edge:
+            continue
+        kept = [c for c in out if c.end <= start + 1e-9 or c.start >= end - 1e-9]
+        inside = [c for c in out if c.end > start + 1e-9 and c.start < end - 1e-9]
+        pieces = []
+        for c in inside:  # the parts of the cues outside the pause stay
+            if c.start < start:
+                pieces.append(replace(c, end=start))
+            if c.end > end:
+                pieces.append(replace(c, start=end))
+        if length <= RELAXED_PAUSE and not edge:
+            closed = bool(inside) and all(c.shape == "A" for c in inside)
+            shape = "A" if closed else "B"
+        else:
+            shape = "X"
+        out = sorted([*kept, *pieces, _Cue(start, end, shape, 0)], key=lambda c: c.start)
+    return _joined(out)

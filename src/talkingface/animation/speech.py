@@ -3,7 +3,9 @@
 - "jali": timed phonemes (forced alignment of the transcript, else phoneme recognition) through the
   JALI animator;
 - "visemenet": the VisemeNet shipped in the package, from the audio alone (no transcript, any language);
-- "auto": "jali" with forced alignment when a transcript is given, else :data:`NO_TRANSCRIPT_METHOD`.
+- "auto": the mouth's shapes from "jali" with forced alignment when a transcript is given, else from
+  :data:`NO_TRANSCRIPT_METHOD`, and the jaw from the mouth-openness model trained on real speakers' lips
+  (:mod:`talkingface.models.openness`; a share :data:`TRANSCRIPT_OPENNESS` of it with a transcript).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from .curves import AnimationCurves
 from .jali import JaliAnimator, JaliConfig
 
 SPEECH_METHODS = ("auto", "jali", "visemenet")
-#: What "auto" uses without a transcript: VisemeNet follows real lips better than phoneme recognition
-#: + JALI on held-out speakers (``bench/bench_visemenet.py``).
+#: What "auto" takes the mouth's shapes from without a transcript (VisemeNet: fast, any language).
 NO_TRANSCRIPT_METHOD = "visemenet"
+#: With a transcript, the share of "auto"'s jaw that comes from the openness model (the rest from the
+#: aligned phonemes through JALI), chosen on held-out GRID speakers with their transcripts.
+TRANSCRIPT_OPENNESS = 0.5
 
 
 def resolve_method(method: str, text: str | None) -> str:
@@ -43,16 +47,27 @@ def speech_curves(
     method: str = "auto",
     config: JaliConfig | None = None,
     model=None,
+    openness_model=None,
 ) -> tuple[AnimationCurves, PhonemeSequence]:
     """Curves covering the whole ``audio`` at ``fps`` and the phonemes they follow (for "visemenet":
-    its phoneme groups, source "visemenet"). ``model``: a VisemeNet instead of the shipped one."""
+    its phoneme groups, source "visemenet"). ``model``: a VisemeNet instead of the shipped one;
+    ``openness_model``: a mouth-openness model instead of the shipped one ("auto")."""
     config = config or JaliConfig()
     chosen = resolve_method(method, text)
     if chosen == "visemenet":
         from .visemenet import VisemeNetAnimator
 
-        return VisemeNetAnimator(model, config).animate(audio, sample_rate, fps)
-    from ..speech import timed_phonemes
+        curves, phonemes = VisemeNetAnimator(model, config).animate(audio, sample_rate, fps)
+    else:
+        from ..speech import timed_phonemes
 
-    phonemes = timed_phonemes(audio, sample_rate, text)
-    return JaliAnimator(config).animate(phonemes, fps, audio, sample_rate), phonemes
+        phonemes = timed_phonemes(audio, sample_rate, text)
+        curves = JaliAnimator(config).animate(phonemes, fps, audio, sample_rate)
+    if method == "auto":
+        from ..models.openness import load_openness
+        from .openness import openness_frames, with_openness
+
+        openness_model = openness_model if openness_model is not None else load_openness()
+        found = openness_frames(openness_model, audio, sample_rate, curves.num_frames, float(curves.fps))
+        curves = with_openness(curves, found, TRANSCRIPT_OPENNESS if chosen == "jali" else 1.0)
+    return curves, phonemes

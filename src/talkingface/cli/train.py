@@ -130,6 +130,19 @@ def register(subparsers) -> None:
     up.add_argument("--blocks", type=int, default=5, help="residual blocks (default 5)")
     up.add_argument("--temporal-weight", type=float, default=1.0, help="weight of the temporal term (default 1)")
     _loop_arguments(up, epochs=30, lr=1e-3, schedule="cosine", warmup_epochs=1, grad_clip=1.0)
+    op = families.add_parser("openness", help="the mouth-openness model on real videos of people speaking")
+    op.add_argument("--data", required=True, nargs="+", metavar="PATH", help="videos or folders of them")
+    op.add_argument("--val", nargs="*", default=[], metavar="PATH", help="held-out videos or folders (other people)")
+    op.add_argument("--out", required=True, help="folder for checkpoints, the log and the measured lips")
+    op.add_argument("--batch-size", type=int, default=8, help="clips per step (default 8)")
+    op.add_argument("--steps-per-epoch", type=int, default=100, help="steps between evaluations (default 100)")
+    op.add_argument(
+        "--augment", type=float, default=0.5, help="share of clips sped up or down and degraded (default 0.5)"
+    )
+    op.add_argument("--channels", type=int, default=32, help="channels of each member (default 32)")
+    op.add_argument("--members", type=int, default=3, help="networks in the ensemble (default 3)")
+    op.add_argument("--dropout", type=float, default=0.3, help="dropout between convolutions (default 0.3)")
+    _loop_arguments(op, epochs=15, lr=1e-3, schedule="cosine", warmup_epochs=1, grad_clip=1.0)
     for name, gan in (("wav2lip", False), ("wav2lip-gan", True)):
         _wav2lip_parser(families, name, gan)
     parser.set_defaults(run=run)
@@ -244,6 +257,7 @@ def run(args: argparse.Namespace) -> int:
         "faceformer": _faceformer,
         "visemenet": _visemenet,
         "upscaler": _upscaler,
+        "openness": _openness,
     }
     try:
         result = recipes[args.family](args)
@@ -395,6 +409,24 @@ def _upscaler(args: argparse.Namespace):
         **_loop_settings(args),
     )
     return train_upscaler(config)
+
+
+def _openness(args: argparse.Namespace):
+    from ..train.openness import OpennessTrainConfig, train_openness
+
+    config = OpennessTrainConfig(
+        data=tuple(args.data),
+        val=tuple(args.val),
+        out_dir=args.out,
+        batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch,
+        augment=args.augment,
+        channels=args.channels,
+        members=args.members,
+        dropout=args.dropout,
+        **_loop_settings(args),
+    )
+    return train_openness(config)
 
 
 def _visemenet(args: argparse.Namespace):

@@ -18,8 +18,9 @@ srt, vtt        ``.srt``, ``.vtt``       captions from the words
 =============== ======================== ==================================================
 
 The curve formats take their rig from a retargeting map (``--map``; defaults: ARKit-52 for Unity,
-Godot and Audio2Face, VRM for .vrma, Live2D and MMD for theirs). Mouth cues need timed phonemes;
-Papagayo and captions also need the words, so a transcript.
+Godot and Audio2Face, VRM for .vrma, Live2D and MMD for theirs). Mouth cues are chosen from the
+curves (their pauses from the timed phonemes, where there are some); Papagayo and captions need the
+words, so a transcript.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ from ..animation.curves import AnimationCurves
 from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
 
-#: format -> (file name endings, what it needs: "curves", "phonemes" or "words")
+#: format -> (file name endings, what it needs: "curves" (through a rig), "cues" (mouth cues chosen from the
+#: curves), "phonemes" or "words")
 FORMATS: dict[str, tuple[tuple[str, ...], str]] = {
-    "rhubarb-tsv": ((".tsv",), "phonemes"),
-    "rhubarb-xml": ((".xml",), "phonemes"),
-    "rhubarb-json": ((".rhubarb.json",), "phonemes"),
-    "moho": ((".dat",), "phonemes"),
+    "rhubarb-tsv": ((".tsv",), "cues"),
+    "rhubarb-xml": ((".xml",), "cues"),
+    "rhubarb-json": ((".rhubarb.json",), "cues"),
+    "moho": ((".dat",), "cues"),
     "papagayo": ((".pgo",), "words"),
     "unity": ((".anim",), "curves"),
     "godot": ((".tres",), "curves"),
@@ -123,13 +125,13 @@ def write_animation(
     need = FORMATS[fmt][1]
     if need in ("phonemes", "words") and (phonemes is None or not phonemes.duration):
         raise InputError(f"{fmt} needs timed phonemes, which this method does not give (try --method jali)")
-    if need == "curves" and curves is None:
+    if need in ("curves", "cues") and curves is None:
         raise InputError(f"{fmt} needs animation curves")
     if fmt.startswith("rhubarb") or fmt == "moho":
-        from ..animation.mouth_cues import mouth_cues
+        from ..animation.mouth_cues import curve_cues
 
-        assert phonemes is not None
-        cues = mouth_cues(phonemes, extended=options.shapes)
+        assert curves is not None
+        cues = curve_cues(curves, phonemes, extended=options.shapes)
         kind = "dat" if fmt == "moho" else fmt.split("-")[1]
         return write_cues(path, cues, options.sound_file, options.cue_fps, options.preston_blair, kind=kind)
     if fmt == "papagayo":

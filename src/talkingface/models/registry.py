@@ -43,7 +43,7 @@ from .checkpoint import (
 from .spec import ModelSpec
 
 # Modules that register variants (imported on first lookup).
-FAMILIES = ("wav2lip", "syncnet", "syncnet_lips", "lipgan", "faceformer", "visemenet", "upscaler")
+FAMILIES = ("wav2lip", "syncnet", "syncnet_lips", "lipgan", "faceformer", "visemenet", "upscaler", "openness")
 
 
 @dataclass(frozen=True)

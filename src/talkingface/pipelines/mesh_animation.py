@@ -188,7 +188,7 @@ class MeshAnimationPipeline(Pipeline):
 
                 fmt = animation_format(out)
                 assert fmt is not None
-                if FORMATS[fmt][1] != "curves":
+                if FORMATS[fmt][1] not in ("curves", "cues"):
                     raise InputError(f"{out}: {fmt} needs timed phonemes, which FaceFormer does not give")
         audio_info(audio)
         return kinds

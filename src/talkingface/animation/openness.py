@@ -1,0 +1,81 @@
+"""The mouth-openness model's output at a video's frames (:mod:`talkingface.models.openness`).
+
+:func:`openness_frames` runs the model over a clip's speech and gives, for each frame, the mean of its
+10 ms steps within half a frame of the frame's time, standardised over the clip: how open the mouth is
+against the speaker's own spread (0 the clip's mean, 1 a standard deviation wider).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..features.openness import SAMPLE_RATE, frame_spans, openness_features
+
+
+def openness_steps(model, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """``(N,)`` speech -> ``(1 + N' // 160,)`` the model's output every 10 ms (``N'`` samples at 16 kHz)."""
+    import torch
+
+    from ..media.audio import resample
+
+    audio = np.asarray(audio, np.float32)
+    if audio.ndim != 1 or audio.size == 0:
+        raise InputError(f"audio must be (N,) samples with N > 0, got shape {audio.shape}")
+    if sample_rate != SAMPLE_RATE:
+        audio = resample(audio, sample_rate, SAMPLE_RATE)
+    features = torch.from_numpy(openness_features(audio))[None]
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        out: np.ndarray = model.eval()(features.to(device))[0].float().cpu().numpy()
+    return out
+
+
+def at_frames(steps: np.ndarray, count: int, fps: float) -> np.ndarray:
+    """Per-step values ``(T,)`` -> ``(count,)``, each frame the mean of its span (:func:`frame_spans`)."""
+    start, stop = frame_spans(len(steps), count, fps)
+    total = np.concatenate([[0.0], np.cumsum(np.asarray(steps, np.float64))])
+    means: np.ndarray = (total[stop] - total[start]) / (stop - start)
+    return means
+
+
+def openness_frames(model, audio: np.ndarray, sample_rate: int, count: int, fps: float) -> np.ndarray:
+    """How open the mouth is at each of ``count`` frames at ``fps`` (see the module), ``(count,) float64``."""
+    values = at_frames(openness_steps(model, audio, sample_rate), count, fps)
+    spread = values.std()
+    standardised: np.ndarray = (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+    return standardised
+
+
+#: ``jawOpen`` at the clip's mean openness, and its change per standard deviation of openness: real
+#: speakers' spread of inner-lip opening (over face height) carried into the jaw of our rigs.
+JAW_LEVEL = 0.22
+JAW_SPREAD = 0.14
+
+
+def jaw_from_openness(openness: np.ndarray) -> np.ndarray:
+    """Standardised openness ``(T,)`` -> ``jawOpen`` ``(T,)`` in [0, 1] (:data:`JAW_LEVEL`, :data:`JAW_SPREAD`)."""
+    jaw: np.ndarray = np.clip(JAW_LEVEL + JAW_SPREAD * np.asarray(openness, np.float64), 0.0, 1.0)
+    return jaw
+
+
+def with_openness(curves, openness: np.ndarray, share: float = 1.0):
+    """``curves`` whose ``jawOpen`` is ``share`` of :func:`jaw_from_openness` and ``1 - share`` of its own;
+    the openness is kept as the extra ``"openness"`` ``(T, 1)``."""
+    from .curves import AnimationCurves
+
+    openness = np.asarray(openness, np.float64)
+    if openness.shape != (curves.num_frames,):
+        raise InputError(f"openness must be ({curves.num_frames},), got {openness.shape}")
+    if not 0 <= share <= 1:
+        raise InputError(f"share must be in [0, 1], got {share}")
+    values = curves.values.copy()
+    jaw = curves.names.index("jawOpen")
+    values[:, jaw] = share * jaw_from_openness(openness) + (1 - share) * values[:, jaw]
+    return AnimationCurves(
+        fps=curves.fps,
+        names=curves.names,
+        values=values,
+        extra={**curves.extra, "openness": openness.astype(np.float32)[:, None]},
+        extra_names={**curves.extra_names, "openness": ("openness",)},
+    )

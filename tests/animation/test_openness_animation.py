@@ -1,0 +1,91 @@
+"""The mouth-openness model in the curves: its output at the frames, the jaw it gives, and "auto"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from talkingface.animation.openness import (
+    JAW_LEVEL,
+    JAW_SPREAD,
+    at_frames,
+    jaw_from_openness,
+    openness_frames,
+    with_openness,
+)
+from talkingface.errors import InputError
+
+CLIPS = Path(__file__).resolve().parents[3] / "shared" / "data" / "clips"
+
+
+def test_frames_take_the_mean_of_their_steps():
+    steps = np.arange(101, dtype=np.float64)  # 1 s of steps, value = step index
+    frames = at_frames(steps, 26, 25.0)
+    assert frames[0] == pytest.approx(0.5)  # steps 0 and 1
+    assert frames[10] == pytest.approx(np.mean([38, 39, 40, 41]))
+    assert len(frames) == 26
+
+
+def test_the_jaw_follows_openness_within_its_range():
+    openness = np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 9.0])
+    jaw = jaw_from_openness(openness)
+    assert jaw[2] == pytest.approx(JAW_LEVEL) and jaw[3] == pytest.approx(JAW_LEVEL + JAW_SPREAD)
+    assert jaw[0] == 0.0 and jaw[-1] == 1.0 and np.all(np.diff(jaw) >= 0)
+
+
+def test_with_openness_replaces_the_share_of_the_jaw_it_is_given():
+    from talkingface.animation import AnimationCurves
+    from talkingface.speech import ARKIT_52
+
+    values = np.full((5, 52), 0.3, np.float32)
+    curves = AnimationCurves(25, ARKIT_52, values)
+    openness = np.linspace(-1, 1, 5)
+    full = with_openness(curves, openness)
+    assert np.allclose(full.channel("jawOpen"), jaw_from_openness(openness))
+    half = with_openness(curves, openness, 0.5)
+    assert np.allclose(half.channel("jawOpen"), 0.5 * jaw_from_openness(openness) + 0.15)
+    others = [k for k, name in enumerate(ARKIT_52) if name != "jawOpen"]
+    assert np.array_equal(full.values[:, others], values[:, others])
+    assert full.extra["openness"].shape == (5, 1)
+    assert np.array_equal(curves.values, values)  # the input is left as it was
+    with pytest.raises(InputError, match="openness must be"):
+        with_openness(curves, openness[:3])
+
+
+def test_auto_takes_the_jaw_from_the_openness_model(speech16k):
+    from talkingface.animation.speech import speech_curves
+    from talkingface.models.openness import load_openness
+
+    audio = speech16k[: 4 * 16000]
+    auto, _ = speech_curves(audio, 16000, 25)
+    alone, _ = speech_curves(audio, 16000, 25, method="visemenet")
+    openness = openness_frames(load_openness(), audio, 16000, auto.num_frames, 25.0)
+    assert np.allclose(auto.channel("jawOpen"), jaw_from_openness(openness), atol=1e-6)
+    others = [k for k, name in enumerate(auto.names) if name != "jawOpen"]
+    assert np.array_equal(auto.values[:, others], alone.values[:, others])  # the shapes are VisemeNet's
+
+
+@pytest.mark.slow
+def test_the_built_in_model_follows_held_out_speakers_lips():
+    """Four GRID speakers none of the shipped models trained on (C, D, E, F): the openness model's output
+    follows the lips the tracker measures, closer than the loudness of the speech does."""
+    names = ("lbax4n", "sbia1a", "swiz3n", "brbk7n")
+    clips = [CLIPS / f"rizkiarm__LipNet__{n}.mpg" for n in names]
+    if not all(c.is_file() for c in clips):
+        pytest.skip("../shared/data is not beside the checkout")
+    from talkingface.media import load_audio
+    from talkingface.metrics.openness import correlation, measure_video
+    from talkingface.models.openness import load_openness
+
+    model = load_openness()
+    ours, loudness = [], []
+    for clip in clips:
+        lips = measure_video(clip)
+        audio = load_audio(clip, 16000)
+        ours.append(correlation(openness_frames(model, audio, 16000, len(lips.opening), lips.fps), lips.opening))
+        loud = at_frames(np.sqrt(np.convolve(audio**2, np.ones(160) / 160)[::160]), len(lips.opening), lips.fps)
+        loudness.append(correlation(loud, lips.opening))
+    assert np.median(ours) > 0.4
+    assert np.median(ours) > np.median(loudness) + 0.05
