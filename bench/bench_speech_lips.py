@@ -16,7 +16,13 @@ is a positive lag):
 - ``photo`` (with ``--photo``): the talking photo made from the clip's first frame and its speech,
   its output's inner-lip opening measured by the same tracker; and the ratio of its 90th-percentile
   opening to the real speaker's;
+- ``mesh``: the built-in 3D face under our curves (``mesh``'s blendshapes), its inner-lip opening over face
+  height taken from its vertices (the face has the tracker's 478 points); and the ratio of its
+  90th-percentile opening to the real speaker's;
 - ``transcript``: on GRID clips named by their sentence, our ``jawOpen`` with the transcript.
+
+Speed: 60 s of real speech to curves by the default method without a transcript, against VisemeNet
+alone (the default before the openness model) timed in the same run (goal: under 1 s on 2 cores).
 
 Medians are reported per role: ``tune`` (held-out speakers on which defaults are chosen), ``test``
 (held-out speakers never used for a choice), ``train`` (speakers shippable models may train on), and
@@ -24,7 +30,7 @@ within the held-out roles for in-the-wild speech (interviews, news, talks, phone
 studio corpora. Tracking, Rhubarb's cues and recognition are cached in ``.cache/bench_lips``.
 
 ``python bench/bench_speech_lips.py [--footage DIR] [--rhubarb PATH] [--photo] [--only tune|test|train]
-[--json FILE]``
+[--json FILE] [--speed-only]``
 """
 
 from __future__ import annotations
@@ -45,7 +51,16 @@ from lips_set import REPO, ROLES, Clip, all_clips
 
 CACHE = REPO / ".cache" / "bench_lips"
 MAX_LAG = 2
-SIGNALS = ("rhubarb", "rhubarb_phonetic", "jaw", "jaw_jali", "jaw_visemenet", "cues", "loudness", "photo")
+SIGNALS = ("rhubarb", "rhubarb_phonetic", "jaw", "jaw_jali", "jaw_visemenet", "cues", "loudness", "mesh", "photo")
+
+
+def mesh_opening(curves) -> np.ndarray:
+    """The built-in 3D face's inner-lip opening over face height under ``curves``, per frame."""
+    from talkingface.animation.blendshapes import face_basis
+    from talkingface.metrics.openness import lip_opening
+
+    basis = face_basis()
+    return lip_opening(basis.evaluate(basis.weights_from(curves)))
 
 
 def measured(clip: Clip):
@@ -159,6 +174,7 @@ def run_clip(clip: Clip, rhubarb: str | None, with_photo: bool) -> dict:
             signals[key] = curves.channel("jawOpen")
             if key == "jaw":
                 signals["cues"] = cue_openness(our_cues(curves, phonemes, folder), count, fps)
+                signals["mesh"] = mesh_opening(curves)
         signals["loudness"] = loudness(audio, count, fps)
         if clip.name.startswith("rizkiarm__LipNet__"):  # GRID named by its sentence code
             from talkingface.data.grid import grid_sentence
@@ -174,6 +190,7 @@ def run_clip(clip: Clip, rhubarb: str | None, with_photo: bool) -> dict:
             "source": clip.source,
             "seconds": round(len(audio) / 16000, 2),
         }
+        row["mesh_p90_ratio"] = opening_ratio(signals["mesh"], lips.opening)
         if with_photo:
             photo = photo_opening(clip, wav, folder, count, fps)
             if photo is not None:
@@ -205,10 +222,11 @@ def summarise(rows: list[dict]) -> dict:
             if values:
                 entry[key] = float(np.nanmedian(values))
                 entry[f"{key}_best"] = float(np.nanmedian([r[f"{key}_best"] for r in chosen if key in r]))
-        ratios = [r["photo_p90_ratio"] for r in chosen if np.isfinite(r.get("photo_p90_ratio", np.nan))]
-        if ratios:
-            entry["photo_p90_ratio"] = float(np.median(ratios))
-            entry["photo_p90_within"] = float(np.mean([0.7 <= x <= 1.3 for x in ratios]))
+        for kind in ("photo", "mesh"):
+            ratios = [r[f"{kind}_p90_ratio"] for r in chosen if np.isfinite(r.get(f"{kind}_p90_ratio", np.nan))]
+            if ratios:
+                entry[f"{kind}_p90_ratio"] = float(np.median(ratios))
+                entry[f"{kind}_p90_within"] = float(np.mean([0.7 <= x <= 1.3 for x in ratios]))
         if "rhubarb_phonetic" in chosen[0]:
             for key in ("jaw", "cues", "photo"):
                 pairs = [(r[key], r["rhubarb_phonetic"]) for r in chosen if key in r]
@@ -225,11 +243,38 @@ def print_summary(summary: dict) -> None:
         cells = "".join(f"{entry[s]:+9.3f} ({entry[s + '_best']:+.3f})" if s in entry else f"{'':>20}" for s in shown)
         print(f"  {label:<16}{entry['clips']:>4} {cells}")
     for label, entry in summary.items():
-        if "photo_p90_ratio" in entry:
-            print(
-                f"  {label}: talking photo's 90th-percentile opening {entry['photo_p90_ratio']:.2f}x the real "
-                f"speaker's (median), within 0.7-1.3x on {entry['photo_p90_within']:.0%} of clips"
-            )
+        for kind, what in (("photo", "talking photo"), ("mesh", "3D face")):
+            if f"{kind}_p90_ratio" in entry:
+                print(
+                    f"  {label}: the {what}'s 90th-percentile opening {entry[kind + '_p90_ratio']:.2f}x the real "
+                    f"speaker's (median), within 0.7-1.3x on {entry[kind + '_p90_within']:.0%} of clips"
+                )
+
+
+def speed() -> dict:
+    """Seconds for 60 s of speech to curves: ``auto`` (no transcript) and VisemeNet alone, best of 5."""
+    import statistics
+
+    from talkingface.animation.speech import speech_curves
+    from talkingface.media import load_audio
+
+    clip = REPO.parent / "shared" / "data" / "clips" / "tanshuai0219__EDTalk__pose_source2.mp4"
+    audio = load_audio(clip, 16000)[: 60 * 16000]
+    times: dict[str, list[float]] = {"auto": [], "visemenet": []}
+    for method in ("auto", "visemenet"):
+        speech_curves(audio[:16000], 16000, 30, method=method)  # models loaded
+    for _ in range(5):
+        for method in times:
+            start = time.perf_counter()
+            speech_curves(audio, 16000, 30, method=method)
+            times[method].append(time.perf_counter() - start)
+    result = {m: {"min": min(t), "median": statistics.median(t)} for m, t in times.items()}
+    print(
+        f"\n60 s of speech to curves at 30 fps (2 threads): auto {result['auto']['median']:.3f} s "
+        f"(min {result['auto']['min']:.3f}), VisemeNet alone {result['visemenet']['median']:.3f} s: "
+        f"{result['auto']['median'] / result['visemenet']['median']:.2f}x its time (goal: under 1 s)"
+    )
+    return result
 
 
 def main(argv=None) -> bool:
@@ -241,6 +286,7 @@ def main(argv=None) -> bool:
     parser.add_argument("--photo", action="store_true", help="also animate each clip's first frame (slow)")
     parser.add_argument("--only", choices=ROLES, action="append", help="only these roles (repeatable)")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--speed-only", action="store_true", help="only the speed of the default method")
     args = parser.parse_args(argv)
     clips = [c for c in all_clips(args.footage) if not args.only or c.role in args.only]
     if not clips:
@@ -249,6 +295,9 @@ def main(argv=None) -> bool:
     import torch
 
     torch.set_num_threads(2)
+    timing = speed()
+    if args.speed_only:
+        return timing["auto"]["median"] < 1.0
     rhubarb = find_rhubarb(args.rhubarb)
     print(
         f"{len(clips)} clips, {len({c.speaker for c in clips})} speakers; Rhubarb: "
@@ -266,10 +315,11 @@ def main(argv=None) -> bool:
     summary = summarise(rows)
     print_summary(summary)
     if args.json:
-        Path(args.json).write_text(json.dumps({"clips": rows, "summary": summary}, indent=1))
+        Path(args.json).write_text(json.dumps({"clips": rows, "summary": summary, "speed": timing}, indent=1))
     held = summary.get("held out wild", {})
     floor = "rhubarb_phonetic" if rhubarb else "loudness"
-    return bool(held) and all(held.get(k, -1) > held.get(floor, 1) for k in ("jaw", "cues"))
+    ahead = bool(held) and all(held.get(k, -1) > held.get(floor, 1) for k in ("jaw", "cues"))
+    return ahead and timing["auto"]["median"] < 1.0
 
 
 if __name__ == "__main__":

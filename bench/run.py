@@ -20,10 +20,10 @@ import bench_long_inputs
 import bench_mesh
 import bench_models
 import bench_photo
-import bench_photo_lips
 import bench_photo_look
 import bench_serve
 import bench_speech
+import bench_speech_lips
 import bench_sync_builtin
 import bench_tight_crops
 import bench_train_syncnet
@@ -38,7 +38,7 @@ if __name__ == "__main__":
         bench_speech.main(),
         bench_photo.main(),
         bench_photo_look.main(),
-        bench_photo_lips.main([]),
+        bench_speech_lips.main(["--photo"]),
         bench_mesh.main(),
         bench_models.main(),
         bench_lipsync.main(),

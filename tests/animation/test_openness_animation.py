@@ -54,6 +54,21 @@ def test_with_openness_replaces_the_share_of_the_jaw_it_is_given():
         with_openness(curves, openness[:3])
 
 
+def test_closures_stay_only_where_the_jaw_is_shut():
+    from talkingface.animation import AnimationCurves
+    from talkingface.animation.openness import CLOSURE_JAW
+    from talkingface.speech import ARKIT_52
+
+    values = np.zeros((3, 52), np.float32)
+    values[:, ARKIT_52.index("mouthClose")] = 1.0
+    curves = AnimationCurves(25, ARKIT_52, values)
+    low, high = CLOSURE_JAW
+    openness = (np.array([low, (low + high) / 2, high + 0.1]) - JAW_LEVEL) / JAW_SPREAD  # jaws at, between, above
+    closed = with_openness(curves, openness, closures=True).channel("mouthClose")
+    assert closed == pytest.approx([1.0, 0.5, 0.0], abs=1e-5)
+    assert np.all(with_openness(curves, openness).channel("mouthClose") == 1.0)  # kept unless asked
+
+
 def test_auto_takes_the_jaw_from_the_openness_model(speech16k):
     from talkingface.animation.speech import speech_curves
     from talkingface.models.openness import load_openness
@@ -63,8 +78,11 @@ def test_auto_takes_the_jaw_from_the_openness_model(speech16k):
     alone, _ = speech_curves(audio, 16000, 25, method="visemenet")
     openness = openness_frames(load_openness(), audio, 16000, auto.num_frames, 25.0)
     assert np.allclose(auto.channel("jawOpen"), jaw_from_openness(openness), atol=1e-6)
-    others = [k for k, name in enumerate(auto.names) if name != "jawOpen"]
+    others = [k for k, name in enumerate(auto.names) if name not in ("jawOpen", "mouthClose")]
     assert np.array_equal(auto.values[:, others], alone.values[:, others])  # the shapes are VisemeNet's
+    closing = auto.channel("mouthClose")
+    assert np.all(closing <= alone.channel("mouthClose") + 1e-6)  # closures only where VisemeNet hears them
+    assert closing[auto.channel("jawOpen") > 0.15].max() == 0  # and never with an open jaw
 
 
 @pytest.mark.slow

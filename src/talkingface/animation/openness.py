@@ -59,9 +59,17 @@ def jaw_from_openness(openness: np.ndarray) -> np.ndarray:
     return jaw
 
 
-def with_openness(curves, openness: np.ndarray, share: float = 1.0):
+#: With ``closures``, the lips close (``mouthClose``) fully where the jaw is below the first value and not
+#: at all above the second (chosen on the tune speakers: the 3D face's lips then follow real lips as
+#: closely as the jaw does).
+CLOSURE_JAW = (0.05, 0.15)
+
+
+def with_openness(curves, openness: np.ndarray, share: float = 1.0, closures: bool = False):
     """``curves`` whose ``jawOpen`` is ``share`` of :func:`jaw_from_openness` and ``1 - share`` of its own;
-    the openness is kept as the extra ``"openness"`` ``(T, 1)``."""
+    with ``closures``, their ``mouthClose`` (bilabials) is kept only where that jaw is nearly shut
+    (:data:`CLOSURE_JAW`): the openness model hears an open mouth better than the shapes' source hears a
+    closed one. The openness is kept as the extra ``"openness"`` ``(T, 1)``."""
     from .curves import AnimationCurves
 
     openness = np.asarray(openness, np.float64)
@@ -72,6 +80,10 @@ def with_openness(curves, openness: np.ndarray, share: float = 1.0):
     values = curves.values.copy()
     jaw = curves.names.index("jawOpen")
     values[:, jaw] = share * jaw_from_openness(openness) + (1 - share) * values[:, jaw]
+    if closures:
+        low, high = CLOSURE_JAW
+        close = curves.names.index("mouthClose")
+        values[:, close] *= np.clip((high - values[:, jaw]) / (high - low), 0.0, 1.0)
     return AnimationCurves(
         fps=curves.fps,
         names=curves.names,

@@ -5,7 +5,8 @@
 - "visemenet": the VisemeNet shipped in the package, from the audio alone (no transcript, any language);
 - "auto": the mouth's shapes from "jali" with forced alignment when a transcript is given, else from
   :data:`NO_TRANSCRIPT_METHOD`, and the jaw from the mouth-openness model trained on real speakers' lips
-  (:mod:`talkingface.models.openness`; a share :data:`TRANSCRIPT_OPENNESS` of it with a transcript).
+  (:mod:`talkingface.models.openness`; a share :data:`TRANSCRIPT_OPENNESS` of it with a transcript;
+  without one the lips close only where that jaw is shut).
 """
 
 from __future__ import annotations
@@ -69,5 +70,8 @@ def speech_curves(
 
         openness_model = openness_model if openness_model is not None else load_openness()
         found = openness_frames(openness_model, audio, sample_rate, curves.num_frames, float(curves.fps))
-        curves = with_openness(curves, found, TRANSCRIPT_OPENNESS if chosen == "jali" else 1.0)
+        if chosen == "jali":  # aligned phonemes: their closures stand
+            curves = with_openness(curves, found, TRANSCRIPT_OPENNESS)
+        else:
+            curves = with_openness(curves, found, closures=True)
     return curves, phonemes
