@@ -1,4 +1,6 @@
-"""Mouth cues for 2D animation: Rhubarb Lip Sync's shapes, from timed phonemes, with its timing rules.
+"""Mouth cues for 2D animation: Rhubarb Lip Sync's shapes with its timing rules, chosen from animation
+curves (:func:`curve_cues`, what the cue files are made from) or from timed phonemes alone
+(:func:`mouth_cues`, as Rhubarb does).
 
 The shapes (Rhubarb's letters, the 2D animators' standard):
 
@@ -10,14 +12,16 @@ The shapes (Rhubarb's letters, the 2D animators' standard):
 
 A rig without the extended shapes gets B for G, C for H and A for X, as Rhubarb's documentation says.
 
-Rules, after Rhubarb's animation stage: each phoneme allows one or more shapes; the one closest to the
-previous shape is taken, and a consonant that allows the next vowel's shape takes it early (the vowel
-anticipated, at most 200 ms); diphthongs are split 60/40 between their two shapes; a short AH is C, a
-long one D; m/b/p close the mouth for at least 80 ms, taking the time from their neighbours; pauses under
-120 ms hold the previous shape, pauses up to 350 ms relax to B, longer ones rest at X; a jump between
-distant shapes passes through the one between them for 40-80 ms (D to A through C); no cue is shorter
-than 80 ms (a shorter one joins the neighbour closer in shape); a shape held longer than 1.2 s over
-several phonemes alternates with its neighbour so that the mouth never freezes.
+From phonemes, the rules follow Rhubarb's animation stage: each phoneme allows one or more shapes; the
+one closest to the previous shape is taken, and a consonant that allows the next vowel's shape takes it
+early (the vowel anticipated, at most 200 ms); diphthongs are split 60/40 between their two shapes; a
+short AH is C, a long one D. From curves, each frame's shape is the jaw's openness (closed, B, C or D),
+or A, E/F or G where the lips close, round or tuck. Both then keep Rhubarb's timing: m/b/p close the
+mouth for at least 80 ms, taking the time from their neighbours; pauses under 120 ms hold the previous
+shape, pauses up to 350 ms relax to B, longer ones rest at X; a jump between distant shapes passes
+through the one between them for 40-80 ms (D to A through C); no cue is shorter than 80 ms (a shorter
+one joins the neighbour closer in shape); a shape held longer than 1.2 s alternates with its neighbour
+so that the mouth never freezes.
 """
 
 from __future__ import annotations
@@ -352,7 +356,7 @@ def _joined(cues: list[MouthCue]) -> list[MouthCue]:
 # -- cues from curves ------------------------------------------------------------------------------
 #: ``jawOpen`` read as a closed mouth (A) and as a wide-open one (D) when cues are chosen from curves
 #: (chosen on the tune speakers of ``bench/bench_speech_lips.py``).
-JAW_CLOSED, JAW_WIDE = 0.1, 0.5
+JAW_CLOSED, JAW_WIDE = 0.08, 0.4
 #: Channel levels above which the lips are closed (A), round (E, F) or the lower lip tucked (G).
 CLOSED, ROUND, TUCKED = 0.5, 0.35, 0.3
 

@@ -47,10 +47,11 @@ def openness_frames(model, audio: np.ndarray, sample_rate: int, count: int, fps:
     return standardised
 
 
-#: ``jawOpen`` at the clip's mean openness, and its change per standard deviation of openness: real
-#: speakers' spread of inner-lip opening (over face height) carried into the jaw of our rigs.
-JAW_LEVEL = 0.22
-JAW_SPREAD = 0.14
+#: ``jawOpen`` at the clip's mean openness, and its change per standard deviation of openness: chosen on
+#: the tune speakers so that a talking photo's lips open as wide as the real speakers' (their
+#: 90th-percentile openings, measured alike by the tracker, in the median).
+JAW_LEVEL = 0.176
+JAW_SPREAD = 0.112
 
 
 def jaw_from_openness(openness: np.ndarray) -> np.ndarray:
@@ -62,7 +63,7 @@ def jaw_from_openness(openness: np.ndarray) -> np.ndarray:
 #: With ``closures``, the lips close (``mouthClose``) fully where the jaw is below the first value and not
 #: at all above the second (chosen on the tune speakers: the 3D face's lips then follow real lips as
 #: closely as the jaw does).
-CLOSURE_JAW = (0.05, 0.15)
+CLOSURE_JAW = (0.04, 0.12)
 
 
 def with_openness(curves, openness: np.ndarray, share: float = 1.0, closures: bool = False):

@@ -7,8 +7,8 @@ activation (the paper's gate, ``activation > 0.5``, softened over 0.25-0.75 so t
 instead of popping); the weights and JA/LI are smoothed (a 50 ms Hann window) and mixed into ARKit
 poses by :func:`~talkingface.animation.jali.pose_curves`, the same mix the JALI animator uses. The
 predicted lips are stage 2's input, as in the paper; the curves come from the visemes and JA/LI alone
-(on held-out speakers, a jaw read from the predicted lips follows real lips no better:
-``bench/bench_visemenet.py``), so they keep JALI's scale and stream step by step.
+(on held-out speakers, a jaw read from the predicted lips follows real lips no better, as its model
+card says), so they keep JALI's scale and stream step by step.
 """
 
 from __future__ import annotations

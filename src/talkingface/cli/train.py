@@ -140,7 +140,7 @@ def register(subparsers) -> None:
         "--augment", type=float, default=0.5, help="share of clips sped up or down and degraded (default 0.5)"
     )
     op.add_argument("--channels", type=int, default=32, help="channels of each member (default 32)")
-    op.add_argument("--members", type=int, default=3, help="networks in the ensemble (default 3)")
+    op.add_argument("--members", type=int, default=5, help="networks in the ensemble (default 5)")
     op.add_argument("--dropout", type=float, default=0.3, help="dropout between convolutions (default 0.3)")
     _loop_arguments(op, epochs=15, lr=1e-3, schedule="cosine", warmup_epochs=1, grad_clip=1.0)
     for name, gan in (("wav2lip", False), ("wav2lip-gan", True)):

@@ -34,7 +34,7 @@ class OpennessConfig:
     dilations: tuple[int, ...] = (1, 2, 4, 2)
     kernel: int = 5
     dropout: float = 0.3
-    members: int = 3
+    members: int = 5
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dilations", tuple(int(d) for d in self.dilations))

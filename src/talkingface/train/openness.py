@@ -54,7 +54,7 @@ class OpennessTrainConfig:
     dilations: tuple[int, ...] = (1, 2, 4, 2)
     kernel: int = 5
     dropout: float = 0.3
-    members: int = 3
+    members: int = 5
     epochs: int = 15
     lr: float = 1e-3
     seed: int = 0
