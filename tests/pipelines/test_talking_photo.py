@@ -207,3 +207,17 @@ def test_still_is_the_speech_motion_alone_and_the_default_face_lives(tmp_path, t
         for frames in (still_frames, live_frames)
     ]
     assert spread[1] > 3 * spread[0]
+
+
+@pytest.mark.slow
+def test_the_built_in_sync_model_finds_the_talking_photo_in_sync(tmp_path, photo_path, speech16k):
+    """Without a transcript the jaw opens before the sound as real speakers' do; the built-in sync model,
+    trained on real speakers, still finds the output in sync."""
+    from talkingface.pipelines import SyncScorePipeline
+
+    speech = tmp_path / "speech.wav"
+    soundfile.write(speech, speech16k[16000 : 16000 * 11], 16000)
+    out = TalkingPhotoPipeline()(photo_path, speech, tmp_path / "talk.mp4")
+    result = SyncScorePipeline()(out.path)
+    scores = max(result.tracks, key=lambda t: t.num_frames).scores
+    assert abs(scores.offset) <= 1 and scores.lse_c > 0.02

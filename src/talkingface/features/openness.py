@@ -21,6 +21,7 @@ N_FFT = 512
 BANDS = 24
 FMIN, FMAX = 60.0, 7600.0
 _FLOOR = np.log(1e-6)  # 60 dB below the loudest band value
+_CHUNK = 1000  # steps transformed at once
 
 
 def log_bands(audio: np.ndarray) -> np.ndarray:
@@ -35,9 +36,11 @@ def log_bands(audio: np.ndarray) -> np.ndarray:
     padded = np.concatenate([np.zeros(WINDOW // 2, np.float32), x, np.zeros(WINDOW, np.float32)])
     frames = np.lib.stride_tricks.sliding_window_view(padded, WINDOW)[::HOP][:steps]
     window = np.hanning(WINDOW).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames * window, N_FFT)) ** 2
-    bands = power @ mel_filterbank(SAMPLE_RATE, N_FFT, BANDS, FMIN, FMAX).T.astype(np.float32)
-    logged = np.log(bands + 1e-12)
+    filters = mel_filterbank(SAMPLE_RATE, N_FFT, BANDS, FMIN, FMAX).T.astype(np.float32)
+    logged = np.empty((steps, BANDS), np.float32)
+    for start in range(0, steps, _CHUNK):  # 10 s at a time: long speech stays in bounded memory
+        power = np.abs(np.fft.rfft(frames[start : start + _CHUNK] * window, N_FFT)).astype(np.float32) ** 2
+        logged[start : start + _CHUNK] = np.log(power @ filters + 1e-12)
     top = float(logged.max())
     result: np.ndarray = np.maximum(logged, top + _FLOOR).astype(np.float32)
     return result
