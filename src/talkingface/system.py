@@ -183,6 +183,21 @@ def _check_visemenet() -> tuple[str | None, bool, str]:
     return None, True, f"hidden {model.config.hidden}, {size:.1f} MB (card: {card})"
 
 
+def _check_openness() -> tuple[str | None, bool, str]:
+    """The built-in mouth-openness model loads from the package and runs on a second of features."""
+    import torch
+
+    from .models.openness import builtin_weights, load_openness
+
+    model = load_openness()
+    with torch.no_grad():
+        out = model(torch.zeros(1, 100, 24))
+    size = builtin_weights().stat().st_size / 1e6
+    card = builtin_weights().with_suffix(".md").name
+    ok = bool(out.shape == (1, 100) and torch.isfinite(out).all())
+    return None, ok, f"{model.config.members} networks, {size:.1f} MB (card: {card})"
+
+
 def _check_upscaler() -> tuple[str | None, bool, str]:
     """The built-in mouth upscaler loads from the package and restores a canvas."""
     import torch
@@ -209,6 +224,7 @@ _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("bfloat16", _check_bfloat16, "fast opt-in generator arithmetic"),
     ("sync model", _check_sync_model, "sync scores and offsets without a checkpoint"),
     ("visemenet", _check_visemenet, "speech animation without a transcript"),
+    ("openness model", _check_openness, "the jaw of speech animation (--method auto)"),
     ("mouth upscaler", _check_upscaler, "--enhance upscaler"),
 ]
 

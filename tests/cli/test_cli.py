@@ -33,7 +33,17 @@ def test_info_reports_working_components(capsys):
     assert main(["info", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     components = {c["name"]: c for c in report["components"]}
-    for name in ("PyAV", "torch", "espeak-ng", "EGL", "mediapipe", "sync model", "visemenet", "mouth upscaler"):
+    for name in (
+        "PyAV",
+        "torch",
+        "espeak-ng",
+        "EGL",
+        "mediapipe",
+        "sync model",
+        "visemenet",
+        "openness model",
+        "mouth upscaler",
+    ):
         assert components[name]["ok"], components[name]
     assert "libx264" in components["PyAV"]["detail"] and "syncnet.lips" in components["sync model"]["detail"]
 
