@@ -2,7 +2,8 @@
 
 With a transcript (``--text``/``--transcript``), forced alignment times its phonemes and the JALI
 animator turns them into mouth motion; without one, the built-in VisemeNet does it from the audio
-alone (``--method`` chooses). A landmark rig applies the motion to the face and the photo is warped
+alone; either way the jaw comes from the built-in mouth-openness model, trained on real lips
+(``--method`` chooses: ``auto`` combines, ``jali`` and ``visemenet`` are each alone). A landmark rig applies the motion to the face and the photo is warped
 along. The output has the original speech track and is tagged
 as synthetic media.
 """
@@ -39,7 +40,8 @@ def register(subparsers) -> None:
         "--method",
         default="auto",
         choices=["auto", "jali", "visemenet"],
-        help="auto (default): jali with a transcript, else visemenet; jali without one uses phoneme recognition",
+        help="auto (default): jali with a transcript, else visemenet, the jaw from the openness model; "
+        "jali without a transcript uses phoneme recognition",
     )
     parser.add_argument(
         "--face-index",

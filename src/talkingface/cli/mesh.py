@@ -5,7 +5,8 @@ speech track), .glb (glTF 2.0 with ARKit morph targets and their animation), .cs
 Live Link Face layout), .json (curves), .npy (vertices, VOCASET layout), a folder (one OBJ per frame), or
 an animator's file with the default options (.tsv .xml .rhubarb.json .dat .pgo .anim .tres .vrma
 .motion3.json .vmd .a2f.json .srt .vtt: see ``talkingface visemes --help``).
-Methods: auto (the default: jali with a transcript, else visemenet), jali (procedural: timed phonemes
+Methods: auto (the default: jali with a transcript, else visemenet, the jaw from the mouth-openness
+model), jali (procedural: timed phonemes
 through the JALI animator), visemenet (the built-in VisemeNet, from the audio alone) or faceformer
 (--checkpoint vocaset.pth / biwi.pth / our .safetensors; --template is the neutral face it animates).
 """
@@ -29,7 +30,7 @@ def register(subparsers) -> None:
         "--method",
         default="auto",
         choices=["auto", "jali", "visemenet", "faceformer"],
-        help="animation method (default auto: jali with a transcript, else visemenet)",
+        help="animation method (default auto: jali with a transcript, else visemenet, the jaw from the openness model)",
     )
     parser.add_argument("--checkpoint", metavar="FILE", help="faceformer: vocaset.pth, biwi.pth or our .safetensors")
     parser.add_argument(

@@ -2,8 +2,9 @@
 
 With a transcript (``--text`` or ``--transcript``) forced alignment times its phonemes and the JALI
 animator makes the curves; without one the built-in VisemeNet makes them from the audio alone, in any
-language, with its phoneme groups (``--method`` chooses; ``--method jali`` without a transcript uses
-phoneme recognition). ``--plot`` draws the curves over the waveform with the phonemes labelled.
+language, with its phoneme groups; by default (``--method auto``) the jaw comes from the built-in
+mouth-openness model, trained on real lips (``--method jali`` or ``visemenet``: each alone; ``jali``
+without a transcript uses phoneme recognition). Mouth cues are chosen from the curves. ``--plot`` draws the curves over the waveform with the phonemes labelled.
 
 Outputs (``-o``, repeat for several) are chosen by name: ``.json`` / ``.csv`` curves, Rhubarb mouth cues
 (``.tsv``, ``.xml``, ``.rhubarb.json``), Moho ``.dat``, Papagayo ``.pgo``, Unity ``.anim``, Godot ``.tres``,
@@ -44,7 +45,7 @@ def register(subparsers) -> None:
         "--method",
         default="auto",
         choices=["auto", "jali", "visemenet"],
-        help="auto (default): jali with a transcript, else visemenet",
+        help="auto (default): jali with a transcript, else visemenet, the jaw from the openness model",
     )
     parser.add_argument(
         "-o", "--output", action="append", default=[], metavar="FILE", help="an output (repeat for several; see above)"
