@@ -96,6 +96,7 @@ def test_show_map_prints_a_preset_a_user_can_edit_and_use(tmp_path, speech_path,
     assert rig.names[0] == "aa" and rig.values[:, 0].max() <= 0.5 + 1e-6
 
 
+@pytest.mark.slow
 def test_mesh_writes_animator_files_too(tmp_path, speech_path):
     transcript = speech_path.with_suffix(".txt")
     argv = ["mesh", "--audio", str(speech_path), "--transcript", str(transcript), "--quiet"]

@@ -34,6 +34,7 @@ def test_state_dict_keys_and_shapes_are_the_public_formats(model):
     assert sum(b.numel() for b in model.buffers()) == 699_024
 
 
+@pytest.mark.slow
 def test_the_public_file_form_loads_strictly_and_safely(model, tmp_path):
     path = tmp_path / "GFPGANv1.4.pth"
     torch.save({"params_ema": model.state_dict()}, path)

@@ -66,6 +66,7 @@ def test_overlapping_stages_give_the_same_video(dubbed, scene, tmp_path):
         assert np.array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_bfloat16_generator_gives_nearly_the_same_video(dubbed, scene, tmp_path):
     video, speech, checkpoint, _ = scene
     from talkingface.models.inference import Bfloat16, MicroBatched
@@ -200,6 +201,7 @@ def test_memory_stays_bounded_on_a_long_input(scene, tmp_path, photo, speech16k)
     assert per_frame < 40_000
 
 
+@pytest.mark.slow
 def test_sync_score_windows_and_jpeg_frames_as_syncnet_python(scene, tmp_path):
     from talkingface.pipelines.sync_score import through_jpeg
 

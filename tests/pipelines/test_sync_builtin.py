@@ -64,6 +64,7 @@ def two_faces(clips, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_the_speaking_face_is_the_one_whose_lips_follow_the_sound(two_faces, pipeline):
     from talkingface.face import FaceTracker
 

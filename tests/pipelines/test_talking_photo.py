@@ -153,6 +153,7 @@ def test_a_face_that_fills_the_frame_is_found_and_animated(tmp_path, photo, clip
     assert out.faces == 1 and out.num_frames == 125
 
 
+@pytest.mark.slow
 def test_face_index_chooses_among_the_faces(tmp_path, photo, clip):
     """Two people side by side (the photo, and a smaller copy of it): the largest is 0."""
     from talkingface.media import resize_image
@@ -182,6 +183,7 @@ def test_face_index_chooses_among_the_faces(tmp_path, photo, clip):
     assert not (tmp_path / "c.mp4").exists()
 
 
+@pytest.mark.slow
 def test_still_is_the_speech_motion_alone_and_the_default_face_lives(tmp_path, talking, clip, photo, photo_path):
     from talkingface.animation.speech import speech_curves
     from talkingface.media import load_audio

@@ -178,6 +178,7 @@ def test_meshes(data):
 
 
 # -- templates.pkl -----------------------------------------------------------------------------------
+@pytest.mark.slow
 @fuzz
 @given(data=st.data())
 def test_templates_pickle(data):

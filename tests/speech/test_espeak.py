@@ -98,6 +98,7 @@ def test_every_espeak_language_maps_onto_our_phonemes():
             assert len(ipa_to_arpabet(ipa)) >= 5, (language, ipa)
 
 
+@pytest.mark.slow
 def test_every_espeak_language_speaks_with_timed_phonemes():
     """Speech in every language (its numbers, and pseudo-words where it reads Latin letters): the
     phoneme names of espeak-ng's timing events map too (some voices write length as ':')."""

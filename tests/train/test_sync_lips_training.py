@@ -40,6 +40,7 @@ def config(sync_set, out, **changes):
     return SyncLipsTrainConfig(**{**base, **changes})
 
 
+@pytest.mark.slow
 def test_the_model_learns_which_sound_goes_with_the_lips_and_resumes(sync_set, tmp_path):
     from talkingface.models import load_model
 
