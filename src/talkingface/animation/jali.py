@@ -29,6 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .. import choices
 from ..errors import InputError
 from ..speech.phonemes import MANNER, SILENCE, VOWELS, PhonemeSequence
 from ..speech.visemes import ARKIT_52, JALI_MAP, JALI_VISEMES, JAW_CHANNELS, VISEME_POSES
@@ -42,7 +43,7 @@ LABIODENTAL = frozenset({"F", "V"})
 SIBILANT = frozenset({"S", "Z", "SH", "ZH", "CH", "JH"})
 OBSTRUENT_OR_NASAL = frozenset(p for p, m in MANNER.items() if m in ("stop", "fricative", "affricate", "nasal"))
 
-STYLES = {"mumble": -0.3, "relaxed": -0.15, "normal": 0.0, "clear": 0.15, "enunciate": 0.3}
+STYLES = dict(zip(choices.STYLES, (-0.3, -0.15, 0.0, 0.15, 0.3), strict=True))
 
 _NAMES = ARKIT_52
 _INDEX = {n: i for i, n in enumerate(_NAMES)}

@@ -15,12 +15,13 @@ from fractions import Fraction
 
 import numpy as np
 
+from .. import choices
 from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
 from .curves import AnimationCurves
 from .jali import JaliAnimator, JaliConfig
 
-SPEECH_METHODS = ("auto", "jali", "visemenet")
+SPEECH_METHODS = choices.SPEECH_METHODS
 #: What "auto" takes the mouth's shapes from without a transcript (VisemeNet: fast, any language).
 NO_TRANSCRIPT_METHOD = "visemenet"
 #: With a transcript, the share of "auto"'s jaw that comes from the openness model (the rest from the

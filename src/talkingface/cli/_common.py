@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import choices
+
 
 def output_path(path: str, *, suffixes: tuple[str, ...] | None = None, inputs: tuple = (), video: bool = False) -> Path:
     """An output file path checked before any work (its folder exists and is writable, the extension
@@ -99,7 +101,7 @@ def enhance_arguments(parser) -> None:
     group.add_argument(
         "--enhance",
         default="none",
-        choices=["none", "gfpgan", "upscaler"],
+        choices=choices.ENHANCE_METHODS,
         help="sharpen the mouth: gfpgan (GFPGAN v1.3/v1.4, needs --enhance-checkpoint) or upscaler (the "
         "built-in mouth upscaler); steady over time (default none)",
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 
+from .. import choices
 from ._common import enhance_arguments, enhance_settings, fps_argument, output_path, print_notes, read_text_argument
 
 
@@ -33,13 +34,13 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--style",
         default="normal",
-        choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
+        choices=choices.STYLES,
         help="how much the jaw and lips move (default normal)",
     )
     parser.add_argument(
         "--method",
         default="auto",
-        choices=["auto", "jali", "visemenet"],
+        choices=choices.SPEECH_METHODS,
         help="auto (default): jali with a transcript, else visemenet, the jaw from the openness model; "
         "jali without a transcript uses phoneme recognition",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from .. import choices
 from ._common import enhance_arguments, enhance_settings, fps_argument, output_path
 
 
@@ -39,7 +40,7 @@ def register(subparsers) -> None:
         action="store_true",
         help="in shots with several faces, the one speaking in the video's own sound (built-in sync model)",
     )
-    parser.add_argument("--paste", default="soft", choices=["soft", "hard"], help="paste-back mode (default soft)")
+    parser.add_argument("--paste", default="soft", choices=choices.PASTE_MODES, help="paste-back mode (default soft)")
     parser.add_argument("--no-color-match", action="store_true", help="do not match the mouth's colours")
     parser.add_argument("--keep-video-length", action="store_true", help="output as long as the video")
     parser.add_argument("--fps", type=fps_argument, default=25, help="frame rate for a photo (default 25)")
@@ -55,7 +56,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--precision",
         default="fp32",
-        choices=["fp32", "bf16"],
+        choices=choices.PRECISIONS,
         help="generator arithmetic: fp32 (exact) or bf16 (much faster on CPUs with AMX/AVX512-BF16; "
         "with trained weights it moves some mouth pixels by a few 8-bit levels, less than the video codec does)",
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 
+from .. import choices
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -21,7 +23,7 @@ def register(subparsers) -> None:
         default="template",
         help="'template' (built-in 478-vertex face), 'flame' (5023 vertices) or an OBJ/PLY",
     )
-    parser.add_argument("--layout", default="vocaset", choices=["vocaset", "biwi"], help="layout (default vocaset)")
+    parser.add_argument("--layout", default="vocaset", choices=choices.MESH_LAYOUTS, help="layout (default vocaset)")
     parser.add_argument(
         "--real",
         nargs=2,

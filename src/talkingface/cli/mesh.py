@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 
+from .. import choices
 from ._common import fps_argument, print_notes, read_text_argument
 
 
@@ -29,7 +30,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--method",
         default="auto",
-        choices=["auto", "jali", "visemenet", "faceformer"],
+        choices=choices.MESH_METHODS,
         help="animation method (default auto: jali with a transcript, else visemenet, the jaw from the openness model)",
     )
     parser.add_argument("--checkpoint", metavar="FILE", help="faceformer: vocaset.pth, biwi.pth or our .safetensors")
@@ -52,7 +53,7 @@ def register(subparsers) -> None:
     parser.add_argument("--still", action="store_true", help="only the mouth moves (default: blinks, brows)")
     parser.add_argument("--size", type=int, default=512, help="video size in pixels (default 512)")
     parser.add_argument("--wireframe", action="store_true", help="draw the mesh edges in the video")
-    parser.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"], help="renderer")
+    parser.add_argument("--backend", default="auto", choices=choices.RENDER_BACKENDS, help="renderer")
     parser.add_argument(
         "-o",
         "--output",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from .. import choices
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -28,7 +30,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--windows",
         default="reference",
-        choices=["reference", "all"],
+        choices=choices.SYNC_WINDOWS,
         help="reference: syncnet_python's windows (its numbers); all: one per frame but the last 4",
     )
     parser.add_argument(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 
+from .. import choices
 from ._common import fps_argument, output_path, print_notes, read_text_argument
 
 
@@ -38,13 +39,13 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--style",
         default="normal",
-        choices=["mumble", "relaxed", "normal", "clear", "enunciate"],
+        choices=choices.STYLES,
         help="shift the JA/LI field (default normal)",
     )
     parser.add_argument(
         "--method",
         default="auto",
-        choices=["auto", "jali", "visemenet"],
+        choices=choices.SPEECH_METHODS,
         help="auto (default): jali with a transcript, else visemenet, the jaw from the openness model",
     )
     parser.add_argument(

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import choices
 from ..errors import InputError
 
 SAMPLE_RATE = 16000
@@ -91,16 +92,7 @@ VOCASET = MeshLayout(
     name="vocaset",
     fps=30,
     step=2,
-    train_subjects=(
-        "FaceTalk_170728_03272_TA",
-        "FaceTalk_170904_00128_TA",
-        "FaceTalk_170725_00137_TA",
-        "FaceTalk_170915_00223_TA",
-        "FaceTalk_170811_03274_TA",
-        "FaceTalk_170913_03279_TA",
-        "FaceTalk_170904_03276_TA",
-        "FaceTalk_170912_03278_TA",
-    ),
+    train_subjects=choices.VOCASET_SPEAKERS,
     val_subjects=("FaceTalk_170811_03275_TA", "FaceTalk_170908_03277_TA"),
     test_subjects=("FaceTalk_170809_00138_TA", "FaceTalk_170731_00024_TA"),
     train_sentences=range(1, 41),
@@ -113,9 +105,9 @@ BIWI = MeshLayout(
     name="biwi",
     fps=25,
     step=1,
-    train_subjects=("F2", "F3", "F4", "M3", "M4", "M5"),
-    val_subjects=("F2", "F3", "F4", "M3", "M4", "M5"),
-    test_subjects=("F2", "F3", "F4", "M3", "M4", "M5"),
+    train_subjects=choices.BIWI_SPEAKERS,
+    val_subjects=choices.BIWI_SPEAKERS,
+    test_subjects=choices.BIWI_SPEAKERS,
     train_sentences=range(1, 33),
     val_sentences=range(33, 37),
     test_sentences=range(37, 41),
@@ -613,6 +605,6 @@ def read_split(root: str | os.PathLike) -> SetSplit | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(f"{path}: not a split file (layout, train_subjects, val_subjects, ...)") from None
-    if split.layout not in ("vocaset", "biwi") or not split.train_subjects:
+    if split.layout not in choices.MESH_LAYOUTS or not split.train_subjects:
         raise InputError(f"{path}: needs a layout (vocaset or biwi) and at least one training subject")
     return split

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import choices
 from ..animation.refine import check_seed, flame_size_basis
 from ..errors import EngineError, InputError
 from .mesh_sets import INCOMPLETE, SetSplit, valid_subject, write_mesh_set_item, write_split, write_templates
@@ -108,7 +109,6 @@ _VOICES = (
     ("en-us+f5", 55),
     ("en-gb-x-rp+f3", 64),
 )
-_STYLES = ("mumble", "relaxed", "normal", "clear", "enunciate")
 _STYLE_ODDS = (0.1, 0.25, 0.3, 0.25, 0.1)
 _PAD_SECONDS = (0.3, 0.6)  # silence before and after each synthetic sentence
 _NOISE_FLOOR = 3e-4  # std of a faint seeded noise floor (about -70 dBFS), as real recordings have
@@ -147,7 +147,7 @@ def _speaker(name: str, index: int, seed: int, basis: BlendshapeBasis) -> _Speak
         lip_onset=defaults.lip_onset * tempo,
         lip_decay=defaults.lip_decay * tempo,
         sustain=float(rng.uniform(0.65, 0.85)),
-        style=str(rng.choice(_STYLES, p=_STYLE_ODDS)),
+        style=str(rng.choice(choices.STYLES, p=_STYLE_ODDS)),
     )
     rate, pitch = int(rng.integers(145, 196)), int(np.clip(pitch + rng.integers(-8, 9), 0, 100))
     pitch_range = int(rng.integers(35, 76))

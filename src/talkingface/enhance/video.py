@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import choices
 from ..errors import InputError
 
-METHODS = ("none", "gfpgan", "upscaler")
+METHODS = choices.ENHANCE_METHODS
 #: A move of the 5 points by more than this share of the eyes' distance between frames is a cut.
 JUMP = 0.5
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..choices import LIP_FRAMES
 from ..errors import InputError
 
 #: Values per frame: 40 lip points, x and y.
@@ -32,7 +33,7 @@ def lip_points() -> np.ndarray:
 #: How the lips are put in the face's frame: "eye_line" (in the image plane: origin at the nose tip, x
 #: along the outer eye corners) or "frontal" (in 3D: the head's rigid points aligned with the built-in
 #: face's, so a turned head's lips are seen from the front).
-FRAMES = ("eye_line", "frontal")
+FRAMES = LIP_FRAMES
 # Landmarks that move with the skull, not with the jaw or the lips: eye corners, nose, forehead, cheekbones.
 _RIGID = (33, 133, 362, 263, 1, 2, 6, 168, 10, 234, 454)
 

@@ -12,6 +12,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from .. import choices
 from ..errors import InputError
 
 
@@ -154,7 +155,7 @@ class _InFloat32(nn.Module):
         return y if self.out is None else y.to(self.out)
 
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = choices.PRECISIONS
 
 
 def optimize_for_inference(

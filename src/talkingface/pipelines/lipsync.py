@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from .. import choices
 from ..errors import InputError
 from ..media.tags import SYNTHETIC_TAGS
 from ._base import Pipeline, check_device
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from ..enhance.video import VideoEnhancer
     from ..face.tracking import TargetFace
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = choices.PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class LipSyncConfig:
         self.enhancement()
         if self.batch_size < 1 or self.resize_factor < 1:
             raise InputError("batch_size and resize_factor must be >= 1")
-        if self.paste not in ("soft", "hard"):
+        if self.paste not in choices.PASTE_MODES:
             raise InputError(f"paste must be 'soft' or 'hard', got {self.paste!r}")
         if self.precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import choices
 from ..animation import AnimationCurves, JaliConfig
 from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
@@ -28,7 +29,7 @@ from ._base import Pipeline, check_device
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v", ".webm")
 FILE_SUFFIXES = (*VIDEO_SUFFIXES, ".glb", ".csv", ".json", ".npy")
-METHODS = ("auto", "jali", "visemenet", "faceformer")
+METHODS = choices.MESH_METHODS
 
 
 @dataclass(frozen=True)

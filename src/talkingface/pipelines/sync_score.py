@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import torch
 
+from .. import choices
 from ..errors import InputError
 from ..metrics.sync import SyncScores, sync_scores
 from ._base import Pipeline, check_device
@@ -64,7 +65,7 @@ class SyncScoreConfig:
     frames: str = "direct"
 
     def __post_init__(self) -> None:
-        if self.windows not in ("reference", "all"):
+        if self.windows not in choices.SYNC_WINDOWS:
             raise InputError(f"windows must be 'reference' or 'all', got {self.windows!r}")
         if self.frames not in ("direct", "jpeg"):
             raise InputError(f"frames must be 'direct' or 'jpeg', got {self.frames!r}")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from .. import choices
 from ..animation.mesh import incidence, vertex_normals
 from ..errors import InputError
 
@@ -118,7 +119,7 @@ class MeshRenderer:
         background=(26, 28, 34),
         wireframe: bool = False,
     ):
-        if backend not in ("auto", "egl", "numpy"):
+        if backend not in choices.RENDER_BACKENDS:
             raise InputError(f"backend must be 'auto', 'egl' or 'numpy', got {backend!r}")
         if not (16 <= width <= 8192 and 16 <= height <= 8192):
             raise InputError(f"render size must be 16-8192 pixels, got {width}x{height}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import choices
 from ..errors import InputError
 
 
@@ -162,10 +163,13 @@ def _output_flag(command: str, name: str) -> list[str]:
     return ["-o", name]
 
 
-_STYLES = ("mumble", "relaxed", "normal", "clear", "enunciate")
 _VIDEO = Output("video.mp4", "video", "video/mp4")
 _ENHANCE = Option(
-    "enhance", "choice", "none", "sharpen the mouth (the built-in mouth upscaler)", choices=("none", "upscaler")
+    "enhance",
+    "choice",
+    "none",
+    "sharpen the mouth (the built-in mouth upscaler)",
+    choices=tuple(m for m in choices.ENHANCE_METHODS if m != "gfpgan"),  # GFPGAN needs the user's own file
 )
 
 METHODS: dict[str, Method] = {
@@ -182,8 +186,8 @@ METHODS: dict[str, Method] = {
             options=(
                 Option("size", "int", 512, "longer side of a photo in the output, in pixels", low=128, high=1024),
                 Option("fps", "int", 25, "frames per second", low=10, high=60),
-                Option("style", "choice", "normal", "how clearly the mouth articulates", choices=_STYLES),
-                Option("method", "choice", "auto", "speech to mouth motion", choices=("auto", "jali", "visemenet")),
+                Option("style", "choice", "normal", "how clearly the mouth articulates", choices=choices.STYLES),
+                Option("method", "choice", "auto", "speech to mouth motion", choices=choices.SPEECH_METHODS),
                 Option("still", "bool", False, "only the mouth moves (no blinks or head motion)"),
                 Option("seed", "int", 0, "seed of the blinks and head motion", low=0, high=2**31 - 1),
                 _ENHANCE,
@@ -200,7 +204,7 @@ METHODS: dict[str, Method] = {
             speech=True,
             checkpoint="required",
             options=(
-                Option("paste", "choice", "soft", "how the mouth is pasted back", choices=("soft", "hard")),
+                Option("paste", "choice", "soft", "how the mouth is pasted back", choices=choices.PASTE_MODES),
                 Option("static", "bool", False, "use only the first frame of the video"),
                 Option("keep_video_length", "bool", False, "output as long as the video"),
                 Option("face_index", "int", 0, "which face, largest first", low=0, high=16),
@@ -218,9 +222,7 @@ METHODS: dict[str, Method] = {
             speech=True,
             checkpoint="optional",
             options=(
-                Option(
-                    "method", "choice", "auto", "speech to motion", choices=("auto", "jali", "visemenet", "faceformer")
-                ),
+                Option("method", "choice", "auto", "speech to motion", choices=choices.MESH_METHODS),
                 Option("fps", "int", 30, "frames per second", low=10, high=60),
                 Option("size", "int", 384, "video size in pixels", low=128, high=1024),
                 Option("still", "bool", False, "only the mouth moves (no blinks or brows)"),
@@ -238,8 +240,8 @@ METHODS: dict[str, Method] = {
             checkpoint="",
             options=(
                 Option("fps", "int", 30, "frames per second of the curves", low=10, high=120),
-                Option("style", "choice", "normal", "how clearly the mouth articulates", choices=_STYLES),
-                Option("method", "choice", "auto", "speech to curves", choices=("auto", "jali", "visemenet")),
+                Option("style", "choice", "normal", "how clearly the mouth articulates", choices=choices.STYLES),
+                Option("method", "choice", "auto", "speech to curves", choices=choices.SPEECH_METHODS),
             ),
             outputs=(
                 Output("curves.json", "json", "application/json"),

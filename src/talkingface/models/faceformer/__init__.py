@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import choices
 from ..checkpoint import rename_weight_norm, standard_filter
 from ..registry import Variant, register, register_detector
 from ..spec import ModelSpec
@@ -70,17 +71,8 @@ __all__ = [
     "temporal_bias",
 ]
 
-VOCASET_SPEAKERS = [
-    "FaceTalk_170728_03272_TA",
-    "FaceTalk_170904_00128_TA",
-    "FaceTalk_170725_00137_TA",
-    "FaceTalk_170915_00223_TA",
-    "FaceTalk_170811_03274_TA",
-    "FaceTalk_170913_03279_TA",
-    "FaceTalk_170904_03276_TA",
-    "FaceTalk_170912_03278_TA",
-]
-BIWI_SPEAKERS = ["F2", "F3", "F4", "M3", "M4", "M5"]
+VOCASET_SPEAKERS = list(choices.VOCASET_SPEAKERS)
+BIWI_SPEAKERS = list(choices.BIWI_SPEAKERS)
 
 
 def _spec(fps: float, template: str, speakers: tuple[str, ...] = ()) -> ModelSpec:
