@@ -196,7 +196,7 @@ def test_the_recipe_refuses_bad_settings_and_run_folders_before_any_work(tmp_pat
     photo = str(DATA / "faces" / "sadtalker__art_1.png")
     for settings, message in (
         ({"canvas": 100}, "multiple of 16"),
-        ({"run_length": 1}, "run_length >= 2"),
+        ({"run_length": 1}, "run_length must be >= 2"),
         ({"photo_share": 2.0}, "photo_share"),
     ):
         with pytest.raises(InputError, match=message):

@@ -189,7 +189,7 @@ def test_make_dataset_then_train_needs_no_split_flags(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "best lve" in out and "split from" in out
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["data"] == str(tmp_path / "set") and saved["overrides"] == {"feature_dim": 16}
+    assert saved["data"] == str(tmp_path / "set") and saved["feature_dim"] == 16
     assert {"accumulate", "grad_clip", "schedule", "evaluate_every", "warmup_epochs"} <= set(saved)
 
 
@@ -212,15 +212,15 @@ def test_a_resumed_run_with_another_config_is_refused(synthetic, tmp_path, capsy
 def test_learning_rate_schedules_and_accumulation(synthetic, tmp_path):
     from talkingface.train.loop import LoopConfig
 
-    cosine = LoopConfig(tmp_path, epochs=5, lr=1.0, schedule="cosine", warmup_epochs=1, min_lr_ratio=0.0)
+    cosine = LoopConfig(out_dir=tmp_path, epochs=5, lr=1.0, schedule="cosine", warmup_epochs=1, min_lr_ratio=0.0)
     assert [round(cosine.learning_rate(e), 4) for e in range(5)] == [0.5, 1.0, 0.75, 0.25, 0.0]
     assert cosine.learning_rate(1) == 1.0 and cosine.learning_rate(4) == pytest.approx(0.0)
-    step = LoopConfig(tmp_path, epochs=9, lr=1.0, schedule="step", step_epochs=3)
+    step = LoopConfig(out_dir=tmp_path, epochs=9, lr=1.0, schedule="step", step_epochs=3)
     assert [step.learning_rate(e) for e in (0, 2, 3, 6, 8)] == [1.0, 1.0, 0.5, 0.25, 0.25]
     with pytest.raises(InputError, match="schedule must be one of"):
-        LoopConfig(tmp_path, schedule="linear")
+        LoopConfig(out_dir=tmp_path, schedule="linear")
     with pytest.raises(InputError, match="grad_clip must be > 0"):
-        LoopConfig(tmp_path, grad_clip=0.0)
+        LoopConfig(out_dir=tmp_path, grad_clip=0.0)
     result = train_faceformer(
         config(synthetic, tmp_path / "acc", epochs=2, accumulate=2, grad_clip=1.0, schedule="cosine"), log=None
     )

@@ -89,4 +89,4 @@ def test_train_syncnet_command(sync_set, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "best loss" in out and (tmp_path / "run" / "last.safetensors").is_file()
     assert main([*argv, "--batch-size", "1"]) == 2
-    assert "batch_size >= 2" in capsys.readouterr().err
+    assert "batch_size must be >= 2" in capsys.readouterr().err

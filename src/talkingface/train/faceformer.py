@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,67 +19,8 @@ from ..errors import InputError
 
 if TYPE_CHECKING:
     from ..models.faceformer import FaceFormer
-from .loop import LoopConfig, TrainResult, lead_only, loop_config, seed_everything, train
-
-
-@dataclass(frozen=True)
-class FaceFormerTrainConfig:
-    """Every setting of a FaceFormer run, flat (saved as the run's ``config.json``).
-
-    Attributes:
-    data: root of the data set (wav/, vertices_npy/, templates.pkl; split.json if it has one).
-    out_dir: the run's folder (its parent must exist).
-    layout: "vocaset" (60 fps files used at 30 fps) or "biwi" (25 fps); None: the set's split.json,
-        else "vocaset".
-    train_subjects / val_subjects: override the subject lists (default: the set's split.json, else
-        the layout's).
-    train_sentences / val_sentences: sentence ids of each part (e.g. held-out sentences of the training
-        speakers; default: the set's split.json, else all).
-    model: registry variant to build ("faceformer.mel" needs no downloaded weights).
-    init: a checkpoint to start from (vocaset.pth, biwi.pth or ours).
-    wav2vec2: a local wav2vec 2.0 folder for the encoder of a wav2vec2 variant.
-    teacher_forcing: feed the true previous frames (faster) instead of the model's own.
-    lips: vertex-group file (or built-in name) for LVE; default: the built-in face's lips, on
-        another mesh found by fitting the built-in face onto the first speaker's template (pass
-        the published region files for numbers comparable with papers).
-    overrides: further model config fields (feature_dim, ...).
-    epochs, lr, seed, accumulate, grad_clip, evaluate_every, schedule, warmup_epochs, min_lr_ratio,
-    step_epochs, resume: the training loop's settings (:class:`~talkingface.train.loop.LoopConfig`).
-    """
-
-    data: str | os.PathLike
-    out_dir: str | os.PathLike
-    layout: str | None = None
-    train_subjects: tuple[str, ...] | None = None
-    val_subjects: tuple[str, ...] | None = None
-    train_sentences: tuple[int, ...] | None = None
-    val_sentences: tuple[int, ...] | None = None
-    model: str = "faceformer.mel"
-    init: str | os.PathLike | None = None
-    wav2vec2: str | os.PathLike | None = None
-    teacher_forcing: bool = False
-    lips: str | None = None
-    overrides: dict = field(default_factory=dict)
-    epochs: int = 100
-    lr: float = 1e-4
-    seed: int = 0
-    accumulate: int = 1
-    grad_clip: float | None = None
-    evaluate_every: int = 1
-    schedule: str = "constant"
-    warmup_epochs: int = 0
-    min_lr_ratio: float = 0.01
-    step_epochs: int = 30
-    resume: bool = True
-    device: str = "auto"
-    mixed_precision: bool = True
-
-    def __post_init__(self) -> None:
-        self.loop("loss", False)  # the loop's settings are checked before any work
-
-    def loop(self, monitor: str, find_unused: bool) -> LoopConfig:
-        """The loop's part of this config."""
-        return loop_config(self, monitor=monitor, find_unused=find_unused)
+from .configs import FaceFormerTrainConfig
+from .loop import TrainResult, lead_only, seed_everything, train
 
 
 def _lip_indices(config: FaceFormerTrainConfig, num_vertices: int, template: np.ndarray) -> np.ndarray | None:
@@ -116,7 +56,12 @@ def build(config: FaceFormerTrainConfig, num_vertices: int, num_speakers: int, f
                 f"{model.config.num_speakers} speakers; the data has {num_vertices} and {num_speakers}"
             )
         return model
-    changes = {"num_vertices": num_vertices, "num_speakers": num_speakers, "fps": float(fps), **config.overrides}
+    changes = {
+        "num_vertices": num_vertices,
+        "num_speakers": num_speakers,
+        "fps": float(fps),
+        **config.model_overrides(),
+    }
     model = create_model(config.model, **changes)
     if not isinstance(model, FaceFormer):
         raise InputError(f"{config.model} is not a FaceFormer variant")

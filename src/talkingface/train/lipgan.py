@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,61 +25,10 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
+from .configs import LipGANTrainConfig
+from .loop import TrainResult, lead_only, model_device, seed_everything, train
 
 FAR = 5  # frames between a face and the speech of an off-sync pair
-
-
-@dataclass(frozen=True)
-class LipGANTrainConfig:
-    """Every setting of a run, flat (saved as the run's ``config.json``).
-
-    Attributes:
-    data: a preprocessed set (``talkingface preprocess``, 96 px crops).
-    out_dir: the run's folder.
-    batch_size: faces per step (the reference: 96).
-    steps_per_epoch: optimizer steps between evaluations and checkpoints.
-    val_samples: held-out faces evaluated.
-    width, embedding: the networks' sizes (``LipGANConfig``; the paper's width is 32).
-    disc_weight: weight of the discriminator's loss in the generator's.
-    disc_lr: the discriminator's learning rate.
-    margin: the contrastive loss's margin.
-    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
-    evaluate_every, device, mixed_precision: the training loop's settings.
-    """
-
-    data: str | os.PathLike
-    out_dir: str | os.PathLike
-    batch_size: int = 32
-    steps_per_epoch: int = 100
-    val_samples: int = 32
-    width: int = 32
-    embedding: int = 256
-    disc_weight: float = 0.01
-    disc_lr: float = 1e-4
-    margin: float = 1.0
-    epochs: int = 100
-    lr: float = 1e-4
-    seed: int = 0
-    grad_clip: float | None = None
-    schedule: str = "constant"
-    warmup_epochs: int = 0
-    min_lr_ratio: float = 0.01
-    step_epochs: int = 30
-    evaluate_every: int = 1
-    resume: bool = True
-    device: str = "auto"
-    mixed_precision: bool = True
-
-    def __post_init__(self) -> None:
-        if self.batch_size < 2 or self.steps_per_epoch < 1 or self.val_samples < 1:
-            raise InputError("need batch_size >= 2, steps_per_epoch >= 1 and val_samples >= 1")
-        if not 0 <= self.disc_weight < 1 or not self.margin > 0:
-            raise InputError(f"need 0 <= disc_weight < 1 and margin > 0, got {self.disc_weight}, {self.margin}")
-        self.loop()
-
-    def loop(self) -> LoopConfig:
-        return loop_config(self, monitor="l1")
 
 
 class LipGANFrames:

@@ -38,92 +38,10 @@ from torch import nn
 
 from ..errors import CheckpointError, InputError, TalkingFaceError
 from ..files import atomic_output
+from .configs import LoopConfig
 
-SCHEDULES = ("constant", "cosine", "step")
 # Settings that may differ when a run is resumed; every other one must match the saved config.
 RESUMABLE_CHANGES = ("epochs", "resume")
-
-
-@dataclass(frozen=True)
-class LoopConfig:
-    """Attributes:
-    out_dir: where checkpoints and the log go.
-    epochs: passes over the training items.
-    lr: Adam learning rate (the peak, with a schedule).
-    accumulate: items per optimizer update (gradient accumulation; 1 = upstream's batch of one).
-    seed: shuffling and initialisation seed.
-    evaluate_every: epochs between evaluations (0: never).
-    monitor: metric of ``evaluate`` that picks ``best.safetensors`` (lower is better).
-    resume: continue from ``out_dir/state.pt`` if it exists.
-    grad_clip: max gradient norm (None: no clipping).
-    schedule: learning rate over the epochs: "constant", "cosine" (down to ``min_lr_ratio * lr`` at
-        the last epoch) or "step" (halved every ``step_epochs``).
-    warmup_epochs: epochs of linear warm-up (``lr * (e + 1) / (warmup_epochs + 1)``) before the schedule.
-    min_lr_ratio: the cosine schedule's last learning rate, as a fraction of ``lr``.
-    betas: Adam's betas (GAN recipes use (0.5, 0.999)).
-    device: "auto" (CUDA when there is a GPU, else the CPU), "cpu", "cuda" or "cuda:N". Under torchrun
-        on CUDA each process takes the GPU of its local rank.
-    mixed_precision: on CUDA, run the recipe's step under bfloat16 autocast (where the GPU has bfloat16;
-        float32 master weights, no loss scaling needed). Ignored on the CPU.
-    step_epochs: epochs between halvings of the "step" schedule.
-    find_unused: under torchrun, let parameters go unused in a step (costs a graph traversal).
-    """
-
-    out_dir: str | os.PathLike
-    epochs: int = 100
-    lr: float = 1e-4
-    accumulate: int = 1
-    seed: int = 0
-    evaluate_every: int = 1
-    monitor: str = "loss"
-    resume: bool = True
-    grad_clip: float | None = None
-    schedule: str = "constant"
-    warmup_epochs: int = 0
-    min_lr_ratio: float = 0.01
-    step_epochs: int = 30
-    betas: tuple[float, float] = (0.9, 0.999)
-    device: str = "auto"
-    mixed_precision: bool = True
-    find_unused: bool = False
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise InputError(f"epochs must be >= 1, got {self.epochs}")
-        if not self.lr > 0:
-            raise InputError(f"lr must be > 0, got {self.lr}")
-        if self.accumulate < 1:
-            raise InputError(f"accumulate must be >= 1, got {self.accumulate}")
-        if self.evaluate_every < 0:
-            raise InputError(f"evaluate_every must be >= 0 (0: never), got {self.evaluate_every}")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise InputError(f"grad_clip must be > 0, got {self.grad_clip}")
-        if self.schedule not in SCHEDULES:
-            raise InputError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
-        if self.warmup_epochs < 0 or self.step_epochs < 1 or not 0 <= self.min_lr_ratio <= 1:
-            raise InputError("need warmup_epochs >= 0, step_epochs >= 1 and 0 <= min_lr_ratio <= 1")
-        training_device(self.device)
-
-    def learning_rate(self, epoch: int) -> float:
-        """The learning rate of epoch ``epoch`` (0-based)."""
-        if epoch < self.warmup_epochs:
-            return self.lr * (epoch + 1) / (self.warmup_epochs + 1)
-        k = epoch - self.warmup_epochs
-        if self.schedule == "cosine":
-            span = max(1, self.epochs - self.warmup_epochs - 1)
-            cosine = 0.5 * (1 + math.cos(math.pi * min(k, span) / span))
-            return self.lr * (self.min_lr_ratio + (1 - self.min_lr_ratio) * cosine)
-        if self.schedule == "step":
-            return self.lr * 0.5 ** (k // self.step_epochs)
-        return self.lr
-
-
-def loop_config(settings: Any, **fixed: Any) -> LoopConfig:
-    """The :class:`LoopConfig` of a recipe's flat config ``settings``: every loop field the recipe's config
-    has (``out_dir``, ``epochs``, ``lr``, ...), plus the ones the recipe ``fixed`` (``monitor``, ...)."""
-    names = {f.name for f in dataclasses.fields(LoopConfig)}
-    own = {name: getattr(settings, name) for name in names if hasattr(settings, name) and name not in fixed}
-    return LoopConfig(**own, **fixed)
 
 
 @dataclass

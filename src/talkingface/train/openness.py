@@ -13,7 +13,6 @@ minus its median, the monitor that picks ``best.safetensors``).
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,72 +21,11 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, loop_config, seed_everything, train
+from .configs import OpennessTrainConfig
+from .loop import TrainResult, lead_only, seed_everything, train
 
 #: Speeds a clip may be played at when augmented.
 SPEED_RANGE = (0.85, 1.15)
-
-
-@dataclass(frozen=True)
-class OpennessTrainConfig:
-    """Every setting of a run, flat (saved as the run's ``config.json``).
-
-    Attributes:
-    data: videos (or folders of them) of people speaking with their own voice.
-    val: videos held out for evaluation (other people).
-    out_dir: the run's folder (the measured lips are kept in its ``lips/``).
-    batch_size: clips per step.
-    steps_per_epoch: optimizer steps between evaluations and checkpoints.
-    augment: share of clips played at another speed and degraded.
-    channels, dilations, kernel, dropout, members: the network (``OpennessConfig``).
-    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
-    evaluate_every, device, mixed_precision: the training loop's settings.
-    """
-
-    data: tuple[str, ...]
-    out_dir: str | os.PathLike
-    val: tuple[str, ...] = ()
-    batch_size: int = 8
-    steps_per_epoch: int = 100
-    augment: float = 0.5
-    channels: int = 32
-    dilations: tuple[int, ...] = (1, 2, 4, 2)
-    kernel: int = 5
-    dropout: float = 0.3
-    members: int = 5
-    epochs: int = 15
-    lr: float = 1e-3
-    seed: int = 0
-    grad_clip: float | None = 1.0
-    schedule: str = "cosine"
-    warmup_epochs: int = 1
-    min_lr_ratio: float = 0.01
-    step_epochs: int = 30
-    evaluate_every: int = 1
-    resume: bool = True
-    device: str = "auto"
-    mixed_precision: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.data:
-            raise InputError("give videos to train on")
-        if self.batch_size < 1 or self.steps_per_epoch < 1:
-            raise InputError("batch_size and steps_per_epoch must be >= 1")
-        if not 0 <= self.augment <= 1:
-            raise InputError(f"augment must be in [0, 1], got {self.augment}")
-        self.model_config()  # checks the network's settings
-        self.loop()
-
-    def model_config(self) -> dict:
-        from ..models.openness import OpennessConfig
-
-        fields = {f.name for f in dataclasses.fields(OpennessConfig)}
-        config = {name: getattr(self, name) for name in fields}
-        OpennessConfig(**config)
-        return config
-
-    def loop(self) -> LoopConfig:
-        return loop_config(self, monitor="lips_miss" if self.val else "loss")
 
 
 @dataclass

@@ -25,83 +25,12 @@ import torch
 
 from ..errors import InputError
 from ..models.syncnet_lips import SyncNetLips
-from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
+from .configs import SyncLipsTrainConfig
+from .loop import TrainResult, lead_only, model_device, seed_everything, train
 
 WINDOW = 5  # frames per lip window
 SHIFTS = 15  # audio windows each side of the true one
 FPS = 25
-
-
-@dataclass(frozen=True)
-class SyncLipsTrainConfig:
-    """Every setting of a run, flat (saved as the run's ``config.json``).
-
-    Attributes:
-    data: preprocessed sets (``talkingface preprocess``); the train lists of all of them train, the
-        val lists evaluate.
-    out_dir: the run's folder.
-    shares: the share of the training runs drawn from each set (None: the same from each); within a
-        set, clips are drawn in proportion to their length.
-    runs: runs of consecutive frames per step.
-    run_frames: lip windows per run.
-    steps_per_epoch: optimizer steps between evaluations and checkpoints.
-    speeds: speed factors each clip is also used at (1 is always used).
-    embedding, width, lip_width, dropout: the network's sizes (``SyncNetLipsConfig``).
-    frame: the lip frame (:data:`talkingface.features.lips.FRAMES`): "frontal" sees turned heads'
-        lips from the front.
-    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
-    evaluate_every, device: the training loop's settings.
-    """
-
-    data: tuple[str, ...]
-    out_dir: str | os.PathLike
-    shares: tuple[float, ...] | None = None
-    runs: int = 8
-    run_frames: int = 24
-    steps_per_epoch: int = 100
-    speeds: tuple[float, ...] = (0.9, 1.1)
-    embedding: int = 128
-    width: int = 16
-    lip_width: int = 64
-    dropout: float = 0.3
-    frame: str = "frontal"
-    epochs: int = 15
-    lr: float = 1e-3
-    seed: int = 0
-    grad_clip: float | None = 5.0
-    schedule: str = "cosine"
-    warmup_epochs: int = 1
-    min_lr_ratio: float = 0.01
-    step_epochs: int = 30
-    evaluate_every: int = 1
-    resume: bool = True
-    device: str = "auto"
-    mixed_precision: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.data:
-            raise InputError("no training set given")
-        if self.shares is not None and (len(self.shares) != len(self.data) or min(self.shares) <= 0):
-            raise InputError(f"shares must be one positive number per set ({len(self.data)}), got {self.shares}")
-        if self.runs < 1 or self.run_frames < 1 or self.steps_per_epoch < 1:
-            raise InputError("runs, run_frames and steps_per_epoch must be >= 1")
-        if any(not 0.5 <= s <= 2.0 for s in self.speeds):
-            raise InputError(f"speeds must be within 0.5-2, got {self.speeds}")
-        if not 0 <= self.dropout < 1:
-            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
-        self.loop()  # the loop's settings are checked before any work
-
-    def loop(self) -> LoopConfig:
-        return loop_config(self, monitor="offset_error")
-
-    def model_config(self) -> dict:
-        return {
-            "embedding": self.embedding,
-            "width": self.width,
-            "lip_width": self.lip_width,
-            "dropout": self.dropout,
-            "frame": self.frame,
-        }
 
 
 @dataclass

@@ -17,63 +17,16 @@ import dataclasses
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
+from .configs import SyncNetTrainConfig
+from .loop import TrainResult, lead_only, model_device, seed_everything, train
 
 WINDOW = 5  # frames per sample
 LN2 = math.log(2.0)
-
-
-@dataclass(frozen=True)
-class SyncNetTrainConfig:
-    """Every setting of an expert run, flat (saved as the run's ``config.json``).
-
-    Attributes:
-    data: a preprocessed set (``talkingface preprocess``).
-    out_dir: the run's folder.
-    batch_size: samples per step (the reference: 64).
-    steps_per_epoch: optimizer steps between evaluations and checkpoints.
-    val_pairs: held-out pairs evaluated (half in sync).
-    channel_divisor: 1 is the published expert; larger values train a smaller network.
-    init: a checkpoint to start from (``lipsync_expert.pth`` or ours).
-    stall_epochs: epochs after which a loss still within 0.01 of ln 2 is reported (0: never).
-    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
-    evaluate_every: the training loop's settings.
-    """
-
-    data: str | os.PathLike
-    out_dir: str | os.PathLike
-    batch_size: int = 64
-    steps_per_epoch: int = 100
-    val_pairs: int = 256
-    channel_divisor: int = 1
-    init: str | os.PathLike | None = None
-    stall_epochs: int = 5
-    epochs: int = 100
-    lr: float = 1e-4
-    seed: int = 0
-    grad_clip: float | None = None
-    schedule: str = "constant"
-    warmup_epochs: int = 0
-    min_lr_ratio: float = 0.01
-    step_epochs: int = 30
-    evaluate_every: int = 1
-    resume: bool = True
-    device: str = "auto"
-    mixed_precision: bool = True
-
-    def __post_init__(self) -> None:
-        if self.batch_size < 2 or self.steps_per_epoch < 1 or self.val_pairs < 2:
-            raise InputError("need batch_size >= 2, steps_per_epoch >= 1 and val_pairs >= 2")
-        self.loop()  # the loop's settings are checked before any work
-
-    def loop(self) -> LoopConfig:
-        return loop_config(self, monitor="loss")
 
 
 class SyncPairs:

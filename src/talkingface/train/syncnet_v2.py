@@ -16,65 +16,15 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
+from .configs import SyncNetV2TrainConfig
+from .loop import TrainResult, lead_only, model_device, seed_everything, train
 
 WINDOW = 5
 SIZE = 224
-
-
-@dataclass(frozen=True)
-class SyncNetV2TrainConfig:
-    """Every setting of a run, flat (saved as the run's ``config.json``).
-
-    Attributes:
-    data: a preprocessed set (``talkingface preprocess --size 224``).
-    out_dir: the run's folder.
-    batch_size: pairs per step.
-    steps_per_epoch: optimizer steps between evaluations and checkpoints.
-    val_pairs: held-out pairs evaluated (half in sync).
-    margin: the contrastive loss's margin on the embedding distance.
-    channel_divisor: 1 is syncnet_python's network; larger values train a smaller one.
-    init: a checkpoint to start from (``syncnet_v2.model`` or ours).
-    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
-    evaluate_every, device, mixed_precision: the training loop's settings.
-    """
-
-    data: str | os.PathLike
-    out_dir: str | os.PathLike
-    batch_size: int = 32
-    steps_per_epoch: int = 100
-    val_pairs: int = 128
-    margin: float = 20.0
-    channel_divisor: int = 1
-    init: str | os.PathLike | None = None
-    epochs: int = 100
-    lr: float = 1e-4
-    seed: int = 0
-    grad_clip: float | None = None
-    schedule: str = "constant"
-    warmup_epochs: int = 0
-    min_lr_ratio: float = 0.01
-    step_epochs: int = 30
-    evaluate_every: int = 1
-    resume: bool = True
-    device: str = "auto"
-    mixed_precision: bool = True
-
-    def __post_init__(self) -> None:
-        if self.batch_size < 2 or self.steps_per_epoch < 1 or self.val_pairs < 2:
-            raise InputError("need batch_size >= 2, steps_per_epoch >= 1 and val_pairs >= 2")
-        if not self.margin > 0:
-            raise InputError(f"margin must be positive, got {self.margin}")
-        self.loop()
-
-    def loop(self) -> LoopConfig:
-        return loop_config(self, monitor="loss")
 
 
 class SyncV2Pairs:

@@ -13,7 +13,6 @@ one, for the network and for bicubic enlargement, and the loss.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,73 +20,8 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
-
-
-@dataclass(frozen=True)
-class UpscalerTrainConfig:
-    """Every setting of a run, flat (saved as the run's ``config.json``).
-
-    Attributes:
-    data: videos and photos (or folders of them) to train on.
-    val: videos and photos held out for evaluation (other people).
-    out_dir: the run's folder (the cut canvases are kept in its ``mouths/``).
-    canvas: the width of the real canvases, pixels (the network's input is half of it).
-    min_ratio: a frame gives a canvas only if a canvas pixel covers this many of its pixels or more.
-    max_frames: canvases per video at most.
-    photo_runs: runs of small moves made of each photo.
-    photo_share: the share of runs drawn from photos.
-    run_length: canvases per run.
-    batch_size: runs per step.
-    steps_per_epoch: optimizer steps between evaluations and checkpoints.
-    val_runs: held-out runs evaluated.
-    temporal_weight: weight of the temporal term.
-    width, blocks: the network's sizes (``MouthUpscalerConfig``).
-    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
-    evaluate_every, device, mixed_precision: the training loop's settings.
-    """
-
-    data: tuple[str, ...]
-    out_dir: str | os.PathLike
-    val: tuple[str, ...] = ()
-    canvas: int = 96
-    min_ratio: float = 1.0
-    max_frames: int = 750
-    photo_runs: int = 8
-    photo_share: float = 0.3
-    run_length: int = 4
-    batch_size: int = 16
-    steps_per_epoch: int = 100
-    val_runs: int = 64
-    temporal_weight: float = 1.0
-    width: int = 32
-    blocks: int = 5
-    epochs: int = 30
-    lr: float = 1e-3
-    seed: int = 0
-    grad_clip: float | None = 1.0
-    schedule: str = "cosine"
-    warmup_epochs: int = 1
-    min_lr_ratio: float = 0.01
-    step_epochs: int = 30
-    evaluate_every: int = 1
-    resume: bool = True
-    device: str = "auto"
-    mixed_precision: bool = False
-
-    def __post_init__(self) -> None:
-        from ..enhance.mouth import WIDTH_STEP
-
-        if self.canvas % WIDTH_STEP or not 32 <= self.canvas <= 512:
-            raise InputError(f"canvas must be a multiple of {WIDTH_STEP} in 32-512, got {self.canvas}")
-        if self.run_length < 2 or self.batch_size < 1 or self.steps_per_epoch < 1 or self.val_runs < 1:
-            raise InputError("need run_length >= 2, batch_size >= 1, steps_per_epoch >= 1 and val_runs >= 1")
-        if not 0 <= self.photo_share <= 1 or self.temporal_weight < 0 or not self.min_ratio > 0:
-            raise InputError("need photo_share in [0, 1], temporal_weight >= 0 and min_ratio > 0")
-        self.loop()
-
-    def loop(self) -> LoopConfig:
-        return loop_config(self, monitor="l1")
+from .configs import UpscalerTrainConfig
+from .loop import TrainResult, lead_only, model_device, seed_everything, train
 
 
 @dataclass(frozen=True)

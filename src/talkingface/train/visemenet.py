@@ -31,91 +31,11 @@ import torch.nn.functional as F
 
 from ..data.visemenet import UNKNOWN, Utterance
 from ..errors import InputError
-from .loop import LoopConfig, TrainResult, lead_only, loop_config, model_device, seed_everything, train
+from .configs import VisemeNetTrainConfig
+from .loop import TrainResult, lead_only, model_device, seed_everything, train
 
 #: Speeds at which the degraded copies of real clips play, in turn.
 SPEEDS = (1.0, 0.9, 1.1)
-
-
-@dataclass(frozen=True)
-class VisemeNetTrainConfig:
-    """Every setting of a run, flat (saved as the run's ``config.json``).
-
-    Attributes:
-    out_dir: the run's folder.
-    data: preprocessed sets of real clips (their train lists train, their val lists evaluate).
-    transcripts: a text file of lines ``<video file name without extension><TAB><what is said>`` for
-        clips of ``data`` whose transcript is known: aligned, they give phoneme-group targets too.
-    synthetic: synthetic training utterances; ``val_synthetic`` more in the held-out voices.
-    languages: espeak-ng languages of the synthetic speech (None: all of them).
-    augment: strength of the audio degradation (0: clean audio).
-    real_copies: degraded copies of each real training clip (besides the clean one), at the speeds of
-        :data:`SPEEDS` in turn.
-    batch, window: windows per step and their length in 10 ms steps.
-    real_share: share of each batch taken from real clips (when there are any).
-    steps_per_epoch: optimizer steps between evaluations and checkpoints.
-    hidden, stage1_layers, stage2_layers, lookahead, dropout: the network (``VisemeNetConfig``).
-    lips_weight, real_lips_weight, motion_weight, group_weight, viseme_weight, jali_weight: loss weights.
-    """
-
-    out_dir: str | os.PathLike
-    data: tuple[str, ...] = ()
-    transcripts: str | None = None
-    synthetic: int = 3000
-    val_synthetic: int = 200
-    languages: tuple[str, ...] | None = None
-    augment: float = 1.0
-    real_copies: int = 3
-    batch: int = 16
-    window: int = 300
-    real_share: float = 0.3
-    steps_per_epoch: int = 100
-    hidden: int = 128
-    stage1_layers: int = 3
-    stage2_layers: int = 2
-    lookahead: int = 10
-    dropout: float = 0.0
-    lips_weight: float = 1.0
-    real_lips_weight: float = 2.0
-    motion_weight: float = 2.0
-    group_weight: float = 0.5
-    viseme_weight: float = 1.0
-    jali_weight: float = 1.0
-    epochs: int = 20
-    lr: float = 2e-3
-    seed: int = 0
-    grad_clip: float | None = 1.0
-    schedule: str = "cosine"
-    warmup_epochs: int = 1
-    min_lr_ratio: float = 0.05
-    step_epochs: int = 30
-    evaluate_every: int = 1
-    resume: bool = True
-    device: str = "auto"
-    mixed_precision: bool = False
-
-    def __post_init__(self) -> None:
-        if self.synthetic < 0 or self.val_synthetic < 0 or self.real_copies < 0:
-            raise InputError("synthetic, val_synthetic and real_copies must be >= 0")
-        if self.synthetic == 0 and not self.data:
-            raise InputError("nothing to train on: give synthetic utterances or real clips (data)")
-        if self.batch < 1 or self.window < 10 or self.steps_per_epoch < 1:
-            raise InputError("batch and steps_per_epoch must be >= 1, window >= 10")
-        if not 0 <= self.real_share <= 1 or not 0 <= self.augment <= 2:
-            raise InputError("real_share must be in [0, 1] and augment in [0, 2]")
-        if self.languages is not None and not self.languages:
-            raise InputError("languages is empty (None: all of them)")
-        self.model_config()  # the network's sizes are checked too
-        self.loop()
-
-    def loop(self) -> LoopConfig:
-        return loop_config(self, monitor="lips_miss" if self.data else "loss")
-
-    def model_config(self) -> dict:
-        from ..models.visemenet import VisemeNetConfig
-
-        config = VisemeNetConfig(self.hidden, self.stage1_layers, self.stage2_layers, self.lookahead, self.dropout)
-        return dataclasses.asdict(config)
 
 
 def held_out_variants(variants: Sequence[str]) -> set[str]:

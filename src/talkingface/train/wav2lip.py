@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -29,78 +28,16 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from .configs import Wav2LipTrainConfig
 from .loop import (
-    LoopConfig,
     TrainResult,
     lead_only,
-    loop_config,
     model_device,
     saved_history,
     seed_everything,
     train,
 )
 from .syncnet import WINDOW
-
-
-@dataclass(frozen=True)
-class Wav2LipTrainConfig:
-    """Every setting of a generator run, flat (saved as the run's ``config.json``).
-
-    Attributes:
-    data: a preprocessed set (``talkingface preprocess``, 96 px crops).
-    out_dir: the run's folder.
-    expert: the lip-sync expert (``lipsync_expert.pth`` or one from ``talkingface train syncnet``).
-    batch_size: windows per step (the reference: 16).
-    steps_per_epoch: optimizer steps between evaluations and checkpoints.
-    val_samples: held-out windows evaluated.
-    channel_divisor: 1 is the published generator; larger values train a smaller one.
-    init: a generator checkpoint to start from (``wav2lip.pth`` or ours).
-    sync_weight: weight of the expert's loss once it is on (the reference: 0.01).
-    sync_threshold: held-out sync loss below which the expert's loss is switched on (0: from the start).
-    gan: also train the visual-quality discriminator and use it (Wav2Lip + GAN).
-    perceptual_weight: the discriminator's weight in the generator's loss (the reference: 0.07).
-    disc_lr: the discriminator's learning rate.
-    epochs, lr, seed, grad_clip, schedule, warmup_epochs, min_lr_ratio, step_epochs, resume,
-    evaluate_every: the training loop's settings.
-    """
-
-    data: str | os.PathLike
-    out_dir: str | os.PathLike
-    expert: str | os.PathLike
-    batch_size: int = 16
-    steps_per_epoch: int = 100
-    val_samples: int = 64
-    channel_divisor: int = 1
-    init: str | os.PathLike | None = None
-    sync_weight: float = 0.01
-    sync_threshold: float = 0.75
-    gan: bool = False
-    perceptual_weight: float = 0.07
-    disc_lr: float = 1e-4
-    epochs: int = 100
-    lr: float = 1e-4
-    seed: int = 0
-    grad_clip: float | None = None
-    schedule: str = "constant"
-    warmup_epochs: int = 0
-    min_lr_ratio: float = 0.01
-    step_epochs: int = 30
-    evaluate_every: int = 1
-    resume: bool = True
-    device: str = "auto"
-    mixed_precision: bool = True
-
-    def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.steps_per_epoch < 1 or self.val_samples < 1:
-            raise InputError("need batch_size, steps_per_epoch and val_samples >= 1")
-        if not 0 <= self.sync_weight < 1:
-            raise InputError(f"sync_weight must be in [0, 1), got {self.sync_weight}")
-        if self.gan and not (self.perceptual_weight >= 0 and self.sync_weight + self.perceptual_weight < 1):
-            raise InputError("need perceptual_weight >= 0 and sync_weight + perceptual_weight < 1")
-        self.loop()  # the loop's settings are checked before any work
-
-    def loop(self) -> LoopConfig:
-        return loop_config(self, monitor="loss", betas=(0.5, 0.999) if self.gan else (0.9, 0.999))
 
 
 class GeneratorWindows:
