@@ -54,10 +54,11 @@ def main(argv=None) -> bool:
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args(argv)
 
+    from talkingface.builders.synthetic import make_synthetic_set
     from talkingface.data.mesh_sets import VOCASET, load_mesh_set
-    from talkingface.data.synthetic import SENTENCES, make_synthetic_set
     from talkingface.metrics.mesh import lip_vertex_error, vertex_groups
     from talkingface.models import load_model
+    from talkingface.speech.sentences import SENTENCES
     from talkingface.train.faceformer import FaceFormerTrainConfig, train_faceformer
 
     work = Path(tempfile.mkdtemp(prefix="faceformer-bench-"))

@@ -27,8 +27,8 @@ GRID = ["rizkiarm__LipNet__bbaf2n.mpg", "rizkiarm__LipNet__lbax4n.mpg", "rizkiar
 
 
 def main(argv: list[str] | None = None) -> bool:
+    from talkingface.builders.preprocess import PreprocessConfig, preprocess
     from talkingface.data.lrs2 import read_filelist
-    from talkingface.data.preprocess import PreprocessConfig, preprocess
     from talkingface.models import create_model
     from talkingface.models.syncnet import SyncNetColor
     from talkingface.train.syncnet import SyncPairs

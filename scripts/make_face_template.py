@@ -1,4 +1,4 @@
-"""Generate ``src/talkingface/animation/face_template.json``: the built-in neutral 3D face.
+"""Generate ``src/talkingface/face/face_template.json``: the built-in neutral 3D face.
 
 Its 478 vertices are the mediapipe landmarks of the real frontal photo of the test inputs
 (skimage's astronaut), with the mouth closed by the landmark rig, expressed in a face frame: metres,
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "talkingface" / "animation" / "face_template.json"
+OUT = Path(__file__).resolve().parents[1] / "src" / "talkingface" / "face" / "face_template.json"
 FACE_WIDTH_M = 0.14
 
 

@@ -41,7 +41,7 @@ def test_pose_mix_follows_the_jali_rules():
 
 def frames(steps: int, loud: slice) -> VisemeNetFrames:
     """Outputs of a clip whose steps ``loud`` say "ah" (open lips, group AA) and the rest is silence."""
-    from talkingface.data.visemenet import GROUP_OF
+    from talkingface.speech.visemes import GROUP_OF
 
     activations, values = np.zeros((steps, 20)), np.zeros((steps, 20))
     activations[loud, JALI_VISEMES.index("Ah")] = 1.0

@@ -9,8 +9,6 @@ from tests.train.conftest import write_clip
 
 from talkingface.data.grid import grid_sentence
 from talkingface.data.visemenet import (
-    GROUP_OF,
-    PHONEME_GROUPS,
     UNKNOWN,
     degrade,
     load_utterances,
@@ -24,6 +22,7 @@ from talkingface.data.visemenet import (
 from talkingface.errors import InputError
 from talkingface.features.lips import inner_opening
 from talkingface.speech import ARPABET, JALI_VISEMES, SILENCE, Phoneme, PhonemeSequence
+from talkingface.speech.visemes import GROUP_OF, PHONEME_GROUPS
 
 
 def test_21_groups_cover_every_phoneme_once():

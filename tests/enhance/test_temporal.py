@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from talkingface.enhance.align import face_transform, five_points, paste_face, soft_mask, warp_face
-from talkingface.enhance.temporal import TemporalConfig, restore_video
+from talkingface.enhance.temporal import TemporalConfig
+from talkingface.enhance.video import restore_video
 from talkingface.errors import InputError
 from talkingface.metrics.lipsync import compensated_flicker, mouth_boxes, mouth_sharpness
 

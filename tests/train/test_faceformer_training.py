@@ -17,7 +17,7 @@ SMALL = {"feature_dim": 16, "mel_width": 16, "mel_layers": 1}
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    from talkingface.data.synthetic import make_synthetic_set
+    from talkingface.builders.synthetic import make_synthetic_set
 
     root = tmp_path_factory.mktemp("synth")
     make_synthetic_set(root, sentences=3, speakers=2, seed=0)

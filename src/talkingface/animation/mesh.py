@@ -9,7 +9,6 @@ Other templates - a FLAME head (5023 vertices), a BIWI face (23370), any OBJ or 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, MediaError
+from ..face.template import template_points
 from ..face.topology import face_topology
 
 
@@ -90,8 +90,7 @@ def _facing_viewer(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _template_data() -> tuple[np.ndarray, np.ndarray]:
-    data = json.loads((Path(__file__).parent / "face_template.json").read_text())
-    vertices = np.asarray(data["vertices"], np.float32)
+    vertices = np.array(template_points())
     topo = face_topology()
     irises = []
     for name in ("right_iris", "left_iris"):

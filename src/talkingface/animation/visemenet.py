@@ -163,7 +163,7 @@ def frames_to_phonemes(frames: VisemeNetFrames, duration: float, min_seconds: fl
     phoneme, e.g. "M" for m/b/p); runs shorter than ``min_seconds`` join their neighbours."""
     from scipy.ndimage import median_filter
 
-    from ..data.visemenet import PHONEME_GROUPS
+    from ..speech.visemes import PHONEME_GROUPS
 
     if len(frames.groups) == 0:
         return PhonemeSequence([], [], duration=duration, source="visemenet")

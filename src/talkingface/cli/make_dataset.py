@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.synthetic import make_synthetic_set
+    from ..builders.synthetic import make_synthetic_set
     from ._common import read_text_argument
 
     real = [(wav, read_text_argument(None, text) or "") for wav, text in (args.real or [])]

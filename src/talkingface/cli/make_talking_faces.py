@@ -27,7 +27,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.talking2d import TalkingFacesConfig, make_talking_faces
+    from ..builders.talking2d import TalkingFacesConfig, make_talking_faces
 
     config = TalkingFacesConfig(
         clips_per_face=args.clips,

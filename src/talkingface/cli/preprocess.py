@@ -98,7 +98,7 @@ def _mapping(path: str | None) -> dict[str, str] | None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from ..data.preprocess import PreprocessConfig, preprocess, speakers_for
+    from ..builders.preprocess import PreprocessConfig, preprocess, speakers_for
 
     config = PreprocessConfig(
         size=args.size,

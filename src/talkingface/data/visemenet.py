@@ -31,37 +31,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..speech.phonemes import SILENCE, Phoneme, PhonemeSequence
+from ..speech.phonemes import Phoneme, PhonemeSequence
+from ..speech.sentences import SENTENCES
+from ..speech.visemes import GROUP_OF
 
 #: Steps per second of the features and targets.
 STEP_RATE = 100
 SAMPLE_RATE = 16000
 
-#: The 21 phoneme groups (stage 1's classes): silence, then consonants by place and manner, then vowels.
-PHONEME_GROUPS: tuple[tuple[str, ...], ...] = (
-    (SILENCE,),
-    ("M", "B", "P"),
-    ("F", "V"),
-    ("TH", "DH"),
-    ("T", "D"),
-    ("L", "N"),
-    ("S", "Z"),
-    ("SH", "ZH", "CH", "JH"),
-    ("K", "G", "NG"),
-    ("HH",),
-    ("R", "ER"),
-    ("W",),
-    ("Y",),
-    ("IY",),
-    ("IH",),
-    ("EY", "EH"),
-    ("AE",),
-    ("AH",),
-    ("AA", "AO"),
-    ("UW", "UH"),
-    ("OW", "OY", "AW", "AY"),
-)
-GROUP_OF = {phone: k for k, phones in enumerate(PHONEME_GROUPS) for phone in phones}
 #: Target of a step whose phoneme is unknown (ignored by the loss).
 UNKNOWN = -1
 
@@ -160,7 +137,6 @@ def utterance_text(rng: np.random.Generator, language: str) -> str:
     """Random words to speak in ``language``: numbers, pseudo-words (in Latin letters where it reads
     them itself; in its own script for the few voices that read neither Latin letters nor digits), and
     for English, real sentences."""
-    from .synthetic import SENTENCES
 
     parts: list[str] = []
     latin = reads_latin(language)

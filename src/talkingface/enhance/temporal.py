@@ -16,7 +16,6 @@ A per-frame restorer (GFPGAN, or any function on aligned 512 px faces) is steadi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +61,7 @@ def region_mask(region: str, size: int = 512) -> np.ndarray:
     return blurred
 
 
-def _flow_warp(image: np.ndarray, reference_from: np.ndarray, reference_to: np.ndarray) -> np.ndarray:
+def flow_warp(image: np.ndarray, reference_from: np.ndarray, reference_to: np.ndarray) -> np.ndarray:
     """``image`` (in the coordinates of ``reference_from``) warped onto ``reference_to``, along the
     optical flow between the two (grey, aligned faces)."""
     import cv2
@@ -76,27 +75,3 @@ def _flow_warp(image: np.ndarray, reference_from: np.ndarray, reference_to: np.n
         image, x + flow[..., 0], y + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     return warped
-
-
-def restore_video(
-    frames: Iterable[np.ndarray],
-    landmarks: np.ndarray,
-    restore: Callable[[np.ndarray], np.ndarray],
-    config: TemporalConfig = TemporalConfig(),
-    size: int = 512,
-) -> Iterator[np.ndarray]:
-    """Frames with their face restored by ``restore`` (an aligned ``size`` px RGB face -> the same),
-    steadied as the module says. ``landmarks`` ``(T, 478, 2+)``: the tracker's, one per frame (NaN
-    where no face: that frame passes through unchanged and the temporal state restarts). Streams
-    (:class:`~talkingface.enhance.video.FaceRestorer`)."""
-    from .video import FaceRestorer
-
-    landmarks = np.asarray(landmarks, np.float64)
-    if landmarks.ndim != 3 or landmarks.shape[1] != 478:
-        raise InputError(f"landmarks must be (T, 478, 2+), got {landmarks.shape}")
-    restorer = FaceRestorer(restore, config, size)
-    for t, frame in enumerate(frames):
-        if t >= len(landmarks):
-            raise InputError(f"more frames than landmarks ({len(landmarks)})")
-        yield from restorer.push(frame, landmarks[t])
-    yield from restorer.flush()

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import choices
 from ..errors import InputError
+from .temporal import TemporalConfig, flow_warp, region_mask
 
 METHODS = choices.ENHANCE_METHODS
 #: A move of the 5 points by more than this share of the eyes' distance between frames is a cut.
@@ -105,8 +106,6 @@ class FaceRestorer(VideoEnhancer):
     """A per-frame restorer of aligned ``size`` px RGB faces, steadied (:mod:`.temporal`)."""
 
     def __init__(self, restore: Callable[[np.ndarray], np.ndarray], config=None, size: int = 512):
-        from .temporal import TemporalConfig, region_mask
-
         config = config or TemporalConfig()
         super().__init__(config.window)
         self.restore, self.config, self.size = restore, config, size
@@ -120,14 +119,13 @@ class FaceRestorer(VideoEnhancer):
 
     def process(self, frame: np.ndarray, points: np.ndarray) -> np.ndarray:
         from .align import face_transform, paste_face, warp_face
-        from .temporal import _flow_warp
 
         config = self.config
         transform = face_transform(points, self.size)
         aligned = warp_face(frame, transform, self.size)
         carried = None
         if self.previous_output is not None and self.previous_input is not None:
-            carried = _flow_warp(self.previous_output, self.previous_input, aligned)
+            carried = flow_warp(self.previous_output, self.previous_input, aligned)
         if carried is not None and config.every > 1 and self.count % config.every:
             output = carried  # between keyframes: the last restoration, carried along
         else:
@@ -137,7 +135,7 @@ class FaceRestorer(VideoEnhancer):
             output = restored
             if carried is not None and config.keep > 0:
                 assert self.previous_input is not None
-                moved = _flow_warp(self.previous_input, self.previous_input, aligned)
+                moved = flow_warp(self.previous_input, self.previous_input, aligned)
                 change = np.abs(aligned.astype(np.float32) - moved.astype(np.float32)).mean(2, keepdims=True)
                 weight = config.keep * np.clip(1 - change / config.changed, 0, 1)
                 output = np.clip(np.rint(weight * carried + (1 - weight) * restored), 0, 255).astype(np.uint8)
@@ -290,7 +288,6 @@ def make_enhancer(config: EnhanceConfig, still: bool = False) -> VideoEnhancer |
     config.check()
     if config.method == "gfpgan":
         from ..models.gfpgan import load_gfpgan
-        from .temporal import TemporalConfig
 
         assert config.checkpoint is not None
         model = load_gfpgan(config.checkpoint).to(config.device).eval()
@@ -320,3 +317,25 @@ def enhance_still(image: np.ndarray, landmarks: np.ndarray, config: EnhanceConfi
         return image
     (enhanced,) = enhancer.run([(image, landmarks)])
     return enhanced
+
+
+def restore_video(
+    frames: Iterable[np.ndarray],
+    landmarks: np.ndarray,
+    restore: Callable[[np.ndarray], np.ndarray],
+    config: TemporalConfig | None = None,
+    size: int = 512,
+) -> Iterator[np.ndarray]:
+    """Frames with their face restored by ``restore`` (an aligned ``size`` px RGB face -> the same),
+    steadied as :mod:`.temporal` says (``config``: its default where None). ``landmarks`` ``(T, 478, 2+)``: the tracker's, one per frame (NaN
+    where no face: that frame passes through unchanged and the temporal state restarts). Streams
+    (:class:`FaceRestorer`)."""
+    landmarks = np.asarray(landmarks, np.float64)
+    if landmarks.ndim != 3 or landmarks.shape[1] != 478:
+        raise InputError(f"landmarks must be (T, 478, 2+), got {landmarks.shape}")
+    restorer = FaceRestorer(restore, config or TemporalConfig(), size)
+    for t, frame in enumerate(frames):
+        if t >= len(landmarks):
+            raise InputError(f"more frames than landmarks ({len(landmarks)})")
+        yield from restorer.push(frame, landmarks[t])
+    yield from restorer.flush()

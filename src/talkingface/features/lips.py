@@ -15,6 +15,7 @@ import numpy as np
 
 from ..choices import LIP_FRAMES
 from ..errors import InputError
+from ..face.template import template_points
 
 #: Values per frame: 40 lip points, x and y.
 LIP_FEATURES = 80
@@ -71,10 +72,9 @@ def _frontal(points: np.ndarray) -> np.ndarray:
     """Lips seen from the front: each frame's rigid landmarks aligned (rotation, scale, translation) with
     the built-in face's, the lips carried along; in units of the built-in face's eye distance, origin at
     its nose tip, x and y of the frontal plane."""
-    from ..animation.mesh import face_template
     from ..face.topology import face_topology
 
-    template = face_template().vertices.astype(np.float64) * [1.0, -1.0, -1.0]  # image axes: y down
+    template = template_points().astype(np.float64) * [1.0, -1.0, -1.0]  # image axes: y down
     rigid = list(_RIGID)
     target = template[rigid]
     source = points[:, rigid]  # (N, K, 3)

@@ -234,6 +234,33 @@ def viseme_of(phone: str, standard: str = "jali"):
     return mapping[symbol]
 
 
+#: The 21 phoneme groups (stage 1's classes): silence, then consonants by place and manner, then vowels.
+PHONEME_GROUPS: tuple[tuple[str, ...], ...] = (
+    (SILENCE,),
+    ("M", "B", "P"),
+    ("F", "V"),
+    ("TH", "DH"),
+    ("T", "D"),
+    ("L", "N"),
+    ("S", "Z"),
+    ("SH", "ZH", "CH", "JH"),
+    ("K", "G", "NG"),
+    ("HH",),
+    ("R", "ER"),
+    ("W",),
+    ("Y",),
+    ("IY",),
+    ("IH",),
+    ("EY", "EH"),
+    ("AE",),
+    ("AH",),
+    ("AA", "AO"),
+    ("UW", "UH"),
+    ("OW", "OY", "AW", "AY"),
+)
+GROUP_OF = {phone: k for k, phones in enumerate(PHONEME_GROUPS) for phone in phones}
+
+
 # ARKit-52 blendshape names (Apple's order).
 ARKIT_52 = (
     "eyeBlinkLeft",

@@ -13,11 +13,14 @@ import dataclasses
 import math
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..choices import FACEFORMER_VARIANTS, LIP_FRAMES, MESH_LAYOUTS, SCHEDULES
 from ..errors import InputError
 from ..settings import check, setting
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,8 +52,6 @@ class TrainSettings:
     mixed_precision: bool = setting(True, "on CUDA, run each step under bfloat16 autocast (float32 weights)")
 
     def __post_init__(self) -> None:
-        from .loop import training_device  # the device is checked where the run starts, before any work
-
         check(self)
         training_device(self.device)
 
@@ -88,6 +89,27 @@ def loop_config(settings: TrainSettings, **fixed: Any) -> LoopConfig:
     ``fixed`` (``monitor``, ...)."""
     shared = {f.name: getattr(settings, f.name) for f in dataclasses.fields(TrainSettings)}
     return LoopConfig(**shared, **fixed)
+
+
+def training_device(choice: str) -> torch.device:
+    """The device a run trains on: ``choice`` ("auto", "cpu", "cuda", "cuda:N"); under torchrun on CUDA,
+    the GPU of the process's local rank."""
+    import torch  # here, so that the configs are read without torch
+
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(choice)
+    except RuntimeError:
+        raise InputError(f"device must be auto, cpu, cuda or cuda:N, got {choice!r}") from None
+    if device.type not in ("cpu", "cuda"):
+        raise InputError(f"training runs on cpu or cuda, not {choice!r}")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(f"device {choice}: CUDA is not available on this machine")
+        if device.index is None and "LOCAL_RANK" in os.environ:
+            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    return device
 
 
 _PREPROCESSED = "a set made by talkingface preprocess"

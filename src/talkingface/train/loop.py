@@ -38,7 +38,7 @@ from torch import nn
 
 from ..errors import CheckpointError, InputError, TalkingFaceError
 from ..files import atomic_output
-from .configs import LoopConfig
+from .configs import LoopConfig, training_device
 
 # Settings that may differ when a run is resumed; every other one must match the saved config.
 RESUMABLE_CHANGES = ("epochs", "resume")
@@ -75,25 +75,6 @@ def process() -> tuple[int, int]:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return dist.get_rank(), dist.get_world_size()
-
-
-def training_device(choice: str) -> torch.device:
-    """The device a run trains on: ``choice`` ("auto", "cpu", "cuda", "cuda:N"); under torchrun on CUDA,
-    the GPU of the process's local rank."""
-    if choice == "auto":
-        choice = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(choice)
-    except RuntimeError:
-        raise InputError(f"device must be auto, cpu, cuda or cuda:N, got {choice!r}") from None
-    if device.type not in ("cpu", "cuda"):
-        raise InputError(f"training runs on cpu or cuda, not {choice!r}")
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise InputError(f"device {choice}: CUDA is not available on this machine")
-        if device.index is None and "LOCAL_RANK" in os.environ:
-            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
-    return device
 
 
 def model_device(model: nn.Module) -> torch.device:

@@ -39,8 +39,9 @@ import numpy as np
 
 from .. import choices
 from ..animation.refine import check_seed, flame_size_basis
+from ..data.mesh_sets import INCOMPLETE, SetSplit, valid_subject, write_mesh_set_item, write_split, write_templates
 from ..errors import EngineError, InputError
-from .mesh_sets import INCOMPLETE, SetSplit, valid_subject, write_mesh_set_item, write_split, write_templates
+from ..speech.sentences import SENTENCES
 
 if TYPE_CHECKING:
     from ..animation import JaliConfig
@@ -48,51 +49,6 @@ if TYPE_CHECKING:
 
 SAMPLE_RATE = 16000
 LAYOUT_FPS = {"vocaset": 60, "biwi": 25}
-
-# Short sentences covering closures (m b p), lip-teeth contacts (f v), rounded vowels, sibilants,
-# open vowels and questions, so that every JALI viseme appears many times across the set.
-SENTENCES = (
-    "Bob bought a blue balloon at the fair.",
-    "Five furry foxes fled from the valley.",
-    "She sells shiny shells by the shore.",
-    "Would you like a warm bowl of soup?",
-    "The old man opened the wooden door.",
-    "Please pass me the pepper and the bread.",
-    "Every morning I walk my dog to the park.",
-    "Thank you for the thoughtful gift.",
-    "Where did you leave the yellow umbrella?",
-    "Quickly, grab the keys and lock the car.",
-    "My mother made mushroom pie for lunch.",
-    "The children laughed at the funny clown.",
-    "Judge the cheese by its smell and taste.",
-    "We watched the sun rise over the water.",
-    "How many apples are left in the basket?",
-    "Zoe was amazed by the zebras at the zoo.",
-    "Turn left at the church and go straight on.",
-    "A loud noise woke the baby at midnight.",
-    "Give the violin back to Victor, please.",
-    "I think the theatre is closed on Thursday.",
-    "Our neighbour plays the piano every evening.",
-    "The boat moved slowly along the river.",
-    "Measure the board twice before you cut it.",
-    "Fresh fruit is good for your health.",
-    "Can you hear the rain on the roof?",
-    "Jack and Jill climbed the hill together.",
-    "Nobody knew the answer to the riddle.",
-    "The chef chopped onions with a sharp knife.",
-    "Open your mouth wide and say ah.",
-    "Birds build their nests in early spring.",
-    "Put the milk back in the fridge.",
-    "The museum was full of ancient maps.",
-    "Oh no, I forgot my phone at home!",
-    "Wear a warm coat when you go outside.",
-    "Sixty seven students passed the exam.",
-    "The cow jumped over the moon.",
-    "Hope you have a wonderful weekend.",
-    "Look at the beautiful view from the tower.",
-    "Luke put the blue shoes in the box.",
-    "I usually eat toast and jam for breakfast.",
-)
 
 # espeak-ng voices (language + variant) and their base pitch (0-100), alternating male and female.
 _VOICES = (
@@ -460,7 +416,7 @@ class _SpeechWorker:
         env = dict(os.environ)
         paths = [package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         env["PYTHONPATH"] = os.pathsep.join(paths)  # the child imports this very package
-        command = [sys.executable, "-c", "from talkingface.data.synthetic import _speech_worker; _speech_worker()"]
+        command = [sys.executable, "-c", "from talkingface.builders.synthetic import _speech_worker; _speech_worker()"]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         return self
 

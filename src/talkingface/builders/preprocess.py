@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..data.lrs2 import LAYOUT_FPS, SAMPLE_RATE, ClipInfo, split_speakers, write_filelists
 from ..errors import InputError, TalkingFaceError
-from .lrs2 import LAYOUT_FPS, SAMPLE_RATE, ClipInfo, split_speakers, write_filelists
 
 if TYPE_CHECKING:
     from ..face.tracking import TrackingResult

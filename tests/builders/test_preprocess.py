@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from talkingface.builders.preprocess import PreprocessConfig, preprocess, speakers_for
 from talkingface.cli import main
 from talkingface.data.lrs2 import ClipData, read_filelist, split_speakers
-from talkingface.data.preprocess import PreprocessConfig, preprocess, speakers_for
 from talkingface.errors import InputError
 
 CLIPS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "clips"
@@ -107,7 +107,7 @@ def test_bad_requests_fail_in_one_line(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_sync_filtering_drops_unsure_clips_and_shifts_the_speech(real_clips, tmp_path, monkeypatch):
-    import talkingface.data.preprocess as pre
+    import talkingface.builders.preprocess as pre
     from talkingface.media import load_audio
     from talkingface.models import create_model, save_model
 

@@ -13,9 +13,10 @@ from talkingface.animation.blendshapes import face_basis
 from talkingface.animation.mesh import face_template
 from talkingface.animation.refine import FLAME_VERTICES, flame_size_template
 from talkingface.animation.transfer import transfer_basis
-from talkingface.data.synthetic import SENTENCES, make_synthetic_set
+from talkingface.builders.synthetic import make_synthetic_set
 from talkingface.errors import InputError, MediaError
 from talkingface.face.topology import face_topology
+from talkingface.speech.sentences import SENTENCES
 
 TEXTS = ["Bob ate a plum.", "We saw five ships."]
 
@@ -245,7 +246,7 @@ def test_an_interrupted_set_is_marked_and_made_again(tmp_path, monkeypatch):
     again needs --overwrite and then completes it; while a live process makes a set, another is refused."""
     import os
 
-    import talkingface.data.synthetic as synthetic
+    import talkingface.builders.synthetic as synthetic
     from talkingface.data.mesh_sets import INCOMPLETE, load_mesh_set
     from talkingface.errors import InputError
 

@@ -6,7 +6,7 @@ male and female variants), rate and pitch drawn from the seed, with its exact ph
 talking photo make the face speak it at 25 fps; the frames are then augmented - a slow head motion
 (rotation, scale and position drifting along the clip), colour (per-channel gain, gamma), blur, sensor
 noise and H.264 compression at a drawn quality - and the video goes through
-:func:`~talkingface.data.preprocess.preprocess` like any real video (the tracker finds the face, the
+:func:`~talkingface.builders.preprocess.preprocess` like any real video (the tracker finds the face, the
 crops and landmarks are cut from it), each portrait its own speaker. Every draw comes from ``seed`` and
 is written beside each rendered video (``videos/<clip>.json``): the same arguments draw the same clips
 (espeak-ng itself varies its samples slightly from call to call).
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .synthetic import SENTENCES
+from ..speech.sentences import SENTENCES
 
 #: espeak-ng voices drawn for the clips: English accents with male and female voice variants. (Voices of
 #: other languages emit phonemes our inventory does not map yet.)
@@ -130,7 +130,7 @@ class Augmentation:
 
 def portraits(sources: Sequence[str | os.PathLike]) -> list[Path]:
     """The image files among ``sources`` (files, or folders of them)."""
-    from .sources import IMAGE_SUFFIXES, listed_files
+    from ..data.sources import IMAGE_SUFFIXES, listed_files
 
     return listed_files(sources, lambda p: p.suffix.lower() in IMAGE_SUFFIXES, "no portrait images found")
 
@@ -142,7 +142,7 @@ def make_talking_faces(
     log: Callable[[str], None] | None = print,
 ):
     """Write the synthetic clips of ``faces`` (images or folders of them) to ``out_dir`` in the
-    preprocessed layout; returns :func:`~talkingface.data.preprocess.preprocess`'s result. Portraits in
+    preprocessed layout; returns :func:`~talkingface.builders.preprocess.preprocess`'s result. Portraits in
     which no face is found are reported and skipped. The rendered videos stay in ``out_dir/videos``."""
     from ..errors import TalkingFaceError
     from .preprocess import PreprocessConfig, preprocess

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from talkingface.builders.talking2d import Augmentation, TalkingFacesConfig, make_talking_faces
 from talkingface.data.lrs2 import ClipData, read_filelist
-from talkingface.data.talking2d import Augmentation, TalkingFacesConfig, make_talking_faces
 from talkingface.errors import InputError
 
 
@@ -53,7 +53,7 @@ def test_portraits_become_training_clips_whose_lips_move_with_the_speech(made):
 def test_the_same_seed_draws_the_same_clips(made, photo_path, tmp_path):
     import json
 
-    from talkingface.data.talking2d import _render_clip
+    from talkingface.builders.talking2d import _render_clip
     from talkingface.media import probe_video
 
     root, _ = made
