@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import InputError
 from .jobs import Job, JobManager, QueueFull
-from .methods import METHODS
+from .methods import METHODS, Method
 
 log = logging.getLogger("talkingface.serve")
 STATIC = Path(__file__).with_name("static")
@@ -90,158 +90,203 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.jobs = jobs
     app.state.settings = settings
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException):
-        return JSONResponse({"detail": str(error.detail)}, status_code=error.status_code, headers=error.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, error: RequestValidationError):
-        first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-        message = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid request"))
-        return JSONResponse({"detail": message}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, error: Exception):
-        log.exception("internal error on %s %s", request.method, request.url.path)
-        return JSONResponse({"detail": "internal error (the server's log has the details)"}, status_code=500)
-
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes, paths=("/api/jobs",))
-
-    @app.get("/api/health", summary="Is the service up; jobs by state")
-    def health() -> dict:
-        return {"status": "ok", "version": __version__, "jobs": jobs.counts(), "workers": jobs.workers}
-
-    @app.get("/api/methods", summary="The jobs this service runs, their inputs and options")
-    def methods() -> list[dict]:
-        return [m.describe() for m in METHODS.values()]
-
-    @app.get("/api/checkpoints", summary="Checkpoints found in the folders the operator allowed")
-    def checkpoints() -> list[dict]:
-        found = find_checkpoints(settings.checkpoint_dirs)
-        return [{"name": name, "bytes": path.stat().st_size} for name, path in found.items()]
-
-    @app.get("/api/voices", summary="Languages espeak-ng speaks, for typed text")
-    def voices() -> list[str]:
-        from ..speech.espeak import languages
-
-        return languages()
-
-    @app.post("/api/jobs", status_code=202, summary="Create a job (multipart: files and settings)")
-    def create_job(
-        method: Annotated[str, Form(description=f"one of {', '.join(METHODS)}")],
-        face: Annotated[UploadFile | None, File(description="a photo or a video (sync-score: the video)")] = None,
-        speech: Annotated[UploadFile | None, File(description="speech: audio, or a video with sound")] = None,
-        text: Annotated[str | None, Form(description="text to speak with espeak-ng, instead of speech")] = None,
-        voice: Annotated[str, Form(description="espeak-ng voice for the text")] = "en-us",
-        checkpoint: Annotated[str | None, Form(description="a name from /api/checkpoints")] = None,
-        options: Annotated[str, Form(description="the method's options as a JSON object")] = "{}",
-    ) -> JSONResponse:
-        chosen = METHODS.get(method)
-        if chosen is None:
-            raise HTTPException(400, f"unknown method {method!r} (methods: {', '.join(METHODS)})")
-        try:
-            parsed = chosen.parse_options(json.loads(options))
-        except ValueError as error:
-            raise HTTPException(400, f"options: {error}") from None
-        text = text.strip() if text else None
-        if text is not None and len(text) > MAX_TEXT:
-            raise HTTPException(400, f"text: {len(text)} characters, at most {MAX_TEXT}")
-        if chosen.face and face is None:
-            raise HTTPException(400, f"{method} needs a face: {chosen.face}")
-        if not chosen.face and face is not None:
-            raise HTTPException(400, f"{method} takes no face file")
-        if chosen.speech and speech is None and not text:
-            raise HTTPException(400, f"{method} needs speech: an audio file, or text to speak")
-        if speech is not None and text:
-            raise HTTPException(400, "give speech or text, not both")
-        if not chosen.speech and (speech is not None or text):
-            raise HTTPException(400, f"{method} takes no speech (it scores the video's own sound)")
-        if text and voice not in _voices():
-            raise HTTPException(400, f"voice {voice!r} is not one espeak-ng speaks here (see /api/voices)")
-        checkpoint_path = None
-        if checkpoint:
-            if not chosen.checkpoint:
-                raise HTTPException(400, f"{method} takes no checkpoint")
-            checkpoint_path = find_checkpoints(settings.checkpoint_dirs).get(checkpoint)
-            if checkpoint_path is None:
-                raise HTTPException(400, f"no checkpoint {checkpoint!r} on this server (see /api/checkpoints)")
-        elif chosen.checkpoint == "required":
-            raise HTTPException(400, f"{method} needs a checkpoint (see /api/checkpoints)")
-        job_id, folder = jobs.new_folder()
-        try:
-            names: dict[str, str | None] = {"face": None, "speech": None}
-            for role, upload, wanted in (("face", face, chosen.face), ("speech", speech, "audio")):
-                if upload is None:
-                    continue
-                target = folder / f"{role}.upload"
-                with open(target, "wb") as out:
-                    shutil.copyfileobj(upload.file, out, 1 << 20)
-                names[role] = _place(target, role, wanted)
-            job = Job(
-                job_id,
-                chosen,
-                folder,
-                parsed,
-                face=names["face"],
-                speech=names["speech"],
-                text=text,
-                voice=voice if text else None,
-                checkpoint=str(checkpoint_path) if checkpoint_path else None,
-            )
-            position = jobs.submit(job)
-        except QueueFull as full:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise HTTPException(429, str(full), headers={"Retry-After": "30"}) from None
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        return JSONResponse(job.to_dict(position), status_code=202, headers={"Location": f"/api/jobs/{job_id}"})
-
-    def _job(job_id: str) -> Job:
-        job = jobs.get(job_id)
-        if job is None:
-            raise HTTPException(404, f"no job {job_id!r} (finished jobs are kept {settings.max_age:g} s)")
-        return job
-
-    @app.get("/api/jobs", summary="All jobs, oldest first")
-    def list_jobs() -> list[dict]:
-        return [j.to_dict(jobs.position(j)) for j in jobs.jobs()]
-
-    @app.get("/api/jobs/{job_id}", summary="A job's status, progress, error and outputs")
-    def get_job(job_id: str) -> dict:
-        job = _job(job_id)
-        return job.to_dict(jobs.position(job))
-
-    @app.get("/api/jobs/{job_id}/outputs/{name}", summary="One output of a finished job", response_model=None)
-    def get_output(job_id: str, name: str) -> FileResponse:
-        job = _job(job_id)
-        if name not in job.outputs:
-            raise HTTPException(404, f"job {job_id} has no output {name!r}")
-        kind = next(o for o in job.method.outputs if o.name == name)
-        return FileResponse(job.folder / name, media_type=kind.media_type, filename=name)
-
-    @app.post("/api/jobs/{job_id}/cancel", summary="Cancel a waiting or running job")
-    def cancel_job(job_id: str) -> dict:
-        job = _job(job_id)
-        jobs.cancel(job)
-        return job.to_dict(jobs.position(job))
-
-    @app.delete("/api/jobs/{job_id}", summary="Remove a finished job and its files")
-    def delete_job(job_id: str) -> dict:
-        job = _job(job_id)
-        if job.status in ("queued", "running"):
-            raise HTTPException(409, f"job {job_id} is {job.status}; cancel it first")
-        jobs.remove(job)
-        return {"id": job_id, "removed": True}
-
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html")
-
+    app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    return JSONResponse({"detail": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    first = error.errors()[0] if error.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    message = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid request"))
+    return JSONResponse({"detail": message}, status_code=422)
+
+
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    log.exception("internal error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "internal error (the server's log has the details)"}, status_code=500)
+
+
+def _jobs(request: Request) -> JobManager:
+    manager: JobManager = request.app.state.jobs
+    return manager
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Jobs = Annotated[JobManager, Depends(_jobs)]
+Configured = Annotated[Settings, Depends(_settings)]
+router = APIRouter()
+
+
+@router.get("/api/health", summary="Is the service up; jobs by state")
+def health(jobs: Jobs) -> dict:
+    from .. import __version__
+
+    return {"status": "ok", "version": __version__, "jobs": jobs.counts(), "workers": jobs.workers}
+
+
+@router.get("/api/methods", summary="The jobs this service runs, their inputs and options")
+def methods() -> list[dict]:
+    return [m.describe() for m in METHODS.values()]
+
+
+@router.get("/api/checkpoints", summary="Checkpoints found in the folders the operator allowed")
+def checkpoints(settings: Configured) -> list[dict]:
+    found = find_checkpoints(settings.checkpoint_dirs)
+    return [{"name": name, "bytes": path.stat().st_size} for name, path in found.items()]
+
+
+@router.get("/api/voices", summary="Languages espeak-ng speaks, for typed text")
+def voices() -> list[str]:
+    from ..speech.espeak import languages
+
+    return languages()
+
+
+@router.post("/api/jobs", status_code=202, summary="Create a job (multipart: files and settings)")
+def create_job(
+    jobs: Jobs,
+    settings: Configured,
+    method: Annotated[str, Form(description=f"one of {', '.join(METHODS)}")],
+    face: Annotated[UploadFile | None, File(description="a photo or a video (sync-score: the video)")] = None,
+    speech: Annotated[UploadFile | None, File(description="speech: audio, or a video with sound")] = None,
+    text: Annotated[str | None, Form(description="text to speak with espeak-ng, instead of speech")] = None,
+    voice: Annotated[str, Form(description="espeak-ng voice for the text")] = "en-us",
+    checkpoint: Annotated[str | None, Form(description="a name from /api/checkpoints")] = None,
+    options: Annotated[str, Form(description="the method's options as a JSON object")] = "{}",
+) -> JSONResponse:
+    chosen = METHODS.get(method)
+    if chosen is None:
+        raise HTTPException(400, f"unknown method {method!r} (methods: {', '.join(METHODS)})")
+    try:
+        parsed = chosen.parse_options(json.loads(options))
+    except ValueError as error:
+        raise HTTPException(400, f"options: {error}") from None
+    text = text.strip() if text else None
+    _check_inputs(chosen, face is not None, speech is not None, text, voice)
+    checkpoint_path = _checkpoint(chosen, checkpoint, settings)
+    job_id, folder = jobs.new_folder()
+    try:
+        names: dict[str, str | None] = {"face": None, "speech": None}
+        for role, upload, wanted in (("face", face, chosen.face), ("speech", speech, "audio")):
+            if upload is None:
+                continue
+            target = folder / f"{role}.upload"
+            with open(target, "wb") as out:
+                shutil.copyfileobj(upload.file, out, 1 << 20)
+            names[role] = _place(target, role, wanted)
+        job = Job(
+            job_id,
+            chosen,
+            folder,
+            parsed,
+            face=names["face"],
+            speech=names["speech"],
+            text=text,
+            voice=voice if text else None,
+            checkpoint=str(checkpoint_path) if checkpoint_path else None,
+        )
+        position = jobs.submit(job)
+    except QueueFull as full:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise HTTPException(429, str(full), headers={"Retry-After": "30"}) from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return JSONResponse(job.to_dict(position), status_code=202, headers={"Location": f"/api/jobs/{job_id}"})
+
+
+def _check_inputs(chosen: Method, face: bool, speech: bool, text: str | None, voice: str) -> None:
+    """Refuse (400) inputs the method does not take or lacks."""
+    method = chosen.name
+    if text is not None and len(text) > MAX_TEXT:
+        raise HTTPException(400, f"text: {len(text)} characters, at most {MAX_TEXT}")
+    if chosen.face and not face:
+        raise HTTPException(400, f"{method} needs a face: {chosen.face}")
+    if not chosen.face and face:
+        raise HTTPException(400, f"{method} takes no face file")
+    if chosen.speech and not speech and not text:
+        raise HTTPException(400, f"{method} needs speech: an audio file, or text to speak")
+    if speech and text:
+        raise HTTPException(400, "give speech or text, not both")
+    if not chosen.speech and (speech or text):
+        raise HTTPException(400, f"{method} takes no speech (it scores the video's own sound)")
+    if text and voice not in _voices():
+        raise HTTPException(400, f"voice {voice!r} is not one espeak-ng speaks here (see /api/voices)")
+
+
+def _checkpoint(chosen: Method, name: str | None, settings: Settings) -> Path | None:
+    """The checkpoint file a job names, from the folders the operator allowed (400 where it may not)."""
+    if not name:
+        if chosen.checkpoint == "required":
+            raise HTTPException(400, f"{chosen.name} needs a checkpoint (see /api/checkpoints)")
+        return None
+    if not chosen.checkpoint:
+        raise HTTPException(400, f"{chosen.name} takes no checkpoint")
+    path = find_checkpoints(settings.checkpoint_dirs).get(name)
+    if path is None:
+        raise HTTPException(400, f"no checkpoint {name!r} on this server (see /api/checkpoints)")
+    return path
+
+
+def _job(jobs: JobManager, settings: Settings, job_id: str) -> Job:
+    job = jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, f"no job {job_id!r} (finished jobs are kept {settings.max_age:g} s)")
+    return job
+
+
+@router.get("/api/jobs", summary="All jobs, oldest first")
+def list_jobs(jobs: Jobs) -> list[dict]:
+    return [j.to_dict(jobs.position(j)) for j in jobs.jobs()]
+
+
+@router.get("/api/jobs/{job_id}", summary="A job's status, progress, error and outputs")
+def get_job(job_id: str, jobs: Jobs, settings: Configured) -> dict:
+    job = _job(jobs, settings, job_id)
+    return job.to_dict(jobs.position(job))
+
+
+@router.get("/api/jobs/{job_id}/outputs/{name}", summary="One output of a finished job", response_model=None)
+def get_output(job_id: str, name: str, jobs: Jobs, settings: Configured) -> FileResponse:
+    job = _job(jobs, settings, job_id)
+    if name not in job.outputs:
+        raise HTTPException(404, f"job {job_id} has no output {name!r}")
+    kind = next(o for o in job.method.outputs if o.name == name)
+    return FileResponse(job.folder / name, media_type=kind.media_type, filename=name)
+
+
+@router.post("/api/jobs/{job_id}/cancel", summary="Cancel a waiting or running job")
+def cancel_job(job_id: str, jobs: Jobs, settings: Configured) -> dict:
+    job = _job(jobs, settings, job_id)
+    jobs.cancel(job)
+    return job.to_dict(jobs.position(job))
+
+
+@router.delete("/api/jobs/{job_id}", summary="Remove a finished job and its files")
+def delete_job(job_id: str, jobs: Jobs, settings: Configured) -> dict:
+    job = _job(jobs, settings, job_id)
+    if job.status in ("queued", "running"):
+        raise HTTPException(409, f"job {job_id} is {job.status}; cancel it first")
+    jobs.remove(job)
+    return {"id": job_id, "removed": True}
+
+
+@router.get("/", include_in_schema=False)
+def index() -> FileResponse:
+    return FileResponse(STATIC / "index.html", media_type="text/html")
 
 
 def _place(path: Path, role: str, wanted: str) -> str:

@@ -210,8 +210,6 @@ def train(
     ``on_epoch`` sees the history (process 0's records, evaluation included) on every process after
     each epoch: where a recipe changes course on a held-out result, all processes change together. Seed (:func:`seed_everything`) before
     building the model for runs that repeat exactly."""
-    from ..models import save_model
-
     if not train_items:
         raise InputError("no training items")
     rank, world = process()
@@ -219,25 +217,7 @@ def train(
         raise InputError(f"{len(train_items)} training items cannot be shared by {world} processes")
     lead = rank == 0
     log = log if lead else None
-    out = Path(config.out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: is a file, expected a folder for the run")
-    if not out.parent.is_dir():
-        raise InputError(f"{out}: folder {out.parent} does not exist")
-    current = run_config(task or {}, config)
-    config_path = out / "config.json"
-    state_path = out / "state.pt"
-    resuming = config.resume and state_path.exists() and (out / "last.safetensors").exists()
-    if resuming and config_path.exists():
-        try:
-            saved = json.loads(config_path.read_text())
-        except (OSError, json.JSONDecodeError):
-            raise InputError(f"{config_path}: unreadable run config; start a new run in another folder") from None
-        check_resume(saved, current, out)
-    out.mkdir(exist_ok=True)
-    if lead:
-        with atomic_output(config_path) as tmp:
-            tmp.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
+    out, resuming = _open_run(config, run_config(task or {}, config), lead)
     seed_everything(config.seed)
     companions = dict(companions or {})
     device = training_device(config.device)
@@ -252,32 +232,7 @@ def train(
     best: dict | None = None
     start_epoch = 0
     if resuming:
-        from ..models.checkpoint import load_state, read_checkpoint
-
-        load_state(model, dict(read_checkpoint(out / "last.safetensors")), out / "last.safetensors")
-        try:
-            state = torch.load(state_path, map_location="cpu", weights_only=True)
-            optimizer.load_state_dict(state["optimizer"])
-            for name, (companion, companion_optimizer) in companions.items():
-                weights = out / f"{name}_last.safetensors"
-                load_state(companion, dict(read_checkpoint(weights)), weights)
-                companion_optimizer.load_state_dict(state["companions"][name])
-            torch.set_rng_state(state["torch_rng"])
-            keys, position, has_gauss, gauss = state["numpy_rng"]
-            np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), position, has_gauss, gauss))
-            start_epoch = int(state["epoch"])
-            history, best = json.loads(state["history"]), json.loads(state["best"])
-            if not isinstance(history, list) or start_epoch < 0:
-                raise ValueError("its history is not a list of epochs")
-        except TalkingFaceError:
-            raise
-        except Exception as error:  # a cut, damaged or foreign state.pt (one that would run code included)
-            reason = " ".join(str(error).split())[:120] or type(error).__name__
-            raise CheckpointError(
-                state_path,
-                f"the run's saved state cannot be resumed ({type(error).__name__}: {reason}); "
-                "start again in another folder, or over it with --restart",
-            ) from None
+        start_epoch, history, best = _resume(out, model, optimizer, companions)
         if log:
             log(f"resumed from {out} at epoch {start_epoch}")
     trained = model
@@ -298,24 +253,10 @@ def train(
         rate = config.learning_rate(epoch)
         for group in optimizer.param_groups:
             group["lr"] = rate
-        losses = []
-        optimizer.zero_grad(set_to_none=True)
         permutation = order.permutation(len(train_items))
         # Every process takes the same number of items (the remainder waits for the next epoch's shuffle).
-        permutation = permutation[: len(permutation) // world * world][rank::world]
-        for n, index in enumerate(permutation, 1):
-            with torch.autocast("cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
-                loss = step(trained, train_items[int(index)])
-            loss = loss.float()
-            if not torch.isfinite(loss):
-                raise InputError(f"the loss became {loss.item()} at epoch {epoch + 1}; lower the learning rate")
-            (loss / config.accumulate).backward()
-            losses.append(loss.item())
-            if n % config.accumulate == 0 or n == len(permutation):
-                if config.grad_clip:
-                    nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
+        items = [train_items[int(k)] for k in permutation[: len(permutation) // world * world][rank::world]]
+        losses = _epoch(trained, model, optimizer, items, step, config, autocast, epoch)
         record: dict[str, Any] = {
             "epoch": epoch + 1,
             "lr": rate,
@@ -324,29 +265,12 @@ def train(
         }
         if lead:  # process 0 evaluates, saves and logs; the others wait for its record
             if evaluate and val_items and config.evaluate_every and (epoch + 1) % config.evaluate_every == 0:
-                model.eval()
-                with torch.no_grad():
-                    metrics = evaluate(model, val_items)
-                record.update({f"val_{k}": float(v) for k, v in metrics.items()})
-                value = metrics.get(config.monitor)
-                if value is not None and math.isfinite(value) and (best is None or value < best["value"]):
-                    best = {"epoch": epoch + 1, "metric": config.monitor, "value": float(value)}
-                    save_model(model, out / "best.safetensors")
+                best = _evaluated(model, evaluate, val_items, config, record, best, out)
             history.append(record)
             warning = watch(history) if watch else None
             if warning:
                 record["warning"] = warning
-            save_model(model, out / "last.safetensors")
-            for name, (companion, _) in companions.items():
-                save_model(companion, out / f"{name}_last.safetensors")
-            _save_state(state_path, optimizer, epoch + 1, history, best, companions)
-            with open(out / "log.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
-            if log:
-                shown = {k: v for k, v in record.items() if k != "warning"}
-                log("  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
-                if warning:
-                    log(f"warning: {warning}")
+            _save_epoch(out, model, optimizer, companions, epoch + 1, history, best, record, log)
         record = _from_lead(record, world)  # every process has the same history
         if not lead:
             history.append(record)
@@ -354,3 +278,113 @@ def train(
             on_epoch(history)
     model.eval()
     return TrainResult(out, history, best)
+
+
+def _open_run(config: LoopConfig, current: dict[str, Any], lead: bool) -> tuple[Path, bool]:
+    """The run's folder, checked, and whether the run there resumes (its saved config must be
+    ``current``); process 0 writes ``config.json``."""
+    out = Path(config.out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, expected a folder for the run")
+    if not out.parent.is_dir():
+        raise InputError(f"{out}: folder {out.parent} does not exist")
+    config_path = out / "config.json"
+    resuming = config.resume and (out / "state.pt").exists() and (out / "last.safetensors").exists()
+    if resuming and config_path.exists():
+        try:
+            saved = json.loads(config_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            raise InputError(f"{config_path}: unreadable run config; start a new run in another folder") from None
+        check_resume(saved, current, out)
+    out.mkdir(exist_ok=True)
+    if lead:
+        with atomic_output(config_path) as tmp:
+            tmp.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
+    return out, resuming
+
+
+def _resume(out: Path, model: nn.Module, optimizer, companions: Mapping[str, Any]) -> tuple[int, list[dict], Any]:
+    """Load the run saved in ``out`` into the model, its optimizer, the companions and the random
+    generators: ``(epochs done, history, best)``."""
+    from ..models.checkpoint import load_state, read_checkpoint
+
+    state_path = out / "state.pt"
+    load_state(model, dict(read_checkpoint(out / "last.safetensors")), out / "last.safetensors")
+    try:
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        optimizer.load_state_dict(state["optimizer"])
+        for name, (companion, companion_optimizer) in companions.items():
+            weights = out / f"{name}_last.safetensors"
+            load_state(companion, dict(read_checkpoint(weights)), weights)
+            companion_optimizer.load_state_dict(state["companions"][name])
+        torch.set_rng_state(state["torch_rng"])
+        keys, position, has_gauss, gauss = state["numpy_rng"]
+        np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), position, has_gauss, gauss))
+        start_epoch = int(state["epoch"])
+        history, best = json.loads(state["history"]), json.loads(state["best"])
+        if not isinstance(history, list) or start_epoch < 0:
+            raise ValueError("its history is not a list of epochs")
+    except TalkingFaceError:
+        raise
+    except Exception as error:  # a cut, damaged or foreign state.pt (one that would run code included)
+        reason = " ".join(str(error).split())[:120] or type(error).__name__
+        raise CheckpointError(
+            state_path,
+            f"the run's saved state cannot be resumed ({type(error).__name__}: {reason}); "
+            "start again in another folder, or over it with --restart",
+        ) from None
+    return start_epoch, history, best
+
+
+def _epoch(
+    trained, model, optimizer, items: Sequence, step, config: LoopConfig, autocast: bool, epoch: int
+) -> list[float]:
+    """One epoch's steps over ``items`` (an update every ``accumulate``); the losses."""
+    losses = []
+    optimizer.zero_grad(set_to_none=True)
+    for n, item in enumerate(items, 1):
+        with torch.autocast("cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
+            loss = step(trained, item)
+        loss = loss.float()
+        if not torch.isfinite(loss):
+            raise InputError(f"the loss became {loss.item()} at epoch {epoch + 1}; lower the learning rate")
+        (loss / config.accumulate).backward()
+        losses.append(loss.item())
+        if n % config.accumulate == 0 or n == len(items):
+            if config.grad_clip:
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+    return losses
+
+
+def _evaluated(model, evaluate, val_items: Sequence, config: LoopConfig, record: dict, best, out: Path):
+    """Evaluate into ``record``; the best so far, ``best.safetensors`` saved when it is this epoch."""
+    from ..models import save_model
+
+    model.eval()
+    with torch.no_grad():
+        metrics = evaluate(model, val_items)
+    record.update({f"val_{k}": float(v) for k, v in metrics.items()})
+    value = metrics.get(config.monitor)
+    if value is not None and math.isfinite(value) and (best is None or value < best["value"]):
+        best = {"epoch": record["epoch"], "metric": config.monitor, "value": float(value)}
+        save_model(model, out / "best.safetensors")
+    return best
+
+
+def _save_epoch(out: Path, model, optimizer, companions, epochs: int, history, best, record: dict, log) -> None:
+    """The epoch's checkpoints, state and log line."""
+    from ..models import save_model
+
+    save_model(model, out / "last.safetensors")
+    for name, (companion, _) in companions.items():
+        save_model(companion, out / f"{name}_last.safetensors")
+    _save_state(out / "state.pt", optimizer, epochs, history, best, companions)
+    with open(out / "log.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+    if log:
+        shown = {k: v for k, v in record.items() if k != "warning"}
+        log("  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
+        if "warning" in record:
+            log(f"warning: {record['warning']}")
