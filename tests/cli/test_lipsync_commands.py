@@ -173,7 +173,7 @@ def test_sync_score_scores_the_good_files_and_reports_each_bad_one(files, tmp_pa
     assert "junk.mp4" in notes[0] and "still.png: sync needs a video" in notes[1] and "gone.mp4" in notes[2]
     errors = [line for line in captured.err.splitlines() if line.startswith("talkingface")]
     assert errors == [
-        "talkingface sync-score: error: 3 of 4 videos could not be scored (each noted above); the others were"
+        "talkingface sync-score: error: 3 of 4 videos could not be scored (each noted above); the others were scored"
     ]
     data = json.loads((tmp_path / "r.json").read_text())
     assert [d["video"] for d in data] == [str(video)] and "Traceback" not in captured.err

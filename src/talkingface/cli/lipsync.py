@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..models import load_model
     from ..pipelines import LipSyncConfig, LipSyncPipeline
-    from .sync_score import sync_model
+    from ..pipelines.sync_score import load_sync_model
 
     def four(values):
         return tuple(values) if values is not None else None
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     config.enhancement().check()
     output_path(args.output, video=True, inputs=(args.face, args.audio, args.checkpoint, args.enhance_checkpoint))
     model = load_model(args.checkpoint, args.model, family="wav2lip", role="generator")
-    syncnet = sync_model(args.syncnet) if auto else None
+    syncnet = load_sync_model(args.syncnet) if auto else None
     pipeline = LipSyncPipeline(model, config).to(args.device)
     pipeline.check(args.face, args.audio, args.output)
     if auto:

@@ -54,9 +54,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from ..errors import InputError, TalkingFaceError
+    from ..errors import InputError
     from ..files import atomic_output, check_output
     from ..pipelines import SyncScoreConfig, SyncScorePipeline
+    from ..pipelines.sync_score import load_sync_model
 
     if args.plot:
         check_output(args.plot, suffixes=(".png",), inputs=tuple(args.videos), what="plot")
@@ -64,40 +65,25 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.json, suffixes=(".json",), inputs=tuple(args.videos), what="JSON file")
     if args.csv:
         check_output(args.csv, suffixes=(".csv",), inputs=tuple(args.videos), what="CSV file")
-    model = sync_model(args.checkpoint)
-    if model.spec.visual == "lip_landmarks":
-        crop_only = {
-            "--whole-frame": args.whole_frame,
-            "--jpeg-frames": args.jpeg_frames,
-            "--valid-only": args.valid_only,
-        }
-        crop_only["--windows all"] = args.windows != "reference"
-        used = [flag for flag, on in crop_only.items() if on]
-        if used:
-            raise InputError(f"{used[0]} needs a SyncNet checkpoint (--checkpoint syncnet_v2.model)")
     config = SyncScoreConfig(
         whole_frame=args.whole_frame,
         padding="valid" if args.valid_only else "zeros",
         windows=args.windows,
         frames="jpeg" if args.jpeg_frames else "direct",
     )
-    pipeline = SyncScorePipeline(model, config).to(args.device)
-    # Every video is checked before any is scored; each is then scored on its own, and a bad one is
-    # reported without stopping the others.
-    failures: dict[str, str] = {}
-    for video in args.videos:
-        try:
-            pipeline.check(video)
-        except TalkingFaceError as error:
-            failures[video] = str(error)
-    results = []
-    for video in args.videos:
-        if video in failures:
-            continue
-        try:
-            results.append(pipeline(video))
-        except TalkingFaceError as error:
-            failures[video] = str(error)
+    pipeline = SyncScorePipeline(load_sync_model(args.checkpoint), config)
+    if pipeline.lips:
+        crop_only = {
+            "--whole-frame": args.whole_frame,
+            "--jpeg-frames": args.jpeg_frames,
+            "--valid-only": args.valid_only,
+            "--windows all": args.windows != "reference",
+        }
+        used = [flag for flag, on in crop_only.items() if on]
+        if used:
+            raise InputError(f"{used[0]} needs a SyncNet checkpoint (--checkpoint syncnet_v2.model)")
+    scored = pipeline.to(args.device).score_all(args.videos)
+    results, failures, rows = scored.results, scored.failures, scored.rows()
     if not results and len(failures) == 1:
         raise InputError(next(iter(failures.values())))
     for problem in failures.values():  # the others were scored (or the last line says none was)
@@ -114,19 +100,6 @@ def run(args: argparse.Namespace) -> int:
                 target = target.with_name(f"{target.stem}_{result.path.stem}{target.suffix}")
             plot_sync_scores(target, result.tracks, float(probe_video(result.path).fps or 25), str(result.path))
             print(f"plot: {target}")
-    rows = [
-        {
-            "video": r["video"],
-            "track": t["track"],
-            "start_frame": t["start_frame"],
-            "frames": t["frames"],
-            "lse_d": t["lse_d"],
-            "lse_c": t["lse_c"],
-            "offset": t["offset"],
-        }
-        for r in (res.to_dict() for res in results)
-        for t in r["tracks"]
-    ]
     if args.json == "-":
         print(json.dumps([r.to_dict() for r in results], indent=1))
     elif args.json:
@@ -150,21 +123,11 @@ def run(args: argparse.Namespace) -> int:
     if failures:
         print(
             f"talkingface sync-score: error: {len(failures)} of {len(args.videos)} videos could not be scored "
-            "(each noted above); the others were",
+            "(each noted above); the others were scored",
             file=sys.stderr,
         )
         return 2
     return 0
-
-
-def sync_model(checkpoint: str | None):
-    """The SyncNet of ``checkpoint`` (syncnet_v2.model or ours), or the built-in sync model."""
-    from ..models import load_model
-    from ..models.syncnet_lips import builtin_sync_model
-
-    if checkpoint is None:
-        return builtin_sync_model()
-    return load_model(checkpoint, family="syncnet", role="sync")
 
 
 def _model_name(checkpoint: str | None) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .. import choices
-from ..errors import InputError
+from ..errors import InputError, TalkingFaceError
 from ..metrics.sync import SyncScores, sync_scores
 from ._base import Pipeline, check_device
 
@@ -107,6 +107,34 @@ class SyncScoreResult:
         return f"SyncScoreResult({self.path.name}: {scores or 'no tracks'})"
 
 
+def load_sync_model(checkpoint: str | os.PathLike | None) -> torch.nn.Module:
+    """The SyncNet of ``checkpoint`` (syncnet_v2.model or ours), or the built-in sync model where None."""
+    from ..models import load_model
+    from ..models.syncnet_lips import builtin_sync_model
+
+    if checkpoint is None:
+        return builtin_sync_model()
+    return load_model(checkpoint, family="syncnet", role="sync")
+
+
+@dataclass
+class BatchScores:
+    """Scores of several videos: ``results`` of those scored, in order, and ``failures`` (video -> the
+    one-line reason) of those that could not be."""
+
+    results: list[SyncScoreResult]
+    failures: dict[str, str]
+
+    def rows(self) -> list[dict]:
+        """One row per scored face track: video, track, start_frame, frames, lse_d, lse_c, offset."""
+        keys = ("track", "start_frame", "frames", "lse_d", "lse_c", "offset")
+        return [
+            {"video": r["video"], **{k: t[k] for k in keys}}
+            for r in (result.to_dict() for result in self.results)
+            for t in r["tracks"]
+        ]
+
+
 class SyncScorePipeline(Pipeline):
     """``SyncScorePipeline(model, config)(video) -> SyncScoreResult`` (one score per face track).
 
@@ -120,9 +148,7 @@ class SyncScorePipeline(Pipeline):
         from ..models.registry import check_model
 
         if model is None:
-            from ..models.syncnet_lips import builtin_sync_model
-
-            model = builtin_sync_model()
+            model = load_sync_model(None)
         spec = check_model(model, family="syncnet", role="sync", what="a SyncNet evaluation model")
         self.lips = spec.visual == "lip_landmarks"
         if not self.lips and (spec.audio_features != "syncnet_mfcc" or spec.crop_margin is None):
@@ -173,6 +199,25 @@ class SyncScorePipeline(Pipeline):
 
     def __call__(self, video: str | os.PathLike) -> SyncScoreResult:
         return self.shifted(video, (0,))[0]
+
+    def score_all(self, videos: Sequence[str | os.PathLike]) -> BatchScores:
+        """Every video checked before any is scored; then each scored on its own, a bad one noted in
+        ``failures`` without stopping the others."""
+        failures: dict[str, str] = {}
+        for video in videos:
+            try:
+                self.check(video)
+            except TalkingFaceError as error:
+                failures[str(video)] = str(error)
+        results = []
+        for video in videos:
+            if str(video) in failures:
+                continue
+            try:
+                results.append(self(video))
+            except TalkingFaceError as error:
+                failures[str(video)] = str(error)
+        return BatchScores(results, failures)
 
     def shifted(
         self, video: str | os.PathLike, shifts: Sequence[int], tracking: TrackingResult | None = None
