@@ -7,6 +7,7 @@ on demand only; ``talkingface info`` prints the result.
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib
 import importlib.metadata
 import platform
@@ -164,55 +165,48 @@ def _check_transformers() -> tuple[str | None, bool, str]:
     return version, True, "wav2vec 2.0 built from a config (weights from files only)"
 
 
-def _check_sync_model() -> tuple[str | None, bool, str]:
-    """The built-in sync model loads from the package."""
-    from .models.syncnet_lips import builtin_sync_model, builtin_weights
-
-    model = builtin_sync_model()
-    size = builtin_weights().stat().st_size / 1e6
-    return None, True, f"{model.variant}, {size:.1f} MB (card: {builtin_weights().with_suffix('.md').name})"
-
-
-def _check_visemenet() -> tuple[str | None, bool, str]:
-    """The built-in VisemeNet loads from the package."""
-    from .models.visemenet import builtin_visemenet, builtin_weights
-
-    model = builtin_visemenet()
-    size = builtin_weights().stat().st_size / 1e6
-    card = builtin_weights().with_suffix(".md").name
-    return None, True, f"hidden {model.config.hidden}, {size:.1f} MB (card: {card})"
+# The built-in models (every registry variant whose weights ship): the name info gives each, what needs
+# it, and a small input it must run on (its output's expected shape).
+_BUILTIN_USES = {
+    "syncnet.lips": ("sync model", "sync scores and offsets without a checkpoint"),
+    "visemenet": ("visemenet", "speech animation without a transcript"),
+    "openness": ("openness model", "the jaw of speech animation (--method auto)"),
+    "upscaler.mouth": ("mouth upscaler", "--enhance upscaler"),
+}
+_SMOKE = {"openness": ((1, 100, 24), (1, 100)), "upscaler.mouth": ((1, 3, 30, 48), (1, 3, 60, 96))}
 
 
-def _check_openness() -> tuple[str | None, bool, str]:
-    """The built-in mouth-openness model loads from the package and runs on a second of features."""
+def _check_builtin(name: str) -> tuple[str | None, bool, str]:
+    """A built-in model loads from the package (and runs on a small input, where it has one)."""
     import torch
 
-    from .models.openness import builtin_weights, load_openness
+    from .models.registry import builtin_path, load_builtin
 
-    model = load_openness()
-    with torch.no_grad():
-        out = model(torch.zeros(1, 100, 24))
-    size = builtin_weights().stat().st_size / 1e6
-    card = builtin_weights().with_suffix(".md").name
-    ok = bool(out.shape == (1, 100) and torch.isfinite(out).all())
-    return None, ok, f"{model.config.members} networks, {size:.1f} MB (card: {card})"
-
-
-def _check_upscaler() -> tuple[str | None, bool, str]:
-    """The built-in mouth upscaler loads from the package and restores a canvas."""
-    import torch
-
-    from .models.upscaler import builtin_weights, load_upscaler
-
-    model = load_upscaler()
-    with torch.no_grad():
-        out = model(torch.full((1, 3, 30, 48), 0.5))
-    size = builtin_weights().stat().st_size / 1e6
-    card = builtin_weights().with_suffix(".md").name
-    return None, bool(out.shape == (1, 3, 60, 96)), f"width {model.config.width}, {size:.1f} MB (card: {card})"
+    model = load_builtin(name)
+    ok = True
+    if name in _SMOKE:
+        shape, expected = _SMOKE[name]
+        with torch.no_grad():
+            out = model(torch.full(shape, 0.5))
+        ok = bool(out.shape == expected and torch.isfinite(out).all())
+    path = builtin_path(name)
+    return None, ok, f"{name}, {path.stat().st_size / 1e6:.1f} MB (card: {path.with_suffix('.md').name})"
 
 
-_CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
+_Check = tuple[str, Callable[[], tuple[str | None, bool, str]], str]
+
+
+def _builtin_checks() -> list[_Check]:
+    from .models.registry import builtins
+
+    checks: list[_Check] = []
+    for variant in builtins():
+        shown, needed_for = _BUILTIN_USES.get(variant.name, (variant.name, variant.description))
+        checks.append((shown, functools.partial(_check_builtin, variant.name), needed_for))
+    return checks
+
+
+_CHECKS: list[_Check] = [
     ("PyAV", _check_pyav, "all media input and output"),
     ("torch", _check_torch, "neural models and features"),
     ("soundfile", _check_soundfile, "audio formats FFmpeg lacks"),
@@ -222,17 +216,13 @@ _CHECKS: list[tuple[str, Callable[[], tuple[str | None, bool, str]], str]] = [
     ("opencv", _check_opencv, "image warping"),
     ("transformers", _check_transformers, "FaceFormer's wav2vec 2.0 encoder"),
     ("bfloat16", _check_bfloat16, "fast opt-in generator arithmetic"),
-    ("sync model", _check_sync_model, "sync scores and offsets without a checkpoint"),
-    ("visemenet", _check_visemenet, "speech animation without a transcript"),
-    ("openness model", _check_openness, "the jaw of speech animation (--method auto)"),
-    ("mouth upscaler", _check_upscaler, "--enhance upscaler"),
 ]
 
 
 def check_components() -> list[Component]:
     """Run every component check; a check that raises reports the component as not working."""
     results = [Component("python", platform.python_version(), True, platform.platform(), "everything")]
-    for name, check, needed_for in _CHECKS:
+    for name, check, needed_for in [*_CHECKS, *_builtin_checks()]:
         try:
             version, ok, detail = check()
         except Exception as error:  # a broken install must be reported, not crash the report

@@ -53,15 +53,15 @@ def test_bad_enhancement_settings_are_refused_before_any_work(
 
 
 def test_damaged_or_foreign_enhancement_files_are_refused_in_one_line(tmp_path, capsys, photo_path, speech):
-    from talkingface.models.visemenet import builtin_weights
+    from talkingface.models.registry import builtin_path
 
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"not a checkpoint at all" * 40)
     cut = tmp_path / "cut.safetensors"
-    cut.write_bytes(builtin_weights().read_bytes()[:1000])
+    cut.write_bytes(builtin_path("visemenet").read_bytes()[:1000])
     cases = [
-        ("upscaler", builtin_weights(), "holds a visemenet model"),
-        ("gfpgan", builtin_weights(), "not GFPGAN v1.3/v1.4 (clean) weights: keys"),
+        ("upscaler", builtin_path("visemenet"), "holds a visemenet model"),
+        ("gfpgan", builtin_path("visemenet"), "not GFPGAN v1.3/v1.4 (clean) weights: keys"),
         ("upscaler", cut, "safetensors file ("),
         ("gfpgan", cut, "safetensors file ("),
         ("gfpgan", junk, "checkpoint"),

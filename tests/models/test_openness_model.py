@@ -9,7 +9,8 @@ import torch
 
 from talkingface.errors import CheckpointError, InputError
 from talkingface.models import create_model, save_model
-from talkingface.models.openness import OpennessConfig, builtin_weights, load_openness
+from talkingface.models.openness import OpennessConfig, load_openness
+from talkingface.models.registry import builtin_path
 
 
 def tiny():
@@ -61,6 +62,6 @@ def test_the_built_in_model_loads_and_has_its_card():
     model = load_openness()
     assert model.config == OpennessConfig()
     assert sum(p.numel() for p in model.parameters()) < 100_000
-    card = Path(builtin_weights()).with_suffix(".md").read_text()
+    card = Path(builtin_path("openness")).with_suffix(".md").read_text()
     for needed in ("Training data", "licence", "held-out"):
         assert needed.lower() in card.lower()

@@ -25,9 +25,10 @@ def test_embeddings_are_unit_vectors_of_lips_and_speech(tmp_path):
 
 
 def test_the_built_in_model_ships_small_with_its_card():
-    from talkingface.models.syncnet_lips import builtin_sync_model, builtin_weights
+    from talkingface.models.registry import builtin_path
+    from talkingface.models.syncnet_lips import builtin_sync_model
 
-    path = builtin_weights()
+    path = builtin_path("syncnet.lips")
     assert path.stat().st_size < 5_000_000
     model = builtin_sync_model()
     assert model.variant == "syncnet.lips" and not model.training

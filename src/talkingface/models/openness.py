@@ -20,7 +20,7 @@ from torch import nn
 
 from ..errors import InputError
 from ..features.openness import BANDS
-from .registry import Variant, register
+from .registry import Variant, load_builtin, register
 from .spec import ModelSpec
 
 
@@ -101,28 +101,14 @@ register(
         SPEC,
         {},
         "mouth openness from speech: dilated convolutions over log-mel bands, trained on real lips (trained here)",
+        weights="openness.safetensors",
     )
 )
-
-
-def builtin_weights() -> Path:
-    """Where the shipped openness model lives in the package (``weights/openness.safetensors``; its card is
-    ``weights/openness.md``)."""
-    return Path(__file__).parent / "weights" / "openness.safetensors"
 
 
 def load_openness(path: str | Path | None = None, device: str | torch.device | None = None) -> OpennessNet:
     """An openness model from ``path`` (made by ``talkingface train openness``), or the built-in one; eval
     mode."""
-    from ..errors import CheckpointError
-    from .registry import load_model
-
-    chosen = Path(path) if path is not None else builtin_weights()
-    if path is None and not chosen.is_file():
-        raise CheckpointError(chosen, "the built-in openness model is missing from this installation")
-    model = load_model(chosen, "openness", device=device)
-    if not isinstance(model, OpennessNet):
-        raise CheckpointError(
-            chosen, f"holds a {getattr(model, 'variant', type(model).__name__)}, not an openness model"
-        )
+    model = load_builtin("openness", path, device)
+    assert isinstance(model, OpennessNet)  # load_model checks the variant
     return model

@@ -43,6 +43,8 @@ from .checkpoint import (
 from .spec import ModelSpec
 
 # Modules that register variants (imported on first lookup).
+#: Where the weights that ship in the package are (``Variant.weights``).
+BUILTIN_WEIGHTS = Path(__file__).parent / "weights"
 FAMILIES = ("wav2lip", "syncnet", "syncnet_lips", "lipgan", "faceformer", "visemenet", "upscaler", "openness")
 
 
@@ -58,6 +60,8 @@ class Variant:
         description: one line for listings.
         filter: checkpoint object -> our state dict (prefix strips, renames, fills).
         config_from_state: config overrides read from a filtered state dict (e.g. the number of speakers).
+    weights: the file of its weights shipped in the package (``models/weights/``, beside its model card
+        of the same name ending in .md); "" where none ship.
     """
 
     name: str
@@ -67,6 +71,7 @@ class Variant:
     description: str = ""
     filter: Callable[[Any], StateDict] = standard_filter
     config_from_state: Callable[[StateDict], dict[str, Any]] | None = None
+    weights: str = ""
 
     @property
     def family(self) -> str:
@@ -109,6 +114,30 @@ def get_variant(name: str) -> Variant:
         return _VARIANTS[name]
     except KeyError:
         raise InputError(f"unknown model {name!r}; known: {', '.join(sorted(_VARIANTS))}") from None
+
+
+def builtin_path(name: str) -> Path:
+    """Where the weights of variant ``name`` ship in the package (its card: the same name, .md)."""
+    variant = get_variant(name)
+    if not variant.weights:
+        raise InputError(f"{name} has no built-in weights")
+    return BUILTIN_WEIGHTS / variant.weights
+
+
+def builtins() -> list[Variant]:
+    """The variants whose weights ship in the package."""
+    return [v for v in variants().values() if v.weights]
+
+
+def load_builtin(
+    name: str, path: str | os.PathLike | None = None, device: str | torch.device | None = None
+) -> nn.Module:
+    """Variant ``name`` with the weights of ``path`` (a file of ours or upstream's), or with its built-in
+    weights where ``path`` is None; eval mode, on ``device``."""
+    chosen = Path(path) if path is not None else builtin_path(name)
+    if path is None and not chosen.is_file():
+        raise CheckpointError(chosen, f"the built-in {name} model is missing from this installation")
+    return load_model(chosen, name, device=device)
 
 
 def create_model(

@@ -18,7 +18,6 @@ few dozen speakers cannot learn to ignore from pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -26,7 +25,7 @@ from torch import nn
 
 from ..errors import InputError
 from ..features.lips import LIP_FEATURES
-from .registry import Variant, register
+from .registry import Variant, load_builtin, register
 from .spec import ModelSpec
 
 FRAMES = 5
@@ -141,21 +140,11 @@ register(
         SPEC,
         {},
         "the built-in sync model: lip landmarks of 5 frames vs a mel window (trained here, shipped)",
+        weights="syncnet_lips.safetensors",
     )
 )
 
 
-def builtin_weights() -> Path:
-    """The shipped weights of the built-in sync model (its card: ``weights/syncnet_lips.md``)."""
-    return Path(__file__).parent / "weights" / "syncnet_lips.safetensors"
-
-
 def builtin_sync_model(device: str | torch.device | None = None) -> nn.Module:
     """The built-in sync model, loaded from the package (eval mode)."""
-    from ..errors import CheckpointError
-    from .registry import load_model
-
-    path = builtin_weights()
-    if not path.is_file():
-        raise CheckpointError(path, "the built-in sync model is missing from this installation")
-    return load_model(path, "syncnet.lips", device=device)
+    return load_builtin("syncnet.lips", device=device)

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .registry import Variant, register
+from .registry import Variant, load_builtin, register
 from .spec import ModelSpec
 
 SCALE = 2
@@ -103,28 +103,14 @@ register(
         SPEC,
         {},
         "the mouth upscaler: the mouth canvas at 2x, conditioned on its previous output (trained here)",
+        weights="upscaler_mouth.safetensors",
     )
 )
-
-
-def builtin_weights() -> Path:
-    """Where the shipped mouth upscaler lives in the package (``weights/upscaler_mouth.safetensors``;
-    its card is ``weights/upscaler_mouth.md``)."""
-    return Path(__file__).parent / "weights" / "upscaler_mouth.safetensors"
 
 
 def load_upscaler(path: str | Path | None = None, device: str | torch.device | None = None) -> MouthUpscaler:
     """A mouth upscaler from ``path`` (ours, made by ``talkingface train upscaler``), or the built-in
     one; eval mode."""
-    from ..errors import CheckpointError
-    from .registry import load_model
-
-    chosen = Path(path) if path is not None else builtin_weights()
-    if path is None and not chosen.is_file():
-        raise CheckpointError(chosen, "the built-in mouth upscaler is missing from this installation")
-    model = load_model(chosen, "upscaler.mouth", device=device)
-    if not isinstance(model, MouthUpscaler):
-        raise CheckpointError(
-            chosen, f"holds a {getattr(model, 'variant', type(model).__name__)}, not a mouth upscaler"
-        )
+    model = load_builtin("upscaler.mouth", path, device)
+    assert isinstance(model, MouthUpscaler)  # load_model checks the variant
     return model

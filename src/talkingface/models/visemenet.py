@@ -20,7 +20,6 @@ training data (``feature_mean``/``feature_std`` buffers).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -28,7 +27,7 @@ from torch import nn
 from ..errors import InputError
 from ..features.visemenet import VISEMENET_FEATURES
 from ..speech.visemes import JALI_VISEMES
-from .registry import Variant, register
+from .registry import Variant, load_builtin, register
 from .spec import ModelSpec
 
 #: The paper's output order of the 20 visemes (after JA and LI).
@@ -190,24 +189,14 @@ register(
         SPEC,
         {},
         "VisemeNet: speech -> mouth landmarks, phoneme groups, JALI and viseme curves (streams)",
+        weights="visemenet.safetensors",
     )
 )
-
-
-def builtin_weights() -> Path:
-    """Where the shipped VisemeNet lives in the package (``weights/visemenet.safetensors``)."""
-    return Path(__file__).parent / "weights" / "visemenet.safetensors"
 
 
 def builtin_visemenet(device: str | torch.device | None = None) -> VisemeNet:
     """The VisemeNet trained here and shipped in the package (eval mode); its card is
     ``weights/visemenet.md``."""
-    from ..errors import CheckpointError
-    from .registry import load_model
-
-    path = builtin_weights()
-    if not path.is_file():
-        raise CheckpointError(path, "the built-in VisemeNet is missing from this installation")
-    model = load_model(path, "visemenet", device=device)
+    model = load_builtin("visemenet", device=device)
     assert isinstance(model, VisemeNet)  # load_model checks the variant
     return model
