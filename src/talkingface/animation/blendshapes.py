@@ -14,33 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..speech.visemes import ARKIT_52
 from .curves import AnimationCurves
 from .mesh import Mesh, face_template
 
+_LIPS = slice(ARKIT_52.index("mouthRollLower"), ARKIT_52.index("mouthUpperUpRight") + 1)
+#: The ARKit shapes the built-in face has, in its basis's order: the jaw and mouth, ARKit's ten lip shapes
+#: from mouthRollLower to mouthUpperUpRight, the blinks and the brows.
 RIG_SHAPES = (
-    "jawOpen",
-    "mouthClose",
-    "mouthFunnel",
-    "mouthPucker",
-    "mouthStretchLeft",
-    "mouthStretchRight",
-    "mouthSmileLeft",
-    "mouthSmileRight",
-    "mouthRollLower",
-    "mouthRollUpper",
-    "mouthShrugLower",
-    "mouthShrugUpper",
-    "mouthPressLeft",
-    "mouthPressRight",
-    "mouthLowerDownLeft",
-    "mouthLowerDownRight",
-    "mouthUpperUpLeft",
-    "mouthUpperUpRight",
-    "eyeBlinkLeft",
-    "eyeBlinkRight",
-    "browInnerUp",
-    "browOuterUpLeft",
-    "browOuterUpRight",
+    *("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker"),
+    *("mouthStretchLeft", "mouthStretchRight", "mouthSmileLeft", "mouthSmileRight"),
+    *ARKIT_52[_LIPS],
+    *("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight"),
 )
 
 

@@ -95,6 +95,31 @@ def print_notes(phonemes) -> None:
         print(f"note: {note}", file=sys.stderr)
 
 
+def transcript_arguments(parser) -> None:
+    """``--text`` or ``--transcript``: what is said, for forced alignment (animate, mesh, visemes)."""
+    text = parser.add_mutually_exclusive_group()
+    text.add_argument("--text", help="what is said (better timing through forced alignment)")
+    text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
+
+
+def motion_arguments(parser, methods=choices.SPEECH_METHODS, style: bool = True) -> None:
+    """``--style`` (where ``style``) and ``--method`` of the motion from speech (animate, visemes, mesh)."""
+    if style:
+        parser.add_argument(
+            "--style",
+            default="normal",
+            choices=choices.STYLES,
+            help="how much the jaw and lips move: the JA/LI field's shift (default normal)",
+        )
+    parser.add_argument(
+        "--method",
+        default="auto",
+        choices=methods,
+        help="auto (default): jali with a transcript, else visemenet, the jaw from the openness model; "
+        "jali without a transcript uses phoneme recognition",
+    )
+
+
 def enhance_arguments(parser) -> None:
     """``--enhance``, ``--enhance-checkpoint`` and ``--enhance-every`` (lipsync, animate)."""
     group = parser.add_argument_group("enhancement")

@@ -12,8 +12,16 @@ from __future__ import annotations
 
 import argparse
 
-from .. import choices
-from ._common import enhance_arguments, enhance_settings, fps_argument, output_path, print_notes, read_text_argument
+from ._common import (
+    enhance_arguments,
+    enhance_settings,
+    fps_argument,
+    motion_arguments,
+    output_path,
+    print_notes,
+    read_text_argument,
+    transcript_arguments,
+)
 
 
 def register(subparsers) -> None:
@@ -24,26 +32,12 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--face", required=True, help="a photo or a video with a face")
     parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
-    text = parser.add_mutually_exclusive_group()
-    text.add_argument("--text", help="what is said (better timing through forced alignment)")
-    text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
+    transcript_arguments(parser)
     parser.add_argument(
         "--fps", type=fps_argument, help="frame rate (default 25 for a photo, the video's own for a video)"
     )
     parser.add_argument("--size", type=int, help="longer side of a photo in the output, in pixels")
-    parser.add_argument(
-        "--style",
-        default="normal",
-        choices=choices.STYLES,
-        help="how much the jaw and lips move (default normal)",
-    )
-    parser.add_argument(
-        "--method",
-        default="auto",
-        choices=choices.SPEECH_METHODS,
-        help="auto (default): jali with a transcript, else visemenet, the jaw from the openness model; "
-        "jali without a transcript uses phoneme recognition",
-    )
+    motion_arguments(parser)
     parser.add_argument(
         "--face-index",
         type=int,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from .. import choices
-from ._common import fps_argument, print_notes, read_text_argument
+from ._common import fps_argument, motion_arguments, print_notes, read_text_argument, transcript_arguments
 
 
 def register(subparsers) -> None:
@@ -24,15 +24,8 @@ def register(subparsers) -> None:
         "mesh", help="animate a 3D face from speech; render and export it", description=__doc__.split(":", 1)[1].strip()
     )
     parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
-    text = parser.add_mutually_exclusive_group()
-    text.add_argument("--text", help="what is said (for forced alignment)")
-    text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
-    parser.add_argument(
-        "--method",
-        default="auto",
-        choices=choices.MESH_METHODS,
-        help="animation method (default auto: jali with a transcript, else visemenet, the jaw from the openness model)",
-    )
+    transcript_arguments(parser)
+    motion_arguments(parser, choices.MESH_METHODS, style=False)
     parser.add_argument("--checkpoint", metavar="FILE", help="faceformer: vocaset.pth, biwi.pth or our .safetensors")
     parser.add_argument(
         "--wav2vec2",

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import choices
-from ._common import fps_argument, output_path, print_notes, read_text_argument
+from ._common import fps_argument, motion_arguments, output_path, print_notes, read_text_argument, transcript_arguments
 
 
 def register(subparsers) -> None:
@@ -32,22 +31,9 @@ def register(subparsers) -> None:
         "visemes", help="animation curves (ARKit-52) from speech", description=__doc__.split(":", 1)[1].strip()
     )
     parser.add_argument("audio", nargs="?", help="speech: any audio or video file with sound")
-    text = parser.add_mutually_exclusive_group()
-    text.add_argument("--text", help="what is said (for forced alignment)")
-    text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
+    transcript_arguments(parser)
     parser.add_argument("--fps", type=fps_argument, default=30, help="frames per second of the curves (default 30)")
-    parser.add_argument(
-        "--style",
-        default="normal",
-        choices=choices.STYLES,
-        help="shift the JA/LI field (default normal)",
-    )
-    parser.add_argument(
-        "--method",
-        default="auto",
-        choices=choices.SPEECH_METHODS,
-        help="auto (default): jali with a transcript, else visemenet, the jaw from the openness model",
-    )
+    motion_arguments(parser)
     parser.add_argument(
         "-o", "--output", action="append", default=[], metavar="FILE", help="an output (repeat for several; see above)"
     )

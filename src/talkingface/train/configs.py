@@ -129,39 +129,36 @@ def sentence_ids(text: str) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SyncNetTrainConfig(TrainSettings):
-    """Wav2Lip's lip-sync expert (``talkingface train syncnet``)."""
+class _SyncPairsSettings(TrainSettings):
+    """What the two SyncNet recipes share: true and shifted pairs of a preprocessed set."""
 
-    data: str | os.PathLike = setting(help=_PREPROCESSED, metavar="DIR")
-    batch_size: int = setting(64, "pairs per step (as the reference)", low=2)
+    data: str | os.PathLike = setting(help=f"{_PREPROCESSED} (96 px for the expert, 224 for syncnet-v2)", metavar="DIR")
+    batch_size: int = setting(64, "pairs per step", low=2)
     steps_per_epoch: int = setting(100, _STEPS, low=1)
     val_pairs: int = setting(256, "held-out pairs evaluated (half in sync)", low=2)
-    channel_divisor: int = setting(1, "1: the published expert; 2-16: a smaller network", low=1)
+    channel_divisor: int = setting(1, "1: the published network; 2-16: a smaller one", low=1)
     init: str | os.PathLike | None = setting(
-        None, "start from this checkpoint (lipsync_expert.pth or ours)", metavar="FILE"
+        None, "start from this checkpoint (the published one or ours)", metavar="FILE"
     )
-    stall_epochs: int = setting(5, "report a loss stuck at ln 2 after this many epochs (0: never)", low=0)
 
     def loop(self) -> LoopConfig:
         return loop_config(self, monitor="loss")
 
 
 @dataclass(frozen=True, kw_only=True)
-class SyncNetV2TrainConfig(TrainSettings):
+class SyncNetTrainConfig(_SyncPairsSettings):
+    """Wav2Lip's lip-sync expert (``talkingface train syncnet``; the reference's batch of 64)."""
+
+    stall_epochs: int = setting(5, "report a loss stuck at ln 2 after this many epochs (0: never)", low=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncNetV2TrainConfig(_SyncPairsSettings):
     """syncnet_python's model with its contrastive loss (``talkingface train syncnet-v2``)."""
 
-    data: str | os.PathLike = setting(help=f"{_PREPROCESSED} (--size 224)", metavar="DIR")
-    batch_size: int = setting(32, "pairs per step", low=2)
-    steps_per_epoch: int = setting(100, _STEPS, low=1)
-    val_pairs: int = setting(128, "held-out pairs evaluated (half in sync)", low=2)
     margin: float = setting(20.0, "the contrastive loss's margin on the embedding distance", above=0)
-    channel_divisor: int = setting(1, "1: syncnet_python's network; 2-16: a smaller one", low=1)
-    init: str | os.PathLike | None = setting(
-        None, "start from this checkpoint (syncnet_v2.model or ours)", metavar="FILE"
-    )
-
-    def loop(self) -> LoopConfig:
-        return loop_config(self, monitor="loss")
+    batch_size: int = 32
+    val_pairs: int = 128
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,7 +15,6 @@ reference, generated, real).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +25,15 @@ import torch
 
 from ..errors import InputError
 from .configs import LipGANTrainConfig
-from .loop import TrainResult, lead_only, model_device, seed_everything, train
+from .loop import (
+    TrainResult,
+    drawn,
+    lead_only,
+    model_device,
+    preprocessed_parts,
+    seed_everything,
+    train_steps,
+)
 
 FAR = 5  # frames between a face and the speech of an off-sync pair
 
@@ -99,14 +106,11 @@ def write_lipgan_samples(path: Path, batch: dict[str, torch.Tensor], generated: 
 
 def train_lipgan(config: LipGANTrainConfig, log=print) -> TrainResult:
     """Train LipGAN's generator and discriminator on ``config.data``'s train clips."""
-    from ..data.lrs2 import read_filelist
     from ..models import create_model
     from ..models.lipgan import LipGANDiscriminator
 
     log = lead_only(log)
-    train_frames = LipGANFrames(read_filelist(config.data, "train"))
-    val_clips = read_filelist(config.data, "val")
-    val_frames = LipGANFrames(val_clips) if val_clips else None
+    train_frames, val_frames = preprocessed_parts(config.data, LipGANFrames)
     size = train_frames.clips[0].info.size
     if size % 32:
         raise InputError(f"{config.data}: crops of {size} px; LipGAN needs a multiple of 32 (preprocess --size 96)")
@@ -121,10 +125,10 @@ def train_lipgan(config: LipGANTrainConfig, log=print) -> TrainResult:
     disc = cast(LipGANDiscriminator, create_model("lipgan.disc", **sizes).train())
     disc_optimizer = torch.optim.Adam(disc.parameters(), lr=config.disc_lr)
     contrastive = LipGANDiscriminator.contrastive_loss
-    held = val_frames.sample(np.random.default_rng([config.seed, 7]), config.val_samples) if val_frames else None
+    held = drawn(val_frames, config.val_samples, config.seed)
 
     def step(model, item) -> torch.Tensor:
-        batch = train_frames.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        batch = drawn(train_frames, config.batch_size)
         device = model_device(model)
         batch = {k: v.to(device) for k, v in batch.items()}
         if model_device(disc) != device:
@@ -163,16 +167,6 @@ def train_lipgan(config: LipGANTrainConfig, log=print) -> TrainResult:
             "fake_distance": float(np.mean(fake)),
         }
 
-    task = dataclasses.asdict(config)
-    items = list(range(config.steps_per_epoch))
-    return train(
-        model,
-        items,
-        config.loop(),
-        step,
-        evaluate if held else None,
-        [0] if held else [],
-        log=log,
-        task=task,
-        companions={"disc": (disc, disc_optimizer)},
+    return train_steps(
+        model, config, step, evaluate if held else None, log=log, companions={"disc": (disc, disc_optimizer)}
     )

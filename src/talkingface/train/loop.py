@@ -283,11 +283,7 @@ def train(
 def _open_run(config: LoopConfig, current: dict[str, Any], lead: bool) -> tuple[Path, bool]:
     """The run's folder, checked, and whether the run there resumes (its saved config must be
     ``current``); process 0 writes ``config.json``."""
-    out = Path(config.out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: is a file, expected a folder for the run")
-    if not out.parent.is_dir():
-        raise InputError(f"{out}: folder {out.parent} does not exist")
+    out = run_folder(config.out_dir, make=False)
     config_path = out / "config.json"
     resuming = config.resume and (out / "state.pt").exists() and (out / "last.safetensors").exists()
     if resuming and config_path.exists():
@@ -388,3 +384,65 @@ def _save_epoch(out: Path, model, optimizer, companions, epochs: int, history, b
         log("  ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
         if "warning" in record:
             log(f"warning: {record['warning']}")
+
+
+# -- what recipes share --------------------------------------------------------------------------------
+def train_steps(model: nn.Module, config: Any, step, evaluate=None, log=print, loop=None, **options) -> TrainResult:
+    """:func:`train` for a recipe whose epoch is ``config.steps_per_epoch`` steps that draw their own
+    batches: the run's config is ``config`` (a recipe's, saved flat), the loop's is ``loop`` (default
+    ``config.loop()``); ``evaluate`` (None: no held-out data) is called once an evaluation."""
+    return train(
+        model,
+        list(range(config.steps_per_epoch)),
+        loop or config.loop(),
+        step,
+        evaluate,
+        [0] if evaluate else [],
+        log=log,
+        task=dataclasses.asdict(config),
+        **options,
+    )
+
+
+def start_model(init: str | os.PathLike | None, variant: str, **settings: Any) -> nn.Module:
+    """The network a run starts from: the checkpoint ``init`` where given (as ``variant``), else a new one."""
+    from ..models import create_model, load_model
+
+    return load_model(init, variant, **settings) if init is not None else create_model(variant, **settings)
+
+
+def preprocessed_parts(data: str | os.PathLike, make: Callable[[list], Any]) -> tuple[Any, Any]:
+    """``make`` of the train clips of a preprocessed set, and of its val clips (None when it has none)."""
+    from ..data.lrs2 import read_filelist
+
+    val_clips = read_filelist(data, "val")
+    return make(read_filelist(data, "train")), make(val_clips) if val_clips else None
+
+
+def run_folder(out_dir: str | os.PathLike, make: bool = True) -> Path:
+    """The run's folder, checked (a folder or nothing yet, in a folder that exists) and made where
+    ``make`` (for recipes that keep files in it before training)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, expected a folder for the run")
+    if not out.parent.is_dir():
+        raise InputError(f"{out}: folder {out.parent} does not exist")
+    if make:
+        out.mkdir(exist_ok=True)
+    return out
+
+
+def log_sets(log, what: str, skipped: Sequence) -> None:
+    """Say what a run trains on (``what``) and the first few of the inputs it passed over."""
+    if log:
+        log(f"{what}; {len(skipped)} skipped")
+        for problem in skipped[:5]:
+            log(f"  skipped {problem}")
+
+
+def drawn(sampler: Any, count: int, seed: int | None = None) -> Any:
+    """``count`` samples of ``sampler``: fixed ones for evaluation where ``seed`` is given (None where there
+    is no sampler), else new ones from the global generator that :func:`seed_everything` seeds."""
+    if seed is not None:
+        return sampler.sample(np.random.default_rng([seed, 7]), count) if sampler else None
+    return sampler.sample(np.random.default_rng(np.random.randint(2**31)), count)

@@ -12,17 +12,21 @@ minus its median, the monitor that picks ``best.safetensors``).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import InputError
 from .configs import OpennessTrainConfig
-from .loop import TrainResult, lead_only, seed_everything, train
+from .loop import (
+    TrainResult,
+    lead_only,
+    run_folder,
+    seed_everything,
+    train_steps,
+)
 
 #: Speeds a clip may be played at when augmented.
 SPEED_RANGE = (0.85, 1.15)
@@ -102,11 +106,7 @@ def train_openness(config: OpennessTrainConfig, log=print) -> TrainResult:
     from ..models import create_model
 
     log = lead_only(log)
-    out = Path(config.out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: is a file, expected a folder for the run")
-    if not out.parent.is_dir():
-        raise InputError(f"{out}: folder {out.parent} does not exist")
+    out = run_folder(config.out_dir, make=False)
     sources = video_sources(config.data)
     held = video_sources(config.val) if config.val else []
     both = {p.resolve() for p in sources} & {p.resolve() for p in held}
@@ -141,15 +141,4 @@ def train_openness(config: OpennessTrainConfig, log=print) -> TrainResult:
         found = correlations(model, val_clips)
         return {"loss": loss, "lips_miss": 1.0 - float(np.median(found)) if found else loss}
 
-    task = dataclasses.asdict(config)
-    items = list(range(config.steps_per_epoch))
-    return train(
-        model,
-        items,
-        config.loop(),
-        step,
-        evaluate if val_clips else None,
-        [0] if val_clips else [],
-        log=log,
-        task=task,
-    )
+    return train_steps(model, config, step, evaluate if val_clips else None, log=log)

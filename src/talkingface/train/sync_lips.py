@@ -15,7 +15,6 @@ within one frame of zero, and the mean of the loss.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,14 @@ import torch
 from ..errors import InputError
 from ..models.syncnet_lips import SyncNetLips
 from .configs import SyncLipsTrainConfig
-from .loop import TrainResult, lead_only, model_device, seed_everything, train
+from .loop import (
+    TrainResult,
+    lead_only,
+    log_sets,
+    model_device,
+    seed_everything,
+    train_steps,
+)
 
 WINDOW = 5  # frames per lip window
 SHIFTS = 15  # audio windows each side of the true one
@@ -191,14 +197,9 @@ def train_sync_lips(config: SyncLipsTrainConfig, log=print) -> TrainResult:
     weights = np.concatenate(shares) / np.sum(np.concatenate(shares)) if shares else None
     if not train_clips:
         raise InputError(f"no usable training clips in {', '.join(map(str, config.data))}")
-    if log:
-        total = sum(len(c.lips) for c in train_clips)
-        log(
-            f"sync model: {train_folders} training clips ({total} frames with the speed variants), "
-            f"{len(val_clips)} held-out; {len(skipped)} skipped"
-        )
-        for problem in skipped[:5]:
-            log(f"  skipped {problem}")
+    total = sum(len(c.lips) for c in train_clips)
+    what = f"sync model: {train_folders} training clips ({total} frames with the speed variants)"
+    log_sets(log, f"{what}, {len(val_clips)} held-out", skipped)
     seed_everything(config.seed)
     model = create_model("syncnet.lips", **config.model_config())
 
@@ -212,8 +213,4 @@ def train_sync_lips(config: SyncLipsTrainConfig, log=print) -> TrainResult:
         loss, right = matching_loss(model, sample_runs(val_clips, rng, 4 * config.runs, config.run_frames, False))
         return {"loss": float(loss), "picked": right, **offset_accuracy(model, val_clips)}
 
-    task = dataclasses.asdict(config)
-    items = list(range(config.steps_per_epoch))
-    return train(
-        model, items, config.loop(), step, evaluate if val_clips else None, [0] if val_clips else [], log=log, task=task
-    )
+    return train_steps(model, config, step, evaluate if val_clips else None, log=log)

@@ -13,7 +13,6 @@ what to check.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from collections.abc import Sequence
@@ -23,7 +22,17 @@ import torch
 
 from ..errors import InputError
 from .configs import SyncNetTrainConfig
-from .loop import TrainResult, lead_only, model_device, seed_everything, train
+from .loop import (
+    TrainResult,
+    drawn,
+    lead_only,
+    log_sets,
+    model_device,
+    preprocessed_parts,
+    seed_everything,
+    start_model,
+    train_steps,
+)
 
 WINDOW = 5  # frames per sample
 LN2 = math.log(2.0)
@@ -103,33 +112,23 @@ def sync_accuracy(model: torch.nn.Module, pairs: tuple[torch.Tensor, torch.Tenso
 
 def train_syncnet(config: SyncNetTrainConfig, log=print) -> TrainResult:
     """Train the lip-sync expert on ``config.data``'s train clips, evaluating on its val clips."""
-    from ..data.lrs2 import read_filelist
-    from ..models import create_model, load_model
     from ..models.syncnet import SyncNetColor
 
     log = lead_only(log)
-    train_pairs = SyncPairs(read_filelist(config.data, "train"))
-    val_clips = read_filelist(config.data, "val")
-    val_pairs = SyncPairs(val_clips) if val_clips else None
+    train_pairs, val_pairs = preprocessed_parts(config.data, SyncPairs)
     size = train_pairs.clips[0].info.size
     if size != 96:
         raise InputError(f"{config.data}: crops of {size} px; the expert takes 96 px crops (preprocess --size 96)")
-    if log:
-        log(
-            f"SyncNet expert: {len(train_pairs.clips)} training clips, "
-            f"{len(val_pairs.clips) if val_pairs else 0} held-out; {len(train_pairs.skipped)} skipped"
-        )
-        for problem in train_pairs.skipped[:5]:
-            log(f"  skipped {problem}")
+    held_clips = len(val_pairs.clips) if val_pairs else 0
+    log_sets(
+        log, f"SyncNet expert: {len(train_pairs.clips)} training clips, {held_clips} held-out", train_pairs.skipped
+    )
     seed_everything(config.seed)
-    if config.init is not None:
-        model = load_model(config.init, "syncnet.expert", channel_divisor=config.channel_divisor)
-    else:
-        model = create_model("syncnet.expert", channel_divisor=config.channel_divisor)
-    held = val_pairs.sample(np.random.default_rng([config.seed, 7]), config.val_pairs) if val_pairs else None
+    model = start_model(config.init, "syncnet.expert", channel_divisor=config.channel_divisor)
+    held = drawn(val_pairs, config.val_pairs, config.seed)
 
     def step(model, item) -> torch.Tensor:
-        mel, face, labels = train_pairs.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        mel, face, labels = drawn(train_pairs, config.batch_size)
         device = model_device(model)
         audio_e, face_e = model(mel.to(device), face.to(device))
         labels = labels.to(device)
@@ -143,8 +142,4 @@ def train_syncnet(config: SyncNetTrainConfig, log=print) -> TrainResult:
         return stall_warning(history, config.stall_epochs)
 
     loop = config.loop()
-    task = dataclasses.asdict(config)  # the run's config.json: these with the loop's settings
-    items = list(range(config.steps_per_epoch))
-    return train(
-        model, items, loop, step, evaluate if held else None, [0] if held else [], log=log, task=task, watch=watch
-    )
+    return train_steps(model, config, step, evaluate if held else None, log=log, loop=loop, watch=watch)

@@ -13,7 +13,6 @@ here scores best on crops cut the same way.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 
@@ -21,7 +20,17 @@ import numpy as np
 import torch
 
 from .configs import SyncNetV2TrainConfig
-from .loop import TrainResult, lead_only, model_device, seed_everything, train
+from .loop import (
+    TrainResult,
+    drawn,
+    lead_only,
+    log_sets,
+    model_device,
+    preprocessed_parts,
+    seed_everything,
+    start_model,
+    train_steps,
+)
 
 WINDOW = 5
 SIZE = 224
@@ -99,27 +108,17 @@ def pair_accuracy(model, pairs, margin: float) -> dict:
 
 def train_syncnet_v2(config: SyncNetV2TrainConfig, log=print) -> TrainResult:
     """Train syncnet_python's model on ``config.data``'s train clips, evaluating on its val clips."""
-    from ..data.lrs2 import read_filelist
-    from ..models import create_model, load_model
 
     log = lead_only(log)
-    train_pairs = SyncV2Pairs(read_filelist(config.data, "train"))
-    val_clips = read_filelist(config.data, "val")
-    val_pairs = SyncV2Pairs(val_clips) if val_clips else None
-    if log:
-        log(
-            f"SyncNet v2: {len(train_pairs.clips)} training clips, "
-            f"{len(val_pairs.clips) if val_pairs else 0} held-out; {len(train_pairs.skipped)} skipped"
-        )
+    train_pairs, val_pairs = preprocessed_parts(config.data, SyncV2Pairs)
+    held_clips = len(val_pairs.clips) if val_pairs else 0
+    log_sets(log, f"SyncNet v2: {len(train_pairs.clips)} training clips, {held_clips} held-out", train_pairs.skipped)
     seed_everything(config.seed)
-    if config.init is not None:
-        model = load_model(config.init, "syncnet.v2", channel_divisor=config.channel_divisor)
-    else:
-        model = create_model("syncnet.v2", channel_divisor=config.channel_divisor)
-    held = val_pairs.sample(np.random.default_rng([config.seed, 7]), config.val_pairs) if val_pairs else None
+    model = start_model(config.init, "syncnet.v2", channel_divisor=config.channel_divisor)
+    held = drawn(val_pairs, config.val_pairs, config.seed)
 
     def step(model, item) -> torch.Tensor:
-        mfcc, video, labels = train_pairs.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        mfcc, video, labels = drawn(train_pairs, config.batch_size)
         device = model_device(model)
         audio_e, lip_e = model(mfcc.to(device), video.to(device))
         return contrastive_loss(torch.linalg.vector_norm(audio_e - lip_e, dim=1), labels.to(device), config.margin)
@@ -128,6 +127,4 @@ def train_syncnet_v2(config: SyncNetV2TrainConfig, log=print) -> TrainResult:
         assert held is not None
         return pair_accuracy(model, held, config.margin)
 
-    task = dataclasses.asdict(config)
-    items = list(range(config.steps_per_epoch))
-    return train(model, items, config.loop(), step, evaluate if held else None, [0] if held else [], log=log, task=task)
+    return train_steps(model, config, step, evaluate if held else None, log=log)

@@ -12,7 +12,6 @@ one, for the network and for bicubic enlargement, and the loss.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +20,15 @@ import torch
 
 from ..errors import InputError
 from .configs import UpscalerTrainConfig
-from .loop import TrainResult, lead_only, model_device, seed_everything, train
+from .loop import (
+    TrainResult,
+    drawn,
+    lead_only,
+    model_device,
+    run_folder,
+    seed_everything,
+    train_steps,
+)
 
 
 @dataclass(frozen=True)
@@ -195,17 +202,11 @@ def cut_sources(paths: Sequence[str], config: UpscalerTrainConfig, log=None):
 
 def train_upscaler(config: UpscalerTrainConfig, log=print) -> TrainResult:
     """Train the mouth upscaler on ``config.data``, evaluating on ``config.val``."""
-    from pathlib import Path
 
     from ..models import create_model
 
     log = lead_only(log)
-    out = Path(config.out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: is a file, expected a folder for the run")
-    if not out.parent.is_dir():
-        raise InputError(f"{out}: folder {out.parent} does not exist")
-    out.mkdir(exist_ok=True)  # the cut mouths are kept in it before the first epoch
+    run_folder(config.out_dir)  # the cut mouths are kept in it before the first epoch
     train_sampler = MouthSampler(cut_sources(config.data, config, log), config.run_length, config.photo_share)
     val_sampler = (
         MouthSampler(cut_sources(config.val, config, log), config.run_length, config.photo_share)
@@ -219,10 +220,10 @@ def train_upscaler(config: UpscalerTrainConfig, log=print) -> TrainResult:
         )
     seed_everything(config.seed)
     model = create_model("upscaler.mouth", width=config.width, blocks=config.blocks)
-    held = val_sampler.sample(np.random.default_rng([config.seed, 7]), config.val_runs) if val_sampler else None
+    held = drawn(val_sampler, config.val_runs, config.seed)
 
     def step(model, item) -> torch.Tensor:
-        batch = train_sampler.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        batch = drawn(train_sampler, config.batch_size)
         device = model_device(model)
         loss, _ = run_loss(model, {k: v.to(device) for k, v in batch.items()}, config.temporal_weight)
         return loss
@@ -231,6 +232,4 @@ def train_upscaler(config: UpscalerTrainConfig, log=print) -> TrainResult:
         assert held is not None
         return compare_with_bicubic(model, held)
 
-    task = dataclasses.asdict(config)
-    items = list(range(config.steps_per_epoch))
-    return train(model, items, config.loop(), step, evaluate if held else None, [0] if held else [], log=log, task=task)
+    return train_steps(model, config, step, evaluate if held else None, log=log)

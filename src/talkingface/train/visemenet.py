@@ -19,7 +19,6 @@ are real clips).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +31,14 @@ import torch.nn.functional as F
 from ..data.visemenet import UNKNOWN, Utterance
 from ..errors import InputError
 from .configs import VisemeNetTrainConfig
-from .loop import TrainResult, lead_only, model_device, seed_everything, train
+from .loop import (
+    TrainResult,
+    lead_only,
+    log_sets,
+    model_device,
+    seed_everything,
+    train_steps,
+)
 
 #: Speeds at which the degraded copies of real clips play, in turn.
 SPEEDS = (1.0, 0.9, 1.1)
@@ -305,16 +311,15 @@ def train_visemenet(config: VisemeNetTrainConfig, log=print) -> TrainResult:
     skipped += val_skipped
     if not train_synthetic and not train_real:
         raise InputError(f"no usable training clips in {', '.join(map(str, config.data))}")
-    if log:
-        seconds = sum(len(u) for u in train_synthetic) / 100
-        real_seconds = sum(len(u) for u in train_real) / 100 / (1 + config.real_copies)
-        log(
-            f"visemenet: {len(train_synthetic)} synthetic utterances ({seconds / 60:.1f} min), "
-            f"{len(train_real) // (1 + config.real_copies)} real clips ({real_seconds / 60:.1f} min); held out "
-            f"{len(val_synthetic)} synthetic, {len(val_real)} real; {len(skipped)} skipped"
-        )
-        for problem in skipped[:5]:
-            log(f"  skipped {problem}")
+    minutes = sum(len(u) for u in train_synthetic) / 6000
+    real_minutes = sum(len(u) for u in train_real) / 6000 / (1 + config.real_copies)
+    log_sets(
+        log,
+        f"visemenet: {len(train_synthetic)} synthetic utterances ({minutes:.1f} min), "
+        f"{len(train_real) // (1 + config.real_copies)} real clips ({real_minutes:.1f} min); held out "
+        f"{len(val_synthetic)} synthetic, {len(val_real)} real",
+        skipped,
+    )
     seed_everything(config.seed)
     model = create_model("visemenet", **config.model_config())
     mean, std = feature_statistics(train_synthetic + train_real)
@@ -347,9 +352,4 @@ def train_visemenet(config: VisemeNetTrainConfig, log=print) -> TrainResult:
             metrics["lips_miss"] = metrics["loss"]
         return metrics
 
-    task = dataclasses.asdict(config)
-    items = list(range(config.steps_per_epoch))
-    has_val = bool(val_synthetic or val_real)
-    return train(
-        model, items, config.loop(), step, evaluate if has_val else None, [0] if has_val else [], log=log, task=task
-    )
+    return train_steps(model, config, step, evaluate if val_synthetic or val_real else None, log=log)

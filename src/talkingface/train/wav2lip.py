@@ -18,7 +18,6 @@ adds ``perceptual_weight`` (0.07) times its BCE towards "real", the L1 weight sh
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,11 +30,14 @@ from ..errors import InputError
 from .configs import Wav2LipTrainConfig
 from .loop import (
     TrainResult,
+    drawn,
     lead_only,
     model_device,
+    preprocessed_parts,
     saved_history,
     seed_everything,
-    train,
+    start_model,
+    train_steps,
 )
 from .syncnet import WINDOW
 
@@ -128,13 +130,10 @@ def write_sample_grid(path: Path, batch: dict[str, torch.Tensor], generated: tor
 
 def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
     """Train the generator on ``config.data``'s train clips against the frozen expert."""
-    from ..data.lrs2 import read_filelist
     from ..models import create_model, load_model
 
     log = lead_only(log)
-    train_windows = GeneratorWindows(read_filelist(config.data, "train"))
-    val_clips = read_filelist(config.data, "val")
-    val_windows = GeneratorWindows(val_clips) if val_clips else None
+    train_windows, val_windows = preprocessed_parts(config.data, GeneratorWindows)
     size = train_windows.clips[0].info.size
     if size != 96:
         raise InputError(
@@ -150,10 +149,7 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
             f"held-out; expert {config.expert}; {len(train_windows.skipped)} skipped"
         )
     seed_everything(config.seed)
-    if config.init is not None:
-        model = load_model(config.init, "wav2lip", channel_divisor=config.channel_divisor)
-    else:
-        model = create_model("wav2lip", channel_divisor=config.channel_divisor)
+    model = start_model(config.init, "wav2lip", channel_divisor=config.channel_divisor)
 
     # The expert's loss is on once the held-out sync loss has fallen below the threshold (kept across a
     # resume: the saved history says whether it had).
@@ -165,7 +161,7 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
     def on_epoch(history: list[dict]) -> None:  # on every process alike, from process 0's evaluation
         state["sync_on"] = sync_reached(history)
 
-    held = val_windows.sample(np.random.default_rng([config.seed, 7]), config.val_samples) if val_windows else None
+    held = drawn(val_windows, config.val_samples, config.seed)
 
     from ..models.wav2lip import Wav2LipDiscQual
 
@@ -176,7 +172,7 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         disc_optimizer = torch.optim.Adam(disc.parameters(), lr=config.disc_lr, betas=(0.5, 0.999))
 
     def step(model, item) -> torch.Tensor:
-        batch = train_windows.sample(np.random.default_rng(np.random.randint(2**31)), config.batch_size)
+        batch = drawn(train_windows, config.batch_size)
         device = model_device(model)
         batch = {k: v.to(device) for k, v in batch.items()}
         if model_device(expert) != device:
@@ -216,18 +212,7 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         return metrics
 
     loop = config.loop()
-    task = dataclasses.asdict(config)  # the run's config.json: these with the loop's settings
-    items = list(range(config.steps_per_epoch))
     companions = {"disc": (disc, disc_optimizer)} if disc is not None and disc_optimizer is not None else None
-    return train(
-        model,
-        items,
-        loop,
-        step,
-        evaluate if held else None,
-        [0] if held else [],
-        log=log,
-        task=task,
-        companions=companions,
-        on_epoch=on_epoch,
+    return train_steps(
+        model, config, step, evaluate if held else None, log=log, loop=loop, companions=companions, on_epoch=on_epoch
     )
