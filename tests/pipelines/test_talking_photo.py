@@ -223,3 +223,11 @@ def test_the_built_in_sync_model_finds_the_talking_photo_in_sync(tmp_path, photo
     result = SyncScorePipeline()(out.path)
     scores = max(result.tracks, key=lambda t: t.num_frames).scores
     assert abs(scores.offset) <= 1 and scores.lse_c > 0.02
+
+
+def test_to_sets_where_the_enhancer_runs():
+    pipeline = TalkingPhotoPipeline(TalkingPhotoConfig(enhance="upscaler"))
+    assert pipeline.to("cpu") is pipeline and pipeline.device == "cpu"
+    assert pipeline.config.enhancement(pipeline.device).device == "cpu"
+    with pytest.raises(InputError, match="not a torch device"):
+        pipeline.to("toaster")

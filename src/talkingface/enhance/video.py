@@ -93,6 +93,10 @@ class VideoEnhancer:
     def reset(self) -> None:
         """Forget earlier frames (a new run of the face begins)."""
 
+    def set_detail(self, detail: float) -> None:
+        """Frame pixels per pixel of the detail the video was made with (a generator's crop): an enhancer
+        that works at a scale of detail takes it (:class:`MouthEnhancer`); the others need not."""
+
     def process(self, frame: np.ndarray, points: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -170,6 +174,11 @@ class MouthEnhancer(VideoEnhancer):
         self.model, self.detail, self.largest, self.keep, self.changed = model, detail, largest, keep, changed
         self.device = next(model.parameters()).device
         self.reset()
+
+    def set_detail(self, detail: float) -> None:
+        if not detail > 0:
+            raise InputError(f"detail must be > 0, got {detail}")
+        self.detail = detail
 
     def reset(self) -> None:
         self.sizes: tuple[int, int] | None = None  # (the frame's canvas width, the output's)

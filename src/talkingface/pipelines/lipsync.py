@@ -223,7 +223,7 @@ class LipSyncPipeline(Pipeline):
         self.timings = {}
         begin = time.perf_counter()
         info, sound = self.check(face, audio, output)
-        from ..enhance.video import MouthEnhancer, generated_detail, make_enhancer
+        from ..enhance.video import generated_detail, make_enhancer
 
         self._enhancer = make_enhancer(cfg.enhancement(str(self.device)))  # a bad file fails before the work
         fps = to_fps(cfg.fps) if info.is_image or not info.fps else info.fps
@@ -252,8 +252,8 @@ class LipSyncPipeline(Pipeline):
         from ..media import prefetch
 
         overlap = self.device.type != "cpu" if cfg.overlap is None else cfg.overlap
-        if isinstance(self._enhancer, MouthEnhancer):  # the mouth is cut at the generator's scale
-            self._enhancer.detail = generated_detail(target.landmarks, self.size)
+        if self._enhancer is not None:  # a mouth upscaler cuts the mouth at the generator's scale
+            self._enhancer.set_detail(generated_detail(target.landmarks, self.size))
         frames = self._frames(face, info, num_video, num_out)
         batches = self._batches(frames, target, windows)
         if overlap:

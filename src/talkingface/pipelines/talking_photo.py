@@ -24,7 +24,7 @@ from ..animation.idle import with_idle_motion
 from ..errors import InputError
 from ..media.tags import SYNTHETIC_TAGS
 from ..speech.phonemes import PhonemeSequence
-from ._base import Pipeline
+from ._base import Pipeline, check_device
 from ._frames import looped_frames
 
 #: Faces of a photo given landmarks (the largest first); ``face_index`` chooses among them.
@@ -76,11 +76,11 @@ class TalkingPhotoConfig:
             raise InputError(f"size must be a whole number of pixels >= 16, got {self.size!r}")
         self.enhancement()
 
-    def enhancement(self):
-        """The :class:`~talkingface.enhance.video.EnhanceConfig` of these settings."""
+    def enhancement(self, device: str = "cpu"):
+        """The :class:`~talkingface.enhance.video.EnhanceConfig` of these settings, its network on ``device``."""
         from ..enhance.video import EnhanceConfig
 
-        return EnhanceConfig(self.enhance, self.enhance_checkpoint, self.enhance_every)
+        return EnhanceConfig(self.enhance, self.enhance_checkpoint, self.enhance_every, device)
 
 
 @dataclass
@@ -104,10 +104,17 @@ class TalkingPhotoResult:
 class TalkingPhotoPipeline(Pipeline):
     """``TalkingPhotoPipeline(config)(face, audio, output, text=None) -> TalkingPhotoResult``.
 
-    It has no neural components: ``to(device)`` accepts any device and changes nothing."""
+    Its only network is the enhancer's, where ``config.enhance`` asks for one: ``to(device)`` sets where it
+    runs (the motion needs none)."""
 
     def __init__(self, config: TalkingPhotoConfig = TalkingPhotoConfig()):
         self.config = config
+        self.device = "cpu"
+
+    def to(self, device) -> TalkingPhotoPipeline:
+        """Run the enhancer's network on ``device``."""
+        self.device = str(check_device(device))
+        return self
 
     def check(self, face, audio, output):
         """Fail before any work: a readable photo or video, audio with sound, a writable video output
@@ -138,7 +145,7 @@ class TalkingPhotoPipeline(Pipeline):
         resolve_method(self.config.method, text)
         info = self.check(face, audio, output)
         # A video is enhanced frame by frame (its network loaded now: a bad file fails before the work).
-        enhancer = None if info.is_image else make_enhancer(self.config.enhancement())
+        enhancer = None if info.is_image else make_enhancer(self.config.enhancement(self.device))
         photo = self._prepare_photo(face) if info.is_image else None  # a photo without a face fails here
         tracking = None if photo else self._track(face)
         faces, index = (photo[2], photo[3]) if photo else _chosen_track(face, tracking, self.config.face_index)
@@ -195,7 +202,7 @@ class TalkingPhotoPipeline(Pipeline):
             )
         chosen = faces[index].landmarks
         # A photo is enhanced once, before it moves: nothing can flicker.
-        image = enhance_still(image, chosen, self.config.enhancement())
+        image = enhance_still(image, chosen, self.config.enhancement(self.device))
         return LandmarkRig(chosen), PhotoWarper(image, chosen), len(faces), index
 
     @staticmethod
