@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import choices
 from ..errors import InputError
+from ..settings import setting
 from ..speech.phonemes import MANNER, SILENCE, VOWELS, PhonemeSequence
 from ..speech.visemes import ARKIT_52, JALI_MAP, JALI_VISEMES, JAW_CHANNELS, VISEME_POSES
 from ..timebase import num_frames_for_duration, to_fps
@@ -74,7 +75,7 @@ class JaliConfig:
     lip_onset: float = 0.16
     lip_decay: float = 0.15
     sustain: float = 0.75
-    style: str = "normal"
+    style: str = setting("normal", "how clearly the mouth articulates", choices=choices.STYLES)
     jaw: float | None = None
     lip: float | None = None
 

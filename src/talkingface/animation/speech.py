@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
 from .. import choices
 from ..errors import InputError
+from ..settings import setting
 from ..speech.phonemes import PhonemeSequence
 from .curves import AnimationCurves
 from .jali import JaliAnimator, JaliConfig
@@ -27,6 +29,15 @@ NO_TRANSCRIPT_METHOD = "visemenet"
 #: With a transcript, the share of "auto"'s jaw that comes from the openness model (the rest from the
 #: aligned phonemes through JALI), chosen on held-out GRID speakers with their transcripts.
 TRANSCRIPT_OPENNESS = 0.5
+
+
+@dataclass(frozen=True)
+class CurveSettings:
+    """What :func:`speech_curves` is asked for by the ``visemes`` command and the service; the JALI style
+    is :class:`~talkingface.animation.jali.JaliConfig`'s."""
+
+    fps: float | Fraction = setting(30, "frames per second of the curves", above=0)
+    method: str = setting("auto", "speech to curves", choices=SPEECH_METHODS)
 
 
 def resolve_method(method: str, text: str | None) -> str:

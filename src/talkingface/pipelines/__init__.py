@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
-    "LipSyncConfig": "lipsync",
+    "LipSyncConfig": "lipsync_config",
     "LipSyncPipeline": "lipsync",
     "LipSyncResult": "lipsync",
     "MeshAnimationConfig": "mesh_animation",
@@ -41,7 +41,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .lipsync import LipSyncConfig, LipSyncPipeline, LipSyncResult
+    from .lipsync import LipSyncPipeline, LipSyncResult
+    from .lipsync_config import LipSyncConfig
     from .mesh_animation import MeshAnimationConfig, MeshAnimationPipeline, MeshAnimationResult
     from .sync_score import SyncScoreConfig, SyncScorePipeline, SyncScoreResult
     from .talking_photo import TalkingPhotoConfig, TalkingPhotoPipeline, TalkingPhotoResult

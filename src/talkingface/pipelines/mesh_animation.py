@@ -24,6 +24,7 @@ import numpy as np
 from .. import choices
 from ..animation import AnimationCurves, JaliConfig
 from ..errors import InputError
+from ..settings import setting
 from ..speech.phonemes import PhonemeSequence
 from ._base import Pipeline, check_device
 
@@ -50,14 +51,14 @@ class MeshAnimationConfig:
     seed: the seed of that motion.
     """
 
-    fps: float | Fraction | None = None
-    method: str = "auto"
+    fps: float | Fraction | None = setting(None, "frames per second", above=0, none="30, faceformer: its own rate")
+    method: str = setting("auto", "speech to motion", choices=METHODS)
     template: str | None = None
-    size: int = 512
+    size: int = setting(512, "video size in pixels", low=16, high=8192)
     wireframe: bool = False
     backend: str = "auto"
     jali: JaliConfig = field(default_factory=JaliConfig)
-    still: bool = False
+    still: bool = setting(False, "only the mouth moves (no blinks or brows)")
     seed: int = 0
     checkpoint: str | None = None
     wav2vec2: str | None = None

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import choices
 from ..animation import AnimationCurves, JaliConfig
 from ..animation.idle import with_idle_motion
 from ..errors import InputError
 from ..media.tags import SYNTHETIC_TAGS
+from ..settings import setting
 from ..speech.phonemes import PhonemeSequence
 from ._base import Pipeline, check_device
 from ._frames import looped_frames
@@ -52,15 +54,15 @@ class TalkingPhotoConfig:
             "upscaler"; :mod:`talkingface.enhance.video`), as :class:`~talkingface.pipelines.LipSyncConfig`.
     """
 
-    fps: float | Fraction = 25
-    size: int | None = None
+    fps: float | Fraction = setting(25, "frames per second of a photo's video", above=0)
+    size: int | None = setting(None, "longer side of a photo in the output, in pixels", low=16, none="as it is")
     jali: JaliConfig = field(default_factory=JaliConfig)
-    method: str = "auto"
-    still: bool = False
-    seed: int = 0
+    method: str = setting("auto", "speech to mouth motion", choices=choices.SPEECH_METHODS)
+    still: bool = setting(False, "only the mouth moves (no blinks or head motion)")
+    seed: int = setting(0, "seed of the blinks and head motion", low=0, high=2**31 - 1)
     force_fps: bool = False
     face_index: int | None = None
-    enhance: str = "none"
+    enhance: str = setting("none", "sharpen the mouth", choices=choices.ENHANCE_METHODS)
     enhance_checkpoint: str | None = None
     enhance_every: int = 1
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import choices
+from ..animation.jali import JaliConfig
+from ..animation.speech import CurveSettings
 from ..errors import InputError
+from ..pipelines.lipsync_config import LipSyncConfig
+from ..pipelines.mesh_animation import MeshAnimationConfig
+from ..pipelines.talking_photo import TalkingPhotoConfig
 
 
 @dataclass(frozen=True)
@@ -26,9 +30,13 @@ class Option:
     low: float | None = None
     high: float | None = None
     flag: str = ""  # the command-line flag; empty: --name with - for _
+    none: str = ""  # what a default of None means (the flag is then left out)
+    origin: tuple[type, str] | None = None  # the pipeline setting it offers: (its class, the field)
 
     def parse(self, value: Any) -> Any:
         """``value`` (from JSON or a form) checked against the option; InputError when it is not fit."""
+        if self.default is None and value in (None, ""):
+            return None
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
@@ -58,6 +66,8 @@ class Option:
 
     def argv(self, value: Any) -> list[str]:
         flag = self.flag or "--" + self.name.replace("_", "-")
+        if value is None:
+            return []
         if self.kind == "bool":
             return [flag] if value else []
         return [flag, str(value)]
@@ -68,6 +78,8 @@ class Option:
             info["choices"] = list(self.choices)
         if self.low is not None:
             info["min"], info["max"] = self.low, self.high
+        if self.none:
+            info["none"] = self.none
         return info
 
 
@@ -164,13 +176,66 @@ def _output_flag(command: str, name: str) -> list[str]:
 
 
 _VIDEO = Output("video.mp4", "video", "video/mp4")
-_ENHANCE = Option(
-    "enhance",
-    "choice",
-    "none",
-    "sharpen the mouth (the built-in mouth upscaler)",
-    choices=tuple(m for m in choices.ENHANCE_METHODS if m != "gfpgan"),  # GFPGAN needs the user's own file
-)
+_SAME: Any = object()
+
+
+def offered(
+    config: type,
+    name: str,
+    *,
+    default: Any = _SAME,
+    low: float | None = None,
+    high: float | None = None,
+    whole: bool = False,
+    without: tuple[str, ...] = (),
+    none: str | None = None,
+) -> Option:
+    """The service's option for field ``name`` of the pipeline setting ``config``: its help, choices,
+    bounds and default are the field's (:func:`~talkingface.settings.setting`), and its flag the
+    command's. A server may only narrow them: ``low``/``high`` within the field's bounds, ``whole`` for a
+    number the service takes in whole units, ``without`` choices it cannot run, and another ``default``
+    where the field's would make unbounded work (a photo's full size), or None (``none`` says what it
+    means) where the command decides by its input."""
+    import dataclasses
+    import typing
+
+    from ..settings import described
+
+    meta = described(config, name)
+    if not meta:
+        raise TypeError(f"{config.__name__}.{name} is not a setting")
+    item = next(f for f in dataclasses.fields(config) if f.name == name)
+    members = set(typing.get_args(typing.get_type_hints(config)[name])) or {typing.get_type_hints(config)[name]}
+    if meta["choices"] is not None:
+        kind = "choice"
+    elif bool in members:
+        kind = "bool"
+    else:
+        kind = "int" if whole or (int in members and float not in members) else "float"
+    own_low = meta["low"] if meta["low"] is not None else meta["above"]
+    own_high = meta["high"] if meta["high"] is not None else meta["below"]
+    for bound, own, tighter in ((low, own_low, lambda a, b: a >= b), (high, own_high, lambda a, b: a <= b)):
+        if bound is not None and own is not None and not tighter(bound, own):
+            raise ValueError(f"{config.__name__}.{name}: the service may only narrow its bounds")
+    low, high = (low if low is not None else own_low), (high if high is not None else own_high)
+    if kind in ("int", "float") and (low is None or high is None):
+        raise ValueError(f"{config.__name__}.{name}: a number the service takes needs both bounds")
+    return Option(
+        name,
+        kind,
+        item.default if default is _SAME else default,
+        meta["help"],
+        choices=tuple(c for c in meta["choices"] or () if c not in without),
+        low=low,
+        high=high,
+        flag=meta["flag"] or "",
+        none=(none if none is not None else meta["none"]) or "",
+        origin=(config, name),
+    )
+
+
+_WITHOUT_GFPGAN = ("gfpgan",)  # GFPGAN needs the user's own file
+
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -184,13 +249,21 @@ METHODS: dict[str, Method] = {
             speech=True,
             checkpoint="",
             options=(
-                Option("size", "int", 512, "longer side of a photo in the output, in pixels", low=128, high=1024),
-                Option("fps", "int", 25, "frames per second", low=10, high=60),
-                Option("style", "choice", "normal", "how clearly the mouth articulates", choices=choices.STYLES),
-                Option("method", "choice", "auto", "speech to mouth motion", choices=choices.SPEECH_METHODS),
-                Option("still", "bool", False, "only the mouth moves (no blinks or head motion)"),
-                Option("seed", "int", 0, "seed of the blinks and head motion", low=0, high=2**31 - 1),
-                _ENHANCE,
+                offered(TalkingPhotoConfig, "size", default=512, low=128, high=1024),  # a photo's work bounded
+                offered(
+                    TalkingPhotoConfig,
+                    "fps",
+                    default=None,
+                    none="a photo: 25, a video: its own",
+                    whole=True,
+                    low=10,
+                    high=60,
+                ),
+                offered(JaliConfig, "style"),
+                offered(TalkingPhotoConfig, "method"),
+                offered(TalkingPhotoConfig, "still"),
+                offered(TalkingPhotoConfig, "seed"),
+                offered(TalkingPhotoConfig, "enhance", without=_WITHOUT_GFPGAN),
             ),
             outputs=(_VIDEO, Output("sheet.png", "image", "image/png")),
             fixed=("--quiet",),
@@ -204,11 +277,11 @@ METHODS: dict[str, Method] = {
             speech=True,
             checkpoint="required",
             options=(
-                Option("paste", "choice", "soft", "how the mouth is pasted back", choices=choices.PASTE_MODES),
-                Option("static", "bool", False, "use only the first frame of the video"),
-                Option("keep_video_length", "bool", False, "output as long as the video"),
-                Option("face_index", "int", 0, "which face, largest first", low=0, high=16),
-                _ENHANCE,
+                offered(LipSyncConfig, "paste"),
+                offered(LipSyncConfig, "static"),
+                offered(LipSyncConfig, "keep_video_length"),
+                offered(LipSyncConfig, "face_index", high=16),
+                offered(LipSyncConfig, "enhance", without=_WITHOUT_GFPGAN),
             ),
             outputs=(_VIDEO,),
             fixed=("--quiet",),
@@ -222,10 +295,10 @@ METHODS: dict[str, Method] = {
             speech=True,
             checkpoint="optional",
             options=(
-                Option("method", "choice", "auto", "speech to motion", choices=choices.MESH_METHODS),
-                Option("fps", "int", 30, "frames per second", low=10, high=60),
-                Option("size", "int", 384, "video size in pixels", low=128, high=1024),
-                Option("still", "bool", False, "only the mouth moves (no blinks or brows)"),
+                offered(MeshAnimationConfig, "method"),
+                offered(MeshAnimationConfig, "fps", whole=True, low=10, high=60),
+                offered(MeshAnimationConfig, "size", low=128, high=1024),
+                offered(MeshAnimationConfig, "still"),
             ),
             outputs=(Output("face.glb", "glb", "model/gltf-binary"), _VIDEO),
             fixed=("--quiet",),
@@ -239,9 +312,9 @@ METHODS: dict[str, Method] = {
             speech=True,
             checkpoint="",
             options=(
-                Option("fps", "int", 30, "frames per second of the curves", low=10, high=120),
-                Option("style", "choice", "normal", "how clearly the mouth articulates", choices=choices.STYLES),
-                Option("method", "choice", "auto", "speech to curves", choices=choices.SPEECH_METHODS),
+                offered(CurveSettings, "fps", whole=True, low=10, high=120),
+                offered(JaliConfig, "style"),
+                offered(CurveSettings, "method"),
             ),
             outputs=(
                 Output("curves.json", "json", "application/json"),

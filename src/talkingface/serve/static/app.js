@@ -41,7 +41,10 @@ function showMethod() {
       input = document.createElement("input");
       input.type = o.kind === "bool" ? "checkbox" : "number";
       if (o.kind === "bool") input.checked = o.default;
-      else { input.value = o.default; input.min = o.min; input.max = o.max; input.step = o.kind === "int" ? 1 : "any"; }
+      else {
+        input.value = o.default ?? ""; input.placeholder = o.none ?? "";
+        input.min = o.min; input.max = o.max; input.step = o.kind === "int" ? 1 : "any";
+      }
     }
     input.id = `option-${o.name}`;
     input.dataset.option = o.name;
@@ -55,6 +58,7 @@ function options() {
   const chosen = {};
   for (const input of $("options").querySelectorAll("[data-option]")) {
     const kind = input.dataset.kind;
+    if ((kind === "int" || kind === "float") && input.value === "") continue;  // the option's own default
     chosen[input.dataset.option] = kind === "bool" ? input.checked : kind === "choice" ? input.value : Number(input.value);
   }
   return chosen;
