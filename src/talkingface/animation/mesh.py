@@ -178,6 +178,17 @@ _PLY_TYPES = {
 
 def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray]:
     data = path.read_bytes()
+    fmt, elements, end = _ply_header(data)
+    if fmt == "ascii":
+        return _ply_ascii(data[end:], elements)
+    if fmt != "binary_little_endian":
+        raise ValueError(f"PLY format {fmt} is not supported (ascii, binary_little_endian)")
+    return _ply_binary(data[end:], elements)
+
+
+def _ply_header(data: bytes) -> tuple[str, list[dict[str, Any]], int]:
+    """A PLY's format, its elements (name, count and props, each a split property line) and where its
+    body begins."""
     if b"end_header" not in data[:65536]:
         raise ValueError("no 'end_header' in its first 64 KB")
     end = data.index(b"end_header") + len(b"end_header")
@@ -206,31 +217,34 @@ def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray]:
             if unknown:
                 raise ValueError(f"property line {line.strip()[:80]!r} has an unknown type or no name")
             current["props"].append(parts[1:])
-    body = data[end:]
+    return fmt, elements, end
+
+
+def _ply_ascii(body: bytes, elements: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    tokens = iter(body.decode("ascii").split())
+    values: dict[str, list[list[Any]]] = {}  # per element, its rows of numbers and lists of numbers
+    for el in elements:
+        rows = []
+        for _ in range(el["count"]):
+            row: list[Any] = []
+            for prop in el["props"]:
+                if prop[0] == "list":
+                    n = int(next(tokens))
+                    row.append([float(next(tokens)) for _ in range(n)])
+                else:
+                    row.append(float(next(tokens)))
+            rows.append(row)
+        values[el["name"]] = rows
+    if "vertex" not in values:
+        raise ValueError("no vertex element")
+    vertices = np.array([r[:3] for r in values["vertex"]], np.float32)
+    triangles = [t for r in values.get("face", []) for t in _fan([int(i) for i in r[0]])]
+    return vertices, np.array(triangles, np.int64).reshape(-1, 3)
+
+
+def _ply_binary(body: bytes, elements: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
     vertices: np.ndarray | None
     faces: np.ndarray | None
-    if fmt == "ascii":
-        tokens = iter(body.decode("ascii").split())
-        values: dict[str, list[list[Any]]] = {}  # per element, its rows of numbers and lists of numbers
-        for el in elements:
-            rows = []
-            for _ in range(el["count"]):
-                row: list[Any] = []
-                for prop in el["props"]:
-                    if prop[0] == "list":
-                        n = int(next(tokens))
-                        row.append([float(next(tokens)) for _ in range(n)])
-                    else:
-                        row.append(float(next(tokens)))
-                rows.append(row)
-            values[el["name"]] = rows
-        if "vertex" not in values:
-            raise ValueError("no vertex element")
-        vertices = np.array([r[:3] for r in values["vertex"]], np.float32)
-        triangles = [t for r in values.get("face", []) for t in _fan([int(i) for i in r[0]])]
-        return vertices, np.array(triangles, np.int64).reshape(-1, 3)
-    if fmt != "binary_little_endian":
-        raise ValueError(f"PLY format {fmt} is not supported (ascii, binary_little_endian)")
     offset = 0
     vertices = faces = None
     for el in elements:

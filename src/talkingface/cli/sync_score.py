@@ -48,14 +48,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import csv
-    import io
-    import json
     import sys
-    from pathlib import Path
 
     from ..errors import InputError
-    from ..files import atomic_output, check_output
+    from ..files import check_output
     from ..pipelines import SyncScoreConfig, SyncScorePipeline
     from ..pipelines.sync_score import load_sync_model
 
@@ -90,6 +86,38 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: not scored: {problem}", file=sys.stderr)
     if not results:
         raise InputError(f"no video could be scored ({len(failures)} failed, each noted above)")
+    _write_reports(args, results, rows)
+    if args.json != "-":
+        print(f"model: {_model_name(args.checkpoint)}")
+        print(f"{'video':<40} {'track':>5} {'frames':>6} {'LSE-D':>7} {'LSE-C':>7} {'offset':>6}")
+        for r in rows:
+            print(
+                f"{r['video'][-40:]:<40} {r['track']:>5} {r['frames']:>6} {r['lse_d']:>7.3f} {r['lse_c']:>7.3f} "
+                f"{r['offset']:>6}"
+            )
+    if failures:
+        print(
+            f"talkingface sync-score: error: {len(failures)} of {len(args.videos)} videos could not be scored "
+            "(each noted above); the others were scored",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def _model_name(checkpoint: str | None) -> str:
+    return checkpoint if checkpoint else "the built-in sync model (syncnet.lips; distances on its own scale)"
+
+
+def _write_reports(args: argparse.Namespace, results: list, rows: list[dict]) -> None:
+    """The plot of each video's scores, the JSON (a file, or standard output for ``-``) and the CSV."""
+    import csv
+    import io
+    import json
+    from pathlib import Path
+
+    from ..files import atomic_output
+
     if args.plot:
         from ..media import probe_video
         from ..metrics.plot import plot_sync_scores
@@ -112,23 +140,3 @@ def run(args: argparse.Namespace) -> int:
         writer.writerows(rows)
         with atomic_output(args.csv) as tmp:
             tmp.write_text(text.getvalue())
-    if args.json != "-":
-        print(f"model: {_model_name(args.checkpoint)}")
-        print(f"{'video':<40} {'track':>5} {'frames':>6} {'LSE-D':>7} {'LSE-C':>7} {'offset':>6}")
-        for r in rows:
-            print(
-                f"{r['video'][-40:]:<40} {r['track']:>5} {r['frames']:>6} {r['lse_d']:>7.3f} {r['lse_c']:>7.3f} "
-                f"{r['offset']:>6}"
-            )
-    if failures:
-        print(
-            f"talkingface sync-score: error: {len(failures)} of {len(args.videos)} videos could not be scored "
-            "(each noted above); the others were scored",
-            file=sys.stderr,
-        )
-        return 2
-    return 0
-
-
-def _model_name(checkpoint: str | None) -> str:
-    return checkpoint if checkpoint else "the built-in sync model (syncnet.lips; distances on its own scale)"

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from ..animation import JaliConfig
     from ..animation.speech import resolve_method, speech_curves
     from ..errors import InputError
-    from ..export.formats import ExportOptions, animation_format, check_needs, write_animation
+    from ..export.formats import ExportOptions, write_animation
     from ..media import load_audio
     from ..speech import SPEECH_RATE
 
@@ -80,23 +80,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give at least one output (-o FILE)")
     if args.format and len(args.output) > 1:
         raise InputError("--format names the format of one output; with several, let their names choose")
-    inputs = (args.audio, args.transcript, args.map)
     text = read_text_argument(args.text, args.transcript)
-    formats = {}
-    for out in args.output:
-        fmt = animation_format(out, args.format)
-        if fmt is None:
-            output_path(out, suffixes=(".json", ".csv"), inputs=inputs)
-        else:
-            output_path(out, inputs=inputs)
-            check_needs(fmt, text is not None)
-        formats[out] = fmt
-    if len({Path(o).resolve() for o in args.output}) < len(args.output):
-        raise InputError("an output is given twice")
-    if args.phonemes:
-        output_path(args.phonemes, suffixes=(".json", ".textgrid"), inputs=inputs)
-    if args.plot:
-        output_path(args.plot, suffixes=(".png",), inputs=inputs)
+    formats = _checked_outputs(args, text)
     options = ExportOptions(
         map=args.map,
         shapes=args.shapes,
@@ -239,3 +224,30 @@ def _wav_header(data: bytes) -> int:
             return at + 8
         at += 8 + size + size % 2
     raise InputError("--stream: the WAV header is longer than expected or damaged")
+
+
+def _checked_outputs(args: argparse.Namespace, text: str | None) -> dict:
+    """Each output's animation format (None: our curves' JSON or CSV), every output checked before the
+    work: its format, what the format needs, no output twice and none over an input."""
+    from pathlib import Path
+
+    from ..errors import InputError
+    from ..export.formats import animation_format, check_needs
+
+    inputs = (args.audio, args.transcript, args.map)
+    formats = {}
+    for out in args.output:
+        fmt = animation_format(out, args.format)
+        if fmt is None:
+            output_path(out, suffixes=(".json", ".csv"), inputs=inputs)
+        else:
+            output_path(out, inputs=inputs)
+            check_needs(fmt, text is not None)
+        formats[out] = fmt
+    if len({Path(o).resolve() for o in args.output}) < len(args.output):
+        raise InputError("an output is given twice")
+    if args.phonemes:
+        output_path(args.phonemes, suffixes=(".json", ".textgrid"), inputs=inputs)
+    if args.plot:
+        output_path(args.plot, suffixes=(".png",), inputs=inputs)
+    return formats

@@ -223,17 +223,7 @@ def load_mesh_set(
             npy that is not ``(T, V*3)`` numbers matching its template; nothing selected.
     """
     root = Path(root)
-    if (root / INCOMPLETE).exists():
-        raise InputError(
-            f"{root}: the set is incomplete ({INCOMPLETE}: its making is under way or was interrupted); "
-            "make it again with make-dataset --overwrite"
-        )
-    wav_dir, npy_dir, template_file = root / "wav", root / "vertices_npy", root / "templates.pkl"
-    for folder in (wav_dir, npy_dir):
-        if not folder.is_dir():
-            raise InputError(f"{root}: no {folder.name}/ folder (expected wav/, vertices_npy/ and templates.pkl)")
-    if not template_file.is_file():
-        raise InputError(f"{root}: no templates.pkl (expected wav/, vertices_npy/ and templates.pkl)")
+    wav_dir, npy_dir, template_file = _set_folders(root)
     if split is not None:
         _split(split)
     wanted_subjects = (
@@ -275,16 +265,37 @@ def load_mesh_set(
             )
         )
     if not sequences:
-        wanted = [f"split {split!r} of layout {layout.name!r}"] if split is not None else []
-        if wanted_subjects is not None:
-            wanted.append(f"subjects {', '.join(sorted(wanted_subjects)) or 'none'}")
-        if wanted_sentences is not None:
-            wanted.append(f"sentences {_describe(wanted_sentences)}")
-        raise InputError(
-            f"{root}: no sequences{' of ' + ', '.join(wanted) if wanted else ''}; the wav files "
-            f"that have an npy are of subjects: {', '.join(sorted(found)) or 'none'}"
-        )
+        raise InputError(_nothing_selected(root, layout, split, wanted_subjects, wanted_sentences, found))
     return sequences
+
+
+def _set_folders(root: Path) -> tuple[Path, Path, Path]:
+    """A set's ``wav/`` and ``vertices_npy/`` folders and its ``templates.pkl``, checked."""
+    if (root / INCOMPLETE).exists():
+        raise InputError(
+            f"{root}: the set is incomplete ({INCOMPLETE}: its making is under way or was interrupted); "
+            "make it again with make-dataset --overwrite"
+        )
+    wav_dir, npy_dir, template_file = root / "wav", root / "vertices_npy", root / "templates.pkl"
+    for folder in (wav_dir, npy_dir):
+        if not folder.is_dir():
+            raise InputError(f"{root}: no {folder.name}/ folder (expected wav/, vertices_npy/ and templates.pkl)")
+    if not template_file.is_file():
+        raise InputError(f"{root}: no templates.pkl (expected wav/, vertices_npy/ and templates.pkl)")
+    return wav_dir, npy_dir, template_file
+
+
+def _nothing_selected(root: Path, layout: MeshLayout, split, subjects, sentences, found: set[str]) -> str:
+    """Why a set gave no sequences: what was asked for and which subjects it has."""
+    wanted = [f"split {split!r} of layout {layout.name!r}"] if split is not None else []
+    if subjects is not None:
+        wanted.append(f"subjects {', '.join(sorted(subjects)) or 'none'}")
+    if sentences is not None:
+        wanted.append(f"sentences {_describe(sentences)}")
+    return (
+        f"{root}: no sequences{' of ' + ', '.join(wanted) if wanted else ''}; the wav files "
+        f"that have an npy are of subjects: {', '.join(sorted(found)) or 'none'}"
+    )
 
 
 def _describe(sentences) -> str:

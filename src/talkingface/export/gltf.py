@@ -90,22 +90,7 @@ def write_glb(
     normal = b.add(vertex_normals(vertices, faces).astype(np.float32), "VEC3", _FLOAT, _ARRAY_BUFFER)
     indices = b.add(np.asarray(faces, np.uint32).reshape(-1), "SCALAR", _UINT, _ELEMENT_ARRAY_BUFFER)
     morphs = [{"POSITION": b.add(t, "VEC3", _FLOAT, _ARRAY_BUFFER, bounds=True)} for t in targets]
-    if (rotations is None) != (translations is None):
-        raise InputError("give both rotations and translations, or neither")
-    time_accessor = b.add(times, "SCALAR", _FLOAT, bounds=True)
-    weight_accessor = b.add(weights.reshape(-1), "SCALAR", _FLOAT)
-    samplers = [{"input": time_accessor, "output": weight_accessor, "interpolation": interpolation}]
-    channels = [{"sampler": 0, "target": {"node": 0, "path": "weights"}}]
-    if rotations is not None and translations is not None:
-        rotations = np.asarray(rotations, np.float32)
-        translations = np.asarray(translations, np.float32)
-        if rotations.shape != (len(times), 4) or translations.shape != (len(times), 3):
-            raise InputError(f"rotations must be (T, 4) and translations (T, 3) for T = {len(times)}")
-        for path_name, values, kind in (("rotation", rotations, "VEC4"), ("translation", translations, "VEC3")):
-            samplers.append(
-                {"input": time_accessor, "output": b.add(values, kind, _FLOAT), "interpolation": interpolation}
-            )
-            channels.append({"sampler": len(samplers) - 1, "target": {"node": 0, "path": path_name}})
+    samplers, channels = _animation(b, times, weights, interpolation, rotations, translations)
     document = {
         "asset": {"version": "2.0", "generator": "talkingface"},
         "scene": 0,
@@ -135,6 +120,35 @@ def write_glb(
         ],
     }
     return write_gltf_document(path, document, b)
+
+
+def _animation(
+    b: _Builder,
+    times: np.ndarray,
+    weights: np.ndarray,
+    interpolation: str,
+    rotations: np.ndarray | None,
+    translations: np.ndarray | None,
+) -> tuple[list[dict], list[dict]]:
+    """The samplers and channels of node 0's animation: its morph weights, and its rotation and
+    translation where given."""
+    if (rotations is None) != (translations is None):
+        raise InputError("give both rotations and translations, or neither")
+    time_accessor = b.add(times, "SCALAR", _FLOAT, bounds=True)
+    weight_accessor = b.add(weights.reshape(-1), "SCALAR", _FLOAT)
+    samplers = [{"input": time_accessor, "output": weight_accessor, "interpolation": interpolation}]
+    channels = [{"sampler": 0, "target": {"node": 0, "path": "weights"}}]
+    if rotations is not None and translations is not None:
+        rotations = np.asarray(rotations, np.float32)
+        translations = np.asarray(translations, np.float32)
+        if rotations.shape != (len(times), 4) or translations.shape != (len(times), 3):
+            raise InputError(f"rotations must be (T, 4) and translations (T, 3) for T = {len(times)}")
+        for path_name, values, kind in (("rotation", rotations, "VEC4"), ("translation", translations, "VEC3")):
+            samplers.append(
+                {"input": time_accessor, "output": b.add(values, kind, _FLOAT), "interpolation": interpolation}
+            )
+            channels.append({"sampler": len(samplers) - 1, "target": {"node": 0, "path": path_name}})
+    return samplers, channels
 
 
 def write_gltf_document(path: str | os.PathLike, document: dict, b: _Builder) -> Path:

@@ -348,34 +348,8 @@ class FaceTracker:
                 detections = suppress_overlaps(detections)
                 scene_start = False
                 matched = self._match(following, detections)
-                for det in detections:
-                    if any(m is det for m in matched.values()) or len(following) >= cfg.max_faces:
-                        continue
-                    if any(
-                        box_iou(det.box, landmark_box(f.last)) > 0.1 or _contains(landmark_box(f.last), _centre(det))
-                        for f in following
-                        if f.landmarks
-                    ):
-                        continue
-                    track_id = self._resume(finished, det, scene)
-                    if track_id is None:
-                        track_id, next_id = next_id, next_id + 1
-                    new = _Following(track_id, scene, LandmarkModel(crop_size=cfg.crop_size, min_score=cfg.min_score))
-                    following.append(new)
-                    matched[id(new)] = det
-                for f in list(following):
-                    landmarks = self._follow(f, frame, matched.get(id(f)))
-                    if landmarks is None:
-                        f.misses += 1
-                        if f.misses > cfg.max_gap or not f.landmarks:
-                            f.model.close()
-                            following.remove(f)
-                            if f.landmarks:
-                                finished.append(f)
-                        continue
-                    f.misses = 0
-                    f.frames.append(index)
-                    f.landmarks.append(landmarks.astype(np.float32, copy=False))
+                next_id = self._start_new(following, finished, detections, matched, scene, next_id)
+                self._advance(following, finished, frame, matched, index)
                 following = self._drop_duplicates(following, finished)
         finally:
             detector.close()
@@ -395,6 +369,59 @@ class FaceTracker:
         )
 
     # -- steps -------------------------------------------------------------------------------
+    def _start_new(
+        self,
+        following: list[_Following],
+        finished: list[_Following],
+        detections: list[Detection],
+        matched: dict[int, Detection],
+        scene: int,
+        next_id: int,
+    ) -> int:
+        """Follow each detection that no followed face took and that lies on none of them (up to
+        ``max_faces``), under the id of a face it resumes or a new one; the next free id."""
+        cfg = self.config
+        for det in detections:
+            if any(m is det for m in matched.values()) or len(following) >= cfg.max_faces:
+                continue
+            if any(
+                box_iou(det.box, landmark_box(f.last)) > 0.1 or _contains(landmark_box(f.last), _centre(det))
+                for f in following
+                if f.landmarks
+            ):
+                continue
+            track_id = self._resume(finished, det, scene)
+            if track_id is None:
+                track_id, next_id = next_id, next_id + 1
+            new = _Following(track_id, scene, LandmarkModel(crop_size=cfg.crop_size, min_score=cfg.min_score))
+            following.append(new)
+            matched[id(new)] = det
+        return next_id
+
+    def _advance(
+        self,
+        following: list[_Following],
+        finished: list[_Following],
+        frame: np.ndarray,
+        matched: dict[int, Detection],
+        index: int,
+    ) -> None:
+        """Each followed face's landmarks in frame ``index``; a face missed for longer than ``max_gap``
+        frames (or at its start) stops being followed, and one with landmarks is finished."""
+        for f in list(following):
+            landmarks = self._follow(f, frame, matched.get(id(f)))
+            if landmarks is None:
+                f.misses += 1
+                if f.misses > self.config.max_gap or not f.landmarks:
+                    f.model.close()
+                    following.remove(f)
+                    if f.landmarks:
+                        finished.append(f)
+                continue
+            f.misses = 0
+            f.frames.append(index)
+            f.landmarks.append(landmarks.astype(np.float32, copy=False))
+
     @staticmethod
     def _match(following: list[_Following], detections: list[Detection]) -> dict[int, Detection]:
         """Pair detections with followed faces: a detection belongs to the face whose last box holds

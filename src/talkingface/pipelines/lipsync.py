@@ -126,8 +126,9 @@ class LipSyncPipeline(Pipeline):
         """Lip-sync ``face`` to ``audio`` into ``output``; ``offset`` overrides the config's (frames)."""
         import time
 
+        from ..enhance.video import generated_detail, make_enhancer
         from ..features import mel_windows, wav2lip_mel
-        from ..media import VideoWriter, load_audio
+        from ..media import VideoWriter, load_audio, prefetch
         from ..progress import Progress
         from ..timebase import num_frames_for_duration, to_fps
 
@@ -135,8 +136,6 @@ class LipSyncPipeline(Pipeline):
         self.timings = {}
         begin = time.perf_counter()
         info, sound = self.check(face, audio, output)
-        from ..enhance.video import generated_detail, make_enhancer
-
         self._enhancer = make_enhancer(cfg.enhancement(str(self.device)))  # a bad file fails before the work
         fps = to_fps(cfg.fps) if info.is_image or not info.fps else info.fps
         speech = load_audio(audio, spec.sample_rate)
@@ -152,17 +151,7 @@ class LipSyncPipeline(Pipeline):
         columns = int(round(offset * spec.audio_rate / float(fps)))
         windows = mel_windows(wav2lip_mel(speech), num_out, fps, size=spec.audio_window, offset=columns)
         rate = sound.sample_rate
-        length = int(round(num_out / float(fps) * rate))
-        track = load_audio(audio, rate)[:length]
-        if len(track) < length:  # the video is longer than the speech: silence after it
-            track = np.pad(track, (0, length - len(track)))
-        # With the generator on an accelerator, three stages overlap: a thread decodes frames and cuts the
-        # crops of the next batch, this thread runs the generator, another pastes the mouths back and
-        # encodes (in order). On the CPU they would only compete for the same cores: one after another.
-        from concurrent.futures import ThreadPoolExecutor
-
-        from ..media import prefetch
-
+        track = _sound_track(audio, rate, num_out / float(fps))
         overlap = self.device.type != "cpu" if cfg.overlap is None else cfg.overlap
         if self._enhancer is not None:  # a mouth upscaler cuts the mouth at the generator's scale
             self._enhancer.set_detail(generated_detail(target.landmarks, self.size))
@@ -170,11 +159,25 @@ class LipSyncPipeline(Pipeline):
         batches = self._batches(frames, target, windows)
         if overlap:
             batches = prefetch(batches, depth=1)
-        with (
-            VideoWriter(output, fps, audio=track, sample_rate=rate, metadata=SYNTHETIC_TAGS) as writer,
-            Progress(num_out, "lip-sync", enabled=progress) as bar,
-            ThreadPoolExecutor(1, thread_name_prefix="paste") as paster,
-        ):
+        with_face = self._write(
+            batches,
+            overlap,
+            VideoWriter(output, fps, audio=track, sample_rate=rate, metadata=SYNTHETIC_TAGS),
+            Progress(num_out, "lip-sync", enabled=progress),
+        )
+        self.timings["total"] = time.perf_counter() - begin
+        return LipSyncResult(Path(output), num_out, fps, with_face, offset=offset)
+
+    def _write(self, batches: Generator, overlap: bool, writer, bar) -> int:
+        """Generate each batch's mouths, paste them back and write the frames (then what the enhancer
+        still holds); the number of frames with a face. With the generator on an accelerator three stages
+        overlap (``overlap``): a thread decodes frames and cuts the crops of the next batch, this thread
+        runs the generator, another pastes the mouths back and encodes, in order. On the CPU they would
+        only compete for the same cores: one after another."""
+        import time
+        from concurrent.futures import ThreadPoolExecutor
+
+        with writer, bar, ThreadPoolExecutor(1, thread_name_prefix="paste") as paster:
             outstanding: list = []
             with_face = 0
             try:
@@ -198,8 +201,7 @@ class LipSyncPipeline(Pipeline):
                         bar.update()
             finally:
                 batches.close()
-        self.timings["total"] = time.perf_counter() - begin
-        return LipSyncResult(Path(output), num_out, fps, with_face, offset=offset)
+        return with_face
 
     def corrected(
         self,
@@ -397,6 +399,16 @@ class _Batch:
     jobs: list  # (index into pending, crop, mel window) of the frames with a face
     face: torch.Tensor | None  # (B, 6, H, W) channels-last, masked + reference, BGR in [0, 1]
     mel: torch.Tensor | None  # (B, 1, 80, 16)
+
+
+def _sound_track(audio: str | os.PathLike, rate: int, seconds: float) -> np.ndarray:
+    """The output's sound: ``audio`` at ``rate``, cut to ``seconds`` or padded with silence (the video
+    is longer than the speech)."""
+    from ..media import load_audio
+
+    length = int(round(seconds * rate))
+    track = load_audio(audio, rate)[:length]
+    return np.pad(track, (0, length - len(track))) if len(track) < length else track
 
 
 def _read(path):

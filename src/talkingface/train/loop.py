@@ -208,8 +208,8 @@ def train(
     other networks a recipe trains in its ``step`` with optimizers of its own (a GAN's discriminator):
     each is saved as ``<name>_last.safetensors`` with its optimizer in ``state.pt``, and resumed.
     ``on_epoch`` sees the history (process 0's records, evaluation included) on every process after
-    each epoch: where a recipe changes course on a held-out result, all processes change together. Seed (:func:`seed_everything`) before
-    building the model for runs that repeat exactly."""
+    each epoch: where a recipe changes course on a held-out result, all processes change together.
+    Seed (:func:`seed_everything`) before building the model for runs that repeat exactly."""
     if not train_items:
         raise InputError("no training items")
     rank, world = process()
@@ -220,13 +220,7 @@ def train(
     out, resuming = _open_run(config, run_config(task or {}, config), lead)
     seed_everything(config.seed)
     companions = dict(companions or {})
-    device = training_device(config.device)
-    model.to(device)
-    for companion, _ in companions.values():
-        companion.to(device)
-    autocast = (
-        config.mixed_precision and device.type == "cuda" and torch.cuda.is_bf16_supported()
-    )  # bfloat16: the range of float32, no loss scaling
+    device, autocast = _placed(model, companions, config)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr, betas=config.betas)
     history: list[dict] = []
     best: dict | None = None
@@ -235,13 +229,7 @@ def train(
         start_epoch, history, best = _resume(out, model, optimizer, companions)
         if log:
             log(f"resumed from {out} at epoch {start_epoch}")
-    trained = model
-    if world > 1:
-        trained = nn.parallel.DistributedDataParallel(
-            model,
-            device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=config.find_unused,
-        )
+    trained = _shared(model, device, config) if world > 1 else model
     order = np.random.default_rng(config.seed)
     for _ in range(start_epoch):  # the same shuffles as an uninterrupted run
         order.permutation(len(train_items))
@@ -278,6 +266,25 @@ def train(
             on_epoch(history)
     model.eval()
     return TrainResult(out, history, best)
+
+
+def _placed(
+    model: nn.Module, companions: Mapping[str, tuple[nn.Module, Any]], config: LoopConfig
+) -> tuple[torch.device, bool]:
+    """Move the model and its companions to the run's device; whether steps run in bfloat16 autocast
+    (the range of float32, no loss scaling), where asked and the GPU has it."""
+    device = training_device(config.device)
+    model.to(device)
+    for companion, _ in companions.values():
+        companion.to(device)
+    return device, config.mixed_precision and device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
+def _shared(model: nn.Module, device: torch.device, config: LoopConfig) -> nn.Module:
+    """``model`` wrapped for training across processes (its gradients averaged in each step)."""
+    return nn.parallel.DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=config.find_unused
+    )
 
 
 def _open_run(config: LoopConfig, current: dict[str, Any], lead: bool) -> tuple[Path, bool]:

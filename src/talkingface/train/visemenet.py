@@ -272,10 +272,33 @@ def feature_statistics(utterances: Sequence[Utterance]) -> tuple[np.ndarray, np.
     return stacked.mean(0).astype(np.float32), np.maximum(stacked.std(0), 1e-3).astype(np.float32)
 
 
+def _synthetic_utterances(config: VisemeNetTrainConfig, languages: list[str], cache: Path, log) -> list:
+    """The run's synthetic utterances, training then held-out: read back from ``cache`` where an earlier
+    start made them, else made in ``languages`` and saved there."""
+    from ..data.visemenet import load_utterances, save_utterances
+
+    if cache.is_file():
+        synthetic = load_utterances(cache)
+        if len(synthetic) != config.synthetic + config.val_synthetic:
+            raise InputError(
+                f"{cache} holds {len(synthetic)} utterances, not this run's; remove it or use another out_dir"
+            )
+        return synthetic
+    if log:
+        log(
+            f"visemenet: making {config.synthetic} + {config.val_synthetic} synthetic utterances in "
+            f"{len(languages)} languages"
+        )
+    synthetic = synthetic_set(config.synthetic, languages, config.seed, False, config.augment, log)
+    synthetic += synthetic_set(config.val_synthetic, languages, config.seed, True, config.augment)
+    if synthetic:
+        save_utterances(cache, synthetic)
+    return synthetic
+
+
 def train_visemenet(config: VisemeNetTrainConfig, log=print) -> TrainResult:
     """Make the synthetic data (or read it back from ``out_dir``), read the real clips, and train."""
     from ..data.visemenet import languages as all_languages
-    from ..data.visemenet import load_utterances, save_utterances
     from ..models import create_model
 
     log = lead_only(log)
@@ -288,22 +311,7 @@ def train_visemenet(config: VisemeNetTrainConfig, log=print) -> TrainResult:
     if unknown:
         raise InputError(f"unknown espeak-ng languages: {', '.join(unknown)} (e.g. en-us, de, fr, cmn)")
     out.mkdir(exist_ok=True)
-    cache = out / "synthetic.npz"
-    if cache.is_file():
-        synthetic = load_utterances(cache)
-        if len(synthetic) != config.synthetic + config.val_synthetic:
-            raise InputError(
-                f"{cache} holds {len(synthetic)} utterances, not this run's; remove it or use another out_dir"
-            )
-    else:
-        if log:
-            log(
-                f"visemenet: making {config.synthetic} + {config.val_synthetic} synthetic utterances in {len(chosen)} languages"
-            )
-        synthetic = synthetic_set(config.synthetic, chosen, config.seed, False, config.augment, log)
-        synthetic += synthetic_set(config.val_synthetic, chosen, config.seed, True, config.augment)
-        if synthetic:
-            save_utterances(cache, synthetic)
+    synthetic = _synthetic_utterances(config, chosen, out / "synthetic.npz", log)
     train_synthetic, val_synthetic = synthetic[: config.synthetic], synthetic[config.synthetic :]
     texts = read_transcripts(config.transcripts) if config.transcripts else None
     train_real, skipped = real_set(config.data, "train", config.real_copies, config.augment, config.seed, texts)

@@ -128,6 +128,26 @@ def write_sample_grid(path: Path, batch: dict[str, torch.Tensor], generated: tor
     )
 
 
+def frozen(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` in eval mode with its weights out of training (an expert that judges, never learns)."""
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def _discriminator_step(disc, optimizer: torch.optim.Optimizer, real: torch.Tensor, generated: torch.Tensor) -> None:
+    """One step of the visual-quality discriminator: real mouths as real, the generated ones as fake
+    (detached: the generator's step is its own)."""
+    bce = torch.nn.functional.binary_cross_entropy
+    on_real, on_fake = disc(real), disc(generated.detach())
+    loss = bce(on_real, torch.ones_like(on_real)) + bce(on_fake, torch.zeros_like(on_fake))
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
     """Train the generator on ``config.data``'s train clips against the frozen expert."""
     from ..models import create_model, load_model
@@ -139,10 +159,7 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         raise InputError(
             f"{config.data}: crops of {size} px; this recipe trains the 96 px generator (preprocess --size 96)"
         )
-    expert = load_model(config.expert, "syncnet.expert")
-    expert.eval()
-    for p in expert.parameters():
-        p.requires_grad_(False)
+    expert = frozen(load_model(config.expert, "syncnet.expert"))
     if log:
         log(
             f"Wav2Lip: {len(train_windows.clips)} training clips, {len(val_windows.clips) if val_windows else 0} "
@@ -182,13 +199,7 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         sync_weight = config.sync_weight if state["sync_on"] else 0.0
         loss = (1 - sync_weight) * l1
         if disc is not None and disc_optimizer is not None:
-            bce = torch.nn.functional.binary_cross_entropy
-            real, fake = disc(batch["target"]), disc(generated.detach())
-            disc_loss = bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))
-            disc_optimizer.zero_grad(set_to_none=True)
-            disc_loss.backward()
-            disc_optimizer.step()
-            disc_optimizer.zero_grad(set_to_none=True)
+            _discriminator_step(disc, disc_optimizer, batch["target"], generated)
             loss = (1 - sync_weight - config.perceptual_weight) * l1
             loss = loss + config.perceptual_weight * disc.perceptual_loss(generated)
         if sync_weight > 0:
