@@ -102,3 +102,15 @@ def test_no_two_packages_import_each_other():
         if unit not in state:
             visit(unit, [unit])
     assert circles == []
+
+
+def test_no_function_is_over_80_lines():
+    """A function that long holds several steps that want names of their own."""
+    long = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno >= 80:
+                long.append(
+                    f"{path.relative_to(SOURCE)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1})"
+                )
+    assert not long, "functions over 80 lines: " + ", ".join(long)
