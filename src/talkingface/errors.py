@@ -16,29 +16,28 @@ class InputError(TalkingFaceError, ValueError):
     """An argument has the wrong shape, type or value."""
 
 
-class MediaError(TalkingFaceError):
+class _FileError(TalkingFaceError):
+    """A problem with one file: the message is ``"<path>: <problem>"``."""
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = os.fspath(path)
+        self.problem = _one_line(problem)
+        super().__init__(f"{self.path}: {self.problem}")
+
+
+class MediaError(_FileError):
     """An input file (video, audio, image, mesh, phoneme timings, transcript) is missing, unreadable,
     truncated, or lacks what is needed (a stream, a header).
 
     The message is ``"<path>: <problem>"``.
     """
 
-    def __init__(self, path: str | os.PathLike, problem: str):
-        self.path = os.fspath(path)
-        self.problem = _one_line(problem)
-        super().__init__(f"{self.path}: {self.problem}")
 
-
-class CheckpointError(TalkingFaceError):
+class CheckpointError(_FileError):
     """A model file is missing, unreadable, would run code, or does not fit the model.
 
     The message is ``"<path>: <problem>"``.
     """
-
-    def __init__(self, path: str | os.PathLike, problem: str):
-        self.path = os.fspath(path)
-        self.problem = _one_line(problem)
-        super().__init__(f"{self.path}: {self.problem}")
 
 
 class EngineError(TalkingFaceError):

@@ -101,13 +101,7 @@ class AtomicFolder(AtomicFile):
 def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary folder to fill; it becomes ``path`` when the block succeeds (or, inside
     :func:`all_or_nothing`, when that block does), and is removed on any error."""
-    atomic = AtomicFolder(path)
-    try:
-        yield atomic.tmp
-    except BaseException:
-        atomic.discard()
-        raise
-    atomic.finish()
+    yield from _finished_unless_error(AtomicFolder(path))
 
 
 @contextlib.contextmanager
@@ -117,7 +111,11 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
 
     On any error the temporary file is removed and an existing ``path`` is left as it was.
     """
-    atomic = AtomicFile(path)
+    yield from _finished_unless_error(AtomicFile(path))
+
+
+def _finished_unless_error(atomic: AtomicFile | AtomicFolder) -> Iterator[Path]:
+    """Yield ``atomic``'s temporary path; finish it after the block, discard it on any error."""
     try:
         yield atomic.tmp
     except BaseException:

@@ -105,12 +105,7 @@ def mouth_cues(phonemes: PhonemeSequence, extended: str = EXTENDED) -> list[Mout
         raise InputError("the speech has no duration")
     segments = _segments(phonemes, duration)
     cues = _choose(segments)
-    cues = _closures(cues)
-    cues = _tweens(cues)
-    cues = _merge_short(cues)
-    cues = _break_static(cues)
-    cues = [MouthCue(c.start, c.end, _rig_shape(c.shape, extended)) for c in cues]
-    return _joined(_rounded(cues, duration))
+    return _finished(cues, duration, extended)
 
 
 # -- the stages ----------------------------------------------------------------------------------
@@ -402,12 +397,7 @@ def curve_cues(curves, phonemes: PhonemeSequence | None = None, extended: str = 
         cues.append(_Cue(k / rate, min((k + 1) / rate, duration), shape, rank))
     cues = _joined(cues)
     cues = _with_pauses(cues, pauses)
-    cues = _closures(cues)
-    cues = _tweens(cues)
-    cues = _merge_short(cues)
-    cues = _break_static(cues)
-    cues = [MouthCue(c.start, c.end, _rig_shape(c.shape, extended)) for c in cues]
-    return _joined(_rounded(cues, duration))
+    return _finished(cues, duration, extended)
 
 
 def _pauses(phonemes: PhonemeSequence, count: int, rate: float) -> list[tuple[float, float]]:
@@ -456,3 +446,15 @@ def _with_pauses(cues: list[MouthCue], pauses: list[tuple[float, float]]) -> lis
             shape = "X"
         out = sorted([*kept, *pieces, _Cue(start, end, shape, 0)], key=lambda c: c.start)
     return _joined(out)
+
+
+def _finished(cues: list[MouthCue], duration: float, extended: str) -> list[MouthCue]:
+    """The chosen shapes made into cues as Rhubarb's are: closures before the lips open, tweens between
+    distant shapes, no cue too short to see, no shape held still too long, only the rig's shapes, and
+    times on the cue grid."""
+    cues = _closures(cues)
+    cues = _tweens(cues)
+    cues = _merge_short(cues)
+    cues = _break_static(cues)
+    cues = [MouthCue(c.start, c.end, _rig_shape(c.shape, extended)) for c in cues]
+    return _joined(_rounded(cues, duration))

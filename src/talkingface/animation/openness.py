@@ -17,13 +17,9 @@ def openness_steps(model, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> 
     """``(N,)`` speech -> ``(1 + N' // 160,)`` the model's output every 10 ms (``N'`` samples at 16 kHz)."""
     import torch
 
-    from ..media.audio import resample
+    from ..media.audio import speech_at
 
-    audio = np.asarray(audio, np.float32)
-    if audio.ndim != 1 or audio.size == 0:
-        raise InputError(f"audio must be (N,) samples with N > 0, got shape {audio.shape}")
-    if sample_rate != SAMPLE_RATE:
-        audio = resample(audio, sample_rate, SAMPLE_RATE)
+    audio = speech_at(audio, sample_rate, SAMPLE_RATE)
     features = torch.from_numpy(openness_features(audio))[None]
     device = next(model.parameters()).device
     with torch.no_grad():

@@ -18,7 +18,6 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import InputError
 from ..speech.phonemes import SILENCE, Phoneme, PhonemeSequence
 from ..speech.visemes import ARKIT_52, JALI_VISEMES
 from ..timebase import num_frames_for_duration, to_fps
@@ -84,13 +83,9 @@ def predict(model, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VisemeN
     import torch
 
     from ..features.visemenet import visemenet_features
-    from ..media.audio import resample
+    from ..media.audio import speech_at
 
-    audio = np.asarray(audio, np.float32)
-    if audio.ndim != 1 or audio.size == 0:
-        raise InputError(f"audio must be (N,) samples with N > 0, got shape {audio.shape}")
-    if sample_rate != SAMPLE_RATE:
-        audio = resample(audio, sample_rate, SAMPLE_RATE)
+    audio = speech_at(audio, sample_rate, SAMPLE_RATE)
     features = torch.from_numpy(visemenet_features(audio))[None]
     device = next(model.parameters()).device
     if features.shape[1] <= _WHOLE_STEPS:

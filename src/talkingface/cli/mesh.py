@@ -59,6 +59,13 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+#: The options that are :class:`~talkingface.pipelines.MeshAnimationConfig` fields of the same name.
+_CONFIG_OPTIONS = (
+    "fps", "method", "template", "size", "wireframe", "still", "backend", "checkpoint", "wav2vec2", "style",
+    "templates", "subject",
+)  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..pipelines import MeshAnimationConfig, MeshAnimationPipeline
@@ -77,20 +84,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = list(args.output)
     if args.method == "faceformer" and not args.checkpoint:
         raise InputError("--method faceformer needs --checkpoint (vocaset.pth, biwi.pth or our .safetensors)")
-    config = MeshAnimationConfig(
-        fps=args.fps,
-        method=args.method,
-        template=args.template,
-        size=args.size,
-        wireframe=args.wireframe,
-        still=args.still,
-        backend=args.backend,
-        checkpoint=args.checkpoint,
-        wav2vec2=args.wav2vec2,
-        style=args.style,
-        templates=args.templates,
-        subject=args.subject,
-    )
+    config = MeshAnimationConfig(**{name: getattr(args, name) for name in _CONFIG_OPTIONS})
     pipeline = MeshAnimationPipeline(config).to(args.device)
     pipeline.check(args.audio, outputs)
     result = pipeline(args.audio, outputs, text=text, progress=not args.quiet)

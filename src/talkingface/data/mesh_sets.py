@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import choices
 from ..errors import InputError
+from ..geometry import vertex_array
 
 SAMPLE_RATE = 16000
 SPLITS = ("train", "val", "test")
@@ -454,21 +455,7 @@ def write_templates(root: str | os.PathLike, templates: Mapping[str, np.ndarray]
     clean = {}
     for subject, array in templates.items():
         _check_subject(subject)
-        values = np.asarray(array)
-        if (
-            values.dtype.kind not in "fiu"
-            or values.size == 0
-            or values.size % 3
-            or values.ndim not in (1, 2)
-            or (values.ndim == 2 and values.shape[1] != 3)
-        ):
-            raise InputError(
-                f"template of {subject!r} must be (V, 3) or (V*3,) numbers, got shape "
-                f"{values.shape} dtype {values.dtype}"
-            )
-        if not np.isfinite(values).all():
-            raise InputError(f"template of {subject!r} contains NaN or infinite values")
-        clean[subject] = np.ascontiguousarray(values, dtype=np.float32).reshape(-1, 3)
+        clean[subject] = vertex_array(array, f"template of {subject!r}")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     path = root / "templates.pkl"

@@ -97,6 +97,14 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) ->
     return Path(path)
 
 
+def speech_at(audio: np.ndarray, sample_rate: int, rate: int) -> np.ndarray:
+    """``audio``, ``(N,)`` samples at ``sample_rate`` (N > 0, else a one-line error), as float32 at ``rate``."""
+    audio = np.asarray(audio, np.float32)
+    if audio.ndim != 1 or audio.size == 0:
+        raise InputError(f"audio must be (N,) samples with N > 0, got shape {audio.shape}")
+    return resample(audio, sample_rate, rate) if sample_rate != rate else audio
+
+
 def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
     """Band-limited resampling of ``(N,)`` samples from ``orig_rate`` to ``target_rate`` Hz.
 

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..geometry import vertex_array
 
 REGIONS = Path(__file__).parent / "regions"
 BUILT_IN_GROUPS = ("template",)
@@ -266,19 +267,7 @@ def _templates(template, count: int, num_vertices: int) -> list[np.ndarray]:
     for k, item in enumerate(items):
         array = _numpy(item)
         what = "template" if count == 1 or not isinstance(template, (list, tuple)) else f"template {k}"
-        if (
-            array.dtype.kind not in "fiu"
-            or array.size != num_vertices * 3
-            or array.ndim not in (1, 2)
-            or (array.ndim == 2 and array.shape[1] != 3)
-        ):
-            raise InputError(
-                f"{what} must be ({num_vertices}, 3) or ({num_vertices * 3},) numbers to match the "
-                f"meshes, got shape {tuple(array.shape)} dtype {array.dtype}"
-            )
-        if not np.isfinite(array).all():
-            raise InputError(f"{what} contains NaN or infinite values")
-        result.append(array.reshape(num_vertices, 3).astype(np.float64))
+        result.append(vertex_array(array, what, num_vertices, " to match the meshes", np.float64))
     return result
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -90,14 +89,10 @@ SPEC = ModelSpec(
 )
 
 
-def _build(config: dict[str, Any]) -> nn.Module:
-    return OpennessNet(OpennessConfig(**config))
-
-
 register(
     Variant(
         "openness",
-        _build,
+        lambda config: OpennessNet(OpennessConfig(**config)),
         SPEC,
         {},
         "mouth openness from speech: dilated convolutions over log-mel bands, trained on real lips (trained here)",

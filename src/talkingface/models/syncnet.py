@@ -25,7 +25,7 @@ from .checkpoint import fill_batchnorm_counters, standard_filter
 from .layers import ConvBlock, residual_stack
 from .registry import Variant, register, register_detector
 from .spec import ModelSpec
-from .wav2lip import audio_encoder, check_divisor
+from .wav2lip import audio_encoder, channels, check_divisor
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,7 @@ class SyncNetColor(nn.Module):
     def __init__(self, config: SyncNetConfig = SyncNetConfig()):
         super().__init__()
         self.config = config
-        d = config.channel_divisor
-
-        def c(n: int) -> int:
-            return n // d
+        c = channels(config.channel_divisor)
 
         self.face_encoder = nn.Sequential(
             ConvBlock(15, c(32), 7, 1, 3),
@@ -66,7 +63,7 @@ class SyncNetColor(nn.Module):
             ConvBlock(c(512), c(512), 3, 1, 0),
             ConvBlock(c(512), c(512), 1, 1, 0),
         )
-        self.audio_encoder = audio_encoder(extra_res256=2, divisor=d)
+        self.audio_encoder = audio_encoder(extra_res256=2, divisor=config.channel_divisor)
 
     def forward(self, audio: torch.Tensor, face: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """mel ``(B, 1, 80, 16)``, faces ``(B, 15, 48, 96)`` -> (audio, face) embeddings ``(B, 512)``."""
@@ -96,10 +93,7 @@ class SyncNetV2(nn.Module):
     def __init__(self, config: SyncNetConfig = SyncNetConfig()):
         super().__init__()
         self.config = config
-        d = config.channel_divisor
-
-        def c(n: int) -> int:
-            return n // d
+        c = channels(config.channel_divisor)
 
         self.netcnnaud = nn.Sequential(
             nn.Conv2d(1, c(64), 3, 1, 1),

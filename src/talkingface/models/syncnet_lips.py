@@ -18,7 +18,6 @@ few dozen speakers cannot learn to ignore from pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
@@ -129,14 +128,10 @@ SPEC = ModelSpec(
 )
 
 
-def _build(config: dict[str, Any]) -> nn.Module:
-    return SyncNetLips(SyncNetLipsConfig(**config))
-
-
 register(
     Variant(
         "syncnet.lips",
-        _build,
+        lambda config: SyncNetLips(SyncNetLipsConfig(**config)),
         SPEC,
         {},
         "the built-in sync model: lip landmarks of 5 frames vs a mel window (trained here, shipped)",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -92,14 +91,10 @@ SPEC = ModelSpec(
 )
 
 
-def _build(config: dict[str, Any]) -> nn.Module:
-    return MouthUpscaler(MouthUpscalerConfig(**config))
-
-
 register(
     Variant(
         "upscaler.mouth",
-        _build,
+        lambda config: MouthUpscaler(MouthUpscalerConfig(**config)),
         SPEC,
         {},
         "the mouth upscaler: the mouth canvas at 2x, conditioned on its previous output (trained here)",

@@ -13,6 +13,7 @@ Output: ``(B, 3, H, W)`` or ``(B, 3, T, H, W)`` in [0, 1].
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,11 @@ def check_divisor(divisor: int) -> int:
     if divisor not in (1, 2, 4, 8, 16):
         raise InputError(f"channel_divisor must be 1, 2, 4, 8 or 16, got {divisor!r}")
     return divisor
+
+
+def channels(divisor: int) -> Callable[[int], int]:
+    """The width a layer of ``n`` channels has in a network narrowed by ``divisor``."""
+    return lambda n: n // divisor
 
 
 def audio_encoder(extra_res256: int = 1, divisor: int = 1) -> nn.Sequential:
@@ -90,10 +96,7 @@ class Wav2Lip(nn.Module):
         sizes = [size] + ([_half(size)] if large else [])
         for _ in range(5):
             sizes.append(_half(sizes[-1]))
-        d = config.channel_divisor
-
-        def c(n: int) -> int:
-            return n // d
+        c = channels(config.channel_divisor)
 
         final = sizes[-1]  # 3 at 96 px: the bottleneck kernel covers what is left
         blocks = [nn.Sequential(ConvBlock(6, c(16), 7, 1, 3))]
@@ -171,10 +174,7 @@ class Wav2LipDiscQual(nn.Module):
     def __init__(self, config: Wav2LipConfig = Wav2LipConfig()):
         super().__init__()
         self.config = config
-        d = config.channel_divisor
-
-        def c(n: int) -> int:
-            return n // d
+        c = channels(config.channel_divisor)
 
         self.face_encoder_blocks = nn.ModuleList(
             [

@@ -337,28 +337,33 @@ class MeshAnimationPipeline(Pipeline):
     def _write_frames(self, out, kind, mesh, frames, curves, fps, audio, progress) -> tuple[Path, str | None]:
         """Write one output of a vertex animation ``frames`` ``(T, V, 3)``."""
         from ..export import write_glb_vertex_cache
-        from ..render.mesh import render_video
 
         if kind == "video":
             lo, hi = frames.min(axis=(0, 1)), frames.max(axis=(0, 1))
             extremes = np.stack([np.minimum(mesh.vertices, lo), np.maximum(mesh.vertices, hi)])
-            backend = render_video(
-                out,
-                [iter(frames)],
-                [mesh.faces],
-                fps,
-                [extremes],
-                audio=audio,
-                size=self.config.size,
-                wireframe=self.config.wireframe,
-                backend=self.config.backend,
-                progress=progress,
-                total=len(frames),
-            )
-            return Path(out), backend
+            return Path(out), self._render(out, iter(frames), mesh.faces, fps, extremes, audio, progress, len(frames))
         if kind == "glb":
             return write_glb_vertex_cache(out, frames, mesh.faces, float(fps), reference=mesh.vertices), None
         return _write_file(out, kind, mesh.faces, lambda: frames, curves, len(frames)), None
+
+    def _render(self, out, frames: Iterator, faces, fps, extremes, audio, progress: bool, total: int) -> str:
+        """Render the face's ``frames`` (vertices) to video ``out``, framed by the ``extremes`` of its
+        motion; the renderer backend used."""
+        from ..render.mesh import render_video
+
+        return render_video(
+            out,
+            [frames],
+            [faces],
+            fps,
+            [extremes],
+            audio=audio,
+            size=self.config.size,
+            wireframe=self.config.wireframe,
+            backend=self.config.backend,
+            progress=progress,
+            total=total,
+        )
 
     def _write(
         self, out, kind, basis, weights, curves, audio, progress, each_frame, posed, pose
@@ -366,26 +371,14 @@ class MeshAnimationPipeline(Pipeline):
         """Write one output of blendshape ``weights`` (the head turned by ``posed``/``pose`` when the
         curves move it); returns its path and, for a video, the renderer backend used."""
         from ..export import write_glb
-        from ..render.mesh import render_video
 
         fps = float(curves.fps)
         if kind == "video":
             frames = each_frame()
             extremes = basis.evaluate(np.stack([np.zeros(len(basis.names)), np.ones(len(basis.names)) * 0.8]))
-            backend = render_video(
-                out,
-                [frames],
-                [basis.mesh.faces],
-                curves.fps,
-                [extremes],
-                audio=audio,
-                size=self.config.size,
-                wireframe=self.config.wireframe,
-                backend=self.config.backend,
-                progress=progress,
-                total=len(weights),
+            return Path(out), self._render(
+                out, frames, basis.mesh.faces, curves.fps, extremes, audio, progress, len(weights)
             )
-            return Path(out), backend
         if kind == "glb":
             used = np.abs(basis.deltas).max(axis=(1, 2)) > 0
             return write_glb(

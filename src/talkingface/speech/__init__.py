@@ -35,15 +35,10 @@ def timed_phonemes(audio: np.ndarray, sample_rate: int, text: str | None = None)
         audio: ``(N,)`` float samples in [-1, 1].
         sample_rate: Hz (resampled to 16 kHz for pocketsphinx).
     """
-    from ..errors import InputError
-    from ..media.audio import resample
+    from ..media.audio import speech_at
     from .align import SAMPLE_RATE, align, recognize
 
-    audio = np.asarray(audio, np.float32)
-    if audio.ndim != 1 or audio.size == 0:
-        raise InputError(f"audio must be (N,) samples with N > 0, got shape {audio.shape}")
-    if sample_rate != SAMPLE_RATE:
-        audio = resample(audio, sample_rate, SAMPLE_RATE)
+    audio = speech_at(audio, sample_rate, SAMPLE_RATE)
     if text is not None and text.strip():
         return align(audio, text)
     return recognize(audio)

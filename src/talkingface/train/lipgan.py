@@ -28,6 +28,7 @@ from .configs import LipGANTrainConfig
 from .loop import (
     TrainResult,
     drawn,
+    drawn_to,
     lead_only,
     model_device,
     preprocessed_parts,
@@ -128,11 +129,7 @@ def train_lipgan(config: LipGANTrainConfig, log=print) -> TrainResult:
     held = drawn(val_frames, config.val_samples, config.seed)
 
     def step(model, item) -> torch.Tensor:
-        batch = drawn(train_frames, config.batch_size)
-        device = model_device(model)
-        batch = {k: v.to(device) for k, v in batch.items()}
-        if model_device(disc) != device:
-            disc.to(device)
+        batch, device = drawn_to(train_frames, config.batch_size, model, disc)
         generated = model(batch["mfcc"], batch["face"])
         ones, zeros = torch.ones(len(generated), device=device), torch.zeros(len(generated), device=device)
         disc_loss = (

@@ -447,6 +447,16 @@ def log_sets(log, what: str, skipped: Sequence) -> None:
             log(f"  skipped {problem}")
 
 
+def drawn_to(sampler: Any, count: int, model: nn.Module, *others: nn.Module) -> tuple[dict, torch.device]:
+    """A new batch of ``count`` samples (:func:`drawn`) on ``model``'s device, with the ``others``
+    (an expert, a discriminator) moved there too; the batch and the device."""
+    device = model_device(model)
+    for other in others:
+        if model_device(other) != device:
+            other.to(device)
+    return {k: v.to(device) for k, v in drawn(sampler, count).items()}, device
+
+
 def drawn(sampler: Any, count: int, seed: int | None = None) -> Any:
     """``count`` samples of ``sampler``: fixed ones for evaluation where ``seed`` is given (None where there
     is no sampler), else new ones from the global generator that :func:`seed_everything` seeds."""

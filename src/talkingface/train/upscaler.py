@@ -23,6 +23,7 @@ from .configs import UpscalerTrainConfig
 from .loop import (
     TrainResult,
     drawn,
+    drawn_to,
     lead_only,
     model_device,
     run_folder,
@@ -223,9 +224,7 @@ def train_upscaler(config: UpscalerTrainConfig, log=print) -> TrainResult:
     held = drawn(val_sampler, config.val_runs, config.seed)
 
     def step(model, item) -> torch.Tensor:
-        batch = drawn(train_sampler, config.batch_size)
-        device = model_device(model)
-        loss, _ = run_loss(model, {k: v.to(device) for k, v in batch.items()}, config.temporal_weight)
+        loss, _ = run_loss(model, drawn_to(train_sampler, config.batch_size, model)[0], config.temporal_weight)
         return loss
 
     def evaluate(model, items) -> dict:

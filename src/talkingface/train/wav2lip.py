@@ -31,6 +31,7 @@ from .configs import Wav2LipTrainConfig
 from .loop import (
     TrainResult,
     drawn,
+    drawn_to,
     lead_only,
     model_device,
     preprocessed_parts,
@@ -189,11 +190,7 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         disc_optimizer = torch.optim.Adam(disc.parameters(), lr=config.disc_lr, betas=(0.5, 0.999))
 
     def step(model, item) -> torch.Tensor:
-        batch = drawn(train_windows, config.batch_size)
-        device = model_device(model)
-        batch = {k: v.to(device) for k, v in batch.items()}
-        if model_device(expert) != device:
-            expert.to(device)
+        batch, _ = drawn_to(train_windows, config.batch_size, model, expert)
         generated = model(batch["mels"], batch["face"])
         l1 = torch.nn.functional.l1_loss(generated, batch["target"])
         sync_weight = config.sync_weight if state["sync_on"] else 0.0
