@@ -61,7 +61,7 @@ def test_damaged_or_foreign_enhancement_files_are_refused_in_one_line(tmp_path, 
     cut.write_bytes(builtin_path("visemenet").read_bytes()[:1000])
     cases = [
         ("upscaler", builtin_path("visemenet"), "holds a visemenet model"),
-        ("gfpgan", builtin_path("visemenet"), "not GFPGAN v1.3/v1.4 (clean) weights: keys"),
+        ("gfpgan", builtin_path("visemenet"), "holds a visemenet model, not gfpgan"),
         ("upscaler", cut, "safetensors file ("),
         ("gfpgan", cut, "safetensors file ("),
         ("gfpgan", junk, "checkpoint"),

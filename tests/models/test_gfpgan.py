@@ -44,7 +44,7 @@ def test_the_public_file_form_loads_strictly_and_safely(model, tmp_path):
     missing = dict(model.state_dict())
     missing.pop("final_linear.bias")
     torch.save({"params": missing}, tmp_path / "cut.pth")
-    with pytest.raises(CheckpointError, match=r"not GFPGAN v1.3/v1.4 \(clean\) weights: keys 1 missing \(e.g. final"):
+    with pytest.raises(CheckpointError, match=r"does not fit Gfpgan; 1 missing: final_linear.bias"):
         load_gfpgan(tmp_path / "cut.pth")
 
     class Runs:

@@ -81,9 +81,10 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
 
 # -- filters -----------------------------------------------------------------------------------------
 def unwrap(state: Any) -> StateDict:
-    """The state dict inside a checkpoint: ``{"state_dict": ...}``, ``{"model": ...}`` and
-    ``{"model_state_dict": ...}`` containers opened; anything but tensors refused."""
-    for key in ("state_dict", "model_state_dict", "model"):
+    """The state dict inside a checkpoint: ``{"state_dict": ...}``, ``{"model": ...}``,
+    ``{"model_state_dict": ...}`` and BasicSR's ``{"params_ema": ...}`` (else ``{"params": ...}``)
+    containers opened; anything but tensors refused."""
+    for key in ("params_ema", "params", "state_dict", "model_state_dict", "model"):
         if isinstance(state, dict) and key in state and isinstance(state[key], dict):
             state = state[key]
     if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):

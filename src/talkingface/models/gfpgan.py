@@ -14,12 +14,14 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import CheckpointError
+from .registry import Variant, load_model, register
+from .spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -238,30 +240,28 @@ class Gfpgan(nn.Module):
         return image
 
 
+SPEC = ModelSpec(
+    family="gfpgan",
+    role="enhancer",
+    audio_features="raw",
+    audio_window=1,
+    image_size=512,
+    channel_order="rgb",
+    value_range=(-1.0, 1.0),
+)
+
+register(
+    Variant(
+        "gfpgan",
+        lambda config: Gfpgan(GfpganConfig(**config)),
+        SPEC,
+        {},
+        "GFPGAN v1.3/v1.4 (clean): face restoration at 512 px (the user's GFPGANv1.3.pth / GFPGANv1.4.pth)",
+    )
+)
+
+
 def load_gfpgan(path: str | os.PathLike) -> Gfpgan:
     """The public ``GFPGANv1.3.pth`` / ``GFPGANv1.4.pth`` (``params_ema``, else ``params``), loaded
-    strictly, with ``weights_only`` (a file that would run code is refused)."""
-    from .checkpoint import read_checkpoint
-
-    checkpoint = read_checkpoint(path)  # junk, truncated and code-running files are refused here
-    if not isinstance(checkpoint, dict):
-        raise CheckpointError(path, "not a GFPGAN checkpoint (no state dict)")
-    state = checkpoint.get("params_ema", checkpoint.get("params", checkpoint))
-    if not isinstance(state, dict):
-        raise CheckpointError(path, "not a GFPGAN checkpoint (no state dict)")
-    model = Gfpgan()
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    wrong = [
-        k for k in expected if k in state and (not torch.is_tensor(state[k]) or state[k].shape != expected[k].shape)
-    ]
-    if missing or unexpected or wrong:
-        parts = [
-            f"{len(found)} {what} (e.g. {found[0]})"
-            for what, found in (("missing", missing), ("unexpected", unexpected), ("of another shape", wrong))
-            if found
-        ]
-        raise CheckpointError(path, f"not GFPGAN v1.3/v1.4 (clean) weights: keys {', '.join(parts)}")
-    model.load_state_dict(state, strict=True)
-    return model.eval()
+    strictly, with ``weights_only`` (a file that would run code is refused); eval mode."""
+    return cast(Gfpgan, load_model(path, "gfpgan"))

@@ -45,7 +45,9 @@ from .spec import ModelSpec
 # Modules that register variants (imported on first lookup).
 #: Where the weights that ship in the package are (``Variant.weights``).
 BUILTIN_WEIGHTS = Path(__file__).parent / "weights"
-FAMILIES = ("wav2lip", "syncnet", "syncnet_lips", "lipgan", "faceformer", "visemenet", "upscaler", "openness")
+FAMILIES = (
+    "wav2lip", "syncnet", "syncnet_lips", "lipgan", "faceformer", "visemenet", "upscaler", "openness", "gfpgan",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
