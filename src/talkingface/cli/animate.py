@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         force_fps=args.fps is not None,
         **enhance_settings(args),
     )
-    result = TalkingPhotoPipeline(config)(args.face, args.audio, output, text=text, progress=not args.quiet)
+    result = TalkingPhotoPipeline.from_config(config)(args.face, args.audio, output, text=text, progress=not args.quiet)
     print_notes(result.phonemes)
     print(
         f"faces: {result.faces} found, animating face {result.face_index}"

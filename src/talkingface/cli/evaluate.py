@@ -45,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
     from ..files import atomic_output, check_output
     from ..metrics.sync import shift_report
     from ..pipelines import SyncScorePipeline
-    from ..pipelines.sync_score import load_sync_model
 
     low, high = args.shifts
     if not -15 <= low <= 0 <= high <= 15:
@@ -53,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         check_output(args.json, suffixes=(".json",), inputs=tuple(args.videos), what="JSON file")
     shifts = [0, *[s for s in range(low, high + 1) if s != 0]]
-    pipeline = SyncScorePipeline(load_sync_model(args.checkpoint)).to(args.device)
+    pipeline = SyncScorePipeline.from_config(None, args.checkpoint).to(args.device)
     measured: dict[tuple[str, int], int] = {}
     rows = []
     failed = 0

@@ -68,7 +68,6 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
-    from ..models import load_model
     from ..pipelines import LipSyncConfig, LipSyncPipeline
     from ..pipelines.sync_score import load_sync_model
 
@@ -103,9 +102,8 @@ def run(args: argparse.Namespace) -> int:
     )
     config.enhancement().check()
     output_path(args.output, video=True, inputs=(args.face, args.audio, args.checkpoint, args.enhance_checkpoint))
-    model = load_model(args.checkpoint, args.model, family="wav2lip", role="generator")
+    pipeline = LipSyncPipeline.from_config(config, args.checkpoint, args.model).to(args.device)
     syncnet = load_sync_model(args.syncnet) if auto else None
-    pipeline = LipSyncPipeline(model, config).to(args.device)
     pipeline.check(args.face, args.audio, args.output)
     if auto:
         result = pipeline.corrected(args.face, args.audio, args.output, syncnet, progress=not args.quiet)

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if args.method == "faceformer" and not args.checkpoint:
         raise InputError("--method faceformer needs --checkpoint (vocaset.pth, biwi.pth or our .safetensors)")
     config = MeshAnimationConfig(**{name: getattr(args, name) for name in _CONFIG_OPTIONS})
-    pipeline = MeshAnimationPipeline(config).to(args.device)
+    pipeline = MeshAnimationPipeline.from_config(config).to(args.device)
     pipeline.check(args.audio, outputs)
     result = pipeline(args.audio, outputs, text=text, progress=not args.quiet)
     print_notes(result.phonemes)

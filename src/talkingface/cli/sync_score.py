@@ -53,7 +53,6 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..files import check_output
     from ..pipelines import SyncScoreConfig, SyncScorePipeline
-    from ..pipelines.sync_score import load_sync_model
 
     if args.plot:
         check_output(args.plot, suffixes=(".png",), inputs=tuple(args.videos), what="plot")
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         windows=args.windows,
         frames="jpeg" if args.jpeg_frames else "direct",
     )
-    pipeline = SyncScorePipeline(load_sync_model(args.checkpoint), config)
+    pipeline = SyncScorePipeline.from_config(config, args.checkpoint)
     if pipeline.lips:
         crop_only = {
             "--whole-frame": args.whole_frame,

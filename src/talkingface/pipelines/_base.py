@@ -3,6 +3,7 @@ called once per job, returning a result dataclass. Inputs and outputs are checke
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
@@ -31,7 +32,21 @@ def check_device(device: Any) -> torch.device:
 
 
 class Pipeline:
-    """Base of the pipelines: ``to(device)`` returns the pipeline (models move with it)."""
+    """Base of the pipelines. Each is made one of two ways:
+
+    - ``XPipeline.from_config(config, checkpoint=None)`` loads what ``config`` and ``checkpoint`` name,
+      the built-in models where they name none: what the commands do;
+    - ``XPipeline(...)`` takes components already loaded (a model of your own, one shared by several
+      pipelines).
+
+    ``check(...)`` makes every check of a call before any work; ``to(device)`` moves every network the
+    pipeline holds and returns it."""
+
+    @classmethod
+    def from_config(cls, config: Any = None, checkpoint: str | os.PathLike | None = None) -> Any:
+        """The pipeline with ``config`` (None: the defaults) and the models it names: ``checkpoint``, where
+        the pipeline takes one, else the built-in ones."""
+        raise NotImplementedError
 
     def to(self, device: Any) -> Pipeline:
         check_device(device)

@@ -73,6 +73,22 @@ class LipSyncPipeline(Pipeline):
         self.timings: dict[str, float] = {}  # seconds per stage of the last call
         self._enhancer: VideoEnhancer | None = None
 
+    @classmethod
+    def from_config(
+        cls,
+        config: LipSyncConfig | None = None,
+        checkpoint: str | os.PathLike | None = None,
+        variant: str | None = None,
+    ) -> LipSyncPipeline:
+        """The pipeline with the Wav2Lip generator of ``checkpoint`` (wav2lip.pth, wav2lip_gan.pth or ours;
+        ``variant`` names its kind where the file cannot, e.g. "wav2lip.288")."""
+        from ..models import load_model
+
+        if checkpoint is None:
+            raise InputError("lip-sync needs a Wav2Lip checkpoint (wav2lip.pth, wav2lip_gan.pth or our .safetensors)")
+        model = load_model(checkpoint, variant, family="wav2lip", role="generator")
+        return cls(model, config or LipSyncConfig())
+
     def _prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         from ..models.inference import optimize_for_inference
 

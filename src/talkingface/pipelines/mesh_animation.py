@@ -13,6 +13,7 @@ Methods:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,6 +134,17 @@ class MeshAnimationPipeline(Pipeline):
         model: for the "faceformer" method, a FaceFormer (``load_model("vocaset.pth")``); None loads
             ``config.checkpoint`` (and ``config.wav2vec2``) here, before any work.
     """
+
+    @classmethod
+    def from_config(
+        cls, config: MeshAnimationConfig | None = None, checkpoint: str | os.PathLike | None = None
+    ) -> MeshAnimationPipeline:
+        """The pipeline with the FaceFormer of ``checkpoint`` (or the config's) for the faceformer method;
+        the others need none."""
+        config = config or MeshAnimationConfig()
+        if checkpoint is not None:
+            config = dataclasses.replace(config, checkpoint=str(checkpoint))
+        return cls(config)
 
     def __init__(self, config: MeshAnimationConfig = MeshAnimationConfig(), model=None):
         self.config = config

@@ -144,6 +144,14 @@ class SyncScorePipeline(Pipeline):
         config: options.
     """
 
+    @classmethod
+    def from_config(
+        cls, config: SyncScoreConfig | None = None, checkpoint: str | os.PathLike | None = None
+    ) -> SyncScorePipeline:
+        """The pipeline with the SyncNet of ``checkpoint`` (syncnet_v2.model or ours), or the built-in sync
+        model."""
+        return cls(load_sync_model(checkpoint), config or SyncScoreConfig())
+
     def __init__(self, model: torch.nn.Module | None = None, config: SyncScoreConfig = SyncScoreConfig()):
         from ..models.registry import check_model
 

@@ -109,6 +109,17 @@ class TalkingPhotoPipeline(Pipeline):
     Its only network is the enhancer's, where ``config.enhance`` asks for one: ``to(device)`` sets where it
     runs (the motion needs none)."""
 
+    @classmethod
+    def from_config(
+        cls, config: TalkingPhotoConfig | None = None, checkpoint: str | os.PathLike | None = None
+    ) -> TalkingPhotoPipeline:
+        """The pipeline with ``config``; its models are the built-in ones (``checkpoint``: an upscaler of ours
+        for ``enhance="upscaler"``, as ``config.enhance_checkpoint``)."""
+        config = config or TalkingPhotoConfig()
+        if checkpoint is not None:
+            config = dataclasses.replace(config, enhance_checkpoint=str(checkpoint))
+        return cls(config)
+
     def __init__(self, config: TalkingPhotoConfig = TalkingPhotoConfig()):
         self.config = config
         self.device = "cpu"
