@@ -149,8 +149,10 @@ def _check_transformers() -> tuple[str | None, bool, str]:
     version = _package_version("transformers")
     if version is None:
         return None, False, "not installed (pip install 'talkingface[faceformer]')"
-    from transformers import Wav2Vec2Config, Wav2Vec2Model
+    from .optional import needs
 
+    with needs("faceformer", "FaceFormer's wav2vec 2.0 encoder"):
+        from transformers import Wav2Vec2Config, Wav2Vec2Model
     Wav2Vec2Model(
         Wav2Vec2Config(
             hidden_size=8,

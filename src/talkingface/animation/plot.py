@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MissingDependencyError
 from ..files import atomic_output
+from ..optional import needs
 from ..speech.phonemes import PhonemeSequence
 from .curves import AnimationCurves
 
@@ -26,10 +26,8 @@ def plot_curves(
     px_per_second: int = 250,
 ) -> Path:
     """Draw ``channels`` of ``curves`` (and the waveform, and phoneme labels) into a PNG file."""
-    try:
+    with needs("face", "plotting"):
         import cv2
-    except ImportError:
-        raise MissingDependencyError("plotting needs OpenCV: pip install 'talkingface[face]'") from None
     duration = max(curves.duration, 1e-3)
     width = int(np.clip(duration * px_per_second, 600, 8000))
     left, wave_h, label_h, curve_h, legend_h = 10, 110, 34, 300, 30

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..data.lrs2 import LAYOUT_FPS, SAMPLE_RATE, ClipInfo, split_speakers, write_filelists
 from ..errors import InputError, TalkingFaceError
+from ..optional import needs
 
 if TYPE_CHECKING:
     from ..face.tracking import TrackingResult
@@ -366,7 +367,8 @@ def _write_clips(video, speaker, root, config, plans, landmarks, speech, report)
     """Crop every planned frame in one pass over the video and write each clip atomically."""
     import shutil
 
-    import cv2
+    with needs("face"):
+        import cv2
     import soundfile
 
     from ..face.crops import crop_box, wav2lip_box

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..optional import needs
 from ..speech.sentences import SENTENCES
 
 #: espeak-ng voices drawn for the clips: English accents with male and female voice variants. (Voices of
@@ -112,7 +113,8 @@ class Augmentation:
 
     def apply(self, frame: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
         """``frame`` (RGB uint8) at ``t`` in [0, 1] along the clip, augmented."""
-        import cv2
+        with needs("face"):
+            import cv2
 
         h, w = frame.shape[:2]
         angle = self.angle + self.sway * np.sin(2 * np.pi * t)

@@ -46,12 +46,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import InputError
+    from ..optional import needs
 
-    try:
+    with needs("serve", "the web service"):
         import fastapi  # noqa: F401
         import uvicorn
-    except ImportError:
-        raise InputError("the web service needs its extra packages: pip install 'talkingface[serve]'") from None
     from ..serve.app import Settings, create_app
 
     if not 0 < args.port < 65536:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, MediaError
+from ..optional import needs
 
 LAYOUT_FPS = 25
 SAMPLE_RATE = 16000
@@ -78,7 +79,8 @@ class ClipData:
 
     def frame(self, index: int) -> np.ndarray:
         """Crop ``index`` as ``(S, S, 3) uint8`` BGR (as the reference trainers read it)."""
-        import cv2
+        with needs("face"):
+            import cv2
 
         path = self.folder / f"{index}.jpg"
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..optional import needs
 
 #: FFHQ's 5 points at 512 px: image-left eye, image-right eye, nose tip, mouth corners (left, right).
 TEMPLATE_512 = np.array(
@@ -72,7 +73,8 @@ def steady_points(points: np.ndarray, window: int = 5) -> np.ndarray:
 
 def warp_face(frame: np.ndarray, transform: np.ndarray, size: int = 512) -> np.ndarray:
     """The aligned ``size`` x ``size`` face of an RGB ``frame``."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     return cv2.warpAffine(frame, transform, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                           borderValue=BORDER)  # fmt: skip
@@ -95,7 +97,8 @@ def paste_face(frame: np.ndarray, face: np.ndarray, transform: np.ndarray, mask:
     """``frame`` with the aligned ``face`` put back through the inverse of ``transform``, blended by
     ``mask`` (the face's size, 0-1, in the aligned face's coordinates). Only the part of the frame
     the face covers is worked on."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     from ..face.crops import invert_affine
 
@@ -121,7 +124,8 @@ def paste_face(frame: np.ndarray, face: np.ndarray, transform: np.ndarray, mask:
 def soft_mask(size: int = 512, inset: float = 0.1, blur: float = 0.06) -> np.ndarray:
     """A ``size`` x ``size`` mask of the aligned face's centre, 1 inside and fading to 0 towards the
     edges (``inset`` and ``blur`` as fractions of ``size``): the seam falls on skin, not on a border."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     mask = np.zeros((size, size), np.float32)
     edge = int(round(inset * size))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..optional import needs
 from .align import TEMPLATE_512, face_transform
 
 #: The canvas in the 512 px template: its width, its height and its centre.
@@ -65,7 +66,8 @@ def cut_canvas(frame: np.ndarray, transform: np.ndarray, width: int, height: int
     """The mouth canvas of ``frame`` (uint8, ``(height, width, 3)``, by default
     ``canvas_height(width)`` high); a frame much larger than the canvas is shrunk first with area
     averaging, so nothing aliases. Only the part of the frame under the canvas is read."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     from .align import frame_box
 
@@ -106,7 +108,8 @@ def snapped_width(width: float, smallest: int = 64, largest: int = 512) -> int:
 def canvas_mask(width: int) -> np.ndarray:
     """The soft paste region of a canvas: an ellipse around the mouth fading out well inside the
     canvas's edges (float32, 0-1)."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     height = canvas_height(width)
     mask = np.zeros((height, width), np.float32)

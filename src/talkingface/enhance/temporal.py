@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..optional import needs
 from .align import TEMPLATE_512, soft_mask
 
 
@@ -47,7 +48,8 @@ class TemporalConfig:
 def region_mask(region: str, size: int = 512) -> np.ndarray:
     """The soft paste region in aligned coordinates: an ellipse around the template's mouth (reaching
     from below the nose to the chin), or the face's soft square."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     if region == "face":
         return soft_mask(size)
@@ -64,7 +66,8 @@ def region_mask(region: str, size: int = 512) -> np.ndarray:
 def flow_warp(image: np.ndarray, reference_from: np.ndarray, reference_to: np.ndarray) -> np.ndarray:
     """``image`` (in the coordinates of ``reference_from``) warped onto ``reference_to``, along the
     optical flow between the two (grey, aligned faces)."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     grey_to = cv2.cvtColor(reference_to, cv2.COLOR_RGB2GRAY)
     grey_from = cv2.cvtColor(reference_from, cv2.COLOR_RGB2GRAY)

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import choices
 from ..errors import InputError
+from ..optional import needs
 from .temporal import TemporalConfig, flow_warp, region_mask
 
 METHODS = choices.ENHANCE_METHODS
@@ -187,7 +188,8 @@ class MouthEnhancer(VideoEnhancer):
         self.previous_transform: np.ndarray | None = None
 
     def process(self, frame: np.ndarray, points: np.ndarray) -> np.ndarray:
-        import cv2
+        with needs("face"):
+            import cv2
         import torch
 
         from .align import paste_face

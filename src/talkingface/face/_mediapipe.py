@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from ..errors import MissingDependencyError
 from ..native import quiet_stderr
+from ..optional import needs
 
 
 def solutions():
     """``mediapipe.solutions``, or a MissingDependencyError naming the extra to install."""
-    try:
-        with quiet_stderr():
-            from mediapipe.python import solutions
-    except ImportError:
-        raise MissingDependencyError("face analysis needs mediapipe 0.10.21: pip install 'talkingface[face]'") from None
+    with needs("face", "face analysis"), quiet_stderr():
+        from mediapipe.python import solutions
     return solutions

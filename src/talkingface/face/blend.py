@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..optional import needs
 from .crops import Crop, _check_landmarks
 from .topology import face_topology
 
@@ -52,7 +53,8 @@ def face_width(landmarks: np.ndarray) -> float:
 
 def _feathered(mask: np.ndarray, sigma: float) -> np.ndarray:
     """Erode a binary float mask by ~2 sigma, then blur: 1 well inside, 0 at and beyond its edge."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     if sigma <= 0:
         return mask
@@ -107,7 +109,8 @@ def paste_back(
         color_match: match the patch's colours to the frame around the blend.
         inplace: write into ``frame`` itself (and return it) instead of a copy.
     """
-    import cv2
+    with needs("face"):
+        import cv2
 
     frame = np.asarray(frame)
     patch = np.asarray(patch)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..optional import needs
 from .topology import NUM_LANDMARKS, face_topology
 
 WAV2LIP_PADS = (0, 10, 0, 0)  # top, bottom, left, right
@@ -117,7 +118,8 @@ def crop_box(
     ``interpolation`` "linear" is OpenCV's default (what the Wav2Lip checkpoints saw in training);
     "area" averages when shrinking.
     """
-    import cv2
+    with needs("face"):
+        import cv2
 
     x1, y1, x2, y2 = (int(v) for v in box)
     h, w = frame.shape[:2]
@@ -173,7 +175,8 @@ def aligned_crop(
     frame: np.ndarray, landmarks: np.ndarray, size: int = 256, template: np.ndarray = ALIGNED_TEMPLATE
 ) -> Crop:
     """A ``size x size`` crop rotated and scaled so the eyes and mouth land on ``template``."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     matrix = similarity_transform(alignment_points(landmarks), np.asarray(template) * size)
     image = cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)

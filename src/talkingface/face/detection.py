@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..optional import needs
 from ._mediapipe import quiet_stderr, solutions
 from .topology import NUM_LANDMARKS
 
@@ -191,7 +192,8 @@ def landmark_box(landmarks: np.ndarray) -> np.ndarray:
 
 def cut_square(frame: np.ndarray, cx: float, cy: float, side: float, size: int) -> np.ndarray:
     """The square region of ``side`` pixels centred at (cx, cy), scaled to ``size`` (zero outside)."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     scale = size / side
     x0, y0 = cx - side / 2, cy - side / 2
@@ -296,7 +298,8 @@ def detect_faces(
         max_faces: at most this many faces (the largest) get landmarks.
         min_face: smallest face width in pixels searched for (see :meth:`FaceDetector.detect_multiscale`).
     """
-    import cv2
+    with needs("face"):
+        import cv2
 
     image = check_frame(image)
     faces = _detect(image, max_faces, min_score, min_face)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..optional import needs
 from .topology import face_topology
 
 _COLOURS = [(0, 220, 90), (255, 170, 0), (0, 160, 255), (230, 60, 200), (255, 230, 40), (60, 220, 230)]
@@ -19,7 +20,8 @@ def draw_face(frame: np.ndarray, landmarks: np.ndarray, track_id: int, interpola
 
     Interpolated faces (filled across a short loss) are drawn in grey.
     """
-    import cv2
+    with needs("face"):
+        import cv2
 
     colour = (150, 150, 150) if interpolated else track_colour(track_id)
     xy = landmarks[:, :2]
@@ -47,6 +49,7 @@ def draw_face(frame: np.ndarray, landmarks: np.ndarray, track_id: int, interpola
 
 
 def draw_no_face(frame: np.ndarray) -> None:
-    import cv2
+    with needs("face"):
+        import cv2
 
     cv2.putText(frame, "no face", (12, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 60, 60), 2, cv2.LINE_AA)

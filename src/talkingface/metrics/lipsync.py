@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..features.lips import lip_points
+from ..optional import needs
 
 
 def landmark_distance(generated: np.ndarray, real: np.ndarray, crop_size: float = 96.0) -> float:
@@ -44,7 +45,8 @@ def landmark_distance(generated: np.ndarray, real: np.ndarray, crop_size: float 
 def _grey_regions(frames: np.ndarray, boxes: np.ndarray, size: tuple[int, int]) -> list[np.ndarray]:
     """Grey uint8 mouth regions, each resized to ``size`` (width, height) so frames of any size
     compare alike."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     regions = []
     for frame, (x1, y1, x2, y2) in zip(frames, np.round(boxes).astype(int)):
@@ -73,7 +75,8 @@ def mouth_boxes(landmarks: np.ndarray, margin: float = 0.25) -> np.ndarray:
 def mouth_sharpness(frames: np.ndarray, boxes: np.ndarray) -> float:
     """Mean variance of the Laplacian of the mouth regions of ``frames`` ``(T, H, W, 3)`` uint8 RGB
     inside ``boxes`` ``(T, 4)`` (higher is sharper)."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     if len(frames) == 0 or len(frames) != len(boxes):
         raise InputError(f"need one mouth box per frame; got {len(frames)} frames and {len(boxes)} boxes")
@@ -83,7 +86,8 @@ def mouth_sharpness(frames: np.ndarray, boxes: np.ndarray) -> float:
 def mouth_flicker(frames: np.ndarray, boxes: np.ndarray) -> float:
     """Mean absolute frame-to-frame change of the mouth regions' Laplacian (grey levels; lower is
     steadier) for ``frames`` ``(T, H, W, 3)`` uint8 RGB and ``boxes`` ``(T, 4)``; needs 2 frames or more."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     if len(frames) < 2 or len(frames) != len(boxes):
         raise InputError(f"need 2 or more frames with one mouth box each; got {len(frames)} and {len(boxes)}")
@@ -97,7 +101,8 @@ def compensated_flicker(frames: np.ndarray, boxes: np.ndarray, size: tuple[int, 
     difference that remains is averaged (grey levels; lower is steadier). Motion itself costs
     nothing; shimmer, popping detail and jitter the flow cannot explain do. ``frames`` ``(T, H, W, 3)``
     uint8 RGB, ``boxes`` ``(T, 4)``; the regions are compared at ``size`` (width, height)."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     if len(frames) < 2 or len(frames) != len(boxes):
         raise InputError(f"need 2 or more frames with one mouth box each; got {len(frames)} and {len(boxes)}")

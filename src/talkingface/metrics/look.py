@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..optional import needs
+
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
@@ -29,7 +31,8 @@ def _chroma(pixels: np.ndarray) -> np.ndarray:
 def mouth_look(frame: np.ndarray, landmarks: np.ndarray) -> dict[str, float] | None:
     """The measures above for ``frame`` ``(H, W, 3) uint8`` RGB rendered to ``landmarks`` ``(478, 2+)``;
     None when the mouth is closed (fewer than 30 interior pixels)."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     from ..render.photo import mouth_regions
 

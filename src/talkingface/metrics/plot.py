@@ -8,14 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MissingDependencyError
 from ..files import atomic_output
+from ..optional import needs
 
 _COLOURS = [(200, 80, 20), (30, 150, 40), (40, 60, 210), (160, 40, 160)]  # BGR
 
 
 def _polyline(image, xs, ys, colour, thickness=2):
-    import cv2
+    with needs("face"):
+        import cv2
 
     points = np.stack([xs, ys], axis=1).round().astype(np.int32).reshape(-1, 1, 2)
     cv2.polylines(image, [points], False, colour, thickness, cv2.LINE_AA)
@@ -23,10 +24,8 @@ def _polyline(image, xs, ys, colour, thickness=2):
 
 def plot_sync_scores(path: str | os.PathLike, tracks: list, fps: float, title: str = "") -> Path:
     """PNG with, per track (``TrackScore``), distance vs offset (left) and confidence vs time (right)."""
-    try:
+    with needs("face", "plotting"):
         import cv2
-    except ImportError:
-        raise MissingDependencyError("plotting needs OpenCV: pip install 'talkingface[face]'") from None
     row_h, left_w, right_w, pad = 220, 360, 900, 40
     height = pad + max(1, len(tracks)) * (row_h + pad)
     image = np.full((height, left_w + right_w + 3 * pad, 3), 255, np.uint8)

@@ -19,6 +19,7 @@ import numpy as np
 from .. import choices
 from ..animation.mesh import incidence, vertex_normals
 from ..errors import InputError
+from ..optional import needs
 
 if TYPE_CHECKING:
     import moderngl
@@ -167,7 +168,8 @@ class MeshRenderer:
 
 class _GLState:
     def __init__(self, renderer: MeshRenderer):
-        import moderngl
+        with needs("render", "EGL rendering"):
+            import moderngl
 
         self.r = renderer
         # moderngl's stub types each **settings value as a dict; the settings are plain values.
@@ -190,7 +192,8 @@ class _GLState:
         return cast("moderngl.Uniform", self.prog[name])
 
     def render(self, vertices: np.ndarray, normals: np.ndarray, camera: Camera) -> np.ndarray:
-        import moderngl
+        with needs("render", "EGL rendering"):
+            import moderngl
 
         r = self.r
         data = np.concatenate([vertices, normals], axis=1).astype(np.float32).tobytes()
@@ -225,7 +228,8 @@ class _GLState:
 
 def _render_numpy(r: MeshRenderer, vertices: np.ndarray, normals: np.ndarray, camera: Camera) -> np.ndarray:
     """Painter's algorithm with per-triangle Blinn-Phong shading (OpenCV polygon fills)."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     view, proj = camera.matrices(r.width / r.height)
     homogeneous = np.concatenate([vertices, np.ones((len(vertices), 1), np.float32)], axis=1)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..face.topology import face_topology
+from ..optional import needs
 
 _RINGS = (1.35, 2.1)  # ring radii around the face, relative to the oval's distance from its centre
 _RING_FOLLOW = (0.35, 0.0)  # how much of the oval's motion each ring follows
@@ -108,7 +109,8 @@ class PhotoWarper:
 
     def warp(self, landmarks: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The image with its face moved to ``landmarks`` ``(478, 2|3)``; returns a new frame."""
-        import cv2
+        with needs("face"):
+            import cv2
 
         dst = self.destination(landmarks)
         src = self.source
@@ -186,7 +188,8 @@ class PhotoWarper:
         """Where the mouth is open (``(None, None)`` when it is closed): the space between the animated
         inner lips (0/1, grown by a pixel), and the anti-aliased coverage (0-255) of the drawn opening,
         the smoothed outline of :func:`mouth_opening`."""
-        import cv2
+        with needs("face"):
+            import cv2
 
         polygon = dst[self._inner] - (x0, y0)
         if polygon_area(polygon) < 1.0:
@@ -203,7 +206,8 @@ class PhotoWarper:
     def _draw_seam(region: np.ndarray, dst: np.ndarray, x0: int, y0: int, colour: np.ndarray) -> None:
         """The dark line where the lips meet, between the animated upper and lower inner lips, drawn
         anti-aliased into ``region`` (whose corner is (x0, y0)); an open mouth's interior covers it."""
-        import cv2
+        with needs("face"):
+            import cv2
 
         line = 0.5 * (dst[_UPPER_INNER] + dst[_LOWER_INNER]) - (x0, y0)
         width = float(np.linalg.norm(dst[308] - dst[78]))
@@ -262,7 +266,8 @@ def _without_mouth_gap(image: np.ndarray, inner: np.ndarray, outer: np.ndarray) 
     that closing, animated lips never squeeze the photo's own teeth or shadow into a seam or into dark
     notches at the corners. A mouth open by less than a tenth of the lips' area is returned as it is:
     its dark line is where the lips meet."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     if polygon_area(inner) < 0.1 * max(polygon_area(outer), 1.0):
         return image
@@ -300,7 +305,8 @@ class MouthRegions:
 
 def mouth_regions(shape: tuple, landmarks: np.ndarray) -> MouthRegions:
     """The :class:`MouthRegions` of the face with ``landmarks`` ``(478, 2+)`` in an image of ``shape``."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     topo = face_topology()
     points = np.asarray(landmarks)[:, :2]
@@ -376,7 +382,8 @@ def skin_light(image: np.ndarray, landmarks: np.ndarray) -> SkinLight:
 
 def sample_mouth_style(image: np.ndarray, landmarks: np.ndarray, inner: np.ndarray) -> MouthStyle:
     """Teeth and cavity colours from the photo's own open mouth, when there is enough of it."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     style = MouthStyle()
     polygon = np.round(np.asarray(landmarks)[inner, :2] * 16).astype(np.int32)
@@ -411,7 +418,8 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
     Upper teeth hang from where the upper lip is at rest (they are fixed to the skull), lower teeth
     ride on the lower lip (they move with the jaw). Returns ``shape`` float RGB.
     """
-    import cv2
+    with needs("face"):
+        import cv2
 
     h, w = shape[:2]
     topo = face_topology()

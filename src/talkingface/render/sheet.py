@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..optional import needs
 
 TILE = 256
 COLUMNS = 4
@@ -58,7 +59,8 @@ def telling_moments(
 
 def write_contact_sheet(video: str | os.PathLike, moments: list[tuple[float, str]], output: str | os.PathLike) -> Path:
     """Face tiles of ``video`` at ``moments`` ((seconds, label) pairs) -> ``output`` (.png or .jpg)."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     from ..face import detect_faces
     from ..face.detection import landmark_box
@@ -100,7 +102,8 @@ def write_contact_sheet(video: str | os.PathLike, moments: list[tuple[float, str
 
 
 def _tile(frame: np.ndarray, box: tuple[int, int, int], seconds: float, label: str) -> np.ndarray:
-    import cv2
+    with needs("face"):
+        import cv2
 
     x, y, side = box
     padded = cv2.copyMakeBorder(frame, side, side, side, side, cv2.BORDER_CONSTANT, value=(0, 0, 0))

@@ -17,7 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import InputError, MissingDependencyError
+from ..errors import InputError
+from ..optional import needs
 from .phonemes import SILENCE, Phoneme, PhonemeSequence, Word, normalize_arpabet
 
 SAMPLE_RATE = 16000  # pocketsphinx's acoustic model (talkingface.speech.SPEECH_RATE)
@@ -27,10 +28,8 @@ _MIN_PAUSE_S = 0.12
 
 
 def _pocketsphinx():
-    try:
+    with needs("speech", "speech alignment"):
         import pocketsphinx
-    except ImportError:
-        raise MissingDependencyError("speech alignment needs pocketsphinx: pip install 'talkingface[speech]'") from None
     return pocketsphinx
 
 

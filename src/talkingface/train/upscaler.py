@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..optional import needs
 from .configs import UpscalerTrainConfig
 from .loop import (
     TrainResult,
@@ -52,7 +53,8 @@ class Degradation:
 
     def apply(self, canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The canvas at half size, spoiled (uint8)."""
-        import cv2
+        with needs("face"):
+            import cv2
 
         h, w = canvas.shape[:2]
         small = cv2.resize(canvas, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
@@ -147,7 +149,8 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
     """SSIM (Wang et al. 2004: 11 px Gaussian window, sigma 1.5) of two 0-255 images, on their grey."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     def grey(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.float64)

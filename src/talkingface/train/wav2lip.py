@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..optional import needs
 from .configs import Wav2LipTrainConfig
 from .loop import (
     TrainResult,
@@ -97,7 +98,8 @@ def expert_sync_loss(expert: torch.nn.Module, mel: torch.Tensor, generated: torc
 def write_image_grid(path: Path, rows: Sequence[Sequence[torch.Tensor]]) -> Path:
     """A PNG of ``(3, S, S)`` BGR images in [0, 1], laid out in ``rows`` (written atomically, replaced at
     each evaluation)."""
-    import cv2
+    with needs("face"):
+        import cv2
 
     from ..files import atomic_output
 

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ...errors import CheckpointError, MissingDependencyError
+from ...errors import CheckpointError
+from ...optional import needs
 from ..checkpoint import load_state, read_checkpoint, rename_weight_norm, strip_prefixes
 from .functional import AUDIO_RATE
 
@@ -68,12 +69,8 @@ class MelAudioEncoder(nn.Module):
 
 def build_wav2vec2(overrides: dict) -> Wav2Vec2Model:
     """transformers' ``Wav2Vec2Model`` from a config (``Wav2Vec2Config`` defaults with ``overrides``)."""
-    try:
+    with needs("faceformer", "FaceFormer's wav2vec 2.0 encoder"):
         from transformers import Wav2Vec2Config, Wav2Vec2Model
-    except ImportError:
-        raise MissingDependencyError(
-            "FaceFormer's wav2vec 2.0 encoder needs transformers: pip install 'talkingface[faceformer]'"
-        ) from None
     return Wav2Vec2Model(Wav2Vec2Config(**overrides))
 
 
