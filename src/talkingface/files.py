@@ -10,8 +10,9 @@ import tempfile
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from .errors import InputError
+from .errors import InputError, MediaError
 
 # Outputs finished inside an :func:`all_or_nothing` block, waiting for the block to succeed.
 _PENDING: contextvars.ContextVar[list[AtomicFile] | None] = contextvars.ContextVar("pending_outputs", default=None)
@@ -197,3 +198,16 @@ def _same_file(a: Path, b: Path) -> bool:
         except OSError:
             return False
     return a.resolve() == b.resolve()
+
+
+def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
+    """The document in JSON file ``path``; a missing, unreadable or malformed file is a one-line
+    :class:`~talkingface.errors.MediaError` that says it is not a ``what``."""
+    import json
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MediaError(path, "file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MediaError(path, f"not a {what} ({type(error).__name__}: {error})") from None

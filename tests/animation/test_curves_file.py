@@ -4,8 +4,11 @@ import json
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
 from talkingface.animation import AnimationCurves
+from talkingface.errors import MediaError
+from talkingface.face import TrackingResult
 
 
 def test_streamed_json_is_the_whole_documents_json(tmp_path):
@@ -21,3 +24,15 @@ def test_streamed_json_is_the_whole_documents_json(tmp_path):
     np.testing.assert_allclose(back.values, curves.values, atol=1e-5)
     np.testing.assert_allclose(back.extra["head"], extra["head"], atol=1e-5)
     assert back.extra_names["jali"] == ("ja", "li")
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"fps": 30}', '{"fps": 0, "names": [], "frames": []}', "\udcff"])
+def test_a_file_that_is_not_curves_is_refused_in_one_line(tmp_path, text):
+    path = tmp_path / "x.json"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    with pytest.raises(MediaError, match=r"x\.json: not a curves file \("):
+        AnimationCurves.load_json(path)
+    with pytest.raises(MediaError, match=r"x\.json: not a tracking file \("):
+        TrackingResult.load_json(path)
+    with pytest.raises(MediaError, match="file not found"):
+        AnimationCurves.load_json(tmp_path / "missing.json")

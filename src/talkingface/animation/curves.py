@@ -16,11 +16,12 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..files import atomic_output
+from ..errors import InputError, MediaError
+from ..files import atomic_output, read_json
 from ..speech.visemes import ARKIT_52
 
 _LIVE_LINK_EXTRA = (
@@ -125,13 +126,24 @@ class AnimationCurves:
 
     @classmethod
     def load_json(cls, path: str | os.PathLike) -> AnimationCurves:
-        data = json.loads(Path(path).read_text())
-        fps = Fraction(data.get("fps_exact") or data["fps"])
-        extra = {
-            k: np.asarray(v["frames"], np.float32) for k, v in data.items() if isinstance(v, dict) and "frames" in v
-        }
-        names = {k: tuple(v["names"]) for k, v in data.items() if isinstance(v, dict) and "names" in v}
-        return cls(fps, tuple(data["names"]), np.asarray(data["frames"], np.float32), extra, names)
+        """Curves saved by :meth:`save_json`; a file that is not such a document is a one-line error."""
+        try:
+            return cls.from_dict(read_json(path, "curves file"))
+        except InputError as error:
+            raise MediaError(path, f"not a curves file ({error})") from None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> AnimationCurves:
+        """The curves of a :meth:`to_dict` document."""
+        try:
+            fps = Fraction(data.get("fps_exact") or data["fps"])
+            extra = {
+                k: np.asarray(v["frames"], np.float32) for k, v in data.items() if isinstance(v, dict) and "frames" in v
+            }
+            names = {k: tuple(v["names"]) for k, v in data.items() if isinstance(v, dict) and "names" in v}
+            return cls(fps, tuple(data["names"]), np.asarray(data["frames"], np.float32), extra, names)
+        except (AttributeError, KeyError, TypeError, ValueError, ZeroDivisionError) as error:
+            raise InputError(f"{type(error).__name__}: {error}") from None
 
     def to_live_link_csv(self) -> str:
         """Live Link Face CSV text (61 channels; ARKit channels missing from ``names`` are 0). A lively

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ..files import atomic_output
+from ..errors import InputError, MediaError
+from ..files import atomic_output, read_json
 from ._mediapipe import quiet_stderr
 from .detection import (
     DETECTION_ROI_SCALE,
@@ -239,23 +239,28 @@ class TrackingResult:
 
     @classmethod
     def load_json(cls, path: str | os.PathLike) -> TrackingResult:
-        data = json.loads(Path(path).read_text())
-        tracks = []
-        for d in data["tracks"]:
-            if "landmarks" not in d:
-                raise InputError(f"{path}: saved without landmarks; it cannot be loaded as tracks")
-            frames = np.asarray(d["frames"], np.int64)
-            interpolated = np.zeros(len(frames), bool)
-            interpolated[np.searchsorted(frames, d["interpolated"])] = True
-            tracks.append(FaceTrack(d["id"], d["scene"], frames, np.asarray(d["landmarks"], np.float32), interpolated))
-        return cls(
-            data["num_frames"],
-            Fraction(data["fps"]) if data["fps"] else None,
-            data["width"],
-            data["height"],
-            tracks,
-            list(data["scene_cuts"]),
-        )
+        data = read_json(path, "tracking file")
+        try:
+            tracks = []
+            for d in data["tracks"]:
+                if "landmarks" not in d:
+                    raise InputError(f"{path}: saved without landmarks; it cannot be loaded as tracks")
+                frames = np.asarray(d["frames"], np.int64)
+                interpolated = np.zeros(len(frames), bool)
+                interpolated[np.searchsorted(frames, d["interpolated"])] = True
+                tracks.append(
+                    FaceTrack(d["id"], d["scene"], frames, np.asarray(d["landmarks"], np.float32), interpolated)
+                )
+            return cls(
+                data["num_frames"],
+                Fraction(data["fps"]) if data["fps"] else None,
+                data["width"],
+                data["height"],
+                tracks,
+                list(data["scene_cuts"]),
+            )
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError, ZeroDivisionError) as error:
+            raise MediaError(path, f"not a tracking file ({type(error).__name__}: {error})") from None
 
 
 class _Following:

@@ -22,6 +22,16 @@ def _polyline(image, xs, ys, colour, thickness=2):
     cv2.polylines(image, [points], False, colour, thickness, cv2.LINE_AA)
 
 
+def _label(
+    image: np.ndarray, text: str, origin: tuple[int, int], scale: float = 0.45, colour: tuple[int, int, int] = (0, 0, 0)
+) -> None:
+    """``text`` drawn at ``origin`` (its baseline's left end) in the plot's font."""
+    with needs("face", "plotting"):
+        import cv2
+
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+
+
 def plot_sync_scores(path: str | os.PathLike, tracks: list, fps: float, title: str = "") -> Path:
     """PNG with, per track (``TrackScore``), distance vs offset (left) and confidence vs time (right)."""
     with needs("face", "plotting"):
@@ -29,8 +39,7 @@ def plot_sync_scores(path: str | os.PathLike, tracks: list, fps: float, title: s
     row_h, left_w, right_w, pad = 220, 360, 900, 40
     height = pad + max(1, len(tracks)) * (row_h + pad)
     image = np.full((height, left_w + right_w + 3 * pad, 3), 255, np.uint8)
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    cv2.putText(image, title[-110:], (pad, 26), font, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+    _label(image, title[-110:], (pad, 26), 0.55, (0, 0, 0))
     for row, track in enumerate(tracks):
         top = pad + row * (row_h + pad) + 10
         colour = _COLOURS[row % len(_COLOURS)]
@@ -50,26 +59,10 @@ def plot_sync_scores(path: str | os.PathLike, tracks: list, fps: float, title: s
         cv2.circle(image, (int(xs[best]), int(ys[best])), 5, (0, 0, 220), -1, cv2.LINE_AA)
         zero = x0 + left_w / 2
         cv2.line(image, (int(zero), top), (int(zero), top + row_h), (180, 180, 180), 1)
-        cv2.putText(
-            image,
-            f"track {track.track_id}: offset {s.offset:+d}  LSE-D {s.lse_d:.2f}  LSE-C {s.lse_c:.2f}",
-            (x0 + 4, top + 16),
-            font,
-            0.45,
-            (0, 0, 0),
-            1,
-            cv2.LINE_AA,
-        )
-        cv2.putText(
-            image,
-            f"-{max_shift}   distance vs AV offset (frames)   +{max_shift}",
-            (x0 + 4, top + row_h + 16),
-            font,
-            0.4,
-            (90, 90, 90),
-            1,
-            cv2.LINE_AA,
-        )
+        heading = f"track {track.track_id}: offset {s.offset:+d}  LSE-D {s.lse_d:.2f}  LSE-C {s.lse_c:.2f}"
+        _label(image, heading, (x0 + 4, top + 16))
+        axis = f"-{max_shift}   distance vs AV offset (frames)   +{max_shift}"
+        _label(image, axis, (x0 + 4, top + row_h + 16), 0.4, (90, 90, 90))
         # Right: per-frame confidence over the track's time span.
         confidence = np.asarray(s.confidence, np.float64)
         x1 = 2 * pad + left_w
@@ -81,16 +74,8 @@ def plot_sync_scores(path: str | os.PathLike, tracks: list, fps: float, title: s
             _polyline(image, xs, ys, colour)
             start = track.start / fps
             end = (track.start + track.num_frames) / fps
-            cv2.putText(
-                image,
-                f"confidence per frame, {start:.1f}-{end:.1f} s (max {top_value:.2f})",
-                (x1 + 4, top + 16),
-                font,
-                0.45,
-                (0, 0, 0),
-                1,
-                cv2.LINE_AA,
-            )
+            heading = f"confidence per frame, {start:.1f}-{end:.1f} s (max {top_value:.2f})"
+            _label(image, heading, (x1 + 4, top + 16))
     _ok, encoded = cv2.imencode(".png", image)
     with atomic_output(path) as tmp:
         tmp.write_bytes(encoded.tobytes())

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .registry import Variant, load_model, register
+from .registry import load_model, register_network
 from .spec import ModelSpec
 
 
@@ -240,24 +240,14 @@ class Gfpgan(nn.Module):
         return image
 
 
-SPEC = ModelSpec(
-    family="gfpgan",
-    role="enhancer",
-    audio_features="raw",
-    audio_window=1,
-    image_size=512,
-    channel_order="rgb",
-    value_range=(-1.0, 1.0),
-)
+SPEC = ModelSpec.enhancer("gfpgan", 512, (-1.0, 1.0))
 
-register(
-    Variant(
-        "gfpgan",
-        lambda config: Gfpgan(GfpganConfig(**config)),
-        SPEC,
-        {},
-        "GFPGAN v1.3/v1.4 (clean): face restoration at 512 px (the user's GFPGANv1.3.pth / GFPGANv1.4.pth)",
-    )
+register_network(
+    "gfpgan",
+    Gfpgan,
+    GfpganConfig,
+    SPEC,
+    "GFPGAN v1.3/v1.4 (clean): face restoration at 512 px (the user's GFPGANv1.3.pth / GFPGANv1.4.pth)",
 )
 
 

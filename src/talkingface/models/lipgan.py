@@ -21,7 +21,7 @@ from torch import nn
 from ..errors import InputError
 from .checkpoint import fill_batchnorm_counters, standard_filter
 from .layers import ConvBlock, ConvTransposeBlock, residual_stack
-from .registry import Variant, register, register_detector
+from .registry import register_detector, register_network
 from .spec import ModelSpec
 
 
@@ -162,26 +162,18 @@ def _filter(state: Any) -> dict:
     return fill_batchnorm_counters(standard_filter(state))
 
 
-register(
-    Variant(
-        "lipgan",
-        lambda config: LipGAN(LipGANConfig(**config)),
-        _spec("generator"),
-        {"image_size": 96},
-        "LipGAN generator",
-        _filter,
-        _generator_config,
+for _name, _network, _role, _description, _from_state in (
+    ("lipgan", LipGAN, "generator", "LipGAN generator", _generator_config),
+    ("lipgan.disc", LipGANDiscriminator, "discriminator", "LipGAN contrastive discriminator", _discriminator_config),
+):
+    register_network(
+        _name,
+        _network,
+        LipGANConfig,
+        _spec(_role),
+        _description,
+        config={"image_size": 96},
+        filter=_filter,
+        config_from_state=_from_state,
     )
-)
-register(
-    Variant(
-        "lipgan.disc",
-        lambda config: LipGANDiscriminator(LipGANConfig(**config)),
-        _spec("discriminator"),
-        {"image_size": 96},
-        "LipGAN contrastive discriminator",
-        _filter,
-        _discriminator_config,
-    )
-)
 register_detector(detect)

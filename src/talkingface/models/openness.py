@@ -19,7 +19,7 @@ from torch import nn
 
 from ..errors import InputError
 from ..features.openness import BANDS
-from .registry import Variant, load_builtin, register
+from .registry import load_builtin, register_network
 from .spec import ModelSpec
 
 
@@ -84,20 +84,16 @@ class OpennessNet(nn.Module):
         return self.members_forward(features).mean(1)
 
 
-SPEC = ModelSpec(
-    family="openness", role="mesh", audio_features="raw", audio_rate=100.0, audio_window=1, image_size=None
-)
+SPEC = ModelSpec.from_speech("openness")
 
 
-register(
-    Variant(
-        "openness",
-        lambda config: OpennessNet(OpennessConfig(**config)),
-        SPEC,
-        {},
-        "mouth openness from speech: dilated convolutions over log-mel bands, trained on real lips (trained here)",
-        weights="openness.safetensors",
-    )
+register_network(
+    "openness",
+    OpennessNet,
+    OpennessConfig,
+    SPEC,
+    "mouth openness from speech: dilated convolutions over log-mel bands, trained on real lips (trained here)",
+    weights="openness.safetensors",
 )
 
 

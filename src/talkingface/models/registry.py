@@ -91,6 +91,19 @@ def register(variant: Variant) -> Variant:
     return variant
 
 
+def register_network(
+    name: str,
+    network: Callable[[Any], nn.Module],
+    settings: Callable[..., Any],
+    spec: ModelSpec,
+    description: str,
+    **fields: Any,
+) -> Variant:
+    """Register variant ``name`` of a network made from its settings dataclass, ``network(settings(**config))``;
+    ``fields``: the other :class:`Variant` fields (its default config, filter, weights, ...)."""
+    return register(Variant(name, lambda config: network(settings(**config)), spec, description=description, **fields))
+
+
 def register_detector(detect: Callable[[StateDict], str | None]) -> None:
     """Add a function that names the variant of an upstream state dict (or returns None)."""
     _DETECTORS.append(detect)

@@ -72,6 +72,24 @@ class ModelSpec:
         if self.sample_rate <= 0 or self.fps <= 0 or self.audio_rate <= 0:
             raise InputError("sample_rate, fps and audio_rate must be positive")
 
+    @classmethod
+    def from_speech(cls, family: str, role: str = "mesh") -> ModelSpec:
+        """A model that takes raw speech (its own features, 100 steps a second) and no image."""
+        return cls(family=family, role=role, audio_features="raw", audio_rate=100.0, audio_window=1, image_size=None)
+
+    @classmethod
+    def enhancer(cls, family: str, image_size: int | None, value_range: tuple[float, float]) -> ModelSpec:
+        """An image enhancer (no audio): RGB in ``value_range``, of ``image_size`` pixels (None: any)."""
+        return cls(
+            family=family,
+            role="enhancer",
+            audio_features="raw",
+            audio_window=1,
+            image_size=image_size,
+            channel_order="rgb",
+            value_range=value_range,
+        )
+
     def window_seconds(self) -> float:
         """Duration of one audio window, seconds (0.2 s for Wav2Lip's 16 mel columns)."""
         return self.audio_window / self.audio_rate

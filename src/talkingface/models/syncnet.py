@@ -23,7 +23,7 @@ from torch import nn
 from ..errors import InputError
 from .checkpoint import fill_batchnorm_counters, standard_filter
 from .layers import ConvBlock, residual_stack
-from .registry import Variant, register, register_detector
+from .registry import register_detector, register_network
 from .spec import ModelSpec
 from .wav2lip import audio_encoder, channels, check_divisor
 
@@ -202,24 +202,20 @@ def detect(state: dict) -> str | None:
     return None
 
 
-register(
-    Variant(
-        "syncnet.expert",
-        lambda config: SyncNetColor(SyncNetConfig(**config)),
-        EXPERT_SPEC,
-        {},
-        "Wav2Lip lip-sync expert (lipsync_expert.pth): lower halves of 5 frames vs a mel window",
-        _filter,
-    )
+register_network(
+    "syncnet.expert",
+    SyncNetColor,
+    SyncNetConfig,
+    EXPERT_SPEC,
+    "Wav2Lip lip-sync expert (lipsync_expert.pth): lower halves of 5 frames vs a mel window",
+    filter=_filter,
 )
-register(
-    Variant(
-        "syncnet.v2",
-        lambda config: SyncNetV2(SyncNetConfig(**config)),
-        V2_SPEC,
-        {},
-        "syncnet_python evaluation model (syncnet_v2.model), for LSE-D / LSE-C",
-        _filter,
-    )
+register_network(
+    "syncnet.v2",
+    SyncNetV2,
+    SyncNetConfig,
+    V2_SPEC,
+    "syncnet_python evaluation model (syncnet_v2.model), for LSE-D / LSE-C",
+    filter=_filter,
 )
 register_detector(detect)

@@ -24,7 +24,7 @@ from torch import nn
 
 from ..errors import InputError
 from ..features.lips import LIP_FEATURES
-from .registry import Variant, load_builtin, register
+from .registry import load_builtin, register_network
 from .spec import ModelSpec
 
 FRAMES = 5
@@ -116,27 +116,17 @@ class SyncNetLips(nn.Module):
         return self.forward_audio(mel), self.forward_lips(lips)
 
 
-SPEC = ModelSpec(
-    family="syncnet",
-    role="sync",
-    audio_features="wav2lip_mel",
-    audio_rate=80.0,
-    audio_window=16,
-    image_size=None,
-    frames_per_window=FRAMES,
-    visual="lip_landmarks",
-)
+# Wav2Lip's mel windows (the spec's defaults) against lip landmarks.
+SPEC = ModelSpec(family="syncnet", role="sync", image_size=None, frames_per_window=FRAMES, visual="lip_landmarks")
 
 
-register(
-    Variant(
-        "syncnet.lips",
-        lambda config: SyncNetLips(SyncNetLipsConfig(**config)),
-        SPEC,
-        {},
-        "the built-in sync model: lip landmarks of 5 frames vs a mel window (trained here, shipped)",
-        weights="syncnet_lips.safetensors",
-    )
+register_network(
+    "syncnet.lips",
+    SyncNetLips,
+    SyncNetLipsConfig,
+    SPEC,
+    "the built-in sync model: lip landmarks of 5 frames vs a mel window (trained here, shipped)",
+    weights="syncnet_lips.safetensors",
 )
 
 

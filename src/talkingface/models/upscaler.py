@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .registry import Variant, load_builtin, register
+from .registry import load_builtin, register_network
 from .spec import ModelSpec
 
 SCALE = 2
@@ -80,26 +80,16 @@ class MouthUpscaler(nn.Module):
         return (base + nn.functional.pixel_shuffle(x, SCALE)).clamp(0, 1)
 
 
-SPEC = ModelSpec(
-    family="upscaler",
-    role="enhancer",
-    audio_features="raw",
-    audio_window=1,
-    image_size=None,
-    channel_order="rgb",
-    value_range=(0.0, 1.0),
-)
+SPEC = ModelSpec.enhancer("upscaler", None, (0.0, 1.0))
 
 
-register(
-    Variant(
-        "upscaler.mouth",
-        lambda config: MouthUpscaler(MouthUpscalerConfig(**config)),
-        SPEC,
-        {},
-        "the mouth upscaler: the mouth canvas at 2x, conditioned on its previous output (trained here)",
-        weights="upscaler_mouth.safetensors",
-    )
+register_network(
+    "upscaler.mouth",
+    MouthUpscaler,
+    MouthUpscalerConfig,
+    SPEC,
+    "the mouth upscaler: the mouth canvas at 2x, conditioned on its previous output (trained here)",
+    weights="upscaler_mouth.safetensors",
 )
 
 

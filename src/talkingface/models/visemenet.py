@@ -27,7 +27,7 @@ from torch import nn
 from ..errors import InputError
 from ..features.visemenet import VISEMENET_FEATURES
 from ..speech.visemes import JALI_VISEMES
-from .registry import Variant, load_builtin, register
+from .registry import load_builtin, register_network
 from .spec import ModelSpec
 
 #: The paper's output order of the 20 visemes (after JA and LI).
@@ -173,24 +173,15 @@ class VisemeNetStream:
         return self.push(silence)
 
 
-SPEC = ModelSpec(
-    family="visemenet",
-    role="mesh",
-    audio_features="raw",
-    audio_rate=100.0,
-    audio_window=1,
-    image_size=None,
-)
+SPEC = ModelSpec.from_speech("visemenet")
 
-register(
-    Variant(
-        "visemenet",
-        lambda config: VisemeNet(VisemeNetConfig(**config)),
-        SPEC,
-        {},
-        "VisemeNet: speech -> mouth landmarks, phoneme groups, JALI and viseme curves (streams)",
-        weights="visemenet.safetensors",
-    )
+register_network(
+    "visemenet",
+    VisemeNet,
+    VisemeNetConfig,
+    SPEC,
+    "VisemeNet: speech -> mouth landmarks, phoneme groups, JALI and viseme curves (streams)",
+    weights="visemenet.safetensors",
 )
 
 

@@ -234,6 +234,11 @@ def offered(
     )
 
 
+def offered_as_they_are(config: type, *names: str) -> tuple[Option, ...]:
+    """The service's options for fields ``names`` of ``config``, each as the field declares it."""
+    return tuple(offered(config, name) for name in names)
+
+
 _WITHOUT_GFPGAN = ("gfpgan",)  # GFPGAN needs the user's own file
 
 
@@ -260,9 +265,7 @@ METHODS: dict[str, Method] = {
                     high=60,
                 ),
                 offered(JaliConfig, "style"),
-                offered(TalkingPhotoConfig, "method"),
-                offered(TalkingPhotoConfig, "still"),
-                offered(TalkingPhotoConfig, "seed"),
+                *offered_as_they_are(TalkingPhotoConfig, "method", "still", "seed"),
                 offered(TalkingPhotoConfig, "enhance", without=_WITHOUT_GFPGAN),
             ),
             outputs=(_VIDEO, Output("sheet.png", "image", "image/png")),
@@ -277,9 +280,7 @@ METHODS: dict[str, Method] = {
             speech=True,
             checkpoint="required",
             options=(
-                offered(LipSyncConfig, "paste"),
-                offered(LipSyncConfig, "static"),
-                offered(LipSyncConfig, "keep_video_length"),
+                *offered_as_they_are(LipSyncConfig, "paste", "static", "keep_video_length"),
                 offered(LipSyncConfig, "face_index", high=16),
                 offered(LipSyncConfig, "enhance", without=_WITHOUT_GFPGAN),
             ),
@@ -295,7 +296,7 @@ METHODS: dict[str, Method] = {
             speech=True,
             checkpoint="optional",
             options=(
-                offered(MeshAnimationConfig, "method"),
+                *offered_as_they_are(MeshAnimationConfig, "method"),
                 offered(MeshAnimationConfig, "fps", whole=True, low=10, high=60),
                 offered(MeshAnimationConfig, "size", low=128, high=1024),
                 offered(MeshAnimationConfig, "still"),
