@@ -70,10 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.size is not None and not 16 <= args.size <= 4096:
         raise InputError(f"--size must be 16-4096 pixels, got {args.size}")
-    from ..animation.speech import resolve_method
-
     text = read_text_argument(args.text, args.transcript)
-    resolve_method(args.method, text)
     output = output_path(args.output, video=True, inputs=(args.face, args.audio, args.enhance_checkpoint))
     if args.sheet:
         output_path(args.sheet, suffixes=(".png", ".jpg", ".jpeg"), inputs=(args.face, args.audio, args.output))

@@ -100,11 +100,9 @@ def run(args: argparse.Namespace) -> int:
         precision=args.precision,
         **enhance_settings(args),
     )
-    config.enhancement().check()
     output_path(args.output, video=True, inputs=(args.face, args.audio, args.checkpoint, args.enhance_checkpoint))
     pipeline = LipSyncPipeline.from_config(config, args.checkpoint, args.model).to(args.device)
     syncnet = load_sync_model(args.syncnet) if auto else None
-    pipeline.check(args.face, args.audio, args.output)
     if auto:
         result = pipeline.corrected(args.face, args.audio, args.output, syncnet, progress=not args.quiet)
     else:

@@ -26,6 +26,7 @@ import numpy as np
 from .. import choices
 from ..errors import InputError
 from ..optional import needs
+from ..settings import setting
 from .temporal import TemporalConfig, flow_warp, region_mask
 
 METHODS = choices.ENHANCE_METHODS
@@ -273,6 +274,21 @@ class EnhanceConfig:
 
         if self.checkpoint is not None and not Path(self.checkpoint).is_file():
             raise InputError(f"{self.checkpoint}: no such checkpoint file")
+
+
+@dataclass(frozen=True)
+class EnhanceSettings:
+    """The enhancement settings of a pipeline that makes faces (its config derives from this class):
+    ``enhance`` is :class:`EnhanceConfig`'s method, ``enhance_checkpoint`` its checkpoint and
+    ``enhance_every`` its ``every``."""
+
+    enhance: str = setting("none", "sharpen the mouth", choices=choices.ENHANCE_METHODS)
+    enhance_checkpoint: str | None = None
+    enhance_every: int = 1
+
+    def enhancement(self, device: str = "cpu") -> EnhanceConfig:
+        """The :class:`EnhanceConfig` of these settings, its network on ``device`` (checked on creation)."""
+        return EnhanceConfig(self.enhance, self.enhance_checkpoint, self.enhance_every, device)
 
 
 def gfpgan_restore(model) -> Callable[[np.ndarray], np.ndarray]:

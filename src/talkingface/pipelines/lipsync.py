@@ -86,8 +86,10 @@ class LipSyncPipeline(Pipeline):
 
         if checkpoint is None:
             raise InputError("lip-sync needs a Wav2Lip checkpoint (wav2lip.pth, wav2lip_gan.pth or our .safetensors)")
+        config = config or LipSyncConfig()
+        config.enhancement().check()  # before the generator loads
         model = load_model(checkpoint, variant, family="wav2lip", role="generator")
-        return cls(model, config or LipSyncConfig())
+        return cls(model, config)
 
     def _prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         from ..models.inference import optimize_for_inference

@@ -9,6 +9,7 @@ from fractions import Fraction
 import numpy as np
 
 from .. import choices
+from ..enhance.video import EnhanceSettings
 from ..errors import InputError
 from ..settings import setting
 
@@ -16,7 +17,7 @@ PRECISIONS = choices.PRECISIONS
 
 
 @dataclass(frozen=True)
-class LipSyncConfig:
+class LipSyncConfig(EnhanceSettings):
     """Settings of :class:`LipSyncPipeline` (Wav2Lip's options, same meaning, better defaults).
 
     Attributes:
@@ -66,9 +67,6 @@ class LipSyncConfig:
     offset: int = 0
     overlap: bool | None = None
     precision: str = "fp32"
-    enhance: str = setting("none", "sharpen the mouth", choices=choices.ENHANCE_METHODS)
-    enhance_checkpoint: str | None = None
-    enhance_every: int = 1
 
     def __post_init__(self) -> None:
         from ..timebase import to_fps
@@ -93,9 +91,3 @@ class LipSyncConfig:
         if self.face_index is not None and self.face_index < 0:
             raise InputError(f"face_index must be >= 0, got {self.face_index}")
         to_fps(self.fps)
-
-    def enhancement(self, device: str = "cpu"):
-        """The :class:`~talkingface.enhance.video.EnhanceConfig` of these settings."""
-        from ..enhance.video import EnhanceConfig
-
-        return EnhanceConfig(self.enhance, self.enhance_checkpoint, self.enhance_every, device)

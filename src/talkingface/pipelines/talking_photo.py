@@ -22,6 +22,7 @@ import numpy as np
 from .. import choices
 from ..animation import AnimationCurves, JaliConfig
 from ..animation.idle import with_idle_motion
+from ..enhance.video import EnhanceSettings
 from ..errors import InputError
 from ..media.tags import SYNTHETIC_TAGS
 from ..settings import setting
@@ -34,7 +35,7 @@ MAX_FACES = 8
 
 
 @dataclass(frozen=True)
-class TalkingPhotoConfig:
+class TalkingPhotoConfig(EnhanceSettings):
     """Settings of :class:`TalkingPhotoPipeline`.
 
     Attributes:
@@ -62,9 +63,6 @@ class TalkingPhotoConfig:
     seed: int = setting(0, "seed of the blinks and head motion", low=0, high=2**31 - 1)
     force_fps: bool = False
     face_index: int | None = None
-    enhance: str = setting("none", "sharpen the mouth", choices=choices.ENHANCE_METHODS)
-    enhance_checkpoint: str | None = None
-    enhance_every: int = 1
 
     def __post_init__(self) -> None:
         from ..animation.speech import resolve_method
@@ -77,12 +75,6 @@ class TalkingPhotoConfig:
         if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 16):
             raise InputError(f"size must be a whole number of pixels >= 16, got {self.size!r}")
         self.enhancement()
-
-    def enhancement(self, device: str = "cpu"):
-        """The :class:`~talkingface.enhance.video.EnhanceConfig` of these settings, its network on ``device``."""
-        from ..enhance.video import EnhanceConfig
-
-        return EnhanceConfig(self.enhance, self.enhance_checkpoint, self.enhance_every, device)
 
 
 @dataclass
@@ -129,11 +121,14 @@ class TalkingPhotoPipeline(Pipeline):
         self.device = str(check_device(device))
         return self
 
-    def check(self, face, audio, output):
-        """Fail before any work: a readable photo or video, audio with sound, a writable video output
-        that is neither input. Returns the face's video info."""
+    def check(self, face, audio, output, text: str | None = None):
+        """Fail before any work: the method fits the transcript (or its absence), a readable photo or
+        video, audio with sound, a writable video output that is neither input. Returns the face's video
+        info."""
+        from ..animation.speech import resolve_method
         from ..media import audio_info, check_video_output, probe_video
 
+        resolve_method(self.config.method, text)
         extra = (self.config.enhance_checkpoint,) if self.config.enhance_checkpoint else ()
         check_video_output(output, audio=True, inputs=(face, audio, *extra))
         self.config.enhancement().check()
@@ -149,14 +144,13 @@ class TalkingPhotoPipeline(Pipeline):
         text: str | None = None,
         progress: bool = False,
     ) -> TalkingPhotoResult:
-        from ..animation.speech import resolve_method, speech_curves
+        from ..animation.speech import speech_curves
         from ..enhance.video import make_enhancer
         from ..media import load_audio
         from ..speech import SPEECH_RATE
         from ..timebase import to_fps
 
-        resolve_method(self.config.method, text)
-        info = self.check(face, audio, output)
+        info = self.check(face, audio, output, text)
         # A video is enhanced frame by frame (its network loaded now: a bad file fails before the work).
         enhancer = None if info.is_image else make_enhancer(self.config.enhancement(self.device))
         photo = self._prepare_photo(face) if info.is_image else None  # a photo without a face fails here
