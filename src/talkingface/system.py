@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import MissingDependencyError
+from .optional import needs
+
 
 @dataclass(frozen=True)
 class Component:
@@ -69,8 +72,7 @@ def _check_soundfile() -> tuple[str | None, bool, str]:
 
 
 def _check_espeak() -> tuple[str | None, bool, str]:
-    from .errors import MissingDependencyError
-    from .speech.espeak import engine_version, synthesize
+    from .speech.espeak import engine_version, synthesize  # numpy: loaded only for this check
 
     try:
         version = engine_version()
@@ -107,7 +109,6 @@ def _check_egl() -> tuple[str | None, bool, str]:
 
 
 def _check_mediapipe() -> tuple[str | None, bool, str]:
-
     version = _package_version("mediapipe")
     if version is None:
         return None, False, "not installed (pip install 'talkingface[face]')"
@@ -149,7 +150,6 @@ def _check_transformers() -> tuple[str | None, bool, str]:
     version = _package_version("transformers")
     if version is None:
         return None, False, "not installed (pip install 'talkingface[faceformer]')"
-    from .optional import needs
 
     with needs("faceformer", "FaceFormer's wav2vec 2.0 encoder"):
         from transformers import Wav2Vec2Config, Wav2Vec2Model

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..speech.visemes import ARKIT_52
 from .curves import AnimationCurves
 from .mesh import Mesh, face_template
+from .rig import LandmarkRig
 
 _LIPS = slice(ARKIT_52.index("mouthRollLower"), ARKIT_52.index("mouthUpperUpRight") + 1)
 #: The ARKit shapes the built-in face has, in its basis's order: the jaw and mouth, ARKit's ten lip shapes
@@ -98,7 +99,6 @@ class BlendshapeBasis:
 
 def face_basis(template: Mesh | None = None) -> BlendshapeBasis:
     """The ARKit shapes of the landmark rig on the built-in face (478 vertices)."""
-    from .rig import LandmarkRig
 
     mesh = template or face_template()
     if mesh.num_vertices != 478:

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import InputError, MediaError
 from ..face.template import template_points
 from ..face.topology import face_topology
+from ..files import atomic_output
 
 
 @dataclass
@@ -279,7 +280,6 @@ def _ply_binary(body: bytes, elements: list[dict[str, Any]]) -> tuple[np.ndarray
 
 def save_obj(path: str | os.PathLike, vertices: np.ndarray, faces: np.ndarray) -> Path:
     """Write one OBJ (atomically)."""
-    from ..files import atomic_output
 
     lines = [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in np.asarray(vertices, np.float64)]
     lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in np.asarray(faces)]

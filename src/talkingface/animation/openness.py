@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..features.openness import SAMPLE_RATE, frame_spans, openness_features
+from .curves import AnimationCurves
 
 
 def openness_steps(model, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -67,7 +68,6 @@ def with_openness(curves, openness: np.ndarray, share: float = 1.0, closures: bo
     with ``closures``, their ``mouthClose`` (bilabials) is kept only where that jaw is nearly shut
     (:data:`CLOSURE_JAW`): the openness model hears an open mouth better than the shapes' source hears a
     closed one. The openness is kept as the extra ``"openness"`` ``(T, 1)``."""
-    from .curves import AnimationCurves
 
     openness = np.asarray(openness, np.float64)
     if openness.shape != (curves.num_frames,):

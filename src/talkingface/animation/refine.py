@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
+from .blendshapes import BlendshapeBasis, face_basis
+from .mesh import Mesh, face_template
 
 if TYPE_CHECKING:
     from .blendshapes import BlendshapeBasis
@@ -39,7 +41,6 @@ def flame_size_template(num_vertices: int = FLAME_VERTICES, seed: int = 0) -> Me
     Returns:
         Mesh with ``(num_vertices, 3) float32`` vertices and faces wound as the template's.
     """
-    from .mesh import Mesh, face_template
 
     template = face_template()
     vertices, faces, _, _ = _refined(_count(num_vertices, template.num_vertices), check_seed(seed))
@@ -72,7 +73,6 @@ def _refined(num_vertices: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.n
         vertices ``(num_vertices, 3) float64``, faces ``(F, 3) int32``, and for each added vertex
         ``478 + i`` its two parents ``(N, 2) int64`` and its place between them ``(N,)`` (0 = first).
     """
-    from .mesh import face_template
 
     template = face_template()
     start = template.num_vertices
@@ -133,7 +133,6 @@ def _opposite_last(tri: list[int], a: int, b: int) -> tuple[int, int, int]:
 def flame_size_basis(num_vertices: int = FLAME_VERTICES) -> BlendshapeBasis:
     """The rig's shapes on :func:`flame_size_template`, exact: each added vertex moves as the point of
     the edge it was split from (no fitting, unlike :func:`~talkingface.animation.transfer.transfer_basis`)."""
-    from .blendshapes import BlendshapeBasis, face_basis
 
     basis = face_basis()
     mesh = flame_size_template(num_vertices)

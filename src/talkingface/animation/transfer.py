@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import InputError, MediaError
 from ..geometry import umeyama
 from .blendshapes import BlendshapeBasis
-from .mesh import Mesh, load_mesh
+from .mesh import Mesh, face_template, load_mesh
 
 MIN_FACE_VERTICES = 50
 
@@ -140,7 +140,6 @@ def transfer_vertex_groups(
     ``(V, 3)`` (FLAME, BIWI, a scan; y up, facing +z; triangles not needed): a vertex belongs to a group
     when the closest point of the fitted built-in face lies mostly in it and within ``max_distance``
     face widths."""
-    from .mesh import face_template
 
     vertices = np.asarray(vertices, np.float64).reshape(-1, 3)
     if len(vertices) < 3:

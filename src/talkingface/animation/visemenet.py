@@ -19,7 +19,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..speech.phonemes import SILENCE, Phoneme, PhonemeSequence
-from ..speech.visemes import ARKIT_52, JALI_VISEMES
+from ..speech.visemes import ARKIT_52, JALI_VISEMES, PHONEME_GROUPS
 from ..timebase import num_frames_for_duration, to_fps
 from .curves import AnimationCurves
 from .jali import STYLES, JaliConfig, pose_curves
@@ -157,8 +157,6 @@ def frames_to_phonemes(frames: VisemeNetFrames, duration: float, min_seconds: fl
     """Timed phonemes from the most likely phoneme group of each step (each group named by its first
     phoneme, e.g. "M" for m/b/p); runs shorter than ``min_seconds`` join their neighbours."""
     from scipy.ndimage import median_filter
-
-    from ..speech.visemes import PHONEME_GROUPS
 
     if len(frames.groups) == 0:
         return PhonemeSequence([], [], duration=duration, source="visemenet")

@@ -25,6 +25,10 @@ import numpy as np
 
 from ..data.lrs2 import LAYOUT_FPS, SAMPLE_RATE, ClipInfo, split_speakers, write_filelists
 from ..errors import InputError, TalkingFaceError
+from ..face import FaceTracker
+from ..face.crops import crop_box, wav2lip_box
+from ..face.tracking import frame_runs
+from ..files import atomic_output
 from ..optional import needs
 
 if TYPE_CHECKING:
@@ -249,8 +253,6 @@ def _record(root: Path, video: str, speaker: str, config: PreprocessConfig) -> V
 
 
 def _write_report(root: Path, result: PreprocessResult, config: PreprocessConfig) -> None:
-    from ..files import atomic_output
-
     data = {
         "config": asdict(config),
         "clips": result.clips,
@@ -265,7 +267,6 @@ def _write_report(root: Path, result: PreprocessResult, config: PreprocessConfig
 
 def process_video(video: str, speaker: str, root: str | os.PathLike, config: PreprocessConfig) -> VideoReport:
     """Preprocess one video into ``root`` (a worker's job); errors about the video go into the report."""
-    from ..files import atomic_output
 
     root = Path(root)
     report = VideoReport(video=video, speaker=speaker)
@@ -284,8 +285,6 @@ def process_video(video: str, speaker: str, root: str | os.PathLike, config: Pre
 def _cut_clips(video: Path, speaker: str, root: Path, config: PreprocessConfig, report: VideoReport) -> None:
     from fractions import Fraction
 
-    from ..face import FaceTracker
-    from ..face.tracking import frame_runs
     from ..media import audio_info, load_audio, probe_video
 
     info = probe_video(video)
@@ -371,7 +370,6 @@ def _write_clips(video, speaker, root, config, plans, landmarks, speech, report)
         import cv2
     import soundfile
 
-    from ..face.crops import crop_box, wav2lip_box
     from ..media import VideoReader
 
     folder = root / speaker

@@ -38,10 +38,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import choices
+from ..animation import JaliAnimator, JaliConfig
+from ..animation.blendshapes import BlendshapeBasis, face_basis
+from ..animation.mesh import Mesh
 from ..animation.refine import check_seed, flame_size_basis
+from ..animation.transfer import load_face_mesh, transfer_basis
 from ..data.mesh_sets import INCOMPLETE, SetSplit, valid_subject, write_mesh_set_item, write_split, write_templates
 from ..errors import EngineError, InputError
+from ..speech import timed_phonemes
+from ..speech.espeak import synthesize
+from ..speech.phonemes import Phoneme, PhonemeSequence, Word
 from ..speech.sentences import SENTENCES
+from ..timebase import to_fps
 
 if TYPE_CHECKING:
     from ..animation import JaliConfig
@@ -88,9 +96,6 @@ class _Speaker:
 
 def _speaker(name: str, index: int, seed: int, basis: BlendshapeBasis) -> _Speaker:
     """The voice, style and face of speaker ``index`` (from ``seed`` and the index alone)."""
-    from ..animation import JaliConfig
-    from ..animation.blendshapes import BlendshapeBasis
-    from ..animation.mesh import Mesh
 
     rng = np.random.default_rng([seed, 1, index])
     voice, pitch = _VOICES[index % len(_VOICES)]
@@ -205,7 +210,6 @@ def make_synthetic_set(
     Returns:
         A :class:`SyntheticSet` summary.
     """
-    from ..timebase import to_fps
 
     root = Path(root)
     texts = _sentences(sentences)
@@ -346,9 +350,6 @@ def _real_speech_pairs(real_speech) -> list[tuple[Path, str]]:
 
 def _template_basis(template) -> BlendshapeBasis:
     """The rig's blendshape basis on the chosen template."""
-    from ..animation.blendshapes import face_basis
-    from ..animation.mesh import Mesh
-    from ..animation.transfer import load_face_mesh, transfer_basis
 
     if isinstance(template, str) and template == "template":
         return face_basis()
@@ -366,7 +367,6 @@ def _template_basis(template) -> BlendshapeBasis:
 def _aligned(path: Path, text: str):
     """Real speech at 16 kHz ``(N,) float32`` and its phonemes, aligned to the transcript."""
     from ..media import load_audio
-    from ..speech import timed_phonemes
 
     audio = load_audio(path, SAMPLE_RATE)
     phonemes = timed_phonemes(audio, SAMPLE_RATE, text)
@@ -377,7 +377,6 @@ def _aligned(path: Path, text: str):
 def _synthetic_speech(worker: _SpeechWorker, text: str, speaker: _Speaker, rng: np.random.Generator):
     """espeak-ng speech of ``text`` at 16 kHz with silence around it, and its shifted phoneme timings."""
     from ..media.audio import resample
-    from ..speech.phonemes import Phoneme, PhonemeSequence, Word
 
     speech = worker.synthesize(
         text, voice=speaker.voice, rate=speaker.rate, pitch=speaker.pitch, pitch_range=speaker.pitch_range
@@ -452,8 +451,6 @@ def _speech_worker() -> None:
     """The child's loop: read ``(text, settings)`` pickles on stdin, answer ``(status, value)`` on stdout."""
     import sys
 
-    from ..speech.espeak import synthesize
-
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything else printed (by Python or the library) goes to stderr
     sys.stdout = sys.stderr
@@ -474,7 +471,6 @@ def _speech_worker() -> None:
 
 def _vertices(audio: np.ndarray, phonemes, speaker: _Speaker, fps) -> np.ndarray:
     """``(T, V*3) float32`` vertices of ``speaker``'s face saying ``phonemes``, T = ceil(seconds * fps)."""
-    from ..animation import JaliAnimator
 
     curves = JaliAnimator(speaker.jali).animate(phonemes, fps, audio, SAMPLE_RATE)
     return speaker.basis.evaluate(_linear_weights(curves, speaker)).reshape(curves.num_frames, -1)

@@ -21,9 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..animation import JaliAnimator, JaliConfig
+from ..data.sources import IMAGE_SUFFIXES, listed_files
+from ..errors import InputError, TalkingFaceError
 from ..optional import needs
+from ..speech.espeak import synthesize
+from ..speech.phonemes import PhonemeSequence
 from ..speech.sentences import SENTENCES
+from .preprocess import PreprocessConfig, preprocess
 
 #: espeak-ng voices drawn for the clips: English accents with male and female voice variants. (Voices of
 #: other languages emit phonemes our inventory does not map yet.)
@@ -132,7 +137,6 @@ class Augmentation:
 
 def portraits(sources: Sequence[str | os.PathLike]) -> list[Path]:
     """The image files among ``sources`` (files, or folders of them)."""
-    from ..data.sources import IMAGE_SUFFIXES, listed_files
 
     return listed_files(sources, lambda p: p.suffix.lower() in IMAGE_SUFFIXES, "no portrait images found")
 
@@ -146,8 +150,6 @@ def make_talking_faces(
     """Write the synthetic clips of ``faces`` (images or folders of them) to ``out_dir`` in the
     preprocessed layout; returns :func:`~talkingface.builders.preprocess.preprocess`'s result. Portraits in
     which no face is found are reported and skipped. The rendered videos stay in ``out_dir/videos``."""
-    from ..errors import TalkingFaceError
-    from .preprocess import PreprocessConfig, preprocess
 
     images = portraits(faces)
     out = Path(out_dir)
@@ -184,10 +186,8 @@ def _render_clip(image: Path, output: Path, rng: np.random.Generator, config: Ta
     import dataclasses
     import json
 
-    from ..animation import JaliAnimator, JaliConfig
     from ..media import VideoWriter
     from ..pipelines.talking_photo import TalkingPhotoConfig, TalkingPhotoPipeline
-    from ..speech.espeak import synthesize
 
     sentence = config.sentences[int(rng.integers(len(config.sentences)))]
     voice = config.voices[int(rng.integers(len(config.voices)))]
@@ -227,8 +227,6 @@ def _render_clip(image: Path, output: Path, rng: np.random.Generator, config: Ta
 def _delayed(sequence, seconds: float, duration: float):
     """``sequence`` (a PhonemeSequence) ``seconds`` later, lasting ``duration``."""
     from dataclasses import replace
-
-    from ..speech.phonemes import PhonemeSequence
 
     return PhonemeSequence(
         [replace(p, start=p.start + seconds, end=p.end + seconds) for p in sequence.phonemes],

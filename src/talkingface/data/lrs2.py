@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, MediaError
+from ..errors import InputError, MediaError, TalkingFaceError
+from ..files import atomic_output
 from ..optional import needs
 
 LAYOUT_FPS = 25
@@ -118,7 +119,6 @@ def read_filelist(root: str | os.PathLike, split: str) -> list[Path]:
 
 def write_filelists(root: str | os.PathLike, parts: dict[str, list[str]]) -> None:
     """``filelists/{train,val,test}.txt`` (atomically each), one ``'<speaker>/<clip>'`` per line."""
-    from ..files import atomic_output
 
     folder = Path(root) / "filelists"
     folder.mkdir(exist_ok=True)
@@ -162,8 +162,6 @@ class ClipPool:
     def __init__(
         self, folders: Sequence[str | os.PathLike], min_frames: int, short: str = "too short", size: int | None = None
     ):
-        from ..errors import TalkingFaceError
-
         self.clips: list[ClipData] = []
         self.skipped: list[str] = []
         for folder in folders:

@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import choices
 from ..errors import InputError
+from ..files import atomic_output
 from ..geometry import vertex_array
 
 SAMPLE_RATE = 16000
@@ -448,7 +449,6 @@ def write_templates(root: str | os.PathLike, templates: Mapping[str, np.ndarray]
     Returns:
         The path written (atomically; an existing file is replaced as a whole).
     """
-    from ..files import atomic_output
 
     if not isinstance(templates, Mapping) or not templates:
         raise InputError("templates must be a non-empty dict {subject: (V, 3) array}")
@@ -485,7 +485,6 @@ def write_mesh_set_item(
     Returns:
         ``(wav path, npy path)``.
     """
-    from ..files import atomic_output
     from ..media import write_wav
 
     _check_subject(subject)
@@ -572,8 +571,6 @@ def write_split(root: str | os.PathLike, split: SetSplit) -> Path:
     """Write ``root/split.json`` (atomically)."""
     import dataclasses
     import json
-
-    from ..files import atomic_output
 
     path = Path(root) / SPLIT_FILE
     with atomic_output(path) as tmp:

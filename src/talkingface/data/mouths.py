@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..enhance.align import five_points, steady_points
+from ..enhance.mouth import canvas_height, compose, cut_canvas, frame_pixels_per_canvas_pixel, mouth_transform
+from ..face import FaceTracker, detect_faces
 from ..files import atomic_output
 from .sources import IMAGE_SUFFIXES, listed_files
 
@@ -80,9 +83,6 @@ def mouth_runs(
 
 
 def _video_runs(source: Path, width: int, min_ratio: float, max_frames: int) -> MouthRuns:
-    from ..enhance.align import five_points, steady_points
-    from ..enhance.mouth import cut_canvas, frame_pixels_per_canvas_pixel, mouth_transform
-    from ..face import FaceTracker
     from ..media import read_frames
 
     tracking = FaceTracker().track_video(source)
@@ -126,9 +126,6 @@ def _video_runs(source: Path, width: int, min_ratio: float, max_frames: int) -> 
 
 
 def _photo_runs(source: Path, width: int, count: int, length: int, min_ratio: float) -> MouthRuns:
-    from ..enhance.align import five_points
-    from ..enhance.mouth import compose, cut_canvas, frame_pixels_per_canvas_pixel, mouth_transform
-    from ..face import detect_faces
     from ..media import read_image
 
     image = read_image(source)
@@ -157,7 +154,6 @@ def _photo_runs(source: Path, width: int, count: int, length: int, min_ratio: fl
 
 def _collected(source: Path, width: int, canvases: list, transforms: list, runs: list) -> MouthRuns:
     """The canvases cut from ``source`` as arrays (empty ones shaped alike)."""
-    from ..enhance.mouth import canvas_height
 
     return MouthRuns(
         source.stem,

@@ -30,7 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..animation import JaliAnimator, JaliConfig
+from ..animation.blendshapes import face_basis
+from ..animation.jali import STYLES
+from ..data.lrs2 import ClipData
+from ..errors import InputError, MediaError
+from ..files import atomic_output
+from ..native import quiet_stderr
+from ..speech.espeak import _LOCK, _engine, _ipa_clauses, synthesize
 from ..speech.phonemes import Phoneme, PhonemeSequence
 from ..speech.sentences import SENTENCES
 from ..speech.visemes import GROUP_OF
@@ -83,7 +90,6 @@ def step_groups(phonemes: PhonemeSequence, steps: int) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _rig():
     """The built-in face's blendshapes and its lips at rest."""
-    from ..animation.blendshapes import face_basis
 
     return face_basis()
 
@@ -116,8 +122,6 @@ _SCRIPTS = {"cv": _CYRILLIC, "nog": _CYRILLIC, "he": ("בגדהזכלמנפרש�
 @cache
 def reads_latin(language: str) -> bool:
     """Whether espeak-ng reads Latin letters in ``language``'s own rules (not by switching to English)."""
-    from ..native import quiet_stderr
-    from ..speech.espeak import _LOCK, _engine, _ipa_clauses
 
     with _LOCK, quiet_stderr():
         engine = _engine()
@@ -128,7 +132,6 @@ def reads_latin(language: str) -> bool:
 
 def languages() -> list[str]:
     """Every language espeak-ng lists."""
-    from ..speech.espeak import _engine
 
     return sorted(_engine().voice_files())
 
@@ -210,11 +213,8 @@ def synthetic_utterance(
 ) -> Utterance:
     """One random espeak-ng utterance in ``language`` with all its targets (see the module), in the
     language's own voice or one of ``variants`` (None: any installed variant)."""
-    from ..animation import JaliAnimator, JaliConfig
-    from ..animation.jali import STYLES
     from ..features.visemenet import visemenet_features
     from ..media.audio import resample
-    from ..speech.espeak import _engine, synthesize
 
     if variants is None:
         variants = sorted(v for v in _engine().variants() if v != "klatt")
@@ -270,7 +270,6 @@ def real_utterance(
     """A preprocessed clip's speech and its measured lips (the clip's fps resampled to 100 steps/s);
     with ``phonemes`` (timed on the clip's speech) its phoneme groups too. ``speed`` plays the clip
     that many times faster (the speech resampled, its pitch moving with it; lips and phonemes follow)."""
-    from ..data.lrs2 import ClipData
     from ..features.lips import lip_shapes
     from ..features.visemenet import visemenet_features
     from ..media.audio import change_speed
@@ -309,7 +308,6 @@ def real_utterance(
 # -- sets on disk --------------------------------------------------------------------------------------
 def save_utterances(path: str | os.PathLike, utterances: Sequence[Utterance]) -> Path:
     """All utterances in one ``.npz`` (written atomically)."""
-    from ..files import atomic_output
 
     if not utterances:
         raise InputError("no utterances to save")
@@ -339,7 +337,6 @@ def save_utterances(path: str | os.PathLike, utterances: Sequence[Utterance]) ->
 
 def load_utterances(path: str | os.PathLike) -> list[Utterance]:
     """Utterances saved by :func:`save_utterances`."""
-    from ..errors import MediaError
 
     try:
         with np.load(path, allow_pickle=False) as data:

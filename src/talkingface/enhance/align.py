@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..face.crops import apply_affine, invert_affine, similarity_transform
+from ..face.topology import face_topology
 from ..optional import needs
 
 #: FFHQ's 5 points at 512 px: image-left eye, image-right eye, nose tip, mouth corners (left, right).
@@ -33,7 +35,6 @@ _MOUTH_CORNERS = (61, 291)
 def five_points(landmarks: np.ndarray) -> np.ndarray:
     """``(5, 2)`` template points of a face from its ``(478, 2+)`` landmarks: the eye centres (the
     irises), the nose tip and the mouth corners, each pair ordered left to right in the image."""
-    from ..face.topology import face_topology
 
     points = np.asarray(landmarks, np.float64)
     if points.ndim != 2 or points.shape[0] != 478 or points.shape[1] < 2 or not np.isfinite(points[:, :2]).all():
@@ -47,7 +48,6 @@ def five_points(landmarks: np.ndarray) -> np.ndarray:
 def face_transform(points: np.ndarray, size: int = 512) -> np.ndarray:
     """The ``(2, 3)`` similarity transform taking the 5 ``points`` onto the template at ``size`` px
     (least squares; facexlib fits it with LMEDS, the same on clean points)."""
-    from ..face.crops import similarity_transform
 
     return similarity_transform(np.asarray(points, np.float64), TEMPLATE_512 * (size / 512.0))
 
@@ -84,7 +84,6 @@ def frame_box(transform: np.ndarray, size: tuple[int, int], frame_shape: tuple, 
     """``(x1, y1, x2, y2)``: the part of a frame of ``frame_shape`` that an aligned image of ``size``
     (width, height) covers through ``transform`` (frame -> aligned), widened by ``margin`` pixels and
     kept inside the frame (it may be empty)."""
-    from ..face.crops import apply_affine, invert_affine
 
     w, h = size
     corners = apply_affine(invert_affine(transform), np.array([[0, 0], [w, 0], [0, h], [w, h]], np.float64))
@@ -99,8 +98,6 @@ def paste_face(frame: np.ndarray, face: np.ndarray, transform: np.ndarray, mask:
     the face covers is worked on."""
     with needs("face"):
         import cv2
-
-    from ..face.crops import invert_affine
 
     x1, y1, x2, y2 = frame_box(transform, (face.shape[1], face.shape[0]), frame.shape, 2)
     inverse = invert_affine(transform)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..face.crops import invert_affine
 from ..optional import needs
-from .align import TEMPLATE_512, face_transform
+from .align import TEMPLATE_512, face_transform, frame_box
 
 #: The canvas in the 512 px template: its width, its height and its centre.
 MOUTH_WIDTH = 224.0
@@ -69,8 +70,6 @@ def cut_canvas(frame: np.ndarray, transform: np.ndarray, width: int, height: int
     with needs("face"):
         import cv2
 
-    from .align import frame_box
-
     height = canvas_height(width) if height is None else height
     transform = np.asarray(transform, np.float64)
     h, w = frame.shape[:2]
@@ -122,7 +121,6 @@ def canvas_mask(width: int) -> np.ndarray:
 
 def relative_transform(current: np.ndarray, previous: np.ndarray) -> np.ndarray:
     """The affine taking the previous frame's canvas onto the current one's (both frame -> canvas)."""
-    from ..face.crops import invert_affine
 
     return compose(current, invert_affine(previous))
 

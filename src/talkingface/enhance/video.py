@@ -27,6 +27,18 @@ from .. import choices
 from ..errors import InputError
 from ..optional import needs
 from ..settings import setting
+from .align import face_transform, five_points, paste_face, warp_face
+from .mouth import (
+    canvas_height,
+    canvas_mask,
+    cut_canvas,
+    halved,
+    mouth_transform,
+    native_width,
+    relative_transform,
+    snapped_width,
+    warp_canvases,
+)
 from .temporal import TemporalConfig, flow_warp, region_mask
 
 METHODS = choices.ENHANCE_METHODS
@@ -47,7 +59,6 @@ class VideoEnhancer:
 
     def push(self, frame: np.ndarray, landmarks: np.ndarray | None) -> list[np.ndarray]:
         """Take a frame and its face's landmarks (None: no face); return the frames now finished."""
-        from .align import five_points
 
         points = None
         if landmarks is not None:
@@ -124,8 +135,6 @@ class FaceRestorer(VideoEnhancer):
         self.count = 0
 
     def process(self, frame: np.ndarray, points: np.ndarray) -> np.ndarray:
-        from .align import face_transform, paste_face, warp_face
-
         config = self.config
         transform = face_transform(points, self.size)
         aligned = warp_face(frame, transform, self.size)
@@ -192,19 +201,6 @@ class MouthEnhancer(VideoEnhancer):
         with needs("face"):
             import cv2
         import torch
-
-        from .align import paste_face
-        from .mouth import (
-            canvas_height,
-            canvas_mask,
-            cut_canvas,
-            halved,
-            mouth_transform,
-            native_width,
-            relative_transform,
-            snapped_width,
-            warp_canvases,
-        )
 
         if self.sizes is None:  # one canvas size per run, chosen at its start
             native = native_width(points, largest=self.largest)

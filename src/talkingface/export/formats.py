@@ -32,6 +32,10 @@ from pathlib import Path
 from ..animation.curves import AnimationCurves
 from ..errors import InputError
 from ..speech.phonemes import PhonemeSequence
+from . import rigs
+from .captions import captions, write_captions
+from .cues import write_cues, write_papagayo
+from .rigs import _sjis, load_preset
 
 #: format -> (file name endings, what it needs: "curves" (through a rig), "cues" (mouth cues chosen from the
 #: curves), "phonemes" or "words")
@@ -102,7 +106,6 @@ def check_map(fmt: str, options: ExportOptions) -> None:
     Shift-JIS at most)."""
     if FORMATS[fmt][1] != "curves":
         return
-    from .rigs import _sjis, load_preset
 
     preset = load_preset(options.map or DEFAULT_MAP[fmt])
     if fmt == "mmd":
@@ -118,9 +121,6 @@ def write_animation(
     options: ExportOptions = ExportOptions(),
 ) -> Path:
     """Write ``fmt`` to ``path`` from the curves and the timed phonemes."""
-    from . import rigs
-    from .captions import captions, write_captions
-    from .cues import write_cues, write_papagayo
 
     need = FORMATS[fmt][1]
     if need in ("phonemes", "words") and (phonemes is None or not phonemes.duration):

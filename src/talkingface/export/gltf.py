@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..animation.mesh import vertex_normals
 from ..errors import InputError
 from ..files import atomic_output
 
@@ -73,7 +74,6 @@ def write_glb(
         rotations, translations: ``(T, 4)`` unit quaternions (x, y, z, w) and ``(T, 3)`` offsets of
             the face's node per time (a head turning), both or neither.
     """
-    from ..animation.mesh import vertex_normals
 
     vertices = np.asarray(vertices, np.float32)
     targets = np.asarray(targets, np.float32)

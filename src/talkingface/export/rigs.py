@@ -23,6 +23,7 @@ import numpy as np
 from ..animation.curves import AnimationCurves
 from ..errors import InputError
 from ..files import atomic_output
+from .gltf import _Builder, write_gltf_document
 
 PRESETS = ("arkit52", "ovr15", "readyplayerme", "azure22", "vrm", "cc4", "preston_blair", "rhubarb", "live2d", "mmd")
 TOLERANCE = 0.002
@@ -261,7 +262,6 @@ VRM_PRESETS = {"happy", "angry", "sad", "relaxed", "surprised", "aa", "ih", "ou"
 def write_vrma(path: str | os.PathLike, rig: Rig) -> Path:
     """A VRM 1.0 animation (.vrma: glTF binary with ``VRMC_vrm_animation``): one node per expression
     whose translation x is the expression's weight, animated."""
-    from .gltf import _Builder, write_gltf_document
 
     b = _Builder()
     count = len(rig.values)

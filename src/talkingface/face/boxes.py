@@ -13,7 +13,8 @@ from itertools import islice
 
 import numpy as np
 
-from .tracking import TrackingResult, frame_runs
+from .crops import crop_box
+from .tracking import FaceTracker, TrackingResult, frame_runs
 
 SYNCNET_PAD_VALUE = 110  # syncnet_python pads frames with this grey before cutting its crops
 SYNCNET_MEDIAN = 13  # frames over which syncnet_python median-filters the box
@@ -37,7 +38,6 @@ def box_tracks(video: str | os.PathLike, stride: int = 1, num_frames: int | None
     """Face boxes of every track of ``video``, tracked on every ``stride``-th frame and interpolated
     linearly in between (held for the last ``stride - 1`` frames of a run)."""
     from ..media import VideoReader, prefetch
-    from .tracking import FaceTracker
 
     reader = VideoReader(video)
     info = reader.info
@@ -75,7 +75,6 @@ def syncnet_crops(video: str | os.PathLike, track: BoxTrack, size: int = 224, ma
     from scipy.signal import medfilt
 
     from ..media import VideoReader
-    from .crops import crop_box
 
     start, stop = track.segments[0]
     boxes = track.boxes[: stop - start]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..geometry import umeyama
 from ..optional import needs
 from .topology import NUM_LANDMARKS, face_topology
 
@@ -165,7 +166,6 @@ def alignment_points(landmarks: np.ndarray) -> np.ndarray:
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Least-squares rotation + uniform scale + translation taking ``src`` (N, 2) onto ``dst``
     (Umeyama, without reflection). Returns ``(2, 3)``."""
-    from ..geometry import umeyama
 
     scale, rotation, translation = umeyama(src, dst)
     return np.concatenate([scale * rotation, translation[:, None]], axis=1)

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import InputError, MediaError
 from ..files import atomic_output, read_json
+from ..progress import Progress
 from ._mediapipe import quiet_stderr
 from .detection import (
     DETECTION_ROI_SCALE,
@@ -296,7 +297,6 @@ class FaceTracker:
     def track_video(self, path: str | os.PathLike) -> TrackingResult:
         """Track the faces of a video or image file (decoding runs ahead in a thread)."""
         from ..media import VideoReader, prefetch
-        from ..progress import Progress
 
         reader = VideoReader(path)
         info = reader.info

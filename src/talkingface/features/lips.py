@@ -16,6 +16,7 @@ import numpy as np
 from ..choices import LIP_FRAMES
 from ..errors import InputError
 from ..face.template import template_points
+from ..face.topology import face_topology
 
 #: Values per frame: 40 lip points, x and y.
 LIP_FEATURES = 80
@@ -25,7 +26,6 @@ _SCALE = 10.0
 
 def lip_points() -> np.ndarray:
     """Indices of the 40 lip landmarks: the outer contour, then the inner one."""
-    from ..face.topology import face_topology
 
     topology = face_topology()
     return np.concatenate([topology.group("lips_outer"), topology.group("lips_inner")])
@@ -42,7 +42,6 @@ _RIGID = (33, 133, 362, 263, 1, 2, 6, 168, 10, 234, 454)
 def lip_shapes(landmarks: np.ndarray, frame: str = "eye_line") -> np.ndarray:
     """``(N, 478, 2 or 3)`` landmarks in pixels -> ``(N, 80) float32`` lips in the face's frame (see the
     module and :data:`FRAMES`), before the track's median is removed."""
-    from ..face.topology import face_topology
 
     points = np.asarray(landmarks, dtype=np.float64)
     if points.ndim != 3 or points.shape[1] < 468 or points.shape[2] < 2:
@@ -72,7 +71,6 @@ def _frontal(points: np.ndarray) -> np.ndarray:
     """Lips seen from the front: each frame's rigid landmarks aligned (rotation, scale, translation) with
     the built-in face's, the lips carried along; in units of the built-in face's eye distance, origin at
     its nose tip, x and y of the frontal plane."""
-    from ..face.topology import face_topology
 
     template = template_points().astype(np.float64) * [1.0, -1.0, -1.0]  # image axes: y down
     rigid = list(_RIGID)

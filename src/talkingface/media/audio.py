@@ -16,6 +16,7 @@ import av
 import numpy as np
 
 from ..errors import InputError, MediaError
+from ..files import atomic_output
 from ._container import check_complete, check_input_file, decoding_errors, open_input, stated_duration
 
 # Kaiser beta 8.6 puts the filter's stop band about 90 dB down: inaudible aliasing.
@@ -85,8 +86,6 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) ->
     """Write mono ``samples`` (float in [-1, 1]) as a 16-bit PCM WAV, atomically. Written by Python
     itself, so a full disk is a one-line ``OSError``, never a C library's message."""
     import wave
-
-    from ..files import atomic_output
 
     pcm = (np.clip(np.nan_to_num(np.asarray(samples, np.float32)), -1.0, 1.0) * 32767).round().astype("<i2")
     with atomic_output(path) as tmp, wave.open(str(tmp), "wb") as out:

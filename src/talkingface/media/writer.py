@@ -20,7 +20,7 @@ import av
 import numpy as np
 
 from ..errors import InputError
-from ..files import AtomicFile
+from ..files import AtomicFile, check_output
 from ..timebase import to_fps
 
 _ORDERS = {"rgb": "rgb24", "bgr": "bgr24"}
@@ -284,7 +284,6 @@ def check_video_output(
 ) -> Path:
     """A video output path checked before any work: its folder exists and is writable, its extension
     names a container this writer can fill (with sound when ``audio``), it is none of ``inputs``."""
-    from ..files import check_output
 
     p = check_output(path, inputs=inputs, what="video")
     video_format(p, audio=audio)

@@ -19,6 +19,7 @@ import itertools
 import numpy as np
 
 from ..errors import InputError
+from ..face import FaceTracker
 from ..features.lips import lip_points
 from ..optional import needs
 
@@ -124,7 +125,6 @@ def compare_videos(output: str, reference: str) -> dict:
     """Lip-sync output against the real video of the same speech: LMD (96 px crop pixels, each frame
     scaled by the reference face's width), and the mouth's sharpness and flicker in both. The largest
     face of each is tracked; frames where either has none are left out."""
-    from ..face import FaceTracker
     from ..media import read_frames
 
     tracked = [FaceTracker().track_video(path).target("largest") for path in (output, reference)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..optional import needs
+from ..render.photo import mouth_regions
 
 _LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -33,8 +34,6 @@ def mouth_look(frame: np.ndarray, landmarks: np.ndarray) -> dict[str, float] | N
     None when the mouth is closed (fewer than 30 interior pixels)."""
     with needs("face"):
         import cv2
-
-    from ..render.photo import mouth_regions
 
     regions = mouth_regions(frame.shape, landmarks)
     image = frame.astype(np.float64)

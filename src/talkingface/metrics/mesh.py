@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..animation.transfer import transfer_vertex_groups
 from ..errors import InputError
 from ..geometry import vertex_array
 
@@ -124,7 +125,6 @@ def vertex_groups_for(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(lips, upper_face)`` indices on any face's vertices ``(V, 3)`` (FLAME, BIWI, a scan; y up,
     facing +z): the built-in face's groups, found there by fitting the built-in face onto it. For the
     published numbers use the published region files; this is for meshes that have none."""
-    from ..animation.transfer import transfer_vertex_groups
 
     lips, upper = vertex_groups("template")
     found = transfer_vertex_groups({"lips": lips, "upper": upper}, vertices)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..animation.mouth_cues import OPENNESS
 from ..errors import InputError
+from ..face import FaceTracker, TrackerConfig
 
 #: Landmarks of the middle of the upper and lower inner lip, and of the forehead and chin.
 INNER_LIPS = (13, 14)
@@ -62,7 +63,6 @@ class MeasuredLips:
 
 def measure_video(path: str | os.PathLike) -> MeasuredLips:
     """The inner-lip opening of the largest face in each frame of a video (landmarks unsmoothed)."""
-    from ..face import FaceTracker, TrackerConfig
     from ..media import probe_video
 
     fps = float(probe_video(path).fps or 25)

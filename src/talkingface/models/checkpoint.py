@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError, InputError
+from ..files import atomic_output
 
 StateDict = dict[str, torch.Tensor]
 
@@ -164,8 +165,6 @@ def load_state(model: nn.Module, state: StateDict, path: str | os.PathLike) -> n
 def write_safetensors(model: nn.Module, variant: str, path: str | os.PathLike) -> Path:
     """``model``'s weights as safetensors with ``variant`` and its config in the metadata."""
     from safetensors.torch import save_file
-
-    from ..files import atomic_output
 
     config = getattr(model, "config", None)
     config_dict = (

@@ -20,8 +20,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from ..enhance.video import generated_detail, make_enhancer
 from ..errors import InputError
+from ..face import FaceTracker, TrackerConfig, detect_faces
+from ..face.blend import paste_back
+from ..face.crops import crop_box, wav2lip_box
+from ..face.topology import NUM_LANDMARKS, face_topology
+from ..face.tracking import TargetFace
+from ..files import AtomicFile, immediate_outputs
 from ..media.tags import SYNTHETIC_TAGS
+from ..progress import Progress
+from ..timebase import num_frames_for_duration, to_fps
 from ._base import Pipeline, check_device
 from ._frames import looped_frames
 from .lipsync_config import LipSyncConfig
@@ -144,11 +153,8 @@ class LipSyncPipeline(Pipeline):
         """Lip-sync ``face`` to ``audio`` into ``output``; ``offset`` overrides the config's (frames)."""
         import time
 
-        from ..enhance.video import generated_detail, make_enhancer
         from ..features import mel_windows, wav2lip_mel
         from ..media import VideoWriter, load_audio, prefetch
-        from ..progress import Progress
-        from ..timebase import num_frames_for_duration, to_fps
 
         cfg, spec = self.config, self.spec
         self.timings = {}
@@ -236,7 +242,6 @@ class LipSyncPipeline(Pipeline):
         mel windows moved by it. An offset measured with less confidence is reported, not applied."""
         import dataclasses
 
-        from ..files import AtomicFile, immediate_outputs
         from .sync_score import SyncScorePipeline
 
         self.check(face, audio, output)
@@ -293,8 +298,6 @@ class LipSyncPipeline(Pipeline):
 
     def _target(self, face, info):
         """Landmarks of the face to lip-sync in every source frame (NaN where none)."""
-        from ..face import FaceTracker, TrackerConfig, detect_faces
-        from ..face.tracking import TargetFace
         from ..media import read_image
 
         cfg = self.config
@@ -346,7 +349,6 @@ class LipSyncPipeline(Pipeline):
 
     def _batch(self, pending: list) -> _Batch:
         """Crops and generator inputs for the frames of ``pending`` that have a face."""
-        from ..face.crops import crop_box, wav2lip_box
 
         jobs = []
         for k, (frame, landmarks, window) in enumerate(pending):
@@ -380,8 +382,6 @@ class LipSyncPipeline(Pipeline):
 
     def _paste_and_write(self, batch: _Batch, predicted, writer, bar) -> None:
         import time
-
-        from ..face.blend import paste_back
 
         cfg = self.config
         start = time.perf_counter()
@@ -437,8 +437,6 @@ def _read(path):
 
 def _box_target(box, count, face, info):
     """A fixed box (top, bottom, left, right) as landmarks whose face oval spans it."""
-    from ..face.topology import NUM_LANDMARKS, face_topology
-    from ..face.tracking import TargetFace
 
     top, bottom, left, right = box
     if count == 0:

@@ -12,6 +12,7 @@ from .. import choices
 from ..enhance.video import EnhanceSettings
 from ..errors import InputError
 from ..settings import setting
+from ..timebase import to_fps
 
 PRECISIONS = choices.PRECISIONS
 
@@ -69,8 +70,6 @@ class LipSyncConfig(EnhanceSettings):
     precision: str = "fp32"
 
     def __post_init__(self) -> None:
-        from ..timebase import to_fps
-
         self.enhancement()
         if self.batch_size < 1 or self.resize_factor < 1:
             raise InputError("batch_size and resize_factor must be >= 1")

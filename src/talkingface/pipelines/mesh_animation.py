@@ -24,9 +24,19 @@ import numpy as np
 
 from .. import choices
 from ..animation import AnimationCurves, JaliConfig
+from ..animation.blendshapes import face_basis
+from ..animation.mesh import face_template, load_mesh
+from ..animation.speech import resolve_method, speech_curves
+from ..animation.transfer import load_face_mesh, transfer_basis
 from ..errors import InputError
+from ..export import write_glb, write_glb_vertex_cache, write_npy, write_obj_sequence
+from ..export.formats import ExportOptions, animation_format, write_animation
+from ..files import check_output
+from ..render.mesh import render_video
 from ..settings import setting
+from ..speech import SPEECH_RATE
 from ..speech.phonemes import PhonemeSequence
+from ..timebase import to_fps
 from ._base import Pipeline, check_device
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v", ".webm")
@@ -108,7 +118,6 @@ class MeshAnimationResult:
 def output_kind(path: str | os.PathLike) -> str:
     """ "video", "glb", "csv", "json", "npy", "obj" (a folder) or "animation" (an animator's file, see
     :mod:`talkingface.export.formats`) for an output path."""
-    from ..export.formats import animation_format
 
     p = Path(path)
     suffix = p.suffix.lower()
@@ -176,7 +185,6 @@ class MeshAnimationPipeline(Pipeline):
     def check(self, audio, outputs) -> list[str]:
         """Fail before any work: audio with sound, and outputs that can be written (their folders exist,
         known extensions, no output twice, none of them the audio or the template). Returns the kinds."""
-        from ..files import check_output
         from ..media import audio_info, check_video_output
 
         if not outputs:
@@ -209,8 +217,6 @@ class MeshAnimationPipeline(Pipeline):
 
     def basis(self):
         """The blendshape basis on the configured template (built-in face, or transferred)."""
-        from ..animation.blendshapes import face_basis
-        from ..animation.transfer import load_face_mesh, transfer_basis
 
         basis = face_basis()
         if self.config.template:
@@ -231,9 +237,6 @@ class MeshAnimationPipeline(Pipeline):
             if text is not None:
                 raise InputError("FaceFormer animates from the audio alone; a transcript is not used")
             return self._faceformer(audio, outputs, kinds, progress)
-        from ..animation.speech import resolve_method, speech_curves
-        from ..speech import SPEECH_RATE
-        from ..timebase import to_fps
 
         resolve_method(self.config.method, text)
         kinds = self.check(audio, outputs)
@@ -275,10 +278,8 @@ class MeshAnimationPipeline(Pipeline):
         )
 
     def _faceformer(self, audio, outputs, kinds, progress) -> MeshAnimationResult:
-        from ..animation.mesh import face_template, load_mesh
         from ..media import load_audio
         from ..models.faceformer import as_numpy_vertices
-        from ..timebase import to_fps
 
         model = self.model
         assert model is not None  # __init__ sets it for the faceformer method
@@ -338,8 +339,6 @@ class MeshAnimationPipeline(Pipeline):
 
     def _fit_curves(self, mesh, frames, fps) -> AnimationCurves:
         """ARKit curves fitted to a vertex animation (the rig moved onto its mesh)."""
-        from ..animation.blendshapes import face_basis
-        from ..animation.transfer import transfer_basis
 
         basis = face_basis() if mesh.num_vertices == 478 else transfer_basis(face_basis(), mesh)
         region = np.flatnonzero(np.abs(basis.deltas).max(axis=(0, 2)) > 0)
@@ -348,7 +347,6 @@ class MeshAnimationPipeline(Pipeline):
 
     def _write_frames(self, out, kind, mesh, frames, curves, fps, audio, progress) -> tuple[Path, str | None]:
         """Write one output of a vertex animation ``frames`` ``(T, V, 3)``."""
-        from ..export import write_glb_vertex_cache
 
         if kind == "video":
             lo, hi = frames.min(axis=(0, 1)), frames.max(axis=(0, 1))
@@ -361,7 +359,6 @@ class MeshAnimationPipeline(Pipeline):
     def _render(self, out, frames: Iterator, faces, fps, extremes, audio, progress: bool, total: int) -> str:
         """Render the face's ``frames`` (vertices) to video ``out``, framed by the ``extremes`` of its
         motion; the renderer backend used."""
-        from ..render.mesh import render_video
 
         return render_video(
             out,
@@ -382,7 +379,6 @@ class MeshAnimationPipeline(Pipeline):
     ) -> tuple[Path, str | None]:
         """Write one output of blendshape ``weights`` (the head turned by ``posed``/``pose`` when the
         curves move it); returns its path and, for a video, the renderer backend used."""
-        from ..export import write_glb
 
         fps = float(curves.fps)
         if kind == "video":
@@ -408,8 +404,6 @@ class MeshAnimationPipeline(Pipeline):
 
 
 def _write_animation(out, curves, phonemes, audio, text: str | None) -> Path:
-    from ..export.formats import ExportOptions, animation_format, write_animation
-
     fmt = animation_format(out)
     assert fmt is not None
     return write_animation(out, fmt, curves, phonemes, ExportOptions(sound_file=Path(audio).name, transcript=text))
@@ -426,7 +420,6 @@ def _node_motion(rotations: np.ndarray, translations: np.ndarray) -> tuple[np.nd
 def _write_file(out, kind: str, faces: np.ndarray, frames, curves, count: int) -> Path:
     """A .csv/.json of ``curves``, a .npy of the vertices or a folder of OBJs; ``frames()`` gives the
     ``count`` frames' vertices ``(V, 3)`` one after another (or all at once as ``(T, V, 3)``)."""
-    from ..export import write_npy, write_obj_sequence
 
     if kind in ("csv", "json"):
         return curves.save(out)

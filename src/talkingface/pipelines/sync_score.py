@@ -23,6 +23,8 @@ import torch
 
 from .. import choices
 from ..errors import InputError, TalkingFaceError
+from ..face.boxes import box_tracks, boxes_of, syncnet_crops
+from ..face.tracking import FaceTracker
 from ..metrics.sync import SyncScores, sync_scores
 from ._base import Pipeline, check_device
 
@@ -235,7 +237,6 @@ class SyncScorePipeline(Pipeline):
         (silence after it), ``k < 0`` later (silence before it), so that an in-sync clip should be
         measured at an offset of ``k``. ``tracking``: the faces of ``video`` tracked on every frame
         already (not tracked again)."""
-        from ..face.boxes import box_tracks, boxes_of
         from ..features import syncnet_mfcc
         from ..media import load_audio
 
@@ -296,7 +297,6 @@ class SyncScorePipeline(Pipeline):
     ) -> dict[int, SyncScoreResult]:
         """:meth:`shifted` with the built-in model: every run of 5 frames or more of every face track,
         its lip motion resampled to the model's 25 fps, against the speech around it."""
-        from ..face.tracking import FaceTracker
         from ..features import wav2lip_mel
         from ..features.lips import lip_motion
         from ..media import load_audio
@@ -367,7 +367,6 @@ class SyncScorePipeline(Pipeline):
 
     def _crops(self, video, track) -> np.ndarray:
         """``(N, S, S, 3)`` BGR crops of the track's consecutive frames (its first run), S the model's size."""
-        from ..face.boxes import syncnet_crops
         from ..media import VideoReader, resize_image
 
         size = int(self.spec.image_size or 224)

@@ -22,11 +22,18 @@ import numpy as np
 from .. import choices
 from ..animation import AnimationCurves, JaliConfig
 from ..animation.idle import with_idle_motion
-from ..enhance.video import EnhanceSettings
+from ..animation.rig import LandmarkRig
+from ..animation.speech import resolve_method, speech_curves
+from ..enhance.video import EnhanceSettings, enhance_still, make_enhancer
 from ..errors import InputError
+from ..face import FaceTracker, detect_faces
 from ..media.tags import SYNTHETIC_TAGS
+from ..progress import Progress
+from ..render.photo import PhotoWarper
 from ..settings import setting
+from ..speech import SPEECH_RATE
 from ..speech.phonemes import PhonemeSequence
+from ..timebase import to_fps
 from ._base import Pipeline, check_device
 from ._frames import looped_frames
 
@@ -65,9 +72,6 @@ class TalkingPhotoConfig(EnhanceSettings):
     face_index: int | None = None
 
     def __post_init__(self) -> None:
-        from ..animation.speech import resolve_method
-        from ..timebase import to_fps
-
         to_fps(self.fps)
         resolve_method(self.method, None)
         if self.face_index is not None and (isinstance(self.face_index, bool) or self.face_index < 0):
@@ -125,7 +129,6 @@ class TalkingPhotoPipeline(Pipeline):
         """Fail before any work: the method fits the transcript (or its absence), a readable photo or
         video, audio with sound, a writable video output that is neither input. Returns the face's video
         info."""
-        from ..animation.speech import resolve_method
         from ..media import audio_info, check_video_output, probe_video
 
         resolve_method(self.config.method, text)
@@ -144,11 +147,7 @@ class TalkingPhotoPipeline(Pipeline):
         text: str | None = None,
         progress: bool = False,
     ) -> TalkingPhotoResult:
-        from ..animation.speech import speech_curves
-        from ..enhance.video import make_enhancer
         from ..media import load_audio
-        from ..speech import SPEECH_RATE
-        from ..timebase import to_fps
 
         info = self.check(face, audio, output, text)
         # A video is enhanced frame by frame (its network loaded now: a bad file fails before the work).
@@ -182,11 +181,7 @@ class TalkingPhotoPipeline(Pipeline):
     # -- sources -------------------------------------------------------------------------------
     def _prepare_photo(self, path):
         """The photo (resized to ``size``), the rig of its face and its warper."""
-        from ..animation.rig import LandmarkRig
-        from ..enhance.video import enhance_still
-        from ..face import detect_faces
         from ..media import read_image, resize_image
-        from ..render.photo import PhotoWarper
 
         original = image = read_image(path)
         if self.config.size:
@@ -214,8 +209,6 @@ class TalkingPhotoPipeline(Pipeline):
 
     @staticmethod
     def _track(path):
-        from ..face import FaceTracker
-
         return FaceTracker().track_video(path)
 
     @staticmethod
@@ -229,9 +222,6 @@ class TalkingPhotoPipeline(Pipeline):
     def _video_frames(
         self, path, curves: AnimationCurves, info, tracking=None
     ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-        from ..animation.rig import LandmarkRig
-        from ..render.photo import PhotoWarper
-
         if tracking is None:  # called on its own (render_frames): check the choice here
             tracking = self._track(path)
             _chosen_track(path, tracking, self.config.face_index)
@@ -255,7 +245,6 @@ class TalkingPhotoPipeline(Pipeline):
 
     def _write(self, output, frames, fps, audio, total: int, progress: bool) -> None:
         from ..media import VideoWriter
-        from ..progress import Progress
 
         with (
             VideoWriter(output, fps, audio=audio, metadata=SYNTHETIC_TAGS) as writer,

@@ -20,6 +20,7 @@ from .. import choices
 from ..animation.mesh import incidence, vertex_normals
 from ..errors import InputError
 from ..optional import needs
+from ..progress import Progress
 
 if TYPE_CHECKING:
     import moderngl
@@ -286,7 +287,6 @@ def render_video(
     Returns the renderer backend used.
     """
     from ..media import VideoWriter
-    from ..progress import Progress
 
     renderers = [MeshRenderer(f, size, size, backend=backend, wireframe=wireframe) for f in faces]
     for renderer, verts in zip(renderers, camera_vertices):

@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..face import detect_faces
+from ..face.detection import landmark_box
+from ..files import atomic_output, written
 from ..optional import needs
 
 TILE = 256
@@ -62,9 +65,6 @@ def write_contact_sheet(video: str | os.PathLike, moments: list[tuple[float, str
     with needs("face"):
         import cv2
 
-    from ..face import detect_faces
-    from ..face.detection import landmark_box
-    from ..files import atomic_output, written
     from ..media import VideoReader
 
     if not moments:

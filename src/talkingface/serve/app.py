@@ -21,8 +21,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import InputError
+from ..speech.espeak import languages
 from .jobs import Job, JobManager, QueueFull
 from .methods import METHODS, Method
+from .uploads import place
 
 log = logging.getLogger("talkingface.serve")
 STATIC = Path(__file__).with_name("static")
@@ -150,8 +152,6 @@ def checkpoints(settings: Configured) -> list[dict]:
 
 @router.get("/api/voices", summary="Languages espeak-ng speaks, for typed text")
 def voices() -> list[str]:
-    from ..speech.espeak import languages
-
     return languages()
 
 
@@ -290,8 +290,6 @@ def index() -> FileResponse:
 
 
 def _place(path: Path, role: str, wanted: str) -> str:
-    from .uploads import place
-
     try:
         return place(path, role, wanted)
     except InputError as error:
@@ -299,8 +297,6 @@ def _place(path: Path, role: str, wanted: str) -> str:
 
 
 def _voices() -> set[str]:
-    from ..speech.espeak import languages
-
     return set(languages())
 
 

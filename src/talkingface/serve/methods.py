@@ -16,6 +16,7 @@ from ..errors import InputError
 from ..pipelines.lipsync_config import LipSyncConfig
 from ..pipelines.mesh_animation import MeshAnimationConfig
 from ..pipelines.talking_photo import TalkingPhotoConfig
+from ..settings import described
 
 
 @dataclass(frozen=True)
@@ -198,8 +199,6 @@ def offered(
     means) where the command decides by its input."""
     import dataclasses
     import typing
-
-    from ..settings import described
 
     meta = described(config, name)
     if not meta:

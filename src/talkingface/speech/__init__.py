@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .align import SAMPLE_RATE, align, recognize
 from .phonemes import ARPABET, SILENCE, VOWELS, Phoneme, PhonemeSequence, Word, ipa_to_arpabet, normalize_arpabet
 from .visemes import ARKIT_52, JALI_VISEMES, VISEME_POSES, viseme_of
 
@@ -36,7 +37,6 @@ def timed_phonemes(audio: np.ndarray, sample_rate: int, text: str | None = None)
         sample_rate: Hz (resampled to 16 kHz for pocketsphinx).
     """
     from ..media.audio import speech_at
-    from .align import SAMPLE_RATE, align, recognize
 
     audio = speech_at(audio, sample_rate, SAMPLE_RATE)
     if text is not None and text.strip():

@@ -19,6 +19,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..optional import needs
+from ..progress import stage
+from .espeak import pronounce
 from .phonemes import SILENCE, Phoneme, PhonemeSequence, Word, normalize_arpabet
 
 SAMPLE_RATE = 16000  # pocketsphinx's acoustic model (talkingface.speech.SPEECH_RATE)
@@ -84,7 +86,6 @@ def transcript_words(text: str) -> list[str]:
 
 def _ensure_words(decoder, words: list[str]) -> None:
     """Add espeak-ng's pronunciation of every word missing from the dictionary."""
-    from .espeak import pronounce
 
     for word in set(words):
         if decoder.lookup_word(word) is None:
@@ -148,7 +149,6 @@ def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
     Returns words and ARPAbet phonemes with times in seconds. Raises InputError when the transcript
     is empty or cannot be aligned to the audio (wrong text, no speech).
     """
-    from ..progress import stage
 
     stage("aligning the transcript")
     pcm = _pcm(audio)
@@ -289,7 +289,6 @@ def recognize(audio: np.ndarray) -> PhonemeSequence:
     Uses pocketsphinx's phone recogniser; anything outside the voice-activity mask is silence.
     Less accurate than :func:`align`: give a transcript when there is one.
     """
-    from ..progress import stage
 
     stage("recognising speech")
     pcm = _pcm(audio)

@@ -19,6 +19,7 @@ from ..errors import InputError
 
 if TYPE_CHECKING:
     from ..models.faceformer import FaceFormer
+from ..data.mesh_sets import BIWI, VOCASET, load_mesh_set, read_split
 from .configs import FaceFormerTrainConfig
 from .loop import TrainResult, lead_only, seed_everything, train
 
@@ -71,7 +72,6 @@ def build(config: FaceFormerTrainConfig, num_vertices: int, num_speakers: int, f
 
 
 def train_faceformer(config: FaceFormerTrainConfig, log=print) -> TrainResult:
-    from ..data.mesh_sets import BIWI, VOCASET, load_mesh_set, read_split
     from ..metrics.mesh import lip_vertex_error
 
     log = lead_only(log)

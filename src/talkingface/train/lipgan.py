@@ -23,6 +23,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 
+from ..data.lrs2 import ClipPool
 from ..errors import InputError
 from .configs import LipGANTrainConfig
 from .loop import (
@@ -43,8 +44,6 @@ class LipGANFrames:
     """Training faces for LipGAN from preprocessed clips (decoded once, kept in memory)."""
 
     def __init__(self, clips: Sequence[str | os.PathLike]):
-        from ..data.lrs2 import ClipPool
-
         self.pool = ClipPool(clips, 2 * FAR + 1, "too short for an off-sync pair")
         self.clips, self.skipped = self.pool.clips, self.pool.skipped
         self._mfcc: dict[int, np.ndarray] = {}

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data.lrs2 import read_filelist
 from ..errors import CheckpointError, InputError, TalkingFaceError
 from ..files import atomic_output
 from .configs import LoopConfig, training_device
@@ -420,7 +421,6 @@ def start_model(init: str | os.PathLike | None, variant: str, **settings: Any) -
 
 def preprocessed_parts(data: str | os.PathLike, make: Callable[[list], Any]) -> tuple[Any, Any]:
     """``make`` of the train clips of a preprocessed set, and of its val clips (None when it has none)."""
-    from ..data.lrs2 import read_filelist
 
     val_clips = read_filelist(data, "val")
     return make(read_filelist(data, "train")), make(val_clips) if val_clips else None

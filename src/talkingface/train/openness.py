@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..data.lip_clips import lip_clips, video_sources
+from ..data.visemenet import degrade
 from ..errors import InputError
 from .configs import OpennessTrainConfig
 from .loop import (
@@ -54,7 +56,6 @@ def _prepare(clips: Sequence) -> list[_Prepared]:
 
 def _features(item: _Prepared, rng: np.random.Generator, augment: float) -> tuple[np.ndarray, float]:
     """The clip's features (augmented or not) and the frame rate its lips have at that speed."""
-    from ..data.visemenet import degrade
     from ..features.openness import openness_features
     from ..media.audio import change_speed
 
@@ -102,7 +103,6 @@ def correlations(model, clips: Sequence) -> list[float]:
 
 def train_openness(config: OpennessTrainConfig, log=print) -> TrainResult:
     """Measure the lips of ``data`` and ``val`` (or read them back from ``out_dir/lips``) and train."""
-    from ..data.lip_clips import lip_clips, video_sources
     from ..models import create_model
 
     log = lead_only(log)

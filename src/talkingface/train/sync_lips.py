@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..errors import InputError
+from ..data.lrs2 import ClipData, read_filelist
+from ..errors import InputError, TalkingFaceError
 from ..models.syncnet_lips import SyncNetLips
 from .configs import SyncLipsTrainConfig
 from .loop import (
@@ -74,8 +75,6 @@ def load_clips(
     folders: Sequence[str | os.PathLike], speeds: Sequence[float] = (), frame: str = "eye_line"
 ) -> tuple[list[LipClip], list[str]]:
     """Clips of ``folders`` (each also at ``speeds``, lips in ``frame``) and the problems of those left out."""
-    from ..data.lrs2 import ClipData
-    from ..errors import TalkingFaceError
 
     clips, skipped = [], []
     for folder in folders:
@@ -174,7 +173,6 @@ def offset_accuracy(model: SyncNetLips, clips: Sequence[LipClip]) -> dict:
 
 def train_sync_lips(config: SyncLipsTrainConfig, log=print) -> TrainResult:
     """Train the built-in sync model on the train clips of ``config.data``, evaluating on their val clips."""
-    from ..data.lrs2 import read_filelist
     from ..models import create_model
 
     log = lead_only(log)

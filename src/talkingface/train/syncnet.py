@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..data.lrs2 import ClipPool
 from ..errors import InputError
 from .configs import SyncNetTrainConfig
 from .loop import (
@@ -45,8 +46,6 @@ class SyncPairs:
     left out. Decoded clips are kept in memory (:class:`~talkingface.data.lrs2.ClipPool`)."""
 
     def __init__(self, clips: Sequence[str | os.PathLike]):
-        from ..data.lrs2 import ClipPool
-
         self.pool = ClipPool(clips, 2 * WINDOW + 1, "too short for a shifted pair")
         self.clips, self.skipped = self.pool.clips, self.pool.skipped
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..data.lrs2 import ClipPool
 from .configs import SyncNetV2TrainConfig
 from .loop import (
     TrainResult,
@@ -41,8 +42,6 @@ class SyncV2Pairs:
     once and kept in memory."""
 
     def __init__(self, clips: Sequence[str | os.PathLike]):
-        from ..data.lrs2 import ClipPool
-
         self.pool = ClipPool(clips, 2 * WINDOW + 1, "too short for a shifted pair", size=SIZE)
         self.clips, self.skipped = self.pool.clips, self.pool.skipped
         self._mfcc: dict[int, np.ndarray] = {}

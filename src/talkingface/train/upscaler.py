@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..data.mouths import mouth_runs, sources_of
+from ..enhance.mouth import compose, relative_transform, warp_canvases
 from ..errors import InputError
 from ..optional import needs
 from .configs import UpscalerTrainConfig
@@ -71,7 +73,6 @@ class Degradation:
 def _flipped(transform: np.ndarray, width: int) -> np.ndarray:
     """A frame -> canvas transform followed by the canvas's mirror image."""
     mirror = np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0]])
-    from ..enhance.mouth import compose
 
     return compose(mirror, transform)
 
@@ -95,7 +96,6 @@ class MouthSampler:
     def sample(self, rng: np.random.Generator, count: int) -> dict[str, torch.Tensor]:
         """``small`` (B, K, 3, h, w), ``real`` (B, K, 3, 2h, 2w) in [0, 1] RGB, ``moves`` (B, K-1, 2, 3):
         canvas k-1 -> canvas k."""
-        from ..enhance.mouth import relative_transform
 
         smalls, reals, moves = [], [], []
         for _ in range(count):
@@ -124,7 +124,6 @@ class MouthSampler:
 
 def run_loss(model, batch: dict[str, torch.Tensor], temporal_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     """The run's loss, and the network's last outputs ``(B, 3, H, W)``."""
-    from ..enhance.mouth import warp_canvases
 
     small, real, moves = batch["small"], batch["real"], batch["moves"]
     previous = None
@@ -189,8 +188,6 @@ def compare_with_bicubic(model, batch: dict[str, torch.Tensor]) -> dict[str, flo
 
 def cut_sources(paths: Sequence[str], config: UpscalerTrainConfig, log=None):
     from pathlib import Path
-
-    from ..data.mouths import mouth_runs, sources_of
 
     return mouth_runs(
         sources_of(list(paths)),

@@ -28,8 +28,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.visemenet import UNKNOWN, Utterance
-from ..errors import InputError
+from ..animation.jali import pose_curves
+from ..animation.visemenet import frames_of
+from ..data.lrs2 import ClipData, read_filelist
+from ..data.visemenet import UNKNOWN, Utterance, load_utterances, real_utterance, save_utterances, synthetic_utterance
+from ..data.visemenet import languages as all_languages
+from ..errors import InputError, MediaError, TalkingFaceError
+from ..speech.align import align
+from ..speech.espeak import _engine
+from ..speech.visemes import ARKIT_52
 from .configs import VisemeNetTrainConfig
 from .loop import (
     TrainResult,
@@ -54,8 +61,6 @@ def synthetic_set(
 ) -> list[Utterance]:
     """``count`` synthetic utterances, languages taken in turn, voices from the training variants (or,
     with ``held_out``, from the held-out ones)."""
-    from ..data.visemenet import synthetic_utterance
-    from ..speech.espeak import _engine
 
     variants = sorted(v for v in _engine().variants() if v != "klatt")
     held = held_out_variants(variants)
@@ -72,7 +77,6 @@ def synthetic_set(
 
 def read_transcripts(path: str | os.PathLike) -> dict[str, str]:
     """``name<TAB>text`` lines -> {name: text}."""
-    from ..errors import MediaError
 
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -100,10 +104,6 @@ def real_set(
     """The clips of ``split`` of preprocessed sets (each clean, plus ``copies`` degraded ones, played at
     the speeds of :data:`SPEEDS` in turn); a clip whose source video's name is in ``transcripts`` gets its
     phonemes by forced alignment."""
-    from ..data.lrs2 import ClipData, read_filelist
-    from ..data.visemenet import real_utterance
-    from ..errors import TalkingFaceError
-    from ..speech.align import align
 
     rng = np.random.default_rng([seed, 2])
     out, skipped = [], []
@@ -246,10 +246,7 @@ def opening_correlation(model, utterances: Sequence[Utterance]) -> list[float]:
     """Per utterance with measured lips: correlation of the ``jawOpen`` the model's visemes and JA/LI
     give (:func:`~talkingface.animation.jali.pose_curves`, per 10 ms step) with the measured inner-lip
     opening."""
-    from ..animation.jali import pose_curves
-    from ..animation.visemenet import frames_of
     from ..features.lips import inner_opening
-    from ..speech.visemes import ARKIT_52
 
     device = model_device(model)
     jaw = ARKIT_52.index("jawOpen")
@@ -275,7 +272,6 @@ def feature_statistics(utterances: Sequence[Utterance]) -> tuple[np.ndarray, np.
 def _synthetic_utterances(config: VisemeNetTrainConfig, languages: list[str], cache: Path, log) -> list:
     """The run's synthetic utterances, training then held-out: read back from ``cache`` where an earlier
     start made them, else made in ``languages`` and saved there."""
-    from ..data.visemenet import load_utterances, save_utterances
 
     if cache.is_file():
         synthetic = load_utterances(cache)
@@ -298,7 +294,6 @@ def _synthetic_utterances(config: VisemeNetTrainConfig, languages: list[str], ca
 
 def train_visemenet(config: VisemeNetTrainConfig, log=print) -> TrainResult:
     """Make the synthetic data (or read it back from ``out_dir``), read the real clips, and train."""
-    from ..data.visemenet import languages as all_languages
     from ..models import create_model
 
     log = lead_only(log)

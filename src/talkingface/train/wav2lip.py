@@ -26,7 +26,9 @@ from typing import cast
 import numpy as np
 import torch
 
+from ..data.lrs2 import ClipPool
 from ..errors import InputError
+from ..files import atomic_output
 from ..optional import needs
 from .configs import Wav2LipTrainConfig
 from .loop import (
@@ -48,8 +50,6 @@ class GeneratorWindows:
     """Training windows for the generator, drawn from preprocessed clips (decoded once, kept in memory)."""
 
     def __init__(self, clips: Sequence[str | os.PathLike]):
-        from ..data.lrs2 import ClipPool
-
         self.pool = ClipPool(clips, 2 * WINDOW)
         self.clips, self.skipped = self.pool.clips, self.pool.skipped
 
@@ -100,8 +100,6 @@ def write_image_grid(path: Path, rows: Sequence[Sequence[torch.Tensor]]) -> Path
     each evaluation)."""
     with needs("face"):
         import cv2
-
-    from ..files import atomic_output
 
     def image(t: torch.Tensor) -> np.ndarray:  # (3, S, S) BGR in [0, 1] -> uint8 (S, S, 3)
         return (t.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
