@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import heapq
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
 from .blendshapes import BlendshapeBasis, face_basis
 from .mesh import Mesh, face_template
-
-if TYPE_CHECKING:
-    from .blendshapes import BlendshapeBasis
-    from .mesh import Mesh
 
 FLAME_VERTICES = 5023
 _SPLIT_JITTER = 0.1  # edge split points lie in 0.5 +- this

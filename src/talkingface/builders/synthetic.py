@@ -33,7 +33,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -50,10 +49,6 @@ from ..speech.espeak import synthesize
 from ..speech.phonemes import Phoneme, PhonemeSequence, Word
 from ..speech.sentences import SENTENCES
 from ..timebase import to_fps
-
-if TYPE_CHECKING:
-    from ..animation import JaliConfig
-    from ..animation.blendshapes import BlendshapeBasis
 
 SAMPLE_RATE = 16000
 LAYOUT_FPS = {"vocaset": 60, "biwi": 25}

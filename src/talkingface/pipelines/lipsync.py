@@ -37,7 +37,6 @@ from .lipsync_config import LipSyncConfig
 
 if TYPE_CHECKING:
     from ..enhance.video import VideoEnhancer
-    from ..face.tracking import TargetFace
 
 
 @dataclass

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from ..data.mesh_sets import BIWI, VOCASET, load_mesh_set, read_split
 from ..errors import InputError
+from .configs import FaceFormerTrainConfig
+from .loop import TrainResult, lead_only, seed_everything, train
 
 if TYPE_CHECKING:
     from ..models.faceformer import FaceFormer
-from ..data.mesh_sets import BIWI, VOCASET, load_mesh_set, read_split
-from .configs import FaceFormerTrainConfig
-from .loop import TrainResult, lead_only, seed_everything, train
 
 
 def _lip_indices(config: FaceFormerTrainConfig, num_vertices: int, template: np.ndarray) -> np.ndarray | None:

@@ -129,7 +129,7 @@ def write_sample_grid(path: Path, batch: dict[str, torch.Tensor], generated: tor
     )
 
 
-def frozen(model: torch.nn.Module) -> torch.nn.Module:
+def _frozen(model: torch.nn.Module) -> torch.nn.Module:
     """``model`` in eval mode with its weights out of training (an expert that judges, never learns)."""
     model.eval()
     for p in model.parameters():
@@ -160,7 +160,7 @@ def train_wav2lip(config: Wav2LipTrainConfig, log=print) -> TrainResult:
         raise InputError(
             f"{config.data}: crops of {size} px; this recipe trains the 96 px generator (preprocess --size 96)"
         )
-    expert = frozen(load_model(config.expert, "syncnet.expert"))
+    expert = _frozen(load_model(config.expert, "syncnet.expert"))
     if log:
         log(
             f"Wav2Lip: {len(train_windows.clips)} training clips, {len(val_windows.clips) if val_windows else 0} "
