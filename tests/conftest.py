@@ -16,6 +16,13 @@ INPUTS = Path(os.environ.get("TALKINGFACE_INPUTS", REPO / ".cache" / "inputs"))
 TWO_CITIES_TEXT = (INPUTS / "two_cities.txt").read_text().strip() if (INPUTS / "two_cities.txt").exists() else ""
 
 
+def in_shared(path: Path) -> Path:
+    """``path``, a file of ``../shared`` beside the checkout, or a skip where it is absent (a plain clone)."""
+    if not path.exists():
+        pytest.skip(f"{path} is absent: ../shared is not beside the checkout")
+    return path
+
+
 def _input(name: str) -> Path:
     path = INPUTS / name
     if not path.exists():

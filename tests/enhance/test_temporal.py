@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import in_shared
 
 from talkingface.enhance.align import face_transform, five_points, paste_face, soft_mask, warp_face
 from talkingface.enhance.temporal import TemporalConfig
@@ -23,7 +24,7 @@ def clip():
     from talkingface.face.tracking import FaceTracker
     from talkingface.media import read_frames
 
-    frames = np.stack(list(read_frames(GRID_CLIP)))[:50]
+    frames = np.stack(list(read_frames(in_shared(GRID_CLIP))))[:50]
     landmarks = FaceTracker().track_video(GRID_CLIP).target("largest").landmarks[:50]
     return frames, landmarks
 

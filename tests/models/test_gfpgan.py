@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tests.conftest import in_shared
 
 from talkingface.errors import CheckpointError
 from talkingface.models.gfpgan import Gfpgan, load_gfpgan
@@ -26,7 +27,7 @@ def model():
 
 
 def test_state_dict_keys_and_shapes_are_the_public_formats(model):
-    expected = {name: tuple(shape) for name, shape in json.loads(KEYS.read_text())}
+    expected = {name: tuple(shape) for name, shape in json.loads(in_shared(KEYS).read_text())}
     ours = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     assert ours == expected
     parameters = sum(p.numel() for p in model.parameters())

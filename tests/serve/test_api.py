@@ -8,6 +8,7 @@ import json
 import av
 import numpy as np
 import pytest
+from tests.conftest import in_shared
 from tests.serve.conftest import GRID_CLIP, PORTRAIT, start_server, stop_server
 
 
@@ -39,6 +40,8 @@ def server_checkpoint_folder(server) -> str:
 
 @pytest.mark.slow
 def test_talking_photo_from_a_portrait_and_a_clips_sound(server, tmp_path):
+    in_shared(PORTRAIT)
+    in_shared(GRID_CLIP)
     response = server.submit(
         "talking-photo", {"face": PORTRAIT, "speech": GRID_CLIP}, options=json.dumps({"size": 256, "seed": 3})
     )
@@ -77,7 +80,7 @@ def test_visemes_from_typed_german_text(server):
 @pytest.mark.slow
 def test_lipsync_with_a_checkpoint_from_the_allowed_folder(server, tmp_path, short_speech):
     name = server.client.get("/api/checkpoints").json()[0]["name"]
-    job = server.submit("lipsync", {"face": GRID_CLIP, "speech": short_speech}, checkpoint=name).json()
+    job = server.submit("lipsync", {"face": in_shared(GRID_CLIP), "speech": short_speech}, checkpoint=name).json()
     job = server.wait(job["id"])
     assert job["status"] == "done", job["error"]
     assert abs(duration_of(server.client.get(job["outputs"][0]["url"]).content, tmp_path) - 2.4) < 0.15
@@ -88,7 +91,7 @@ def test_mesh_and_sync_score(server, short_speech):
     from pygltflib import GLTF2
 
     mesh = server.submit("mesh", {"speech": short_speech}, options='{"size": 192}').json()
-    score = server.submit("sync-score", {"face": GRID_CLIP}).json()
+    score = server.submit("sync-score", {"face": in_shared(GRID_CLIP)}).json()
     mesh, score = server.wait(mesh["id"]), server.wait(score["id"])
     assert mesh["status"] == "done", mesh["error"]
     glb = GLTF2.load_from_bytes(server.client.get(f"/api/jobs/{mesh['id']}/outputs/face.glb").content)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 import pytest
+from tests.conftest import in_shared
 from tests.serve.conftest import PORTRAIT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,7 +60,7 @@ def save(page, name: str) -> Path:
 @pytest.mark.slow
 def test_a_portrait_speaks_in_the_browser(page, short_speech):
     page.select_option("#method", "talking-photo")
-    page.set_input_files("#face", str(PORTRAIT))
+    page.set_input_files("#face", str(in_shared(PORTRAIT)))
     page.set_input_files("#speech", str(short_speech))
     page.fill("#option-size", "256")
     page.click("#start")
