@@ -14,6 +14,9 @@ ENHANCE_METHODS = ("none", "gfpgan", "upscaler")
 PRECISIONS = ("fp32", "bf16")
 #: How a generated mouth is pasted back into the frame (``pipelines.lipsync``).
 PASTE_MODES = ("soft", "hard")
+#: How ``lipsync`` makes the new mouth: "auto" (Wav2Lip when a checkpoint is given, else the speaker's own
+#: mouths), "mouths" (the speaker's own mouths from the footage, no weights) or "wav2lip".
+LIPSYNC_METHODS = ("auto", "mouths", "wav2lip")
 #: The mesh renderer (``render.mesh``): EGL when it works, else NumPy.
 RENDER_BACKENDS = ("auto", "egl", "numpy")
 #: Which windows the sync score uses (``pipelines.sync_score``): syncnet_python's, or every one.

@@ -11,6 +11,7 @@ from talkingface.pipelines import (
     LipSyncPipeline,
     MeshAnimationConfig,
     MeshAnimationPipeline,
+    MouthDubPipeline,
     SyncScoreConfig,
     SyncScorePipeline,
     TalkingPhotoConfig,
@@ -25,6 +26,7 @@ from talkingface.pipelines._base import Pipeline
         (TalkingPhotoPipeline, TalkingPhotoConfig(still=True)),
         (SyncScorePipeline, SyncScoreConfig()),
         (MeshAnimationPipeline, MeshAnimationConfig(size=64)),
+        (MouthDubPipeline, LipSyncConfig(keep_video_length=True)),
     ],
 )
 def test_from_config_loads_the_built_ins_and_keeps_the_config(cls, config):
@@ -44,6 +46,13 @@ def test_lip_sync_needs_its_checkpoint_named(tmp_path):
         LipSyncPipeline.from_config(LipSyncConfig())
     with pytest.raises(CheckpointError):
         LipSyncPipeline.from_config(LipSyncConfig(), tmp_path / "missing.pth")
+
+
+def test_the_mouths_method_refuses_wav2lip_options():
+    with pytest.raises(InputError, match="pads is a Wav2Lip option"):
+        MouthDubPipeline.from_config(LipSyncConfig(pads=(0, 10, 0, 0)))
+    with pytest.raises(InputError, match="not Wav2Lip"):
+        LipSyncConfig(method="wav2lip", mouths=("a.mp4",))
 
 
 def test_faceformer_from_config_takes_the_checkpoint_into_its_config(tmp_path):

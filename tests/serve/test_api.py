@@ -22,7 +22,7 @@ def duration_of(data: bytes, tmp_path) -> float:
 def test_lists_methods_checkpoints_and_voices(server):
     methods = {m["name"]: m for m in server.client.get("/api/methods").json()}
     assert set(methods) == {"talking-photo", "lipsync", "mesh", "visemes", "sync-score"}
-    assert methods["lipsync"]["checkpoint"] == "required"
+    assert methods["lipsync"]["checkpoint"] == "optional"
     assert [c["name"] for c in server.client.get("/api/checkpoints").json()] == [
         f"{server_checkpoint_folder(server)}/wav2lip_tiny.safetensors"
     ]
@@ -150,7 +150,7 @@ def test_a_failing_job_reports_the_commands_error(server, tmp_path, short_speech
         ("talking-photo", {"face": "wav", "speech": "wav"}, {}, 415, "photo or a video"),
         ("talking-photo", {"face": "cut_png", "speech": "wav"}, {}, 415, "not an image"),
         ("sync-score", {"face": "photo"}, {}, 415, "video with its sound"),
-        ("lipsync", {"face": "photo", "speech": "wav"}, {}, 400, "needs a checkpoint"),
+        ("lipsync", {"speech": "wav"}, {}, 400, "needs a face"),
         ("lipsync", {"face": "photo", "speech": "wav"}, {"checkpoint": "../../etc/passwd"}, 400, "no checkpoint"),
         ("visemes", {"speech": "wav"}, {"checkpoint": "x"}, 400, "takes no checkpoint"),
     ],

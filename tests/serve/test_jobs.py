@@ -56,5 +56,6 @@ def test_the_mouth_upscaler_is_offered_where_there_is_a_video_of_a_face():
         assert argv[argv.index("--enhance") + 1] == "upscaler"
         default = method.argv("face.png", "speech.wav", None, None, method.parse_options({}))
         assert default[default.index("--enhance") + 1] == "none"
+        assert "--checkpoint" not in default  # lip-sync without one dubs with the speaker's own mouths
         with pytest.raises(InputError, match="option enhance"):
             method.parse_options({"enhance": "gfpgan"})  # GFPGAN needs a file the server does not have

@@ -1,6 +1,9 @@
-"""``talkingface lipsync``: dub a video (or a photo) to new speech with a Wav2Lip-format checkpoint.
+"""``talkingface lipsync``: dub a video (or a photo) to new speech: with the speaker's own mouths, or a Wav2Lip checkpoint.
 
-Streams the video (bounded memory), keeps its frame rate, passes face-less frames through, loops a
+With no checkpoint (``--method mouths``), the mouths come from the video itself (or ``--mouths``
+videos of the same person), chosen for the speech and moved onto each frame at the video's own
+resolution; a photo is animated as a talking photo instead. With ``--checkpoint``, Wav2Lip's generator
+makes them. Streams the video (bounded memory), keeps its frame rate, passes face-less frames through, loops a
 short video back and forth under longer speech, pastes the generated mouth back with a feathered mask
 and colour matching (``--paste hard`` for the reference's box paste). Options named as Wav2Lip's.
 """
@@ -16,12 +19,23 @@ from ._common import enhance_arguments, enhance_settings, fps_argument, output_p
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "lipsync",
-        help="lip-sync a video or photo to speech (Wav2Lip checkpoint)",
+        help="lip-sync a video or photo to speech (the speaker's own mouths, or a Wav2Lip checkpoint)",
         description=__doc__.split(":", 1)[1].strip(),
     )
     parser.add_argument("--face", required=True, help="a video or a photo with a face")
     parser.add_argument("--audio", required=True, help="speech: any audio or video file with sound")
-    parser.add_argument("--checkpoint", required=True, help="wav2lip.pth, wav2lip_gan.pth or our .safetensors")
+    parser.add_argument(
+        "--checkpoint", help="wav2lip.pth, wav2lip_gan.pth or our .safetensors (default: the speaker's own mouths)"
+    )
+    parser.add_argument(
+        "--method",
+        default="auto",
+        choices=choices.LIPSYNC_METHODS,
+        help="auto (Wav2Lip with --checkpoint, else mouths), mouths (the speaker's own, no weights) or wav2lip",
+    )
+    parser.add_argument(
+        "--mouths", nargs="+", metavar="VIDEO", help="take the mouths from these videos of the speaker (mouths method)"
+    )
     parser.add_argument(
         "--model", help="variant of an upstream checkpoint (default: told by its shapes, e.g. wav2lip, wav2lip.288)"
     )
@@ -69,6 +83,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..pipelines import LipSyncConfig, LipSyncPipeline
+    from ..pipelines.lipsync import DubbingPipeline
     from ..pipelines.sync_score import load_sync_model
 
     def four(values):
@@ -82,7 +97,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError(f"--offset must be a whole number of frames or 'auto', got {args.offset!r}") from None
 
+    method = args.method if args.method != "auto" else ("wav2lip" if args.checkpoint else "mouths")
+    if method == "wav2lip" and not args.checkpoint:
+        raise InputError("--method wav2lip needs --checkpoint (wav2lip.pth, wav2lip_gan.pth or our .safetensors)")
+    if method == "mouths" and (args.checkpoint or args.model):
+        raise InputError("--checkpoint and --model are Wav2Lip's; the mouths method uses the speaker's own mouths")
     config = LipSyncConfig(
+        method=method,
+        mouths=tuple(args.mouths or ()),
         batch_size=args.batch_size,
         pads=four(args.pads),
         resize_factor=args.resize_factor,
@@ -100,8 +122,16 @@ def run(args: argparse.Namespace) -> int:
         precision=args.precision,
         **enhance_settings(args),
     )
-    output_path(args.output, video=True, inputs=(args.face, args.audio, args.checkpoint, args.enhance_checkpoint))
-    pipeline = LipSyncPipeline.from_config(config, args.checkpoint, args.model).to(args.device)
+    inputs = (args.face, args.audio, args.checkpoint, args.enhance_checkpoint, *(args.mouths or ()))
+    output_path(args.output, video=True, inputs=inputs)
+    if method == "mouths" and _is_photo(args.face):
+        return _talking_photo(args, config)
+    if method == "mouths":
+        from ..pipelines.mouth_dub import MouthDubPipeline
+
+        pipeline: DubbingPipeline = MouthDubPipeline.from_config(config).to(args.device)
+    else:
+        pipeline = LipSyncPipeline.from_config(config, args.checkpoint, args.model).to(args.device)
     syncnet = load_sync_model(args.syncnet) if auto else None
     if auto:
         result = pipeline.corrected(args.face, args.audio, args.output, syncnet, progress=not args.quiet)
@@ -121,4 +151,36 @@ def run(args: argparse.Namespace) -> int:
             f"the measured offset {result.measured_offset} was not applied: its confidence is too low "
             "(below the sync model's threshold); pass --offset N to set it by hand"
         )
+    for note in getattr(pipeline, "notes", ()):
+        print(note)
     return 0
+
+
+def _is_photo(face: str) -> bool:
+    from ..media import probe_video
+
+    return probe_video(face).is_image
+
+
+def _talking_photo(args: argparse.Namespace, config) -> int:
+    """A photo has one mouth: it is animated as a talking photo (``animate``), saying so."""
+    from ..errors import InputError
+    from ..pipelines.talking_photo import TalkingPhotoConfig, TalkingPhotoPipeline
+
+    if args.mouths:
+        raise InputError(f"{args.face} is a photo: --mouths dubs a video; without it the photo becomes a talking photo")
+    print(f"{args.face} is a photo, with one mouth: animating it as a talking photo (talkingface animate)")
+    photo = TalkingPhotoConfig(fps=config.fps, face_index=config.face_index, **_enhancement(config))
+    result = TalkingPhotoPipeline.from_config(photo).to(args.device)(
+        args.face, args.audio, args.output, progress=not args.quiet
+    )
+    print(f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps)")
+    return 0
+
+
+def _enhancement(config) -> dict:
+    from dataclasses import fields
+
+    from ..enhance.video import EnhanceSettings
+
+    return {f.name: getattr(config, f.name) for f in fields(EnhanceSettings)}

@@ -51,7 +51,7 @@ def face_width(landmarks: np.ndarray) -> float:
     return float(np.linalg.norm(landmarks[topo.points["left_cheek"], :2] - landmarks[topo.points["right_cheek"], :2]))
 
 
-def _feathered(mask: np.ndarray, sigma: float) -> np.ndarray:
+def feathered(mask: np.ndarray, sigma: float) -> np.ndarray:
     """Erode a binary float mask by ~2 sigma, then blur: 1 well inside, 0 at and beyond its edge."""
     with needs("face"):
         import cv2
@@ -66,7 +66,7 @@ def _feathered(mask: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(eroded, (0, 0), sigmaX=sigma, sigmaY=sigma)
 
 
-def _match_colours(patch: np.ndarray, frame: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def match_colours(patch: np.ndarray, frame: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Shift and scale each channel of ``patch`` so its statistics under ``weight`` match the frame's."""
     total = float(weight.sum())
     if total < 16:
@@ -150,18 +150,18 @@ def paste_back(
         else abs(np.linalg.det(crop.inverse[:, :2])) ** 0.5 * crop_w
     )
     sigma = feather * scale
-    alpha = _feathered((coverage > 0.999).astype(np.float32), sigma)
+    alpha = feathered((coverage > 0.999).astype(np.float32), sigma)
     if landmarks is not None:
         polygon = lower_face_polygon(landmarks) - (x0, y0)
         region = np.zeros(alpha.shape, np.float32)
         if len(polygon) >= 3:
             cv2.fillPoly(region, [np.round(polygon * 16).astype(np.int32)], (1.0,), lineType=cv2.LINE_AA, shift=4)
-        alpha *= _feathered(region, sigma)
+        alpha *= feathered(region, sigma)
     base = out[y0:y1, x0:x1].astype(np.float32)
     warped = warped.astype(np.float32)
     if color_match:
         band = alpha * (1 - alpha) * 4  # where the blend happens
-        warped = _match_colours(warped, base, band if band.sum() > 16 else alpha)
+        warped = match_colours(warped, base, band if band.sum() > 16 else alpha)
     blended = base + alpha[..., None] * (warped - base)
     out[y0:y1, x0:x1] = np.clip(np.round(blended), 0, 255).astype(np.uint8)
     return out

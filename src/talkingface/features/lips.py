@@ -36,7 +36,10 @@ def lip_points() -> np.ndarray:
 #: face's, so a turned head's lips are seen from the front).
 FRAMES = LIP_FRAMES
 # Landmarks that move with the skull, not with the jaw or the lips: eye corners, nose, forehead, cheekbones.
-_RIGID = (33, 133, 362, 263, 1, 2, 6, 168, 10, 234, 454)
+RIGID = (33, 133, 362, 263, 1, 2, 6, 168, 10, 234, 454)
+#: Landmarks of the middle of the upper and lower inner lip, and of the forehead and chin.
+INNER_LIPS = (13, 14)
+FACE_HEIGHT = (10, 152)
 
 
 def lip_shapes(landmarks: np.ndarray, frame: str = "eye_line") -> np.ndarray:
@@ -73,7 +76,7 @@ def _frontal(points: np.ndarray) -> np.ndarray:
     its nose tip, x and y of the frontal plane."""
 
     template = template_points().astype(np.float64) * [1.0, -1.0, -1.0]  # image axes: y down
-    rigid = list(_RIGID)
+    rigid = list(RIGID)
     target = template[rigid]
     source = points[:, rigid]  # (N, K, 3)
     mu_s, mu_t = source.mean(1, keepdims=True), target.mean(0)
@@ -113,4 +116,18 @@ def inner_opening(shapes: np.ndarray) -> np.ndarray:
         raise InputError(f"expected (N, {LIP_FEATURES}) lip shapes, got {shapes.shape}")
     half = LIP_FEATURES // 2
     opening: np.ndarray = shapes[:, half + points.index(14)] - shapes[:, half + points.index(13)]
+    return opening
+
+
+def lip_opening(landmarks: np.ndarray) -> np.ndarray:
+    """``(N, 478, 2|3)`` landmarks in pixels (NaN where no face) -> ``(N,)`` inner-lip opening over face
+    height (NaN where no face)."""
+    points = np.asarray(landmarks, np.float64)
+    if points.ndim != 3 or points.shape[1] < 468 or points.shape[2] < 2:
+        raise InputError(f"expected (N, 478, 2|3) face landmarks, got {points.shape}")
+    xy = points[..., :2]
+    gap = np.linalg.norm(xy[:, INNER_LIPS[1]] - xy[:, INNER_LIPS[0]], axis=1)
+    height = np.linalg.norm(xy[:, FACE_HEIGHT[1]] - xy[:, FACE_HEIGHT[0]], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        opening: np.ndarray = np.where(height > 1e-6, gap / height, np.nan)
     return opening

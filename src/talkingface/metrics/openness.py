@@ -23,29 +23,12 @@ import numpy as np
 from ..animation.mouth_cues import OPENNESS
 from ..errors import InputError
 from ..face import FaceTracker, TrackerConfig
-
-#: Landmarks of the middle of the upper and lower inner lip, and of the forehead and chin.
-INNER_LIPS = (13, 14)
-FACE_HEIGHT = (10, 152)
+from ..features.lips import FACE_HEIGHT, INNER_LIPS, lip_opening  # noqa: F401 (the measure is defined with the lips)
 
 #: How open each Rhubarb shape is, from closed (0) to wide open (1): A closed, B teeth together, C open,
 #: D wide open, E slightly rounded, F puckered, G lower lip under the teeth, H tongue behind the teeth,
 #: X at rest. The scale that orders the shapes when cues are chosen.
 CUE_OPENNESS = OPENNESS
-
-
-def lip_opening(landmarks: np.ndarray) -> np.ndarray:
-    """``(N, 478, 2|3)`` landmarks in pixels (NaN where no face) -> ``(N,)`` inner-lip opening over face
-    height (NaN where no face)."""
-    points = np.asarray(landmarks, np.float64)
-    if points.ndim != 3 or points.shape[1] < 468 or points.shape[2] < 2:
-        raise InputError(f"expected (N, 478, 2|3) face landmarks, got {points.shape}")
-    xy = points[..., :2]
-    gap = np.linalg.norm(xy[:, INNER_LIPS[1]] - xy[:, INNER_LIPS[0]], axis=1)
-    height = np.linalg.norm(xy[:, FACE_HEIGHT[1]] - xy[:, FACE_HEIGHT[0]], axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        opening: np.ndarray = np.where(height > 1e-6, gap / height, np.nan)
-    return opening
 
 
 @dataclass(frozen=True)

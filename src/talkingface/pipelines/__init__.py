@@ -15,6 +15,7 @@ _WHERE = {
     "LipSyncConfig": "lipsync_config",
     "LipSyncPipeline": "lipsync",
     "LipSyncResult": "lipsync",
+    "MouthDubPipeline": "mouth_dub",
     "MeshAnimationConfig": "mesh_animation",
     "MeshAnimationPipeline": "mesh_animation",
     "MeshAnimationResult": "mesh_animation",
@@ -32,6 +33,7 @@ __all__ = [
     "MeshAnimationConfig",
     "MeshAnimationPipeline",
     "MeshAnimationResult",
+    "MouthDubPipeline",
     "SyncScoreConfig",
     "SyncScorePipeline",
     "SyncScoreResult",
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from .lipsync import LipSyncPipeline, LipSyncResult
     from .lipsync_config import LipSyncConfig
     from .mesh_animation import MeshAnimationConfig, MeshAnimationPipeline, MeshAnimationResult
+    from .mouth_dub import MouthDubPipeline
     from .sync_score import SyncScoreConfig, SyncScorePipeline, SyncScoreResult
     from .talking_photo import TalkingPhotoConfig, TalkingPhotoPipeline, TalkingPhotoResult
 

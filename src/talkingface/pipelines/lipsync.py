@@ -60,7 +60,64 @@ class LipSyncResult:
         )
 
 
-class LipSyncPipeline(Pipeline):
+class DubbingPipeline(Pipeline):
+    """What the two ways of dubbing a video share: ``self(face, audio, output, progress, offset)`` and
+    the offset correction that runs it twice."""
+
+    device = torch.device("cpu")
+    config: LipSyncConfig
+
+    def check(self, face, audio, output) -> tuple:  # pragma: no cover - each pipeline checks its inputs
+        raise NotImplementedError
+
+    def __call__(self, face, audio, output, progress: bool = False, offset: int | None = None) -> LipSyncResult:
+        raise NotImplementedError  # pragma: no cover
+
+    def corrected(
+        self,
+        face,
+        audio,
+        output,
+        syncnet: torch.nn.Module | None = None,
+        progress: bool = False,
+        min_confidence: float | None = None,
+    ) -> LipSyncResult:
+        """Dub, measure the result's AV offset with ``syncnet`` (a SyncNetV2; None: the built-in
+        sync model), and if it is off with a confidence (LSE-C) of at least ``min_confidence`` (None:
+        the model's own threshold, :attr:`SyncScorePipeline.min_confidence`), dub again with the
+        mel windows moved by it. An offset measured with less confidence is reported, not applied."""
+        import dataclasses
+
+        from .sync_score import SyncScorePipeline
+
+        self.check(face, audio, output)
+        scorer = SyncScorePipeline(syncnet).to(self.device)
+        threshold = scorer.min_confidence if min_confidence is None else min_confidence
+        first = AtomicFile(output)  # a temporary file beside the output, removed unless kept
+        try:
+            with immediate_outputs():  # the first pass is read back before it becomes the output
+                result = self(face, audio, first.tmp, progress=progress)
+            try:
+                scores = scorer(first.tmp)
+            except InputError:  # no face seen for a window: nothing measured, the first pass stands
+                first.finish()
+                return dataclasses.replace(result, path=Path(output))
+            best = max(scores.tracks, key=lambda t: t.num_frames).scores
+            measured = dataclasses.replace(
+                result, path=Path(output), measured_offset=best.offset, offset_confidence=best.lse_c
+            )
+            if best.offset == 0 or best.lse_c < threshold:
+                first.finish()
+                return measured
+        finally:
+            first.discard()
+        final = self(face, audio, output, progress=progress, offset=self.config.offset + best.offset)
+        return dataclasses.replace(
+            final, measured_offset=best.offset, offset_confidence=best.lse_c, offset_applied=True
+        )
+
+
+class LipSyncPipeline(DubbingPipeline):
     """``LipSyncPipeline(model, config)(face, audio, output) -> LipSyncResult``.
 
     Args:
@@ -225,49 +282,6 @@ class LipSyncPipeline(Pipeline):
             finally:
                 batches.close()
         return with_face
-
-    def corrected(
-        self,
-        face,
-        audio,
-        output,
-        syncnet: torch.nn.Module | None = None,
-        progress: bool = False,
-        min_confidence: float | None = None,
-    ) -> LipSyncResult:
-        """Lip-sync, measure the result's AV offset with ``syncnet`` (a SyncNetV2; None: the built-in
-        sync model), and if it is off with a confidence (LSE-C) of at least ``min_confidence`` (None:
-        the model's own threshold, :attr:`SyncScorePipeline.min_confidence`), lip-sync again with the
-        mel windows moved by it. An offset measured with less confidence is reported, not applied."""
-        import dataclasses
-
-        from .sync_score import SyncScorePipeline
-
-        self.check(face, audio, output)
-        scorer = SyncScorePipeline(syncnet).to(self.device)
-        threshold = scorer.min_confidence if min_confidence is None else min_confidence
-        first = AtomicFile(output)  # a temporary file beside the output, removed unless kept
-        try:
-            with immediate_outputs():  # the first pass is read back before it becomes the output
-                result = self(face, audio, first.tmp, progress=progress)
-            try:
-                scores = scorer(first.tmp)
-            except InputError:  # no face seen for a window: nothing measured, the first pass stands
-                first.finish()
-                return dataclasses.replace(result, path=Path(output))
-            best = max(scores.tracks, key=lambda t: t.num_frames).scores
-            measured = dataclasses.replace(
-                result, path=Path(output), measured_offset=best.offset, offset_confidence=best.lse_c
-            )
-            if best.offset == 0 or best.lse_c < threshold:
-                first.finish()
-                return measured
-        finally:
-            first.discard()
-        final = self(face, audio, output, progress=progress, offset=self.config.offset + best.offset)
-        return dataclasses.replace(
-            final, measured_offset=best.offset, offset_confidence=best.lse_c, offset_applied=True
-        )
 
     # -- pieces --------------------------------------------------------------------------------
     def _frames(self, face, info, num_video, num_out):

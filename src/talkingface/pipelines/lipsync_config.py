@@ -19,9 +19,13 @@ PRECISIONS = choices.PRECISIONS
 
 @dataclass(frozen=True)
 class LipSyncConfig(EnhanceSettings):
-    """Settings of :class:`LipSyncPipeline` (Wav2Lip's options, same meaning, better defaults).
+    """Settings of :class:`LipSyncPipeline` (Wav2Lip's options, same meaning, better defaults) and of
+    :class:`~talkingface.pipelines.mouth_dub.MouthDubPipeline` (the speaker's own mouths).
 
     Attributes:
+        method: "auto" (Wav2Lip when a checkpoint is given, else the speaker's own mouths), "mouths" or
+            "wav2lip" (:data:`talkingface.choices.LIPSYNC_METHODS`).
+        mouths: videos of the speaker to take the mouths from instead of the face video (mouths method).
         batch_size: crops generated per call.
         pads: pixels added to the face box (top, bottom, left, right); None: the model's (0, 10, 0, 0).
         resize_factor: divide the video's resolution by this first (Wav2Lip's ``--resize_factor``).
@@ -51,6 +55,8 @@ class LipSyncConfig(EnhanceSettings):
         enhance_every: GFPGAN on every n-th frame only, carried along the optical flow between.
     """
 
+    method: str = setting("auto", "how the new mouth is made", choices=choices.LIPSYNC_METHODS)
+    mouths: tuple[str, ...] = ()
     batch_size: int = 16
     pads: tuple[int, int, int, int] | None = None
     resize_factor: int = 1
@@ -71,6 +77,10 @@ class LipSyncConfig(EnhanceSettings):
 
     def __post_init__(self) -> None:
         self.enhancement()
+        if self.method not in choices.LIPSYNC_METHODS:
+            raise InputError(f"method must be one of {', '.join(choices.LIPSYNC_METHODS)}, got {self.method!r}")
+        if self.mouths and self.method == "wav2lip":
+            raise InputError("mouths are for the mouths method, not Wav2Lip")
         if self.batch_size < 1 or self.resize_factor < 1:
             raise InputError("batch_size and resize_factor must be >= 1")
         if self.paste not in choices.PASTE_MODES:

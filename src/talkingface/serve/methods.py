@@ -274,10 +274,11 @@ METHODS: dict[str, Method] = {
             "lipsync",
             "lipsync",
             "Lip-sync",
-            "Wav2Lip lip-sync of a video or photo to the speech, with a checkpoint found on the server.",
+            "Dub a video to the speech with the speaker's own mouths (a photo becomes a talking photo), or with a "
+            "Wav2Lip checkpoint found on the server.",
             face="image or video",
             speech=True,
-            checkpoint="required",
+            checkpoint="optional",
             options=(
                 *offered_as_they_are(LipSyncConfig, "paste", "static", "keep_video_length"),
                 offered(LipSyncConfig, "face_index", high=16),

@@ -1,0 +1,128 @@
+"""Which of the speaker's real mouths to show at each frame: a path through a library of mouths.
+
+Each library mouth is described by what a viewer sees of it (:func:`describe_mouths`): its inner-lip
+opening over the face height (measured as :func:`talkingface.features.lips.lip_opening` measures
+real video) and the head's pose (the rigid points' shape once position, size and roll are taken out:
+turning or nodding changes it). :func:`choose_path` picks one mouth per output frame by dynamic
+programming over each frame's best candidates, for
+
+- the opening the speech needs (:mod:`.mouth_targets`), in units of the library's own spread;
+- the pose of the frame it goes on (a mouth seen turned does not fit a frontal face);
+- continuity: the next frame of the same run of footage costs nothing, holding a frame a little, a
+  jump to another place more, so that the mouth moves as the footage moved rather than flickering
+  between nearest neighbours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..features.lips import RIGID, lip_opening
+from ..geometry import umeyama
+
+#: The path's costs, in squared library standard deviations of opening (chosen on the tune speakers).
+POSE_WEIGHT = 1.0
+HOLD = 0.3
+JUMP = 1.5
+CANDIDATES = 24
+
+
+@dataclass(frozen=True)
+class MouthShapes:
+    """Descriptors of a set of mouths: ``opening`` ``(N,)``, ``pose`` ``(N, 2 K)``, and ``run``
+    ``(N,)``: mouths of one run are consecutive frames of footage (``-1`` for targets)."""
+
+    opening: np.ndarray
+    pose: np.ndarray
+    run: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.opening)
+
+
+def head_pose(landmarks: np.ndarray) -> np.ndarray:
+    """``(N, 478, 2+)`` -> ``(N, 2 K)``: each frame's rigid points, moved, scaled and rotated onto the
+    built-in face's (so only out-of-plane turns remain), in units of that face's size."""
+    from ..face.template import template_points
+
+    points = np.asarray(landmarks, np.float64)[:, list(RIGID), :2]
+    reference = template_points()[list(RIGID), :2].astype(np.float64) * (1.0, -1.0)
+    reference = (reference - reference.mean(0)) / np.sqrt(((reference - reference.mean(0)) ** 2).sum(1).mean())
+    out = np.full((len(points), 2 * len(RIGID)), np.nan)
+    for k, frame in enumerate(points):
+        if np.isfinite(frame).all():
+            scale, rotation, shift = umeyama(frame, reference)
+            out[k] = (frame @ (scale * rotation).T + shift - reference).reshape(-1)
+    return out
+
+
+def describe_mouths(landmarks: np.ndarray, run: np.ndarray | None = None) -> MouthShapes:
+    """The descriptors of the mouths of ``landmarks`` ``(N, 478, 2+)`` (NaN where no face)."""
+    points = np.asarray(landmarks, np.float64)
+    runs = np.full(len(points), -1, np.int64) if run is None else np.asarray(run, np.int64)
+    return MouthShapes(lip_opening(points), head_pose(points), runs)
+
+
+def choose_path(
+    target: np.ndarray, pose: np.ndarray | None, library: MouthShapes, candidates: int = CANDIDATES
+) -> np.ndarray:
+    """``(T,)`` index of the library mouth for each output frame.
+
+    Args:
+        target: ``(T,)`` the opening the speech needs at each frame.
+        pose: ``(T, 2 K)`` the pose of each frame the mouth goes on (rows of NaN, or None: any pose).
+        library: the mouths (all usable: finite opening and pose).
+        candidates: mouths kept per frame for the path (the best by opening and pose).
+    """
+    target = np.asarray(target, np.float64)
+    count = len(library)
+    if count == 0:
+        raise InputError("the mouth library is empty")
+    if not np.isfinite(target).all():
+        raise InputError("the target openings must be finite")
+    spread = max(float(np.std(library.opening)), 1e-4)
+    cost = ((library.opening[None, :] - target[:, None]) / spread) ** 2  # (T, N)
+    if pose is not None:
+        pose = np.asarray(pose, np.float64)
+        pose_spread = max(float(np.sqrt(np.mean(np.sum((library.pose - library.pose.mean(0)) ** 2, 1)))), 1e-3)
+        known = np.isfinite(pose).all(1)
+        distance = ((pose[known, None, :] - library.pose[None]) ** 2).sum(-1) / pose_spread**2
+        cost[known] += POSE_WEIGHT * distance
+    keep = min(candidates, count)
+    chosen = (
+        np.argpartition(cost, keep - 1, axis=1)[:, :keep]
+        if keep < count
+        else np.tile(np.arange(count), (len(target), 1))
+    )
+    local = np.take_along_axis(cost, chosen, axis=1)
+    return _viterbi(chosen, local, library.run)
+
+
+def _transition(previous: np.ndarray, current: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """``(K, K)`` cost of going from each mouth of ``previous`` to each of ``current`` (library indices)."""
+    a, b = previous[:, None], current[None, :]
+    follows = (b == a + 1) & (run[np.minimum(a + 1, len(run) - 1)] == run[a]) & (run[a] >= 0)
+    cost = np.full((len(previous), len(current)), JUMP)
+    cost[b == a] = HOLD
+    cost[follows] = 0.0
+    return cost
+
+
+def _viterbi(chosen: np.ndarray, local: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """The cheapest path through ``chosen`` ``(T, K)`` library indices with costs ``local`` ``(T, K)``."""
+    frames = len(chosen)
+    total = local[0].copy()
+    back = np.zeros(chosen.shape, np.int64)
+    for t in range(1, frames):
+        step = total[:, None] + _transition(chosen[t - 1], chosen[t], run)
+        back[t] = np.argmin(step, axis=0)
+        total = step[back[t], np.arange(chosen.shape[1])] + local[t]
+    path = np.empty(frames, np.int64)
+    k = int(np.argmin(total))
+    for t in range(frames - 1, -1, -1):
+        path[t] = chosen[t, k]
+        k = back[t, k]
+    return path

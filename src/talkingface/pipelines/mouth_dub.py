@@ -1,0 +1,332 @@
+"""Dub a video to new speech with the speaker's own mouths: no generator, no downloaded weights, the
+video's own resolution.
+
+1. **The library.** The footage (the face video itself, or the ``mouths`` videos) is tracked; every
+   frame with a face in a usable pose is a library mouth, described by its lip opening and head pose
+   (:mod:`talkingface.animation.mouth_path`).
+2. **Targets.** How open the mouth should be at each output frame, from the speech: the openness
+   model, adapted to the speaker where the footage has its own sound
+   (:mod:`talkingface.animation.mouth_targets`).
+3. **The path.** One library mouth per output frame, by dynamic programming over candidates: the
+   opening needed, the pose of the frame it goes on, and runs of consecutive footage.
+4. **Compositing.** Each chosen lower face is cut from its footage frame at full resolution and moved
+   onto the output frame with the head (:mod:`talkingface.render.mouths`); frames without a face pass
+   through untouched.
+
+Memory stays bounded: the footage is read three times (tracking, cutting the chosen mouths, writing),
+and only the chosen lower faces are kept, losslessly compressed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..animation.mouth_path import MouthShapes, choose_path, describe_mouths
+from ..animation.mouth_targets import fit_opening, speech_frames, target_opening
+from ..errors import InputError, MediaError
+from ..face import FaceTracker
+from ..face.tracking import TargetFace
+from ..media.tags import SYNTHETIC_TAGS
+from ..progress import Progress
+from ..render.mouths import MouthPatch, cut_mouth, face_height, mouth_box, paste_mouth
+from ..timebase import num_frames_for_duration, to_fps
+from .lipsync import DubbingPipeline, LipSyncResult, _sound_track
+from .lipsync_config import LipSyncConfig
+
+#: Smallest face (forehead to chin, pixels) whose mouth goes into the library.
+MIN_FACE = 48
+#: Frames of footage a library needs, at least.
+MIN_MOUTHS = 12
+#: Head turns beyond this (the pose descriptor's distance from the footage's median pose, in units of
+#: its own spread) leave the library.
+MAX_POSE = 3.0
+SPEECH_RATE = 16000
+
+
+@dataclass
+class _Footage:
+    """One video of the library: its landmarks per frame and which of them are library mouths."""
+
+    path: Path
+    fps: float
+    landmarks: np.ndarray  # (N, 478, 3), NaN where no face
+    usable: np.ndarray  # (N,) bool
+
+
+class MouthDubPipeline(DubbingPipeline):
+    """``MouthDubPipeline(openness_model, config)(face, audio, output) -> LipSyncResult``; the mouths come
+    from ``config.mouths`` (videos of the speaker), or from the face video itself."""
+
+    def __init__(self, openness_model, config: LipSyncConfig = LipSyncConfig()):
+        self.model = openness_model
+        self.config = config
+        self.timings: dict[str, float] = {}
+        self.notes: list[str] = []  # what the last call said about its footage
+
+    @classmethod
+    def from_config(cls, config: LipSyncConfig | None = None, checkpoint=None) -> MouthDubPipeline:
+        """The pipeline with the built-in openness model (``checkpoint``: an openness model of ours)."""
+        from ..models.registry import load_builtin
+
+        config = config or LipSyncConfig()
+        for name in ("crop", "box", "pads"):
+            if getattr(config, name) is not None:
+                raise InputError(f"{name} is a Wav2Lip option; dubbing with the speaker's own mouths does not take it")
+        if config.static or config.resize_factor != 1:
+            raise InputError("static and resize_factor are Wav2Lip options; the mouths method works on the video")
+        return cls(load_builtin("openness", checkpoint), config)
+
+    def to(self, device) -> MouthDubPipeline:
+        from ._base import check_device
+
+        self.device = check_device(device)
+        self.model = self.model.to(self.device)
+        return self
+
+    def check(self, face, audio, output) -> tuple:
+        """Fail before any work: a face video (not a photo) with frames, speech with sound, footage
+        videos that are videos, an output that is none of them."""
+        from ..media import audio_info, check_video_output, probe_video
+
+        mouths = self.config.mouths
+        check_video_output(output, audio=True, inputs=(face, audio, *mouths))
+        info = probe_video(face)
+        if info.is_image:
+            raise InputError(f"{face}: a photo has one mouth; the mouths method needs a video (use animate)")
+        for path in mouths:
+            if probe_video(path).is_image:
+                raise InputError(f"{path}: --mouths takes videos of the speaker, not a photo")
+        self.config.enhancement().check()
+        return info, audio_info(audio)
+
+    def __call__(
+        self,
+        face: str | os.PathLike,
+        audio: str | os.PathLike,
+        output: str | os.PathLike,
+        progress: bool = False,
+        offset: int | None = None,
+    ) -> LipSyncResult:
+        """Dub ``face`` to ``audio`` into ``output``; ``offset`` overrides the config's (frames by which
+        the mouths come later than the speech)."""
+        import time
+
+        from ..media import load_audio
+
+        cfg = self.config
+        self.timings, self.notes = {}, []
+        begin = time.perf_counter()
+        info, sound = self.check(face, audio, output)
+        mouths = cfg.mouths
+        offset = cfg.offset if offset is None else offset
+        fps = float(to_fps(info.fps or cfg.fps))
+        target = self._target(face, info)
+        sources = [Path(m) for m in mouths] or [Path(face)]
+        footage = [self._footage(p, target if not mouths else None) for p in sources]
+        self._timed("track", begin)
+        speech = load_audio(audio, SPEECH_RATE)
+        num_video = len(target.has_face)
+        num_out = num_video if cfg.keep_video_length else num_frames_for_duration(len(speech) / SPEECH_RATE, fps)
+        if num_out == 0:
+            raise InputError(f"{audio}: the speech is too short for a single frame")
+        start = time.perf_counter()
+        library, where = self._library(footage)
+        indices = _looped_indices(num_video, num_out)
+        wanted = _delayed(self._targets(footage, library, where, speech, num_out, fps), offset)
+        pose = describe_mouths(target.landmarks[indices]).pose
+        path = choose_path(wanted, pose, library)
+        self._timed("choose", start)
+        start = time.perf_counter()
+        patches = self._cut([where[k] for k in path], footage)
+        self._timed("cut", start)
+        with_face = self._write(
+            face, info, audio, sound.sample_rate, output, target, indices, path, where, patches, fps, progress
+        )
+        self.timings["total"] = time.perf_counter() - begin
+        return LipSyncResult(Path(output), num_out, to_fps(fps), with_face, offset=offset)
+
+    def _timed(self, stage: str, start: float) -> None:
+        import time
+
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+    def _target(self, face, info) -> TargetFace:
+        """The tracked face to dub in each frame (the largest, ``face_index`` or the speaking one)."""
+        cfg = self.config
+        tracking = FaceTracker().track_video(face)
+        choice: int | str | dict[int, int] = cfg.face_index if cfg.face_index is not None else "largest"
+        if cfg.speaking_face and cfg.face_index is None:
+            from ..media import audio_info
+            from .sync_score import SyncScorePipeline
+
+            try:
+                audio_info(face)
+            except MediaError:
+                raise InputError(
+                    f"{face}: the speaking face is found from the video's own sound; it has none"
+                ) from None
+            choice = SyncScorePipeline().speaking_faces(face, tracking) or "largest"
+        if not tracking.tracks:
+            raise InputError(f"{face}: no face found in any frame")
+        target = tracking.target(choice)
+        self._tracking = tracking
+        return target
+
+    def _footage(self, path: Path, target: TargetFace | None) -> _Footage:
+        """A library video's landmarks (the face video's own target when it is the footage)."""
+        from ..media import probe_video
+
+        info = probe_video(path)
+        if target is None:
+            tracking = FaceTracker().track_video(path)
+            if not tracking.tracks:
+                raise InputError(f"{path}: no face found in the footage for --mouths")
+            target = tracking.target("largest")
+        landmarks = target.landmarks
+        height = np.array([face_height(p) if ok else 0.0 for p, ok in zip(landmarks, target.has_face)])
+        usable = target.has_face & (height >= MIN_FACE)
+        pose = describe_mouths(landmarks).pose
+        if usable.sum() >= MIN_MOUTHS:
+            centre = np.median(pose[usable], axis=0)
+            distance = np.sqrt(((pose - centre) ** 2).sum(1))
+            spread = np.median(distance[usable]) + 1e-6
+            usable &= np.nan_to_num(distance / spread, nan=np.inf) <= MAX_POSE
+        for k in np.flatnonzero(usable):
+            try:
+                mouth_box(landmarks[k], (info.height, info.width))
+            except InputError:
+                usable[k] = False
+        return _Footage(path, float(info.fps or 25), landmarks, usable)
+
+    def _library(self, footage: list[_Footage]) -> tuple[MouthShapes, list[tuple[int, int]]]:
+        """The library's descriptors, and where each mouth is (footage, frame)."""
+        shapes, where, runs = [], [], []
+        run = 0
+        for f, item in enumerate(footage):
+            described = describe_mouths(item.landmarks)
+            frames = np.flatnonzero(item.usable)
+            breaks = np.concatenate([[True], np.diff(frames) != 1])
+            run_of = run + np.cumsum(breaks) - 1
+            run = int(run_of[-1]) + 1 if len(frames) else run
+            shapes.append((described.opening[frames], described.pose[frames]))
+            where += [(f, int(k)) for k in frames]
+            runs.append(run_of)
+        if len(where) < MIN_MOUTHS:
+            names = ", ".join(str(item.path) for item in footage)
+            raise InputError(
+                f"{names}: only {len(where)} frames with a usable mouth (a face turned to the camera is needed)"
+            )
+        library = MouthShapes(
+            np.concatenate([s[0] for s in shapes]), np.concatenate([s[1] for s in shapes]), np.concatenate(runs)
+        )
+        return library, where
+
+    def _targets(self, footage, library, where, speech, num_out, fps) -> np.ndarray:
+        """The opening each output frame needs, adapted to the speaker on footage with sound."""
+        from ..media import load_audio
+
+        wanted_speech = speech_frames(self.model, speech, SPEECH_RATE, num_out, fps)
+        adapted = None
+        pairs = []
+        for item in footage:
+            try:
+                own = load_audio(item.path, SPEECH_RATE)
+            except MediaError:
+                continue
+            if len(own) < SPEECH_RATE // 2:
+                continue
+            frames = speech_frames(self.model, own, SPEECH_RATE, len(item.landmarks), item.fps)
+            opening = describe_mouths(item.landmarks).opening
+            pairs.append((frames, np.where(item.usable, opening, np.nan)))
+        if pairs:
+            from ..animation.mouth_targets import SpeechFrames
+
+            joined = SpeechFrames(
+                np.concatenate([p[0].model for p in pairs]), np.concatenate([p[0].bands for p in pairs])
+            )
+            adapted = fit_opening(joined, np.concatenate([p[1] for p in pairs]))
+        if adapted is None:
+            self.notes.append(
+                "the footage has too little of its own speech to learn the speaker's mouth from: speech-only targets"
+            )
+        wanted = target_opening(wanted_speech, library.opening, adapted)
+        return wanted
+
+    def _cut(self, chosen: list[tuple[int, int]], footage: list[_Footage]) -> dict[tuple[int, int], tuple]:
+        """The chosen footage frames' lower faces, PNG-compressed (fast, lossless)."""
+        from ..media import VideoReader
+        from ..optional import needs
+
+        with needs("face"):
+            import cv2
+
+        wanted = set(chosen)
+        patches: dict[tuple[int, int], tuple] = {}
+        for f, item in enumerate(footage):
+            frames = {k for g, k in wanted if g == f}
+            if not frames:
+                continue
+            last = max(frames)
+            for k, frame in enumerate(VideoReader(item.path)):
+                if k in frames:
+                    patch = cut_mouth(frame, item.landmarks[k])
+                    _, data = cv2.imencode(".png", patch.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+                    patches[(f, k)] = (data, patch.origin, patch.landmarks)
+                if k >= last:
+                    break
+        return patches
+
+    def _write(self, face, info, audio, rate, output, target, indices, path, where, patches, fps, progress) -> int:
+        from ..enhance.video import make_enhancer
+        from ..media import VideoWriter
+        from ..optional import needs
+        from ._frames import looped_frames
+
+        with needs("face"):
+            import cv2
+
+        import time
+
+        cfg = self.config
+        enhancer = make_enhancer(cfg.enhancement())
+        track = _sound_track(audio, rate, len(indices) / fps)
+        with_face = 0
+        writer = VideoWriter(output, to_fps(fps), audio=track, sample_rate=rate, metadata=SYNTHETIC_TAGS)
+        with writer, Progress(len(indices), "dub", enabled=progress) as bar:
+            for j, (index, frame) in enumerate(looped_frames(face, len(target.has_face), len(indices), info)):
+                start = time.perf_counter()
+                landmarks = target.landmarks[index] if target.has_face[index] else None
+                if landmarks is not None:
+                    data, origin, points = patches[where[path[j]]]
+                    patch = MouthPatch(cv2.imdecode(data, cv2.IMREAD_UNCHANGED), origin, points)
+                    paste_mouth(frame, landmarks, patch)
+                    with_face += 1
+                self._timed("paste", start)
+                outputs = enhancer.push(frame, landmarks) if enhancer is not None else [frame]
+                for out in outputs:
+                    writer.write(out)
+                    bar.update()
+            for out in enhancer.flush() if enhancer is not None else []:
+                writer.write(out)
+                bar.update()
+        return with_face
+
+
+def _delayed(values: np.ndarray, frames: int) -> np.ndarray:
+    """``values`` moved ``frames`` later (earlier when negative), the ends held."""
+    count = len(values)
+    moved: np.ndarray = values[np.clip(np.arange(count) - frames, 0, count - 1)]
+    return moved
+
+
+def _looped_indices(num_video: int, num_out: int) -> np.ndarray:
+    """The source frame of each output frame, as :func:`~._frames.looped_frames` plays them."""
+    if num_out <= num_video:
+        return np.arange(num_out)
+    period = max(1, 2 * num_video - 2)
+    k = np.arange(num_out) % period
+    return np.where(k < num_video, k, period - k)

@@ -1,0 +1,86 @@
+"""Dubbing a real clip with the speaker's own mouths, no weights: ``lipsync`` without a checkpoint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.conftest import REPO, in_shared
+
+from talkingface.cli import main
+from talkingface.face import FaceTracker
+from talkingface.media import load_audio, probe_video, read_frames, write_video, write_wav
+from talkingface.pipelines import LipSyncConfig, MouthDubPipeline
+
+CLIPS = REPO.parent / "shared" / "data" / "clips"
+FACE = CLIPS / "smeetrs__deep_avsr__00001.mp4"  # 4.8 s, LRS2 (evaluation only)
+OTHER = CLIPS / "smeetrs__deep_avsr__00004.mp4"  # another speaker, 5.5 s
+
+
+@pytest.fixture(scope="module")
+def dubbed(tmp_path_factory):
+    face, other = in_shared(FACE), in_shared(OTHER)
+    folder = tmp_path_factory.mktemp("mouth_dub")
+    speech = write_wav(folder / "other.wav", load_audio(other, 16000), 16000)
+    pipeline = MouthDubPipeline.from_config(LipSyncConfig())
+    result = pipeline(face, speech, folder / "out.mp4")
+    return face, speech, result, pipeline
+
+
+def test_a_real_clip_is_dubbed_to_other_speech_below_the_nose_only(dubbed):
+    face, speech, result, pipeline = dubbed
+    assert abs(result.num_frames - len(load_audio(speech, 16000)) / 16000 * 25) <= 1  # as long as the speech
+    assert probe_video(result.path).num_frames == result.num_frames
+    source, ours = list(read_frames(face)), list(read_frames(result.path))
+    landmarks = FaceTracker().track_video(face).target().landmarks
+    period = 2 * len(source) - 2  # the video plays back and forth under longer speech
+    upper, lower = [], []
+    for j in range(0, result.num_frames, 7):
+        k = j % period if j % period < len(source) else period - j % period
+        nose = int(landmarks[k, 2, 1])
+        (x0, y0), (x1, y1) = landmarks[k, [61, 291, 0, 17], :2].min(0), landmarks[k, [61, 291, 0, 17], :2].max(0)
+        difference = np.abs(ours[j].astype(int) - source[k].astype(int)).mean(2)
+        upper.append(difference[: nose - 12].mean())
+        lower.append(difference[int(y0) : int(y1) + 1, int(x0) : int(x1) + 1].mean())
+    assert np.median(upper) < 3.0  # the codec's noise (a 160 px clip)
+    assert np.median(lower) > 2 * np.median(upper)  # the mouth is another frame's
+    assert pipeline.notes == []  # the clip's own speech taught the speaker's mouth
+
+
+def test_the_command_dubs_without_a_checkpoint_and_a_photo_becomes_a_talking_photo(tmp_path, photo_path, capsys):
+    face = in_shared(FACE)
+    speech = write_wav(tmp_path / "s.wav", load_audio(in_shared(OTHER), 16000)[:16000], 16000)
+    out = tmp_path / "dub.mp4"
+    assert main(["lipsync", "--face", str(face), "--audio", str(speech), "-o", str(out), "--quiet"]) == 0
+    assert probe_video(out).num_frames == 25
+    photo_out = tmp_path / "photo.mp4"
+    assert main(["lipsync", "--face", str(photo_path), "--audio", str(speech), "-o", str(photo_out), "--quiet"]) == 0
+    assert "animating it as a talking photo" in capsys.readouterr().out
+    assert probe_video(photo_out).num_frames == 25
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--method", "wav2lip"], "needs --checkpoint"),
+        (["--method", "mouths", "--checkpoint", "g.pth"], "are Wav2Lip's"),
+        (["--mouths", "{photo}"], "not a photo"),
+        (["--pads", "0", "10", "0", "0"], "pads is a Wav2Lip option"),
+    ],
+)
+def test_bad_requests_get_one_line(tmp_path, photo_path, capsys, extra, message):
+    face = in_shared(FACE)
+    out = tmp_path / "dub.mp4"
+    extra = [e.replace("{photo}", str(photo_path)) for e in extra]
+    assert main(["lipsync", "--face", str(face), "--audio", str(face), "-o", str(out), *extra]) != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_footage_without_a_usable_mouth_is_refused(tmp_path, photo, capsys):
+    face = in_shared(FACE)
+    blank = write_video(tmp_path / "blank.mp4", [np.full((96, 96, 3), 128, np.uint8)] * 10, 25)
+    out = tmp_path / "dub.mp4"
+    assert main(["lipsync", "--face", str(face), "--audio", str(face), "--mouths", str(blank), "-o", str(out)]) != 0
+    assert "no face found in the footage" in capsys.readouterr().err
+    assert not out.exists()
