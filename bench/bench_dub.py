@@ -9,15 +9,19 @@ its own speech, no transcript, and the output is compared with the real last 40 
   issue of the speech-driven mouths) against the same real frames, in the same run;
 - ``lmd``: the mean distance of the 40 lip landmarks, output against real, in the face's own frame
   (eye-line, hundredths of the outer eye-corner distance);
-- ``sharpness``: the variance of the Laplacian over the mouth, output over real (median of frames);
-- ``flicker``: the mean absolute change of the mouth between frames, the head's motion taken out
-  (each frame's mouth moved onto the previous frame's by the rigid points), output over real;
+- ``sharpness``: the variance of the Laplacian over the mouth, output over real
+  (``metrics.lipsync.mouth_sharpness``, as ``evaluate lipsync`` measures it);
+- ``flicker``: what changes in the mouth between frames once the optical flow has taken the motion out,
+  output over real (``metrics.lipsync.compensated_flicker``);
+- ``unmatched``: the share of frames left as they were, turned unlike any frame of the footage (their
+  real mouth then shows: ``r`` counts them as they are, ``r_dubbed`` leaves them out);
 - ``offset`` / ``lse_c``: the built-in sync model on the output, and ``lse_c_real`` on the real part;
 - ``other``: the same last 40 % dubbed to another clip's speech: ``leak`` is the output's lip opening
   against the original lips (goal <= 0.2), ``other_offset`` the sync model's offset;
 - ``animate_r`` / ``animate_leak`` (with ``--animate``): today's ``animate`` video path, side by side.
 
-``python bench/bench_dub.py [--footage DIR] [--only tune|test] [--animate] [--limit N] [--json FILE]``
+``python bench/bench_dub.py [--footage DIR] [--only tune|test] [--animate] [--limit N] [--json FILE]``;
+``--sheet docs/dub_sheet.jpg`` writes the README's contact sheet (LatentSync's demo 1, Apache-2.0).
 """
 
 from __future__ import annotations
@@ -63,34 +67,21 @@ def tracked(frames_or_path):
     return tracker.track_frames(iter(frames_or_path), fps=25).target().landmarks
 
 
-def mouth_measures(frames: list, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame: the Laplacian variance over the mouth, and the mean absolute change of the mouth from
-    the previous frame with the head's motion taken out (NaN where no face)."""
-    import cv2
+def mouth_quality(frames: list, landmarks: np.ndarray, real_frames: list, real: np.ndarray) -> tuple[float, float]:
+    """Sharpness and motion-compensated flicker of the output's mouths over the real video's, with the
+    measures of ``evaluate lipsync`` (``metrics.lipsync``), over the frames with a face in both."""
+    from talkingface.metrics.lipsync import compensated_flicker, mouth_boxes, mouth_sharpness
 
-    from talkingface.render.mouths import head_motion
-
-    sharp = np.full(len(frames), np.nan)
-    change = np.full(len(frames), np.nan)
-    for k, (frame, points) in enumerate(zip(frames, landmarks)):
-        if not np.isfinite(points).all():
-            continue
-        lips = points[list(range(478)), :2][[61, 291, 0, 17]]
-        x0, y0 = np.floor(lips.min(0) - 4).astype(int)
-        x1, y1 = np.ceil(lips.max(0) + 4).astype(int)
-        x0, y0 = max(0, x0), max(0, y0)
-        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        region = grey[y0:y1, x0:x1]
-        if region.size < 16:
-            continue
-        sharp[k] = cv2.Laplacian(region, cv2.CV_32F).var()
-        if k and np.isfinite(landmarks[k - 1]).all():
-            motion = head_motion(landmarks[k - 1], points)
-            previous = cv2.warpAffine(
-                cv2.cvtColor(frames[k - 1], cv2.COLOR_RGB2GRAY).astype(np.float32), motion, grey.shape[::-1]
-            )
-            change[k] = float(np.abs(previous[y0:y1, x0:x1] - region).mean())
-    return sharp, change
+    count = min(len(frames), len(real_frames))
+    both = [k for k in range(count) if np.isfinite(landmarks[k]).all() and np.isfinite(real[k]).all()]
+    if len(both) < 3:
+        return float("nan"), float("nan")
+    ours = np.stack([frames[k] for k in both])
+    theirs = np.stack([real_frames[k] for k in both])
+    box_ours, box_real = mouth_boxes(landmarks[both]), mouth_boxes(real[both])
+    sharpness = mouth_sharpness(ours, box_ours) / mouth_sharpness(theirs, box_real)
+    flicker = compensated_flicker(ours, box_ours) / compensated_flicker(theirs, box_real)
+    return float(sharpness), float(flicker)
 
 
 def lip_distance(ours: np.ndarray, real: np.ndarray) -> float:
@@ -115,14 +106,17 @@ def sync(path: Path) -> tuple[float, float]:
     return float(best.offset), float(best.lse_c)
 
 
-def dub(parts: dict, speech: Path, out: Path, mouths: bool = True) -> float:
+def dub(parts: dict, speech: Path, out: Path, mouths: bool = True) -> tuple[float, np.ndarray]:
+    """Dub the face part to ``speech``: the seconds it took, and which frames were left as they were
+    (turned unlike any footage frame)."""
     from talkingface.pipelines import LipSyncConfig
     from talkingface.pipelines.mouth_dub import MouthDubPipeline
 
     start = time.perf_counter()
     config = LipSyncConfig(keep_video_length=True, mouths=(str(parts["footage"]),) if mouths else ())
-    MouthDubPipeline.from_config(config)(parts["face"], speech, out)
-    return time.perf_counter() - start
+    pipeline = MouthDubPipeline.from_config(config)
+    pipeline(parts["face"], speech, out)
+    return time.perf_counter() - start, pipeline.unmatched
 
 
 def animate(parts: dict, speech: Path, out: Path) -> None:
@@ -144,20 +138,22 @@ def run_clip(clip: Clip, other: Clip, with_animate: bool) -> dict:
         real_open = lip_opening(real)
         row: dict = {"clip": clip.name, "speaker": clip.speaker, "role": clip.role, "setting": clip.setting}
         out = folder / "ours.mp4"
-        seconds = dub(parts, parts["speech"], out)
+        seconds, left = dub(parts, parts["speech"], out)
+        row["unmatched"] = float(left.mean())
         row["speed"] = len(parts["real"]) / parts["fps"] / seconds
         frames = list(VideoReader(out))[: len(real)]
         ours = tracked(frames)
         row["r"] = correlation(lip_opening(ours)[: len(real_open)], real_open[: len(ours)])
+        dubbed = np.flatnonzero(~left[: min(len(ours), len(real_open))])
+        row["r_dubbed"] = (
+            correlation(lip_opening(ours)[dubbed], real_open[dubbed]) if len(dubbed) > 10 else float("nan")
+        )
         model = load_builtin("openness")
         speech = load_audio(parts["speech"], 16000)
         curve = speech_frames(model, speech, 16000, len(real), parts["fps"]).model
         row["speech_only"] = correlation(curve, real_open)
         row["lmd"] = lip_distance(ours[: len(real)], real[: len(ours)])
-        s_ours, c_ours = mouth_measures(frames, ours)
-        s_real, c_real = mouth_measures(parts["real"], real)
-        row["sharpness"] = float(np.nanmedian(s_ours) / np.nanmedian(s_real))
-        row["flicker"] = float(np.nanmean(c_ours) / np.nanmean(c_real))
+        row["sharpness"], row["flicker"] = mouth_quality(frames, ours, parts["real"], real)
         row["offset"], row["lse_c"] = sync(out)
         real_video = folder / "real.mp4"
         from talkingface.media import write_video
@@ -187,6 +183,51 @@ def run_clip(clip: Clip, other: Clip, with_animate: bool) -> dict:
     return row
 
 
+def write_sheet(clip: Clip, output: Path, columns: int = 6) -> None:
+    """A contact sheet of one clip's dubbed part: the real frames, ours (its own speech, mouths from its
+    first 60 %), and today's ``animate`` path, at moments spread over the real mouth's openings."""
+    import cv2
+
+    from talkingface.media import VideoReader
+    from talkingface.metrics.openness import lip_opening
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        parts = split_clip(clip, folder)
+        dub(parts, parts["speech"], folder / "ours.mp4")
+        animate(parts, parts["speech"], folder / "animate.mp4")
+        real = parts["real"]
+        landmarks = tracked(real)
+        opening = lip_opening(landmarks)
+        known = np.flatnonzero(np.isfinite(opening))
+        order = known[np.argsort(opening[known])]
+        moments = sorted(order[np.linspace(0, len(order) - 1, columns).astype(int)])
+        points = landmarks[known[0], :, :2]
+        x0, y0 = points.min(0)
+        x1, y1 = points.max(0)
+        side = 1.15 * max(x1 - x0, y1 - y0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        box = [int(cx - side / 2), int(cy - side / 2), int(cx + side / 2), int(cy + side / 2)]
+        rows = []
+        for label, frames in (
+            ("real", real),
+            ("ours: own mouths", list(VideoReader(folder / "ours.mp4"))),
+            ("animate (today)", list(VideoReader(folder / "animate.mp4"))),
+        ):
+            tiles = []
+            for k in moments:
+                frame = frames[min(k, len(frames) - 1)]
+                h, w = frame.shape[:2]
+                crop = frame[max(0, box[1]) : min(h, box[3]), max(0, box[0]) : min(w, box[2])]
+                tiles.append(cv2.resize(np.ascontiguousarray(crop), (256, 256), interpolation=cv2.INTER_AREA))
+            row = np.concatenate(tiles, axis=1)
+            cv2.putText(row, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2, cv2.LINE_AA)
+            rows.append(row)
+        sheet = np.concatenate(rows, axis=0)
+        cv2.imwrite(str(output), sheet[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
+    print(f"sheet: {output} ({clip.name}, frames {', '.join(map(str, moments))} of its last 40 %)")
+
+
 def clips(only: str | None, footage: str | None) -> list[Clip]:
     from talkingface.media import probe_video
 
@@ -200,7 +241,19 @@ def clips(only: str | None, footage: str | None) -> list[Clip]:
     return chosen
 
 
-KEYS = ("r", "speech_only", "lmd", "sharpness", "flicker", "leak", "speed", "animate_r", "animate_leak")
+KEYS = (
+    "r",
+    "r_dubbed",
+    "unmatched",
+    "speech_only",
+    "lmd",
+    "sharpness",
+    "flicker",
+    "leak",
+    "speed",
+    "animate_r",
+    "animate_leak",
+)
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -226,7 +279,16 @@ def main(argv=None) -> bool:
     parser.add_argument("--animate", action="store_true", help="also today's animate video path")
     parser.add_argument("--limit", type=int, help="at most this many clips")
     parser.add_argument("--json", help="write the rows and summary here")
+    parser.add_argument("--sheet", help="write a contact sheet of --sheet-clip here (.jpg), and stop")
+    parser.add_argument("--sheet-clip", default="bytedance__LatentSync__demo1_video.mp4", help="its clip")
     args = parser.parse_args(argv)
+    if args.sheet:
+        named = [c for c in all_clips(args.footage) if c.name == args.sheet_clip]
+        if not named:
+            print(f"{args.sheet_clip}: not found")
+            return False
+        write_sheet(named[0], Path(args.sheet))
+        return True
     chosen = clips(args.only, args.footage)[: args.limit]
     if not chosen:
         print("no clips found (../shared/data/clips, or --footage)")

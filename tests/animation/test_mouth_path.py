@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from talkingface.animation.mouth_path import MouthShapes, choose_path
+from talkingface.animation.mouth_path import MAX_POSE_DISTANCE, MouthShapes, choose_path, pose_distance
 from talkingface.animation.mouth_targets import SpeechFrames, fit_opening, target_opening
 from talkingface.errors import InputError
 
@@ -40,7 +40,12 @@ def test_the_path_takes_mouths_seen_in_the_pose_of_the_frame():
     turned = np.zeros((40, 22))
     turned[:, 0] = 0.3
     assert (choose_path(target, turned, library) >= 50).all()
-    assert (choose_path(target, np.zeros((40, 22)), library) < 50).all()
+    frontal = choose_path(target, np.zeros((40, 22)), library)
+    assert (frontal < 50).all()
+    assert (pose_distance(np.zeros((40, 22)), library, frontal) == 0).all()
+    further = np.zeros((40, 22))
+    further[:, 0] = -0.3  # turned the other way: no footage mouth is seen from there
+    assert (pose_distance(further, library, choose_path(target, further, library)) > MAX_POSE_DISTANCE).all()
 
 
 def test_bad_paths_are_refused():

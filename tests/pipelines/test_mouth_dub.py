@@ -43,7 +43,8 @@ def test_a_real_clip_is_dubbed_to_other_speech_below_the_nose_only(dubbed):
         lower.append(difference[int(y0) : int(y1) + 1, int(x0) : int(x1) + 1].mean())
     assert np.median(upper) < 3.0  # the codec's noise (a 160 px clip)
     assert np.median(lower) > 2 * np.median(upper)  # the mouth is another frame's
-    assert pipeline.notes == []  # the clip's own speech taught the speaker's mouth
+    assert not any("speech-only" in note for note in pipeline.notes)  # its own speech taught the speaker's mouth
+    assert pipeline.unmatched.mean() < 0.1  # its own frames give a mouth in nearly every pose
 
 
 def test_the_command_dubs_without_a_checkpoint_and_a_photo_becomes_a_talking_photo(tmp_path, photo_path, capsys):

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..animation.mouth_path import MouthShapes, choose_path, describe_mouths
+from ..animation.mouth_path import MAX_POSE_DISTANCE, MouthShapes, choose_path, describe_mouths, pose_distance
 from ..animation.mouth_targets import fit_opening, speech_frames, target_opening
 from ..errors import InputError, MediaError
-from ..face import FaceTracker
-from ..face.tracking import TargetFace
+from ..face import FaceTracker, OneEuroParams, TrackerConfig
+from ..face.tracking import TargetFace, smooth_segments
 from ..media.tags import SYNTHETIC_TAGS
 from ..progress import Progress
 from ..render.mouths import MouthPatch, cut_mouth, face_height, mouth_box, paste_mouth
@@ -53,7 +53,8 @@ class _Footage:
 
     path: Path
     fps: float
-    landmarks: np.ndarray  # (N, 478, 3), NaN where no face
+    landmarks: np.ndarray  # (N, 478, 3) as tracked (what the mouth looks like), NaN where no face
+    steady: np.ndarray  # (N, 478, 3) smoothed over time (where the face is, to cut and paste)
     usable: np.ndarray  # (N,) bool
 
 
@@ -66,6 +67,8 @@ class MouthDubPipeline(DubbingPipeline):
         self.config = config
         self.timings: dict[str, float] = {}
         self.notes: list[str] = []  # what the last call said about its footage
+        #: The last call's output frames left as they were (turned unlike any frame of the footage).
+        self.unmatched = np.zeros(0, bool)
 
     @classmethod
     def from_config(cls, config: LipSyncConfig | None = None, checkpoint=None) -> MouthDubPipeline:
@@ -138,13 +141,33 @@ class MouthDubPipeline(DubbingPipeline):
         indices = _looped_indices(num_video, num_out)
         wanted = _delayed(self._targets(footage, library, where, speech, num_out, fps), offset)
         pose = describe_mouths(target.landmarks[indices]).pose
+        steady = _steady(target.landmarks, fps)
         path = choose_path(wanted, pose, library)
+        unmatched = pose_distance(pose, library, path) > MAX_POSE_DISTANCE
+        if unmatched.any():
+            self.notes.append(
+                f"{int(unmatched.sum())} of {len(unmatched)} frames are turned unlike any frame of the footage: "
+                "left as they are (more footage of the speaker in those poses, with --mouths, would dub them)"
+            )
+        self.unmatched = unmatched
         self._timed("choose", start)
         start = time.perf_counter()
-        patches = self._cut([where[k] for k in path], footage)
+        patches = self._cut([where[k] for k, skip in zip(path, unmatched) if not skip], footage)
         self._timed("cut", start)
         with_face = self._write(
-            face, info, audio, sound.sample_rate, output, target, indices, path, where, patches, fps, progress
+            face,
+            info,
+            audio,
+            sound.sample_rate,
+            output,
+            steady,
+            indices,
+            path,
+            unmatched,
+            where,
+            patches,
+            fps,
+            progress,
         )
         self.timings["total"] = time.perf_counter() - begin
         return LipSyncResult(Path(output), num_out, to_fps(fps), with_face, offset=offset)
@@ -157,7 +180,7 @@ class MouthDubPipeline(DubbingPipeline):
     def _target(self, face, info) -> TargetFace:
         """The tracked face to dub in each frame (the largest, ``face_index`` or the speaking one)."""
         cfg = self.config
-        tracking = FaceTracker().track_video(face)
+        tracking = FaceTracker(RAW).track_video(face)
         choice: int | str | dict[int, int] = cfg.face_index if cfg.face_index is not None else "largest"
         if cfg.speaking_face and cfg.face_index is None:
             from ..media import audio_info
@@ -182,7 +205,7 @@ class MouthDubPipeline(DubbingPipeline):
 
         info = probe_video(path)
         if target is None:
-            tracking = FaceTracker().track_video(path)
+            tracking = FaceTracker(RAW).track_video(path)
             if not tracking.tracks:
                 raise InputError(f"{path}: no face found in the footage for --mouths")
             target = tracking.target("largest")
@@ -200,7 +223,8 @@ class MouthDubPipeline(DubbingPipeline):
                 mouth_box(landmarks[k], (info.height, info.width))
             except InputError:
                 usable[k] = False
-        return _Footage(path, float(info.fps or 25), landmarks, usable)
+        fps = float(info.fps or 25)
+        return _Footage(path, fps, landmarks, _steady(landmarks, fps), usable)
 
     def _library(self, footage: list[_Footage]) -> tuple[MouthShapes, list[tuple[int, int]]]:
         """The library's descriptors, and where each mouth is (footage, frame)."""
@@ -273,14 +297,18 @@ class MouthDubPipeline(DubbingPipeline):
             last = max(frames)
             for k, frame in enumerate(VideoReader(item.path)):
                 if k in frames:
-                    patch = cut_mouth(frame, item.landmarks[k])
+                    patch = cut_mouth(frame, item.steady[k])
                     _, data = cv2.imencode(".png", patch.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
                     patches[(f, k)] = (data, patch.origin, patch.landmarks)
                 if k >= last:
                     break
         return patches
 
-    def _write(self, face, info, audio, rate, output, target, indices, path, where, patches, fps, progress) -> int:
+    def _write(
+        self, face, info, audio, rate, output, steady, indices, path, unmatched, where, patches, fps, progress
+    ) -> int:
+        """Each output frame with its chosen mouth pasted (frames without a face, or turned unlike any
+        footage frame, as they are), and the speech; the number of frames dubbed."""
         from ..enhance.video import make_enhancer
         from ..media import VideoWriter
         from ..optional import needs
@@ -297,9 +325,9 @@ class MouthDubPipeline(DubbingPipeline):
         with_face = 0
         writer = VideoWriter(output, to_fps(fps), audio=track, sample_rate=rate, metadata=SYNTHETIC_TAGS)
         with writer, Progress(len(indices), "dub", enabled=progress) as bar:
-            for j, (index, frame) in enumerate(looped_frames(face, len(target.has_face), len(indices), info)):
+            for j, (index, frame) in enumerate(looped_frames(face, len(steady), len(indices), info)):
                 start = time.perf_counter()
-                landmarks = target.landmarks[index] if target.has_face[index] else None
+                landmarks = steady[index] if np.isfinite(steady[index]).all() and not unmatched[j] else None
                 if landmarks is not None:
                     data, origin, points = patches[where[path[j]]]
                     patch = MouthPatch(cv2.imdecode(data, cv2.IMREAD_UNCHANGED), origin, points)
@@ -314,6 +342,20 @@ class MouthDubPipeline(DubbingPipeline):
                 writer.write(out)
                 bar.update()
         return with_face
+
+
+#: Landmarks as tracked: a mouth is described by what it looked like, not by a smoothed guess.
+RAW = TrackerConfig(smoothing=None)
+
+
+def _steady(landmarks: np.ndarray, fps: float) -> np.ndarray:
+    """``landmarks`` (NaN where no face) smoothed over each run of frames with a face (zero-lag one-euro,
+    the tracker's own): where the face is, without the tracker's jitter."""
+    found = np.flatnonzero(np.isfinite(landmarks).all((1, 2)))
+    out = landmarks.copy()
+    if len(found):
+        out[found] = smooth_segments(found, landmarks[found], fps, OneEuroParams())
+    return out
 
 
 def _delayed(values: np.ndarray, frames: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError
 from ..face.blend import face_width, feathered, lower_face_polygon, match_colours
 from ..face.crops import apply_affine
-from ..features.lips import RIGID
+from ..features.lips import RIGID, lip_points
 from ..geometry import umeyama
 from ..optional import needs
 
@@ -112,7 +112,7 @@ def paste_mouth(frame: np.ndarray, landmarks: np.ndarray, patch: MouthPatch, col
     ph, pw = patch.image.shape[:2]
     coverage = cv2.warpAffine(np.ones((ph, pw), np.float32), to_region, size, flags=cv2.INTER_LINEAR)
     sigma = max(1.0, FEATHER * face_width(target))
-    mask = _blend_region(target - (x0, y0), moved - (x0, y0), size, height)
+    mask = _blend_region(target - (x0, y0), moved - (x0, y0), size, height, 3 * sigma)
     alpha = feathered(mask, sigma) * feathered((coverage > 0.999).astype(np.float32), sigma)
     base = frame[y0:y1, x0:x1].astype(np.float32)
     pixels = warped.astype(np.float32)
@@ -124,9 +124,13 @@ def paste_mouth(frame: np.ndarray, landmarks: np.ndarray, patch: MouthPatch, col
     return frame
 
 
-def _blend_region(target: np.ndarray, moved: np.ndarray, size: tuple[int, int], height: float) -> np.ndarray:
+def _blend_region(
+    target: np.ndarray, moved: np.ndarray, size: tuple[int, int], height: float, grow: float
+) -> np.ndarray:
     """Where the pasted lower face replaces the frame's (1) and where not (0), before feathering: the
-    lower face of both landmark sets, each carried down into the neck below its chin."""
+    lower face of both landmark sets, each carried down into the neck below its chin, and both mouths
+    grown by ``grow`` pixels, so that the feathering (which eats into the region) leaves every lip
+    whole: neither frame's own lips may show through the other's."""
     with needs("face"):
         import cv2
 
@@ -140,5 +144,11 @@ def _blend_region(target: np.ndarray, moved: np.ndarray, size: tuple[int, int], 
         neck = np.concatenate([chin, chin + np.array([0.0, NECK_MARGIN * height * 0.6])])
         cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], (1.0,), lineType=cv2.LINE_AA, shift=4)
         hull = cv2.convexHull(np.round(neck * 16).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, (1.0,), lineType=cv2.LINE_AA, shift=4)
+        lips = points[list(lip_points())]
+        centre = lips.mean(0)
+        spread = np.linalg.norm(lips - centre, axis=1, keepdims=True)
+        grown = centre + (lips - centre) * (1 + grow / np.maximum(spread, 1e-6))
+        hull = cv2.convexHull(np.round(grown * 16).astype(np.int32))
         cv2.fillConvexPoly(mask, hull, (1.0,), lineType=cv2.LINE_AA, shift=4)
     return mask
