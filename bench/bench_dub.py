@@ -10,7 +10,8 @@ its own speech, no transcript, and the output is compared with the real last 40 
 - ``lmd``: the mean distance of the 40 lip landmarks, output against real, in the face's own frame
   (eye-line, hundredths of the outer eye-corner distance);
 - ``sharpness``: the variance of the Laplacian over the mouth, output over real
-  (``metrics.lipsync.mouth_sharpness``, as ``evaluate lipsync`` measures it);
+  (``metrics.lipsync.mouth_sharpness``, as ``evaluate lipsync`` measures it); ``footage_sharpness``:
+  the footage's own mouths over the real part's, what mouths taken from it can reach;
 - ``flicker``: what changes in the mouth between frames once the optical flow has taken the motion out,
   output over real (``metrics.lipsync.compensated_flicker``);
 - ``unmatched``: the share of frames left as they were, turned unlike any frame of the footage (their
@@ -21,7 +22,8 @@ its own speech, no transcript, and the output is compared with the real last 40 
 - ``animate_r`` / ``animate_leak`` (with ``--animate``): today's ``animate`` video path, side by side.
 
 ``python bench/bench_dub.py [--footage DIR] [--only tune|test] [--animate] [--limit N] [--json FILE]``;
-``--sheet docs/dub_sheet.jpg`` writes the README's contact sheet (LatentSync's demo 1, Apache-2.0).
+``--speed CLIP`` times ``lipsync``'s mouths method on a whole clip (e.g. the 720p
+``facebookresearch__VisualVoice__interview.mp4``); ``--sheet docs/dub_sheet.jpg`` writes the README's contact sheet (LatentSync's demo 1, Apache-2.0).
 """
 
 from __future__ import annotations
@@ -82,6 +84,22 @@ def mouth_quality(frames: list, landmarks: np.ndarray, real_frames: list, real: 
     sharpness = mouth_sharpness(ours, box_ours) / mouth_sharpness(theirs, box_real)
     flicker = compensated_flicker(ours, box_ours) / compensated_flicker(theirs, box_real)
     return float(sharpness), float(flicker)
+
+
+def footage_sharpness(footage: Path, real_frames: list, real: np.ndarray) -> float:
+    """How sharp the footage's own mouths are against the real dubbed part's: what the mouths taken
+    from it can reach (a phone video's zoom or focus changes over a clip)."""
+    from talkingface.media import VideoReader
+    from talkingface.metrics.lipsync import mouth_boxes, mouth_sharpness
+
+    frames = list(VideoReader(footage))
+    landmarks = tracked(frames)
+    mine = [k for k in range(len(frames)) if np.isfinite(landmarks[k]).all()]
+    theirs = [k for k in range(len(real_frames)) if np.isfinite(real[k]).all()]
+    if len(mine) < 3 or len(theirs) < 3:
+        return float("nan")
+    own = mouth_sharpness(np.stack([frames[k] for k in mine]), mouth_boxes(landmarks[mine]))
+    return float(own / mouth_sharpness(np.stack([real_frames[k] for k in theirs]), mouth_boxes(real[theirs])))
 
 
 def lip_distance(ours: np.ndarray, real: np.ndarray) -> float:
@@ -154,6 +172,7 @@ def run_clip(clip: Clip, other: Clip, with_animate: bool) -> dict:
         row["speech_only"] = correlation(curve, real_open)
         row["lmd"] = lip_distance(ours[: len(real)], real[: len(ours)])
         row["sharpness"], row["flicker"] = mouth_quality(frames, ours, parts["real"], real)
+        row["footage_sharpness"] = footage_sharpness(parts["footage"], parts["real"], real)
         row["offset"], row["lse_c"] = sync(out)
         real_video = folder / "real.mp4"
         from talkingface.media import write_video
@@ -228,6 +247,28 @@ def write_sheet(clip: Clip, output: Path, columns: int = 6) -> None:
     print(f"sheet: {output} ({clip.name}, frames {', '.join(map(str, moments))} of its last 40 %)")
 
 
+def speed(clip: Clip) -> dict:
+    """The whole clip dubbed to its own speech, its mouths from itself (as ``lipsync`` runs without a
+    checkpoint): seconds of video made per second, and each stage's seconds."""
+    from talkingface.media import probe_video
+    from talkingface.pipelines import LipSyncConfig
+    from talkingface.pipelines.mouth_dub import MouthDubPipeline
+
+    info = probe_video(clip.path)
+    with tempfile.TemporaryDirectory() as tmp:
+        pipeline = MouthDubPipeline.from_config(LipSyncConfig(keep_video_length=True))
+        start = time.perf_counter()
+        result = pipeline(clip.path, clip.path, Path(tmp) / "out.mp4")
+        seconds = time.perf_counter() - start
+    return {
+        "clip": clip.name,
+        "size": f"{info.width}x{info.height}",
+        "frames": result.num_frames,
+        "realtime": result.num_frames / float(result.fps) / seconds,
+        **{k: round(v, 2) for k, v in pipeline.timings.items()},
+    }
+
+
 def clips(only: str | None, footage: str | None) -> list[Clip]:
     from talkingface.media import probe_video
 
@@ -279,9 +320,19 @@ def main(argv=None) -> bool:
     parser.add_argument("--animate", action="store_true", help="also today's animate video path")
     parser.add_argument("--limit", type=int, help="at most this many clips")
     parser.add_argument("--json", help="write the rows and summary here")
+    parser.add_argument(
+        "--speed", metavar="CLIP", help="time lipsync's mouths method on this clip's whole length, and stop"
+    )
     parser.add_argument("--sheet", help="write a contact sheet of --sheet-clip here (.jpg), and stop")
     parser.add_argument("--sheet-clip", default="bytedance__LatentSync__demo1_video.mp4", help="its clip")
     args = parser.parse_args(argv)
+    if args.speed:
+        named = [c for c in all_clips(args.footage) if c.name == args.speed]
+        if not named:
+            print(f"{args.speed}: not found")
+            return False
+        print(speed(named[0]))
+        return True
     if args.sheet:
         named = [c for c in all_clips(args.footage) if c.name == args.sheet_clip]
         if not named:

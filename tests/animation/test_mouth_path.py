@@ -70,5 +70,9 @@ def test_the_speakers_relation_is_learned_from_their_footage_and_given_their_spr
     assert np.corrcoef(wanted, opening[300:])[0, 1] > 0.4  # averaged with the (here useless) speech-only one
     assert wanted.mean() == pytest.approx(opening[:300].mean()) and wanted.std() == pytest.approx(opening[:300].std())
     assert fit_opening(SpeechFrames(model[:10], bands[:10]), opening[:10]) is None  # too little footage
+    aligned = opening[300:] + rng.normal(0, 0.003, 100)  # a transcript's jaw that knows the speech
+    assert np.corrcoef(target_opening(new, opening[:300], fitted, aligned), opening[300:])[0, 1] > 0.8
+    with pytest.raises(InputError, match="speech-only values"):
+        target_opening(new, opening[:300], fitted, aligned[:50])
     with pytest.raises(InputError, match="no measured mouth"):
         target_opening(new, np.full(5, np.nan))

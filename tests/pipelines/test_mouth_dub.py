@@ -66,6 +66,7 @@ def test_the_command_dubs_without_a_checkpoint_and_a_photo_becomes_a_talking_pho
         (["--method", "mouths", "--checkpoint", "g.pth"], "are Wav2Lip's"),
         (["--mouths", "{photo}"], "not a photo"),
         (["--pads", "0", "10", "0", "0"], "pads is a Wav2Lip option"),
+        (["--checkpoint", "g.pth", "--text", "hello"], "are for the mouths method"),
     ],
 )
 def test_bad_requests_get_one_line(tmp_path, photo_path, capsys, extra, message):

@@ -31,10 +31,12 @@ JUMP = 1.0
 #: (squared, in library standard deviations): a jump between like mouths does not show.
 JUMP_SHAPE = 1.0
 CANDIDATES = 32
-#: Farthest a chosen mouth's pose may be from its frame's (the descriptor's distance, in units of the
-#: rigid points' size): beyond it the mouth would be seen from another side. Tune footage: the nearest
-#: footage pose is within 0.03-0.06 of a footage frame's, within 0.04-0.11 of most frames dubbed.
-MAX_POSE_DISTANCE = 0.2
+#: Farthest a mouth's pose may be from its frame's (the descriptor's distance, in units of the rigid
+#: points' size): beyond it the mouth would be seen from another side, so it is no candidate. Chosen on
+#: the tune speakers (0.2, 0.25 and 0.3 tried): a profile mouth on a three-quarter face lies at 0.25-0.3,
+#: and the nearest footage pose is within 0.04-0.11 of most frames dubbed.
+MAX_POSE_DISTANCE = 0.25
+FAR = 1e6  # the cost of a mouth beyond it
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def head_pose(landmarks: np.ndarray) -> np.ndarray:
     built-in face's (so only out-of-plane turns remain), in units of that face's size."""
     from ..face.template import template_points
 
-    points = np.asarray(landmarks, np.float64)[:, list(RIGID), :2]
+    points = np.asarray(landmarks)[:, list(RIGID), :2].astype(np.float64)
     reference = template_points()[list(RIGID), :2].astype(np.float64) * (1.0, -1.0)
     reference = (reference - reference.mean(0)) / np.sqrt(((reference - reference.mean(0)) ** 2).sum(1).mean())
     out = np.full((len(points), 2 * len(RIGID)), np.nan)
@@ -68,7 +70,7 @@ def head_pose(landmarks: np.ndarray) -> np.ndarray:
 
 def describe_mouths(landmarks: np.ndarray, run: np.ndarray | None = None) -> MouthShapes:
     """The descriptors of the mouths of ``landmarks`` ``(N, 478, 2+)`` (NaN where no face)."""
-    points = np.asarray(landmarks, np.float64)
+    points = np.asarray(landmarks)
     runs = np.full(len(points), -1, np.int64) if run is None else np.asarray(run, np.int64)
     return MouthShapes(lip_opening(points), head_pose(points), runs)
 
@@ -91,21 +93,40 @@ def choose_path(
     if not np.isfinite(target).all():
         raise InputError("the target openings must be finite")
     spread = max(float(np.std(library.opening)), 1e-4)
-    cost = ((library.opening[None, :] - target[:, None]) / spread) ** 2  # (T, N)
+    keep = min(candidates, count)
+    chosen = np.empty((len(target), keep), np.int64)
+    local = np.empty((len(target), keep))
+    for start in range(0, len(target), _CHUNK):  # bounded memory on long videos with long footage
+        rows = slice(start, start + _CHUNK)
+        cost = _target_cost(target[rows], None if pose is None else pose[rows], library, spread)
+        best = (
+            np.argpartition(cost, keep - 1, axis=1)[:, :keep]
+            if keep < count
+            else np.tile(np.arange(count), (len(cost), 1))
+        )
+        chosen[rows], local[rows] = best, np.take_along_axis(cost, best, axis=1)
+    return _viterbi(chosen, local, library.run, library.opening / spread)
+
+
+_CHUNK = 256  # output frames whose costs are weighed at once
+
+
+def _target_cost(target: np.ndarray, pose: np.ndarray | None, library: MouthShapes, spread: float) -> np.ndarray:
+    """``(T, N)`` how badly each library mouth fits each frame: its opening against the target, and its
+    pose against the frame's."""
+    cost: np.ndarray = ((library.opening[None, :] - target[:, None]) / spread) ** 2
     if pose is not None:
         pose = np.asarray(pose, np.float64)
-        pose_spread = max(float(np.sqrt(np.mean(np.sum((library.pose - library.pose.mean(0)) ** 2, 1)))), 1e-3)
+        centred = library.pose - library.pose.mean(0)
+        pose_spread = max(float(np.sqrt(np.mean(np.sum(centred**2, 1)))), 1e-3)
         known = np.isfinite(pose).all(1)
-        distance = ((pose[known, None, :] - library.pose[None]) ** 2).sum(-1) / pose_spread**2
-        cost[known] += POSE_WEIGHT * distance
-    keep = min(candidates, count)
-    chosen = (
-        np.argpartition(cost, keep - 1, axis=1)[:, :keep]
-        if keep < count
-        else np.tile(np.arange(count), (len(target), 1))
-    )
-    local = np.take_along_axis(cost, chosen, axis=1)
-    return _viterbi(chosen, local, library.run, library.opening / spread)
+        near = pose[known]
+        squared = np.maximum(
+            (near**2).sum(1)[:, None] + (library.pose**2).sum(1)[None, :] - 2 * near @ library.pose.T, 0
+        )
+        # a mouth seen from another side is no candidate (unless no mouth is near: then the frame is left)
+        cost[known] += POSE_WEIGHT * squared / pose_spread**2 + np.where(squared > MAX_POSE_DISTANCE**2, FAR, 0.0)
+    return cost
 
 
 def pose_distance(pose: np.ndarray, library: MouthShapes, path: np.ndarray) -> np.ndarray:

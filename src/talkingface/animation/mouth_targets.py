@@ -107,16 +107,22 @@ def fit_opening(speech: SpeechFrames, opening: np.ndarray) -> OpeningModel | Non
 
 
 def target_opening(
-    speech: SpeechFrames, footage_opening: np.ndarray, adapted: OpeningModel | None = None
+    speech: SpeechFrames,
+    footage_opening: np.ndarray,
+    adapted: OpeningModel | None = None,
+    speech_only: np.ndarray | None = None,
 ) -> np.ndarray:
     """``(T,)`` how far the mouth should open at each frame of ``speech``, in the units of
     ``footage_opening`` (the openings measured on the speaker's footage, NaN where none): the openness
-    model's z-score, averaged with ``adapted``'s where given, then given the footage's mean and spread."""
+    model's z-score (or ``speech_only``'s, e.g. the jaw of curves aligned to a transcript), averaged with
+    ``adapted``'s where given, then given the footage's mean and spread."""
     known = np.asarray(footage_opening, np.float64)
     known = known[np.isfinite(known)]
     if len(known) == 0:
         raise InputError("no measured mouth in the footage")
-    estimate = _z(np.asarray(speech.model, np.float64))
+    if speech_only is not None and len(speech_only) != len(speech):
+        raise InputError(f"{len(speech_only)} speech-only values for {len(speech)} frames")
+    estimate = _z(np.asarray(speech.model if speech_only is None else speech_only, np.float64))
     if adapted is not None:
         estimate = _z(estimate + _z(adapted(speech)))
     result: np.ndarray = known.mean() + known.std() * estimate

@@ -11,9 +11,17 @@ and colour matching (``--paste hard`` for the reference's box paste). Options na
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from .. import choices
-from ._common import enhance_arguments, enhance_settings, fps_argument, output_path
+from ._common import (
+    enhance_arguments,
+    enhance_settings,
+    fps_argument,
+    output_path,
+    read_text_argument,
+    transcript_arguments,
+)
 
 
 def register(subparsers) -> None:
@@ -36,6 +44,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--mouths", nargs="+", metavar="VIDEO", help="take the mouths from these videos of the speaker (mouths method)"
     )
+    transcript_arguments(parser)
     parser.add_argument(
         "--model", help="variant of an upstream checkpoint (default: told by its shapes, e.g. wav2lip, wav2lip.288)"
     )
@@ -102,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--method wav2lip needs --checkpoint (wav2lip.pth, wav2lip_gan.pth or our .safetensors)")
     if method == "mouths" and (args.checkpoint or args.model):
         raise InputError("--checkpoint and --model are Wav2Lip's; the mouths method uses the speaker's own mouths")
+    if method == "wav2lip" and (args.text or args.transcript):
+        raise InputError("Wav2Lip dubs from the sound alone; --text and --transcript are for the mouths method")
+    text = read_text_argument(args.text, args.transcript)
     config = LipSyncConfig(
         method=method,
         mouths=tuple(args.mouths or ()),
@@ -125,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
     inputs = (args.face, args.audio, args.checkpoint, args.enhance_checkpoint, *(args.mouths or ()))
     output_path(args.output, video=True, inputs=inputs)
     if method == "mouths" and _is_photo(args.face):
-        return _talking_photo(args, config)
+        return _talking_photo(args, config, text)
+    given: dict[str, Any] = {"text": text} if text else {}
     if method == "mouths":
         from ..pipelines.mouth_dub import MouthDubPipeline
 
@@ -134,9 +147,9 @@ def run(args: argparse.Namespace) -> int:
         pipeline = LipSyncPipeline.from_config(config, args.checkpoint, args.model).to(args.device)
     syncnet = load_sync_model(args.syncnet) if auto else None
     if auto:
-        result = pipeline.corrected(args.face, args.audio, args.output, syncnet, progress=not args.quiet)
+        result = pipeline.corrected(args.face, args.audio, args.output, syncnet, progress=not args.quiet, **given)
     else:
-        result = pipeline(args.face, args.audio, args.output, progress=not args.quiet)
+        result = pipeline(args.face, args.audio, args.output, progress=not args.quiet, **given)
     measured = ""
     if result.measured_offset is not None:
         measured = f", measured {result.measured_offset} (LSE-C {result.offset_confidence:.3f})"
@@ -162,7 +175,7 @@ def _is_photo(face: str) -> bool:
     return probe_video(face).is_image
 
 
-def _talking_photo(args: argparse.Namespace, config) -> int:
+def _talking_photo(args: argparse.Namespace, config, text: str | None) -> int:
     """A photo has one mouth: it is animated as a talking photo (``animate``), saying so."""
     from ..errors import InputError
     from ..pipelines.talking_photo import TalkingPhotoConfig, TalkingPhotoPipeline
@@ -171,9 +184,8 @@ def _talking_photo(args: argparse.Namespace, config) -> int:
         raise InputError(f"{args.face} is a photo: --mouths dubs a video; without it the photo becomes a talking photo")
     print(f"{args.face} is a photo, with one mouth: animating it as a talking photo (talkingface animate)")
     photo = TalkingPhotoConfig(fps=config.fps, face_index=config.face_index, **_enhancement(config))
-    result = TalkingPhotoPipeline.from_config(photo).to(args.device)(
-        args.face, args.audio, args.output, progress=not args.quiet
-    )
+    pipeline = TalkingPhotoPipeline.from_config(photo).to(args.device)
+    result = pipeline(args.face, args.audio, args.output, text=text, progress=not args.quiet)
     print(f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps)")
     return 0
 

@@ -122,12 +122,13 @@ def inner_opening(shapes: np.ndarray) -> np.ndarray:
 def lip_opening(landmarks: np.ndarray) -> np.ndarray:
     """``(N, 478, 2|3)`` landmarks in pixels (NaN where no face) -> ``(N,)`` inner-lip opening over face
     height (NaN where no face)."""
-    points = np.asarray(landmarks, np.float64)
+    points = np.asarray(landmarks)
     if points.ndim != 3 or points.shape[1] < 468 or points.shape[2] < 2:
         raise InputError(f"expected (N, 478, 2|3) face landmarks, got {points.shape}")
-    xy = points[..., :2]
-    gap = np.linalg.norm(xy[:, INNER_LIPS[1]] - xy[:, INNER_LIPS[0]], axis=1)
-    height = np.linalg.norm(xy[:, FACE_HEIGHT[1]] - xy[:, FACE_HEIGHT[0]], axis=1)
+    # only the four points used are read in double precision (long tracks stay small)
+    upper, lower, top, bottom = (points[:, k, :2].astype(np.float64) for k in (*INNER_LIPS, *FACE_HEIGHT))
+    gap = np.linalg.norm(lower - upper, axis=1)
+    height = np.linalg.norm(bottom - top, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         opening: np.ndarray = np.where(height > 1e-6, gap / height, np.nan)
     return opening

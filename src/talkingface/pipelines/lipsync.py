@@ -81,8 +81,10 @@ class DubbingPipeline(Pipeline):
         syncnet: torch.nn.Module | None = None,
         progress: bool = False,
         min_confidence: float | None = None,
+        **inputs,
     ) -> LipSyncResult:
-        """Dub, measure the result's AV offset with ``syncnet`` (a SyncNetV2; None: the built-in
+        """Dub (``inputs``: what the pipeline's call takes beyond the face and the speech, e.g. a
+        transcript), measure the result's AV offset with ``syncnet`` (a SyncNetV2; None: the built-in
         sync model), and if it is off with a confidence (LSE-C) of at least ``min_confidence`` (None:
         the model's own threshold, :attr:`SyncScorePipeline.min_confidence`), dub again with the
         mel windows moved by it. An offset measured with less confidence is reported, not applied."""
@@ -96,7 +98,7 @@ class DubbingPipeline(Pipeline):
         first = AtomicFile(output)  # a temporary file beside the output, removed unless kept
         try:
             with immediate_outputs():  # the first pass is read back before it becomes the output
-                result = self(face, audio, first.tmp, progress=progress)
+                result = self(face, audio, first.tmp, progress=progress, **inputs)
             try:
                 scores = scorer(first.tmp)
             except InputError:  # no face seen for a window: nothing measured, the first pass stands
@@ -111,7 +113,7 @@ class DubbingPipeline(Pipeline):
                 return measured
         finally:
             first.discard()
-        final = self(face, audio, output, progress=progress, offset=self.config.offset + best.offset)
+        final = self(face, audio, output, progress=progress, offset=self.config.offset + best.offset, **inputs)
         return dataclasses.replace(
             final, measured_offset=best.offset, offset_confidence=best.lse_c, offset_applied=True
         )

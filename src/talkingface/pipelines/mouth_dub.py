@@ -32,7 +32,7 @@ from ..face import FaceTracker, OneEuroParams, TrackerConfig
 from ..face.tracking import TargetFace, smooth_segments
 from ..media.tags import SYNTHETIC_TAGS
 from ..progress import Progress
-from ..render.mouths import MouthPatch, cut_mouth, face_height, mouth_box, paste_mouth
+from ..render.mouths import MouthPatch, cut_mouth, mouth_box, paste_mouth
 from ..timebase import num_frames_for_duration, to_fps
 from .lipsync import DubbingPipeline, LipSyncResult, _sound_track
 from .lipsync_config import LipSyncConfig
@@ -53,7 +53,7 @@ class _Footage:
 
     path: Path
     fps: float
-    landmarks: np.ndarray  # (N, 478, 3) as tracked (what the mouth looks like), NaN where no face
+    shapes: MouthShapes  # each frame's mouth as tracked (what it looks like), NaN where no face
     steady: np.ndarray  # (N, 478, 3) smoothed over time (where the face is, to cut and paste)
     usable: np.ndarray  # (N,) bool
 
@@ -113,9 +113,11 @@ class MouthDubPipeline(DubbingPipeline):
         output: str | os.PathLike,
         progress: bool = False,
         offset: int | None = None,
+        text: str | None = None,
     ) -> LipSyncResult:
         """Dub ``face`` to ``audio`` into ``output``; ``offset`` overrides the config's (frames by which
-        the mouths come later than the speech)."""
+        the mouths come later than the speech); ``text``: what the speech says (its phonemes are then
+        aligned, and the JALI jaw joins the openness model's)."""
         import time
 
         from ..media import load_audio
@@ -129,7 +131,9 @@ class MouthDubPipeline(DubbingPipeline):
         fps = float(to_fps(info.fps or cfg.fps))
         target = self._target(face, info)
         sources = [Path(m) for m in mouths] or [Path(face)]
-        footage = [self._footage(p, target if not mouths else None) for p in sources]
+        described, steady = describe_mouths(target.landmarks), _steady(target.landmarks, fps)
+        own = (target, described, steady)
+        footage = [self._footage(p, None if mouths else own) for p in sources]
         self._timed("track", begin)
         speech = load_audio(audio, SPEECH_RATE)
         num_video = len(target.has_face)
@@ -139,9 +143,8 @@ class MouthDubPipeline(DubbingPipeline):
         start = time.perf_counter()
         library, where = self._library(footage)
         indices = _looped_indices(num_video, num_out)
-        wanted = _delayed(self._targets(footage, library, where, speech, num_out, fps), offset)
-        pose = describe_mouths(target.landmarks[indices]).pose
-        steady = _steady(target.landmarks, fps)
+        wanted = _delayed(self._targets(footage, library, speech, num_out, fps, text), offset)
+        pose = described.pose[indices]
         path = choose_path(wanted, pose, library)
         unmatched = pose_distance(pose, library, path) > MAX_POSE_DISTANCE
         if unmatched.any():
@@ -199,20 +202,24 @@ class MouthDubPipeline(DubbingPipeline):
         self._tracking = tracking
         return target
 
-    def _footage(self, path: Path, target: TargetFace | None) -> _Footage:
-        """A library video's landmarks (the face video's own target when it is the footage)."""
+    def _footage(self, path: Path, own: tuple | None) -> _Footage:
+        """A library video: its mouths and which are usable (``own``: the face video's tracked face, its
+        descriptors and steady landmarks, when it is the footage)."""
         from ..media import probe_video
 
         info = probe_video(path)
-        if target is None:
+        fps = float(info.fps or 25)
+        if own is None:
             tracking = FaceTracker(RAW).track_video(path)
             if not tracking.tracks:
                 raise InputError(f"{path}: no face found in the footage for --mouths")
             target = tracking.target("largest")
+            own = (target, describe_mouths(target.landmarks), _steady(target.landmarks, fps))
+        target, shapes, steady = own
         landmarks = target.landmarks
-        height = np.array([face_height(p) if ok else 0.0 for p, ok in zip(landmarks, target.has_face)])
-        usable = target.has_face & (height >= MIN_FACE)
-        pose = describe_mouths(landmarks).pose
+        height = np.linalg.norm(landmarks[:, 152, :2] - landmarks[:, 10, :2], axis=1)
+        usable = target.has_face & (np.nan_to_num(height) >= MIN_FACE)
+        pose = shapes.pose
         if usable.sum() >= MIN_MOUTHS:
             centre = np.median(pose[usable], axis=0)
             distance = np.sqrt(((pose - centre) ** 2).sum(1))
@@ -223,15 +230,14 @@ class MouthDubPipeline(DubbingPipeline):
                 mouth_box(landmarks[k], (info.height, info.width))
             except InputError:
                 usable[k] = False
-        fps = float(info.fps or 25)
-        return _Footage(path, fps, landmarks, _steady(landmarks, fps), usable)
+        return _Footage(path, fps, shapes, steady, usable)
 
     def _library(self, footage: list[_Footage]) -> tuple[MouthShapes, list[tuple[int, int]]]:
         """The library's descriptors, and where each mouth is (footage, frame)."""
         shapes, where, runs = [], [], []
         run = 0
         for f, item in enumerate(footage):
-            described = describe_mouths(item.landmarks)
+            described = item.shapes
             frames = np.flatnonzero(item.usable)
             breaks = np.concatenate([[True], np.diff(frames) != 1])
             run_of = run + np.cumsum(breaks) - 1
@@ -249,11 +255,18 @@ class MouthDubPipeline(DubbingPipeline):
         )
         return library, where
 
-    def _targets(self, footage, library, where, speech, num_out, fps) -> np.ndarray:
+    def _targets(self, footage, library, speech, num_out, fps, text) -> np.ndarray:
         """The opening each output frame needs, adapted to the speaker on footage with sound."""
         from ..media import load_audio
 
         wanted_speech = speech_frames(self.model, speech, SPEECH_RATE, num_out, fps)
+        speech_only = None
+        if text is not None and text.strip():
+            from ..animation.speech import speech_curves
+
+            curves, _ = speech_curves(speech, SPEECH_RATE, fps, text=text, openness_model=self.model)
+            speech_only = curves.channel("jawOpen")[:num_out]
+            speech_only = np.pad(speech_only, (0, num_out - len(speech_only)), mode="edge")
         adapted = None
         pairs = []
         for item in footage:
@@ -263,8 +276,8 @@ class MouthDubPipeline(DubbingPipeline):
                 continue
             if len(own) < SPEECH_RATE // 2:
                 continue
-            frames = speech_frames(self.model, own, SPEECH_RATE, len(item.landmarks), item.fps)
-            opening = describe_mouths(item.landmarks).opening
+            frames = speech_frames(self.model, own, SPEECH_RATE, len(item.usable), item.fps)
+            opening = item.shapes.opening
             pairs.append((frames, np.where(item.usable, opening, np.nan)))
         if pairs:
             from ..animation.mouth_targets import SpeechFrames
@@ -277,7 +290,7 @@ class MouthDubPipeline(DubbingPipeline):
             self.notes.append(
                 "the footage has too little of its own speech to learn the speaker's mouth from: speech-only targets"
             )
-        wanted = target_opening(wanted_speech, library.opening, adapted)
+        wanted = target_opening(wanted_speech, library.opening, adapted, speech_only)
         return wanted
 
     def _cut(self, chosen: list[tuple[int, int]], footage: list[_Footage]) -> dict[tuple[int, int], tuple]:

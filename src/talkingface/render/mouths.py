@@ -108,7 +108,7 @@ def paste_mouth(frame: np.ndarray, landmarks: np.ndarray, patch: MouthPatch, col
     to_region = motion.copy()
     to_region[:, 2] += motion[:, :2] @ np.asarray(patch.origin, np.float64) - (x0, y0)
     size = (x1 - x0, y1 - y0)
-    warped = cv2.warpAffine(patch.image, to_region, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    warped = cv2.warpAffine(patch.image, to_region, size, flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REPLICATE)
     ph, pw = patch.image.shape[:2]
     coverage = cv2.warpAffine(np.ones((ph, pw), np.float32), to_region, size, flags=cv2.INTER_LINEAR)
     sigma = max(1.0, FEATHER * face_width(target))
