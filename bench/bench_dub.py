@@ -19,6 +19,8 @@ its own speech, no transcript, and the output is compared with the real last 40 
 - ``offset`` / ``lse_c``: the built-in sync model on the output, and ``lse_c_real`` on the real part;
 - ``other``: the same last 40 % dubbed to another clip's speech: ``leak`` is the output's lip opening
   against the original lips (goal <= 0.2), ``other_offset`` the sync model's offset;
+- ``said_offsets`` (with ``--languages``): the sync model's offsets for made speech (espeak-ng) in English,
+  German and Spanish dubbed onto the face part;
 - ``animate_r`` / ``animate_leak`` (with ``--animate``): today's ``animate`` video path, side by side.
 
 ``python bench/bench_dub.py [--footage DIR] [--only tune|test] [--animate] [--limit N] [--json FILE]``;
@@ -143,7 +145,30 @@ def animate(parts: dict, speech: Path, out: Path) -> None:
     TalkingPhotoPipeline.from_config(TalkingPhotoConfig())(parts["face"], speech, out)
 
 
-def run_clip(clip: Clip, other: Clip, with_animate: bool) -> dict:
+#: Made speech in three languages, dubbed onto each clip (with ``--languages``): the sync model's offset.
+SAID = (
+    ("en-us", "We walked along the river before the rain came down on the quiet town."),
+    ("de", "Wir gingen am Fluss entlang, bevor der Regen auf die ruhige Stadt fiel."),
+    ("es", "Caminamos junto al río antes de que la lluvia cayera sobre el pueblo tranquilo."),
+)
+
+
+def said_offsets(parts: dict, folder: Path) -> list[float]:
+    """The sync model's offset for the face part dubbed to each of :data:`SAID`."""
+    from talkingface.media import write_wav
+    from talkingface.speech.espeak import synthesize
+
+    offsets = []
+    for voice, text in SAID:
+        spoken = synthesize(text, voice)
+        wav = write_wav(folder / f"said_{voice}.wav", spoken.audio, spoken.sample_rate)
+        out = folder / f"said_{voice}.mp4"
+        dub(parts, wav, out)
+        offsets.append(sync(out)[0])
+    return offsets
+
+
+def run_clip(clip: Clip, other: Clip, with_animate: bool, languages: bool = False) -> dict:
     from talkingface.animation.mouth_targets import speech_frames
     from talkingface.media import VideoReader, load_audio, write_wav
     from talkingface.metrics.openness import correlation, lip_opening
@@ -189,6 +214,8 @@ def run_clip(clip: Clip, other: Clip, with_animate: bool) -> dict:
         n = min(len(other_lips), len(real_open))
         row["leak"] = correlation(other_lips[:n], real_open[:n])
         row["other_offset"], row["other_lse_c"] = sync(other_out)
+        if languages:
+            row["said_offsets"] = said_offsets(parts, folder)
         if with_animate:
             animated = folder / "animate.mp4"
             animate(parts, parts["speech"], animated)
@@ -308,6 +335,9 @@ def summarise(rows: list[dict]) -> dict:
         entry["in_sync"] = float(np.mean(synced)) if synced else float("nan")
         other = [abs(r["other_offset"]) <= 1 for r in group if np.isfinite(r["other_offset"])]
         entry["other_in_sync"] = float(np.mean(other)) if other else float("nan")
+        said = [abs(o) <= 1 for r in group for o in r.get("said_offsets", []) if np.isfinite(o)]
+        if said:
+            entry["said_in_sync"] = float(np.mean(said))
         entry["clips"] = len(group)
         summary[role] = entry
     return summary
@@ -319,6 +349,7 @@ def main(argv=None) -> bool:
     parser.add_argument("--only", choices=("tune", "test"))
     parser.add_argument("--animate", action="store_true", help="also today's animate video path")
     parser.add_argument("--limit", type=int, help="at most this many clips")
+    parser.add_argument("--languages", action="store_true", help="also dub made speech in 3 languages (sync only)")
     parser.add_argument("--json", help="write the rows and summary here")
     parser.add_argument(
         "--speed", metavar="CLIP", help="time lipsync's mouths method on this clip's whole length, and stop"
@@ -347,7 +378,7 @@ def main(argv=None) -> bool:
     rows = []
     for k, clip in enumerate(chosen):
         other = chosen[(k + 1) % len(chosen)] if len(chosen) > 1 else clip
-        row = run_clip(clip, other, args.animate)
+        row = run_clip(clip, other, args.animate, args.languages)
         rows.append(row)
         print(
             " ".join(

@@ -108,12 +108,15 @@ def paste_mouth(frame: np.ndarray, landmarks: np.ndarray, patch: MouthPatch, col
     to_region = motion.copy()
     to_region[:, 2] += motion[:, :2] @ np.asarray(patch.origin, np.float64) - (x0, y0)
     size = (x1 - x0, y1 - y0)
-    warped = cv2.warpAffine(patch.image, to_region, size, flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REPLICATE)
-    ph, pw = patch.image.shape[:2]
-    coverage = cv2.warpAffine(np.ones((ph, pw), np.float32), to_region, size, flags=cv2.INTER_LINEAR)
+    warped = cv2.warpAffine(patch.image, to_region, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     sigma = max(1.0, FEATHER * face_width(target))
     mask = _blend_region(target - (x0, y0), moved - (x0, y0), size, height, 3 * sigma)
-    alpha = feathered(mask, sigma) * feathered((coverage > 0.999).astype(np.float32), sigma)
+    alpha = feathered(mask, sigma)
+    ph, pw = patch.image.shape[:2]
+    corners = apply_affine(to_region, np.array([[0.0, 0.0], [pw - 1.0, 0.0], [pw - 1.0, ph - 1.0], [0.0, ph - 1.0]]))
+    if not _inside(corners, size):  # the patch does not cover the whole region: fade out before its edge
+        coverage = cv2.warpAffine(np.ones((ph, pw), np.float32), to_region, size, flags=cv2.INTER_LINEAR)
+        alpha *= feathered((coverage > 0.999).astype(np.float32), sigma)
     base = frame[y0:y1, x0:x1].astype(np.float32)
     pixels = warped.astype(np.float32)
     if colour_match:
@@ -122,6 +125,18 @@ def paste_mouth(frame: np.ndarray, landmarks: np.ndarray, patch: MouthPatch, col
     blended = base + alpha[..., None] * (pixels - base)
     frame[y0:y1, x0:x1] = np.clip(np.round(blended), 0, 255).astype(np.uint8)
     return frame
+
+
+def _inside(corners: np.ndarray, size: tuple[int, int]) -> bool:
+    """Whether the quadrilateral ``corners`` (clockwise in image coordinates) holds the whole region of
+    ``size`` (width, height)."""
+    region = np.array([[0.0, 0.0], [size[0] - 1.0, 0.0], [size[0] - 1.0, size[1] - 1.0], [0.0, size[1] - 1.0]])
+    for k in range(4):
+        a, b = corners[k], corners[(k + 1) % 4]
+        edge, to_points = b - a, region - a
+        if ((edge[0] * to_points[:, 1] - edge[1] * to_points[:, 0]) < 0).any():
+            return False
+    return True
 
 
 def _blend_region(
