@@ -8,7 +8,7 @@ from tests.conftest import REPO, in_shared
 
 from talkingface.cli import main
 from talkingface.face import FaceTracker
-from talkingface.media import load_audio, probe_video, read_frames, write_video, write_wav
+from talkingface.media import load_audio, probe_video, read_frames, read_image, write_video, write_wav
 from talkingface.pipelines import LipSyncConfig, MouthDubPipeline
 
 CLIPS = REPO.parent / "shared" / "data" / "clips"
@@ -50,9 +50,11 @@ def test_a_real_clip_is_dubbed_to_other_speech_below_the_nose_only(dubbed):
 def test_the_command_dubs_without_a_checkpoint_and_a_photo_becomes_a_talking_photo(tmp_path, photo_path, capsys):
     face = in_shared(FACE)
     speech = write_wav(tmp_path / "s.wav", load_audio(in_shared(OTHER), 16000)[:16000], 16000)
-    out = tmp_path / "dub.mp4"
-    assert main(["lipsync", "--face", str(face), "--audio", str(speech), "-o", str(out), "--quiet"]) == 0
+    out, sheet = tmp_path / "dub.mp4", tmp_path / "sheet.png"
+    command = ["lipsync", "--face", str(face), "--audio", str(speech), "-o", str(out), "--sheet", str(sheet)]
+    assert main([*command, "--quiet"]) == 0
     assert probe_video(out).num_frames == 25
+    assert "contact sheet" in capsys.readouterr().out and read_image(sheet).shape[0] >= 64
     photo_out = tmp_path / "photo.mp4"
     assert main(["lipsync", "--face", str(photo_path), "--audio", str(speech), "-o", str(photo_out), "--quiet"]) == 0
     assert "animating it as a talking photo" in capsys.readouterr().out

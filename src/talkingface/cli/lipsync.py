@@ -46,6 +46,16 @@ def register(subparsers) -> None:
     )
     transcript_arguments(parser)
     parser.add_argument(
+        "--sheet", metavar="PNG", help="also a contact sheet of the face at telling moments (.png or .jpg)"
+    )
+    parser.add_argument(
+        "--sheet-at",
+        type=float,
+        nargs="+",
+        metavar="SECONDS",
+        help="the contact sheet's moments (default: widest, loudest, quiet, pause)",
+    )
+    parser.add_argument(
         "--model", help="variant of an upstream checkpoint (default: told by its shapes, e.g. wav2lip, wav2lip.288)"
     )
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
@@ -136,6 +146,10 @@ def run(args: argparse.Namespace) -> int:
     )
     inputs = (args.face, args.audio, args.checkpoint, args.enhance_checkpoint, *(args.mouths or ()))
     output_path(args.output, video=True, inputs=inputs)
+    if args.sheet:
+        output_path(args.sheet, suffixes=(".png", ".jpg", ".jpeg"), inputs=(*inputs, args.output))
+    elif args.sheet_at:
+        raise InputError("--sheet-at needs --sheet FILE")
     if method == "mouths" and _is_photo(args.face):
         return _talking_photo(args, config, text)
     given: dict[str, Any] = {"text": text} if text else {}
@@ -166,7 +180,32 @@ def run(args: argparse.Namespace) -> int:
         )
     for note in getattr(pipeline, "notes", ()):
         print(note)
+    if args.sheet:
+        _sheet(args, result, getattr(pipeline, "wanted", None))
     return 0
+
+
+def _sheet(args: argparse.Namespace, result, wanted) -> None:
+    """The contact sheet of the dubbed video: at ``--sheet-at``, or where the speech opens the mouth
+    widest, is loudest, quiet, or pauses."""
+    import numpy as np
+
+    from ..animation.curves import AnimationCurves
+    from ..errors import InputError
+    from ..media import load_audio
+    from ..render.sheet import telling_moments, write_contact_sheet
+
+    duration = result.num_frames / float(result.fps)
+    if args.sheet_at:
+        moments = [(t, "") for t in args.sheet_at if 0 <= t < duration]
+        if not moments:
+            raise InputError(f"--sheet-at: no moment within the video's {duration:.2f} s")
+    else:
+        jaw = np.zeros(result.num_frames) if wanted is None or len(wanted) == 0 else np.asarray(wanted)
+        curves = AnimationCurves(result.fps, ("jawOpen",), jaw[:, None])
+        moments = telling_moments(curves, load_audio(args.audio, 16000), 16000)
+    write_contact_sheet(result.path, moments, args.sheet)
+    print(f"contact sheet: {args.sheet} ({len(moments)} moments)")
 
 
 def _is_photo(face: str) -> bool:

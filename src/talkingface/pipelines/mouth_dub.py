@@ -69,6 +69,8 @@ class MouthDubPipeline(DubbingPipeline):
         self.notes: list[str] = []  # what the last call said about its footage
         #: The last call's output frames left as they were (turned unlike any frame of the footage).
         self.unmatched = np.zeros(0, bool)
+        #: The opening the last call's speech needed at each output frame (lip gap over face height).
+        self.wanted = np.zeros(0)
 
     @classmethod
     def from_config(cls, config: LipSyncConfig | None = None, checkpoint=None) -> MouthDubPipeline:
@@ -145,6 +147,7 @@ class MouthDubPipeline(DubbingPipeline):
         indices = _looped_indices(num_video, num_out)
         wanted = _delayed(self._targets(footage, library, speech, num_out, fps, text), offset)
         pose = described.pose[indices]
+        self.wanted = wanted
         path = choose_path(wanted, pose, library)
         unmatched = pose_distance(pose, library, path) > MAX_POSE_DISTANCE
         if unmatched.any():
