@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 from lips_set import Clip, all_clips
 
+from talkingface.errors import InputError
+
 FOOTAGE_SHARE = 0.6
 MIN_SECONDS = 4.0
 
@@ -349,6 +351,7 @@ def main(argv=None) -> bool:
     parser.add_argument("--only", choices=("tune", "test"))
     parser.add_argument("--animate", action="store_true", help="also today's animate video path")
     parser.add_argument("--limit", type=int, help="at most this many clips")
+    parser.add_argument("--clips", nargs="+", metavar="NAME", help="only these clips (file names)")
     parser.add_argument("--languages", action="store_true", help="also dub made speech in 3 languages (sync only)")
     parser.add_argument("--json", help="write the rows and summary here")
     parser.add_argument(
@@ -371,14 +374,18 @@ def main(argv=None) -> bool:
             return False
         write_sheet(named[0], Path(args.sheet))
         return True
-    chosen = clips(args.only, args.footage)[: args.limit]
+    chosen = [c for c in clips(args.only, args.footage) if not args.clips or c.name in args.clips][: args.limit]
     if not chosen:
         print("no clips found (../shared/data/clips, or --footage)")
         return False
     rows = []
     for k, clip in enumerate(chosen):
         other = chosen[(k + 1) % len(chosen)] if len(chosen) > 1 else clip
-        row = run_clip(clip, other, args.animate, args.languages)
+        try:
+            row = run_clip(clip, other, args.animate, args.languages)
+        except InputError as error:  # said, and left out of the medians
+            print(f"clip={clip.name} role={clip.role} failed: {error}", flush=True)
+            continue
         rows.append(row)
         print(
             " ".join(

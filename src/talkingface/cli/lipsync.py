@@ -116,13 +116,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError(f"--offset must be a whole number of frames or 'auto', got {args.offset!r}") from None
 
-    method = args.method if args.method != "auto" else ("wav2lip" if args.checkpoint else "mouths")
-    if method == "wav2lip" and not args.checkpoint:
-        raise InputError("--method wav2lip needs --checkpoint (wav2lip.pth, wav2lip_gan.pth or our .safetensors)")
-    if method == "mouths" and (args.checkpoint or args.model):
-        raise InputError("--checkpoint and --model are Wav2Lip's; the mouths method uses the speaker's own mouths")
-    if method == "wav2lip" and (args.text or args.transcript):
-        raise InputError("Wav2Lip dubs from the sound alone; --text and --transcript are for the mouths method")
+    method = _method(args)
     text = read_text_argument(args.text, args.transcript)
     config = LipSyncConfig(
         method=method,
@@ -206,6 +200,21 @@ def _sheet(args: argparse.Namespace, result, wanted) -> None:
         moments = telling_moments(curves, load_audio(args.audio, 16000), 16000)
     write_contact_sheet(result.path, moments, args.sheet)
     print(f"contact sheet: {args.sheet} ({len(moments)} moments)")
+
+
+def _method(args: argparse.Namespace) -> str:
+    """The method ``--method`` names ("auto": Wav2Lip with a checkpoint, else the speaker's own mouths),
+    checked against the options given with it."""
+    from ..errors import InputError
+
+    method = args.method if args.method != "auto" else ("wav2lip" if args.checkpoint else "mouths")
+    if method == "wav2lip" and not args.checkpoint:
+        raise InputError("--method wav2lip needs --checkpoint (wav2lip.pth, wav2lip_gan.pth or our .safetensors)")
+    if method == "mouths" and (args.checkpoint or args.model):
+        raise InputError("--checkpoint and --model are Wav2Lip's; the mouths method uses the speaker's own mouths")
+    if method == "wav2lip" and (args.text or args.transcript):
+        raise InputError("Wav2Lip dubs from the sound alone; --text and --transcript are for the mouths method")
+    return method
 
 
 def _is_photo(face: str) -> bool:
