@@ -76,3 +76,11 @@ def test_the_speakers_relation_is_learned_from_their_footage_and_given_their_spr
         target_opening(new, opening[:300], fitted, aligned[:50])
     with pytest.raises(InputError, match="no measured mouth"):
         target_opening(new, np.full(5, np.nan))
+
+
+def test_an_audio_offset_moves_the_mouth_as_wav2lips_does():
+    from talkingface.pipelines.mouth_dub import _shifted
+
+    wanted = np.array([0.0, 0.0, 1.0, 0.0, 0.0])
+    assert _shifted(wanted, 1).tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]  # positive: the mouth opens a frame earlier
+    assert _shifted(wanted, -2).tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]

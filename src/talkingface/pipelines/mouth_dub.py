@@ -145,7 +145,7 @@ class MouthDubPipeline(DubbingPipeline):
         start = time.perf_counter()
         library, where = self._library(footage)
         indices = _looped_indices(num_video, num_out)
-        wanted = _delayed(self._targets(footage, library, speech, num_out, fps, text), offset)
+        wanted = _shifted(self._targets(footage, library, speech, num_out, fps, text), offset)
         pose = described.pose[indices]
         self.wanted = wanted
         path = choose_path(wanted, pose, library)
@@ -374,10 +374,12 @@ def _steady(landmarks: np.ndarray, fps: float) -> np.ndarray:
     return out
 
 
-def _delayed(values: np.ndarray, frames: int) -> np.ndarray:
-    """``values`` moved ``frames`` later (earlier when negative), the ends held."""
+def _shifted(values: np.ndarray, frames: int) -> np.ndarray:
+    """Per-frame targets for an audio offset of ``frames``, as Wav2Lip's: frame ``j`` shows what the
+    speech needs at frame ``j + frames`` (a positive offset brings the mouth earlier, against speech that
+    leads the lips), the ends held."""
     count = len(values)
-    moved: np.ndarray = values[np.clip(np.arange(count) - frames, 0, count - 1)]
+    moved: np.ndarray = values[np.clip(np.arange(count) + frames, 0, count - 1)]
     return moved
 
 
