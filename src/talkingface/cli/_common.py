@@ -145,3 +145,45 @@ def enhance_arguments(parser) -> None:
 def enhance_settings(args) -> dict:
     """The pipeline config's enhancement fields from :func:`enhance_arguments`'s options."""
     return {"enhance": args.enhance, "enhance_checkpoint": args.enhance_checkpoint, "enhance_every": args.enhance_every}
+
+
+def sheet_arguments(parser, moments: str) -> None:
+    """``--sheet FILE`` and ``--sheet-at SECONDS...``: a contact sheet of the video made (animate, lipsync);
+    ``moments`` names the default moments in the help."""
+    parser.add_argument(
+        "--sheet", metavar="PNG", help="also a contact sheet of the face at telling moments (.png or .jpg)"
+    )
+    parser.add_argument(
+        "--sheet-at",
+        type=float,
+        nargs="+",
+        metavar="SECONDS",
+        help=f"the contact sheet's moments (default: {moments})",
+    )
+
+
+def check_sheet(args, inputs) -> None:
+    """Before any work: ``--sheet``'s file is writable and none of ``inputs``; ``--sheet-at`` needs it."""
+    from ..errors import InputError
+
+    if args.sheet:
+        output_path(args.sheet, suffixes=(".png", ".jpg", ".jpeg"), inputs=inputs)
+    elif args.sheet_at:
+        raise InputError("--sheet-at needs --sheet FILE")
+
+
+def write_sheet(args, video, duration: float, curves, phonemes=None) -> None:
+    """The contact sheet of ``video`` (``duration`` seconds) at ``--sheet-at``, or at the telling moments
+    of ``curves`` (and ``phonemes``) under ``--audio``'s speech."""
+    from ..errors import InputError
+    from ..media import load_audio
+    from ..render.sheet import telling_moments, write_contact_sheet
+
+    if args.sheet_at:
+        moments = [(t, "") for t in args.sheet_at if 0 <= t < duration]
+        if not moments:
+            raise InputError(f"--sheet-at: no moment within the video's {duration:.2f} s")
+    else:
+        moments = telling_moments(curves, load_audio(args.audio, 16000), 16000, phonemes)
+    write_contact_sheet(video, moments, args.sheet)
+    print(f"contact sheet: {args.sheet} ({len(moments)} moments)")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from ._common import (
+    check_sheet,
     enhance_arguments,
     enhance_settings,
     fps_argument,
@@ -20,7 +21,9 @@ from ._common import (
     output_path,
     print_notes,
     read_text_argument,
+    sheet_arguments,
     transcript_arguments,
+    write_sheet,
 )
 
 
@@ -48,16 +51,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the blinks and head motion (default 0)")
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
-    parser.add_argument(
-        "--sheet", metavar="PNG", help="also a contact sheet of the face at telling moments (.png or .jpg)"
-    )
-    parser.add_argument(
-        "--sheet-at",
-        type=float,
-        nargs="+",
-        metavar="SECONDS",
-        help="the contact sheet's moments (default: widest, loudest, m/b/p, quiet, pause, blink)",
-    )
+    sheet_arguments(parser, "widest, loudest, m/b/p, quiet, pause, blink")
     enhance_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -72,10 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--size must be 16-4096 pixels, got {args.size}")
     text = read_text_argument(args.text, args.transcript)
     output = output_path(args.output, video=True, inputs=(args.face, args.audio, args.enhance_checkpoint))
-    if args.sheet:
-        output_path(args.sheet, suffixes=(".png", ".jpg", ".jpeg"), inputs=(args.face, args.audio, args.output))
-    elif args.sheet_at:
-        raise InputError("--sheet-at needs --sheet FILE")
+    check_sheet(args, (args.face, args.audio, args.output))
     config = TalkingPhotoConfig(
         fps=args.fps or 25,
         size=args.size,
@@ -98,15 +89,5 @@ def run(args: argparse.Namespace) -> int:
         f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})"
     )
     if args.sheet:
-        from ..media import load_audio
-        from ..render.sheet import telling_moments, write_contact_sheet
-
-        if args.sheet_at:
-            moments = [(t, "") for t in args.sheet_at if 0 <= t < result.duration]
-            if not moments:
-                raise InputError(f"--sheet-at: no moment within the video's {result.duration:.2f} s")
-        else:
-            moments = telling_moments(result.curves, load_audio(args.audio, 16000), 16000, result.phonemes)
-        write_contact_sheet(result.path, moments, args.sheet)
-        print(f"contact sheet: {args.sheet} ({len(moments)} moments)")
+        write_sheet(args, result.path, result.duration, result.curves, result.phonemes)
     return 0

@@ -15,12 +15,15 @@ from typing import Any
 
 from .. import choices
 from ._common import (
+    check_sheet,
     enhance_arguments,
     enhance_settings,
     fps_argument,
     output_path,
     read_text_argument,
+    sheet_arguments,
     transcript_arguments,
+    write_sheet,
 )
 
 
@@ -45,16 +48,7 @@ def register(subparsers) -> None:
         "--mouths", nargs="+", metavar="VIDEO", help="take the mouths from these videos of the speaker (mouths method)"
     )
     transcript_arguments(parser)
-    parser.add_argument(
-        "--sheet", metavar="PNG", help="also a contact sheet of the face at telling moments (.png or .jpg)"
-    )
-    parser.add_argument(
-        "--sheet-at",
-        type=float,
-        nargs="+",
-        metavar="SECONDS",
-        help="the contact sheet's moments (default: widest, loudest, quiet, pause)",
-    )
+    sheet_arguments(parser, "widest, loudest, quiet, pause")
     parser.add_argument(
         "--model", help="variant of an upstream checkpoint (default: told by its shapes, e.g. wav2lip, wav2lip.288)"
     )
@@ -140,10 +134,7 @@ def run(args: argparse.Namespace) -> int:
     )
     inputs = (args.face, args.audio, args.checkpoint, args.enhance_checkpoint, *(args.mouths or ()))
     output_path(args.output, video=True, inputs=inputs)
-    if args.sheet:
-        output_path(args.sheet, suffixes=(".png", ".jpg", ".jpeg"), inputs=(*inputs, args.output))
-    elif args.sheet_at:
-        raise InputError("--sheet-at needs --sheet FILE")
+    check_sheet(args, (*inputs, args.output))
     if method == "mouths" and _is_photo(args.face):
         return _talking_photo(args, config, text)
     given: dict[str, Any] = {"text": text} if text else {}
@@ -181,25 +172,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _sheet(args: argparse.Namespace, result, wanted) -> None:
     """The contact sheet of the dubbed video: at ``--sheet-at``, or where the speech opens the mouth
-    widest, is loudest, quiet, or pauses."""
+    widest, is loudest, quiet, or pauses (the openings the dub aimed at, as a jaw)."""
     import numpy as np
 
     from ..animation.curves import AnimationCurves
-    from ..errors import InputError
-    from ..media import load_audio
-    from ..render.sheet import telling_moments, write_contact_sheet
 
-    duration = result.num_frames / float(result.fps)
-    if args.sheet_at:
-        moments = [(t, "") for t in args.sheet_at if 0 <= t < duration]
-        if not moments:
-            raise InputError(f"--sheet-at: no moment within the video's {duration:.2f} s")
-    else:
-        jaw = np.zeros(result.num_frames) if wanted is None or len(wanted) == 0 else np.asarray(wanted)
-        curves = AnimationCurves(result.fps, ("jawOpen",), jaw[:, None])
-        moments = telling_moments(curves, load_audio(args.audio, 16000), 16000)
-    write_contact_sheet(result.path, moments, args.sheet)
-    print(f"contact sheet: {args.sheet} ({len(moments)} moments)")
+    jaw = np.zeros(result.num_frames) if wanted is None or len(wanted) == 0 else np.asarray(wanted)
+    curves = AnimationCurves(result.fps, ("jawOpen",), jaw[:, None])
+    write_sheet(args, result.path, result.num_frames / float(result.fps), curves)
 
 
 def _method(args: argparse.Namespace) -> str:

@@ -24,13 +24,10 @@ def looped_frames(path, num_video: int, num_out: int, info) -> Iterator[tuple[in
                 break
             yield index, frame
         return
-    if num_video * info.width * info.height * 3 <= MEMORY_FOR_LOOPING:
+    if _fits(num_video, info):
         frames = list(VideoReader(path))
-        period = max(1, 2 * len(frames) - 2)
-        for j in range(num_out):
-            k = j % period
-            index = k if k < len(frames) else period - k
-            yield index, frames[index].copy()  # each output frame is its own (consumers may draw on it)
+        for index in looped_indices(len(frames), num_out, info):
+            yield int(index), frames[index].copy()  # each output frame is its own (consumers may draw on it)
         return
     j = 0
     while j < num_out:
@@ -39,3 +36,20 @@ def looped_frames(path, num_video: int, num_out: int, info) -> Iterator[tuple[in
                 return
             yield index, frame
             j += 1
+
+
+def _fits(num_video: int, info) -> bool:
+    return bool(num_video * info.width * info.height * 3 <= MEMORY_FOR_LOOPING)
+
+
+def looped_indices(num_video: int, num_out: int, info) -> np.ndarray:
+    """``(num_out,)`` the source frame of each output frame, as :func:`looped_frames` plays them: in
+    order, then back and forth (or, for a video too large to keep, from the start again)."""
+    if num_out <= num_video:
+        return np.arange(num_out)
+    if not _fits(num_video, info):
+        return np.arange(num_out) % max(1, num_video)
+    period = max(1, 2 * num_video - 2)
+    k = np.arange(num_out) % period
+    indices: np.ndarray = np.where(k < num_video, k, period - k)
+    return indices

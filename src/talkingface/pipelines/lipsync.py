@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..enhance.video import generated_detail, make_enhancer
-from ..errors import InputError
+from ..errors import InputError, MediaError
 from ..face import FaceTracker, TrackerConfig, detect_faces
 from ..face.blend import paste_back
 from ..face.crops import crop_box, wav2lip_box
@@ -66,6 +66,12 @@ class DubbingPipeline(Pipeline):
 
     device = torch.device("cpu")
     config: LipSyncConfig
+    timings: dict[str, float]  # seconds per stage of the last call
+
+    def _timed(self, stage: str, start: float) -> None:
+        import time
+
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
     def check(self, face, audio, output) -> tuple:  # pragma: no cover - each pipeline checks its inputs
         raise NotImplementedError
@@ -195,11 +201,6 @@ class LipSyncPipeline(DubbingPipeline):
         self.config.enhancement().check()
         return info, audio_info(audio)
 
-    def _timed(self, stage: str, start: float) -> None:
-        import time
-
-        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
-
     def __call__(
         self,
         face: str | os.PathLike,
@@ -328,23 +329,7 @@ class LipSyncPipeline(DubbingPipeline):
         tracker = FaceTracker(TrackerConfig(smoothing=None) if not cfg.smooth else TrackerConfig())
         frames = (self._prepare_frame(f) for f in _read(face))
         result = tracker.track_frames(frames, fps=info.fps)
-        choice: int | str | dict[int, int] = cfg.face_index if cfg.face_index is not None else "largest"
-        if cfg.speaking_face and cfg.face_index is None:
-            from ..errors import MediaError
-            from ..media import audio_info
-            from .sync_score import SyncScorePipeline
-
-            try:
-                audio_info(face)
-            except MediaError:
-                raise InputError(
-                    f"{face}: the speaking face is found from the video's own sound; it has none"
-                ) from None
-            choice = SyncScorePipeline().speaking_faces(face, result) or "largest"
-        target = result.target(choice)
-        if not target.has_face.any():
-            raise InputError(f"{face}: no face found in any frame")
-        return target
+        return chosen_face(face, result, cfg)
 
     def _batches(
         self, frames: Iterable[tuple[int, np.ndarray]], target: TargetFace, windows: np.ndarray
@@ -432,6 +417,26 @@ class _Batch:
     jobs: list  # (index into pending, crop, mel window) of the frames with a face
     face: torch.Tensor | None  # (B, 6, H, W) channels-last, masked + reference, BGR in [0, 1]
     mel: torch.Tensor | None  # (B, 1, 80, 16)
+
+
+def chosen_face(face, tracking, config: LipSyncConfig) -> TargetFace:
+    """The face of ``tracking`` (the faces of the video ``face``) to dub in each frame: the track
+    ``config.face_index``, the one speaking in the video's own sound (``config.speaking_face``), or the
+    largest in each shot."""
+    from ..media import audio_info
+    from .sync_score import SyncScorePipeline
+
+    choice: int | str | dict[int, int] = config.face_index if config.face_index is not None else "largest"
+    if config.speaking_face and config.face_index is None:
+        try:
+            audio_info(face)
+        except MediaError:
+            raise InputError(f"{face}: the speaking face is found from the video's own sound; it has none") from None
+        choice = SyncScorePipeline().speaking_faces(face, tracking) or "largest"
+    target = tracking.target(choice)
+    if not target.has_face.any():
+        raise InputError(f"{face}: no face found in any frame")
+    return target
 
 
 def _sound_track(audio: str | os.PathLike, rate: int, seconds: float) -> np.ndarray:

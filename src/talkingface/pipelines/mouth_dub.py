@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..animation.mouth_path import MAX_POSE_DISTANCE, MouthShapes, choose_path, describe_mouths, pose_distance
-from ..animation.mouth_targets import fit_opening, speech_frames, target_opening
+from ..animation.mouth_targets import SpeechFrames, fit_opening, speech_frames, target_opening
 from ..errors import InputError, MediaError
 from ..face import FaceTracker, OneEuroParams, TrackerConfig
 from ..face.tracking import TargetFace, smooth_segments
@@ -34,7 +34,8 @@ from ..media.tags import SYNTHETIC_TAGS
 from ..progress import Progress
 from ..render.mouths import MouthPatch, cut_mouth, mouth_box, paste_mouth
 from ..timebase import num_frames_for_duration, to_fps
-from .lipsync import DubbingPipeline, LipSyncResult, _sound_track
+from ._frames import looped_frames, looped_indices
+from .lipsync import DubbingPipeline, LipSyncResult, _sound_track, chosen_face
 from .lipsync_config import LipSyncConfig
 
 #: Smallest face (forehead to chin, pixels) whose mouth goes into the library.
@@ -144,7 +145,7 @@ class MouthDubPipeline(DubbingPipeline):
             raise InputError(f"{audio}: the speech is too short for a single frame")
         start = time.perf_counter()
         library, where = self._library(footage)
-        indices = _looped_indices(num_video, num_out)
+        indices = looped_indices(num_video, num_out, info)
         wanted = _shifted(self._targets(footage, library, speech, num_out, fps, text), offset)
         pose = described.pose[indices]
         self.wanted = wanted
@@ -178,32 +179,12 @@ class MouthDubPipeline(DubbingPipeline):
         self.timings["total"] = time.perf_counter() - begin
         return LipSyncResult(Path(output), num_out, to_fps(fps), with_face, offset=offset)
 
-    def _timed(self, stage: str, start: float) -> None:
-        import time
-
-        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
-
     def _target(self, face, info) -> TargetFace:
         """The tracked face to dub in each frame (the largest, ``face_index`` or the speaking one)."""
-        cfg = self.config
         tracking = FaceTracker(RAW).track_video(face)
-        choice: int | str | dict[int, int] = cfg.face_index if cfg.face_index is not None else "largest"
-        if cfg.speaking_face and cfg.face_index is None:
-            from ..media import audio_info
-            from .sync_score import SyncScorePipeline
-
-            try:
-                audio_info(face)
-            except MediaError:
-                raise InputError(
-                    f"{face}: the speaking face is found from the video's own sound; it has none"
-                ) from None
-            choice = SyncScorePipeline().speaking_faces(face, tracking) or "largest"
         if not tracking.tracks:
             raise InputError(f"{face}: no face found in any frame")
-        target = tracking.target(choice)
-        self._tracking = tracking
-        return target
+        return chosen_face(face, tracking, self.config)
 
     def _footage(self, path: Path, own: tuple | None) -> _Footage:
         """A library video: its mouths and which are usable (``own``: the face video's tracked face, its
@@ -283,8 +264,6 @@ class MouthDubPipeline(DubbingPipeline):
             opening = item.shapes.opening
             pairs.append((frames, np.where(item.usable, opening, np.nan)))
         if pairs:
-            from ..animation.mouth_targets import SpeechFrames
-
             joined = SpeechFrames(
                 np.concatenate([p[0].model for p in pairs]), np.concatenate([p[0].bands for p in pairs])
             )
@@ -328,7 +307,6 @@ class MouthDubPipeline(DubbingPipeline):
         from ..enhance.video import make_enhancer
         from ..media import VideoWriter
         from ..optional import needs
-        from ._frames import looped_frames
 
         with needs("face"):
             import cv2
@@ -381,12 +359,3 @@ def _shifted(values: np.ndarray, frames: int) -> np.ndarray:
     count = len(values)
     moved: np.ndarray = values[np.clip(np.arange(count) + frames, 0, count - 1)]
     return moved
-
-
-def _looped_indices(num_video: int, num_out: int) -> np.ndarray:
-    """The source frame of each output frame, as :func:`~._frames.looped_frames` plays them."""
-    if num_out <= num_video:
-        return np.arange(num_out)
-    period = max(1, 2 * num_video - 2)
-    k = np.arange(num_out) % period
-    return np.where(k < num_video, k, period - k)
