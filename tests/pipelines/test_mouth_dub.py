@@ -88,3 +88,23 @@ def test_footage_without_a_usable_mouth_is_refused(tmp_path, photo, capsys):
     assert main(["lipsync", "--face", str(face), "--audio", str(face), "--mouths", str(blank), "-o", str(out)]) != 0
     assert "no face found in the footage" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_mouths_of_another_person_are_named_and_a_short_video_takes_mouths_from_footage(tmp_path, capsys):
+    face, other = in_shared(FACE), in_shared(OTHER)
+    speech = write_wav(tmp_path / "s.wav", load_audio(other, 16000)[:16000], 16000)
+    frames = list(read_frames(face))
+    short = write_video(tmp_path / "short.mp4", frames[40:50], 25)  # 0.4 s of the speaker
+    own = write_video(tmp_path / "own.mp4", frames[50:90], 25)  # more of the same speaker
+    stranger = write_video(tmp_path / "stranger.mp4", list(read_frames(other))[:40], 25)
+    dub = ["lipsync", "--face", str(short), "--audio", str(speech)]
+    assert main([*dub, "--mouths", str(stranger), "-o", str(tmp_path / "a.mp4"), "--quiet"]) == 0
+    assert f"{stranger}: the face looks like another person's" in capsys.readouterr().out
+    alone = tmp_path / "alone.mp4"
+    assert main([*dub, "-o", str(alone)]) != 0  # too few mouths of its own
+    err = capsys.readouterr().err.strip()
+    assert "usable mouth" in err and len(err.splitlines()) == 1 and not alone.exists()
+    dubbed = tmp_path / "b.mp4"
+    assert main([*dub, "--mouths", str(own), "-o", str(dubbed), "--quiet"]) == 0
+    assert "another person" not in capsys.readouterr().out
+    assert probe_video(dubbed).num_frames == 25

@@ -30,6 +30,7 @@ from ..animation.mouth_targets import SpeechFrames, fit_opening, speech_frames, 
 from ..errors import InputError, MediaError
 from ..face import FaceTracker, OneEuroParams, TrackerConfig
 from ..face.tracking import TargetFace, smooth_segments
+from ..features.identity import skin_tone
 from ..media.tags import SYNTHETIC_TAGS
 from ..progress import Progress
 from ..render.mouths import MouthPatch, cut_mouth, mouth_box, paste_mouth
@@ -46,6 +47,8 @@ MIN_MOUTHS = 12
 #: its own spread) leave the library.
 MAX_POSE = 3.0
 SPEECH_RATE = 16000
+#: The face video's skin tone is measured on every this many frames it dubs.
+TONE_EVERY = 10
 
 
 @dataclass
@@ -72,6 +75,7 @@ class MouthDubPipeline(DubbingPipeline):
         self.unmatched = np.zeros(0, bool)
         #: The opening the last call's speech needed at each output frame (lip gap over face height).
         self.wanted = np.zeros(0)
+        self._tones: dict[int, list[np.ndarray]] = {}  # skin tones seen: per footage video, -1 the face video
 
     @classmethod
     def from_config(cls, config: LipSyncConfig | None = None, checkpoint=None) -> MouthDubPipeline:
@@ -126,7 +130,7 @@ class MouthDubPipeline(DubbingPipeline):
         from ..media import load_audio
 
         cfg = self.config
-        self.timings, self.notes = {}, []
+        self.timings, self.notes, self._tones = {}, [], {}
         begin = time.perf_counter()
         info, sound = self.check(face, audio, output)
         mouths = cfg.mouths
@@ -176,8 +180,27 @@ class MouthDubPipeline(DubbingPipeline):
             fps,
             progress,
         )
+        if mouths:
+            self._identity_notes(steady, footage)
         self.timings["total"] = time.perf_counter() - begin
         return LipSyncResult(Path(output), num_out, to_fps(fps), with_face, offset=offset)
+
+    def _identity_notes(self, steady: np.ndarray, footage: list[_Footage]) -> None:
+        """A note for each ``--mouths`` video whose face clearly differs from the face video's."""
+        from ..features.identity import face_shape, unlike
+
+        shape = face_shape(steady)
+        tone = np.median(self._tones[-1], axis=0) if self._tones.get(-1) else None
+        for f, item in enumerate(footage):
+            tones = self._tones.get(f)
+            reason = unlike(
+                shape, tone, face_shape(item.steady[item.usable]), np.median(tones, axis=0) if tones else None
+            )
+            if reason:
+                self.notes.append(
+                    f"{item.path}: the face looks like another person's ({reason}); the mouths method "
+                    "expects footage of the speaker in the face video"
+                )
 
     def _target(self, face, info) -> TargetFace:
         """The tracked face to dub in each frame (the largest, ``face_index`` or the speaking one)."""
@@ -292,6 +315,7 @@ class MouthDubPipeline(DubbingPipeline):
             last = max(frames)
             for k, frame in enumerate(VideoReader(item.path)):
                 if k in frames:
+                    self._tones.setdefault(f, []).append(skin_tone(frame, item.steady[k]))
                     patch = cut_mouth(frame, item.steady[k])
                     _, data = cv2.imencode(".png", patch.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
                     patches[(f, k)] = (data, patch.origin, patch.landmarks)
@@ -325,6 +349,8 @@ class MouthDubPipeline(DubbingPipeline):
                 if landmarks is not None:
                     data, origin, points = patches[where[path[j]]]
                     patch = MouthPatch(cv2.imdecode(data, cv2.IMREAD_UNCHANGED), origin, points)
+                    if j % TONE_EVERY == 0:
+                        self._tones.setdefault(-1, []).append(skin_tone(frame, landmarks))
                     paste_mouth(frame, landmarks, patch)
                     with_face += 1
                 self._timed("paste", start)
