@@ -16,7 +16,10 @@ its own speech, no transcript, and the output is compared with the real last 40 
   output over real (``metrics.lipsync.compensated_flicker``);
 - ``unmatched``: the share of frames left as they were, turned unlike any frame of the footage (their
   real mouth then shows: ``r`` counts them as they are, ``r_dubbed`` leaves them out);
-- ``offset`` / ``lse_c``: the built-in sync model on the output, and ``lse_c_real`` on the real part;
+- ``offset`` / ``lse_c``: the built-in sync model on the output, and ``offset_real`` / ``lse_c_real``
+  on the real part; the summary's ``in_sync`` is the share of outputs within ±1 frame, ``real_in_sync``
+  the share of real parts the model finds so (its own reliability on such short clips), ``as_real`` the
+  share of outputs within a frame of the offset it finds on their real part;
 - ``other``: the same last 40 % dubbed to another clip's speech: ``leak`` is the output's lip opening
   against the original lips (goal <= 0.2), ``other_offset`` the sync model's offset;
 - ``said_offsets`` (with ``--languages``): the sync model's offsets for made speech (espeak-ng) in English,
@@ -335,6 +338,11 @@ def summarise(rows: list[dict]) -> dict:
         entry = {k: float(np.nanmedian([r[k] for r in group])) for k in KEYS if k in group[0]}
         synced = [abs(r["offset"]) <= 1 for r in group if np.isfinite(r["offset"])]
         entry["in_sync"] = float(np.mean(synced)) if synced else float("nan")
+        # the sync model on the real part itself, and ours within a frame of what it finds there
+        real = [abs(r["offset_real"]) <= 1 for r in group if np.isfinite(r["offset_real"])]
+        entry["real_in_sync"] = float(np.mean(real)) if real else float("nan")
+        alike = [abs(r["offset"] - r["offset_real"]) <= 1 for r in group if np.isfinite(r["offset"] + r["offset_real"])]
+        entry["as_real"] = float(np.mean(alike)) if alike else float("nan")
         other = [abs(r["other_offset"]) <= 1 for r in group if np.isfinite(r["other_offset"])]
         entry["other_in_sync"] = float(np.mean(other)) if other else float("nan")
         said = [abs(o) <= 1 for r in group for o in r.get("said_offsets", []) if np.isfinite(o)]
