@@ -71,10 +71,24 @@ def test_contact_sheet(tmp_path, photo_path, short_speech, capsys):
     count = int(capsys.readouterr().out.split("contact sheet:")[1].split("(")[1].split()[0])
     assert count >= 3  # widest, loudest, a quiet one, ... in 2 s of speech
     assert image.shape[:2] == (256 * -(-count // 4), 256 * min(count, 4))
+    # a large photo of two faces renders at 512 px, and the sheet frames the face animated
+    from talkingface.media import probe_video, read_image, resize_image
+    from talkingface.render.sheet import write_contact_sheet
+
+    two = np.zeros((800, 1200, 3), np.uint8)
+    face = read_image(photo_path)
+    two[:, :800], two[200:600, 800:] = resize_image(face, 800, 800), resize_image(face, 400, 400)
+    group = tmp_path / "two.png"
+    cv2.imwrite(str(group), two[..., ::-1])
+    argv = ["animate", "--face", str(group), "--audio", str(short_speech), "-o", str(out), "--face-index", "1"]
     assert main([*argv, "--sheet", str(sheet), "--sheet-at", "0.5", "1.2", "--quiet"]) == 0
+    assert (probe_video(out).width, probe_video(out).height) == (512, 342)
     assert cv2.imread(str(sheet)).shape[:2] == (256, 512)
+    for index, same in ((1, True), (0, False)):
+        write_contact_sheet(out, [(0.5, ""), (1.2, "")], tmp_path / "check.png", face_index=index)
+        assert np.array_equal(cv2.imread(str(tmp_path / "check.png")), cv2.imread(str(sheet))) is same
     assert main([*argv, "--sheet-at", "0.5"]) == 2 and "--sheet-at needs --sheet" in capsys.readouterr().err
-    assert main([*argv[:-2], "-o", str(tmp_path / "o.mp4"), "--sheet", str(photo_path)]) == 2
+    assert main([*argv, "--sheet", str(group)]) == 2
     assert "input" in capsys.readouterr().err
 
 

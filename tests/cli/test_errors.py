@@ -118,3 +118,24 @@ def test_each_error_class_says_what_went_wrong(junk):
     for cls in (CheckpointError, MediaError, InputError):
         assert issubclass(cls, TalkingFaceError)
     assert not issubclass(CheckpointError, MediaError)  # a checkpoint that does not fit is not a media problem
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (
+            ["lipsync", "--face", "a.mp4", "--audio", "b.wav", "-o", "c.mp4", "--ofset", "2"],
+            "talkingface lipsync: error: "
+            "unrecognized arguments: --ofset 2; did you mean --offset? (see talkingface lipsync --help)",
+        ),
+        (["lipsync", "--fase", "a.mp4"], "; did you mean --face? (see talkingface lipsync --help)"),
+        (["animat"], "; did you mean animate? (see talkingface --help)"),
+        (["visemes", "x.wav", "-o", "y.json", "--methd=jali"], "did you mean --method?"),
+    ],
+)
+def test_a_mistyped_option_or_command_gets_the_nearest_one_and_its_command_s_help(capsys, argv, said):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1

@@ -72,7 +72,8 @@ def test_visemes_without_transcript(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["visemes", "{speech}", "-o", "c.txt"], "the output must be .json, .csv, not .txt"),
+        (["visemes", "{speech}", "-o", "c.txt"], "the output must be .json or .csv (our curves)"),
+        (["visemes", "{speech}", "-o", "c.fbx"], ".anim, .tres, .vrma, .motion3.json, .vmd, .a2f.json, .srt, .vtt"),
         (["visemes", "{speech}", "--text", "bananas are yellow", "-o", "c.csv"], "covers only"),
         (["visemes", "missing.wav", "-o", "c.csv"], "missing.wav: file not found"),
         (["visemes", "{speech}", "--method", "visemenet", "--text", "it was", "-o", "c.csv"], "transcript is not used"),

@@ -56,9 +56,12 @@ def test_the_command_dubs_without_a_checkpoint_and_a_photo_becomes_a_talking_pho
     assert probe_video(out).num_frames == 25
     assert "contact sheet" in capsys.readouterr().out and read_image(sheet).shape[0] >= 64
     photo_out = tmp_path / "photo.mp4"
-    assert main(["lipsync", "--face", str(photo_path), "--audio", str(speech), "-o", str(photo_out), "--quiet"]) == 0
-    assert "animating it as a talking photo" in capsys.readouterr().out
-    assert probe_video(photo_out).num_frames == 25
+    photo_sheet = tmp_path / "photo_sheet.png"
+    photo_command = ["lipsync", "--face", str(photo_path), "--audio", str(speech), "-o", str(photo_out)]
+    assert main([*photo_command, "--sheet", str(photo_sheet), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "animating it as a talking photo" in printed and "contact sheet" in printed
+    assert probe_video(photo_out).num_frames == 25 and read_image(photo_sheet).shape[0] >= 64
 
 
 @pytest.mark.parametrize(

@@ -42,10 +42,43 @@ _KEEPS_PROGRESS = ("train", "make-dataset", "make-talking-faces", "preprocess", 
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line: ``talkingface <cmd>: error: ...``."""
+    """An argument parser whose usage errors are one line, ``talkingface <cmd>: error: ...``, with the
+    nearest option or command to a mistyped one."""
+
+    #: The words being parsed (set by :func:`main`), for the suggestions.
+    words: tuple[str, ...] = ()
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)} (see {self.prog} --help)\n")
+
+    def _suggestion(self, message: str) -> str:
+        """``"; did you mean X?"`` for the first mistyped command or option, or nothing."""
+        import difflib
+        import re
+
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            known = re.findall(r"'([^']*)'", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), known, n=1)
+            return f"; did you mean {close[0]}?" if close else ""
+        options = [o for action in self._actions for o in action.option_strings if o.startswith("--")]
+        for word in self.words:
+            flag = word.split("=", 1)[0]
+            if not flag.startswith("--") or any(o.startswith(flag) for o in options):
+                continue  # a known option (or an abbreviation of one), or not an option
+            close = difflib.get_close_matches(flag, options, n=1)
+            if close:
+                return f"; did you mean {close[0]}?"
+        return ""
+
+
+def _command_parser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
+    """The parser of ``command`` (the top-level one when there is none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            found: argparse.ArgumentParser = action.choices[command]
+            return found
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     _threads_that_yield()
     _file_size_limit()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    _Parser.words = tuple(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # told by the command's own parser, which knows its options
+        command = _command_parser(parser, args.command)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         parser.print_help()
         return 2

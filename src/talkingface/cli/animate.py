@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..choices import PHOTO_SIZE
 from ._common import (
     check_sheet,
     enhance_arguments,
@@ -39,7 +40,12 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--fps", type=fps_argument, help="frame rate (default 25 for a photo, the video's own for a video)"
     )
-    parser.add_argument("--size", type=int, help="longer side of a photo in the output, in pixels")
+    parser.add_argument(
+        "--size",
+        type=int,
+        help=f"longer side of a photo in the output, in pixels (default {PHOTO_SIZE}, as the web service's; 0: "
+        "the photo's own; a video keeps its own)",
+    )
     motion_arguments(parser)
     parser.add_argument(
         "--face-index",
@@ -62,14 +68,15 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..pipelines import TalkingPhotoConfig, TalkingPhotoPipeline
 
-    if args.size is not None and not 16 <= args.size <= 4096:
-        raise InputError(f"--size must be 16-4096 pixels, got {args.size}")
+    if args.size is not None and args.size != 0 and not 16 <= args.size <= 4096:
+        raise InputError(f"--size must be 16-4096 pixels (or 0: the photo's own), got {args.size}")
+    size = PHOTO_SIZE if args.size is None else args.size or None
     text = read_text_argument(args.text, args.transcript)
     output = output_path(args.output, video=True, inputs=(args.face, args.audio, args.enhance_checkpoint))
     check_sheet(args, (args.face, args.audio, args.output))
     config = TalkingPhotoConfig(
         fps=args.fps or 25,
-        size=args.size,
+        size=size,
         jali=JaliConfig(style=args.style),
         method=args.method,
         face_index=args.face_index,
@@ -89,5 +96,9 @@ def run(args: argparse.Namespace) -> int:
         f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})"
     )
     if args.sheet:
-        write_sheet(args, result.path, result.duration, result.curves, result.phonemes)
+        from ..media import probe_video
+
+        # a photo's faces are counted largest first, as the sheet counts those of the video's first frame
+        index = result.face_index if probe_video(args.face).is_image else 0
+        write_sheet(args, result.path, result.duration, result.curves, result.phonemes, face_index=index)
     return 0

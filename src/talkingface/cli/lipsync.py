@@ -205,16 +205,19 @@ def _is_photo(face: str) -> bool:
 
 def _talking_photo(args: argparse.Namespace, config, text: str | None) -> int:
     """A photo has one mouth: it is animated as a talking photo (``animate``), saying so."""
+    from ..choices import PHOTO_SIZE
     from ..errors import InputError
     from ..pipelines.talking_photo import TalkingPhotoConfig, TalkingPhotoPipeline
 
     if args.mouths:
         raise InputError(f"{args.face} is a photo: --mouths dubs a video; without it the photo becomes a talking photo")
     print(f"{args.face} is a photo, with one mouth: animating it as a talking photo (talkingface animate)")
-    photo = TalkingPhotoConfig(fps=config.fps, face_index=config.face_index, **_enhancement(config))
+    photo = TalkingPhotoConfig(fps=config.fps, size=PHOTO_SIZE, face_index=config.face_index, **_enhancement(config))
     pipeline = TalkingPhotoPipeline.from_config(photo).to(args.device)
     result = pipeline(args.face, args.audio, args.output, text=text, progress=not args.quiet)
     print(f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps)")
+    if args.sheet:
+        write_sheet(args, result.path, result.duration, result.curves, result.phonemes, face_index=result.face_index)
     return 0
 
 

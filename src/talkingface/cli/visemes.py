@@ -232,13 +232,19 @@ def _checked_outputs(args: argparse.Namespace, text: str | None) -> dict:
     from pathlib import Path
 
     from ..errors import InputError
-    from ..export.formats import animation_format, check_needs
+    from ..export.formats import FORMATS, animation_format, check_needs
 
     inputs = (args.audio, args.transcript, args.map)
     formats = {}
     for out in args.output:
         fmt = animation_format(out, args.format)
         if fmt is None:
+            if Path(out).suffix.lower() not in (".json", ".csv"):
+                endings = [e for endings, _ in FORMATS.values() for e in endings]
+                raise InputError(
+                    f"{out}: the output must be .json or .csv (our curves) or an animator's format: "
+                    f"{', '.join(endings)} (or --format; not {Path(out).suffix or 'no extension'})"
+                )
             output_path(out, suffixes=(".json", ".csv"), inputs=inputs)
         else:
             output_path(out, inputs=inputs)

@@ -60,8 +60,12 @@ def telling_moments(
     return [(frame / fps, reason) for frame, reason in sorted(chosen[:count])]
 
 
-def write_contact_sheet(video: str | os.PathLike, moments: list[tuple[float, str]], output: str | os.PathLike) -> Path:
-    """Face tiles of ``video`` at ``moments`` ((seconds, label) pairs) -> ``output`` (.png or .jpg)."""
+def write_contact_sheet(
+    video: str | os.PathLike, moments: list[tuple[float, str]], output: str | os.PathLike, face_index: int = 0
+) -> Path:
+    """Face tiles of ``video`` at ``moments`` ((seconds, label) pairs) -> ``output`` (.png or .jpg); the
+    tiles frame the face ``face_index`` of the first frame (largest first, as a photo's faces are
+    counted; the largest where there are fewer)."""
     with needs("face"):
         import cv2
 
@@ -80,8 +84,9 @@ def write_contact_sheet(video: str | os.PathLike, moments: list[tuple[float, str
             wanted.setdefault(int(round(seconds * fps)), (seconds, label))
         for index, frame in enumerate(reader):
             if box is None:
-                faces = detect_faces(frame, max_faces=1)
-                x0, y0, x1, y1 = landmark_box(faces[0].landmarks) if faces else (0, 0, frame.shape[1], frame.shape[0])
+                faces = detect_faces(frame, max_faces=max(1, face_index + 1))
+                face = faces[face_index] if face_index < len(faces) else faces[0] if faces else None
+                x0, y0, x1, y1 = landmark_box(face.landmarks) if face else (0, 0, frame.shape[1], frame.shape[0])
                 side = 1.3 * max(x1 - x0, y1 - y0)
                 cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
                 box = (int(cx - side / 2), int(cy - side / 2), int(side))

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..animation.jali import JaliConfig
 from ..animation.speech import CurveSettings
+from ..choices import PHOTO_SIZE
 from ..errors import InputError
 from ..pipelines.lipsync_config import LipSyncConfig
 from ..pipelines.mesh_animation import MeshAnimationConfig
@@ -253,7 +254,7 @@ METHODS: dict[str, Method] = {
             speech=True,
             checkpoint="",
             options=(
-                offered(TalkingPhotoConfig, "size", default=512, low=128, high=1024),  # a photo's work bounded
+                offered(TalkingPhotoConfig, "size", default=PHOTO_SIZE, low=128, high=1024),  # a photo's work bounded
                 offered(
                     TalkingPhotoConfig,
                     "fps",
