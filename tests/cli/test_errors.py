@@ -139,3 +139,11 @@ def test_a_mistyped_option_or_command_gets_the_nearest_one_and_its_command_s_hel
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert said in err and err.count("\n") == 1
+
+
+def test_sync_score_names_each_video_by_its_whole_file_name_or_path_where_two_share_one():
+    from talkingface.cli.sync_score import _shown_names
+
+    long = "/data/interviews/" + "a_long_file_name_" * 4 + ".mp4"
+    names = _shown_names([long, "/a/clip.mp4", "/b/clip.mp4", "/a/clip.mp4"])
+    assert names == {long: long.rsplit("/", 1)[1], "/a/clip.mp4": "/a/clip.mp4", "/b/clip.mp4": "/b/clip.mp4"}

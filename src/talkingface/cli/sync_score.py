@@ -88,11 +88,13 @@ def run(args: argparse.Namespace) -> int:
     _write_reports(args, results, rows)
     if args.json != "-":
         print(f"model: {_model_name(args.checkpoint)}")
-        print(f"{'video':<40} {'track':>5} {'frames':>6} {'LSE-D':>7} {'LSE-C':>7} {'offset':>6}")
+        names = _shown_names([r["video"] for r in rows])
+        width = max(len("video"), *(len(n) for n in names.values()))
+        print(f"{'video':<{width}} {'track':>5} {'frames':>6} {'LSE-D':>7} {'LSE-C':>7} {'offset':>6}")
         for r in rows:
             print(
-                f"{r['video'][-40:]:<40} {r['track']:>5} {r['frames']:>6} {r['lse_d']:>7.3f} {r['lse_c']:>7.3f} "
-                f"{r['offset']:>6}"
+                f"{names[r['video']]:<{width}} {r['track']:>5} {r['frames']:>6} {r['lse_d']:>7.3f} "
+                f"{r['lse_c']:>7.3f} {r['offset']:>6}"
             )
     if failures:
         print(
@@ -139,3 +141,12 @@ def _write_reports(args: argparse.Namespace, results: list, rows: list[dict]) ->
         writer.writerows(rows)
         with atomic_output(args.csv) as tmp:
             tmp.write_text(text.getvalue())
+
+
+def _shown_names(videos: list[str]) -> dict[str, str]:
+    """How the table names each video: its file name, whole, or its whole path where two share a name."""
+    from pathlib import Path
+
+    names = {v: Path(v).name for v in videos}
+    clashes = {n for n in names.values() if len({v for v, m in names.items() if m == n}) > 1}
+    return {v: v if n in clashes else n for v, n in names.items()}
