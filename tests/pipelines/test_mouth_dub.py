@@ -9,7 +9,7 @@ from tests.conftest import REPO, in_shared
 from talkingface.cli import main
 from talkingface.face import FaceTracker
 from talkingface.media import load_audio, probe_video, read_frames, read_image, write_video, write_wav
-from talkingface.pipelines import LipSyncConfig, MouthDubPipeline
+from talkingface.pipelines import LipSyncConfig, MouthDubPipeline, mouth_dub
 
 CLIPS = REPO.parent / "shared" / "data" / "clips"
 FACE = CLIPS / "smeetrs__deep_avsr__00001.mp4"  # 4.8 s, LRS2 (evaluation only)
@@ -93,7 +93,7 @@ def test_footage_without_a_usable_mouth_is_refused(tmp_path, photo, capsys):
     assert not out.exists()
 
 
-def test_mouths_of_another_person_are_named_and_a_short_video_takes_mouths_from_footage(tmp_path, capsys):
+def test_mouths_of_another_person_are_named_and_a_short_video_takes_mouths_from_footage(tmp_path, capsys, monkeypatch):
     face, other = in_shared(FACE), in_shared(OTHER)
     speech = write_wav(tmp_path / "s.wav", load_audio(other, 16000)[:16000], 16000)
     frames = list(read_frames(face))
@@ -111,3 +111,8 @@ def test_mouths_of_another_person_are_named_and_a_short_video_takes_mouths_from_
     assert main([*dub, "--mouths", str(own), "-o", str(dubbed), "--quiet"]) == 0
     assert "another person" not in capsys.readouterr().out
     assert probe_video(dubbed).num_frames == 25
+    # beyond the memory budget the chosen mouths are held PNG-compressed: losslessly, the same video
+    monkeypatch.setattr(mouth_dub, "PATCH_BYTES", 0)
+    compressed = tmp_path / "c.mp4"
+    assert main([*dub, "--mouths", str(own), "-o", str(compressed), "--quiet"]) == 0
+    assert all(np.array_equal(a, b) for a, b in zip(read_frames(dubbed), read_frames(compressed), strict=True))

@@ -71,10 +71,12 @@ def match_colours(patch: np.ndarray, frame: np.ndarray, weight: np.ndarray) -> n
     total = float(weight.sum())
     if total < 16:
         return patch
-    w = weight.reshape(-1).astype(np.float64)
+    w = weight.reshape(-1)
+    weighed = np.flatnonzero(w)  # where the weight is a thin band, only its pixels are read
+    w = w[weighed].astype(np.float64)
 
     def stats(image):  # weighted mean and standard deviation per channel, as two dot products
-        pixels = image.reshape(-1, 3).astype(np.float64)
+        pixels = image.reshape(-1, 3)[weighed].astype(np.float64)
         mean = w @ pixels / total
         var = w @ (pixels * pixels) / total - mean * mean
         return mean, np.sqrt(np.maximum(var, 0.0)) + 1e-3

@@ -14,7 +14,8 @@ video's own resolution.
    through untouched.
 
 Memory stays bounded: the footage is read three times (tracking, cutting the chosen mouths, writing),
-and only the chosen lower faces are kept, losslessly compressed.
+and only the chosen lower faces are kept (beyond a budget, losslessly compressed); they are cut
+in a background thread while the output is written.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ MIN_MOUTHS = 12
 #: its own spread) leave the library.
 MAX_POSE = 3.0
 SPEECH_RATE = 16000
+#: Bytes of chosen lower faces kept uncompressed; beyond them, each is held PNG-compressed.
+PATCH_BYTES = 256 * 2**20
 #: The face video's skin tone is measured on every this many frames it dubs.
 TONE_EVERY = 10
 
@@ -162,24 +165,24 @@ class MouthDubPipeline(DubbingPipeline):
             )
         self.unmatched = unmatched
         self._timed("choose", start)
-        start = time.perf_counter()
-        patches = self._cut([where[k] for k, skip in zip(path, unmatched) if not skip], footage)
-        self._timed("cut", start)
-        with_face = self._write(
-            face,
-            info,
-            audio,
-            sound.sample_rate,
-            output,
-            steady,
-            indices,
-            path,
-            unmatched,
-            where,
-            patches,
-            fps,
-            progress,
-        )
+        patches = _Cutter([where[k] for k, skip in zip(path, unmatched) if not skip], footage, self._tones)
+        with patches:  # cut in the background while the output is written
+            with_face = self._write(
+                face,
+                info,
+                audio,
+                sound.sample_rate,
+                output,
+                steady,
+                indices,
+                path,
+                unmatched,
+                where,
+                patches,
+                fps,
+                progress,
+            )
+        self.timings["cut"] = patches.seconds
         if mouths:
             self._identity_notes(steady, footage)
         self.timings["total"] = time.perf_counter() - begin
@@ -298,44 +301,15 @@ class MouthDubPipeline(DubbingPipeline):
         wanted = target_opening(wanted_speech, library.opening, adapted, speech_only)
         return wanted
 
-    def _cut(self, chosen: list[tuple[int, int]], footage: list[_Footage]) -> dict[tuple[int, int], tuple]:
-        """The chosen footage frames' lower faces, PNG-compressed (fast, lossless)."""
-        from ..media import VideoReader
-        from ..optional import needs
-
-        with needs("face"):
-            import cv2
-
-        wanted = set(chosen)
-        patches: dict[tuple[int, int], tuple] = {}
-        for f, item in enumerate(footage):
-            frames = {k for g, k in wanted if g == f}
-            if not frames:
-                continue
-            last = max(frames)
-            for k, frame in enumerate(VideoReader(item.path)):
-                if k in frames:
-                    self._tones.setdefault(f, []).append(skin_tone(frame, item.steady[k]))
-                    patch = cut_mouth(frame, item.steady[k])
-                    _, data = cv2.imencode(".png", patch.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-                    patches[(f, k)] = (data, patch.origin, patch.landmarks)
-                if k >= last:
-                    break
-        return patches
-
     def _write(
         self, face, info, audio, rate, output, steady, indices, path, unmatched, where, patches, fps, progress
     ) -> int:
         """Each output frame with its chosen mouth pasted (frames without a face, or turned unlike any
         footage frame, as they are), and the speech; the number of frames dubbed."""
+        import time
+
         from ..enhance.video import make_enhancer
         from ..media import VideoWriter
-        from ..optional import needs
-
-        with needs("face"):
-            import cv2
-
-        import time
 
         cfg = self.config
         enhancer = make_enhancer(cfg.enhancement())
@@ -347,8 +321,7 @@ class MouthDubPipeline(DubbingPipeline):
                 start = time.perf_counter()
                 landmarks = steady[index] if np.isfinite(steady[index]).all() and not unmatched[j] else None
                 if landmarks is not None:
-                    data, origin, points = patches[where[path[j]]]
-                    patch = MouthPatch(cv2.imdecode(data, cv2.IMREAD_UNCHANGED), origin, points)
+                    patch = patches[where[path[j]]]
                     if j % TONE_EVERY == 0:
                         self._tones.setdefault(-1, []).append(skin_tone(frame, landmarks))
                     paste_mouth(frame, landmarks, patch)
@@ -385,3 +358,95 @@ def _shifted(values: np.ndarray, frames: int) -> np.ndarray:
     count = len(values)
     moved: np.ndarray = values[np.clip(np.arange(count) + frames, 0, count - 1)]
     return moved
+
+
+class _Cutter:
+    """The chosen footage frames' lower faces, cut by a background thread in footage order while the
+    output is written (``patches[(footage, frame)]`` waits for one not cut yet). They are kept as they
+    are up to :data:`PATCH_BYTES` in all, the rest PNG-compressed (lossless), so memory stays bounded
+    on long videos; the skin tone of each footage frame cut goes into ``tones``."""
+
+    def __init__(self, chosen: list[tuple[int, int]], footage: list[_Footage], tones: dict):
+        import threading
+
+        self.seconds = 0.0
+        self._ready: dict[tuple[int, int], MouthPatch] = {}
+        self._error: BaseException | None = None
+        self._done = False
+        self._stop = threading.Event()
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, args=(set(chosen), footage, tones), daemon=True)
+
+    def __enter__(self) -> _Cutter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __getitem__(self, key: tuple[int, int]) -> MouthPatch:
+        from ..optional import needs
+
+        with self._changed:
+            self._changed.wait_for(lambda: key in self._ready or self._done)
+            if key not in self._ready:
+                raise self._error or MediaError(Path(str(key[0])), f"frame {key[1]} of the footage could not be read")
+            patch = self._ready[key]
+        if patch.image.ndim == 1:  # PNG-compressed
+            with needs("face"):
+                import cv2
+
+            patch = MouthPatch(cv2.imdecode(patch.image, cv2.IMREAD_UNCHANGED), patch.origin, patch.landmarks)
+        return patch
+
+    def _run(self, wanted: set[tuple[int, int]], footage: list[_Footage], tones: dict) -> None:
+        import time
+
+        begin = time.perf_counter()
+        try:
+            held = 0
+            for f, item in enumerate(footage):
+                frames = {k for g, k in wanted if g == f}
+                for k, frame in _frames_up_to(item.path, max(frames, default=-1)):
+                    if self._stop.is_set():
+                        return
+                    if k in frames:
+                        tones.setdefault(f, []).append(skin_tone(frame, item.steady[k]))
+                        patch = cut_mouth(frame, item.steady[k])
+                        held += patch.image.nbytes
+                        if held > PATCH_BYTES:
+                            patch = MouthPatch(_png(patch.image), patch.origin, patch.landmarks)
+                        with self._changed:
+                            self._ready[(f, k)] = patch
+                            self._changed.notify_all()
+        except BaseException as error:  # told to the writer when it asks for a patch
+            self._error = error
+        finally:
+            self.seconds = time.perf_counter() - begin
+            with self._changed:
+                self._done = True
+                self._changed.notify_all()
+
+
+def _frames_up_to(path: Path, last: int):
+    """``(index, frame)`` of the video at ``path`` up to frame ``last``."""
+    from ..media import VideoReader
+
+    if last < 0:
+        return
+    for k, frame in enumerate(VideoReader(path)):
+        yield k, frame
+        if k >= last:
+            return
+
+
+def _png(image: np.ndarray) -> np.ndarray:
+    from ..optional import needs
+
+    with needs("face"):
+        import cv2
+
+    _, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    encoded: np.ndarray = data
+    return encoded

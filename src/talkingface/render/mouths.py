@@ -111,20 +111,36 @@ def paste_mouth(frame: np.ndarray, landmarks: np.ndarray, patch: MouthPatch, col
     warped = cv2.warpAffine(patch.image, to_region, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     sigma = max(1.0, FEATHER * face_width(target))
     mask = _blend_region(target - (x0, y0), moved - (x0, y0), size, height, 3 * sigma)
-    alpha = feathered(mask, sigma)
+    alpha = _soft(mask, sigma)
     ph, pw = patch.image.shape[:2]
     corners = apply_affine(to_region, np.array([[0.0, 0.0], [pw - 1.0, 0.0], [pw - 1.0, ph - 1.0], [0.0, ph - 1.0]]))
     if not _inside(corners, size):  # the patch does not cover the whole region: fade out before its edge
-        coverage = cv2.warpAffine(np.ones((ph, pw), np.float32), to_region, size, flags=cv2.INTER_LINEAR)
-        alpha *= feathered((coverage > 0.999).astype(np.float32), sigma)
+        coverage = np.zeros((size[1], size[0]), np.float32)
+        cv2.fillConvexPoly(coverage, np.round(corners * 16).astype(np.int32), (1.0,), shift=4)
+        alpha *= _soft(coverage, sigma)
     base = frame[y0:y1, x0:x1].astype(np.float32)
     pixels = warped.astype(np.float32)
     if colour_match:
         band = alpha * (1 - alpha) * 4
+        band[band < 0.05] = 0  # the seam itself: its faint tails weigh nothing and cost time
         pixels = match_colours(pixels, base, band if band.sum() > 16 else alpha)
     blended = base + alpha[..., None] * (pixels - base)
     frame[y0:y1, x0:x1] = np.clip(np.round(blended), 0, 255).astype(np.uint8)
     return frame
+
+
+def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """:func:`feathered`, at half the resolution where the feather is wide (4 pixels or more): the same
+    soft edge at a quarter of the work."""
+    with needs("face"):
+        import cv2
+
+    if sigma < 4:
+        return feathered(mask, sigma)
+    h, w = mask.shape
+    half = cv2.resize(mask, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    soft: np.ndarray = cv2.resize(feathered(half, sigma / 2), (w, h), interpolation=cv2.INTER_LINEAR)
+    return soft
 
 
 def _inside(corners: np.ndarray, size: tuple[int, int]) -> bool:
