@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 import pytest
 from tests.conftest import REPO, in_shared
@@ -111,8 +113,12 @@ def test_mouths_of_another_person_are_named_and_a_short_video_takes_mouths_from_
     assert main([*dub, "--mouths", str(own), "-o", str(dubbed), "--quiet"]) == 0
     assert "another person" not in capsys.readouterr().out
     assert probe_video(dubbed).num_frames == 25
-    # beyond the memory budget the chosen mouths are held PNG-compressed: losslessly, the same video
+    # beyond the memory budget the chosen mouths wait PNG-compressed on disk: losslessly, the same video
     monkeypatch.setattr(mouth_dub, "PATCH_BYTES", 0)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
     compressed = tmp_path / "c.mp4"
     assert main([*dub, "--mouths", str(own), "-o", str(compressed), "--quiet"]) == 0
     assert all(np.array_equal(a, b) for a, b in zip(read_frames(dubbed), read_frames(compressed), strict=True))
+    assert list(spill.iterdir()) == []  # nothing left on disk

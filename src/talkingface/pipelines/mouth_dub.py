@@ -14,8 +14,8 @@ video's own resolution.
    through untouched.
 
 Memory stays bounded: the footage is read three times (tracking, cutting the chosen mouths, writing),
-and only the chosen lower faces are kept (beyond a budget, losslessly compressed); they are cut
-in a background thread while the output is written.
+and only the chosen lower faces are kept (beyond a budget, losslessly compressed on disk), each
+until its last output frame; they are cut in a background thread while the output is written.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ MIN_MOUTHS = 12
 #: its own spread) leave the library.
 MAX_POSE = 3.0
 SPEECH_RATE = 16000
-#: Bytes of chosen lower faces kept uncompressed; beyond them, each is held PNG-compressed.
+#: Bytes of chosen lower faces held in memory; beyond them, each waits PNG-compressed on disk.
 PATCH_BYTES = 256 * 2**20
 #: The face video's skin tone is measured on every this many frames it dubs.
 TONE_EVERY = 10
@@ -321,7 +321,7 @@ class MouthDubPipeline(DubbingPipeline):
                 start = time.perf_counter()
                 landmarks = steady[index] if np.isfinite(steady[index]).all() and not unmatched[j] else None
                 if landmarks is not None:
-                    patch = patches[where[path[j]]]
+                    patch = patches.take(where[path[j]])
                     if j % TONE_EVERY == 0:
                         self._tones.setdefault(-1, []).append(skin_tone(frame, landmarks))
                     paste_mouth(frame, landmarks, patch)
@@ -362,15 +362,20 @@ def _shifted(values: np.ndarray, frames: int) -> np.ndarray:
 
 class _Cutter:
     """The chosen footage frames' lower faces, cut by a background thread in footage order while the
-    output is written (``patches[(footage, frame)]`` waits for one not cut yet). They are kept as they
-    are up to :data:`PATCH_BYTES` in all, the rest PNG-compressed (lossless), so memory stays bounded
-    on long videos; the skin tone of each footage frame cut goes into ``tones``."""
+    output is written: ``take((footage, frame))`` waits for one not cut yet, and a lower face leaves
+    memory once its last output frame has taken it. Up to :data:`PATCH_BYTES` are held in memory as they
+    are; beyond them, each is PNG-compressed (lossless) into a temporary folder, so memory stays bounded
+    on long videos. The skin tone of each footage frame cut goes into ``tones``."""
 
     def __init__(self, chosen: list[tuple[int, int]], footage: list[_Footage], tones: dict):
         import threading
+        from collections import Counter
 
         self.seconds = 0.0
-        self._ready: dict[tuple[int, int], MouthPatch] = {}
+        self._uses = Counter(chosen)  # output frames still to take each lower face
+        self._ready: dict[tuple[int, int], MouthPatch | tuple[str, tuple[int, int], np.ndarray]] = {}
+        self._held = 0  # bytes of lower faces in memory
+        self._folder: str | None = None
         self._error: BaseException | None = None
         self._done = False
         self._stop = threading.Event()
@@ -382,30 +387,64 @@ class _Cutter:
         return self
 
     def __exit__(self, *exc) -> None:
+        import shutil
+
         self._stop.set()
         self._thread.join()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
-    def __getitem__(self, key: tuple[int, int]) -> MouthPatch:
+    def take(self, key: tuple[int, int]) -> MouthPatch:
+        """The lower face of footage frame ``key`` for the next output frame that shows it."""
         from ..optional import needs
 
         with self._changed:
             self._changed.wait_for(lambda: key in self._ready or self._done)
             if key not in self._ready:
                 raise self._error or MediaError(Path(str(key[0])), f"frame {key[1]} of the footage could not be read")
-            patch = self._ready[key]
-        if patch.image.ndim == 1:  # PNG-compressed
+            held = self._ready[key]
+            self._uses[key] -= 1
+            if self._uses[key] == 0:
+                del self._ready[key]
+                if isinstance(held, MouthPatch):
+                    self._held -= held.image.nbytes
+        if isinstance(held, MouthPatch):
+            return held
+        name, origin, landmarks = held
+        with needs("face"):
+            import cv2
+
+        image = cv2.imread(name, cv2.IMREAD_UNCHANGED)
+        if self._uses[key] == 0:
+            os.unlink(name)
+        return MouthPatch(image, origin, landmarks)
+
+    def _keep(self, key: tuple[int, int], patch: MouthPatch) -> None:
+        """Hold ``patch`` in memory, or on disk beyond the budget."""
+        import tempfile
+
+        from ..optional import needs
+
+        held: MouthPatch | tuple[str, tuple[int, int], np.ndarray] = patch
+        if self._held + patch.image.nbytes > PATCH_BYTES:
             with needs("face"):
                 import cv2
 
-            patch = MouthPatch(cv2.imdecode(patch.image, cv2.IMREAD_UNCHANGED), patch.origin, patch.landmarks)
-        return patch
+            self._folder = self._folder or tempfile.mkdtemp(prefix="talkingface-mouths-")
+            name = os.path.join(self._folder, f"{key[0]}_{key[1]}.png")
+            cv2.imwrite(name, patch.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            held = (name, patch.origin, patch.landmarks)
+        with self._changed:
+            if isinstance(held, MouthPatch):
+                self._held += patch.image.nbytes
+            self._ready[key] = held
+            self._changed.notify_all()
 
     def _run(self, wanted: set[tuple[int, int]], footage: list[_Footage], tones: dict) -> None:
         import time
 
         begin = time.perf_counter()
         try:
-            held = 0
             for f, item in enumerate(footage):
                 frames = {k for g, k in wanted if g == f}
                 for k, frame in _frames_up_to(item.path, max(frames, default=-1)):
@@ -413,13 +452,7 @@ class _Cutter:
                         return
                     if k in frames:
                         tones.setdefault(f, []).append(skin_tone(frame, item.steady[k]))
-                        patch = cut_mouth(frame, item.steady[k])
-                        held += patch.image.nbytes
-                        if held > PATCH_BYTES:
-                            patch = MouthPatch(_png(patch.image), patch.origin, patch.landmarks)
-                        with self._changed:
-                            self._ready[(f, k)] = patch
-                            self._changed.notify_all()
+                        self._keep((f, k), cut_mouth(frame, item.steady[k]))
         except BaseException as error:  # told to the writer when it asks for a patch
             self._error = error
         finally:
@@ -439,14 +472,3 @@ def _frames_up_to(path: Path, last: int):
         yield k, frame
         if k >= last:
             return
-
-
-def _png(image: np.ndarray) -> np.ndarray:
-    from ..optional import needs
-
-    with needs("face"):
-        import cv2
-
-    _, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    encoded: np.ndarray = data
-    return encoded
