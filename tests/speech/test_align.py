@@ -40,8 +40,9 @@ def test_alignment_of_synthetic_speech_matches_its_exact_timings():
 
 def test_unalignable_transcripts(speech16k):
     clip = speech16k[16000 : 16000 * 5]
-    with pytest.raises(InputError, match="could not be aligned|covers only|does not match"):
+    with pytest.raises(InputError, match="could not be aligned|covers only|does not match") as wrong_text:
         align(clip, "completely different words about bananas and the weather today")
+    assert "another language" not in str(wrong_text.value)  # English, not said: the audio is doubted
     with pytest.raises(InputError, match="no words"):
         align(clip, " ,.- ")
     with pytest.raises(InputError, match="could not be aligned|covers only|does not match"):
@@ -122,3 +123,17 @@ def test_a_dc_offset_is_not_speech():
     tone = np.sin(np.arange(16000) / 16000 * 2 * np.pi * 220).astype(np.float32) * 0.3
     signal = np.concatenate([np.zeros(16000, np.float32), tone, np.zeros(16000, np.float32)])
     np.testing.assert_array_equal(voice_activity(signal + 0.3), voice_activity(signal))
+
+
+@pytest.mark.parametrize(
+    "voice, text",
+    [
+        ("de", "Wir gingen am Fluss entlang, bevor der Regen auf die ruhige Stadt fiel."),
+        ("fr", "Nous avons marché le long de la rivière avant que la pluie ne tombe sur la ville."),
+    ],
+)
+def test_a_transcript_in_another_language_is_said_to_be_one(voice, text):
+    spoken = synthesize(text, voice)
+    with pytest.raises(InputError, match="looks like another language than English") as failed:
+        align(resample(spoken.audio, spoken.sample_rate, 16000), text)
+    assert "without one, the mouth follows the sound alone" in str(failed.value)

@@ -84,6 +84,29 @@ def transcript_words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower().replace("’", "'"))
 
 
+#: Share of a transcript's distinct words missing from the English dictionary beyond which a failed
+#: alignment is put down to the language, not the audio.
+FOREIGN_SHARE = 0.4
+
+
+def _not_english(decoder, words: list[str], transcript: str) -> str:
+    """What to say when the ``transcript`` (its ``words``) fails to align and looks like another language
+    than English: many words the English dictionary lacks, or letters English does not use ("" when
+    it looks English)."""
+    distinct = set(words)
+    unknown = [w for w in distinct if decoder.lookup_word(w) is None]
+    letters = sorted({c for c in transcript if c.isalpha() and not c.isascii()})
+    if len(unknown) < FOREIGN_SHARE * len(distinct) and not letters:
+        return ""
+    signs = [f"{len(unknown)} of its {len(distinct)} distinct words are not in the English dictionary"]
+    if letters:
+        signs.append(f"it has the letters {' '.join(letters[:6])}")
+    return (
+        f"the transcript could not be aligned, and it looks like another language than English ({'; '.join(signs)}): "
+        "transcripts are aligned in English only; without one, the mouth follows the sound alone, in any language"
+    )
+
+
 def _ensure_words(decoder, words: list[str]) -> None:
     """Add espeak-ng's pronunciation of every word missing from the dictionary."""
 
@@ -162,8 +185,10 @@ def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
     words = transcript_words(transcript)
     if not words:
         raise InputError("the transcript has no words")
+    foreign = None
     for beams in ({}, _WIDE_BEAMS):
         decoder = _decoder(**_ALIGN_OPTIONS, **beams)
+        foreign = _not_english(decoder, words, transcript) if foreign is None else foreign
         _ensure_words(decoder, words)
         result = _word_pass(decoder, pcm, words)
         segments, fit = result if result is not None else ([], -np.inf)
@@ -171,7 +196,9 @@ def align(audio: np.ndarray, transcript: str) -> PhonemeSequence:
         if len(spoken) == len(words):
             break
     else:
-        raise InputError("the transcript could not be aligned to the audio (does the audio say it?)")
+        raise InputError(foreign or "the transcript could not be aligned to the audio (does the audio say it?)")
+    if fit < _MIN_FIT and foreign:
+        raise InputError(foreign)
     if fit < _MIN_FIT:
         raise InputError(
             f"the transcript does not match the audio (fit {fit:.2f} per frame, a match is above "
