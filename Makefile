@@ -45,7 +45,7 @@ test-tools: $(NODE_TOOLS)/.complete
 	@bash scripts/install_system_deps.sh --test
 
 test: setup test-tools
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 # The fast tier: everything but the tests marked slow (a few minutes on 2 cores).
 test-fast: setup test-tools
