@@ -133,3 +133,16 @@ def test_json_round_trip(photo, track_video, tmp_path):
     assert path.read_text() == json.dumps(result.to_dict(), separators=(",", ":"))
     boxes = result.save_json(tmp_path / "b.json", landmarks=False)
     assert boxes.read_text() == json.dumps(result.to_dict(landmarks=False), separators=(",", ":"))
+
+
+def test_a_face_the_frame_cuts_is_found_by_looking_past_the_edges():
+    from tests.conftest import REPO, in_shared
+
+    from talkingface.face import FaceTracker
+    from talkingface.media import read_frames
+
+    clip = in_shared(REPO.parent / "shared" / "data" / "clips" / "smeetrs__deep_avsr__00009.mp4")  # LRS2, tight crop
+    frames = list(read_frames(clip))
+    part = frames[int(len(frames) * 0.6) :]  # a video that starts where the frame cuts the face
+    found = FaceTracker().track_frames(part, 25.0).target().has_face
+    assert found.mean() > 0.95  # 0.63 when the keyframes search only the frame itself

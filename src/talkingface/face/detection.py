@@ -125,6 +125,20 @@ class FaceDetector:
             side //= 2
         return suppress_overlaps(found)
 
+    def detect_beyond_edges(self, frame: np.ndarray) -> list[Detection]:
+        """Faces the frame's edges cut (a tight crop whose forehead or chin is outside the frame): the
+        frame is searched with its edges extended by half its size, replicated, as the detector was
+        trained on faces with context around them. Boxes and keypoints are in the frame's coordinates,
+        some of them past its edges."""
+        with needs("face"):
+            import cv2
+
+        frame = check_frame(frame)
+        pad = max(1, max(frame.shape[:2]) // 2)
+        extended = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        shift = np.float32(pad)
+        return [Detection(d.box - shift, d.score, d.keypoints - shift) for d in self(extended)]
+
     def close(self) -> None:
         with quiet_stderr():
             self._model.close()

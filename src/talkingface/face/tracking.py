@@ -1,6 +1,7 @@
 """Following faces through a whole video: one track per person, gaps filled, smoothed, never aborting.
 
-The detector runs on keyframes (every ``detect_every`` frames, and whenever a face is lost); between
+The detector runs on keyframes (every ``detect_every`` frames, and whenever a face is lost; where it
+finds none on a keyframe, it looks again with the frame's edges extended, for a face the frame cuts); between
 them each face's landmark model follows it from the previous frame's landmarks. Frames where a face
 is lost (blur, a turn, occlusion) are filled by interpolation when the gap is at most ``max_gap``
 frames; longer gaps stay face-less spans, which later stages pass through unchanged. A scene cut ends
@@ -341,7 +342,8 @@ class FaceTracker:
                     scene_start = True
                 detections: list[Detection] = []
                 if scene_start or (not following and index - last_search >= cfg.detect_every):
-                    detections = detector.detect_multiscale(frame, cfg.min_face)
+                    # a face the frame's edges cut is looked for only where no other is found
+                    detections = detector.detect_multiscale(frame, cfg.min_face) or detector.detect_beyond_edges(frame)
                     last_search = last_detect = index
                 elif not following or index - last_detect >= cfg.detect_every:
                     detections = detector(frame)  # every frame while no face is followed
