@@ -1,4 +1,4 @@
-"""Long input, as users bring: ten minutes of speech followed to its end and six minutes of 720p video
+"""Long input, as users bring: ten minutes of speech followed to its end and four minutes of 720p video
 scored, in bounded memory (each command in its own process; its peak resident memory read from the
 kernel). The ten-minute figures of every command are ``bench/bench_long_inputs.py``'s."""
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 MINUTES = 10
 #: The video's length: long enough that a per-frame leak would show (sync-score holds about 45 MB a
 #: minute of tracking data by design), short enough for the suite's time.
-VIDEO_MINUTES = 6
+VIDEO_MINUTES = 4
 
 
 # The command runs in a fresh process that reports its own peak (VmHWM): the kernel's ru_maxrss of a
