@@ -80,11 +80,9 @@ def main(argv=None) -> bool:
 
 
 def _compare(a: tuple, b: tuple) -> tuple[float, float, bool]:
-    from talkingface.features.identity import unlike
+    from talkingface.features.identity import shape_distance, tone_difference, unlike
 
-    shape = float(np.sqrt(((a[0] - b[0]) ** 2).sum(1).mean()))
-    tone = float(np.linalg.norm(a[1] - b[1]))
-    return shape, tone, unlike(a[0], a[1], b[0], b[1]) is not None
+    return shape_distance(a[0], b[0]), tone_difference(a[1], b[1]), unlike(a[0], a[1], b[0], b[1]) is not None
 
 
 if __name__ == "__main__":

@@ -238,16 +238,14 @@ def _checked_outputs(args: argparse.Namespace, text: str | None) -> dict:
     formats = {}
     for out in args.output:
         fmt = animation_format(out, args.format)
-        if fmt is None:
-            if Path(out).suffix.lower() not in (".json", ".csv"):
-                endings = [e for endings, _ in FORMATS.values() for e in endings]
-                raise InputError(
-                    f"{out}: the output must be .json or .csv (our curves) or an animator's format: "
-                    f"{', '.join(endings)} (or --format; not {Path(out).suffix or 'no extension'})"
-                )
-            output_path(out, suffixes=(".json", ".csv"), inputs=inputs)
-        else:
-            output_path(out, inputs=inputs)
+        if fmt is None and Path(out).suffix.lower() not in (".json", ".csv"):
+            endings = [e for endings, _ in FORMATS.values() for e in endings]
+            raise InputError(
+                f"{out}: the output must be .json or .csv (our curves) or an animator's format: "
+                f"{', '.join(endings)} (or --format; not {Path(out).suffix or 'no extension'})"
+            )
+        output_path(out, inputs=inputs)
+        if fmt is not None:
             check_needs(fmt, text is not None)
         formats[out] = fmt
     if len({Path(o).resolve() for o in args.output}) < len(args.output):

@@ -130,12 +130,7 @@ class FaceDetector:
         frame is searched with its edges extended by half its size, replicated, as the detector was
         trained on faces with context around them. Boxes and keypoints are in the frame's coordinates,
         some of them past its edges."""
-        with needs("face"):
-            import cv2
-
-        frame = check_frame(frame)
-        pad = max(1, max(frame.shape[:2]) // 2)
-        extended = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        extended, pad = _extended(check_frame(frame))
         shift = np.float32(pad)
         return [Detection(d.box - shift, d.score, d.keypoints - shift) for d in self(extended)]
 
@@ -312,15 +307,11 @@ def detect_faces(
         max_faces: at most this many faces (the largest) get landmarks.
         min_face: smallest face width in pixels searched for (see :meth:`FaceDetector.detect_multiscale`).
     """
-    with needs("face"):
-        import cv2
-
     image = check_frame(image)
     faces = _detect(image, max_faces, min_score, min_face)
     if faces:
         return faces
-    pad = max(1, max(image.shape[:2]) // 2)
-    extended = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    extended, pad = _extended(image)
     shift = np.array([pad, pad], np.float32)
     return [
         Face(
@@ -333,6 +324,16 @@ def detect_faces(
         )
         for face in _detect(extended, max_faces, min_score, min_face)
     ]
+
+
+def _extended(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """``image`` with its edges extended by half its size (replicated), and that margin in pixels: the
+    context the detector needs around a face the image's edges cut."""
+    with needs("face"):
+        import cv2
+
+    pad = max(1, max(image.shape[:2]) // 2)
+    return cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE), pad
 
 
 def _detect(image: np.ndarray, max_faces: int, min_score: float, min_face: int | None) -> list[Face]:

@@ -92,17 +92,27 @@ def skin_tone(frame: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return tone
 
 
+def shape_distance(shape: np.ndarray, other: np.ndarray) -> float:
+    """Root-mean-square distance between two :func:`face_shape` results, in eye-corner distances."""
+    return float(np.sqrt(((np.asarray(shape) - np.asarray(other)) ** 2).sum(1).mean()))
+
+
+def tone_difference(tone: np.ndarray, other: np.ndarray) -> float:
+    """Distance between two :func:`skin_tone` results (a*, b*)."""
+    return float(np.linalg.norm(np.asarray(tone) - np.asarray(other)))
+
+
 def unlike(
     shape: np.ndarray | None, tone: np.ndarray | None, other_shape: np.ndarray | None, other_tone: np.ndarray | None
 ) -> str | None:
     """How two faces clearly differ (their shapes, skin tones), or None where they may be one person."""
     reasons = []
     if shape is not None and other_shape is not None:
-        distance = float(np.sqrt(((shape - other_shape) ** 2).sum(1).mean()))
+        distance = shape_distance(shape, other_shape)
         if distance > SHAPE_LIMIT:
             reasons.append(f"face shape {distance / SHAPE_LIMIT:.1f}x the largest difference seen in one person")
     if tone is not None and other_tone is not None:
-        difference = float(np.linalg.norm(np.asarray(tone) - np.asarray(other_tone)))
+        difference = tone_difference(tone, other_tone)
         if difference > TONE_LIMIT:
             reasons.append(f"skin tone {difference / TONE_LIMIT:.1f}x the largest difference seen in one person")
     return "; ".join(reasons) or None

@@ -165,7 +165,8 @@ class MouthDubPipeline(DubbingPipeline):
             )
         self.unmatched = unmatched
         self._timed("choose", start)
-        patches = _Cutter([where[k] for k, skip in zip(path, unmatched) if not skip], footage, self._tones)
+        tones = self._tones if mouths else None  # the faces are compared only when the footage is other videos
+        patches = _Cutter([where[k] for k, skip in zip(path, unmatched) if not skip], footage, tones)
         with patches:  # cut in the background while the output is written
             with_face = self._write(
                 face,
@@ -322,7 +323,7 @@ class MouthDubPipeline(DubbingPipeline):
                 landmarks = steady[index] if np.isfinite(steady[index]).all() and not unmatched[j] else None
                 if landmarks is not None:
                     patch = patches.take(where[path[j]])
-                    if j % TONE_EVERY == 0:
+                    if cfg.mouths and j % TONE_EVERY == 0:
                         self._tones.setdefault(-1, []).append(skin_tone(frame, landmarks))
                     paste_mouth(frame, landmarks, patch)
                     with_face += 1
@@ -365,9 +366,9 @@ class _Cutter:
     output is written: ``take((footage, frame))`` waits for one not cut yet, and a lower face leaves
     memory once its last output frame has taken it. Up to :data:`PATCH_BYTES` are held in memory as they
     are; beyond them, each is PNG-compressed (lossless) into a temporary folder, so memory stays bounded
-    on long videos. The skin tone of each footage frame cut goes into ``tones``."""
+    on long videos. The skin tone of each footage frame cut goes into ``tones`` (unless None)."""
 
-    def __init__(self, chosen: list[tuple[int, int]], footage: list[_Footage], tones: dict):
+    def __init__(self, chosen: list[tuple[int, int]], footage: list[_Footage], tones: dict | None):
         import threading
         from collections import Counter
 
@@ -404,7 +405,8 @@ class _Cutter:
                 raise self._error or MediaError(Path(str(key[0])), f"frame {key[1]} of the footage could not be read")
             held = self._ready[key]
             self._uses[key] -= 1
-            if self._uses[key] == 0:
+            last = self._uses[key] == 0
+            if last:
                 del self._ready[key]
                 if isinstance(held, MouthPatch):
                     self._held -= held.image.nbytes
@@ -415,7 +417,7 @@ class _Cutter:
             import cv2
 
         image = cv2.imread(name, cv2.IMREAD_UNCHANGED)
-        if self._uses[key] == 0:
+        if last:
             os.unlink(name)
         return MouthPatch(image, origin, landmarks)
 
@@ -440,7 +442,7 @@ class _Cutter:
             self._ready[key] = held
             self._changed.notify_all()
 
-    def _run(self, wanted: set[tuple[int, int]], footage: list[_Footage], tones: dict) -> None:
+    def _run(self, wanted: set[tuple[int, int]], footage: list[_Footage], tones: dict | None) -> None:
         import time
 
         begin = time.perf_counter()
@@ -451,7 +453,8 @@ class _Cutter:
                     if self._stop.is_set():
                         return
                     if k in frames:
-                        tones.setdefault(f, []).append(skin_tone(frame, item.steady[k]))
+                        if tones is not None:
+                            tones.setdefault(f, []).append(skin_tone(frame, item.steady[k]))
                         self._keep((f, k), cut_mouth(frame, item.steady[k]))
         except BaseException as error:  # told to the writer when it asks for a patch
             self._error = error
