@@ -125,6 +125,26 @@ def test_curve_cues_pause_with_rhubarbs_rules_and_keep_its_timing(two_cities_ali
     assert np.mean(shut) > 0.7
 
 
+@pytest.mark.parametrize("source", ["alignment", "recognition", "visemenet"])
+def test_curve_cues_trust_the_pauses_of_timed_phonemes_only(source):
+    import numpy as np
+
+    from talkingface.animation.mouth_cues import JAW_CLOSED, JAW_WIDE, curve_cues
+    from talkingface.speech.phonemes import Phoneme, PhonemeSequence
+
+    # The jaw is open (C) from 0.2 s to 1.4 s; the phonemes have a 0.6 s gap in the middle of it.
+    jaw = JAW_CLOSED + np.repeat([0.0, 2 / 3, 0.0], [5, 30, 5]) * (JAW_WIDE - JAW_CLOSED)
+    phonemes = PhonemeSequence(
+        [Phoneme("AE", 0.2, 0.5), Phoneme("AE", 1.1, 1.4)], duration=1.6, source=source
+    )
+    cues = curve_cues(_curves(jawOpen=jaw), phonemes)
+    middle = [c.shape for c in cues if c.start < 0.8 < c.end]
+    if source == "alignment":  # the transcript's pause rests the mouth
+        assert middle == ["X"]
+    else:  # a gap between phonemes guessed from the sound does not shut a jaw that is open
+        assert middle == ["C"]
+
+
 def test_curve_cues_fall_back_without_extended_shapes():
     import numpy as np
 
