@@ -134,9 +134,7 @@ def test_curve_cues_trust_the_pauses_of_timed_phonemes_only(source):
 
     # The jaw is open (C) from 0.2 s to 1.4 s; the phonemes have a 0.6 s gap in the middle of it.
     jaw = JAW_CLOSED + np.repeat([0.0, 2 / 3, 0.0], [5, 30, 5]) * (JAW_WIDE - JAW_CLOSED)
-    phonemes = PhonemeSequence(
-        [Phoneme("AE", 0.2, 0.5), Phoneme("AE", 1.1, 1.4)], duration=1.6, source=source
-    )
+    phonemes = PhonemeSequence([Phoneme("AE", 0.2, 0.5), Phoneme("AE", 1.1, 1.4)], duration=1.6, source=source)
     cues = curve_cues(_curves(jawOpen=jaw), phonemes)
     middle = [c.shape for c in cues if c.start < 0.8 < c.end]
     if source == "alignment":  # the transcript's pause rests the mouth

@@ -114,3 +114,25 @@ def test_abandoned_writer_cleans_up(tmp_path, photo):
     writer.write(next(moving_frames(photo, 1, 96, 64)))
     writer.abort()
     assert _leftovers(tmp_path) == []
+
+
+def test_a_frame_drawn_over_after_writing_keeps_what_it_was(tmp_path):
+    # Frames are encoded in the background while the caller draws the next one into the same array.
+    frame = np.zeros((64, 96, 3), np.uint8)
+    with VideoWriter(tmp_path / "out.mp4", 25, crf=0) as writer:
+        for level in range(0, 250, 25):
+            frame[:] = level
+            writer.write(frame)
+    means = [f.mean() for f in read_frames(tmp_path / "out.mp4")]
+    assert np.allclose(means, range(0, 250, 25), atol=2)
+
+
+def test_an_encoding_error_reaches_the_caller_and_leaves_no_file(tmp_path, photo, monkeypatch):
+    def broken(self, frame, index):
+        if index == 3:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(VideoWriter, "_encode", broken)
+    with pytest.raises(OSError, match="No space left"):
+        write_video(tmp_path / "out.mp4", moving_frames(photo, 40, 96, 64), 25)
+    assert _leftovers(tmp_path) == []

@@ -396,8 +396,10 @@ def curve_cues(curves, phonemes: PhonemeSequence | None = None, extended: str = 
         else:
             shape = "B" if level < 0.5 else "C" if level < 5 / 6 else "D"
         shapes.append(shape)
-    timed = phonemes is not None and phonemes.source not in ESTIMATED
-    pauses = _pauses(phonemes, count, rate) if timed else _rest_pauses(rest, rate)
+    if phonemes is not None and phonemes.source not in ESTIMATED:
+        pauses = _pauses(phonemes, count, rate)
+    else:
+        pauses = _rest_pauses(rest, rate)
     cues: list[MouthCue] = []
     for k, shape in enumerate(shapes):
         rank = 3 if shape == "A" else 2 if shape in "CDE" else 1

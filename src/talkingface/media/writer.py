@@ -1,7 +1,8 @@
 """Writing H.264 + AAC video files atomically with PyAV.
 
 Frames are streamed in one at a time (bounded memory); the audio track, given as samples or as a
-file, is interleaved with them. The file is written under a temporary name in the target folder and
+file, is interleaved with them. Frames are encoded by a background thread while the caller makes the
+next ones. The file is written under a temporary name in the target folder and
 renamed when complete, so a failure or an interruption never leaves a partial output.
 """
 
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -134,6 +137,7 @@ class VideoWriter:
         self._container: av.container.OutputContainer | None = None
         self._size: tuple[int, int] | None = None
         self._audio_pos = 0
+        self._encoder: _Encoder | None = None
         self._closed = False
         self.frames_written = 0
 
@@ -155,14 +159,11 @@ class VideoWriter:
             )
         if frame.shape[0] % 2 or frame.shape[1] % 2:
             frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
-        video_frame = av.VideoFrame.from_ndarray(frame, format=self._pix_fmt)
-        video_frame.pts = self.frames_written
-        video_frame.time_base = self._time_base
-        assert self._container is not None  # opened above
-        self._container.mux(self._video.encode(video_frame))
+        else:
+            frame = frame.copy()  # the caller may draw on its array again while this one waits
+        assert self._encoder is not None  # started with the container
+        self._encoder.put(frame)
         self.frames_written += 1
-        # Keep audio up to the end of this frame, so the file is interleaved.
-        self._write_audio(until=round(self.frames_written / self.fps * self._audio_rate) if self._audio_rate else 0)
 
     def write_all(self, frames: Iterable[np.ndarray]) -> None:
         for frame in frames:
@@ -176,6 +177,8 @@ class VideoWriter:
         try:
             if self._container is None:
                 raise InputError(f"{self.path}: no frames were written")
+            if self._encoder is not None:
+                self._encoder.finish()
             if self._audio is not None:
                 self._write_audio(until=len(self._audio), final=True)
             self._container.mux(self._video.encode(None))
@@ -189,6 +192,8 @@ class VideoWriter:
     def abort(self) -> None:
         """Stop writing and remove the partial output."""
         self._closed = True
+        if self._encoder is not None:
+            self._encoder.stop()
         if self._container is not None:
             with contextlib.suppress(av.error.FFmpegError):
                 self._container.close()
@@ -231,11 +236,21 @@ class VideoWriter:
         elif fmt.video_codec == "libvpx-vp9":
             video.options = {"crf": str(min(63, self._crf + 14)), **dict(fmt.options)}
         self._video = video
+        self._encoder = _Encoder(self._encode)
         if self._audio is not None and fmt.audio_codec is not None:
             audio = cast(av.AudioStream, container.add_stream(fmt.audio_codec, rate=self._audio_rate, layout="mono"))
             audio.time_base = Fraction(1, self._audio_rate)
             audio.bit_rate = 128000 if fmt.audio_codec == "aac" else 96000
             self._audio_stream = audio
+
+    def _encode(self, frame: np.ndarray, index: int) -> None:
+        """Frame ``index`` into the file, with the audio up to its end (so the file is interleaved)."""
+        video_frame = av.VideoFrame.from_ndarray(frame, format=self._pix_fmt)
+        video_frame.pts = index
+        video_frame.time_base = self._time_base
+        assert self._container is not None  # opened before the first frame
+        self._container.mux(self._video.encode(video_frame))
+        self._write_audio(until=round((index + 1) / self.fps * self._audio_rate) if self._audio_rate else 0)
 
     def _write_audio(self, until: int, final: bool = False) -> None:
         if self._audio is None:
@@ -254,6 +269,56 @@ class VideoWriter:
             self._audio_pos += len(chunk)
         if final:
             container.mux(self._audio_stream.encode(None))
+
+
+class _Encoder:
+    """Frames encoded and written by a background thread while the caller makes the next ones (the
+    codec and the muxer leave the interpreter free), at most :data:`QUEUED` frames behind. An error
+    there is raised by the caller's next :meth:`put` or by :meth:`finish`."""
+
+    QUEUED = 4
+
+    def __init__(self, encode: Callable[[np.ndarray, int], None]):
+        self._encode = encode
+        self._queue: queue.Queue = queue.Queue(maxsize=self.QUEUED)
+        self._error: BaseException | None = None
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="encode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        index = 0
+        while (frame := self._queue.get()) is not None:
+            if self._stopping or self._error is not None:
+                continue  # drained, so that put() never blocks on a dead thread
+            try:
+                self._encode(frame, index)
+            except BaseException as error:  # handed to the caller's thread
+                self._error = error
+            index += 1
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._stopping = True
+            raise error
+
+    def put(self, frame: np.ndarray) -> None:
+        self._raise()
+        self._queue.put(frame)
+
+    def finish(self) -> None:
+        """Wait until every frame is in the file."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+
+    def stop(self) -> None:
+        """Drop the frames not yet written and end the thread."""
+        self._stopping = True
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
 
 def _prepare_audio(
