@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> bool:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    token = secrets.token_urlsafe(24)
+    auth = {"Authorization": f"Bearer {token}"}
     server = subprocess.Popen(
         [
             sys.executable,
@@ -121,6 +124,8 @@ def main(argv: list[str] | None = None) -> bool:
             "1",
             "--queue",
             "4",
+            "--token",
+            token,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -136,7 +141,7 @@ def main(argv: list[str] | None = None) -> bool:
     sampling = True
 
     def sample() -> None:
-        with httpx.Client(base_url=url, timeout=10) as client:
+        with httpx.Client(base_url=url, timeout=10, headers=auth) as client:
             while sampling:
                 peak["rss"] = max(peak["rss"], tree_rss(server.pid))
                 peak["waiting"] = max(peak["waiting"], client.get("/api/health").json()["jobs"]["queued"])
@@ -161,7 +166,7 @@ def main(argv: list[str] | None = None) -> bool:
 
     refusals: list[int] = []
     try:
-        with httpx.Client(base_url=url, timeout=60) as client:  # idle: one job alone
+        with httpx.Client(base_url=url, timeout=60, headers=auth) as client:  # idle: one job alone
             job_id, answered, _ = submit(client, *kinds[1])
             idle = wait(client, job_id)
             idle_first = idle["first_progress"] - answered
@@ -170,7 +175,7 @@ def main(argv: list[str] | None = None) -> bool:
         lock = threading.Lock()
 
         def run_client(c: int) -> None:
-            with httpx.Client(base_url=url, timeout=60) as client:
+            with httpx.Client(base_url=url, timeout=60, headers=auth) as client:
                 mine = []
                 for j in range(args.jobs_per_client):
                     mine.append(submit(client, *kinds[(c + j) % 2]))

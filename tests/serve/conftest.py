@@ -18,12 +18,18 @@ GRID_CLIP = DATA / "clips" / "rizkiarm__LipNet__bbaf2n.mpg"  # 3 s of GRID: a fa
 PORTRAIT = DATA / "faces" / "liveportrait__s0.jpg"
 
 
-class Server:
-    """A running service: ``url``, ``jobs_dir``, and an HTTP client with helpers."""
+#: The access token the test services are started with (``--token``).
+TOKEN = "test-token-0123456789abcdef"
 
-    def __init__(self, url: str, jobs_dir: Path, process: subprocess.Popen):
-        self.url, self.jobs_dir, self.process = url, jobs_dir, process
-        self.client = httpx.Client(base_url=url, timeout=60)
+
+class Server:
+    """A running service: ``url``, ``jobs_dir``, its ``token`` and an HTTP client that carries it, with
+    helpers."""
+
+    def __init__(self, url: str, jobs_dir: Path, process: subprocess.Popen, token: str | None = TOKEN):
+        self.url, self.jobs_dir, self.process, self.token = url, jobs_dir, process, token
+        self.auth = {"Authorization": f"Bearer {token}"} if token else {}
+        self.client = httpx.Client(base_url=url, timeout=60, headers=self.auth)
 
     def submit(self, method: str, files: dict[str, Path] | None = None, **fields) -> httpx.Response:
         opened = {role: (path.name, path.read_bytes()) for role, path in (files or {}).items()}
@@ -46,11 +52,26 @@ def free_port() -> int:
 
 
 def start_server(folder: Path, *args: str) -> Server:
+    """``talkingface serve ARGS`` on a free port of loopback, with :data:`TOKEN` unless ARGS say
+    ``--no-auth`` or give a ``--token``."""
     port = free_port()
     jobs_dir = folder / "jobs"
+    token = None if "--no-auth" in args else args[args.index("--token") + 1] if "--token" in args else TOKEN
+    given = ("--token", TOKEN) if token == TOKEN and "--token" not in args else ()
     with open(folder / "server.log", "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "talkingface", "serve", "--port", str(port), "--jobs-dir", str(jobs_dir), *args],
+            [
+                sys.executable,
+                "-m",
+                "talkingface",
+                "serve",
+                "--port",
+                str(port),
+                "--jobs-dir",
+                str(jobs_dir),
+                *given,
+                *args,
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -59,7 +80,7 @@ def start_server(folder: Path, *args: str) -> Server:
     for _ in range(300):
         try:
             if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                return Server(url, jobs_dir, process)
+                return Server(url, jobs_dir, process, token)
         except httpx.TransportError:
             pass
         if process.poll() is not None:

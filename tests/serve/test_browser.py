@@ -43,7 +43,7 @@ def page(browser, server):
     opened = context.new_page()
     problems: list[str] = []
     opened.on("pageerror", lambda error: problems.append(str(error)))
-    opened.goto(server.url + "/")
+    opened.goto(f"{server.url}/?token={server.token}")  # the address serve prints; the cookie keeps it
     opened.wait_for_selector("body[data-ready=true]", timeout=30000)
     yield opened
     context.close()
@@ -129,3 +129,15 @@ def test_a_bad_file_gets_a_clear_message_on_the_page(page, tmp_path):
     page.wait_for_function("document.querySelector('#form-error').textContent.length > 0", timeout=30000)
     assert "not an image, audio or video" in page.text_content("#form-error")
     assert page.is_hidden("#job")
+
+
+@pytest.mark.slow
+def test_the_page_without_its_token_says_what_to_open(browser, server):
+    context = browser.new_context()
+    opened = context.new_page()
+    opened.goto(server.url + "/")
+    opened.wait_for_function("document.getElementById('form-error').textContent.length > 0", timeout=30000)
+    message = opened.text_content("#form-error")
+    assert "access token" in message and "talkingface serve" in message
+    assert opened.evaluate("document.body.dataset.ready") is None  # nothing else works without it
+    context.close()

@@ -23,14 +23,14 @@ def operations(server):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", list(schemathesis.GenerationMode))
-def test_no_generated_request_gets_a_server_error(operations, mode):
+def test_no_generated_request_gets_a_server_error(server, operations, mode):
     answers: collections.Counter = collections.Counter()
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
         def check(case):
-            response = case.call(timeout=60)
+            response = case.call(timeout=60, headers=server.auth)
             answers[(case.method, response.status_code)] += 1
             assert response.status_code < 500, (case.method, case.path, response.text[:300])
             if response.status_code >= 400:

@@ -8,6 +8,7 @@ command each, in a bounded pool with a bounded queue; finished jobs are kept for
 from __future__ import annotations
 
 import argparse
+import re
 
 from ._common import positive_int
 
@@ -34,7 +35,26 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--max-age", type=positive_int, default=3600, help="seconds a finished job is kept (default 3600)"
     )
+    parser.add_argument(
+        "--token",
+        help="the access token API requests and the page must carry (default: a new random one each start; "
+        "a token given here is visible to other users of this machine in its process list)",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="a host name clients use to reach the service, besides its address and localhost (repeatable)",
+    )
+    parser.add_argument(
+        "--no-auth", action="store_true", help="no access token (only when listening on this machine alone)"
+    )
     parser.set_defaults(run=run)
+
+
+#: A token given with --token: long enough not to be guessed, in characters a URL and a cookie carry as they are.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,8 +87,7 @@ def run(args: argparse.Namespace) -> int:
         local = ipaddress.ip_address(args.host).is_loopback
     except ValueError:
         local = args.host == "localhost"
-    if not local:
-        print(f"note: listening on {args.host}: anyone who can reach this machine can run jobs", file=sys.stderr)
+    token = _token(args, local)
     settings = Settings(
         jobs_dir=jobs_dir,
         workers=args.workers,
@@ -78,10 +97,21 @@ def run(args: argparse.Namespace) -> int:
         max_job_bytes=args.max_job_mb << 20,
         max_age=float(args.max_age),
         checkpoint_dirs=folders,
+        token=token,
+        allowed_hosts=(args.host, *args.allowed_host),
     )
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(settings)
-    print(f"talkingface serve: http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    address = f"http://{shown}:{args.port}/"
+    if token is None:
+        print(f"talkingface serve: {address} (API docs at /docs)", file=sys.stderr)
+    else:
+        print(
+            f"talkingface serve: {address}?token={token} (API docs at /docs; scripts send "
+            "`Authorization: Bearer TOKEN`)",
+            file=sys.stderr,
+        )
     from . import Stopped
 
     try:
@@ -91,3 +121,29 @@ def run(args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(jobs_dir, ignore_errors=True)
     return 0
+
+
+def _token(args: argparse.Namespace, local: bool) -> str | None:
+    """The service's access token: the one given, a new random one, or None with --no-auth (which is
+    refused unless the service listens on this machine alone)."""
+    import secrets
+    import sys
+
+    from ..errors import InputError
+
+    if args.no_auth:
+        if args.token:
+            raise InputError("--no-auth and --token: choose one")
+        if not local:
+            raise InputError(f"--no-auth on {args.host}: only a service on this machine alone may run without a token")
+        print(
+            "WARNING: no access token (--no-auth): every program and web page on this machine can run, read and "
+            "remove jobs",
+            file=sys.stderr,
+        )
+        return None
+    if args.token is None:
+        return secrets.token_urlsafe(24)
+    if not _TOKEN.fullmatch(args.token):
+        raise InputError("--token: 16 to 256 letters, digits, '_' or '-'")
+    return str(args.token)

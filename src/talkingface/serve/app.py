@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import InputError
 from ..speech.espeak import languages
+from .access import Access
 from .jobs import Job, JobManager, QueueFull
 from .methods import METHODS, Method
 from .uploads import place
@@ -44,6 +45,10 @@ class Settings:
     max_job_bytes: int = 2 << 30
     max_age: float = 3600.0
     checkpoint_dirs: tuple[Path, ...] = field(default=())
+    #: The access token every API request carries (:mod:`talkingface.serve.access`); None: none needed.
+    token: str | None = None
+    #: Names a request's Host may give besides IP addresses and localhost: the bound name, and more.
+    allowed_hosts: tuple[str, ...] = field(default=())
 
 
 def find_checkpoints(folders: tuple[Path, ...]) -> dict[str, Path]:
@@ -96,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes, paths=("/api/jobs",))
+    app.add_middleware(Access, token=settings.token, hosts=settings.allowed_hosts)  # outermost: first to answer
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

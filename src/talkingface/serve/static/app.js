@@ -215,4 +215,8 @@ async function init() {
   document.body.dataset.ready = "true";
 }
 
-init().catch((error) => { $("form-error").textContent = `The service did not answer: ${error.message}`; });
+init().catch((error) => {
+  // Without the token (the page opened at a bare address), the service's own words say what to open.
+  const locked = error.message.includes("access token");
+  $("form-error").textContent = locked ? error.message : `The service did not answer: ${error.message}`;
+});
