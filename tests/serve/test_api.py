@@ -129,6 +129,7 @@ def test_a_failing_job_reports_the_commands_error(server, tmp_path, short_speech
     job = server.wait(server.submit("talking-photo", {"face": noise, "speech": short_speech}).json()["id"])
     assert job["status"] == "failed" and job["outputs"] == []
     assert "no face" in job["error"] and "\n" not in job["error"] and "Traceback" not in job["error"]
+    assert str(server.jobs_dir) not in job["error"] and "/" not in job["error"]  # the server's folders stay its own
 
 
 @pytest.mark.parametrize(
@@ -142,6 +143,14 @@ def test_a_failing_job_reports_the_commands_error(server, tmp_path, short_speech
         ("visemes", {}, {"text": "hi", "options": "[1]"}, 400, "JSON object"),
         ("visemes", {}, {"text": "hi", "voice": "klingon"}, 400, "voice"),
         ("visemes", {}, {"text": "x" * 2001}, 400, "at most 2000"),
+        ("visemes", {}, {"text": "hi", "options": '{"fps": 1e400}'}, 400, "too large"),
+        ("visemes", {}, {"text": "hi", "options": '{"fps": Infinity}'}, 400, "Infinity is not a number"),
+        ("visemes", {}, {"text": "hi", "options": '{"fps": NaN}'}, 400, "NaN is not a number"),
+        ("visemes", {}, {"text": "hi", "options": '{"fps": 1e300}'}, 400, "option fps"),
+        ("visemes", {}, {"text": "hi", "options": "[" * 9000}, 400, "nested too deeply"),
+        ("visemes", {}, {"text": "hi", "options": "[" * 200_000}, 400, "at most 10000"),
+        ("visemes", {}, {"text": "hel\x00lo"}, 400, "control characters"),
+        ("talking-photo", {"face": "photo"}, {"text": "hi", "options": '{"size": 1e400}'}, 400, "too large"),
         ("visemes", {"speech": "text"}, {}, 415, "not an image, audio or video"),
         ("visemes", {"speech": "empty"}, {}, 415, "empty"),
         ("visemes", {"speech": "photo"}, {}, 415, "without sound"),

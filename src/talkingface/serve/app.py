@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ log = logging.getLogger("talkingface.serve")
 STATIC = Path(__file__).with_name("static")
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".safetensors", ".model", ".ckpt")
 MAX_TEXT = 2000
+MAX_OPTIONS = 10000
 
 
 @dataclass
@@ -177,8 +179,8 @@ def create_job(
     if chosen is None:
         raise HTTPException(400, f"unknown method {method!r} (methods: {', '.join(METHODS)})")
     try:
-        parsed = chosen.parse_options(json.loads(options))
-    except ValueError as error:
+        parsed = chosen.parse_options(_json_options(options))
+    except (ValueError, OverflowError) as error:
         raise HTTPException(400, f"options: {error}") from None
     text = text.strip() if text else None
     _check_inputs(chosen, face is not None, speech is not None, text, voice)
@@ -214,11 +216,34 @@ def create_job(
     return JSONResponse(job.to_dict(position), status_code=202, headers={"Location": f"/api/jobs/{job_id}"})
 
 
+def _json_options(text: str) -> Any:
+    """The options field as JSON, strictly: finite numbers only (no NaN, Infinity or 1e400), and short
+    and shallow enough to parse without exhausting anything; a ValueError says what is wrong."""
+    if len(text) > MAX_OPTIONS:
+        raise ValueError(f"{len(text)} characters, at most {MAX_OPTIONS}")
+
+    def constant(name: str) -> float:
+        raise ValueError(f"{name} is not a number JSON allows")
+
+    def finite(literal: str) -> float:
+        value = float(literal)
+        if not math.isfinite(value):
+            raise ValueError(f"{literal[:24]} is too large")
+        return value
+
+    try:
+        return json.loads(text, parse_constant=constant, parse_float=finite)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def _check_inputs(chosen: Method, face: bool, speech: bool, text: str | None, voice: str) -> None:
     """Refuse (400) inputs the method does not take or lacks."""
     method = chosen.name
     if text is not None and len(text) > MAX_TEXT:
         raise HTTPException(400, f"text: {len(text)} characters, at most {MAX_TEXT}")
+    if text is not None and any(ord(c) < 32 and c not in "\t\n\r" for c in text):
+        raise HTTPException(400, "text: control characters (such as NUL) are not text to speak")
     if chosen.face and not face:
         raise HTTPException(400, f"{method} needs a face: {chosen.face}")
     if not chosen.face and face:

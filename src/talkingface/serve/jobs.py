@@ -290,7 +290,7 @@ class JobManager:
             return None
         if job.error is not None:  # set by _follow: too long
             return job.error
-        return _error_line(job.folder / "log.txt", argv[0]) or f"{argv[0]} failed (exit status {code})"
+        return _error_line(job.folder, argv[0]) or f"{argv[0]} failed (exit status {code})"
 
     def _follow(self, job: Job, read_end: int) -> None:
         """Read progress events until the command ends, stopping it when it runs too long."""
@@ -370,15 +370,19 @@ def _signal(process: subprocess.Popen, signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
-def _error_line(log: Path, command: str) -> str | None:
-    """The command's one-line error from its log, without the ``talkingface CMD: error:`` prefix."""
+def _error_line(folder: Path, command: str) -> str | None:
+    """The command's one-line error from the log in its job ``folder``, without the ``talkingface CMD:
+    error:`` prefix, and naming the job's files by their names alone (the server's folders are its own)."""
     try:
-        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = (folder / "log.txt").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
     prefix = f"talkingface {command}: "
     for line in reversed(lines):
         if line.startswith(prefix):
             message = line[len(prefix) :]
-            return message[len("error: ") :] if message.startswith("error: ") else message
+            message = message[len("error: ") :] if message.startswith("error: ") else message
+            for shown in {str(folder), str(folder.resolve())}:
+                message = message.replace(shown + os.sep, "").replace(shown, "the job's folder")
+            return message
     return None
