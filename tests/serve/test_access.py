@@ -103,3 +103,30 @@ def test_unsafe_or_malformed_choices_are_refused_at_start(tmp_path, argv, messag
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / "jobs").exists()
+
+
+def test_every_answer_carries_the_security_headers_and_no_server_version(server):
+    bare = httpx.Client(base_url=server.url, timeout=30)
+    answers = [
+        bare.get("/"),
+        bare.get("/static/app.js"),
+        bare.get("/api/jobs"),  # refused: 401
+        server.client.get("/api/jobs"),
+        bare.get("/api/jobs", headers={"Host": "evil.example"}),  # refused: 421
+        bare.get("/docs"),
+        bare.get("/no-such-page"),
+    ]
+    for answer in answers:
+        policy = answer.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy and "unsafe" not in policy
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "server" not in answer.headers
+    assert [a.status_code for a in answers] == [200, 200, 401, 200, 421, 200, 404]
+
+
+def test_the_api_docs_are_served_from_here(server):
+    page = httpx.get(server.url + "/docs").text
+    assert "<script>" not in page and "cdn" not in page.lower() and "//" not in page.replace("://", "")
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css", "/static/docs.js"):
+        assert httpx.get(server.url + asset).status_code == 200, asset

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from . import Stopped
 
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", server_header=False)
     except (Stopped, KeyboardInterrupt):  # the service's way to end: its jobs were stopped first
         pass
     finally:

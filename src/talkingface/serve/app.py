@@ -96,6 +96,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Talking faces from speech: talking photos, lip-sync, 3D faces, viseme curves, sync scores.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served below from local files: FastAPI's own page loads Swagger UI from a CDN
+        redoc_url=None,
     )
     app.state.jobs = jobs
     app.state.settings = settings
@@ -106,6 +108,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(Access, token=settings.token, hosts=settings.allowed_hosts)  # outermost: first to answer
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    assets = _docs_assets()
+    if assets is not None:
+        app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
     return app
 
 
@@ -318,6 +323,24 @@ def delete_job(job_id: str, jobs: Jobs, settings: Configured) -> dict:
 @router.get("/", include_in_schema=False)
 def index() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> FileResponse:
+    if _docs_assets() is None:
+        raise HTTPException(404, "the API's documentation page needs the package fastapi-offline (the serve extra)")
+    return FileResponse(STATIC / "docs.html", media_type="text/html")
+
+
+def _docs_assets() -> Path | None:
+    """Swagger UI's files, as the PyPI package fastapi-offline ships them (found without importing it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("fastapi_offline")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "static"
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
 
 
 def _place(path: Path, role: str, wanted: str) -> str:
