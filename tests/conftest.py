@@ -122,3 +122,19 @@ def gltf_validate():
         return [json.loads(line) for line in run.stdout.splitlines()]
 
     return validate
+
+
+def png_claiming(path: Path, width: int, height: int) -> Path:
+    """A 60-byte PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb's claim,
+    without its pixels): what a reader must refuse before it decodes anything."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
+    return path

@@ -131,3 +131,18 @@ def test_error_message_is_one_line(tmp_path):
     with pytest.raises(MediaError) as info:
         VideoReader(tmp_path / "bad.mov")
     assert "\n" not in str(info.value) and str(info.value).startswith(str(tmp_path / "bad.mov"))
+
+
+@pytest.mark.parametrize(("width", "height", "refused"), [(14000, 12000, True), (8000, 6000, False)])
+def test_an_image_claiming_too_many_pixels_is_refused_before_decoding(tmp_path, width, height, refused):
+    from tests.conftest import png_claiming
+
+    from talkingface.errors import MediaError
+    from talkingface.media import read_image
+
+    bomb = png_claiming(tmp_path / "bomb.png", width, height)
+    with pytest.raises(MediaError) as caught:
+        read_image(bomb)
+    message = str(caught.value)
+    assert ("too large to read" in message) == refused, message
+    assert "\n" not in message

@@ -8,7 +8,7 @@ import json
 import av
 import numpy as np
 import pytest
-from tests.conftest import in_shared
+from tests.conftest import in_shared, png_claiming
 from tests.serve.conftest import GRID_CLIP, PORTRAIT, start_server, stop_server
 
 
@@ -158,6 +158,7 @@ def test_a_failing_job_reports_the_commands_error(server, tmp_path, short_speech
         ("talking-photo", {"speech": "wav"}, {}, 400, "needs a face"),
         ("talking-photo", {"face": "wav", "speech": "wav"}, {}, 415, "photo or a video"),
         ("talking-photo", {"face": "cut_png", "speech": "wav"}, {}, 415, "not an image"),
+        ("talking-photo", {"face": "bomb", "speech": "wav"}, {}, 415, "14000x12000 pixels is too large"),
         ("sync-score", {"face": "photo"}, {}, 415, "video with its sound"),
         ("lipsync", {"speech": "wav"}, {}, 400, "needs a face"),
         ("lipsync", {"face": "photo", "speech": "wav"}, {"checkpoint": "../../etc/passwd"}, 400, "no checkpoint"),
@@ -175,6 +176,7 @@ def test_bad_requests_get_a_clear_4xx(
     data = photo_path.read_bytes()
     (tmp_path / "cut.png").write_bytes(data[:60])
     made["cut_png"] = tmp_path / "cut.png"
+    made["bomb"] = png_claiming(tmp_path / "bomb.png", 14000, 12000)
     before = set(server.jobs_dir.iterdir())
     response = server.submit(method, {role: made[kind] for role, kind in files.items()}, **fields)
     assert response.status_code == status, response.text

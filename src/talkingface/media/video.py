@@ -13,6 +13,7 @@ and the work stays in bounded memory).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,7 +30,19 @@ _ORDERS = {"rgb": "rgb24", "bgr": "bgr24"}
 _IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe", "gif")
 _STILL_FORMATS = ("PNG", "JPEG", "MPO", "BMP", "WEBP", "TIFF", "PPM", "TGA", "JPEG2000")
 MAX_STILL_SIDE = 2048
-_MAX_STILL_PIXELS = 200_000_000  # what a file may claim before it is refused unread
+#: What an image file may claim before it is refused unread: a JPEG is decoded at a reduced size, so it
+#: may be large (a 200 MP phone photo); other formats decode whole (50 MP: 150 MB of pixels at most).
+_MAX_STILL_PIXELS = {"JPEG": 200_000_000, "MPO": 200_000_000}
+_MAX_OTHER_PIXELS = 50_000_000
+
+
+def still_too_large(width: int, height: int, fmt: str | None) -> str | None:
+    """Why an image of ``width`` x ``height`` pixels in Pillow's format ``fmt`` is refused before it is
+    decoded (a decompression bomb: a small file that claims a huge picture), or None."""
+    limit = _MAX_STILL_PIXELS.get(fmt or "", _MAX_OTHER_PIXELS)
+    if width * height <= limit:
+        return None
+    return f"image of {width}x{height} pixels is too large to read (at most {limit // 1_000_000} megapixels as {fmt})"
 
 
 def _read_still(path: Path) -> tuple[np.ndarray, str] | None:
@@ -38,11 +51,15 @@ def _read_still(path: Path) -> tuple[np.ndarray, str] | None:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, in one line
+            image = Image.open(path)
+        with image:
             if image.format not in _STILL_FORMATS:
                 return None
-            if image.width * image.height > _MAX_STILL_PIXELS:
-                raise MediaError(path, f"image of {image.width}x{image.height} pixels is too large to read")
+            refused = still_too_large(image.width, image.height, image.format)
+            if refused:
+                raise MediaError(path, refused)
             image.draft("RGB", (MAX_STILL_SIDE, MAX_STILL_SIDE))  # JPEG: decode at a reduced size
             image.load()
             fmt = image.format.lower()

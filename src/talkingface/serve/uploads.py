@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
+from ..media.video import still_too_large
 
 # Containers PyAV names -> the extension the job's file gets.
 _CONTAINERS = {
@@ -36,14 +37,21 @@ def identify(path: Path) -> tuple[str, str, bool, bool]:
         head = f.read(64)
     if not head:
         raise InputError("the file is empty")
+    still: tuple[str, int, int] | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with Image.open(path) as image:
+            with Image.open(path) as image:  # reads the header only
                 if image.format in _IMAGES and image.format != "GIF":
-                    return "image", _IMAGES[image.format], True, False
+                    still = (image.format, image.width, image.height)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         pass
+    if still is not None:
+        fmt, width, height = still
+        refused = still_too_large(width, height, fmt)
+        if refused:
+            raise InputError(refused)
+        return "image", _IMAGES[fmt], True, False
     import av
 
     try:
