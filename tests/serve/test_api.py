@@ -115,7 +115,7 @@ def test_cancel_a_running_job_leaves_no_output(server, speech_path, photo_path):
     job = server.wait(job["id"], timeout=30)
     assert job["status"] == "cancelled" and job["outputs"] == []
     folder = server.jobs_dir / job["id"]
-    assert sorted(p.name for p in folder.iterdir()) == ["face.png", "log.txt", "speech.wav"]  # no partial file
+    assert sorted(p.name for p in folder.iterdir()) == ["log.txt"]  # no partial file, and the uploads are gone
     assert server.client.get(f"/api/jobs/{job['id']}/outputs/video.mp4").status_code == 404
     assert server.client.delete(f"/api/jobs/{job['id']}").status_code == 200
     assert not folder.exists() and server.client.get(f"/api/jobs/{job['id']}").status_code == 404
@@ -130,6 +130,15 @@ def test_a_failing_job_reports_the_commands_error(server, tmp_path, short_speech
     assert job["status"] == "failed" and job["outputs"] == []
     assert "no face" in job["error"] and "\n" not in job["error"] and "Traceback" not in job["error"]
     assert str(server.jobs_dir) not in job["error"] and "/" not in job["error"]  # the server's folders stay its own
+    assert [p.name for p in (server.jobs_dir / job["id"]).iterdir()] == ["log.txt"]  # its upload is gone
+
+
+def test_a_done_job_keeps_its_outputs_and_log_only(server, short_speech):
+    job = server.wait(server.submit("visemes", {"speech": short_speech}).json()["id"])
+    assert job["status"] == "done"
+    kept = sorted(p.name for p in (server.jobs_dir / job["id"]).iterdir())
+    outputs = [o["name"] for o in job["outputs"]]
+    assert kept == sorted([*outputs, "log.txt"]) and not any(name.startswith("speech") for name in kept)
 
 
 @pytest.mark.parametrize(
@@ -251,3 +260,50 @@ def test_a_full_queue_answers_429_and_loses_no_job(tmp_path, speech_path, photo_
         assert busy.client.get("/api/health").json()["jobs"]["cancelled"] == 3
     finally:
         stop_server(busy)
+
+
+@pytest.mark.slow
+def test_a_full_disk_budget_refuses_new_jobs_with_507(tmp_path, short_speech):
+    tight = start_server(tmp_path, "--max-disk-mb", "1")
+    try:
+        big = tmp_path / "big.wav"
+        big.write_bytes(short_speech.read_bytes() * 20)  # 1.5 MB
+        answer = tight.submit("visemes", {"speech": big})
+        assert answer.status_code == 507 and "disk budget" in answer.json()["detail"]
+        assert list(tight.jobs_dir.iterdir()) == []
+        assert tight.submit("visemes", {"speech": short_speech}).status_code == 202  # what fits is taken
+    finally:
+        stop_server(tight)
+
+
+@pytest.mark.slow
+def test_a_trickling_upload_is_cut_off_with_408(server):
+    import socket
+    import time
+
+    host, port = server.url.rsplit("/", 1)[1].split(":")
+    body = b'--x\r\nContent-Disposition: form-data; name="method"\r\n\r\nvisemes\r\n--x--\r\n' * 40
+    head = (
+        f"POST /api/jobs HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {server.token}\r\n"
+        f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=40) as connection:
+        connection.sendall(head)
+        answer = b""
+        for k in range(len(body)):  # a byte every 2 s, as a slowloris client sends
+            try:
+                connection.sendall(body[k : k + 1])
+            except OSError:
+                break
+            connection.settimeout(2.0)
+            try:
+                answer += connection.recv(4096)
+            except TimeoutError:
+                continue
+            if answer:
+                break
+        while b"too slow" not in answer and (more := connection.recv(4096)):  # the body after the head
+            answer += more
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"too slow" in answer and time.monotonic() - started < 30

@@ -25,7 +25,7 @@ def test_a_job_past_its_time_limit_is_stopped_and_fails(tmp_path, speech_path, p
         while job.status in ("queued", "running") and time.monotonic() < deadline:
             time.sleep(0.1)
         assert job.status == "failed" and job.error == "stopped after 1 s, the limit of a job"
-        assert sorted(p.name for p in folder.iterdir()) == ["face.png", "log.txt", "speech.wav"]
+        assert sorted(p.name for p in folder.iterdir()) == ["log.txt"]  # the uploads go when the job ends
     finally:
         manager.close()
 
@@ -59,3 +59,23 @@ def test_the_mouth_upscaler_is_offered_where_there_is_a_video_of_a_face():
         assert "--checkpoint" not in default  # lip-sync without one dubs with the speaker's own mouths
         with pytest.raises(InputError, match="option enhance"):
             method.parse_options({"enhance": "gfpgan"})  # GFPGAN needs a file the server does not have
+
+
+def test_failed_and_cancelled_jobs_expire_sooner_than_done_ones(tmp_path):
+    from talkingface.serve.jobs import FAILED_AGE
+
+    manager = JobManager(tmp_path / "jobs", max_age=3600.0)
+    try:
+        jobs = {}
+        for status in ("done", "failed", "cancelled"):
+            job_id, folder = manager.new_folder()
+            (folder / "log.txt").write_text("talkingface visemes: error: something\n")
+            jobs[status] = manager._jobs[job_id] = Job(
+                job_id, METHODS["visemes"], folder, {}, status=status, finished=time.time()
+            )
+        assert manager.expire(now=time.time() + FAILED_AGE / 2) == 0
+        assert manager.expire(now=time.time() + FAILED_AGE + 1) == 2
+        assert manager.get(jobs["done"].id) is jobs["done"] and manager.get(jobs["failed"].id) is None
+        assert manager.expire(now=time.time() + 3601) == 1
+    finally:
+        manager.close()

@@ -36,6 +36,12 @@ def register(subparsers) -> None:
         "--max-age", type=positive_int, default=3600, help="seconds a finished job is kept (default 3600)"
     )
     parser.add_argument(
+        "--max-disk-mb",
+        type=positive_int,
+        default=10240,
+        help="most all jobs' files may take together; new jobs are refused while they do (default 10240 MB)",
+    )
+    parser.add_argument(
         "--token",
         help="the access token API requests and the page must carry (default: a new random one each start; "
         "a token given here is visible to other users of this machine in its process list)",
@@ -53,6 +59,8 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+#: Connections and requests the service holds at once (the page polls; uploads may be slow).
+CONNECTIONS = 64
 #: A token given with --token: long enough not to be guessed, in characters a URL and a cookie carry as they are.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
@@ -96,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         max_seconds=float(args.max_job_seconds),
         max_job_bytes=args.max_job_mb << 20,
         max_age=float(args.max_age),
+        max_disk_bytes=args.max_disk_mb << 20,
         checkpoint_dirs=folders,
         token=token,
         allowed_hosts=(args.host, *args.allowed_host),
@@ -115,7 +124,15 @@ def run(args: argparse.Namespace) -> int:
     from . import Stopped
 
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", server_header=False)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            server_header=False,
+            limit_concurrency=CONNECTIONS,  # beyond: 503 at once, however slowly the others send
+            timeout_keep_alive=5,
+        )
     except (Stopped, KeyboardInterrupt):  # the service's way to end: its jobs were stopped first
         pass
     finally:

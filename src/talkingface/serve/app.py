@@ -6,11 +6,13 @@ nothing from a CDN.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import math
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,6 +48,8 @@ class Settings:
     max_seconds: float = 1800.0
     max_job_bytes: int = 2 << 30
     max_age: float = 3600.0
+    #: The most all jobs' folders may take together; new jobs are refused (507) while they do.
+    max_disk_bytes: int = 10 << 30
     checkpoint_dirs: tuple[Path, ...] = field(default=())
     #: The access token every API request carries (:mod:`talkingface.serve.access`); None: none needed.
     token: str | None = None
@@ -190,6 +194,14 @@ def create_job(
     text = text.strip() if text else None
     _check_inputs(chosen, face is not None, speech is not None, text, voice)
     checkpoint_path = _checkpoint(chosen, checkpoint, settings)
+    incoming = sum(upload.size or 0 for upload in (face, speech) if upload is not None)
+    used = jobs.disk_usage()
+    if used + incoming > settings.max_disk_bytes:
+        raise HTTPException(
+            507,
+            f"the service's disk budget is full ({used >> 20} MB of {settings.max_disk_bytes >> 20} MB kept by jobs); "
+            "try again when finished jobs expire, or remove yours",
+        )
     job_id, folder = jobs.new_folder()
     try:
         names: dict[str, str | None] = {"face": None, "speech": None}
@@ -356,7 +368,12 @@ def _voices() -> set[str]:
 
 class UploadLimit:
     """ASGI middleware: a request body to ``paths`` larger than ``limit`` bytes is answered 413,
-    by its stated length before anything is read, or as soon as the bytes read pass the limit."""
+    by its stated length before anything is read, or as soon as the bytes read pass the limit. A body
+    that stalls for :data:`STALL` seconds, or comes slower than :data:`MIN_RATE` bytes a second on
+    average once :data:`GRACE` seconds have passed, is answered 408: a slow client cannot hold the
+    service's connections."""
+
+    STALL, GRACE, MIN_RATE = 10.0, 10.0, 8 << 10
 
     def __init__(self, app: Any, limit: int, paths: tuple[str, ...]):
         self.app, self.limit, self.paths = app, limit, paths
@@ -372,14 +389,21 @@ class UploadLimit:
             return
         seen = 0
         started = False
+        begun = time.monotonic()
 
         async def counted():
             nonlocal seen
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.STALL)
+            except TimeoutError:
+                raise _TooSlow from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
                     raise _TooLarge
+                elapsed = time.monotonic() - begun
+                if elapsed > self.GRACE and seen < self.MIN_RATE * elapsed and message.get("more_body"):
+                    raise _TooSlow
             return message
 
         async def watched(message):
@@ -392,17 +416,24 @@ class UploadLimit:
         except _TooLarge:
             if not started:
                 await self._refuse(send)
+        except _TooSlow:
+            if not started:
+                await self._refuse(send, 408, f"upload too slow: under {self.MIN_RATE >> 10} KB a second")
 
-    async def _refuse(self, send) -> None:
-        body = json.dumps({"detail": f"upload too large: at most {self.limit} bytes"}).encode()
+    async def _refuse(self, send, status: int = 413, detail: str = "") -> None:
+        body = json.dumps({"detail": detail or f"upload too large: at most {self.limit} bytes"}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class _TooSlow(BaseException):
+    """Raised from the request's body stream when it stalls or trickles (see :class:`UploadLimit`)."""
 
 
 class _TooLarge(BaseException):

@@ -29,6 +29,10 @@ from .methods import Method
 
 JOB_ID = re.compile(r"^[0-9a-f]{16}$")
 STATES = ("queued", "running", "done", "failed", "cancelled")
+#: The command's log in a job's folder: what a failed job keeps (for its error line) until FAILED_AGE.
+LOG = "log.txt"
+#: Seconds a failed or cancelled job is kept at most (``max_age`` when shorter).
+FAILED_AGE = 300.0
 
 
 class QueueFull(Exception):
@@ -175,6 +179,7 @@ class JobManager:
             if job.status == "queued":
                 self._waiting.remove(job)
                 self._finish(job, "cancelled")
+                self._tidy(job)
             elif job.status == "running":
                 job.cancel_requested = True
                 if job.process is not None and job.process.poll() is None:
@@ -215,6 +220,7 @@ class JobManager:
             except Exception as error:  # the job fails; the worker goes on
                 with self._lock:
                     self._finish(job, "failed", f"internal error: {type(error).__name__}")
+                self._discard_outputs(job)
 
     def _run(self, job: Job) -> None:
         steps = []
@@ -253,6 +259,8 @@ class JobManager:
                 self._finish(job, "done")
         if job.status == "failed":
             self._discard_outputs(job)
+        else:
+            self._tidy(job)
 
     def _step(self, job: Job, argv: list[str]) -> str | None:
         """Run one command of ``job``; None when it succeeded, else why it failed."""
@@ -265,7 +273,7 @@ class JobManager:
             "TALKINGFACE_MAX_FILE_BYTES": str(self.max_bytes),
         }
         try:
-            with open(job.folder / "log.txt", "ab") as log, self._lock:
+            with open(job.folder / LOG, "ab") as log, self._lock:
                 if job.cancel_requested:
                     return "cancelled"
                 job.process = subprocess.Popen(
@@ -346,20 +354,42 @@ class JobManager:
     def _discard_outputs(self, job: Job) -> None:
         for output in job.method.outputs:
             (job.folder / output.name).unlink(missing_ok=True)
+        self._tidy(job)
+
+    def _tidy(self, job: Job) -> None:
+        """A finished job keeps its outputs and its log only: its uploads and the files its command made
+        on the way go as soon as it ends."""
+        kept = {*job.outputs, LOG}
+        for path in list(job.folder.iterdir()) if job.folder.is_dir() else []:
+            if path.name in kept:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+    def disk_usage(self) -> int:
+        """Bytes the jobs' folders take now."""
+        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file() and not p.is_symlink())
 
     def _expire_loop(self) -> None:
         while True:
             with self._lock:
                 if self._closed:
                     return
-                self._lock.wait(timeout=min(30.0, self.max_age / 4))
+                self._lock.wait(timeout=min(30.0, self.max_age / 4, FAILED_AGE / 4))
             self.expire()
 
     def expire(self, now: float | None = None) -> int:
-        """Remove finished jobs older than ``max_age``; how many were removed."""
+        """Remove finished jobs older than ``max_age``, and failed or cancelled ones (their log alone)
+        older than :data:`FAILED_AGE` at most; how many were removed."""
         now = time.time() if now is None else now
+
+        def age_limit(job: Job) -> float:
+            return self.max_age if job.status == "done" else min(self.max_age, FAILED_AGE)
+
         with self._lock:
-            old = [j for j in self._jobs.values() if j.finished is not None and now - j.finished > self.max_age]
+            old = [j for j in self._jobs.values() if j.finished is not None and now - j.finished > age_limit(j)]
         for job in old:
             self.remove(job)
         return len(old)
@@ -374,7 +404,7 @@ def _error_line(folder: Path, command: str) -> str | None:
     """The command's one-line error from the log in its job ``folder``, without the ``talkingface CMD:
     error:`` prefix, and naming the job's files by their names alone (the server's folders are its own)."""
     try:
-        lines = (folder / "log.txt").read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = (folder / LOG).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
     prefix = f"talkingface {command}: "
