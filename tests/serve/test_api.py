@@ -307,3 +307,26 @@ def test_a_trickling_upload_is_cut_off_with_408(server):
             answer += more
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b"too slow" in answer and time.monotonic() - started < 30
+
+
+def test_stalled_connections_are_bounded_and_the_next_one_hears_so_at_once(server):
+    import socket
+    import time
+
+    from talkingface.cli.serve import CONNECTIONS
+
+    host, port = server.url.rsplit("/", 1)[1].split(":")
+    stalled = []
+    try:
+        for _ in range(CONNECTIONS):  # slowloris: headers begun, never finished
+            connection = socket.create_connection((host, int(port)), timeout=10)
+            connection.sendall(f"GET /api/jobs HTTP/1.1\r\nHost: {host}:{port}\r\n".encode())
+            stalled.append(connection)
+        answer = server.client.get("/api/jobs")
+        assert answer.status_code == 503
+    finally:
+        for connection in stalled:
+            connection.close()
+    deadline = time.monotonic() + 10
+    while server.client.get("/api/jobs").status_code != 200:  # the slots come back once they close
+        assert time.monotonic() < deadline
