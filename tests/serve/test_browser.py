@@ -158,3 +158,30 @@ def test_the_api_docs_draw_every_operation_offline_under_the_policy(browser, ser
     assert {"/api/jobs", "/api/jobs/{job_id}", "/api/health"} <= {path.replace("\u200b", "") for path in drawn}
     assert problems == [] and outside == []  # no policy violation, nothing fetched from elsewhere
     context.close()
+
+
+@pytest.mark.slow
+def test_the_page_in_two_panes_with_previews_and_a_still_bar_after_a_failure(page, server, tmp_path, short_speech):
+    import numpy as np
+    from PIL import Image
+
+    page.select_option("#method", "sync-score")  # a video with its sound, and no options to show
+    assert page.is_hidden("#options-field") and page.is_hidden("#speech-field")
+    assert "video with its own sound" in page.text_content("#face-drop-text")
+    page.select_option("#method", "talking-photo")
+    assert page.is_visible("#options-field") and "photo" in page.text_content("#face-drop-text")
+    noise = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (160, 160, 3), np.uint8)).save(noise)
+    page.set_input_files("#face", str(noise))
+    page.set_input_files("#speech", str(short_speech))
+    page.wait_for_selector("#speech-preview audio[controls]")  # the chosen speech can be heard first
+    assert page.is_visible("#idle")
+    page.fill("#option-size", "128")
+    page.click("#start")
+    page.wait_for_selector("#job[data-status=failed]", timeout=120000)
+    form, job = page.locator("#job-form").bounding_box(), page.locator("#job").bounding_box()
+    assert job["x"] >= form["x"] + form["width"] and job["y"] < form["y"] + 200  # beside the form, at its top
+    assert page.is_hidden("#idle") and page.is_hidden("#progress")  # no bar still moving for a failed job
+    assert page.text_content("#status") == "Failed" and "no face" in page.text_content("#job-error")
+    icon = page.request.get(server.url + "/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")

@@ -231,7 +231,7 @@ class JobManager:
         # Forced alignment knows English; speech in other languages is followed without its text.
         english = job.text is not None and (job.voice or "en").split("-")[0] == "en"
         argv = job.method.argv(job.face, job.speech, job.text if english else None, job.checkpoint, job.options)
-        steps.append((argv, f"running {job.method.command}"))
+        steps.append((argv, f"starting {job.method.command}"))
         for argv, label in steps:
             with self._lock:
                 if job.cancel_requested:

@@ -19,6 +19,10 @@ function showMethod() {
   $("method-help").textContent = m.help;
   $("face-field").hidden = !m.face;
   $("face-label").textContent = m.face === "video" ? "Video (with its own sound)" : "Face";
+  $("face-drop-text").textContent = m.face === "video" ?
+    "Drop a video with its own sound here, or choose one" : "Drop a photo or video here, or choose one";
+  $("face").accept = m.face === "video" ? "video/*" : "image/*,video/*";
+  $("options-field").hidden = m.options.length === 0;
   $("speech-field").hidden = !m.speech;
   $("checkpoint-field").hidden = !m.checkpoint;
   const select = $("checkpoint");
@@ -68,9 +72,11 @@ function preview(input, box) {
   box.replaceChildren();
   const file = input.files[0];
   if (!file || !box) return;
-  const element = document.createElement(file.type.startsWith("video") ? "video" : "img");
+  const kind = file.type.startsWith("video") ? "video" : file.type.startsWith("audio") ? "audio" : "img";
+  const element = document.createElement(kind);
   element.src = URL.createObjectURL(file);
-  if (element.tagName === "VIDEO") element.muted = true;
+  if (kind === "video") element.muted = true;
+  if (kind === "audio") element.controls = true;  // hear the chosen speech before the job starts
   box.append(element);
 }
 
@@ -115,6 +121,8 @@ async function start(event) {
     return;
   }
   $("job").hidden = false;
+  $("idle").hidden = true;
+  $("job").scrollIntoView({ block: "nearest" });  // on a narrow screen the result is below the form
   $("result").replaceChildren();
   $("job-error").textContent = "";
   $("cancel").hidden = false;
@@ -132,12 +140,17 @@ async function poll() {
 
 function stop() { clearInterval(timer); timer = null; $("start").disabled = false; $("cancel").hidden = true; }
 
+const STATUS = { queued: "Waiting", running: "Running", done: "Done", failed: "Failed", cancelled: "Cancelled" };
+
 function show(job) {
   const waiting = job.status === "queued" ? ` (place ${job.position + 1} in the queue)` : "";
-  $("status").textContent = job.status + waiting;
+  $("status").textContent = (STATUS[job.status] || job.status) + waiting;
   const active = ["queued", "running"].includes(job.status);
   $("stage").textContent = active && job.stage ? `: ${job.stage}` : "";
-  if (job.progress === null) $("progress").removeAttribute("value"); else $("progress").value = job.progress;
+  // A finished job's bar stands still: full when done, gone when it failed or was cancelled.
+  $("progress").hidden = !active && job.status !== "done";
+  if (job.progress === null && active) $("progress").removeAttribute("value");
+  else $("progress").value = job.status === "done" ? 1 : job.progress ?? 0;
   $("job").dataset.status = job.status;
   if (job.error) $("job-error").textContent = job.error;
 }
@@ -169,6 +182,12 @@ async function results(job) {
       } catch (error) { $("job-error").textContent = `3D view: ${error.message}`; }
     } else if (output.name === "score.json") {
       box.append(scoreTable(await api(output.url)));
+      const hint = document.createElement("p");
+      hint.className = "hint";
+      hint.textContent = "LSE-D: how far the mouth is from the sound (lower is better). LSE-C: how sure the " +
+        "sync model is that they belong together (higher is better). Offset: video frames the sound is late " +
+        "(+) or early (-); 0 is in sync.";
+      box.append(hint);
     }
     const link = document.createElement("a");
     link.href = output.url;
@@ -196,7 +215,7 @@ async function init() {
   $("method").addEventListener("change", showMethod);
   showMethod();
   dropZone($("face-drop"), $("face"), () => preview($("face"), $("face-preview")));
-  dropZone($("speech-drop"), $("speech"), () => {});
+  dropZone($("speech-drop"), $("speech"), () => preview($("speech"), $("speech-preview")));
   for (const radio of document.querySelectorAll("[name=speech-source]")) {
     radio.addEventListener("change", () => {
       const text = document.querySelector("[name=speech-source]:checked").value === "text";
