@@ -88,3 +88,28 @@ def test_bad_input(tmp_path, monkeypatch, capsys, speech_path, argv, message):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_visemes_tells_a_supervising_program_its_steps(tmp_path, speech_path):
+    # What the web service hears on its progress channel: each step, then the files written one by one.
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    outputs = ["-o", str(tmp_path / "c.json"), "-o", str(tmp_path / "cues.tsv"), "--plot", str(tmp_path / "p.png")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "talkingface", "visemes", str(speech_path), *outputs],
+        env={**os.environ, "TALKINGFACE_PROGRESS_FD": str(write_end)},
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as channel:
+        events = [json.loads(line) for line in channel]
+    assert process.wait(timeout=300) == 0
+    stages = list(dict.fromkeys(e["stage"] for e in events))
+    assert stages[:2] == ["reading the speech", "making the curves"] and stages[-1] == "writing the files"
+    written = [e for e in events if e["stage"] == "writing the files"]
+    assert written[0]["done"] == 0 and written[-1]["done"] == written[-1]["total"] == 3

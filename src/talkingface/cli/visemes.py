@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..export.formats import ExportOptions, write_animation
     from ..media import load_audio
+    from ..progress import Progress, stage
     from ..speech import SPEECH_RATE
 
     if args.show_map:
@@ -100,15 +101,19 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--shapes: some of G, H, X, got {args.shapes!r}")
     resolve_method(args.method, text)
     sample_rate = SPEECH_RATE
+    stage("reading the speech")
     audio = load_audio(args.audio, sample_rate)
+    stage("making the curves")
     curves, phonemes = speech_curves(audio, sample_rate, args.fps, text, args.method, JaliConfig(style=args.style))
     print_notes(phonemes)
+    files = Progress(len(formats) + bool(args.phonemes) + bool(args.plot), "writing the files", enabled=False)
     for out, fmt in formats.items():
         if fmt is None:
             curves.save(out)
         else:
             write_animation(out, fmt, curves, phonemes, options)
         print(f"{fmt or 'curves'}: {out}")
+        files.update()
     print(
         f"{curves.num_frames} frames at {float(curves.fps):g} fps, {len(phonemes.speech)} phonemes by {phonemes.source}"
     )
@@ -119,11 +124,13 @@ def run(args: argparse.Namespace) -> int:
         else:
             phonemes.save_json(target)
         print(f"phonemes: {args.phonemes}")
+        files.update()
     if args.plot:
         from ..animation.plot import plot_curves
 
         plot_curves(Path(args.plot), curves, audio, sample_rate, phonemes)
         print(f"plot: {args.plot}")
+        files.update()
     return 0
 
 
