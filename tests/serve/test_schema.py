@@ -43,3 +43,21 @@ def test_no_generated_request_gets_a_server_error(server, operations, mode):
             assert mode == schemathesis.GenerationMode.NEGATIVE and operation.label != "POST /api/jobs"
     assert sum(answers.values()) >= 20
     assert any(method == "POST" and status >= 400 for method, status in answers)  # job requests refused
+
+
+def test_the_schema_types_every_answer_and_names_the_token(server):
+    schema = server.client.get("/openapi.json").json()
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
+    create = schema["paths"]["/api/jobs"]["post"]
+    assert {"202", "400", "401", "403", "408", "413", "415", "429", "507"} <= set(create["responses"])
+    problem = {"$ref": "#/components/schemas/Problem"}
+    assert create["responses"]["507"]["content"]["application/json"]["schema"] == problem
+    assert create["responses"]["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/JobState"
+    }
+    job = schema["paths"]["/api/jobs/{job_id}"]["get"]["responses"]
+    assert job["404"]["content"]["application/json"]["schema"] == problem
+    assert set(schema["components"]["schemas"]["JobState"]["properties"]) >= {"id", "status", "progress", "outputs"}
+    # The answers are what the schema says.
+    for state in server.client.get("/api/jobs").json():
+        assert set(state) == set(schema["components"]["schemas"]["JobState"]["properties"])

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, Security, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,6 +29,7 @@ from ..speech.espeak import languages
 from .access import Access
 from .jobs import Job, JobManager, QueueFull
 from .methods import METHODS, Method
+from .schemas import ACCESS_ERRORS, CHANGE_ERRORS, JOB_ERRORS, Checkpoint, Health, JobState, Problem, Removed
 from .uploads import place
 
 log = logging.getLogger("talkingface.serve")
@@ -146,33 +148,54 @@ def _settings(request: Request) -> Settings:
 
 Jobs = Annotated[JobManager, Depends(_jobs)]
 Configured = Annotated[Settings, Depends(_settings)]
-router = APIRouter()
+#: Documents the access token in the schema (Swagger UI's "Authorize"); the Access middleware checks it.
+_BEARER = HTTPBearer(auto_error=False, description="the token `talkingface serve` printed")
+router = APIRouter(dependencies=[Security(_BEARER)])
 
 
-@router.get("/api/health", summary="Is the service up; jobs by state")
+@router.get("/api/health", summary="Is the service up; jobs by state", response_model=Health)
 def health(jobs: Jobs) -> dict:
     from .. import __version__
 
     return {"status": "ok", "version": __version__, "jobs": jobs.counts(), "workers": jobs.workers}
 
 
-@router.get("/api/methods", summary="The jobs this service runs, their inputs and options")
+@router.get("/api/methods", summary="The jobs this service runs, their inputs and options", responses=ACCESS_ERRORS)
 def methods() -> list[dict]:
     return [m.describe() for m in METHODS.values()]
 
 
-@router.get("/api/checkpoints", summary="Checkpoints found in the folders the operator allowed")
+@router.get(
+    "/api/checkpoints",
+    summary="Checkpoints found in the folders the operator allowed",
+    response_model=list[Checkpoint],
+    responses=ACCESS_ERRORS,
+)
 def checkpoints(settings: Configured) -> list[dict]:
     found = find_checkpoints(settings.checkpoint_dirs)
     return [{"name": name, "bytes": path.stat().st_size} for name, path in found.items()]
 
 
-@router.get("/api/voices", summary="Languages espeak-ng speaks, for typed text")
+@router.get("/api/voices", summary="Languages espeak-ng speaks, for typed text", responses=ACCESS_ERRORS)
 def voices() -> list[str]:
     return languages()
 
 
-@router.post("/api/jobs", status_code=202, summary="Create a job (multipart: files and settings)")
+@router.post(
+    "/api/jobs",
+    status_code=202,
+    summary="Create a job (multipart: files and settings)",
+    response_model=JobState,
+    responses={
+        **CHANGE_ERRORS,
+        400: {"model": Problem, "description": "a field the method does not take, lacks, or cannot use"},
+        413: {"model": Problem, "description": "an upload over the limit"},
+        408: {"model": Problem, "description": "an upload that stalled or trickled"},
+        415: {"model": Problem, "description": "an upload that is not what the method takes"},
+        429: {"model": Problem, "description": "the queue is full (see Retry-After)"},
+        507: {"model": Problem, "description": "the disk budget of all jobs is full"},
+    },
+)
 def create_job(
     jobs: Jobs,
     settings: Configured,
@@ -296,18 +319,28 @@ def _job(jobs: JobManager, settings: Settings, job_id: str) -> Job:
     return job
 
 
-@router.get("/api/jobs", summary="All jobs, oldest first")
+@router.get("/api/jobs", summary="All jobs, oldest first", response_model=list[JobState], responses=ACCESS_ERRORS)
 def list_jobs(jobs: Jobs) -> list[dict]:
     return [j.to_dict(jobs.position(j)) for j in jobs.jobs()]
 
 
-@router.get("/api/jobs/{job_id}", summary="A job's status, progress, error and outputs")
+@router.get(
+    "/api/jobs/{job_id}",
+    summary="A job's status, progress, error and outputs",
+    response_model=JobState,
+    responses=JOB_ERRORS,
+)
 def get_job(job_id: str, jobs: Jobs, settings: Configured) -> dict:
     job = _job(jobs, settings, job_id)
     return job.to_dict(jobs.position(job))
 
 
-@router.get("/api/jobs/{job_id}/outputs/{name}", summary="One output of a finished job", response_model=None)
+@router.get(
+    "/api/jobs/{job_id}/outputs/{name}",
+    summary="One output of a finished job",
+    response_model=None,
+    responses={200: {"description": "the file", "content": {"application/octet-stream": {}}}, **JOB_ERRORS},
+)
 def get_output(job_id: str, name: str, jobs: Jobs, settings: Configured) -> FileResponse:
     job = _job(jobs, settings, job_id)
     if name not in job.outputs:
@@ -316,14 +349,28 @@ def get_output(job_id: str, name: str, jobs: Jobs, settings: Configured) -> File
     return FileResponse(job.folder / name, media_type=kind.media_type, filename=name)
 
 
-@router.post("/api/jobs/{job_id}/cancel", summary="Cancel a waiting or running job")
+@router.post(
+    "/api/jobs/{job_id}/cancel",
+    summary="Cancel a waiting or running job",
+    response_model=JobState,
+    responses={**JOB_ERRORS, **CHANGE_ERRORS},
+)
 def cancel_job(job_id: str, jobs: Jobs, settings: Configured) -> dict:
     job = _job(jobs, settings, job_id)
     jobs.cancel(job)
     return job.to_dict(jobs.position(job))
 
 
-@router.delete("/api/jobs/{job_id}", summary="Remove a finished job and its files")
+@router.delete(
+    "/api/jobs/{job_id}",
+    summary="Remove a finished job and its files",
+    response_model=Removed,
+    responses={
+        **JOB_ERRORS,
+        **CHANGE_ERRORS,
+        409: {"model": Problem, "description": "the job is still waiting or running"},
+    },
+)
 def delete_job(job_id: str, jobs: Jobs, settings: Configured) -> dict:
     job = _job(jobs, settings, job_id)
     if job.status in ("queued", "running"):
