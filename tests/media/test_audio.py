@@ -136,3 +136,36 @@ def test_writer_keeps_speech_content(tmp_path, speech16k, photo):
     lag = max(range(2048), key=lambda k: float(np.dot(back[k : k + 16000], clip[:16000])))
     corr = np.corrcoef(back[lag : lag + 30000], clip[:30000])[0, 1]
     assert corr > 0.95
+
+
+def test_channels_that_cancel_out_when_mixed_give_the_loudest_alone(tmp_path, speech16k):
+    import soundfile
+
+    clip = np.asarray(speech16k[16000:48000], np.float32)
+    soundfile.write(tmp_path / "inverted.wav", np.stack([clip, -0.8 * clip], axis=1), 16000, subtype="FLOAT")
+    loaded = load_audio(tmp_path / "inverted.wav", 16000)
+    assert np.allclose(loaded, clip, atol=1e-6)  # the left channel, not 0.1 x the speech
+    soundfile.write(tmp_path / "stereo.wav", np.stack([clip, 0.5 * clip], axis=1), 16000, subtype="FLOAT")
+    assert np.allclose(load_audio(tmp_path / "stereo.wav", 16000), 0.75 * clip, atol=1e-6)  # an ordinary mix
+
+
+@pytest.mark.parametrize("count", [3, 8, 16])
+def test_many_channels_without_a_named_layout_are_mixed(tmp_path, speech16k, count):
+    import soundfile
+
+    clip = np.asarray(speech16k[16000:32000], np.float32)
+    gains = np.linspace(1.0, 0.1, count, dtype=np.float32)
+    soundfile.write(tmp_path / "many.wav", clip[:, None] * gains, 16000, subtype="FLOAT")
+    assert np.allclose(load_audio(tmp_path / "many.wav", 16000), clip * gains.mean(), atol=1e-5)
+
+
+def test_a_header_claiming_an_impossible_rate_is_refused_before_decoding(tmp_path, speech16k):
+    import struct
+
+    import soundfile
+
+    soundfile.write(tmp_path / "ok.wav", np.asarray(speech16k[:16000], np.float32), 16000, subtype="PCM_16")
+    data = (tmp_path / "ok.wav").read_bytes()
+    (tmp_path / "lying.wav").write_bytes(data[:24] + struct.pack("<II", 1, 2) + data[32:])
+    with pytest.raises(MediaError, match="1 Hz is no recording's rate"):
+        load_audio(tmp_path / "lying.wav", 16000)

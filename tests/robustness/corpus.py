@@ -75,6 +75,10 @@ def _audio_cases(folder: Path, odd: Path, speech: np.ndarray) -> list[Case]:
     wav("speech_44k1.wav", resample(clip, 16000, 44100), 44100, "ok")
     wav("speech_96k.wav", resample(clip, 16000, 96000), 96000, "ok", subtype="FLOAT")
     wav("speech_6ch.wav", np.repeat(clip[:, None], 6, axis=1) * np.linspace(1, 0.2, 6), 16000, "ok")
+    # Layouts FFmpeg names only by their count (WAVE_FORMAT_EXTENSIBLE with no channel mask).
+    for count in (3, 8, 16):
+        wav(f"speech_{count}ch.wav", np.repeat(clip[:, None], count, axis=1) * 0.5, 16000, "ok", subtype="PCM_16")
+    wav("phase_cancelled.wav", np.stack([clip, -clip], axis=1), 16000, "ok")  # mixed, it is silence
     wav("speech_clipped.wav", np.clip(clip * 20, -1, 1), 16000, "ok")
     wav("speech_quiet.wav", clip * 0.002, 16000, "ok")
     wav("silence.wav", np.zeros(24000, np.float32), 16000, "either")
@@ -93,6 +97,8 @@ def _audio_cases(folder: Path, odd: Path, speech: np.ndarray) -> list[Case]:
         ("text_named.wav", b"this is not audio, just words in a file\n" * 40),
         ("truncated.wav", full[:30]),
         ("zero_channels.wav", full[:22] + struct.pack("<H", 0) + full[24:]),
+        # A header that lies about its rate: 1 Hz would make 12,000 samples hours long.
+        ("rate_1hz.wav", full[:24] + struct.pack("<II", 1, 2) + full[32:]),
     ):
         (folder / name).write_bytes(data)
         cases.append(Case(name, folder / name, "error"))

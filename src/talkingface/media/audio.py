@@ -71,7 +71,10 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = 16000) -> np.n
         samples, rate = _soundfile_read(p, error)
     else:
         with container:
-            samples, rate = _decode(container, p)
+            samples, rate, loudest = _decode(container, p)
+        if loudest is not None:  # the channels cancel out when mixed: take the loudest alone
+            with open_input(p) as container:
+                samples, rate, _ = _decode(container, p, channel=loudest)
     if samples.size == 0:
         raise MediaError(p, "audio stream has no samples (zero-length audio)")
     if not np.isfinite(samples).all():
@@ -144,26 +147,51 @@ def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audi
         raise MediaError(path, "audio stream header is damaged") from None
     if not channels or not rate or rate <= 0:
         raise MediaError(path, f"audio stream has {channels} channels at {rate} Hz; its header is damaged")
+    _check_rate(path, rate)
     return stream
 
 
-def _decode(container: av.container.InputContainer, path: Path) -> tuple[np.ndarray, int]:
+#: A mix of the channels quieter than this share of the loudest channel's level cancels out (one
+#: channel's polarity inverted): the loudest channel is taken alone instead.
+CANCELLED = 0.1
+
+
+def _decode(
+    container: av.container.InputContainer, path: Path, channel: int | None = None
+) -> tuple[np.ndarray, int, int | None]:
+    """The stream's samples, its channels averaged (or ``channel`` alone), its rate, and the loudest
+    channel where the average cancels out (else None)."""
     stream = _audio_stream(container, path)
-    rate = stream.rate
-    # Convert every decoded frame to planar float at the stream's own rate; mixing and resampling
-    # are done here, not by swresample, so their behaviour is known.
-    converter = av.AudioResampler(format="fltp", layout=stream.layout.name if stream.layout else None, rate=rate)
+    rate, channels = stream.rate, max(1, stream.channels)
+    # Every decoded frame as interleaved float at the stream's own rate (one plane, whatever the channel
+    # count or layout); mixing and resampling are done here, not by swresample, so their behaviour is known.
+    converter = av.AudioResampler(format="flt", layout=stream.layout, rate=rate)
     chunks: list[np.ndarray] = []
+    energy = np.zeros(channels)  # each channel's, to tell a mix that cancels out
+
+    def take(frame: av.AudioFrame) -> None:
+        block = frame.to_ndarray().reshape(-1, channels)
+        if channel is not None:
+            chunks.append(np.ascontiguousarray(block[:, channel], np.float32))
+            return
+        energy[:] += np.square(block, dtype=np.float64).sum(axis=0)
+        chunks.append(block.mean(axis=1, dtype=np.float32))
+
     with decoding_errors(path, "audio"):
         for frame in container.decode(stream):
             for converted in converter.resample(frame):
-                chunks.append(converted.to_ndarray().mean(axis=0, dtype=np.float32))
+                take(converted)
         for converted in converter.resample(None):
-            chunks.append(converted.to_ndarray().mean(axis=0, dtype=np.float32))
+            take(converted)
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     if samples.size:
         check_complete(path, "audio", stated_duration(container, stream), samples.size / rate, tolerance=0.25)
-    return samples, rate
+    loudest = None
+    if channel is None and channels > 1 and samples.size:
+        mixed = float(np.square(samples, dtype=np.float64).sum())
+        if energy.max() > 1e-6 * samples.size and mixed < CANCELLED**2 * energy.max():
+            loudest = int(energy.argmax())
+    return samples, rate, loudest
 
 
 def _check_riff_complete(path: Path) -> None:
@@ -190,9 +218,26 @@ def _check_riff_complete(path: Path) -> None:
             offset += 8 + chunk_size + (chunk_size & 1)
 
 
+#: Sample rates a sound may have: below, the header lies (a 32 KB file "at 1 Hz" would be hours long and
+#: gigabytes once resampled); above, no recorder records.
+MIN_RATE, MAX_RATE = 2000, 768000
+
+
+def _check_rate(path: Path, rate: int) -> None:
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise MediaError(
+            path, f"audio at {rate} Hz is no recording's rate ({MIN_RATE}-{MAX_RATE} Hz): its header is damaged"
+        )
+
+
 def _soundfile_read(path: Path, error: MediaError) -> tuple[np.ndarray, int]:
     import soundfile
 
+    try:
+        info = soundfile.info(str(path))
+    except Exception:
+        raise error from None
+    _check_rate(path, int(info.samplerate))
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except Exception:

@@ -21,9 +21,14 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 COOKIE = "talkingface_token"
 #: What a page of this service may load and run: its own files only, no inline script, never framed.
@@ -69,19 +74,19 @@ class Access:
         self.app, self.token = app, token
         self.hosts = frozenset(host_name(h) for h in (*hosts, "localhost"))
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def secured(message):
+        async def secured(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
             await send(message)
 
         await self._guard(scope, receive, secured)
 
-    async def _guard(self, scope, receive, send):
+    async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers: dict[str, str] = {}
         for key, value in scope.get("headers") or []:
             headers[key.decode("latin-1").lower()] = value.decode("latin-1")
@@ -128,7 +133,7 @@ class Access:
             return False
         return COOKIE in cookies and self._matches(cookies[COOKIE].value)
 
-    async def _enter(self, send, given: str) -> None:
+    async def _enter(self, send: Send, given: str) -> None:
         """``/?token=``: the right token becomes the page's cookie and the browser goes on to ``/``."""
         if not self._matches(given):
             await _refuse(send, 401, "wrong access token: open the address `talkingface serve` printed")
@@ -144,7 +149,7 @@ class Access:
         await send({"type": "http.response.body", "body": b""})
 
 
-async def _refuse(send, status: int, detail: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _refuse(send: Send, status: int, detail: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
