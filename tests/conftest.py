@@ -138,3 +138,14 @@ def png_claiming(path: Path, width: int, height: int) -> Path:
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
     )
     return path
+
+
+def status(argv: list[str]) -> int:
+    """The exit status of ``talkingface ARGV`` run in this process: what main returns, or the status of
+    argparse's own refusal (an option's value refused as it is parsed)."""
+    from talkingface.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as stopped:
+        return int(stopped.code or 0)

@@ -139,6 +139,28 @@ def _with_default(help_text: str, said: str) -> str:
     return f"{help_text} (default {said})"
 
 
+def _finite(kind: type) -> Any:
+    """``kind`` as an option's type, a float refusing NaN and infinity as it is parsed (the field's own
+    bounds are checked when its config is made)."""
+    if kind is not float:
+        return kind
+
+    def number(text: str) -> float:
+        import argparse
+        import math
+
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text[:40]!r}")
+        return value
+
+    number.__name__ = "number"
+    return number
+
+
 def _text_reader(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     import argparse
 
@@ -188,7 +210,7 @@ def add_options(parser: Any, cls: type, names: Iterable[str] | None = None) -> N
             said = _shown(default) if default not in (None, ()) else meta.get("none")
             if said:
                 kwargs["help"] = _with_default(help_text, said)
-        kwargs["type"] = _text_reader(meta["parse"]) if meta.get("parse") else kind
+        kwargs["type"] = _text_reader(meta["parse"]) if meta.get("parse") else _finite(kind)
         if meta.get("choices") is not None:
             kwargs["choices"] = meta["choices"]
         else:

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import soundfile
+from tests.conftest import status
 
 from talkingface.cli import main
 from talkingface.media import probe_video
@@ -50,12 +51,12 @@ def test_animate_photo(tmp_path, photo_path, short_speech, capsys):
         (["animate", "--face", "{speech}", "--audio", "{speech}", "-o", "o.mp4"], "no video stream"),
         (["animate", "--face", "{photo}", "--audio", "{speech}", "--size", "5", "-o", "o.mp4"], "--size"),
         (["animate", "--face", "{photo}", "--audio", "{speech}", "--face-index", "1", "-o", "o.mp4"], "has 1 face(s)"),
-        (["animate", "--face", "{photo}", "--audio", "{speech}", "--face-index", "-1", "-o", "o.mp4"], "face_index"),
+        (["animate", "--face", "{photo}", "--audio", "{speech}", "--face-index", "-1", "-o", "o.mp4"], "face-index"),
     ],
 )
 def test_animate_bad_input(tmp_path, monkeypatch, capsys, photo_path, short_speech, argv, message):
     monkeypatch.chdir(tmp_path)
-    assert main([a.format(photo=photo_path, speech=short_speech) for a in argv]) == 2
+    assert status([a.format(photo=photo_path, speech=short_speech) for a in argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not any(p.suffix == ".mp4" for p in tmp_path.rglob("*"))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from tests.conftest import status
 
 from talkingface.cli import main
 from talkingface.media import probe_video, read_frames
@@ -46,7 +47,7 @@ def test_bad_enhancement_settings_are_refused_before_any_work(
         argv = [command, "--face", str(photo_path), "--audio", str(speech), "-o", "o.mp4"]
         if command == "lipsync":
             argv += ["--checkpoint", str(speech)]
-        assert main(argv + [a.format(speech=speech) for a in extra]) == 2
+        assert status(argv + [a.format(speech=speech) for a in extra]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (command, err)
     assert (tmp_path / "o.mp4").read_bytes() == b""

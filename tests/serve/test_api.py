@@ -313,6 +313,8 @@ def test_stalled_connections_are_bounded_and_the_next_one_hears_so_at_once(serve
     import socket
     import time
 
+    import httpx
+
     from talkingface.cli.serve import CONNECTIONS
 
     host, port = server.url.rsplit("/", 1)[1].split(":")
@@ -322,7 +324,8 @@ def test_stalled_connections_are_bounded_and_the_next_one_hears_so_at_once(serve
             connection = socket.create_connection((host, int(port)), timeout=10)
             connection.sendall(f"GET /api/jobs HTTP/1.1\r\nHost: {host}:{port}\r\n".encode())
             stalled.append(connection)
-        answer = server.client.get("/api/jobs")
+        # A new connection, accepted after the stalled ones (the client's own may be open from before).
+        answer = httpx.get(server.url + "/api/jobs", headers=server.auth, timeout=10)
         assert answer.status_code == 503
     finally:
         for connection in stalled:

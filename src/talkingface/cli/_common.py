@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .. import choices
 
@@ -56,19 +57,38 @@ def read_transcript(path: Path) -> str:
 
 
 MAX_FPS_ARGUMENT = 240
+MIN_FPS_ARGUMENT = 1
 
 
-def positive_int(text: str) -> int:
-    """A whole number above 0, or an argparse error in one line."""
-    import argparse
+class Bounded:
+    """An option's value type with its bounds: ``Bounded(int, 1, 64)("8") -> 8``; anything else (not a
+    number, NaN, infinity, out of bounds) is an argparse error in one line, so every numeric option is
+    refused as it is parsed, before any work."""
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+    def __init__(self, kind: type, low: float, high: float):
+        self.kind, self.low, self.high = kind, low, high
+        self.__name__ = "whole number" if kind is int else "number"  # argparse's word for the type
+
+    def __call__(self, text: str) -> Any:
+        import argparse
+        import math
+
+        try:
+            value = self.kind(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected a {self.__name__}, got {text[:40]!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text[:40]!r}")
+        if not self.low <= value <= self.high:
+            raise argparse.ArgumentTypeError(f"expected {self.low} to {self.high}, got {text[:40]}")
+        return value
+
+
+#: Bounds most options share: seeds as numpy takes them, counts of workers or items, pixel sizes.
+SEED = Bounded(int, 0, 2**32 - 1)
+WORKERS = Bounded(int, 1, 256)
+#: Whole numbers above 0 (counts, sizes, seconds, megabytes), up to a billion.
+positive_int = Bounded(int, 1, 10**9)
 
 
 def fps_argument(text: str):
@@ -84,6 +104,8 @@ def fps_argument(text: str):
         raise argparse.ArgumentTypeError(str(error)) from None
     if rate > MAX_FPS_ARGUMENT:
         raise argparse.ArgumentTypeError(f"fps must be at most {MAX_FPS_ARGUMENT} (a frame every few ms), got {text!r}")
+    if rate < MIN_FPS_ARGUMENT:
+        raise argparse.ArgumentTypeError(f"fps must be at least {MIN_FPS_ARGUMENT} (a moving picture), got {text!r}")
     return rate
 
 
@@ -135,7 +157,7 @@ def enhance_arguments(parser) -> None:
     )
     group.add_argument(
         "--enhance-every",
-        type=int,
+        type=Bounded(int, 1, 1000),
         default=1,
         metavar="N",
         help="gfpgan: restore every N-th frame, carried along the motion between (default 1)",
@@ -155,7 +177,7 @@ def sheet_arguments(parser, moments: str) -> None:
     )
     parser.add_argument(
         "--sheet-at",
-        type=float,
+        type=Bounded(float, 0, 86400),
         nargs="+",
         metavar="SECONDS",
         help=f"the contact sheet's moments (default: {moments})",

@@ -14,6 +14,8 @@ import argparse
 
 from ..choices import PHOTO_SIZE
 from ._common import (
+    SEED,
+    Bounded,
     check_sheet,
     enhance_arguments,
     enhance_settings,
@@ -42,20 +44,20 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--size",
-        type=int,
+        type=Bounded(int, 0, 8192),
         help=f"longer side of a photo in the output, in pixels (default {PHOTO_SIZE}, as the web service's; 0: "
         "the photo's own; a video keeps its own)",
     )
     motion_arguments(parser)
     parser.add_argument(
         "--face-index",
-        type=int,
+        type=Bounded(int, 0, 10**6),
         help="which face: in a photo its index among the faces found, largest first; in a video a track id",
     )
     parser.add_argument(
         "--still", action="store_true", help="only the mouth moves (default: blinks, head motion, brows)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the blinks and head motion (default 0)")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the blinks and head motion (default 0)")
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
     sheet_arguments(parser, "widest, loudest, m/b/p, quiet, pause, blink")
     enhance_arguments(parser)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import Bounded
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -26,7 +28,9 @@ def register(subparsers) -> None:
     sync = kinds.add_parser("sync", help="AV-offset accuracy of a SyncNet on clips with shifted audio")
     sync.add_argument("videos", nargs="+", help="talking-face videos with their own speech, in sync")
     sync.add_argument("--checkpoint", help="syncnet_v2.model or our .safetensors (default: the built-in model)")
-    sync.add_argument("--shifts", nargs=2, type=int, default=[-6, 6], metavar=("FROM", "TO"), help="default -6 6")
+    sync.add_argument(
+        "--shifts", nargs=2, type=Bounded(int, -100, 100), default=[-6, 6], metavar=("FROM", "TO"), help="default -6 6"
+    )
     sync.add_argument("--json", metavar="FILE", help="also write the report and every score as JSON")
     sync.add_argument("--device", default="cpu", help="torch device (default cpu)")
     sync.set_defaults(run=run)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fps_argument, output_path
+from ._common import Bounded, fps_argument, output_path
 
 
 def register(subparsers) -> None:
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--fps", type=fps_argument, default="25", help="video frame rate for the per-frame windows (default 25)"
     )
-    parser.add_argument("--duration", type=float, help="use only the first SECONDS of the audio")
+    parser.add_argument("--duration", type=Bounded(float, 0.01, 86400), help="use only the first SECONDS of the audio")
     parser.add_argument("--save", metavar="NPZ", help="write the features and windows to this .npz file")
     parser.add_argument("-o", "--output", metavar="MP4", help="write a video showing the features")
     parser.set_defaults(run=run)

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import choices
 from ._common import (
+    Bounded,
     check_sheet,
     enhance_arguments,
     enhance_settings,
@@ -53,15 +54,21 @@ def register(subparsers) -> None:
         "--model", help="variant of an upstream checkpoint (default: told by its shapes, e.g. wav2lip, wav2lip.288)"
     )
     parser.add_argument("-o", "--output", required=True, metavar="MP4", help="the video to write")
-    four = dict(nargs=4, type=int, metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"))
+    four = dict(nargs=4, type=Bounded(int, -1, 100000), metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"))
     parser.add_argument("--pads", help="pixels around the face box (default: the model's, 0 10 0 0)", **four)
-    parser.add_argument("--resize-factor", type=int, default=1, help="divide the video's resolution first")
+    parser.add_argument(
+        "--resize-factor", type=Bounded(int, 1, 64), default=1, help="divide the video's resolution first"
+    )
     parser.add_argument("--crop", help="region of the frame to work in (-1: the edge)", **four)
     parser.add_argument("--box", help="a fixed face box instead of tracking", **four)
     parser.add_argument("--static", action="store_true", help="use only the first frame")
     parser.add_argument("--nosmooth", action="store_true", help="do not smooth the face track")
-    parser.add_argument("--batch-size", type=int, default=16, help="crops per generator call (default 16)")
-    parser.add_argument("--face-index", type=int, help="track id of the face to lip-sync (default: largest)")
+    parser.add_argument(
+        "--batch-size", type=Bounded(int, 1, 1024), default=16, help="crops per generator call (default 16)"
+    )
+    parser.add_argument(
+        "--face-index", type=Bounded(int, 0, 10**6), help="track id of the face to lip-sync (default: largest)"
+    )
     parser.add_argument(
         "--speaking-face",
         action="store_true",
@@ -93,6 +100,10 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+#: The farthest --offset moves the sound, in frames.
+MAX_OFFSET = 250
+
+
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..pipelines import LipSyncConfig, LipSyncPipeline
@@ -108,7 +119,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         offset = 0 if auto else int(args.offset)
     except ValueError:
-        raise InputError(f"--offset must be a whole number of frames or 'auto', got {args.offset!r}") from None
+        raise InputError(f"--offset must be a whole number of frames or 'auto', got {args.offset[:40]!r}") from None
+    if abs(offset) > MAX_OFFSET:
+        raise InputError(
+            f"--offset {offset}: at most {MAX_OFFSET} frames either way (a sound {MAX_OFFSET // 25} s off)"
+        )
 
     method = _method(args)
     text = read_text_argument(args.text, args.transcript)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from .. import choices
+from ._common import SEED, Bounded
 
 
 def register(subparsers) -> None:
@@ -14,9 +15,14 @@ def register(subparsers) -> None:
         "make-dataset", help="make the synthetic 3D talking-face data set", description=__doc__.split(":", 1)[1].strip()
     )
     parser.add_argument("out", help="folder to write (wav/, vertices_npy/, templates.pkl)")
-    parser.add_argument("--speakers", type=int, default=8, help="number of synthetic speakers (default 8)")
     parser.add_argument(
-        "--sentences", type=int, default=40, help="sentences per speaker (default 40, the built-in list)"
+        "--speakers", type=Bounded(int, 1, 1000), default=8, help="number of synthetic speakers (default 8)"
+    )
+    parser.add_argument(
+        "--sentences",
+        type=Bounded(int, 1, 100000),
+        default=40,
+        help="sentences per speaker (default 40, the built-in list)",
     )
     parser.add_argument(
         "--template",
@@ -31,7 +37,7 @@ def register(subparsers) -> None:
         metavar=("WAV", "TRANSCRIPT"),
         help="also animate real speech with its transcript file (repeatable)",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=SEED, default=0)
     parser.add_argument("--overwrite", action="store_true", help="replace a set already in OUT")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

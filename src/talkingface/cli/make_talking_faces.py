@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import SEED, WORKERS, Bounded
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -17,12 +19,14 @@ def register(subparsers) -> None:
     )
     parser.add_argument("faces", nargs="+", metavar="FACE", help="portrait images, or folders of them")
     parser.add_argument("out", help="the set's folder (created; its parent must exist)")
-    parser.add_argument("--clips", type=int, default=3, help="clips per portrait (default 3)")
-    parser.add_argument("--size", type=int, default=96, help="crop side in pixels (default 96)")
-    parser.add_argument("--photo-size", type=int, default=320, help="longer side the portraits are animated at")
+    parser.add_argument("--clips", type=Bounded(int, 1, 1000), default=3, help="clips per portrait (default 3)")
+    parser.add_argument("--size", type=Bounded(int, 16, 1024), default=96, help="crop side in pixels (default 96)")
+    parser.add_argument(
+        "--photo-size", type=Bounded(int, 64, 8192), default=320, help="longer side the portraits are animated at"
+    )
     parser.add_argument("--no-augment", action="store_true", help="no head motion, colour, blur, noise")
-    parser.add_argument("--workers", type=int, default=1, help="videos preprocessed at once (default 1)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=WORKERS, default=1, help="videos preprocessed at once (default 1)")
+    parser.add_argument("--seed", type=SEED, default=0)
     parser.set_defaults(run=run)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from .. import choices
-from ._common import fps_argument, motion_arguments, print_notes, read_text_argument, transcript_arguments
+from ._common import Bounded, fps_argument, motion_arguments, print_notes, read_text_argument, transcript_arguments
 
 
 def register(subparsers) -> None:
@@ -37,14 +37,16 @@ def register(subparsers) -> None:
         "--subject",
         help="faceformer: whose neutral face from --templates (--template gives the triangles, e.g. FLAME_sample.ply)",
     )
-    parser.add_argument("--style", type=int, default=0, help="faceformer: training speaker whose style to use")
+    parser.add_argument(
+        "--style", type=Bounded(int, 0, 1000), default=0, help="faceformer: training speaker whose style to use"
+    )
     parser.add_argument("--device", default="cpu", help="faceformer: torch device (default cpu)")
     parser.add_argument("--template", metavar="MESH", help="an OBJ/PLY face or head to animate (FLAME, BIWI, ...)")
     parser.add_argument(
         "--fps", type=fps_argument, help="frames per second (default 30; faceformer: the model's own rate)"
     )
     parser.add_argument("--still", action="store_true", help="only the mouth moves (default: blinks, brows)")
-    parser.add_argument("--size", type=int, default=512, help="video size in pixels (default 512)")
+    parser.add_argument("--size", type=Bounded(int, 16, 8192), default=512, help="video size in pixels (default 512)")
     parser.add_argument("--wireframe", action="store_true", help="draw the mesh edges in the video")
     parser.add_argument("--backend", default="auto", choices=choices.RENDER_BACKENDS, help="renderer")
     parser.add_argument(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import SEED, WORKERS, Bounded
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -20,33 +22,37 @@ def register(subparsers) -> None:
     )
     parser.add_argument("inputs", nargs="+", metavar="VIDEO", help="videos with speech, or folders of them")
     parser.add_argument("out", metavar="OUT", help="the set's folder (created; its parent must exist)")
-    parser.add_argument("--size", type=int, default=96, help="crop side in pixels (default 96)")
+    parser.add_argument("--size", type=Bounded(int, 16, 1024), default=96, help="crop side in pixels (default 96)")
     parser.add_argument(
         "--pads",
         nargs=4,
-        type=int,
+        type=Bounded(int, 0, 100000),
         default=[0, 10, 0, 0],
         metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"),
         help="pixels around the face box (default 0 10 0 0)",
     )
-    parser.add_argument("--min-frames", type=int, default=25, help="shortest clip kept, 25 fps frames (default 25)")
+    parser.add_argument(
+        "--min-frames", type=Bounded(int, 1, 10**7), default=25, help="shortest clip kept, 25 fps frames (default 25)"
+    )
     parser.add_argument(
         "--split",
         nargs=3,
-        type=float,
+        type=Bounded(float, 0, 1),
         default=[0.8, 0.1, 0.1],
         metavar=("TRAIN", "VAL", "TEST"),
         help="shares of the speakers (default 0.8 0.1 0.1)",
     )
     parser.add_argument("--speakers", metavar="TSV", help="file<TAB>speaker lines (default: folder names)")
-    parser.add_argument("--workers", type=int, default=1, help="videos processed at once (default 1)")
-    parser.add_argument("--seed", type=int, default=0, help="the speaker split's shuffle (default 0)")
+    parser.add_argument("--workers", type=WORKERS, default=1, help="videos processed at once (default 1)")
+    parser.add_argument("--seed", type=SEED, default=0, help="the speaker split's shuffle (default 0)")
     parser.add_argument(
         "--syncnet",
         metavar="FILE",
         help="check each clip's sync with this SyncNet (syncnet_v2.model; default: the built-in sync model)",
     )
-    parser.add_argument("--min-confidence", type=float, help="drop clips whose sync confidence (LSE-C) is lower")
+    parser.add_argument(
+        "--min-confidence", type=Bounded(float, -100, 100), help="drop clips whose sync confidence (LSE-C) is lower"
+    )
     parser.add_argument("--shift", action="store_true", help="take each clip's speech at its measured offset")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(run=run)

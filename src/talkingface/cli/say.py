@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path
+from ._common import Bounded, output_path
 
 
 def register(subparsers) -> None:
@@ -15,8 +15,10 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="WAV", help="the speech (.wav)")
     parser.add_argument("--phonemes", metavar="FILE", help="the phoneme timings (.json or .TextGrid)")
     parser.add_argument("--voice", default="en-us", help="espeak-ng voice, e.g. en-us, en-gb, en-us+f3")
-    parser.add_argument("--rate", type=int, default=175, help="words per minute (80-450, default 175)")
-    parser.add_argument("--pitch", type=int, default=50, help="0-100 (default 50)")
+    parser.add_argument(
+        "--rate", type=Bounded(int, 80, 450), default=175, help="words per minute (80-450, default 175)"
+    )
+    parser.add_argument("--pitch", type=Bounded(int, 0, 100), default=50, help="0-100 (default 50)")
     parser.set_defaults(run=run)
 
 

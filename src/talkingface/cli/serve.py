@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from ._common import positive_int
+from ._common import Bounded, positive_int
 
 
 def register(subparsers) -> None:
@@ -18,7 +18,7 @@ def register(subparsers) -> None:
         "serve", help="web page and HTTP API for every job", description=__doc__.split(":", 1)[1].strip()
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
-    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    parser.add_argument("--port", type=Bounded(int, 1, 65535), default=7860, help="port (default 7860)")
     parser.add_argument("--workers", type=positive_int, default=1, help="jobs run at once (default 1)")
     parser.add_argument("--queue", type=positive_int, default=8, help="jobs that may wait (default 8)")
     parser.add_argument(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import output_path
+from ._common import Bounded, output_path
 
 
 def register(subparsers) -> None:
@@ -18,11 +18,16 @@ def register(subparsers) -> None:
     parser.add_argument("video", help="a video (or a photo)")
     parser.add_argument("-o", "--output", metavar="JSON", help="write the tracks here (default VIDEO.tracks.json)")
     parser.add_argument("--preview", metavar="MP4", help="write a video with the tracks drawn")
-    parser.add_argument("--max-faces", type=int, default=4, help="faces followed at once (default 4)")
+    parser.add_argument("--max-faces", type=Bounded(int, 1, 64), default=4, help="faces followed at once (default 4)")
     parser.add_argument(
-        "--max-gap", type=int, default=12, help="longest loss in frames that is filled by interpolation (default 12)"
+        "--max-gap",
+        type=Bounded(int, 0, 10000),
+        default=12,
+        help="longest loss in frames that is filled by interpolation (default 12)",
     )
-    parser.add_argument("--detect-every", type=int, default=15, help="frames between detector runs (default 15)")
+    parser.add_argument(
+        "--detect-every", type=Bounded(int, 1, 100000), default=15, help="frames between detector runs (default 15)"
+    )
     parser.add_argument("--no-smoothing", action="store_true", help="keep the raw landmarks")
     parser.add_argument("--boxes-only", action="store_true", help="leave the landmarks out of the JSON")
     parser.set_defaults(run=run)

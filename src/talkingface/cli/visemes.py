@@ -23,7 +23,15 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fps_argument, motion_arguments, output_path, print_notes, read_text_argument, transcript_arguments
+from ._common import (
+    Bounded,
+    fps_argument,
+    motion_arguments,
+    output_path,
+    print_notes,
+    read_text_argument,
+    transcript_arguments,
+)
 
 
 def register(subparsers) -> None:
@@ -42,7 +50,10 @@ def register(subparsers) -> None:
     parser.add_argument("--show-map", metavar="NAME", help="print a preset map (to copy and edit) and stop")
     parser.add_argument("--stream", action="store_true", help="follow speech as it arrives (see above)")
     parser.add_argument(
-        "--idle", type=float, default=2.0, help="--stream from a file: stop when it has not grown for this long (s)"
+        "--idle",
+        type=Bounded(float, 0.05, 3600),
+        default=2.0,
+        help="--stream from a file: stop when it has not grown for this long (s)",
     )
     parser.add_argument(
         "--shapes", default="GHX", help="extended mouth shapes the rig has, some of GHX ('' for A-F only; default GHX)"

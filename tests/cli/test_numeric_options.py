@@ -1,0 +1,90 @@
+"""Every numeric option of every command, read from the parser itself, refuses what is not a number
+it can use (NaN, infinity, huge or tiny values, values past its bounds) as it is parsed: one line,
+status 2, before any work."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from talkingface.cli import build_parser, main
+from talkingface.cli._common import Bounded, fps_argument
+
+#: Never a number an option can use.
+HOSTILE = ("nan", "inf", "-inf", "NaN", "1" + "0" * 400, "0x10", "", "1,5")
+#: Past the bounds of every option the commands bound themselves (those of a training config are the
+#: config's, checked as it is made).
+HUGE = ("1e308", "-1e308", "1" + "0" * 30)
+
+
+def _numeric_options() -> list[tuple[str, str, argparse.Action]]:
+    found = []
+    numeric = ("int", "float", "whole number", "number", "fps_argument")
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}".strip())
+            elif action.option_strings and getattr(action.type, "__name__", "") in numeric:
+                found.append((path, action.option_strings[-1], action))
+
+    walk(build_parser(), "")
+    return found
+
+
+OPTIONS = _numeric_options()
+
+
+def test_the_parser_has_the_numeric_options_it_should():
+    assert len(OPTIONS) > 60
+    names = {(command, flag) for command, flag, _ in OPTIONS}
+    assert {
+        ("animate", "--seed"),
+        ("features", "--duration"),
+        ("lipsync", "--fps"),
+        ("train openness", "--lr"),
+    } <= names
+
+
+@pytest.mark.parametrize(("command", "flag", "action"), OPTIONS, ids=[f"{c}{f}" for c, f, _ in OPTIONS])
+def test_hostile_numbers_are_refused_as_they_are_parsed(command, flag, action):
+    assert action.type is not float  # a bare float takes NaN and infinity
+    if action.type is int:  # argparse refuses all but the huge whole number, which the config bounds
+        assert command.startswith("train"), "a bare int has no bounds"
+        return
+    own = isinstance(action.type, Bounded) or action.type is fps_argument
+    for text in HOSTILE + (HUGE if own else ()):
+        with pytest.raises(argparse.ArgumentTypeError):
+            action.type(text)
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["animate", "--face", "f.png", "--audio", "a.wav", "-o", "o.mp4", "--seed", "-1"], "--seed"),
+        (["features", "a.wav", "--duration", "1e308", "-o", "f.npy"], "--duration"),
+        (["animate", "--face", "f.png", "--audio", "a.wav", "-o", "o.mp4", "--fps", "0.001"], "--fps"),
+        (["lipsync", "--face", "f.mp4", "--audio", "a.wav", "-o", "o.mp4", "--batch-size", "0"], "--batch-size"),
+        (["say", "hello", "-o", "s.wav", "--rate", "1e9"], "--rate"),
+        (["visemes", "a.wav", "-o", "c.json", "--idle", "nan"], "--idle"),
+    ],
+)
+def test_out_of_bounds_values_get_one_line_naming_the_option(tmp_path, capsys, monkeypatch, argv, flag):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stopped:  # argparse's refusal
+        main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and flag in err and "internal error" not in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_offset_of_a_billion_frames_is_refused_before_the_work(tmp_path, capsys, photo_path, speech_path):
+    out = tmp_path / "o.mp4"
+    argv = ["lipsync", "--face", str(photo_path), "--audio", str(speech_path), "-o", str(out), "--offset", "1000000000"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--offset" in err and "at most 250 frames" in err and "memory" not in err
+    assert not out.exists()
