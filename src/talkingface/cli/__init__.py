@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     # (checkpoints, samples), as resuming relies on them.
     outputs = contextlib.nullcontext() if args.command in _KEEPS_PROGRESS else all_or_nothing()
     try:
+        _distinct_outputs(args)
         with _signals_stop_the_run(), outputs:
             return int(args.run(args) or 0)
     except TalkingFaceError as error:
@@ -143,6 +144,36 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"talkingface {args.command}: interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+#: The options that name a file a run writes (those a command has), with the flag that says so.
+_OUTPUT_OPTIONS = {
+    "output": "-o",
+    "phonemes": "--phonemes",
+    "plot": "--plot",
+    "sheet": "--sheet",
+    "json": "--json",
+    "csv": "--csv",
+}
+
+
+def _distinct_outputs(args: argparse.Namespace) -> None:
+    """Two outputs of one run never name the same file (one would silently replace the other)."""
+    import os
+
+    from ..errors import InputError
+
+    seen: dict[str, str] = {}
+    for dest, flag in _OUTPUT_OPTIONS.items():
+        value = getattr(args, dest, None)
+        for name in value if isinstance(value, list) else [value]:
+            if not isinstance(name, str) or name in ("", "-"):
+                continue
+            key = os.path.realpath(name)
+            if key in seen:
+                both = f"{flag} names {name} twice" if seen[key] == flag else f"{seen[key]} and {flag} both name {name}"
+                raise InputError(f"{both}: each output needs a file of its own")
+            seen[key] = flag
 
 
 def _file_size_limit() -> None:

@@ -1,6 +1,6 @@
-"""Every numeric option of every command, read from the parser itself, refuses what is not a number
-it can use (NaN, infinity, huge or tiny values, values past its bounds) as it is parsed: one line,
-status 2, before any work."""
+"""Options checked before any work: every numeric option of every command, read from the parser
+itself, refuses what is not a number it can use (NaN, infinity, huge values, values past its bounds)
+as it is parsed, in one line with status 2; and no two outputs of one run name the same file."""
 
 from __future__ import annotations
 
@@ -88,3 +88,24 @@ def test_an_offset_of_a_billion_frames_is_refused_before_the_work(tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert "--offset" in err and "at most 250 frames" in err and "memory" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["visemes", "{speech}", "-o", "c.json", "--phonemes", "c.json"], "-o and --phonemes both name c.json"),
+        (["visemes", "{speech}", "-o", "c.json", "-o", "./c.json"], "-o names ./c.json twice"),
+        (["visemes", "{speech}", "-o", "c.json", "--plot", "{here}/c.json"], "-o and --plot both name"),
+        (["animate", "--face", "{photo}", "--audio", "{speech}", "-o", "t.mp4", "--sheet", "t.mp4"], "--sheet"),
+        (["sync-score", "{photo}", "--json", "s.out", "--csv", "s.out"], "--json and --csv both name s.out"),
+    ],
+)
+def test_two_outputs_of_one_run_never_name_the_same_file(
+    tmp_path, monkeypatch, capsys, photo_path, speech_path, argv, message
+):
+    monkeypatch.chdir(tmp_path)
+    filled = [a.format(speech=speech_path, photo=photo_path, here=tmp_path) for a in argv]
+    assert main(filled) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err and "a file of its own" in err, err
+    assert list(tmp_path.iterdir()) == []
