@@ -211,3 +211,22 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
         raise MediaError(path, "file not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise MediaError(path, f"not a {what} ({type(error).__name__}: {error})") from None
+
+
+#: Byte-order marks and the encodings they announce, the 4-byte ones first (UTF-32 LE starts as UTF-16 LE).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """A text file's bytes as text: by its byte-order mark where it has one (UTF-8, UTF-16 or UTF-32, as
+    editors on Windows and Praat write them), else UTF-8. UnicodeDecodeError where it is none of these."""
+    for mark, encoding in _BOMS:
+        if data.startswith(mark):
+            return data[len(mark) :].decode(encoding)
+    return data.decode("utf-8")

@@ -113,3 +113,21 @@ def test_visemes_tells_a_supervising_program_its_steps(tmp_path, speech_path):
     assert stages[:2] == ["reading the speech", "making the curves"] and stages[-1] == "writing the files"
     written = [e for e in events if e["stage"] == "writing the files"]
     assert written[0]["done"] == 0 and written[-1]["done"] == written[-1]["total"] == 3
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_transcripts_and_textgrids_in_unicode_with_a_byte_order_mark_are_read(tmp_path, encoding):
+    import codecs
+
+    from talkingface.cli._common import read_transcript
+
+    mark = {"utf-8": codecs.BOM_UTF8, "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}
+    mark |= {"utf-32-le": codecs.BOM_UTF32_LE, "utf-32-be": codecs.BOM_UTF32_BE}
+    text = "Grüße: it was the best of times."
+    (tmp_path / "t.txt").write_bytes(mark[encoding] + text.encode(encoding))
+    assert read_transcript(tmp_path / "t.txt") == text  # was "not a text file" for UTF-16
+    timings = PhonemeSequence.from_dict({"phonemes": [{"phone": "AH", "start": 0.1, "end": 0.3}], "duration": 1.0})
+    timings.save_textgrid(tmp_path / "p.TextGrid")  # Praat writes its TextGrids in UTF-16 with a mark
+    grid = (tmp_path / "p.TextGrid").read_text(encoding="utf-8")
+    (tmp_path / "w.TextGrid").write_bytes(mark[encoding] + grid.encode(encoding))
+    assert PhonemeSequence.load(tmp_path / "w.TextGrid").arpabet() == timings.arpabet()

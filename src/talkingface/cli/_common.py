@@ -36,18 +36,20 @@ MAX_TRANSCRIPT_BYTES = 1_000_000  # about 18 hours of speech
 
 
 def read_transcript(path: Path) -> str:
-    """A transcript file's text: UTF-8 (Latin-1 if it is not UTF-8); a file over 1 MB, or one that is
+    """A transcript file's text: UTF-8, UTF-16 or UTF-32 by its byte-order mark (Latin-1 if it is none
+    of these); a file over 1 MB, or one that is
     not text (control characters), is refused in one line before any work."""
     import unicodedata
 
     from ..errors import MediaError
+    from ..files import decode_text
 
     size = path.stat().st_size
     if size > MAX_TRANSCRIPT_BYTES:
         raise MediaError(path, f"{size} bytes is too long for a transcript (at most {MAX_TRANSCRIPT_BYTES} bytes)")
     data = path.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
+        text = decode_text(data)
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     control = sum(1 for c in text if c not in "\t\n\r\f" and unicodedata.category(c) in ("Cc", "Cs", "Co"))

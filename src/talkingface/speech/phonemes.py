@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, MediaError
-from ..files import atomic_output
+from ..files import atomic_output, decode_text
 
 SILENCE = "SIL"
 
@@ -540,9 +540,9 @@ class PhonemeSequence:
         if size > _MAX_TIMINGS_BYTES:
             raise MediaError(p, f"{size} bytes is too long for phoneme timings")
         try:
-            text = p.read_bytes().decode("utf-8-sig")
+            text = decode_text(p.read_bytes())
         except UnicodeDecodeError:
-            raise MediaError(p, "not a text file (not UTF-8)") from None
+            raise MediaError(p, "not a text file (not UTF-8, nor UTF-16 or UTF-32 with a byte-order mark)") from None
         try:
             if p.suffix.lower() == ".textgrid":
                 return cls.from_textgrid(text)
