@@ -109,3 +109,19 @@ def test_two_outputs_of_one_run_never_name_the_same_file(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err and "a file of its own" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_name_that_is_not_utf8_is_scored_and_reported(tmp_path, make_video):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    video = tmp_path / os.fsdecode(b"caf\xe9 \xff.mp4")  # Latin-1 bytes, as an old disk names them
+    video.write_bytes(make_video().read_bytes())
+    argv = ["sync-score", str(video), "--json", str(tmp_path / "s.json"), "--csv", str(tmp_path / "s.csv")]
+    run = subprocess.run([sys.executable, "-m", "talkingface", *argv], capture_output=True, check=False)
+    assert run.returncode == 0, run.stderr.decode(errors="replace")
+    assert b"internal error" not in run.stderr and b"caf\\udce9" in run.stdout  # shown escaped
+    scores = json.loads((tmp_path / "s.json").read_text(encoding="ascii"))
+    assert scores[0]["tracks"] and "\\udce9" in (tmp_path / "s.csv").read_text(encoding="utf-8")

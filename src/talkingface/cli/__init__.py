@@ -96,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     _threads_that_yield()
     _file_size_limit()
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is shown, escaped, not a crash
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError):
+                reconfigure(errors="backslashreplace")
     parser = build_parser()
     _Parser.words = tuple(sys.argv[1:] if argv is None else argv)
     args, unknown = parser.parse_known_args(argv)

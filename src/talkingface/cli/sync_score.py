@@ -132,15 +132,15 @@ def _write_reports(args: argparse.Namespace, results: list, rows: list[dict]) ->
     if args.json == "-":
         print(json.dumps([r.to_dict() for r in results], indent=1))
     elif args.json:
-        with atomic_output(args.json) as tmp:
-            tmp.write_text(json.dumps([r.to_dict() for r in results], indent=1))
+        with atomic_output(args.json) as tmp:  # ASCII: a name that is not UTF-8 keeps its bytes as escapes
+            tmp.write_text(json.dumps([r.to_dict() for r in results], indent=1), encoding="ascii")
     if args.csv:
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-        with atomic_output(args.csv) as tmp:
-            tmp.write_text(text.getvalue())
+        with atomic_output(args.csv) as tmp:  # bytes of a name that are not UTF-8 shown as \\x.. escapes
+            tmp.write_text(text.getvalue(), encoding="utf-8", errors="backslashreplace")
 
 
 def _shown_names(videos: list[str]) -> dict[str, str]:
