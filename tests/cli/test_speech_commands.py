@@ -131,3 +131,15 @@ def test_transcripts_and_textgrids_in_unicode_with_a_byte_order_mark_are_read(tm
     grid = (tmp_path / "p.TextGrid").read_text(encoding="utf-8")
     (tmp_path / "w.TextGrid").write_bytes(mark[encoding] + grid.encode(encoding))
     assert PhonemeSequence.load(tmp_path / "w.TextGrid").arpabet() == timings.arpabet()
+
+
+def test_say_tells_how_to_speak_text_that_starts_with_a_dash_and_refuses_a_book(tmp_path, capsys):
+    from tests.conftest import status
+
+    wav = tmp_path / "s.wav"
+    assert status(["say", "-hello", "-o", str(wav)]) == 2
+    err = capsys.readouterr().err
+    assert "goes after '--'" in err and "-- -hello" in err and err.count("\n") == 1
+    assert main(["say", "-o", str(wav), "--", "-hello"]) == 0 and wav.is_file()
+    assert main(["say", "word " * 5000, "-o", str(tmp_path / "book.wav")]) == 2  # 25,000 characters
+    assert "at most 20000" in capsys.readouterr().err and not (tmp_path / "book.wav").exists()

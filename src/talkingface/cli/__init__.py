@@ -49,7 +49,16 @@ class _Parser(argparse.ArgumentParser):
     words: tuple[str, ...] = ()
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)} (see {self.prog} --help)\n")
+        hint = self._suggestion(message) or self._dashed_text()
+        self.exit(2, f"{self.prog}: error: {message}{hint} (see {self.prog} --help)\n")
+
+    def _dashed_text(self) -> str:
+        """For a command that takes text (say): text starting with '-' read as an option says how to give it."""
+        if not any(action.dest == "text" and not action.option_strings for action in self._actions):
+            return ""
+        known = {o for action in self._actions for o in action.option_strings}
+        dashed = [w for w in self.words if w.startswith("-") and w.split("=", 1)[0] not in known and w != "--"]
+        return f"; text that starts with '-' goes after '--': ... -- {dashed[0]}" if dashed else ""
 
     def _suggestion(self, message: str) -> str:
         """``"; did you mean X?"`` for the first mistyped command or option, or nothing."""

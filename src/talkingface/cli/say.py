@@ -11,7 +11,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "say", help="synthetic speech with exact phoneme timings", description=__doc__.split(":", 1)[1].strip()
     )
-    parser.add_argument("text", help="what to say")
+    parser.add_argument("text", help="what to say (text that starts with '-' goes after '--': say -o s.wav -- -TEXT)")
     parser.add_argument("-o", "--output", required=True, metavar="WAV", help="the speech (.wav)")
     parser.add_argument("--phonemes", metavar="FILE", help="the phoneme timings (.json or .TextGrid)")
     parser.add_argument("--voice", default="en-us", help="espeak-ng voice, e.g. en-us, en-gb, en-us+f3")
@@ -22,12 +22,23 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+#: The longest text spoken at once: about 20 minutes of speech at the default rate (120,000 characters
+#: took 2.3 GB).
+MAX_CHARACTERS = 20000
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from ..errors import InputError
     from ..media import write_wav
     from ..speech.espeak import synthesize
 
+    if len(args.text) > MAX_CHARACTERS:
+        raise InputError(
+            f"{len(args.text)} characters is more than say speaks at once (at most {MAX_CHARACTERS}, about "
+            "20 minutes): split the text"
+        )
     target = output_path(args.output, suffixes=(".wav",))
     if args.phonemes:
         output_path(args.phonemes, suffixes=(".json", ".textgrid"))
