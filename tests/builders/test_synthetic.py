@@ -232,7 +232,7 @@ def test_bad_arguments(tmp_path, kwargs, message):
 
 def test_existing_sets_and_missing_audio(tiny_set, tmp_path):
     root, _, _ = tiny_set
-    with pytest.raises(InputError, match="already holds a set"):
+    with pytest.raises(InputError, match="already holds a set.*--overwrite"):  # the option the user has
         make_synthetic_set(root, sentences=TEXTS[:1], speakers=1)
     with pytest.raises(MediaError):
         make_synthetic_set(

@@ -223,7 +223,8 @@ def make_synthetic_set(
     existing = [n for n in ("wav", "vertices_npy", "templates.pkl", INCOMPLETE) if (root / n).exists()]
     if existing and not overwrite:
         raise InputError(
-            f"{root}: already holds a set ({', '.join(existing)}); pass overwrite=True or choose another folder"
+            f"{root}: already holds a set ({', '.join(existing)}); choose another folder, or replace it with "
+            "--overwrite (overwrite=True from Python)"
         )
     basis = _template_basis(template)
     real = [_aligned(path, text) for path, text in clips]  # fails before anything is written
