@@ -33,7 +33,10 @@ class AtomicFile:
         folder = self.path.parent
         if not folder.is_dir():
             raise InputError(f"{self.path}: folder {folder} does not exist")
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}", dir=folder)
+        # mkstemp adds 8 characters; the stem is cut so that the temporary name fits where the final one does.
+        suffix = f".partial{self.path.suffix}"
+        prefix = f".{_cut(self.path.stem, NAME_MAX - len(os.fsencode(suffix)) - 10)}."
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
         os.close(fd)
         self.tmp = Path(name)
         # An AtomicFile dropped without commit or discard still removes its temporary file.
@@ -88,7 +91,8 @@ class AtomicFolder(AtomicFile):
         folder = self.path.parent
         if not folder.is_dir():
             raise InputError(f"{self.path}: folder {folder} does not exist")
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=folder))
+        prefix = f".{_cut(self.path.name, NAME_MAX - len('.partial') - 10)}."
+        self.tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".partial", dir=folder))
         self._cleanup = weakref.finalize(self, _remove_tree, self.tmp)
         self._deferred = False
 
@@ -175,6 +179,9 @@ def check_output(
     writable, its extension one of ``suffixes`` (if given), and it is none of ``inputs`` (an input is
     never overwritten). One-line :class:`InputError` otherwise."""
     p = Path(path)
+    size = len(os.fsencode(p.name))
+    if size > NAME_MAX:
+        raise InputError(f"{p.name[:40]}...: the name is {size} bytes, longer than a file name may be ({NAME_MAX})")
     if str(path) == "" or p.is_dir() or str(path).endswith(os.sep):
         raise InputError(f"{path}: is a folder, expected a file path for the {what}")
     folder = p.parent
@@ -182,6 +189,7 @@ def check_output(
         raise InputError(f"{path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"{path}: folder {folder} is not writable")
+    _check_takes_files(folder, path)
     if suffixes is not None and p.suffix.lower() not in suffixes:
         shown = p.suffix or "no extension"
         raise InputError(f"{path}: the {what} must be {', '.join(suffixes)}, not {shown}")
@@ -189,6 +197,30 @@ def check_output(
         if source is not None and _same_file(p, Path(source)):
             raise InputError(f"{path}: is also an input; choose another {what} name (inputs are never overwritten)")
     return p
+
+
+#: The longest file name (bytes) the common file systems take (ext4, XFS, APFS, NTFS in UTF-16 units).
+NAME_MAX = 255
+
+
+def _cut(name: str, room: int) -> str:
+    """``name`` cut to at most ``room`` bytes of the file system's encoding (whole characters)."""
+    while len(os.fsencode(name)) > max(0, room):
+        name = name[:-1]
+    return name
+
+
+def _check_takes_files(folder: Path, path: str | os.PathLike) -> None:
+    """The output's folder takes a new file (not /proc or /sys, a read-only mount, a full disk's last
+    inode): one is made and removed, before any work."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".", suffix=".probe", dir=folder)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"{path}: folder {folder} does not take new files ({reason})") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -125,3 +125,26 @@ def test_a_file_name_that_is_not_utf8_is_scored_and_reported(tmp_path, make_vide
     assert b"internal error" not in run.stderr and b"caf\\udce9" in run.stdout  # shown escaped
     scores = json.loads((tmp_path / "s.json").read_text(encoding="ascii"))
     assert scores[0]["tracks"] and "\\udce9" in (tmp_path / "s.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("/proc/curves.json", "does not take new files"),
+        ("/sys/curves.json", "does not take new files"),
+        ("{here}/" + "a" * 251 + ".json", "longer than a file name may be (255)"),
+    ],
+)
+def test_an_output_its_folder_cannot_take_is_refused_before_the_work(tmp_path, capsys, speech_path, name, message):
+    assert main(["visemes", str(speech_path), "-o", name.format(here=tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    said = message in err or (message == "does not take new files" and "is not writable" in err)  # not root
+    assert said and ".partial" not in err and len(err.splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_longest_legal_name_is_written_whole(tmp_path, speech_path):
+    # Its temporary name is cut so that it fits too (it was "File name too long" on a .partial file).
+    out = tmp_path / ("c" * 250 + ".json")
+    assert main(["visemes", str(speech_path), "-o", str(out)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
