@@ -143,3 +143,27 @@ def test_say_tells_how_to_speak_text_that_starts_with_a_dash_and_refuses_a_book(
     assert main(["say", "-o", str(wav), "--", "-hello"]) == 0 and wav.is_file()
     assert main(["say", "word " * 5000, "-o", str(tmp_path / "book.wav")]) == 2  # 25,000 characters
     assert "at most 20000" in capsys.readouterr().err and not (tmp_path / "book.wav").exists()
+
+
+def test_a_stream_from_a_pipe_nobody_writes_or_a_closed_stdin_ends_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    fifo = tmp_path / "speech.pipe"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "talkingface", "visemes"]
+    started = time.monotonic()
+    run = subprocess.run(
+        [*command, str(fifo), "--stream", "--idle", "0.5", "-o", str(tmp_path / "c.jsonl")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2 and "no audio" in run.stderr and time.monotonic() - started < 30  # no hang in open
+    closed = subprocess.run(
+        [*command, "-", "--stream", "-o", str(tmp_path / "d.jsonl")],
+        stdin=None, capture_output=True, text=True, timeout=60, check=False,
+        preexec_fn=lambda: os.close(0),
+    )  # fmt: skip
+    assert closed.returncode == 2 and "standard input is closed" in closed.stderr, closed.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["speech.pipe"]

@@ -150,6 +150,7 @@ def _stream(args: argparse.Namespace) -> int:
     import json
     import math
     import os
+    import stat
     import sys
     import time
 
@@ -170,10 +171,15 @@ def _stream(args: argparse.Namespace) -> int:
     if args.output:
         output_path(args.output[0], suffixes=(".jsonl",), inputs=(args.audio,))
     if args.audio == "-":
-        fd, growing = sys.stdin.fileno(), False
+        try:
+            fd, growing = sys.stdin.fileno(), False
+        except (AttributeError, ValueError, OSError):  # no standard input at all (closed by the caller)
+            raise InputError("standard input is closed: pipe the speech in, or give its file") from None
     else:
         try:
-            fd, growing = os.open(args.audio, os.O_RDONLY), True
+            # A named pipe opens at once, writer or not (it would wait for one); --idle then applies.
+            fifo = stat.S_ISFIFO(os.stat(args.audio).st_mode)
+            fd, growing = os.open(args.audio, os.O_RDONLY | (os.O_NONBLOCK if fifo else 0)), True
         except OSError as error:
             raise InputError(f"{args.audio}: {error.strerror}") from None
     stream = CurveStream(args.fps, JaliConfig(style=args.style))
@@ -194,7 +200,10 @@ def _stream(args: argparse.Namespace) -> int:
     emit(json.dumps({"fps": float(stream.fps), "names": list(NAMES)}))
     pending, header, quiet_since = b"", None, time.monotonic()
     while True:
-        chunk = os.read(fd, 6400)
+        try:
+            chunk = os.read(fd, 6400)
+        except BlockingIOError:  # a named pipe with a writer and nothing written yet
+            chunk = b""
         if not chunk:
             if not growing or time.monotonic() - quiet_since > args.idle:
                 break
