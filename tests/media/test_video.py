@@ -146,3 +146,22 @@ def test_an_image_claiming_too_many_pixels_is_refused_before_decoding(tmp_path, 
     message = str(caught.value)
     assert ("too large to read" in message) == refused, message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_float_tiff_from_0_to_1_reads_as_the_picture_not_black(tmp_path, photo, channels):
+    import cv2
+    from PIL import Image
+
+    from talkingface.media import read_image
+
+    scaled = photo.astype(np.float32) / 255.0
+    path = tmp_path / "face.tif"
+    if channels == 1:
+        Image.fromarray(scaled[..., 1], mode="F").save(path)  # Pillow writes one float channel
+        expected = photo[..., 1].mean()
+    else:
+        assert cv2.imwrite(str(path), scaled[..., ::-1])  # OpenCV writes three: a TIFF Pillow cannot open
+        expected = photo.mean()
+    pixels = read_image(path)
+    assert pixels.shape == (*photo.shape[:2], 3) and abs(pixels.mean() - expected) < 2

@@ -69,6 +69,10 @@ def _read_still(path: Path) -> tuple[np.ndarray, str] | None:
                 shown.thumbnail((MAX_STILL_SIDE, MAX_STILL_SIDE), Image.Resampling.LANCZOS)
             return np.asarray(shown, np.uint8).copy(), fmt
     except UnidentifiedImageError:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            pixels = _read_float_tiff(path)
+            if pixels is not None:
+                return pixels, "tiff"
         return None
     except MediaError:
         raise
@@ -77,15 +81,42 @@ def _read_still(path: Path) -> tuple[np.ndarray, str] | None:
         raise MediaError(path, f"image data is corrupt or truncated ({reason})") from None
 
 
+def _to_8bit(values: np.ndarray, mode: str) -> np.ndarray:
+    """Pixel values of a 16-bit, 32-bit or float image as 8 bits, scaled by their range: floats from 0
+    to 1 (as image tools write them), else 0-255, else 16-bit."""
+    finite = values[np.isfinite(values)]
+    top_value = float(finite.max()) if finite.size else 0.0
+    if mode in ("F", "float") and finite.size and float(np.percentile(finite, 99)) <= 1.05:
+        top = 1.0  # 0 to 1, give or take the overshoot of a colour conversion
+    elif mode.startswith("I;16") or top_value > 255:
+        top = 65535.0
+    else:
+        top = 255.0
+    return np.clip(np.nan_to_num(values) / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _read_float_tiff(path: Path) -> np.ndarray | None:
+    """A colour TIFF of 16-bit or float samples, which Pillow does not open, read by OpenCV where it is
+    installed: ``(H, W, 3) uint8 RGB``, or None."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    if image is None or image.ndim != 3 or image.shape[2] < 3:
+        return None
+    kind = "float" if image.dtype.kind == "f" else "I;16" if image.dtype == np.uint16 else "I"
+    rgb = image[..., 2::-1].astype(np.float64)
+    return np.ascontiguousarray(_to_8bit(rgb, kind))
+
+
 def _to_rgb(image: Any) -> Any:
     """Any Pillow mode as 8-bit RGB: 16-bit and float scaled by their range, transparency over white."""
     from PIL import Image
 
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         values = np.asarray(image, np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
-        grey = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return Image.fromarray(grey).convert("RGB")
+        return Image.fromarray(_to_8bit(values, image.mode)).convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
