@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -34,8 +35,10 @@ class AtomicFile:
         if not folder.is_dir():
             raise InputError(f"{self.path}: folder {folder} does not exist")
         # mkstemp adds 8 characters; the stem is cut so that the temporary name fits where the final one does.
+        sweep_stale(folder)
         suffix = f".partial{self.path.suffix}"
-        prefix = f".{_cut(self.path.stem, NAME_MAX - len(os.fsencode(suffix)) - 10)}."
+        mark = f".{os.getpid()}."
+        prefix = f".{_cut(self.path.stem, NAME_MAX - len(os.fsencode(suffix)) - len(mark) - 9)}{mark}"
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
         os.close(fd)
         self.tmp = Path(name)
@@ -91,7 +94,9 @@ class AtomicFolder(AtomicFile):
         folder = self.path.parent
         if not folder.is_dir():
             raise InputError(f"{self.path}: folder {folder} does not exist")
-        prefix = f".{_cut(self.path.name, NAME_MAX - len('.partial') - 10)}."
+        sweep_stale(folder)
+        mark = f".{os.getpid()}."
+        prefix = f".{_cut(self.path.name, NAME_MAX - len('.partial') - len(mark) - 9)}{mark}"
         self.tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".partial", dir=folder))
         self._cleanup = weakref.finalize(self, _remove_tree, self.tmp)
         self._deferred = False
@@ -197,6 +202,48 @@ def check_output(
         if source is not None and _same_file(p, Path(source)):
             raise InputError(f"{path}: is also an input; choose another {what} name (inputs are never overwritten)")
     return p
+
+
+#: A temporary output's name: ``.<name>.<pid of its writer>.<8 random characters>.partial[.ext]``.
+_PARTIAL = re.compile(r"^\..*\.(\d+)\.[A-Za-z0-9_]{8}\.partial(\.[^.]*)?$")
+
+
+def sweep_stale(folder: Path) -> int:
+    """Remove the temporary outputs in ``folder`` left by runs that were killed (SIGKILL, a power cut):
+    those whose writing process is gone, or is a newer process with the same id. How many were removed."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        found = _PARTIAL.match(entry.name)
+        if not found or _writer_alive(int(found.group(1)), entry):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed += 1
+    return removed
+
+
+def _writer_alive(pid: int, entry: os.DirEntry) -> bool:
+    """Whether the process that made ``entry`` still runs: ``pid`` exists and started before it was made."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process: not ours to judge
+    try:
+        started = os.stat(f"/proc/{pid}").st_ctime
+        return started <= entry.stat(follow_symlinks=False).st_mtime + 1.0
+    except OSError:
+        return True
 
 
 #: The longest file name (bytes) the common file systems take (ext4, XFS, APFS, NTFS in UTF-16 units).

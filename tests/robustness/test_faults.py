@@ -38,7 +38,7 @@ def _animate(out: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2])
 def test_a_signal_mid_run_leaves_nothing(tmp_path, signum):
     out = tmp_path / "talk.mp4"
     process = subprocess.Popen(
@@ -94,3 +94,30 @@ def test_a_full_disk_gives_one_line_and_no_partial_file(tmp_path, argv, limit):
     assert len(lines) == 1 and lines[0].startswith(f"talkingface {argv[0]}: error: "), run.stderr
     assert "too large" in lines[0].lower() or "no space" in lines[0].lower(), lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_runs_partial_files_are_swept_by_the_next_run_into_that_folder(tmp_path):
+    import os
+
+    dead = 1
+    while True:  # a process id that no process has now
+        dead += 7919
+        try:
+            os.kill(dead, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            continue
+    stale_file = tmp_path / f".talk.{dead}.a1b2c3d4.partial.mp4"
+    stale_file.write_bytes(b"half a video")
+    stale_folder = tmp_path / f".frames.{dead}.z9y8x7w6.partial"
+    stale_folder.mkdir()
+    (stale_folder / "0001.png").write_bytes(b"x")
+    live = tmp_path / f".other.{os.getpid()}.q1w2e3r4.partial.wav"  # a run still writing (this one)
+    live.write_bytes(b"in progress")
+    mine = tmp_path / "notes.partial.txt"  # not a name of ours
+    mine.write_text("keep me")
+    out = tmp_path / "s.wav"
+    result = subprocess.run(_command("say", "hello there", "-o", str(out)), capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, live.name, mine.name])

@@ -215,8 +215,13 @@ def _threads_that_yield() -> None:
         os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 
+#: The signals that end a process unless it handles them, and that it may handle: each stops a run
+#: cleanly, its partial outputs removed (SIGINT is Python's KeyboardInterrupt; SIGKILL cannot be caught).
+STOPPING = ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGXCPU")
+
+
 class Stopped(BaseException):
-    """A run stopped by SIGTERM or SIGHUP; raised where the run is, so every ``finally`` and atomic
+    """A run stopped by a signal of :data:`STOPPING`; raised where the run is, so every ``finally`` and atomic
     output cleans up on the way out (as for SIGINT's KeyboardInterrupt)."""
 
     def __init__(self, signum: int):
@@ -227,7 +232,7 @@ class Stopped(BaseException):
 
 @contextlib.contextmanager
 def _signals_stop_the_run() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise :class:`Stopped` while the block runs (main thread only)."""
+    """The signals of :data:`STOPPING` raise :class:`Stopped` while the block runs (main thread only)."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -237,7 +242,7 @@ def _signals_stop_the_run() -> Iterator[None]:
     def stop(signum, _frame):
         raise Stopped(signum)
 
-    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    names = [name for name in STOPPING if hasattr(signal, name)]
     previous = {name: signal.signal(getattr(signal, name), stop) for name in names}
     try:
         yield
