@@ -361,6 +361,13 @@ def _checkpoint_cases(folder: Path) -> list[Case]:
         path = folder / f"{name}.safetensors"
         save_file(tensors, path, metadata=change(metadata))
         cases.append(Case(path.name, path, expect))
+    for name, value in (("nan_weights", float("nan")), ("inf_weights", float("inf"))):  # damaged or diverged
+        broken = dict(tensors)
+        first = next(k for k, v in broken.items() if v.is_floating_point() and v.numel() > 1)
+        broken[first] = broken[first].clone()
+        broken[first].view(-1)[::2] = value
+        save_file(broken, folder / f"{name}.safetensors", metadata=metadata)
+        cases.append(Case(f"{name}.safetensors", folder / f"{name}.safetensors", "error"))
     data = good.read_bytes()
     for name, raw in (
         ("cut.safetensors", data[: len(data) // 3]),

@@ -157,6 +157,13 @@ def load_state(model: nn.Module, state: StateDict, path: str | os.PathLike) -> n
             f"{len(wrong)} of another shape: {_show(wrong)}" if wrong else "",
         ]
         raise CheckpointError(path, f"does not fit {type(model).__name__}; " + "; ".join(p for p in problems if p))
+    broken = [
+        k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()
+    ]
+    if broken:
+        raise CheckpointError(
+            path, f"{len(broken)} weights hold NaN or infinity ({_show(broken)}): a damaged file or a diverged training"
+        )
     model.load_state_dict(state, strict=True)
     return model
 
