@@ -121,3 +121,20 @@ def test_a_killed_runs_partial_files_are_swept_by_the_next_run_into_that_folder(
     result = subprocess.run(_command("say", "hello there", "-o", str(out)), capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, live.name, mine.name])
+
+
+def test_a_deleted_working_folder_is_named_as_the_problem(tmp_path, speech_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    process = subprocess.Popen(
+        [
+            "sh",
+            "-c",
+            f'cd "{gone}" && rmdir "{gone}" && exec "$0" "$@"',
+            *_command("visemes", str(speech_path), "-o", "c.json"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2 and "the working folder was deleted" in err and err.count("\n") == 1, err

@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     # (checkpoints, samples), as resuming relies on them.
     outputs = contextlib.nullcontext() if args.command in _KEEPS_PROGRESS else all_or_nothing()
     try:
+        _working_folder()
         _distinct_outputs(args)
         with _signals_stop_the_run(), outputs:
             return int(args.run(args) or 0)
@@ -169,6 +170,18 @@ _OUTPUT_OPTIONS = {
     "json": "--json",
     "csv": "--csv",
 }
+
+
+def _working_folder() -> None:
+    """The folder the command runs in still exists (relative names are read and written there)."""
+    import os
+
+    from ..errors import InputError
+
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise InputError("the working folder was deleted: change to an existing folder and run again") from None
 
 
 def _distinct_outputs(args: argparse.Namespace) -> None:
