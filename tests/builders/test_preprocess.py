@@ -103,6 +103,13 @@ def test_bad_requests_fail_in_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.count("\n") == 1
     with pytest.raises(InputError, match="min_frames must be >= 5"):
         PreprocessConfig(min_frames=2)
+    for split in ((0, 0, 0), (0.8, -0.1, 0.3)):  # refused before any crop is written
+        with pytest.raises(InputError, match="split must be three shares"):
+            PreprocessConfig(split=split)
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")
+    assert main(["preprocess", str(video), str(tmp_path / "set"), "--split", "0", "0", "0"]) == 2
+    assert "split must be" in capsys.readouterr().err and not (tmp_path / "set").exists()
 
 
 @pytest.mark.slow
