@@ -169,3 +169,30 @@ def test_a_header_claiming_an_impossible_rate_is_refused_before_decoding(tmp_pat
     (tmp_path / "lying.wav").write_bytes(data[:24] + struct.pack("<II", 1, 2) + data[32:])
     with pytest.raises(MediaError, match="1 Hz is no recording's rate"):
         load_audio(tmp_path / "lying.wav", 16000)
+
+
+def _two_tracks(path, first: np.ndarray, second: np.ndarray, rate: int = 16000) -> None:
+    """An .mkv with two audio streams (AAC), interleaved, as a dubbed film or a screen recording has."""
+    from fractions import Fraction
+
+    with av.open(str(path), "w") as container:
+        streams = [container.add_stream("aac", rate=rate, layout="mono") for _ in range(2)]
+        for start in range(0, len(first), 1024):
+            for stream, samples in zip(streams, (first, second)):
+                chunk = samples[None, start : start + 1024].astype(np.float32)
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
+                container.mux(stream.encode(frame))
+        for stream in streams:
+            container.mux(stream.encode(None))
+
+
+@pytest.mark.parametrize("speech_first", [False, True])
+def test_of_two_audio_streams_the_one_with_sound_is_taken(tmp_path, speech16k, speech_first):
+    clip = np.asarray(speech16k[16000:64000], np.float32)
+    silence = np.zeros_like(clip)
+    _two_tracks(tmp_path / "two.mkv", *((clip, silence) if speech_first else (silence, clip)))
+    loaded = load_audio(tmp_path / "two.mkv", 16000)
+    n = min(len(loaded), len(clip)) - 4000
+    lag = int(np.argmax([np.dot(loaded[k : k + n], clip[:n]) for k in range(3000)]))  # the codec's delay
+    assert np.corrcoef(loaded[lag : lag + n], clip[:n])[0, 1] > 0.9  # the speech, not the silent track

@@ -7,6 +7,7 @@ Kaiser-windowed anti-aliasing filter (scipy ``resample_poly``), so down-sampling
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from dataclasses import dataclass
@@ -49,7 +50,8 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
 
 
 def load_audio(path: str | os.PathLike, sample_rate: int | None = 16000) -> np.ndarray:
-    """Decode the first audio stream of a file to mono float32 samples in [-1, 1].
+    """Decode the audio of a file to mono float32 samples in [-1, 1]: its audio stream, or of several the
+    one with the most sound.
 
     Args:
         path: any audio or video file with an audio stream.
@@ -71,10 +73,12 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = 16000) -> np.n
         samples, rate = _soundfile_read(p, error)
     else:
         with container:
-            samples, rate, loudest = _decode(container, p)
+            index = _loudest_stream(container)
+        with open_input(p) as container:
+            samples, rate, loudest = _decode(container, p, index=index)
         if loudest is not None:  # the channels cancel out when mixed: take the loudest alone
             with open_input(p) as container:
-                samples, rate, _ = _decode(container, p, channel=loudest)
+                samples, rate, _ = _decode(container, p, channel=loudest, index=index)
     if samples.size == 0:
         raise MediaError(p, "audio stream has no samples (zero-length audio)")
     if not np.isfinite(samples).all():
@@ -136,10 +140,10 @@ def change_speed(samples: np.ndarray, speed: float) -> np.ndarray:
     return out
 
 
-def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.stream.AudioStream:
+def _audio_stream(container: av.container.InputContainer, path: Path, index: int = 0) -> av.audio.stream.AudioStream:
     if not container.streams.audio:
         raise MediaError(path, "no audio stream")
-    stream = container.streams.audio[0]
+    stream = container.streams.audio[index]
     try:
         channels, rate = stream.channels, stream.rate
         stream.layout  # noqa: B018 - a damaged header fails here ("Invalid layout: 0 channels")
@@ -156,12 +160,43 @@ def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audi
 CANCELLED = 0.1
 
 
+#: Seconds of each audio stream heard to choose among several.
+_SAMPLED = 10.0
+
+
+def _loudest_stream(container: av.container.InputContainer) -> int:
+    """Of a file's audio streams, the one with the most sound (mean power) in its first :data:`_SAMPLED`
+    seconds: a second track may hold the speech and the first be silent; 0 when there is one."""
+    streams = list(container.streams.audio)
+    if len(streams) < 2:
+        return 0
+    position = {stream.index: k for k, stream in enumerate(streams)}
+    converters = [av.AudioResampler(format="flt", layout=stream.layout, rate=stream.rate) for stream in streams]
+    power, values, heard = np.zeros(len(streams)), np.zeros(len(streams)), np.zeros(len(streams))
+    with contextlib.suppress(av.error.FFmpegError, ValueError):
+        for packet in container.demux(*streams):
+            k = position.get(packet.stream.index)
+            if k is None or heard[k] >= _SAMPLED:
+                if heard.min() >= _SAMPLED:
+                    break
+                continue
+            for frame in packet.decode():
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                for converted in converters[k].resample(frame):
+                    block = converted.to_ndarray()
+                    power[k] += float(np.square(block, dtype=np.float64).sum())
+                    values[k] += block.size
+                    heard[k] += converted.samples / max(1, converted.sample_rate)
+    return int(np.argmax(power / np.maximum(values, 1)))
+
+
 def _decode(
-    container: av.container.InputContainer, path: Path, channel: int | None = None
+    container: av.container.InputContainer, path: Path, channel: int | None = None, index: int = 0
 ) -> tuple[np.ndarray, int, int | None]:
-    """The stream's samples, its channels averaged (or ``channel`` alone), its rate, and the loudest
-    channel where the average cancels out (else None)."""
-    stream = _audio_stream(container, path)
+    """Audio stream ``index``'s samples, its channels averaged (or ``channel`` alone), its rate, and the
+    loudest channel where the average cancels out (else None)."""
+    stream = _audio_stream(container, path, index)
     rate, channels = stream.rate, max(1, stream.channels)
     # Every decoded frame as interleaved float at the stream's own rate (one plane, whatever the channel
     # count or layout); mixing and resampling are done here, not by swresample, so their behaviour is known.
