@@ -112,6 +112,21 @@ def test_bad_requests_fail_in_one_line(tmp_path, capsys):
     assert "split must be" in capsys.readouterr().err and not (tmp_path / "set").exists()
 
 
+def test_a_second_run_into_a_set_being_written_is_refused(tmp_path, capsys):
+    from talkingface.builders.preprocess import _claim
+
+    root = tmp_path / "set"
+    root.mkdir()
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"not read: the set is taken first")
+    first = _claim(root)  # a run writing the set now
+    try:
+        assert main(["preprocess", str(video), str(root)]) == 2
+        assert "another preprocess run is writing this set" in capsys.readouterr().err
+    finally:
+        first.close()
+
+
 @pytest.mark.slow
 def test_sync_filtering_drops_unsure_clips_and_shifts_the_speech(real_clips, tmp_path, monkeypatch):
     import talkingface.builders.preprocess as pre

@@ -35,6 +35,7 @@ from ..optional import needs
 if TYPE_CHECKING:
     from ..face.tracking import TrackingResult
 
+LOCK = ".preprocess.lock"
 DONE = ".done"
 
 
@@ -192,6 +193,7 @@ def preprocess(
             f"{missing[0]}: file not found" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
         )
     (root / DONE).mkdir(parents=True, exist_ok=True)
+    claim = _claim(root)  # held until this run returns
     jobs = [(str(Path(v).resolve()), _safe_name(s)) for v, s in zip(videos, names)]
     reports: list[VideoReport] = []
     todo = []
@@ -232,7 +234,25 @@ def preprocess(
     write_filelists(root, splits)
     result = PreprocessResult(root, reports, splits)
     _write_report(root, result, config)
+    claim.close()
     return result
+
+
+def _claim(root: Path):
+    """The set's folder for this run alone: an exclusive lock on its lock file, released when the
+    returned file is closed (or the process ends). A second run into the same set is refused at once,
+    instead of both finishing with file lists that each name only their own clips."""
+    import fcntl
+
+    handle = open(root / LOCK, "a+")  # noqa: SIM115 - held open for the run
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise InputError(
+            f"{root}: another preprocess run is writing this set; wait for it, or choose another folder"
+        ) from None
+    return handle
 
 
 def _done_path(root: Path, video: str) -> Path:
