@@ -107,3 +107,29 @@ def test_the_built_in_model_follows_held_out_speakers_lips():
         loudness.append(correlation(loud, lips.opening))
     assert np.median(ours) > 0.4
     assert np.median(ours) > np.median(loudness) + 0.05
+
+
+def test_silence_and_hiss_leave_the_mouth_at_rest_and_say_so():
+    import numpy as np
+
+    from talkingface.animation.speech import speech_curves
+
+    hiss = (np.random.default_rng(0).standard_normal(48000) * 10 ** (-80 / 20)).astype(np.float32)
+    for audio in (np.zeros(48000, np.float32), hiss):  # the model hears each clip relative to itself
+        curves, phonemes = speech_curves(audio, 16000, 30)
+        assert curves.channel("jawOpen").max() == 0.0
+        assert any("silent" in note for note in phonemes.notes)
+
+
+def test_the_pauses_of_speech_rest_and_its_words_move(speech16k):
+    import numpy as np
+
+    from talkingface.animation.openness import frame_levels
+    from talkingface.animation.speech import speech_curves
+
+    audio = np.concatenate([np.zeros(16000, np.float32), np.asarray(speech16k[16000:64000], np.float32)])
+    curves, phonemes = speech_curves(audio, 16000, 25)
+    jaw = curves.channel("jawOpen")
+    assert jaw[:20].max() == 0.0 and jaw[30:].std() > 0.05 and not phonemes.notes
+    levels = frame_levels(audio, 16000, curves.num_frames, 25.0)
+    assert levels[:20].max() < -100 and np.mean(levels[30:] > -70) > 0.95  # a quiet recording's words are not silence

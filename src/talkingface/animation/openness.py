@@ -37,11 +37,30 @@ def at_frames(steps: np.ndarray, count: int, fps: float) -> np.ndarray:
 
 
 def openness_frames(model, audio: np.ndarray, sample_rate: int, count: int, fps: float) -> np.ndarray:
-    """How open the mouth is at each of ``count`` frames at ``fps`` (see the module), ``(count,) float64``."""
+    """How open the mouth is at each of ``count`` frames at ``fps`` (see the module), ``(count,) float64``.
+    Frames of silence (under :data:`SILENT_DB`) are at rest: the model hears each clip relative to
+    itself, and would open the mouth to a hum or hiss."""
     values = at_frames(openness_steps(model, audio, sample_rate), count, fps)
-    spread = values.std()
-    standardised: np.ndarray = (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
-    return standardised
+    silent = frame_levels(audio, sample_rate, count, fps) < SILENT_DB
+    spoken = values[~silent]
+    spread = spoken.std() if spoken.size else 0.0
+    standardised = (values - spoken.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+    standardised[silent] = np.minimum(REST, standardised.min())
+    return np.asarray(standardised, np.float64)
+
+
+#: A frame quieter than this (RMS, dB below full scale) is silence, whatever the model hears in it.
+SILENT_DB = -70.0
+
+
+def frame_levels(audio: np.ndarray, sample_rate: int, count: int, fps: float) -> np.ndarray:
+    """The RMS level of ``audio`` over each of ``count`` frames at ``fps``, in dB below full scale."""
+    samples = np.asarray(audio, np.float64)
+    edges = np.minimum((np.arange(count + 1) / fps * sample_rate).astype(np.int64), len(samples))
+    energy = np.concatenate([[0.0], np.cumsum(samples**2)])
+    spans = np.maximum(edges[1:] - edges[:-1], 1)
+    power = (energy[edges[1:]] - energy[edges[:-1]]) / spans
+    return np.asarray(10 * np.log10(np.maximum(power, 1e-20)), np.float64)
 
 
 #: ``jawOpen`` at the clip's mean openness, and its change per standard deviation of openness: chosen on
@@ -49,6 +68,8 @@ def openness_frames(model, audio: np.ndarray, sample_rate: int, count: int, fps:
 #: 90th-percentile openings, measured alike by the tracker, in the median).
 JAW_LEVEL = 0.176
 JAW_SPREAD = 0.112
+#: The openness of a mouth at rest (``jawOpen`` 0).
+REST = -JAW_LEVEL / JAW_SPREAD
 
 
 def jaw_from_openness(openness: np.ndarray) -> np.ndarray:

@@ -78,10 +78,12 @@ def speech_curves(
         curves = JaliAnimator(config).animate(phonemes, fps, audio, sample_rate)
     if method == "auto":
         from ..models.openness import load_openness
-        from .openness import openness_frames, with_openness
+        from .openness import REST, SILENT_DB, openness_frames, with_openness
 
         openness_model = openness_model if openness_model is not None else load_openness()
         found = openness_frames(openness_model, audio, sample_rate, curves.num_frames, float(curves.fps))
+        if (found <= REST + 1e-9).all():
+            phonemes.notes.append(f"the speech is silent (under {SILENT_DB:g} dB): the mouth stays at rest")
         if chosen == "jali":  # aligned phonemes: their closures stand
             curves = with_openness(curves, found, TRANSCRIPT_OPENNESS)
         else:
