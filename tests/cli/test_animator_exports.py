@@ -73,7 +73,7 @@ def test_format_flag_and_shapes(tmp_path, speech_path):
         (["-o", "{tmp}/c.tsv", "--shapes", "Q"], "some of G, H, X"),
         (["-o", "{tmp}/c.vmd", "--map", "arkit52"], "longer than 15 bytes in Shift-JIS"),
         (["-o", "{tmp}/a.tsv", "-o", "{tmp}/b.anim", "--format", "unity"], "--format names the format of one output"),
-        (["-o", "{tmp}/c.vrma", "-o", "{tmp}/c.vrma"], "given twice"),
+        (["-o", "{tmp}/c.vrma", "-o", "{tmp}/c.vrma"], "c.vrma twice"),
         (["-o", "{tmp}/c.txt"], "c.txt"),
     ],
 )

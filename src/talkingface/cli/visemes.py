@@ -145,12 +145,33 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stream_source(audio: str) -> tuple[int, bool]:
+    """The file descriptor ``--stream`` reads, and whether it is a file that may still grow (standard
+    input ends at its end). A named pipe opens at once, writer or not (it would wait for one); --idle
+    then applies."""
+    import os
+    import stat
+    import sys
+
+    from ..errors import InputError
+
+    if audio == "-":
+        try:
+            return sys.stdin.fileno(), False
+        except (AttributeError, ValueError, OSError):  # no standard input at all (closed by the caller)
+            raise InputError("standard input is closed: pipe the speech in, or give its file") from None
+    try:
+        fifo = stat.S_ISFIFO(os.stat(audio).st_mode)
+        return os.open(audio, os.O_RDONLY | (os.O_NONBLOCK if fifo else 0)), True
+    except OSError as error:
+        raise InputError(f"{audio}: {error.strerror}") from None
+
+
 def _stream(args: argparse.Namespace) -> int:
     """``visemes --stream``: JSON lines of curves while the speech arrives."""
     import json
     import math
     import os
-    import stat
     import sys
     import time
 
@@ -170,18 +191,7 @@ def _stream(args: argparse.Namespace) -> int:
         raise InputError(f"--idle must be 0-3600 seconds, got {args.idle}")
     if args.output:
         output_path(args.output[0], suffixes=(".jsonl",), inputs=(args.audio,))
-    if args.audio == "-":
-        try:
-            fd, growing = sys.stdin.fileno(), False
-        except (AttributeError, ValueError, OSError):  # no standard input at all (closed by the caller)
-            raise InputError("standard input is closed: pipe the speech in, or give its file") from None
-    else:
-        try:
-            # A named pipe opens at once, writer or not (it would wait for one); --idle then applies.
-            fifo = stat.S_ISFIFO(os.stat(args.audio).st_mode)
-            fd, growing = os.open(args.audio, os.O_RDONLY | (os.O_NONBLOCK if fifo else 0)), True
-        except OSError as error:
-            raise InputError(f"{args.audio}: {error.strerror}") from None
+    fd, growing = _stream_source(args.audio)
     stream = CurveStream(args.fps, JaliConfig(style=args.style))
     lines: list[str] = []
 

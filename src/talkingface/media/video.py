@@ -96,12 +96,12 @@ def _to_8bit(values: np.ndarray, mode: str) -> np.ndarray:
 
 
 def _read_float_tiff(path: Path) -> np.ndarray | None:
-    """A colour TIFF of 16-bit or float samples, which Pillow does not open, read by OpenCV where it is
-    installed: ``(H, W, 3) uint8 RGB``, or None."""
-    try:
+    """A colour TIFF of 16-bit or float samples, which Pillow does not open, read by OpenCV (the face
+    extra): ``(H, W, 3) uint8 RGB``, or None where OpenCV does not read it either."""
+    from ..optional import needs
+
+    with needs("face", "reading a colour TIFF of float or 16-bit samples"):
         import cv2
-    except ImportError:
-        return None
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if image is None or image.ndim != 3 or image.shape[2] < 3:
         return None
