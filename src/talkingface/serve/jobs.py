@@ -220,7 +220,7 @@ class JobManager:
             except Exception as error:  # the job fails; the worker goes on
                 with self._lock:
                     self._finish(job, "failed", f"internal error: {type(error).__name__}")
-                self._discard_outputs(job)
+                self._tidy(job)
 
     def _run(self, job: Job) -> None:
         steps = []
@@ -245,7 +245,7 @@ class JobManager:
                         self._finish(job, "cancelled")
                     else:
                         self._finish(job, "failed", failure)
-                self._discard_outputs(job)
+                self._tidy(job)
                 return
         outputs = [o.name for o in job.method.outputs if (job.folder / o.name).is_file()]
         size = sum(p.stat().st_size for p in job.folder.rglob("*") if p.is_file())
@@ -257,10 +257,7 @@ class JobManager:
             else:
                 job.outputs = outputs
                 self._finish(job, "done")
-        if job.status == "failed":
-            self._discard_outputs(job)
-        else:
-            self._tidy(job)
+        self._tidy(job)
 
     def _step(self, job: Job, argv: list[str]) -> str | None:
         """Run one command of ``job``; None when it succeeded, else why it failed."""
@@ -351,14 +348,9 @@ class JobManager:
         if status != "done":
             job.outputs = []
 
-    def _discard_outputs(self, job: Job) -> None:
-        for output in job.method.outputs:
-            (job.folder / output.name).unlink(missing_ok=True)
-        self._tidy(job)
-
     def _tidy(self, job: Job) -> None:
-        """A finished job keeps its outputs and its log only: its uploads and the files its command made
-        on the way go as soon as it ends."""
+        """A finished job keeps its outputs (none unless it is done) and its log only: its uploads, a
+        failed run's partial outputs and the files its command made on the way go as soon as it ends."""
         kept = {*job.outputs, LOG}
         for path in list(job.folder.iterdir()) if job.folder.is_dir() else []:
             if path.name in kept:
