@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data.lrs2 import LAYOUT_FPS, SAMPLE_RATE, ClipInfo, split_speakers, write_filelists
+from ..data.lrs2 import LAYOUT_FPS, SAMPLE_RATE, ClipInfo, check_fractions, split_speakers, write_filelists
 from ..errors import InputError, TalkingFaceError
 from ..face import FaceTracker
 from ..face.crops import crop_box, wav2lip_box
@@ -79,9 +78,7 @@ class PreprocessConfig:
             raise InputError(f"several_faces must be a share in [0, 1], got {self.several_faces}")
         if not 1 <= self.quality <= 100:
             raise InputError(f"quality must be 1-100, got {self.quality}")
-        split = tuple(self.split)
-        if len(split) != 3 or not all(math.isfinite(f) and f >= 0 for f in split) or not sum(split) > 0:
-            raise InputError(f"split must be three shares >= 0 with some above 0 (train, val, test), got {split}")
+        check_fractions(self.split)
 
     @property
     def scorer(self) -> str | None:

@@ -16,6 +16,7 @@ Layout under ``root`` (the one Wav2Lip's reference trainers read, plus our per-c
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -127,11 +128,17 @@ def write_filelists(root: str | os.PathLike, parts: dict[str, list[str]]) -> Non
             tmp.write_text("".join(f"{name}\n" for name in sorted(parts.get(split, []))))
 
 
+def check_fractions(fractions: Sequence[float]) -> None:
+    """Shares of the speakers for train, val and test: three finite numbers >= 0, some above 0."""
+    shares = tuple(fractions)
+    if len(shares) != 3 or not all(math.isfinite(f) and f >= 0 for f in shares) or not sum(shares) > 0:
+        raise InputError(f"split must be three shares >= 0 with some above 0 (train, val, test), got {shares}")
+
+
 def split_speakers(speakers: list[str], fractions: tuple[float, float, float], seed: int = 0) -> dict[str, str]:
     """Speaker -> split, by ``fractions`` (train, val, test) of the speakers after a seeded shuffle.
     Every split but train gets at least one speaker once there are three or more."""
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or not sum(fractions) > 0:
-        raise InputError(f"split fractions must be three numbers >= 0 (train, val, test), got {fractions}")
+    check_fractions(fractions)
     unique = sorted(set(speakers))
     order = list(np.random.default_rng(seed).permutation(len(unique)))
     total = sum(fractions)

@@ -73,9 +73,13 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = 16000) -> np.n
         samples, rate = _soundfile_read(p, error)
     else:
         with container:
-            index = _loudest_stream(container)
-        with open_input(p) as container:
-            samples, rate, loudest = _decode(container, p, index=index)
+            several = len(container.streams.audio) > 1
+            index = _loudest_stream(container) if several else 0
+            if not several:
+                samples, rate, loudest = _decode(container, p)
+        if several:  # choosing read the streams' start: the chosen one is decoded from a new opening
+            with open_input(p) as container:
+                samples, rate, loudest = _decode(container, p, index=index)
         if loudest is not None:  # the channels cancel out when mixed: take the loudest alone
             with open_input(p) as container:
                 samples, rate, _ = _decode(container, p, channel=loudest, index=index)
@@ -166,10 +170,8 @@ _SAMPLED = 10.0
 
 def _loudest_stream(container: av.container.InputContainer) -> int:
     """Of a file's audio streams, the one with the most sound (mean power) in its first :data:`_SAMPLED`
-    seconds: a second track may hold the speech and the first be silent; 0 when there is one."""
+    seconds: a second track may hold the speech and the first be silent."""
     streams = list(container.streams.audio)
-    if len(streams) < 2:
-        return 0
     position = {stream.index: k for k, stream in enumerate(streams)}
     converters = [av.AudioResampler(format="flt", layout=stream.layout, rate=stream.rate) for stream in streams]
     power, values, heard = np.zeros(len(streams)), np.zeros(len(streams)), np.zeros(len(streams))
