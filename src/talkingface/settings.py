@@ -139,26 +139,36 @@ def _with_default(help_text: str, said: str) -> str:
     return f"{help_text} (default {said})"
 
 
-def _finite(kind: type) -> Any:
-    """``kind`` as an option's type, a float refusing NaN and infinity as it is parsed (the field's own
-    bounds are checked when its config is made)."""
-    if kind is not float:
-        return kind
+class Bounded:
+    """An option's value type with its bounds: ``Bounded(int, 1, 64)("8") -> 8``; anything else (not a
+    number, NaN, infinity, out of bounds) is an argparse error in one line, so every numeric option is
+    refused as it is parsed, before any work."""
 
-    def number(text: str) -> float:
+    def __init__(self, kind: type, low: float, high: float):
+        self.kind, self.low, self.high = kind, low, high
+        self.__name__ = "whole number" if kind is int else "number"  # argparse's word for the type
+
+    def __call__(self, text: str) -> Any:
         import argparse
         import math
 
         try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
-        if not math.isfinite(value):
+            value = self.kind(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected a {self.__name__}, got {text[:40]!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"expected a finite number, got {text[:40]!r}")
+        if not self.low <= value <= self.high:
+            raise argparse.ArgumentTypeError(f"expected {self.low} to {self.high}, got {text[:40]}")
         return value
 
-    number.__name__ = "number"
-    return number
+
+def _finite(kind: type) -> Any:
+    """``kind`` as an option's type, a float refusing NaN and infinity as it is parsed (the field's own
+    bounds are checked when its config is made)."""
+    import math
+
+    return Bounded(float, -math.inf, math.inf) if kind is float else kind
 
 
 def _text_reader(parse: Callable[[str], Any]) -> Callable[[str], Any]:

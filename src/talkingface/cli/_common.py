@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from .. import choices
+from ..settings import Bounded
 
 
 def output_path(path: str, *, suffixes: tuple[str, ...] | None = None, inputs: tuple = (), video: bool = False) -> Path:
@@ -60,30 +60,6 @@ def read_transcript(path: Path) -> str:
 
 MAX_FPS_ARGUMENT = 240
 MIN_FPS_ARGUMENT = 1
-
-
-class Bounded:
-    """An option's value type with its bounds: ``Bounded(int, 1, 64)("8") -> 8``; anything else (not a
-    number, NaN, infinity, out of bounds) is an argparse error in one line, so every numeric option is
-    refused as it is parsed, before any work."""
-
-    def __init__(self, kind: type, low: float, high: float):
-        self.kind, self.low, self.high = kind, low, high
-        self.__name__ = "whole number" if kind is int else "number"  # argparse's word for the type
-
-    def __call__(self, text: str) -> Any:
-        import argparse
-        import math
-
-        try:
-            value = self.kind(text)
-        except (ValueError, OverflowError):
-            raise argparse.ArgumentTypeError(f"expected a {self.__name__}, got {text[:40]!r}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a finite number, got {text[:40]!r}")
-        if not self.low <= value <= self.high:
-            raise argparse.ArgumentTypeError(f"expected {self.low} to {self.high}, got {text[:40]}")
-        return value
 
 
 #: Bounds most options share: seeds as numpy takes them, counts of workers or items, pixel sizes.
