@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -88,6 +90,16 @@ def start_server(folder: Path, *args: str) -> Server:
         time.sleep(0.1)
     process.kill()
     raise AssertionError("the service did not start: " + (folder / "server.log").read_text())
+
+
+@contextlib.contextmanager
+def serving(folder: Path, *args: str) -> Iterator[Server]:
+    """:func:`start_server` for a ``with`` block, stopped at its end."""
+    running = start_server(folder, *args)
+    try:
+        yield running
+    finally:
+        stop_server(running)
 
 
 def stop_server(server: Server) -> None:

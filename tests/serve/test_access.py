@@ -8,7 +8,7 @@ import sys
 
 import httpx
 import pytest
-from tests.serve.conftest import TOKEN, start_server, stop_server
+from tests.serve.conftest import TOKEN, serving
 
 
 def test_the_api_needs_the_token_and_health_does_not(server):
@@ -62,24 +62,18 @@ def test_a_page_of_another_origin_cannot_start_or_remove_jobs(server):
 
 def test_an_allowed_host_and_a_token_of_the_operators(tmp_path):
     token = "my-own-token-for-this-service"
-    running = start_server(tmp_path, "--token", token, "--allowed-host", "studio.lan")
-    try:
+    with serving(tmp_path, "--token", token, "--allowed-host", "studio.lan") as running:
         assert running.client.get("/api/jobs", headers={"Host": "studio.lan"}).status_code == 200
         assert httpx.get(running.url + "/api/jobs", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 401
         printed = (tmp_path / "server.log").read_text()
         assert f"?token={token}" in printed
-    finally:
-        stop_server(running)
 
 
 def test_no_auth_only_on_this_machine_and_said_loudly(tmp_path):
-    running = start_server(tmp_path, "--no-auth")
-    try:
+    with serving(tmp_path, "--no-auth") as running:
         assert httpx.get(running.url + "/api/jobs").status_code == 200
         assert httpx.get(running.url + "/api/jobs", headers={"Host": "evil.example"}).status_code == 421
         assert "WARNING: no access token" in (tmp_path / "server.log").read_text()
-    finally:
-        stop_server(running)
 
 
 @pytest.mark.parametrize(

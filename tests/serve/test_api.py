@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 from tests.conftest import in_shared, png_claiming
-from tests.serve.conftest import GRID_CLIP, PORTRAIT, start_server, stop_server
+from tests.serve.conftest import GRID_CLIP, PORTRAIT, serving
 
 
 def duration_of(data: bytes, tmp_path) -> float:
@@ -212,8 +212,7 @@ def test_paths_and_ids_cannot_reach_outside_a_job(server):
 
 @pytest.mark.slow
 def test_uploads_and_outputs_over_the_limits_are_refused(tmp_path, short_speech, speech_path, photo_path):
-    small = start_server(tmp_path, "--max-upload-mb", "1", "--max-job-mb", "1")
-    try:
+    with serving(tmp_path, "--max-upload-mb", "1", "--max-job-mb", "1") as small:
         big = tmp_path / "big.wav"
         big.write_bytes(short_speech.read_bytes() * 20)  # 1.5 MB
         response = small.submit("visemes", {"speech": big})
@@ -236,13 +235,10 @@ def test_uploads_and_outputs_over_the_limits_are_refused(tmp_path, short_speech,
         assert job["status"] == "failed", job
         assert "File too large" in job["error"] or "over the limit of 1048576" in job["error"]
         assert not (small.jobs_dir / job["id"] / "video.mp4").exists()
-    finally:
-        stop_server(small)
 
 
 def test_a_full_queue_answers_429_and_loses_no_job(tmp_path, speech_path, photo_path):
-    busy = start_server(tmp_path, "--workers", "1", "--queue", "2")
-    try:
+    with serving(tmp_path, "--workers", "1", "--queue", "2") as busy:
         accepted, refused = [], []
         for _ in range(5):
             response = busy.submit(
@@ -258,22 +254,17 @@ def test_a_full_queue_answers_429_and_loses_no_job(tmp_path, speech_path, photo_
         states = [busy.wait(r.json()["id"], timeout=30)["status"] for r in accepted]
         assert states == ["cancelled"] * 3
         assert busy.client.get("/api/health").json()["jobs"]["cancelled"] == 3
-    finally:
-        stop_server(busy)
 
 
 @pytest.mark.slow
 def test_a_full_disk_budget_refuses_new_jobs_with_507(tmp_path, short_speech):
-    tight = start_server(tmp_path, "--max-disk-mb", "1")
-    try:
+    with serving(tmp_path, "--max-disk-mb", "1") as tight:
         big = tmp_path / "big.wav"
         big.write_bytes(short_speech.read_bytes() * 20)  # 1.5 MB
         answer = tight.submit("visemes", {"speech": big})
         assert answer.status_code == 507 and "disk budget" in answer.json()["detail"]
         assert list(tight.jobs_dir.iterdir()) == []
         assert tight.submit("visemes", {"speech": short_speech}).status_code == 202  # what fits is taken
-    finally:
-        stop_server(tight)
 
 
 @pytest.mark.slow
