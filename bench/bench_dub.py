@@ -35,10 +35,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+# numpy's BLAS on one thread, as the command line runs it (talkingface.cli): set before numpy loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 from lips_set import Clip, all_clips
@@ -281,7 +286,8 @@ def write_sheet(clip: Clip, output: Path, columns: int = 6) -> None:
 
 def speed(clip: Clip) -> dict:
     """The whole clip dubbed to its own speech, its mouths from itself (as ``lipsync`` runs without a
-    checkpoint): seconds of video made per second, and each stage's seconds."""
+    checkpoint): seconds of video made per second, and each stage's seconds; then the same by the
+    command line, a process of its own (``command_realtime``: its start, imports included)."""
     from talkingface.media import probe_video
     from talkingface.pipelines import LipSyncConfig
     from talkingface.pipelines.mouth_dub import MouthDubPipeline
@@ -292,11 +298,18 @@ def speed(clip: Clip) -> dict:
         start = time.perf_counter()
         result = pipeline(clip.path, clip.path, Path(tmp) / "out.mp4")
         seconds = time.perf_counter() - start
+        duration = result.num_frames / float(result.fps)
+        command = [sys.executable, "-m", "talkingface", "lipsync", "--face", str(clip.path), "--audio"]
+        command += [str(clip.path), "-o", str(Path(tmp) / "cli.mp4"), "--keep-video-length", "--quiet"]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        whole = time.perf_counter() - start
     return {
         "clip": clip.name,
         "size": f"{info.width}x{info.height}",
         "frames": result.num_frames,
-        "realtime": result.num_frames / float(result.fps) / seconds,
+        "realtime": duration / seconds,
+        "command_realtime": duration / whole,
         **{k: round(v, 2) for k, v in pipeline.timings.items()},
     }
 

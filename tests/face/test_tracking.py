@@ -86,6 +86,21 @@ def test_two_faces_two_tracks_and_target_choice(photo, track_video):
         result.target("smallest")
 
 
+def test_faces_followed_at_once_are_tracked_as_one_at_a_time(photo, track_video, monkeypatch):
+    """Several faces are followed on threads; each face's landmarks are what one thread would give."""
+    from talkingface.face import FaceTracker, tracking
+
+    path, _ = track_video("two_faces", lambda: two_faces(photo))
+    monkeypatch.setattr(tracking, "FOLLOWERS", 2)
+    together = FaceTracker(TrackerConfig()).track_video(path)
+    monkeypatch.setattr(tracking, "FOLLOWERS", 1)
+    alone = FaceTracker(TrackerConfig()).track_video(path)
+    assert len(together.tracks) == len(alone.tracks) == 2
+    for a, b in zip(together.tracks, alone.tracks, strict=True):
+        assert a.track_id == b.track_id and np.array_equal(a.frames, b.frames)
+        assert np.array_equal(a.landmarks, b.landmarks)
+
+
 def test_scene_cut_starts_new_tracks(photo, track_video):
     _, result = track_video("cut", lambda: cut(photo))
     assert result.scene_cuts == [20]

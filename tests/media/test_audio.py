@@ -1,3 +1,5 @@
+import math
+
 import av
 import numpy as np
 import pytest
@@ -90,6 +92,29 @@ def test_resampling_keeps_band_and_rejects_aliases():
     assert np.sqrt(np.mean(alias[800:-800] ** 2)) < 1e-3
     odd = resample(_tone(1000, 1.0, 44100), 44100, 16000)
     assert len(odd) == 16000 and _peak_hz(odd, 16000) == pytest.approx(1000, abs=2)
+
+
+@pytest.mark.parametrize(
+    ("orig", "target"), [(44100, 16000), (48000, 16000), (8000, 16000), (16000, 44100), (768000, 16000), (44101, 16000)]
+)
+def test_resampling_gives_scipys_polyphase_filter(orig, target):
+    """The filter and alignment are ``scipy.signal.resample_poly``'s (Kaiser 8.6), at every length, with
+    outputs that start or end where the filter overhangs the input."""
+    from scipy.signal import resample_poly
+
+    from talkingface.media.audio import change_speed, polyphase
+
+    rng = np.random.default_rng(orig + target)
+    gcd = math.gcd(orig, target)
+    for n in (1, 2, 7, 441, 3001):
+        x = rng.standard_normal(n)
+        expected = resample_poly(x, target // gcd, orig // gcd, window=("kaiser", 8.6))
+        ours = polyphase(x, target // gcd, orig // gcd, 8.6)
+        assert ours.shape == expected.shape
+        np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-12)
+        assert resample(x, orig, target).dtype == np.float32
+    x = rng.standard_normal(5000)
+    np.testing.assert_allclose(change_speed(x, 1.1), resample_poly(x, 10, 11), rtol=0, atol=1e-5)
 
 
 def test_video_without_audio_stream(make_video):

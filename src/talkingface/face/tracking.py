@@ -40,6 +40,9 @@ from .scenes import SceneCutDetector
 from .smoothing import OneEuroParams, smooth_zero_lag
 from .topology import NUM_LANDMARKS
 
+#: Threads that follow several faces of a frame at once (one per core, at most 4).
+FOLLOWERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
 
 @dataclass(frozen=True)
 class TrackerConfig:
@@ -294,6 +297,7 @@ class FaceTracker:
 
     def __init__(self, config: TrackerConfig = TrackerConfig()):
         self.config = config
+        self._pool = None  # threads following several faces at once, while a video is tracked
 
     def track_video(self, path: str | os.PathLike) -> TrackingResult:
         """Track the faces of a video or image file (decoding runs ahead in a thread)."""
@@ -362,6 +366,9 @@ class FaceTracker:
             detector.close()
             for f in following:
                 f.model.close()
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
         finished += following
         if size is not None:
             width, height = size
@@ -415,8 +422,8 @@ class FaceTracker:
     ) -> None:
         """Each followed face's landmarks in frame ``index``; a face missed for longer than ``max_gap``
         frames (or at its start) stops being followed, and one with landmarks is finished."""
-        for f in list(following):
-            landmarks = self._follow(f, frame, matched.get(id(f)))
+        found = self._follow_all(following, frame, matched)
+        for f, landmarks in zip(list(following), found):
             if landmarks is None:
                 f.misses += 1
                 if f.misses > self.config.max_gap or not f.landmarks:
@@ -428,6 +435,19 @@ class FaceTracker:
             f.misses = 0
             f.frames.append(index)
             f.landmarks.append(landmarks.astype(np.float32, copy=False))
+
+    def _follow_all(
+        self, following: list[_Following], frame: np.ndarray, matched: dict[int, Detection]
+    ) -> list[np.ndarray | None]:
+        """Each followed face's landmarks in ``frame``. Several faces are followed at once on
+        :data:`FOLLOWERS` threads: each has its own model, and the model runs outside Python's lock."""
+        if len(following) < 2 or FOLLOWERS < 2:
+            return [self._follow(f, frame, matched.get(id(f))) for f in following]
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(FOLLOWERS, thread_name_prefix="face")
+        return list(self._pool.map(lambda f: self._follow(f, frame, matched.get(id(f))), following))
 
     @staticmethod
     def _match(following: list[_Following], detections: list[Detection]) -> dict[int, Detection]:

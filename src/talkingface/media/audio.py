@@ -8,6 +8,7 @@ Kaiser-windowed anti-aliasing filter (scipy ``resample_poly``), so down-sampling
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -118,16 +119,13 @@ def speech_at(audio: np.ndarray, sample_rate: int, rate: int) -> np.ndarray:
 def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
     """Band-limited resampling of ``(N,)`` samples from ``orig_rate`` to ``target_rate`` Hz.
 
-    Output length is ``ceil(N * target_rate / orig_rate)``; dtype float32.
+    Output length is ``ceil(N * target_rate / orig_rate)``; dtype float32. The filter is that of
+    ``scipy.signal.resample_poly`` with a Kaiser window of beta 8.6 (:func:`polyphase`).
     """
-    from scipy.signal import resample_poly
-
     if orig_rate == target_rate:
         return np.asarray(samples, dtype=np.float32)
     g = math.gcd(int(orig_rate), int(target_rate))
-    up, down = target_rate // g, orig_rate // g
-    out: np.ndarray = resample_poly(np.asarray(samples, dtype=np.float64), up, down, window=("kaiser", _KAISER_BETA))
-    return out.astype(np.float32)
+    return polyphase(samples, int(target_rate) // g, int(orig_rate) // g, _KAISER_BETA).astype(np.float32)
 
 
 def change_speed(samples: np.ndarray, speed: float) -> np.ndarray:
@@ -135,13 +133,72 @@ def change_speed(samples: np.ndarray, speed: float) -> np.ndarray:
     up to 20, so the pitch moves with the speed); float32."""
     from fractions import Fraction
 
-    from scipy.signal import resample_poly
-
     if speed == 1.0:
         return np.asarray(samples, dtype=np.float32)
     ratio = Fraction(speed).limit_denominator(20)
-    out: np.ndarray = resample_poly(samples, ratio.denominator, ratio.numerator).astype(np.float32)
+    return polyphase(samples, ratio.denominator, ratio.numerator, 5.0).astype(np.float32)
+
+
+def polyphase(samples: np.ndarray, up: int, down: int, beta: float) -> np.ndarray:
+    """``(N,)`` samples upsampled by ``up``, low-pass filtered and downsampled by ``down``: ``ceil(N * up /
+    down)`` float64 samples, the first centred on the first input sample, zeros assumed past both ends.
+
+    The filter is a windowed sinc of ``20 * max(up, down) + 1`` taps cut at the lower of the two Nyquist
+    frequencies, its window Kaiser's of ``beta``, with unit gain at 0 Hz (as ``scipy.signal.resample_poly``
+    designs it, whose results this gives to rounding). Each output sample takes only the taps that meet
+    input samples: output ``m`` lies ``s = m * down + 10 * max(up, down)`` steps into the upsampled signal,
+    and sums tap ``s % up + j * up`` times input ``s // up - j``. Outputs ``up`` apart share their taps and
+    step ``down`` inputs at a time: each such set is a matrix-vector product over a strided view of the
+    input (no copy), taken a block of outputs at a time so that the block's inputs stay in cache.
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 1:
+        raise InputError(f"expected (N,) samples, got shape {x.shape}")
+    gcd = math.gcd(up, down)
+    up, down = up // gcd, down // gcd
+    if up == down:
+        return x.copy()
+    half, taps = _lowpass(up, down, beta)
+    count = -(-len(x) * up // down)
+    lead = -(-len(taps) // up)  # zeros before the first sample: the most taps one output takes
+    last = ((count - 1) * down + half) // up if count else 0  # the last input any output starts from
+    padded = np.zeros(lead + max(last + 1, len(x)))
+    padded[lead : lead + len(x)] = x
+    out = np.empty(count)
+    step = padded.strides[0]
+    phases = []  # per first output: its taps, latest input first, and where its first row starts
+    for first in range(min(up, count)):
+        start = first * down + half
+        reversed_taps = taps[start % up :: up][::-1]
+        phases.append((first, reversed_taps, lead + start // up - (len(reversed_taps) - 1)))
+    rounds = -(-count // up)  # outputs up apart: row q of each phase is output first + q * up
+    block = max(_ROWS // up, 256)  # rows per phase at a time: their inputs stay in cache for every phase
+    for begin in range(0, rounds, block):
+        for first, reversed_taps, at in phases:
+            rows = len(range(first + begin * up, min(count, first + (begin + block) * up), up))
+            if rows <= 0:
+                continue
+            windows = np.lib.stride_tricks.as_strided(
+                padded[at + begin * down :], (rows, len(reversed_taps)), (down * step, step), writeable=False
+            )
+            out[first + begin * up :: up][:rows] = windows @ reversed_taps
     return out
+
+
+#: Outputs :func:`polyphase` computes at a time (each a row of its taps' inputs).
+_ROWS = 1 << 16
+
+
+@functools.lru_cache(maxsize=8)
+def _lowpass(up: int, down: int, beta: float) -> tuple[int, np.ndarray]:
+    """Half the length of :func:`polyphase`'s filter, and its taps (times ``up``, the upsampling's gain)."""
+    widest = max(up, down)
+    half = 10 * widest
+    offsets = np.arange(2 * half + 1) - half
+    taps = np.sinc(offsets / widest) / widest * np.kaiser(2 * half + 1, beta)
+    taps *= up / taps.sum()
+    taps.setflags(write=False)
+    return half, taps
 
 
 def _audio_stream(container: av.container.InputContainer, path: Path, index: int = 0) -> av.audio.stream.AudioStream:
