@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -297,7 +298,7 @@ class FaceTracker:
 
     def __init__(self, config: TrackerConfig = TrackerConfig()):
         self.config = config
-        self._pool = None  # threads following several faces at once, while a video is tracked
+        self._pool: ThreadPoolExecutor | None = None  # threads following several faces, while a video is tracked
 
     def track_video(self, path: str | os.PathLike) -> TrackingResult:
         """Track the faces of a video or image file (decoding runs ahead in a thread)."""
@@ -444,8 +445,6 @@ class FaceTracker:
         if len(following) < 2 or FOLLOWERS < 2:
             return [self._follow(f, frame, matched.get(id(f))) for f in following]
         if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
             self._pool = ThreadPoolExecutor(FOLLOWERS, thread_name_prefix="face")
         return list(self._pool.map(lambda f: self._follow(f, frame, matched.get(id(f))), following))
 
