@@ -59,8 +59,6 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-#: Connections and requests the service holds at once (the page polls; uploads may be slow).
-CONNECTIONS = 64
 #: A token given with --token: long enough not to be guessed, in characters a URL and a cookie carry as they are.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
@@ -80,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         import fastapi  # noqa: F401
         import uvicorn
     from ..serve.app import Settings, create_app
+    from ..serve.connections import LIMIT, shedding_protocol
 
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: expected 1 to 65535")
@@ -130,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             log_level="warning",
             server_header=False,
-            limit_concurrency=CONNECTIONS,  # beyond: 503 at once, however slowly the others send
+            http=shedding_protocol(),  # a new connection closes the longest-waiting idle or unfinished ones
+            limit_concurrency=LIMIT + 1,  # beyond (all of them busy with requests): 503 at once
             timeout_keep_alive=5,
         )
     except (Stopped, KeyboardInterrupt):  # the service's way to end: its jobs were stopped first
