@@ -12,7 +12,7 @@ NODE_TOOLS := .cache/node
 GLTF_VALIDATOR := gltf-validator@2.0.0-dev.3.10
 DEMO_OUT ?= out/demo.mp4
 
-.PHONY: setup system demo test test-tools test-fast fuzz lint bench clean
+.PHONY: setup system demo serve test test-tools test-fast fuzz lint bench clean
 
 setup: system $(SETUP_STAMP) $(INPUTS)/.complete
 
@@ -35,6 +35,10 @@ demo: setup
 	@mkdir -p $(dir $(DEMO_OUT))
 	$(BIN)/talkingface animate --face $(INPUTS)/astronaut.png --audio $(INPUTS)/two_cities.wav \
 		--transcript $(INPUTS)/two_cities.txt -o $(DEMO_OUT)
+
+# The web service on this machine, the demo's photo and speech offered as examples on its page.
+serve: setup
+	$(BIN)/talkingface serve --examples $(INPUTS)
 
 $(NODE_TOOLS)/.complete:
 	@mkdir -p $(NODE_TOOLS)

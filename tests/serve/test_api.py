@@ -34,6 +34,26 @@ def test_lists_methods_checkpoints_and_voices(server):
     )
 
 
+def test_examples_are_the_operators_files_or_none(server, tmp_path, short_speech):
+    examples = server.client.get("/api/examples").json()
+    assert examples["photo"] is None and examples["speech"] is None and len(examples["sentence"].split()) > 5
+    missing = server.client.get("/api/examples/photo")
+    assert missing.status_code == 404 and "--examples" in missing.json()["detail"]
+    assert server.client.get("/api/examples/secret").status_code == 422  # a role, nothing else
+    assert server.client.get("/api/examples/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    (folder / "b_speech.wav").write_bytes(short_speech.read_bytes())
+    (folder / "a_notes.txt").write_text("not an example")
+    with serving(tmp_path, "--examples", str(folder)) as offering:
+        examples = offering.client.get("/api/examples").json()
+        assert examples["photo"] is None and examples["speech"] == "/api/examples/speech"
+        speech = offering.client.get(examples["speech"])
+        assert speech.status_code == 200 and speech.headers["content-type"] == "audio/wav"
+        assert speech.content == short_speech.read_bytes()
+        assert offering.client.get("/api/examples/speech", headers={"Authorization": ""}).status_code == 401
+
+
 def server_checkpoint_folder(server) -> str:
     return server.client.get("/api/checkpoints").json()[0]["name"].split("/")[0]
 

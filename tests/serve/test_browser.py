@@ -185,3 +185,38 @@ def test_the_page_in_two_panes_with_previews_and_a_still_bar_after_a_failure(pag
     assert page.text_content("#status") == "Failed" and "no face" in page.text_content("#job-error")
     icon = page.request.get(server.url + "/favicon.ico")
     assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
+@pytest.mark.slow
+def test_a_click_on_the_examples_makes_a_talking_photo(browser, tmp_path, short_speech):
+    """The operator's example photo and speech (``--examples``) and the typed sentence fill the form as a
+    person's own choices would, and the job they make runs."""
+    import shutil
+
+    from tests.serve.conftest import serving
+
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    shutil.copy(in_shared(PORTRAIT), folder / "portrait.jpg")
+    shutil.copy(short_speech, folder / "speech.wav")
+    with serving(tmp_path, "--examples", str(folder)) as offering:
+        context = browser.new_context(viewport={"width": 1100, "height": 1400})
+        opened = context.new_page()
+        problems: list[str] = []
+        opened.on("pageerror", lambda error: problems.append(str(error)))
+        opened.goto(f"{offering.url}/?token={offering.token}")
+        opened.wait_for_selector("body[data-ready=true]", timeout=30000)
+        opened.select_option("#method", "talking-photo")
+        opened.click("#example-speech")
+        opened.wait_for_selector("#speech-preview audio[controls]")
+        assert opened.evaluate("document.querySelector('#speech').files[0].size") == short_speech.stat().st_size
+        opened.click("#example-sentence")
+        assert opened.is_visible("#text") and len(opened.input_value("#text").split()) > 5
+        opened.click("#example-photo")
+        opened.wait_for_selector("#face-preview img")
+        opened.fill("#option-size", "192")
+        opened.click("#start")
+        opened.wait_for_selector("#job[data-status=done]", timeout=240000)
+        assert opened.is_visible("#result-video")
+        context.close()
+        assert problems == []

@@ -28,6 +28,12 @@ def register(subparsers) -> None:
         default=[],
         help="a folder whose checkpoints jobs may use (repeat for several); no others are reachable",
     )
+    parser.add_argument(
+        "--examples",
+        metavar="DIR",
+        help="offer the first photo and the first speech file of DIR on the page as examples to try "
+        "(`make serve` gives the demo's inputs)",
+    )
     parser.add_argument("--jobs-dir", metavar="DIR", help="where job folders go (default: a new temporary folder)")
     parser.add_argument("--max-upload-mb", type=positive_int, default=200, help="largest upload (default 200 MB)")
     parser.add_argument("--max-job-seconds", type=positive_int, default=1800, help="longest job (default 1800 s)")
@@ -86,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
     for folder in folders:
         if not folder.is_dir():
             raise InputError(f"--checkpoints {folder}: not a folder")
+    examples = Path(args.examples) if args.examples else None
+    if examples is not None and not examples.is_dir():
+        raise InputError(f"--examples {examples}: not a folder")
     own_folder = args.jobs_dir is None
     jobs_dir = Path(tempfile.mkdtemp(prefix="talkingface-jobs-")) if own_folder else Path(args.jobs_dir)
     if not own_folder and jobs_dir.exists() and any(jobs_dir.iterdir()):
@@ -107,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_dirs=folders,
         token=token,
         allowed_hosts=(args.host, *args.allowed_host),
+        examples_dir=examples,
     )
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(settings)

@@ -15,7 +15,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, Security, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -29,7 +29,17 @@ from ..speech.espeak import languages
 from .access import Access
 from .jobs import Job, JobManager, QueueFull
 from .methods import METHODS, Method
-from .schemas import ACCESS_ERRORS, CHANGE_ERRORS, JOB_ERRORS, Checkpoint, Health, JobState, Problem, Removed
+from .schemas import (
+    ACCESS_ERRORS,
+    CHANGE_ERRORS,
+    JOB_ERRORS,
+    Checkpoint,
+    Examples,
+    Health,
+    JobState,
+    Problem,
+    Removed,
+)
 from .uploads import place
 
 log = logging.getLogger("talkingface.serve")
@@ -57,6 +67,8 @@ class Settings:
     token: str | None = None
     #: Names a request's Host may give besides IP addresses and localhost: the bound name, and more.
     allowed_hosts: tuple[str, ...] = field(default=())
+    #: A folder whose first photo and first speech file the page offers as examples (None: none).
+    examples_dir: Path | None = None
 
 
 def find_checkpoints(folders: tuple[Path, ...]) -> dict[str, Path]:
@@ -179,6 +191,51 @@ def checkpoints(settings: Configured) -> list[dict]:
 @router.get("/api/voices", summary="Languages espeak-ng speaks, for typed text", responses=ACCESS_ERRORS)
 def voices() -> list[str]:
     return languages()
+
+
+#: The sentence the page offers for typed text.
+EXAMPLE_SENTENCE = "Good morning! Today we will talk about how faces move when people speak."
+#: The files an examples folder may offer, by role: image and audio suffixes and their media types.
+EXAMPLE_KINDS = {
+    "photo": {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"},
+    "speech": {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"},
+}
+
+
+def example_files(folder: Path | None) -> dict[str, Path]:
+    """The first photo and the first speech file (by name) directly in ``folder``, by role."""
+    found: dict[str, Path] = {}
+    if folder is None or not folder.is_dir():
+        return found
+    for path in sorted(folder.iterdir()):
+        for role, suffixes in EXAMPLE_KINDS.items():
+            if role not in found and path.suffix.lower() in suffixes and path.is_file():
+                found[role] = path
+    return found
+
+
+@router.get("/api/examples", summary="Inputs the page offers to try", response_model=Examples, responses=ACCESS_ERRORS)
+def examples(settings: Configured) -> dict:
+    files = example_files(settings.examples_dir)
+    urls = {role: f"/api/examples/{role}" if role in files else None for role in EXAMPLE_KINDS}
+    return {"sentence": EXAMPLE_SENTENCE, **urls}
+
+
+@router.get(
+    "/api/examples/{role}",
+    summary="The example photo or speech",
+    response_model=None,
+    responses={
+        200: {"description": "the file", "content": {"image/*": {}, "audio/*": {}}},
+        404: {"model": Problem, "description": "the service has no such example"},
+        **ACCESS_ERRORS,
+    },
+)
+def example_file(role: Literal["photo", "speech"], settings: Configured) -> FileResponse:
+    path = example_files(settings.examples_dir).get(role)
+    if path is None:
+        raise HTTPException(404, f"this service has no example {role} (start it with --examples DIR)")
+    return FileResponse(path, media_type=EXAMPLE_KINDS[role][path.suffix.lower()], filename=path.name)
 
 
 @router.post(

@@ -55,6 +55,14 @@ class Checkpoint(BaseModel):
     bytes: int
 
 
+class Examples(BaseModel):
+    """Inputs the page offers to try: a sentence to type, and the operator's example photo and speech."""
+
+    sentence: str = Field(description="a sentence for typed text")
+    photo: str | None = Field(description="where to fetch the example photo (none: the service has none)")
+    speech: str | None = Field(description="where to fetch the example speech (none: the service has none)")
+
+
 #: The refusals every API route may give, besides its own: a missing token, a foreign Host, a page of
 #: another origin.
 ACCESS_ERRORS: dict[int | str, dict[str, Any]] = {

@@ -209,6 +209,39 @@ function scoreTable(videos) {
   return table;
 }
 
+function speechSource(value) {
+  document.querySelector(`[name=speech-source][value=${value}]`).checked = true;
+  $("text-input").hidden = value !== "text";
+  $("speech-drop").hidden = value === "text";
+}
+
+// An example file of the service's, put in a file input as if the person had chosen it.
+async function useExample(url, input, box) {
+  $("form-error").textContent = "";
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the example could not be fetched (${response.status})`);
+  const blob = await response.blob();
+  const name = url.split("/").pop() + "." + (blob.type.split("/")[1] || "bin");
+  const chosen = new DataTransfer();
+  chosen.items.add(new File([blob], name, { type: blob.type }));
+  input.files = chosen.files;
+  preview(input, box);
+}
+
+async function showExamples() {
+  const examples = await api("/api/examples");
+  const failed = (error) => { $("form-error").textContent = error.message; };
+  $("examples").hidden = false;
+  $("example-photo").hidden = !examples.photo;
+  $("example-speech").hidden = !examples.speech;
+  $("example-photo").addEventListener("click", () => useExample(examples.photo, $("face"), $("face-preview")).catch(failed));
+  $("example-speech").addEventListener("click", () => {
+    speechSource("file");
+    useExample(examples.speech, $("speech"), $("speech-preview")).catch(failed);
+  });
+  $("example-sentence").addEventListener("click", () => { speechSource("text"); $("text").value = examples.sentence; });
+}
+
 async function init() {
   [methods, checkpoints] = await Promise.all([api("/api/methods"), api("/api/checkpoints")]);
   for (const m of methods) $("method").append(new Option(m.title, m.name));
@@ -217,11 +250,7 @@ async function init() {
   dropZone($("face-drop"), $("face"), () => preview($("face"), $("face-preview")));
   dropZone($("speech-drop"), $("speech"), () => preview($("speech"), $("speech-preview")));
   for (const radio of document.querySelectorAll("[name=speech-source]")) {
-    radio.addEventListener("change", () => {
-      const text = document.querySelector("[name=speech-source]:checked").value === "text";
-      $("text-input").hidden = !text;
-      $("speech-drop").hidden = text;
-    });
+    radio.addEventListener("change", () => speechSource(document.querySelector("[name=speech-source]:checked").value));
   }
   $("job-form").addEventListener("submit", start);
   $("cancel").addEventListener("click", async () => {
@@ -231,6 +260,7 @@ async function init() {
   });
   const voices = await api("/api/voices");
   for (const v of voices) $("voice").append(new Option(v, v, v === "en-us", v === "en-us"));
+  await showExamples();
   document.body.dataset.ready = "true";
 }
 
