@@ -288,6 +288,37 @@ def test_a_full_disk_budget_refuses_new_jobs_with_507(tmp_path, short_speech):
 
 
 @pytest.mark.slow
+def test_disk_stays_within_its_budget_under_100_failing_uploads(tmp_path, short_speech):
+    """The attack of a page that posts large faceless images in a loop: each is refused (the queue or the
+    disk budget full) or becomes a job that fails; the jobs' folders never take more than --max-disk-mb,
+    and the failures leave no uploads behind."""
+
+    from PIL import Image
+
+    noise = tmp_path / "noise.png"  # 1 MB that PNG cannot shrink, and no face in it
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (600, 600, 3), np.uint8)).save(noise)
+    budget = 4 << 20
+
+    def used(folder) -> int:
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+    with serving(tmp_path, "--max-disk-mb", "4", "--workers", "2", "--queue", "8") as service:
+        accepted, refused, most = [], 0, 0
+        for _ in range(100):  # as fast as the service answers
+            answer = service.submit("talking-photo", {"face": noise, "speech": short_speech}, options='{"size": 128}')
+            most = max(most, used(service.jobs_dir))
+            if answer.status_code == 202:
+                accepted.append(answer.json()["id"])
+            else:
+                assert answer.status_code in (429, 507), answer.text  # the queue or the disk budget is full
+                refused += 1
+        states = [service.wait(job)["status"] for job in accepted]
+        assert states == ["failed"] * len(accepted) and accepted and refused
+        assert most <= budget and used(service.jobs_dir) < 256 << 10  # logs, no uploads
+        assert not [f for f in service.jobs_dir.rglob("*") if f.suffix in (".png", ".wav")]
+
+
+@pytest.mark.slow
 def test_a_trickling_upload_is_cut_off_with_408(server):
     import socket
     import time

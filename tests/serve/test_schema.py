@@ -28,7 +28,7 @@ def test_no_generated_request_gets_a_server_error(server, operations, mode):
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
         def check(case):
             response = case.call(timeout=60, headers=server.auth)
             answers[(case.method, response.status_code)] += 1
@@ -41,7 +41,7 @@ def test_no_generated_request_gets_a_server_error(server, operations, mode):
             check()
         except Unsatisfiable:  # nothing to break where every parameter is any string, or there are none
             assert mode == schemathesis.GenerationMode.NEGATIVE and operation.label != "POST /api/jobs"
-    assert sum(answers.values()) >= 20
+    assert sum(answers.values()) >= 1000  # with the other mode: over 2,000 generated requests
     assert any(method == "POST" and status >= 400 for method, status in answers)  # job requests refused
 
 
