@@ -4,6 +4,7 @@ real photos, speech and clips; bad requests answered with a 4xx and one clear me
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import av
 import numpy as np
@@ -212,6 +213,23 @@ def test_bad_requests_get_a_clear_4xx(
     detail = response.json()["detail"]
     assert message in detail and "\n" not in detail and "Traceback" not in detail
     assert set(server.jobs_dir.iterdir()) == before  # nothing kept of a refused job
+
+
+def test_a_decompression_bomb_is_refused_in_under_a_second_without_decoding_it(server, tmp_path, short_speech):
+    """A 14000x12000 PNG of 0.5 MB (1 GB once decoded) is refused from its header: at once, and the
+    service's memory does not grow by the image."""
+    import time
+
+    def peak_mb() -> float:  # the service process's largest resident size so far
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
+
+    bomb = png_claiming(tmp_path / "bomb.png", 14000, 12000)
+    before = peak_mb()
+    started = time.monotonic()
+    response = server.submit("talking-photo", {"face": bomb, "speech": short_speech})
+    assert response.status_code == 415 and time.monotonic() - started < 1.0
+    assert peak_mb() - before < 50 and peak_mb() < 200
 
 
 def test_paths_and_ids_cannot_reach_outside_a_job(server):

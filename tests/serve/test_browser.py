@@ -206,6 +206,10 @@ def test_a_click_on_the_examples_makes_a_talking_photo(browser, tmp_path, short_
         opened.on("pageerror", lambda error: problems.append(str(error)))
         opened.goto(f"{offering.url}/?token={offering.token}")
         opened.wait_for_selector("body[data-ready=true]", timeout=30000)
+        opened.select_option("#method", "sync-score")  # a video with its own sound: no example fits
+        assert opened.is_hidden("#examples")
+        opened.select_option("#method", "visemes")  # speech, no face
+        assert opened.is_hidden("#example-photo") and opened.is_visible("#example-speech")
         opened.select_option("#method", "talking-photo")
         opened.click("#example-speech")
         opened.wait_for_selector("#speech-preview audio[controls]")
@@ -220,3 +224,41 @@ def test_a_click_on_the_examples_makes_a_talking_photo(browser, tmp_path, short_
         assert opened.is_visible("#result-video")
         context.close()
         assert problems == []
+
+
+@pytest.mark.slow
+def test_the_result_panes_of_curves_sync_scores_and_dubbing(page, short_speech):
+    """Each job's result pane as a person sees it (screenshots in out/screenshots): the curves' plot, the
+    sync scores with what is good, and the dubbed video, each with its downloads."""
+    from tests.serve.conftest import GRID_CLIP
+
+    clip = str(in_shared(GRID_CLIP))
+
+    def run(method: str, face: str | None, speech: str | None) -> None:
+        page.select_option("#method", method)
+        if face:
+            page.set_input_files("#face", face)
+        if speech:
+            page.check("[name=speech-source][value=file]")
+            page.set_input_files("#speech", speech)
+        page.evaluate("document.querySelector('#result').replaceChildren()")  # the last job's pane goes
+        page.click("#start")
+        page.wait_for_selector("#job[data-status=done] #result .downloads", timeout=240000)
+
+    run("visemes", None, str(short_speech))
+    page.wait_for_function("() => [...document.querySelectorAll('#result img')].some(i => i.naturalWidth > 200)")
+    assert page.locator(".downloads a").count() >= 2
+    assert save(page, "visemes.png").stat().st_size > 20000
+
+    run("sync-score", clip, None)
+    rows = page.locator("#score tr")
+    assert rows.count() >= 2 and "lower is better" in page.text_content("#result .hint")
+    assert abs(int(rows.nth(1).locator("td").nth(4).text_content())) <= 3  # a real clip is nearly in sync
+    save(page, "sync-score.png")
+
+    run("lipsync", clip, str(short_speech))
+    page.wait_for_function("() => document.querySelector('#result-video').readyState >= 1", timeout=30000)
+    with av.open(str(short_speech)) as speech:
+        seconds = float(speech.duration) / 1e6
+    assert abs(page.evaluate("document.querySelector('#result-video').duration") - seconds) < 0.2
+    save(page, "lipsync.png")

@@ -3,7 +3,7 @@
 import { GlbViewer, parseGlb } from "/static/viewer.js";
 
 const $ = (id) => document.getElementById(id);
-let methods = [], checkpoints = [], current = null, timer = null;
+let methods = [], checkpoints = [], current = null, timer = null, examples = null;
 
 async function api(path, options) {
   const response = await fetch(path, options);
@@ -16,6 +16,7 @@ function method() { return methods.find((m) => m.name === $("method").value); }
 
 function showMethod() {
   const m = method();
+  showExamples();
   $("method-help").textContent = m.help;
   $("face-field").hidden = !m.face;
   $("face-label").textContent = m.face === "video" ? "Video (with its own sound)" : "Face";
@@ -228,12 +229,20 @@ async function useExample(url, input, box) {
   preview(input, box);
 }
 
-async function showExamples() {
-  const examples = await api("/api/examples");
+// Only the examples the chosen job takes: a photo for a job with a face (not one that needs a video).
+function showExamples() {
+  const m = method();
+  if (!examples || !m) return;
+  $("example-photo").hidden = !(examples.photo && m.face && m.face !== "video");
+  $("example-speech").hidden = !(examples.speech && m.speech);
+  $("example-sentence").hidden = !m.speech;
+  $("examples").hidden = [...$("examples").querySelectorAll("button")].every((b) => b.hidden);
+}
+
+async function loadExamples() {
+  examples = await api("/api/examples");
   const failed = (error) => { $("form-error").textContent = error.message; };
-  $("examples").hidden = false;
-  $("example-photo").hidden = !examples.photo;
-  $("example-speech").hidden = !examples.speech;
+  showExamples();
   $("example-photo").addEventListener("click", () => useExample(examples.photo, $("face"), $("face-preview")).catch(failed));
   $("example-speech").addEventListener("click", () => {
     speechSource("file");
@@ -260,7 +269,7 @@ async function init() {
   });
   const voices = await api("/api/voices");
   for (const v of voices) $("voice").append(new Option(v, v, v === "en-us", v === "en-us"));
-  await showExamples();
+  await loadExamples();
   document.body.dataset.ready = "true";
 }
 
