@@ -167,3 +167,19 @@ def test_a_stream_from_a_pipe_nobody_writes_or_a_closed_stdin_ends_in_one_line(t
     )  # fmt: skip
     assert closed.returncode == 2 and "standard input is closed" in closed.stderr, closed.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["speech.pipe"]
+
+
+def test_a_german_transcript_is_aligned_with_its_language(tmp_path, capsys):
+    text = "Guten Morgen, heute möchte ich über Gesichter sprechen."
+    speech, phones = tmp_path / "de.wav", tmp_path / "p.json"
+    assert main(["say", text, "--voice", "de+m3", "--rate", "150", "-o", str(speech)]) == 0
+    argv = ["visemes", str(speech), "--text", text, "-o", str(tmp_path / "c.json"), "--phonemes", str(phones)]
+    assert main([*argv, "--language", "de"]) == 0
+    aligned = PhonemeSequence.load(phones)
+    assert aligned.source == "alignment" and [w.text for w in aligned.words][:2] == ["Guten", "Morgen"]
+    capsys.readouterr()
+    assert main([*argv, "--language", "xx-klingon"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "not one espeak-ng speaks" in error and "\n" not in error
+    assert main(argv) == 2  # English by default: the German words are said to be another language
+    assert "--language" in capsys.readouterr().err

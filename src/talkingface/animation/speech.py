@@ -61,10 +61,12 @@ def speech_curves(
     config: JaliConfig | None = None,
     model=None,
     openness_model=None,
+    language: str = "en",
 ) -> tuple[AnimationCurves, PhonemeSequence]:
     """Curves covering the whole ``audio`` at ``fps`` and the phonemes they follow (for "visemenet":
     its phoneme groups, source "visemenet"). ``model``: a VisemeNet instead of the shipped one;
-    ``openness_model``: a mouth-openness model instead of the shipped one ("auto")."""
+    ``openness_model``: a mouth-openness model instead of the shipped one ("auto"); ``language``: the
+    transcript's (an espeak-ng voice: :func:`~talkingface.speech.timed_phonemes`)."""
     config = config or JaliConfig()
     chosen = resolve_method(method, text)
     if chosen == "visemenet":
@@ -74,7 +76,7 @@ def speech_curves(
     else:
         from ..speech import timed_phonemes
 
-        phonemes = timed_phonemes(audio, sample_rate, text)
+        phonemes = timed_phonemes(audio, sample_rate, text, language)
         curves = JaliAnimator(config).animate(phonemes, fps, audio, sample_rate)
     if method == "auto":
         from ..models.openness import load_openness

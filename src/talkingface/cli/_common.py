@@ -96,10 +96,24 @@ def print_notes(phonemes) -> None:
 
 
 def transcript_arguments(parser) -> None:
-    """``--text`` or ``--transcript``: what is said, for forced alignment (animate, mesh, visemes)."""
+    """``--text`` or ``--transcript``: what is said, for forced alignment; ``--language``: its language
+    (animate, mesh, visemes, lipsync)."""
     text = parser.add_mutually_exclusive_group()
     text.add_argument("--text", help="what is said (better timing through forced alignment)")
     text.add_argument("--transcript", metavar="FILE", help="a text file with what is said")
+    parser.add_argument(
+        "--language",
+        default="en",
+        help="the transcript's language, an espeak-ng voice: en (default), de, fr, es, ... (any language "
+        "espeak-ng speaks; English is aligned by pocketsphinx, the others through espeak-ng's own rendering)",
+    )
+
+
+def transcript_language(args) -> str:
+    """``--language``, checked before any work (a one-line error when espeak-ng does not speak it)."""
+    from ..speech import check_language
+
+    return check_language(args.language)
 
 
 def motion_arguments(parser, methods=choices.SPEECH_METHODS, style: bool = True) -> None:

@@ -26,6 +26,7 @@ from ._common import (
     read_text_argument,
     sheet_arguments,
     transcript_arguments,
+    transcript_language,
     write_sheet,
 )
 
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         size=size,
         jali=JaliConfig(style=args.style),
         method=args.method,
+        language=transcript_language(args),
         face_index=args.face_index,
         still=args.still,
         seed=args.seed,

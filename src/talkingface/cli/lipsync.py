@@ -24,6 +24,7 @@ from ._common import (
     read_text_argument,
     sheet_arguments,
     transcript_arguments,
+    transcript_language,
     write_sheet,
 )
 
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     config = LipSyncConfig(
         method=method,
         mouths=tuple(args.mouths or ()),
+        language=transcript_language(args),
         batch_size=args.batch_size,
         pads=four(args.pads),
         resize_factor=args.resize_factor,
@@ -227,7 +229,9 @@ def _talking_photo(args: argparse.Namespace, config, text: str | None) -> int:
     if args.mouths:
         raise InputError(f"{args.face} is a photo: --mouths dubs a video; without it the photo becomes a talking photo")
     print(f"{args.face} is a photo, with one mouth: animating it as a talking photo (talkingface animate)")
-    photo = TalkingPhotoConfig(fps=config.fps, size=PHOTO_SIZE, face_index=config.face_index, **_enhancement(config))
+    photo = TalkingPhotoConfig(
+        fps=config.fps, size=PHOTO_SIZE, face_index=config.face_index, language=config.language, **_enhancement(config)
+    )
     pipeline = TalkingPhotoPipeline.from_config(photo).to(args.device)
     result = pipeline(args.face, args.audio, args.output, text=text, progress=not args.quiet)
     print(f"video: {result.path} ({result.num_frames} frames at {float(result.fps):g} fps)")

@@ -16,7 +16,15 @@ from __future__ import annotations
 import argparse
 
 from .. import choices
-from ._common import Bounded, fps_argument, motion_arguments, print_notes, read_text_argument, transcript_arguments
+from ._common import (
+    Bounded,
+    fps_argument,
+    motion_arguments,
+    print_notes,
+    read_text_argument,
+    transcript_arguments,
+    transcript_language,
+)
 
 
 def register(subparsers) -> None:
@@ -86,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
     outputs = list(args.output)
     if args.method == "faceformer" and not args.checkpoint:
         raise InputError("--method faceformer needs --checkpoint (vocaset.pth, biwi.pth or our .safetensors)")
-    config = MeshAnimationConfig(**{name: getattr(args, name) for name in _CONFIG_OPTIONS})
+    config = MeshAnimationConfig(
+        **{name: getattr(args, name) for name in _CONFIG_OPTIONS}, language=transcript_language(args)
+    )
     pipeline = MeshAnimationPipeline.from_config(config).to(args.device)
     pipeline.check(args.audio, outputs)
     result = pipeline(args.audio, outputs, text=text, progress=not args.quiet)

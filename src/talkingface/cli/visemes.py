@@ -31,6 +31,7 @@ from ._common import (
     print_notes,
     read_text_argument,
     transcript_arguments,
+    transcript_language,
 )
 
 
@@ -111,11 +112,14 @@ def run(args: argparse.Namespace) -> int:
     if set(args.shapes) - set("GHX"):
         raise InputError(f"--shapes: some of G, H, X, got {args.shapes!r}")
     resolve_method(args.method, text)
+    language = transcript_language(args)
     sample_rate = SPEECH_RATE
     stage("reading the speech")
     audio = load_audio(args.audio, sample_rate)
     stage("making the curves")
-    curves, phonemes = speech_curves(audio, sample_rate, args.fps, text, args.method, JaliConfig(style=args.style))
+    curves, phonemes = speech_curves(
+        audio, sample_rate, args.fps, text, args.method, JaliConfig(style=args.style), language=language
+    )
     print_notes(phonemes)
     files = Progress(len(formats) + bool(args.phonemes) + bool(args.plot), "writing the files", enabled=False)
     for out, fmt in formats.items():

@@ -26,6 +26,8 @@ class LipSyncConfig(EnhanceSettings):
         method: "auto" (Wav2Lip when a checkpoint is given, else the speaker's own mouths), "mouths" or
             "wav2lip" (:data:`talkingface.choices.LIPSYNC_METHODS`).
         mouths: videos of the speaker to take the mouths from instead of the face video (mouths method).
+        language: the transcript's language, an espeak-ng voice ("en", "de", "fr", "es", ...): English is aligned by
+            pocketsphinx, every other language by warping espeak-ng's rendering onto the speech.
         batch_size: crops generated per call.
         pads: pixels added to the face box (top, bottom, left, right); None: the model's (0, 10, 0, 0).
         resize_factor: divide the video's resolution by this first (Wav2Lip's ``--resize_factor``).
@@ -57,6 +59,7 @@ class LipSyncConfig(EnhanceSettings):
 
     method: str = setting("auto", "how the new mouth is made", choices=choices.LIPSYNC_METHODS)
     mouths: tuple[str, ...] = ()
+    language: str = "en"
     batch_size: int = 16
     pads: tuple[int, int, int, int] | None = None
     resize_factor: int = 1

@@ -56,6 +56,8 @@ class MeshAnimationConfig:
     wireframe: draw triangle edges in the video.
     backend: renderer backend ("auto", "egl", "numpy").
     jali: animator settings.
+    language: the transcript's language, an espeak-ng voice ("en", "de", "fr", "es", ...): English is aligned by
+        pocketsphinx, every other language by warping espeak-ng's rendering onto the speech.
     still: only the mouth moves (by default, for "jali" and "visemenet", the eyes blink, the brows
         rise and the head turns with the speech as in the talking photo: in the video, the vertex
         exports, the glTF node's rotation and translation, and the JSON's ``head`` curves).
@@ -69,6 +71,7 @@ class MeshAnimationConfig:
     wireframe: bool = False
     backend: str = "auto"
     jali: JaliConfig = field(default_factory=JaliConfig)
+    language: str = "en"
     still: bool = setting(False, "only the mouth moves (no blinks or brows)")
     seed: int = 0
     checkpoint: str | None = None
@@ -243,7 +246,9 @@ class MeshAnimationPipeline(Pipeline):
         basis = self.basis()  # a bad template fails before the audio work
         fps = to_fps(self.config.fps or 30)
         speech = load_audio(audio, SPEECH_RATE)
-        curves, phonemes = speech_curves(speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali)
+        curves, phonemes = speech_curves(
+            speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali, language=self.config.language
+        )
         if not self.config.still:
             from ..animation.idle import with_idle_motion
 

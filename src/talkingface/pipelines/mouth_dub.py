@@ -275,7 +275,9 @@ class MouthDubPipeline(DubbingPipeline):
         if text is not None and text.strip():
             from ..animation.speech import speech_curves
 
-            curves, _ = speech_curves(speech, SPEECH_RATE, fps, text=text, openness_model=self.model)
+            curves, _ = speech_curves(
+                speech, SPEECH_RATE, fps, text=text, openness_model=self.model, language=self.config.language
+            )
             speech_only = curves.channel("jawOpen")[:num_out]
             speech_only = np.pad(speech_only, (0, num_out - len(speech_only)), mode="edge")
         adapted = None

@@ -52,6 +52,8 @@ class TalkingPhotoConfig(EnhanceSettings):
         method: how speech becomes motion (:data:`~talkingface.animation.speech.SPEECH_METHODS`):
             "auto" (JALI with forced alignment when a transcript is given, else VisemeNet), "jali"
             or "visemenet".
+        language: the transcript's language, an espeak-ng voice ("en", "de", "fr", "es", ...): English is aligned by
+            pocketsphinx, every other language by warping espeak-ng's rendering onto the speech.
         still: only the mouth moves (by default the face also lives: blinks, head motion and brow raises
             timed by the speech, :func:`~talkingface.animation.idle.with_idle_motion`).
         seed: the seed of that motion.
@@ -66,6 +68,7 @@ class TalkingPhotoConfig(EnhanceSettings):
     size: int | None = setting(None, "longer side of a photo in the output, in pixels", low=16, none="as it is")
     jali: JaliConfig = field(default_factory=JaliConfig)
     method: str = setting("auto", "speech to mouth motion", choices=choices.SPEECH_METHODS)
+    language: str = "en"
     still: bool = setting(False, "only the mouth moves (no blinks or head motion)")
     seed: int = setting(0, "seed of the blinks and head motion", low=0, high=2**31 - 1)
     force_fps: bool = False
@@ -157,7 +160,9 @@ class TalkingPhotoPipeline(Pipeline):
         faces, index = (photo[2], photo[3]) if photo else _chosen_track(face, tracking, self.config.face_index)
         speech = load_audio(audio, SPEECH_RATE)
         fps = to_fps(self.config.fps) if info.is_image or self.config.force_fps or not info.fps else info.fps
-        curves, phonemes = speech_curves(speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali)
+        curves, phonemes = speech_curves(
+            speech, SPEECH_RATE, fps, text, self.config.method, self.config.jali, language=self.config.language
+        )
         if not self.config.still:
             curves = with_idle_motion(curves, self.config.seed, speech, SPEECH_RATE)
         made = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info, tracking)

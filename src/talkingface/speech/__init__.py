@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from .align import SAMPLE_RATE, align, recognize
 from .phonemes import ARPABET, SILENCE, VOWELS, Phoneme, PhonemeSequence, Word, ipa_to_arpabet, normalize_arpabet
 from .visemes import ARKIT_52, JALI_VISEMES, VISEME_POSES, viseme_of
@@ -22,23 +23,51 @@ __all__ = [
     "Phoneme",
     "PhonemeSequence",
     "Word",
+    "check_language",
     "ipa_to_arpabet",
+    "is_english",
     "normalize_arpabet",
     "timed_phonemes",
     "viseme_of",
 ]
 
 
-def timed_phonemes(audio: np.ndarray, sample_rate: int, text: str | None = None) -> PhonemeSequence:
+def timed_phonemes(
+    audio: np.ndarray, sample_rate: int, text: str | None = None, language: str = "en"
+) -> PhonemeSequence:
     """Phonemes with times for real speech: forced alignment of ``text`` when given, else recognition.
 
     Args:
         audio: ``(N,)`` float samples in [-1, 1].
         sample_rate: Hz (resampled to 16 kHz for pocketsphinx).
+        language: the transcript's language, an espeak-ng voice (``en``, ``de``, ``fr``, ``es``, ...):
+            English is aligned by pocketsphinx's English acoustic model, every other language by
+            warping espeak-ng's rendering of the text onto the speech (:mod:`.warp`).
     """
     from ..media.audio import speech_at
 
     audio = speech_at(audio, sample_rate, SAMPLE_RATE)
     if text is not None and text.strip():
-        return align(audio, text)
+        if is_english(check_language(language)):
+            return align(audio, text)
+        from .warp import warp_align
+
+        return warp_align(audio, SAMPLE_RATE, text, language)
     return recognize(audio)
+
+
+def is_english(language: str) -> bool:
+    """Whether ``language`` (an espeak-ng voice) is English, which pocketsphinx's model aligns."""
+    return language.lower().split("-")[0].split("+")[0] == "en"
+
+
+def check_language(language: str) -> str:
+    """``language`` when espeak-ng speaks it here, else a one-line error."""
+    from .espeak import languages
+
+    known = languages()
+    if language not in known:
+        near = [v for v in known if v.split("-")[0] == language.lower().split("-")[0]][:4]
+        hint = f" (did you mean {', '.join(near)}?)" if near else " (e.g. en, de, fr, es; `espeak-ng --voices` lists them)"
+        raise InputError(f"transcript language {language!r}: not one espeak-ng speaks here{hint}")
+    return language

@@ -103,7 +103,7 @@ def _not_english(decoder, words: list[str], transcript: str) -> str:
         signs.append(f"it has the letters {' '.join(letters[:6])}")
     return (
         f"the transcript could not be aligned, and it looks like another language than English ({'; '.join(signs)}): "
-        "transcripts are aligned in English only; without one, the mouth follows the sound alone, in any language"
+        "give the transcript's language (--language de, fr, es, ...: any language espeak-ng speaks)"
     )
 
 
