@@ -58,10 +58,10 @@ def grid_text(code: str) -> str:
 
 
 def made_speech(model) -> None:
+    from talkingface.animation.warp import warp_align
     from talkingface.data.visemenet import degrade
     from talkingface.media.audio import speech_at
     from talkingface.speech.espeak import synthesize
-    from talkingface.speech.warp import warp_align
 
     for language, texts in SENTENCES.items():
         errors, seconds = [], 0.0
@@ -96,9 +96,9 @@ def _word_gaps(reference, warped) -> list[float]:
 
 
 def real_speech(model) -> None:
+    from talkingface.animation.warp import warp_align
     from talkingface.media import load_audio
     from talkingface.speech.align import align
-    from talkingface.speech.warp import warp_align
 
     inputs = REPO / ".cache" / "inputs"
     clips = []

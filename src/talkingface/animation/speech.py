@@ -66,7 +66,7 @@ def speech_curves(
     """Curves covering the whole ``audio`` at ``fps`` and the phonemes they follow (for "visemenet":
     its phoneme groups, source "visemenet"). ``model``: a VisemeNet instead of the shipped one;
     ``openness_model``: a mouth-openness model instead of the shipped one ("auto"); ``language``: the
-    transcript's (an espeak-ng voice: :func:`~talkingface.speech.timed_phonemes`)."""
+    transcript's (an espeak-ng voice: :func:`~talkingface.animation.warp.transcript_phonemes`)."""
     config = config or JaliConfig()
     chosen = resolve_method(method, text)
     if chosen == "visemenet":
@@ -74,9 +74,9 @@ def speech_curves(
 
         curves, phonemes = VisemeNetAnimator(model, config).animate(audio, sample_rate, fps)
     else:
-        from ..speech import timed_phonemes
+        from .warp import transcript_phonemes
 
-        phonemes = timed_phonemes(audio, sample_rate, text, language)
+        phonemes = transcript_phonemes(audio, sample_rate, text, language)
         curves = JaliAnimator(config).animate(phonemes, fps, audio, sample_rate)
     if method == "auto":
         from ..models.openness import load_openness

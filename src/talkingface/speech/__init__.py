@@ -32,27 +32,19 @@ __all__ = [
 ]
 
 
-def timed_phonemes(
-    audio: np.ndarray, sample_rate: int, text: str | None = None, language: str = "en"
-) -> PhonemeSequence:
-    """Phonemes with times for real speech: forced alignment of ``text`` when given, else recognition.
+def timed_phonemes(audio: np.ndarray, sample_rate: int, text: str | None = None) -> PhonemeSequence:
+    """Phonemes with times for real speech: forced alignment of an English ``text`` when given, else
+    recognition (transcripts in other languages: :func:`talkingface.animation.warp.transcript_phonemes`).
 
     Args:
         audio: ``(N,)`` float samples in [-1, 1].
         sample_rate: Hz (resampled to 16 kHz for pocketsphinx).
-        language: the transcript's language, an espeak-ng voice (``en``, ``de``, ``fr``, ``es``, ...):
-            English is aligned by pocketsphinx's English acoustic model, every other language by
-            warping espeak-ng's rendering of the text onto the speech (:mod:`.warp`).
     """
     from ..media.audio import speech_at
 
     audio = speech_at(audio, sample_rate, SAMPLE_RATE)
     if text is not None and text.strip():
-        if is_english(check_language(language)):
-            return align(audio, text)
-        from .warp import warp_align
-
-        return warp_align(audio, SAMPLE_RATE, text, language)
+        return align(audio, text)
     return recognize(audio)
 
 
@@ -68,6 +60,8 @@ def check_language(language: str) -> str:
     known = languages()
     if language not in known:
         near = [v for v in known if v.split("-")[0] == language.lower().split("-")[0]][:4]
-        hint = f" (did you mean {', '.join(near)}?)" if near else " (e.g. en, de, fr, es; `espeak-ng --voices` lists them)"
+        hint = (
+            f" (did you mean {', '.join(near)}?)" if near else " (e.g. en, de, fr, es; `espeak-ng --voices` lists them)"
+        )
         raise InputError(f"transcript language {language!r}: not one espeak-ng speaks here{hint}")
     return language

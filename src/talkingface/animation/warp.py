@@ -9,8 +9,8 @@ around the diagonal scaled to the two lengths, and each phoneme and word of the 
 real times its steps were paired with. Silence is added before and after the rendering, so the real
 speech's own pauses at its ends have silence to match.
 
-English transcripts are aligned by pocketsphinx's English acoustic model (:func:`.align.align`); this
-serves every other language, and English too where asked.
+:func:`transcript_phonemes` chooses: English transcripts are aligned by pocketsphinx's English
+acoustic model (:func:`talkingface.speech.align.align`), every other language by the warp.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .phonemes import Phoneme, PhonemeSequence, Word
+from ..speech import check_language, is_english, timed_phonemes
+from ..speech.phonemes import Phoneme, PhonemeSequence, Word
 
 #: Features per second (10 ms steps).
 STEPS_PER_SECOND = 100
@@ -33,12 +34,23 @@ MAX_BAND = 1500
 GROUP_WEIGHT = 1.0
 
 
+def transcript_phonemes(
+    audio: np.ndarray, sample_rate: int, text: str | None = None, language: str = "en"
+) -> PhonemeSequence:
+    """Phonemes with times for real speech: its transcript ``text`` aligned when given, else recognition.
+    ``language``: the transcript's, an espeak-ng voice (``en``, ``de``, ``fr``, ``es``, ...): English is
+    aligned by pocketsphinx, every other language by :func:`warp_align`."""
+    if text is None or not text.strip() or is_english(check_language(language)):
+        return timed_phonemes(audio, sample_rate, text)
+    return warp_align(audio, sample_rate, text, language)
+
+
 def warp_align(audio: np.ndarray, sample_rate: int, text: str, voice: str, model=None) -> PhonemeSequence:
     """Phonemes and words of ``text`` (in the language of espeak-ng's ``voice``) timed on ``(N,)`` speech.
 
     ``model``: a VisemeNet (default: the built-in one)."""
     from ..media.audio import speech_at
-    from .espeak import synthesize
+    from ..speech.espeak import synthesize
 
     speech = speech_at(audio, sample_rate, 16000)
     duration = len(speech) / 16000
@@ -73,8 +85,8 @@ def voice_free_features(speech: np.ndarray, model) -> np.ndarray:
     """``(T, 45)`` features of 16 kHz speech every 10 ms: the square roots of VisemeNet's phoneme-group
     probabilities (times :data:`GROUP_WEIGHT`) and the 24 log-mel bands standardised over the utterance
     (scaled to the same overall size)."""
-    from ..animation.visemenet import predict
     from ..features.openness import openness_features
+    from .visemenet import predict
 
     groups = np.sqrt(np.clip(predict(model, speech, 16000).groups, 0, 1))
     bands = openness_features(speech) / np.sqrt(24.0)

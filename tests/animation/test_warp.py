@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from tests.conftest import TWO_CITIES_TEXT
 
+from talkingface.animation.warp import transcript_phonemes, warp_align, warp_path
 from talkingface.errors import InputError
-from talkingface.speech import check_language, is_english, timed_phonemes
-from talkingface.speech.warp import warp_align, warp_path
+from talkingface.speech import check_language, is_english
 
 SENTENCES = {
     "de": "Guten Morgen, heute möchte ich über Gesichter sprechen und wie sie sich bewegen.",
@@ -50,7 +50,7 @@ def test_other_languages_align_within_40_ms_on_speech_of_another_voice(language,
     lead = np.zeros(int(0.4 * 16000), np.float32)
     audio = np.concatenate([lead, speech_at(spoken.audio, spoken.sample_rate, 16000), lead])
     audio = degrade(audio, np.random.default_rng(7), 1.5)
-    aligned = timed_phonemes(audio, 16000, text, language)
+    aligned = transcript_phonemes(audio, 16000, text, language)
     assert aligned.source == "alignment"
     want = np.array([p.start + 0.4 for p in spoken.phonemes.phonemes])
     have = np.array([p.start for p in aligned.phonemes])
