@@ -93,6 +93,34 @@ def test_contact_sheet(tmp_path, photo_path, short_speech, capsys):
     assert "input" in capsys.readouterr().err
 
 
+def test_the_contact_sheet_of_a_video_frames_the_face_track_animated(tmp_path, photo_path, short_speech):
+    """In a video, --face-index is a face track's id: the sheet frames that face, wherever it is."""
+    import cv2
+
+    from talkingface.face import FaceTracker
+    from talkingface.face.detection import landmark_box
+    from talkingface.media import read_image, resize_image, write_video
+    from talkingface.render.sheet import write_contact_sheet
+
+    two = np.zeros((600, 960, 3), np.uint8)
+    face = read_image(photo_path)
+    two[:, :600], two[150:450, 640:940] = resize_image(face, 600, 600), resize_image(face, 300, 300)
+    video = write_video(tmp_path / "two.mp4", [two] * 50, 25)
+    tracks = FaceTracker().track_video(video).tracks
+    small = min(tracks, key=lambda t: np.ptp(t.landmarks[0, :, 0]))
+    x0, y0, x1, y1 = landmark_box(small.landmarks[0])
+    out, sheet = tmp_path / "talk.mp4", tmp_path / "sheet.png"
+    argv = ["animate", "--face", str(video), "--audio", str(short_speech), "-o", str(out)]
+    assert (
+        main([*argv, "--face-index", str(small.track_id), "--sheet", str(sheet), "--sheet-at", "0.5", "--quiet"]) == 0
+    )
+    tile = cv2.imread(str(sheet))
+    write_contact_sheet(out, [(0.5, "")], tmp_path / "small.png", near=((x0 + x1) / 2, (y0 + y1) / 2))
+    write_contact_sheet(out, [(0.5, "")], tmp_path / "large.png", face_index=0)
+    assert np.array_equal(tile, cv2.imread(str(tmp_path / "small.png")))
+    assert not np.array_equal(tile, cv2.imread(str(tmp_path / "large.png")))
+
+
 def test_telling_moments_name_the_closures(tmp_path):
     from talkingface.animation import JaliAnimator
     from talkingface.render.sheet import telling_moments

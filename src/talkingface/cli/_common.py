@@ -186,10 +186,10 @@ def check_sheet(args, inputs) -> None:
         raise InputError("--sheet-at needs --sheet FILE")
 
 
-def write_sheet(args, video, duration: float, curves, phonemes=None, face_index: int = 0) -> None:
+def write_sheet(args, video, duration: float, curves, phonemes=None, face_index: int = 0, near=None) -> None:
     """The contact sheet of ``video`` (``duration`` seconds) at ``--sheet-at``, or at the telling moments
     of ``curves`` (and ``phonemes``) under ``--audio``'s speech, framing the face ``face_index`` of its
-    first frame (largest first)."""
+    first frame (largest first), or the one nearest ``near`` (x, y)."""
     from ..errors import InputError
     from ..media import load_audio
     from ..render.sheet import telling_moments, write_contact_sheet
@@ -200,5 +200,5 @@ def write_sheet(args, video, duration: float, curves, phonemes=None, face_index:
             raise InputError(f"--sheet-at: no moment within the video's {duration:.2f} s")
     else:
         moments = telling_moments(curves, load_audio(args.audio, 16000), 16000, phonemes)
-    write_contact_sheet(video, moments, args.sheet, face_index)
+    write_contact_sheet(video, moments, args.sheet, face_index, near)
     print(f"contact sheet: {args.sheet} ({len(moments)} moments)")

@@ -100,9 +100,15 @@ def run(args: argparse.Namespace) -> int:
         f"{result.duration:.2f} s, {len(result.phonemes.speech)} phonemes by {result.phonemes.source})"
     )
     if args.sheet:
-        from ..media import probe_video
-
-        # a photo's faces are counted largest first, as the sheet counts those of the video's first frame
-        index = result.face_index if probe_video(args.face).is_image else 0
-        write_sheet(args, result.path, result.duration, result.curves, result.phonemes, face_index=index)
+        # a photo's faces are counted largest first, as the sheet counts those of the video's first frame;
+        # a video's face track is found by its place
+        write_sheet(
+            args,
+            result.path,
+            result.duration,
+            result.curves,
+            result.phonemes,
+            face_index=result.face_index if result.face_centre is None else 0,
+            near=result.face_centre,
+        )
     return 0

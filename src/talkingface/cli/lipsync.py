@@ -196,7 +196,7 @@ def _sheet(args: argparse.Namespace, result, wanted) -> None:
 
     jaw = np.zeros(result.num_frames) if wanted is None or len(wanted) == 0 else np.asarray(wanted)
     curves = AnimationCurves(result.fps, ("jawOpen",), jaw[:, None])
-    write_sheet(args, result.path, result.num_frames / float(result.fps), curves)
+    write_sheet(args, result.path, result.num_frames / float(result.fps), curves, near=result.face_centre)
 
 
 def _method(args: argparse.Namespace) -> str:

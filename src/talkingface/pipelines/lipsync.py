@@ -49,6 +49,8 @@ class LipSyncResult:
     measured_offset: int | None = None  # AV offset SyncNet found in a first pass (offset correction)
     offset_confidence: float | None = None  # the LSE-C of that measurement
     offset_applied: bool = False  # whether the measured offset was used (it is not when unsure)
+    #: Where the dubbed face first is: the centre (x, y) of its landmarks, in pixels (None: unknown).
+    face_centre: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         measured = ""
@@ -249,7 +251,7 @@ class LipSyncPipeline(DubbingPipeline):
             Progress(num_out, "lip-sync", enabled=progress),
         )
         self.timings["total"] = time.perf_counter() - begin
-        return LipSyncResult(Path(output), num_out, fps, with_face, offset=offset)
+        return LipSyncResult(Path(output), num_out, fps, with_face, offset=offset, face_centre=first_centre(target))
 
     def _write(self, batches: Generator, overlap: bool, writer, bar) -> int:
         """Generate each batch's mouths, paste them back and write the frames (then what the enhancer
@@ -437,6 +439,16 @@ def chosen_face(face, tracking, config: LipSyncConfig) -> TargetFace:
     if not target.has_face.any():
         raise InputError(f"{face}: no face found in any frame")
     return target
+
+
+def first_centre(target: TargetFace) -> tuple[float, float] | None:
+    """The centre (x, y) of ``target``'s landmarks in the first frame with its face (None: no face)."""
+    found = np.flatnonzero(target.has_face)
+    if not found.size:
+        return None
+    points = target.landmarks[found[0], :, :2]
+    low, high = np.nanmin(points, 0), np.nanmax(points, 0)
+    return float((low[0] + high[0]) / 2), float((low[1] + high[1]) / 2)
 
 
 def _sound_track(audio: str | os.PathLike, rate: int, seconds: float) -> np.ndarray:

@@ -37,7 +37,7 @@ from ..progress import Progress
 from ..render.mouths import MouthPatch, cut_mouth, mouth_box, paste_mouth
 from ..timebase import num_frames_for_duration, to_fps
 from ._frames import looped_frames, looped_indices
-from .lipsync import DubbingPipeline, LipSyncResult, _sound_track, chosen_face
+from .lipsync import DubbingPipeline, LipSyncResult, _sound_track, chosen_face, first_centre
 from .lipsync_config import LipSyncConfig
 
 #: Smallest face (forehead to chin, pixels) whose mouth goes into the library.
@@ -187,7 +187,9 @@ class MouthDubPipeline(DubbingPipeline):
         if mouths:
             self._identity_notes(steady, footage)
         self.timings["total"] = time.perf_counter() - begin
-        return LipSyncResult(Path(output), num_out, to_fps(fps), with_face, offset=offset)
+        return LipSyncResult(
+            Path(output), num_out, to_fps(fps), with_face, offset=offset, face_centre=first_centre(target)
+        )
 
     def _identity_notes(self, steady: np.ndarray, footage: list[_Footage]) -> None:
         """A note for each ``--mouths`` video whose face clearly differs from the face video's."""

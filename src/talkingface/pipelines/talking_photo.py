@@ -94,6 +94,8 @@ class TalkingPhotoResult:
     curves: AnimationCurves
     faces: int = 1  # faces found (in a photo) or face tracks (in a video)
     face_index: int = 0  # the one animated
+    #: In a video, where the animated face's track begins: the centre (x, y) of its landmarks, in pixels.
+    face_centre: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -168,8 +170,15 @@ class TalkingPhotoPipeline(Pipeline):
         made = self._photo_frames(photo, curves) if photo else self._video_frames(face, curves, info, tracking)
         frames = enhancer.run(made) if enhancer is not None else (frame for frame, _ in made)
         self._write(output, frames, fps, audio, curves.num_frames, progress)
+        centre = None
+        if tracking is not None:
+            first = next(t for t in tracking.tracks if t.track_id == index).landmarks[0, :, :2]
+            centre = (
+                float((first[:, 0].min() + first[:, 0].max()) / 2),
+                float((first[:, 1].min() + first[:, 1].max()) / 2),
+            )
         return TalkingPhotoResult(
-            Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves, faces, index
+            Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves, faces, index, centre
         )
 
     def render_frames(self, face: str | os.PathLike, curves: AnimationCurves, info=None) -> Iterator[np.ndarray]:

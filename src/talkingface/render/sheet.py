@@ -61,11 +61,16 @@ def telling_moments(
 
 
 def write_contact_sheet(
-    video: str | os.PathLike, moments: list[tuple[float, str]], output: str | os.PathLike, face_index: int = 0
+    video: str | os.PathLike,
+    moments: list[tuple[float, str]],
+    output: str | os.PathLike,
+    face_index: int = 0,
+    near: tuple[float, float] | None = None,
 ) -> Path:
     """Face tiles of ``video`` at ``moments`` ((seconds, label) pairs) -> ``output`` (.png or .jpg); the
     tiles frame the face ``face_index`` of the first frame (largest first, as a photo's faces are
-    counted; the largest where there are fewer)."""
+    counted; the largest where there are fewer), or with ``near`` (x, y in pixels) the face of the first
+    frame whose centre is nearest that point (a video's face track, followed by its place)."""
     with needs("face"):
         import cv2
 
@@ -84,8 +89,10 @@ def write_contact_sheet(
             wanted.setdefault(int(round(seconds * fps)), (seconds, label))
         for index, frame in enumerate(reader):
             if box is None:
-                faces = detect_faces(frame, max_faces=max(1, face_index + 1))
+                faces = detect_faces(frame, max_faces=max(4 if near else 1, face_index + 1))
                 face = faces[face_index] if face_index < len(faces) else faces[0] if faces else None
+                if near is not None and faces:
+                    face = min(faces, key=lambda f: float(np.hypot(*(_centre(f.landmarks) - near))))
                 x0, y0, x1, y1 = landmark_box(face.landmarks) if face else (0, 0, frame.shape[1], frame.shape[0])
                 side = 1.3 * max(x1 - x0, y1 - y0)
                 cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -118,3 +125,8 @@ def _tile(frame: np.ndarray, box: tuple[int, int, int], seconds: float, label: s
     cv2.putText(tile, text, (8, TILE - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(tile, text, (8, TILE - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
     return tile
+
+
+def _centre(landmarks: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = landmark_box(landmarks)
+    return np.array([(x0 + x1) / 2, (y0 + y1) / 2])
