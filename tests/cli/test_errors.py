@@ -89,12 +89,12 @@ def test_bad_input_gives_one_line_and_status_2(junk, speech_path, photo_path, ca
 
 
 def test_an_unexpected_failure_is_one_line_too(monkeypatch, capsys, speech_path, tmp_path):
-    import talkingface.speech
+    import talkingface.animation.warp
 
     def broken(*args, **kwargs):
         raise KeyError("lost")
 
-    monkeypatch.setattr(talkingface.speech, "timed_phonemes", broken)
+    monkeypatch.setattr(talkingface.animation.warp, "transcript_phonemes", broken)
     monkeypatch.delenv("TALKINGFACE_DEBUG", raising=False)
     code = main(["visemes", str(speech_path), "--method", "jali", "-o", str(tmp_path / "c.json")])
     err = capsys.readouterr().err

@@ -18,7 +18,10 @@ LIMIT = 64
 
 def shedding_protocol(limit: int = LIMIT) -> type:
     """uvicorn's h11 protocol class, closing the oldest idle or unfinished connections beyond ``limit``."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+    from ..optional import needs
+
+    with needs("serve"):
+        from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class SheddingProtocol(H11Protocol):
         def connection_made(self, transport) -> None:
