@@ -174,3 +174,31 @@ def test_an_open_mouth_narrows_into_its_corners(name):
     assert middle > 0.2 * (left - right)
     for x in (right + 0.1 * (left - right), left - 0.1 * (left - right)):
         assert height(x) < 0.7 * middle
+
+
+def test_a_mouth_drawn_at_2048_px_is_round_and_shows_teeth_rows_and_a_tongue():
+    """A face drawn large (its mouth 600 px wide, as at 2048 px): the opening's outline has no straight
+    piece over 3 px (it had 37 px facets), and down the middle of the opening lie the upper teeth, the
+    dark of the mouth, the tongue and the lower teeth."""
+    from talkingface.render.photo import MouthStyle, draw_mouth_interior, mouth_opening
+
+    if not FACES.is_dir():
+        pytest.skip("portraits absent")
+    image = read_image(FACES / "liveportrait__s7.jpg")
+    landmarks = detect_faces(image, max_faces=1)[0].landmarks
+    posed = LandmarkRig(landmarks)({**VISEME_POSES["Ah"], "jawOpen": 1.0})[:, :2].astype(np.float64)
+    scale = 600 / np.linalg.norm(posed[308] - posed[78])
+    lips = (posed - posed[[78, 308]].mean(0)) * scale + (700, 500)
+    outline = mouth_opening(lips)
+    assert np.linalg.norm(np.diff(outline, axis=0), axis=1).max() <= 3.0
+    interior = draw_mouth_interior((1000, 1400), lips, lips, MouthStyle())
+    luma = interior @ np.array([0.299, 0.587, 0.114], np.float32)
+    top, bottom = int(lips[13, 1]), int(lips[14, 1])
+    column = luma[top:bottom, 700]
+    dark_rows = np.flatnonzero(column < 40)
+    assert dark_rows.size, "the mouth has a dark inside"
+    assert column[: dark_rows[0]].max() > 180  # upper teeth, above the dark
+    below = column[dark_rows[-1] :]
+    reddish = interior[top + dark_rows[-1] : bottom, 700]
+    assert ((reddish[:, 0] > reddish[:, 1] + 30) & (reddish[:, 0] > 80)).any()  # the tongue
+    assert below.max() > 150  # lower teeth, at the bottom

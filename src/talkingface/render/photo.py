@@ -239,13 +239,21 @@ _UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]
 _LOWER_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
 
 
-def mouth_opening(landmarks: np.ndarray, samples: int = 4) -> np.ndarray:
+def mouth_opening(landmarks: np.ndarray, samples: int | None = None) -> np.ndarray:
     """The outline ``(M, 2)`` of a mouth's opening for face ``landmarks`` ``(478, 2+)``: the inner lip
     contours smoothed through ``samples`` Catmull-Rom points per segment (the landmarks alone give a
-    polygon with straight edges)."""
+    polygon with straight edges). By default a point every :data:`OUTLINE_STEP` pixels or closer, so the
+    outline stays round however large the face is drawn."""
     points = np.asarray(landmarks, np.float64)[:, :2]
     upper, lower = points[_UPPER_INNER], points[_LOWER_INNER]
+    if samples is None:
+        longest = float(np.linalg.norm(np.diff(np.concatenate([upper, lower]), axis=0), axis=1).max())
+        samples = int(np.clip(np.ceil(longest / OUTLINE_STEP), 4, 64))
     return np.concatenate([_catmull_rom(upper, samples), _catmull_rom(lower[::-1], samples)[1:-1]])
+
+
+#: The longest straight piece of a drawn mouth outline, in pixels.
+OUTLINE_STEP = 3.0
 
 
 def _catmull_rom(path: np.ndarray, samples: int) -> np.ndarray:
@@ -422,18 +430,18 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
         import cv2
 
     h, w = shape[:2]
-    topo = face_topology()
-    inner = lips[topo.group("lips_inner")]
     corner_r, corner_l = lips[78], lips[308]
     width = float(np.linalg.norm(corner_l - corner_r))
     out = np.empty((h, w, 3), np.float32)
     out[:] = style.cavity
-    # Depth shading: darker away from the lips.
+    # Depth shading: darker away from the lips, inside the smooth outline of the opening; the distance's
+    # creases (where it turns between two edges) are blurred away, so no facet or seam shows at any size.
     mask = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], (255,))
+    cv2.fillPoly(mask, [np.round(mouth_opening(lips) * 16).astype(np.int32)], (255,), shift=4)
     if mask.any():
-        depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-        shade = np.clip(depth / max(0.12 * width, 1.0), 0, 1)[..., None]
+        depth = cv2.distanceTransform(mask, cv2.DIST_L2, 5)
+        shade = np.clip(depth / max(0.12 * width, 1.0), 0, 1)
+        shade = cv2.GaussianBlur(shade, (0, 0), max(0.5, 0.03 * width))[..., None]
         out = out * (1 - shade) + np.array(style.deep, np.float32) * shade
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     u, v, centre, down = _mouth_coordinates(xx, yy, corner_r, corner_l)
@@ -447,16 +455,19 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
     lower_teeth = _smoothstep_array((v - (lower_lip - 0.07 * width * np.sqrt(span))) / (0.02 * width)) * (
         v < lower_lip + 0.02 * width
     )
-    # Tongue: a soft ellipse low in the mouth.
-    tongue = np.clip(1 - ((u / (0.32 * width)) ** 2 + ((v - lower_lip + 0.05 * width) / (0.09 * width)) ** 2), 0, 1)
-    out = out * (1 - 0.7 * tongue[..., None]) + np.array(style.tongue, np.float32) * 0.7 * tongue[..., None]
     teeth_colour = np.array(style.teeth, np.float32)
     # Tooth boundaries: faint darker lines across the upper teeth.
     gaps = 1 - 0.12 * np.clip(1 - np.abs(np.sin(np.pi * u / (0.11 * width))) * 6, 0, 1)
-    # Teeth show once the lips part: through a narrow gap (closing, m/b/p) the mouth is only shadow, so
-    # no bright seam runs along the lips.
+    # Teeth and tongue show once the lips part: through a narrow gap (closing, m/b/p) the mouth is only
+    # shadow, so no bright seam runs along the lips.
     gap = abs(float((lips[14] - lips[13]) @ down)) / max(width, 1e-6)
     showing = float(_smoothstep_array(np.array((gap - 0.04) / 0.1)))
+    # Tongue: a soft dome low in the mouth, behind the lower teeth, its top catching the light and its
+    # sides falling into the mouth's shadow.
+    dome = (u / (0.34 * width)) ** 2 + ((v - lower_lip + 0.04 * width) / (0.11 * width)) ** 2
+    tongue = (0.85 * showing * _smoothstep_array((1 - dome) / 0.35))[..., None]
+    lit = np.clip(1.05 - 0.5 * np.abs(u) / (0.34 * width), 0.5, 1.0)[..., None]
+    out = out * (1 - tongue) + np.array(style.tongue, np.float32) * lit * tongue
     upper = (upper_teeth * span * showing)[..., None]
     lower = (lower_teeth * span * 0.85 * showing)[..., None]
     # Teeth go into shadow towards the cheeks and just under the lips that overhang them.
