@@ -221,3 +221,42 @@ def test_of_two_audio_streams_the_one_with_sound_is_taken(tmp_path, speech16k, s
     n = min(len(loaded), len(clip)) - 4000
     lag = int(np.argmax([np.dot(loaded[k : k + n], clip[:n]) for k in range(3000)]))  # the codec's delay
     assert np.corrcoef(loaded[lag : lag + n], clip[:n])[0, 1] > 0.9  # the speech, not the silent track
+
+
+def test_audio_over_45_minutes_is_refused_from_its_header_before_decoding(tmp_path, capsys):
+    """46 minutes of 8 kHz 8-bit speech (22 MB on disk, 0.5 GB once decoded and resampled): one line,
+    at once, from the header."""
+    import time
+    import wave
+
+    from talkingface.cli import main
+
+    path = tmp_path / "long.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(8000)
+        second = (128 + 40 * np.sin(np.arange(8000) * 0.3)).astype(np.uint8).tobytes()
+        out.writeframes(second * (46 * 60))
+    started = time.monotonic()
+    assert main(["visemes", str(path), "-o", str(tmp_path / "c.json")]) == 2
+    error = capsys.readouterr().err
+    assert "46 minutes of audio; at most 45 minutes" in error and error.count("\n") == 1
+    assert time.monotonic() - started < 5 and not (tmp_path / "c.json").exists()
+
+
+def test_audio_whose_header_does_not_say_its_length_is_stopped_at_the_limit(tmp_path, monkeypatch):
+    from talkingface.media import audio
+
+    path = tmp_path / "three.wav"
+    soundfile.write(path, _tone(440, 3.0, 16000), 16000)
+    monkeypatch.setattr(audio, "MAX_AUDIO_SECONDS", 2)
+    with pytest.raises(InputError, match="minutes are read at once"):
+        load_audio(path)  # the header says 3 s: refused before decoding
+    monkeypatch.setattr(audio, "stated_duration", lambda container, stream: None)  # a header that does not say
+    with pytest.raises(InputError, match="audio longer than that"):
+        load_audio(path)
+    mat = tmp_path / "three.mat"  # read by libsndfile, not FFmpeg
+    soundfile.write(mat, _tone(440, 3.0, 16000), 16000, format="MAT5", subtype="FLOAT")
+    with pytest.raises(InputError, match="minutes are read at once"):
+        load_audio(mat)

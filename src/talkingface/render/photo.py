@@ -440,8 +440,8 @@ def draw_mouth_interior(shape: tuple, lips: np.ndarray, neutral: np.ndarray, sty
     cv2.fillPoly(mask, [np.round(mouth_opening(lips) * 16).astype(np.int32)], (255,), shift=4)
     if mask.any():
         depth = cv2.distanceTransform(mask, cv2.DIST_L2, 5)
-        shade = np.clip(depth / max(0.12 * width, 1.0), 0, 1)
-        shade = cv2.GaussianBlur(shade, (0, 0), max(0.5, 0.03 * width))[..., None]
+        near = np.clip(depth / max(0.12 * width, 1.0), 0, 1).astype(np.float32)
+        shade: np.ndarray = np.asarray(cv2.GaussianBlur(near, (0, 0), max(0.5, 0.03 * width)), np.float32)[..., None]
         out = out * (1 - shade) + np.array(style.deep, np.float32) * shade
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     u, v, centre, down = _mouth_coordinates(xx, yy, corner_r, corner_l)
