@@ -35,6 +35,16 @@ fuzz = settings(
 FOLDER = Path(tempfile.mkdtemp(prefix="talkingface-fuzz-"))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _imported():
+    """The parsers' modules (torch among their imports) are loaded before the first example is timed:
+    on a busy machine their first import took 14 s, past the deadline that is there to catch hangs."""
+    import talkingface.animation.mesh
+    import talkingface.data.mesh_sets
+    import talkingface.media
+    import talkingface.models  # noqa: F401
+
+
 def _file(name: str, data: bytes) -> Path:
     path = FOLDER / name
     path.write_bytes(data)
