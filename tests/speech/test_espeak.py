@@ -134,3 +134,19 @@ def test_sounds_english_lacks_take_the_nearest_english_phoneme():
     assert [p for p, _ in ipa_to_arpabet("y:")] == ["UW"] and [p for p, _ in ipa_to_arpabet("Φa")] == ["F", "AA"]
     with pytest.raises(InputError, match="unknown IPA symbol"):
         ipa_to_arpabet("k☃t")
+
+
+@pytest.mark.parametrize(
+    "voice, text",
+    [
+        ("de", "Guten Morgen, ich möchte heute über Gesichter sprechen."),
+        ("en-us", "Well, I think so. And you, my friend?"),
+    ],
+)
+def test_a_word_after_a_pause_keeps_its_phonemes(voice, text):
+    """espeak-ng marks a pause before a word's first phoneme (after a comma, before some vowels): the
+    word is still the one its phonemes belong to."""
+    spoken = synthesize(text, voice).phonemes
+    words = [w.strip(",.?") for w in text.split()]
+    assert [w.text for w in spoken.words] == words
+    assert all(p.word is not None for p in spoken.phonemes)

@@ -247,12 +247,13 @@ def _timings(text: str, events, num_samples: int, rate: int, stresses: list[int 
     words: list[Word] = []
     word_spans: list[list[float]] = []
     current_word: int | None = None
+    spoken = False  # whether the current word has a phoneme yet
     stress_iter = iter(stresses)
     for k, (sample, kind, pos, length, name) in enumerate(marks):
         if kind == _EVENT_WORD:
             words.append(Word(chars[pos - 1 : pos - 1 + length], sample / rate, sample / rate))
             word_spans.append([sample / rate, sample / rate])
-            current_word = len(words) - 1
+            current_word, spoken = len(words) - 1, False
             continue
         if kind != _EVENT_PHONEME:
             current_word = None
@@ -261,8 +262,10 @@ def _timings(text: str, events, num_samples: int, rate: int, stresses: list[int 
         start, end = sample / rate, max(sample, end_sample) / rate
         symbols = ipa_to_arpabet(name) if name else []
         if not symbols:
-            current_word = None if name == "" else current_word
+            # a pause ends the word it follows; one before a word's first phoneme (after a comma) does not
+            current_word = None if name == "" and spoken else current_word
             continue
+        spoken = True
         step = (end - start) / len(symbols)
         for j, (phone, stress) in enumerate(symbols):
             if phone in VOWELS:
