@@ -37,6 +37,32 @@ def test_the_warp_recovers_a_known_stretch():
     assert np.all(np.diff(paired) >= 0)
 
 
+def plain_warp(real: np.ndarray, made: np.ndarray) -> np.ndarray:
+    """Dynamic time warping cell by cell over the whole table, for reference."""
+    rows, cols = len(real), len(made)
+    cost = ((real[:, None, :] - made[None, :, :]) ** 2).sum(2)
+    table = np.full((rows + 1, cols + 1), np.inf)
+    table[0, 0] = 0.0
+    for i in range(1, rows + 1):
+        for j in range(1, cols + 1):
+            table[i, j] = cost[i - 1, j - 1] + min(table[i - 1, j - 1], table[i - 1, j], table[i, j - 1])
+    total, count = np.zeros(cols), np.zeros(cols)
+    i, j = rows, cols
+    while i > 0 and j > 0:
+        total[j - 1] += i - 1
+        count[j - 1] += 1
+        options = {(i - 1, j - 1): table[i - 1, j - 1], (i - 1, j): table[i - 1, j], (i, j - 1): table[i, j - 1]}
+        i, j = min(options, key=lambda cell: options[cell])
+    return total / count
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_warp_is_the_cheapest_pairing_when_the_band_spans_the_table(seed):
+    rng = np.random.default_rng(seed)
+    real, made = rng.normal(size=(37 + seed, 4)), rng.normal(size=(29 + 3 * seed, 4))
+    np.testing.assert_allclose(warp_path(real, made), plain_warp(real, made), atol=1e-9)
+
+
 @pytest.mark.parametrize("language", sorted(SENTENCES))
 def test_other_languages_align_within_40_ms_on_speech_of_another_voice(language, visemenet):
     """Speech of another voice (a variant, slower, with pauses between words, a room and noise) and its

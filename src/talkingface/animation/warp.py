@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..speech import check_language, is_english, timed_phonemes
+from ..speech import SPEECH_RATE, check_language, is_english, timed_phonemes
 from ..speech.phonemes import Phoneme, PhonemeSequence, Word
 
 #: Features per second (10 ms steps).
@@ -52,32 +52,41 @@ def warp_align(audio: np.ndarray, sample_rate: int, text: str, voice: str, model
     from ..media.audio import speech_at
     from ..speech.espeak import synthesize
 
-    speech = speech_at(audio, sample_rate, 16000)
-    duration = len(speech) / 16000
+    speech = speech_at(audio, sample_rate, SPEECH_RATE)
+    duration = len(speech) / SPEECH_RATE
     if duration < 0.2:
         raise InputError("the speech is too short to align a transcript to (under 0.2 s)")
     rendering = synthesize(text, voice=voice)
     if not rendering.phonemes.phonemes:
         raise InputError(f"espeak-ng ({voice}) speaks no phoneme of the transcript")
-    pad = np.zeros(int(PAD_SECONDS * 16000), np.float32)
-    spoken = np.concatenate([pad, speech_at(rendering.audio, rendering.sample_rate, 16000), pad])
+    pad = np.zeros(int(PAD_SECONDS * SPEECH_RATE), np.float32)
+    spoken = np.concatenate([pad, speech_at(rendering.audio, rendering.sample_rate, SPEECH_RATE), pad])
     if model is None:
         from ..models.registry import load_builtin
 
         model = load_builtin("visemenet")
     real, made = voice_free_features(speech, model), voice_free_features(spoken, model)
     real_steps = warp_path(real, made)  # for each step of the rendering, the real step it is paired with
+    steps = np.arange(len(real_steps))
 
-    def moved(seconds: float) -> float:
-        step = (seconds + PAD_SECONDS) * STEPS_PER_SECOND
-        return float(np.clip(np.interp(step, np.arange(len(real_steps)), real_steps) / STEPS_PER_SECOND, 0, duration))
+    def moved(seconds: np.ndarray) -> np.ndarray:
+        """Times in the rendering (seconds) -> times in the real speech."""
+        paired = np.interp((seconds + PAD_SECONDS) * STEPS_PER_SECOND, steps, real_steps)
+        return np.clip(paired / STEPS_PER_SECOND, 0, duration)
 
-    phonemes = []
-    for p in rendering.phonemes.phonemes:
-        start, end = moved(p.start), moved(p.end)
-        if end > start:
-            phonemes.append(Phoneme(p.phone, start, end, p.stress, p.word))
-    words = [Word(w.text, moved(w.start), max(moved(w.start), moved(w.end))) for w in rendering.phonemes.words]
+    made_phonemes, made_words = rendering.phonemes.phonemes, rendering.phonemes.words
+    starts = moved(np.array([p.start for p in made_phonemes], np.float64))
+    ends = moved(np.array([p.end for p in made_phonemes], np.float64))
+    phonemes = [
+        Phoneme(p.phone, float(start), float(end), p.stress, p.word)
+        for p, start, end in zip(made_phonemes, starts, ends, strict=True)
+        if end > start
+    ]
+    word_starts = moved(np.array([w.start for w in made_words], np.float64))
+    word_ends = np.maximum(word_starts, moved(np.array([w.end for w in made_words], np.float64)))
+    words = [
+        Word(w.text, float(start), float(end)) for w, start, end in zip(made_words, word_starts, word_ends, strict=True)
+    ]
     return PhonemeSequence(phonemes, words, duration=duration, source="alignment")
 
 
@@ -88,7 +97,7 @@ def voice_free_features(speech: np.ndarray, model) -> np.ndarray:
     from ..features.openness import openness_features
     from .visemenet import predict
 
-    groups = np.sqrt(np.clip(predict(model, speech, 16000).groups, 0, 1))
+    groups = np.sqrt(np.clip(predict(model, speech, SPEECH_RATE).groups, 0, 1))
     bands = openness_features(speech) / np.sqrt(24.0)
     steps = min(len(groups), len(bands))
     features: np.ndarray = np.concatenate([GROUP_WEIGHT * groups[:steps], bands[:steps]], axis=1)
@@ -116,6 +125,7 @@ def warp_path(real: np.ndarray, made: np.ndarray) -> np.ndarray:
     moves = np.zeros((rows, span), np.int8)  # 0: from above-left, 1: from above, 2: from the left
     made_squares = (made**2).sum(1)
     previous = np.full(cols + 1, np.inf)  # costs of the row above, by column (+1: column -1)
+    last_lo, last_hi = 0, 0  # the band the row above filled in ``previous``
     for i in range(rows):
         lo, hi = low[i], high[i]
         cost = made_squares[lo:hi] - 2 * made[lo:hi] @ real[i] + real[i] @ real[i]
@@ -131,8 +141,9 @@ def warp_path(real: np.ndarray, made: np.ndarray) -> np.ndarray:
         row = best + sums
         own = entry - before <= best  # the running minimum is this column's own entry
         moves[i, : hi - lo] = np.where(own, np.where(above_left <= above, 0, 1), 2)
-        previous = np.full(cols + 1, np.inf)
+        previous[last_lo + 1 : last_hi + 1] = np.inf  # only the row above's band was ever set
         previous[lo + 1 : hi + 1] = row
+        last_lo, last_hi = lo, hi
     if not np.isfinite(previous[cols]):
         raise InputError("the transcript could not be aligned to the speech")
     # Back from the last pair, collecting the real steps each made step meets.

@@ -199,6 +199,13 @@ def landmark_box(landmarks: np.ndarray) -> np.ndarray:
     return np.concatenate([xy.min(0), xy.max(0)]).astype(np.float32)
 
 
+def landmark_centre(landmarks: np.ndarray) -> tuple[float, float]:
+    """The centre (x, y) of the bounding box of ``(N, 2+)`` landmarks (points with NaN ignored)."""
+    xy = landmarks[:, :2]
+    low, high = np.nanmin(xy, 0), np.nanmax(xy, 0)
+    return float((low[0] + high[0]) / 2), float((low[1] + high[1]) / 2)
+
+
 def cut_square(frame: np.ndarray, cx: float, cy: float, side: float, size: int) -> np.ndarray:
     """The square region of ``side`` pixels centred at (cx, cy), scaled to ``size`` (zero outside)."""
     with needs("face"):

@@ -1,8 +1,9 @@
 """Reading audio from any file PyAV (FFmpeg) or libsndfile can open, as float32 mono.
 
 wav, mp3, flac, ogg, m4a/aac and the audio track of a video all go through PyAV; the few formats only
-libsndfile reads (MATLAB, IRCAM, ...) fall back to soundfile. Resampling is polyphase with a
-Kaiser-windowed anti-aliasing filter (scipy ``resample_poly``), so down-sampling does not alias.
+libsndfile reads (MATLAB, IRCAM, ...) fall back to soundfile. Resampling is our own polyphase
+filter with a Kaiser-windowed anti-aliasing design (:func:`polyphase`, the design of scipy's
+``resample_poly``), so down-sampling does not alias.
 """
 
 from __future__ import annotations

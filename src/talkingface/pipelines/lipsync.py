@@ -25,6 +25,7 @@ from ..errors import InputError, MediaError
 from ..face import FaceTracker, TrackerConfig, detect_faces
 from ..face.blend import paste_back
 from ..face.crops import crop_box, wav2lip_box
+from ..face.detection import landmark_centre
 from ..face.topology import NUM_LANDMARKS, face_topology
 from ..face.tracking import TargetFace
 from ..files import AtomicFile, immediate_outputs
@@ -446,9 +447,7 @@ def first_centre(target: TargetFace) -> tuple[float, float] | None:
     found = np.flatnonzero(target.has_face)
     if not found.size:
         return None
-    points = target.landmarks[found[0], :, :2]
-    low, high = np.nanmin(points, 0), np.nanmax(points, 0)
-    return float((low[0] + high[0]) / 2), float((low[1] + high[1]) / 2)
+    return landmark_centre(target.landmarks[found[0]])
 
 
 def _sound_track(audio: str | os.PathLike, rate: int, seconds: float) -> np.ndarray:

@@ -27,6 +27,7 @@ from ..animation.speech import resolve_method, speech_curves
 from ..enhance.video import EnhanceSettings, enhance_still, make_enhancer
 from ..errors import InputError
 from ..face import FaceTracker, detect_faces
+from ..face.detection import landmark_centre
 from ..media.tags import SYNTHETIC_TAGS
 from ..progress import Progress
 from ..render.photo import PhotoWarper
@@ -172,11 +173,7 @@ class TalkingPhotoPipeline(Pipeline):
         self._write(output, frames, fps, audio, curves.num_frames, progress)
         centre = None
         if tracking is not None:
-            first = next(t for t in tracking.tracks if t.track_id == index).landmarks[0, :, :2]
-            centre = (
-                float((first[:, 0].min() + first[:, 0].max()) / 2),
-                float((first[:, 1].min() + first[:, 1].max()) / 2),
-            )
+            centre = landmark_centre(next(t for t in tracking.tracks if t.track_id == index).landmarks[0])
         return TalkingPhotoResult(
             Path(output), curves.num_frames, fps, curves.num_frames / float(fps), phonemes, curves, faces, index, centre
         )

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..face import detect_faces
-from ..face.detection import landmark_box
+from ..face.detection import landmark_box, landmark_centre
 from ..files import atomic_output, written
 from ..optional import needs
 
@@ -92,7 +92,7 @@ def write_contact_sheet(
                 faces = detect_faces(frame, max_faces=max(4 if near else 1, face_index + 1))
                 face = faces[face_index] if face_index < len(faces) else faces[0] if faces else None
                 if near is not None and faces:
-                    face = min(faces, key=lambda f: float(np.hypot(*(_centre(f.landmarks) - near))))
+                    face = min(faces, key=lambda f: float(np.hypot(*(np.subtract(landmark_centre(f.landmarks), near)))))
                 x0, y0, x1, y1 = landmark_box(face.landmarks) if face else (0, 0, frame.shape[1], frame.shape[0])
                 side = 1.3 * max(x1 - x0, y1 - y0)
                 cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -125,8 +125,3 @@ def _tile(frame: np.ndarray, box: tuple[int, int, int], seconds: float, label: s
     cv2.putText(tile, text, (8, TILE - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(tile, text, (8, TILE - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
     return tile
-
-
-def _centre(landmarks: np.ndarray) -> np.ndarray:
-    x0, y0, x1, y1 = landmark_box(landmarks)
-    return np.array([(x0 + x1) / 2, (y0 + y1) / 2])
