@@ -14,7 +14,19 @@ SOURCE = Path(talkingface.__file__).parent
 
 # Bottom to top. A name is a package of talkingface or a module at its top level.
 LAYERS = (
-    ("__init__", "errors", "optional", "choices", "settings", "geometry", "native", "progress", "timebase", "files"),
+    (
+        "__init__",
+        "errors",
+        "optional",
+        "choices",
+        "settings",
+        "geometry",
+        "native",
+        "cpu",
+        "progress",
+        "timebase",
+        "files",
+    ),
     ("media", "speech"),
     ("face",),
     ("features",),

@@ -135,15 +135,15 @@ def _check_opencv() -> tuple[str | None, bool, str]:
 
 
 def _check_bfloat16() -> tuple[str | None, bool, str]:
-    """Whether this CPU has bfloat16 units (lip-sync's --precision bf16 is then much faster)."""
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return None, False, "unknown (no /proc/cpuinfo)"
-    units = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
+    """Whether this CPU has bfloat16 units: which of lip-sync's precisions are fast here."""
+    from .cpu import bfloat16_units, vector_features
+
+    units = bfloat16_units()
+    if units is None:
+        return None, False, "unknown (the system does not list the CPU's features): fast precisions: fp32"
     if not units:
-        return None, False, "no bfloat16 units: --precision bf16 would be emulated (slower); fp32 is used"
-    return None, True, f"{', '.join(units)}: --precision bf16 runs the generator several times faster"
+        return None, False, f"{vector_features()}: fast precisions: fp32 (--precision bf16 falls back to fp32)"
+    return None, True, f"{', '.join(units)}: fast precisions: fp32, bf16 (the generator several times faster)"
 
 
 def _check_transformers() -> tuple[str | None, bool, str]:

@@ -67,12 +67,14 @@ def test_overlapping_stages_give_the_same_video(dubbed, scene, tmp_path):
 
 
 @pytest.mark.slow
-def test_bfloat16_generator_gives_nearly_the_same_video(dubbed, scene, tmp_path):
+def test_bfloat16_generator_gives_nearly_the_same_video(dubbed, scene, tmp_path, monkeypatch):
     video, speech, checkpoint, _ = scene
     from talkingface.models.inference import Bfloat16, MicroBatched
 
+    monkeypatch.setattr("talkingface.cpu.bfloat16_units", lambda: ("amx_bf16",))  # as on a CPU with AMX
     pipeline = LipSyncPipeline(load_generator(checkpoint), LipSyncConfig(precision="bf16"))
     assert isinstance(pipeline.model, Bfloat16)  # the config reaches the generator
+    assert pipeline.precision == "bf16" and pipeline.precision_note is None
     assert isinstance(LipSyncPipeline(load_generator(checkpoint)).model, MicroBatched)  # fp32 inference form
     fast = pipeline(video, speech, tmp_path / "bf16.mp4")
     assert fast.num_frames == dubbed.num_frames
@@ -80,6 +82,16 @@ def test_bfloat16_generator_gives_nearly_the_same_video(dubbed, scene, tmp_path)
         assert np.abs(a.astype(int) - b).mean() < 0.5  # seeded weights: the mouths stay within a level
     with pytest.raises(InputError, match="precision"):
         LipSyncConfig(precision="int8")
+
+
+def test_bfloat16_falls_back_to_float32_with_a_note_where_the_cpu_has_no_bfloat16_units(scene, monkeypatch):
+    from talkingface.models.inference import Bfloat16, MicroBatched
+
+    monkeypatch.setattr("talkingface.cpu.bfloat16_units", lambda: ())
+    pipeline = LipSyncPipeline(load_generator(scene[2]), LipSyncConfig(precision="bf16"))
+    assert isinstance(pipeline.model, MicroBatched) and not isinstance(pipeline.model, Bfloat16)
+    assert pipeline.precision == "fp32"
+    assert "no bfloat16 units" in pipeline.precision_note and "fp32 is used" in pipeline.precision_note
 
 
 def test_faceless_frames_and_the_upper_face_are_untouched(dubbed, scene):

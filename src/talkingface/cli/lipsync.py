@@ -11,6 +11,7 @@ and colour matching (``--paste hard`` for the reference's box paste). Options na
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .. import choices
@@ -92,8 +93,9 @@ def register(subparsers) -> None:
         "--precision",
         default="fp32",
         choices=choices.PRECISIONS,
-        help="generator arithmetic: fp32 (exact) or bf16 (much faster on CPUs with AMX/AVX512-BF16; "
-        "with trained weights it moves some mouth pixels by a few 8-bit levels, less than the video codec does)",
+        help="generator arithmetic: fp32 (exact) or bf16 (much faster on CPUs with AMX/AVX512-BF16, where "
+        "'talkingface info' lists it as fast; elsewhere fp32 is used, with a note; with trained weights it moves "
+        "some mouth pixels by a few 8-bit levels, less than the video codec does)",
     )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     enhance_arguments(parser)
@@ -106,7 +108,6 @@ MAX_OFFSET = 250
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import InputError
     from ..pipelines import LipSyncConfig, LipSyncPipeline
     from ..pipelines.lipsync import DubbingPipeline
     from ..pipelines.sync_score import load_sync_model
@@ -114,18 +115,7 @@ def run(args: argparse.Namespace) -> int:
     def four(values):
         return tuple(values) if values is not None else None
 
-    auto = args.offset == "auto"
-    if args.syncnet and not auto:
-        raise InputError("--syncnet is for --offset auto")
-    try:
-        offset = 0 if auto else int(args.offset)
-    except ValueError:
-        raise InputError(f"--offset must be a whole number of frames or 'auto', got {args.offset[:40]!r}") from None
-    if abs(offset) > MAX_OFFSET:
-        raise InputError(
-            f"--offset {offset}: at most {MAX_OFFSET} frames either way (a sound {MAX_OFFSET // 25} s off)"
-        )
-
+    auto, offset = _offset(args)
     method = _method(args)
     text = read_text_argument(args.text, args.transcript)
     config = LipSyncConfig(
@@ -161,6 +151,8 @@ def run(args: argparse.Namespace) -> int:
         pipeline: DubbingPipeline = MouthDubPipeline.from_config(config).to(args.device)
     else:
         pipeline = LipSyncPipeline.from_config(config, args.checkpoint, args.model).to(args.device)
+        if pipeline.precision_note:
+            print(f"note: {pipeline.precision_note}", file=sys.stderr)
     syncnet = load_sync_model(args.syncnet) if auto else None
     if auto:
         result = pipeline.corrected(args.face, args.audio, args.output, syncnet, progress=not args.quiet, **given)
@@ -185,6 +177,24 @@ def run(args: argparse.Namespace) -> int:
     if args.sheet:
         _sheet(args, result, getattr(pipeline, "wanted", None))
     return 0
+
+
+def _offset(args: argparse.Namespace) -> tuple[bool, int]:
+    """Whether ``--offset`` is auto, and the offset in frames otherwise (0 for auto)."""
+    from ..errors import InputError
+
+    auto = args.offset == "auto"
+    if args.syncnet and not auto:
+        raise InputError("--syncnet is for --offset auto")
+    try:
+        offset = 0 if auto else int(args.offset)
+    except ValueError:
+        raise InputError(f"--offset must be a whole number of frames or 'auto', got {args.offset[:40]!r}") from None
+    if abs(offset) > MAX_OFFSET:
+        raise InputError(
+            f"--offset {offset}: at most {MAX_OFFSET} frames either way (a sound {MAX_OFFSET // 25} s off)"
+        )
+    return auto, offset
 
 
 def _sheet(args: argparse.Namespace, result, wanted) -> None:

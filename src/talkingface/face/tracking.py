@@ -521,17 +521,28 @@ class FaceTracker:
                 by_id.setdefault(f.track_id, []).append(f)
         tracks = []
         for track_id, pieces in sorted(by_id.items()):
-            frames = np.concatenate([np.asarray(p.frames, np.int64) for p in pieces])
-            landmarks = np.concatenate([np.stack(p.landmarks) for p in pieces]).astype(np.float32)
-            order = np.argsort(frames, kind="stable")
-            frames, landmarks = frames[order], landmarks[order]
-            frames, unique = np.unique(frames, return_index=True)
-            landmarks = landmarks[unique]
+            frames, landmarks = _gathered(pieces)
+            if np.any(np.diff(frames) <= 0):  # pieces overlap or interleave (rare): order them, once each
+                frames, unique = np.unique(frames, return_index=True)  # the first piece's frame wins
+                landmarks = landmarks[unique]
             frames, landmarks, interpolated = fill_gaps(frames, landmarks, self.config.max_gap)
             if self.config.smoothing is not None and fps:
-                landmarks = smooth_segments(frames, landmarks, float(fps), self.config.smoothing)
+                landmarks = smooth_segments(frames, landmarks, float(fps), self.config.smoothing, in_place=True)
             tracks.append(FaceTrack(track_id, pieces[0].scene, frames, landmarks, interpolated))
         return tracks
+
+
+def _gathered(pieces: list[_Following]) -> tuple[np.ndarray, np.ndarray]:
+    """The frames and ``(n, 478, 3)`` landmarks the pieces recorded, in one array; each piece's
+    per-frame arrays are released as they are copied, so a long video holds one copy of its landmarks."""
+    frames = np.concatenate([np.asarray(p.frames, np.int64) for p in pieces])
+    landmarks = np.empty((len(frames), NUM_LANDMARKS, 3), np.float32)
+    end = 0
+    for p in pieces:
+        end += len(p.landmarks)
+        for row in range(end - 1, end - len(p.landmarks) - 1, -1):
+            landmarks[row] = p.landmarks.pop()
+    return frames, landmarks
 
 
 def _centre(det: Detection) -> np.ndarray:
@@ -548,20 +559,23 @@ def fill_gaps(frames: np.ndarray, values: np.ndarray, max_gap: int) -> tuple[np.
     Returns:
         frames, values with the short gaps filled, and a mask of the filled entries.
     """
-    if len(frames) < 2:
+    steps = np.diff(frames) - 1
+    filled_gaps = (steps > 0) & (steps <= max_gap)
+    if len(frames) < 2 or not filled_gaps.any():
         return frames, values, np.zeros(len(frames), bool)
-    out_frames, out_values, filled = [frames[:1]], [values[:1]], [np.zeros(1, bool)]
-    for k in range(1, len(frames)):
-        gap = int(frames[k] - frames[k - 1]) - 1
-        if 0 < gap <= max_gap:
-            t = (np.arange(1, gap + 1) / (gap + 1)).reshape(-1, *([1] * (values.ndim - 1)))
-            out_frames.append(np.arange(frames[k - 1] + 1, frames[k]))
-            out_values.append(((1 - t) * values[k - 1] + t * values[k]).astype(values.dtype))
-            filled.append(np.ones(gap, bool))
-        out_frames.append(frames[k : k + 1])
-        out_values.append(values[k : k + 1])
-        filled.append(np.zeros(1, bool))
-    return np.concatenate(out_frames), np.concatenate(out_values), np.concatenate(filled)
+    added = np.where(filled_gaps, steps, 0)
+    places = np.arange(len(frames)) + np.concatenate([[0], np.cumsum(added)])  # each known frame's row
+    out_frames = np.empty(len(frames) + int(added.sum()), frames.dtype)
+    out_values = np.empty((len(out_frames), *values.shape[1:]), values.dtype)
+    filled = np.ones(len(out_frames), bool)
+    out_frames[places], out_values[places], filled[places] = frames, values, False
+    for k in np.flatnonzero(filled_gaps):
+        gap = int(steps[k])
+        t = (np.arange(1, gap + 1) / (gap + 1)).reshape(-1, *([1] * (values.ndim - 1)))
+        rows = slice(int(places[k]) + 1, int(places[k + 1]))
+        out_frames[rows] = np.arange(frames[k] + 1, frames[k + 1])
+        out_values[rows] = (1 - t) * values[k] + t * values[k + 1]
+    return out_frames, out_values, filled
 
 
 def face_scale(landmarks: np.ndarray) -> float:
@@ -571,9 +585,12 @@ def face_scale(landmarks: np.ndarray) -> float:
     return float(np.median(diag))
 
 
-def smooth_segments(frames: np.ndarray, landmarks: np.ndarray, fps: float, params: OneEuroParams) -> np.ndarray:
-    """Zero-lag one-euro smoothing of each run of consecutive frames, in face-size units."""
-    out = landmarks.copy()
+def smooth_segments(
+    frames: np.ndarray, landmarks: np.ndarray, fps: float, params: OneEuroParams, in_place: bool = False
+) -> np.ndarray:
+    """Zero-lag one-euro smoothing of each run of consecutive frames, in face-size units (``in_place``:
+    into ``landmarks`` itself, which is returned)."""
+    out = landmarks if in_place else landmarks.copy()
     breaks = np.flatnonzero(np.diff(frames) > 1) + 1
     for segment in np.split(np.arange(len(frames)), breaks):
         if len(segment) >= 3:

@@ -158,6 +158,21 @@ class _InFloat32(nn.Module):
 PRECISIONS = choices.PRECISIONS
 
 
+def usable_precision(precision: str, device: torch.device | str = "cpu") -> tuple[str, str | None]:
+    """The precision to run ``precision`` as on ``device``, and why it differs (None: it does not).
+
+    bfloat16 on a CPU without bfloat16 units (AMX, AVX512-BF16) is emulated, several times slower than
+    float32: float32 is used there instead."""
+    from ..cpu import bfloat16_units, vector_features
+
+    if precision != "bf16" or torch.device(device).type != "cpu" or bfloat16_units() != ():
+        return precision, None
+    return "fp32", (
+        f"this CPU ({vector_features()}) has no bfloat16 units, where bf16 is emulated and several times "
+        "slower: fp32 is used"
+    )
+
+
 def optimize_for_inference(
     model: nn.Module, compile: bool = False, precision: str = "fp32", bf16_form: str | None = None
 ) -> nn.Module:

@@ -145,6 +145,8 @@ class LipSyncPipeline(DubbingPipeline):
         self.size = int(self.spec.image_size or 96)
         self.device = torch.device("cpu")
         self._source = model.eval()
+        self.precision: str = config.precision  # what runs here
+        self.precision_note: str | None = None  # why it is not the config's
         self.model = self._prepare(self._source)
         self.timings: dict[str, float] = {}  # seconds per stage of the last call
         self._enhancer: VideoEnhancer | None = None
@@ -168,10 +170,11 @@ class LipSyncPipeline(DubbingPipeline):
         return cls(model, config)
 
     def _prepare(self, model: torch.nn.Module) -> torch.nn.Module:
-        from ..models.inference import optimize_for_inference
+        from ..models.inference import optimize_for_inference, usable_precision
 
         model = model.to(self.device)
-        return optimize_for_inference(model, precision=self.config.precision) if self.config.fast else model
+        self.precision, self.precision_note = usable_precision(self.config.precision, self.device)
+        return optimize_for_inference(model, precision=self.precision) if self.config.fast else model
 
     def to(self, device) -> LipSyncPipeline:
         """Run the generator on ``device``."""
