@@ -47,3 +47,17 @@ def test_fill_gaps_interpolates_short_and_keeps_long():
 def test_bad_params():
     with pytest.raises(InputError):
         OneEuroParams(min_cutoff=0)
+
+
+def test_smoothing_into_an_array_matches_the_float64_smoothing_in_place_or_not():
+    from talkingface.face.smoothing import smooth_zero_lag_into
+
+    rng = np.random.default_rng(3)
+    positions = (500 + np.cumsum(rng.normal(size=(400, 20, 3)), 0)).astype(np.float32)
+    expected = smooth_zero_lag(positions, 25.0, scale=120.0)
+    into = smooth_zero_lag_into(positions, np.empty_like(positions), 25.0, scale=120.0)
+    assert into.dtype == np.float32 and np.abs(into - expected).max() < 1e-3  # float32's step near 500 px
+    assert np.abs(into - positions).max() > 0.1  # it did smooth
+    in_place = positions.copy()
+    assert smooth_zero_lag_into(in_place, in_place, 25.0, scale=120.0) is in_place
+    assert np.array_equal(in_place, into)

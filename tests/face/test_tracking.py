@@ -161,3 +161,29 @@ def test_a_face_the_frame_cuts_is_found_by_looking_past_the_edges():
     part = frames[int(len(frames) * 0.6) :]  # a video that starts where the frame cuts the face
     found = FaceTracker().track_frames(part, 25.0).target().has_face
     assert found.mean() > 0.95  # 0.63 when the keyframes search only the frame itself
+
+
+def test_a_tracking_run_releases_its_landmarks_when_its_result_is_dropped(photo_path):
+    """In a fresh process, where the first tracking run imports mediapipe: nothing the import keeps may
+    hold the run's frames (and a long video's landmarks) afterwards."""
+    import subprocess
+    import sys
+
+    script = f"""
+import gc, weakref
+from talkingface.face import FaceTracker
+from talkingface.media import read_image
+
+def tracked():
+    frames = [read_image({str(photo_path)!r})] * 3
+    result = FaceTracker().track_frames(frames, fps=25)
+    assert result.tracks, "no face tracked"
+    return weakref.ref(result.tracks[0].landmarks)
+
+landmarks = tracked()
+gc.collect()
+print("released" if landmarks() is None else "kept")
+"""
+    run = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-1] == "released"

@@ -89,3 +89,22 @@ def smooth_zero_lag(
     forward = one_euro(signal, rate, params, scale)
     backward = one_euro(signal[::-1], rate, params, scale)[::-1]
     return (forward + backward) / 2
+
+
+def smooth_zero_lag_into(
+    signal: np.ndarray, out: np.ndarray, rate: float, params: OneEuroParams = OneEuroParams(), scale: float = 1.0
+) -> np.ndarray:
+    """:func:`smooth_zero_lag` of ``signal`` ``(T, ...)`` written into ``out`` (which may be ``signal``
+    itself), holding the forward pass in ``out``'s type: a long signal needs one extra copy of itself,
+    not several in float64."""
+    if len(signal) < 3:
+        out[...] = signal
+        return out
+    forward = np.empty(signal.shape, out.dtype)
+    filt = OneEuroFilter(rate, params, scale)
+    for t in range(len(signal)):
+        forward[t] = filt(signal[t])
+    filt.reset()
+    for t in range(len(signal) - 1, -1, -1):  # backwards: each step reads signal[t] before out[t] is written
+        out[t] = (forward[t] + filt(signal[t])) / 2
+    return out

@@ -38,7 +38,7 @@ from .detection import (
     suppress_overlaps,
 )
 from .scenes import SceneCutDetector
-from .smoothing import OneEuroParams, smooth_zero_lag
+from .smoothing import OneEuroParams, smooth_zero_lag_into
 from .topology import NUM_LANDMARKS
 
 #: Threads that follow several faces of a frame at once (one per core, at most 4).
@@ -595,8 +595,5 @@ def smooth_segments(
     for segment in np.split(np.arange(len(frames)), breaks):
         if len(segment) >= 3:
             rows = slice(int(segment[0]), int(segment[-1]) + 1)
-            scale = face_scale(landmarks[rows])
-            # The filter works per coordinate: a few points at a time keeps its float64 work arrays small.
-            for p in range(0, landmarks.shape[1], 160):
-                out[rows, p : p + 160] = smooth_zero_lag(landmarks[rows, p : p + 160], fps, params, scale=scale)
+            smooth_zero_lag_into(landmarks[rows], out[rows], fps, params, scale=face_scale(landmarks[rows]))
     return out
