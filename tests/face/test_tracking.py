@@ -187,3 +187,23 @@ print("released" if landmarks() is None else "kept")
     run = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split()[-1] == "released"
+
+
+def test_videos_longer_than_the_tracking_bound_are_refused_from_the_header_or_as_frames_arrive(
+    photo, track_video, monkeypatch
+):
+    from talkingface.face import FaceTracker
+    from talkingface.face import tracking as module
+
+    path, _ = track_video("moving", lambda: moving(photo))  # 60 frames
+    monkeypatch.setattr(module, "MAX_TRACKED_FRAMES", 40)
+    with pytest.raises(InputError, match=r"moving.mp4: 60 frames .*at most 40 frames .* cut the video into parts"):
+        FaceTracker().track_video(path)  # the header says 60: refused before decoding
+    with pytest.raises(InputError, match="more than 40 frames"):
+        FaceTracker().track_frames(moving(photo), fps=25)  # no header: refused as the 41st frame arrives
+    monkeypatch.setattr(module, "MAX_TRACKED_FRAMES", 60)
+    monkeypatch.setattr(module, "MAX_TRACKED_ROWS", 50)  # one face in 60 frames: past the rows
+    with pytest.raises(InputError, match="faces were followed in 51 frames in all: at most 50"):
+        FaceTracker().track_frames(moving(photo), fps=25)
+    monkeypatch.setattr(module, "MAX_TRACKED_ROWS", 60)
+    assert FaceTracker().track_frames(moving(photo), fps=25).tracks  # within both bounds

@@ -42,6 +42,12 @@ from .smoothing import OneEuroParams, smooth_zero_lag_into
 from .topology import NUM_LANDMARKS
 
 #: Threads that follow several faces of a frame at once (one per core, at most 4).
+#: The most frames one run tracks (from the video's header before decoding, and as frames arrive where
+#: the header does not say or lies): 20 minutes at 25 fps, within 1.5 GB of memory for the commands
+#: that track (``bench/bench_long_inputs.py``).
+MAX_TRACKED_FRAMES = 30_000
+#: The most landmark sets one run records over all its faces (two faces followed for the longest video).
+MAX_TRACKED_ROWS = 2 * MAX_TRACKED_FRAMES
 FOLLOWERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
@@ -299,6 +305,7 @@ class FaceTracker:
     def __init__(self, config: TrackerConfig = TrackerConfig()):
         self.config = config
         self._pool: ThreadPoolExecutor | None = None  # threads following several faces, while a video is tracked
+        self._rows = 0  # landmark sets recorded by the run under way
 
     def track_video(self, path: str | os.PathLike) -> TrackingResult:
         """Track the faces of a video or image file (decoding runs ahead in a thread)."""
@@ -306,6 +313,7 @@ class FaceTracker:
 
         reader = VideoReader(path)
         info = reader.info
+        check_trackable(info, path)
         total = info.num_frames or int(round((info.duration or 0) * float(info.fps or 0))) or 1
 
         def counted(bar: Progress):
@@ -325,6 +333,7 @@ class FaceTracker:
 
     def _track(self, frames: Iterable[np.ndarray], fps, size) -> TrackingResult:
         cfg = self.config
+        self._rows = 0
         detector = FaceDetector(min_score=cfg.min_score)
         cuts = SceneCutDetector() if cfg.scene_cuts else None
         following: list[_Following] = []
@@ -335,6 +344,8 @@ class FaceTracker:
         width = height = 0
         try:
             for index, frame in enumerate(frames):
+                if index >= MAX_TRACKED_FRAMES:
+                    raise InputError(_too_long(f"a video of more than {MAX_TRACKED_FRAMES:,} frames"))
                 frame = check_frame(frame)
                 height, width = frame.shape[:2]
                 if cuts is not None and cuts(frame):
@@ -436,6 +447,12 @@ class FaceTracker:
             f.misses = 0
             f.frames.append(index)
             f.landmarks.append(landmarks.astype(np.float32, copy=False))
+            self._rows += 1
+        if self._rows > MAX_TRACKED_ROWS:
+            raise InputError(
+                f"faces were followed in {self._rows:,} frames in all: at most {MAX_TRACKED_ROWS:,} are tracked at "
+                "once (several faces over a long video), to stay within 1.5 GB of memory: cut the video into parts"
+            )
 
     def _follow_all(
         self, following: list[_Following], frame: np.ndarray, matched: dict[int, Detection]
@@ -543,6 +560,22 @@ def _gathered(pieces: list[_Following]) -> tuple[np.ndarray, np.ndarray]:
         for row in range(end - 1, end - len(p.landmarks) - 1, -1):
             landmarks[row] = p.landmarks.pop()
     return frames, landmarks
+
+
+def check_trackable(info, path: str | os.PathLike) -> None:
+    """Refuse, before decoding, a video whose header states more than :data:`MAX_TRACKED_FRAMES`
+    frames (``info``: its :class:`~talkingface.media.VideoInfo`)."""
+    stated = info.num_frames or (int(info.duration * float(info.fps)) if info.duration and info.fps else 0)
+    if stated > MAX_TRACKED_FRAMES:
+        minutes = f" ({info.duration / 60:.0f} minutes)" if info.duration else ""
+        raise InputError(f"{path}: " + _too_long(f"{stated:,} frames{minutes}"))
+
+
+def _too_long(what: str) -> str:
+    return (
+        f"{what}; at most {MAX_TRACKED_FRAMES:,} frames (20 minutes at 25 fps) are tracked at once, to stay within "
+        "1.5 GB of memory: cut the video into parts"
+    )
 
 
 def _centre(det: Detection) -> np.ndarray:

@@ -27,7 +27,7 @@ from ..face.blend import paste_back
 from ..face.crops import crop_box, wav2lip_box
 from ..face.detection import landmark_centre
 from ..face.topology import NUM_LANDMARKS, face_topology
-from ..face.tracking import TargetFace
+from ..face.tracking import TargetFace, check_trackable
 from ..files import AtomicFile, immediate_outputs
 from ..media.tags import SYNTHETIC_TAGS
 from ..progress import Progress
@@ -195,6 +195,8 @@ class LipSyncPipeline(DubbingPipeline):
         extra = (self.config.enhance_checkpoint,) if self.config.enhance_checkpoint else ()
         check_video_output(output, audio=True, inputs=(face, audio, *extra))
         info = probe_video(face)
+        if not (info.is_image or self.config.static or self.config.box is not None):
+            check_trackable(info, face)
         if self.config.crop is not None:
             factor = max(1, self.config.resize_factor)
             h, w = max(2, info.height // factor), max(2, info.width // factor)

@@ -30,7 +30,7 @@ from ..animation.mouth_path import MAX_POSE_DISTANCE, MouthShapes, choose_path, 
 from ..animation.mouth_targets import SpeechFrames, fit_opening, speech_frames, target_opening
 from ..errors import InputError, MediaError
 from ..face import FaceTracker, OneEuroParams, TrackerConfig
-from ..face.tracking import TargetFace, smooth_segments
+from ..face.tracking import TargetFace, check_trackable, smooth_segments
 from ..features.identity import skin_tone
 from ..media.tags import SYNTHETIC_TAGS
 from ..progress import Progress
@@ -110,9 +110,12 @@ class MouthDubPipeline(DubbingPipeline):
         info = probe_video(face)
         if info.is_image:
             raise InputError(f"{face}: a photo has one mouth; the mouths method needs a video (use animate)")
+        check_trackable(info, face)
         for path in mouths:
-            if probe_video(path).is_image:
+            footage = probe_video(path)
+            if footage.is_image:
                 raise InputError(f"{path}: --mouths takes videos of the speaker, not a photo")
+            check_trackable(footage, path)
         self.config.enhancement().check()
         return info, audio_info(audio)
 

@@ -24,7 +24,7 @@ import torch
 from .. import choices
 from ..errors import InputError, TalkingFaceError
 from ..face.boxes import box_tracks, boxes_of, syncnet_crops
-from ..face.tracking import FaceTracker
+from ..face.tracking import FaceTracker, check_trackable
 from ..metrics.sync import SyncScores, sync_scores
 from ._base import Pipeline, check_device
 
@@ -204,6 +204,7 @@ class SyncScorePipeline(Pipeline):
         info = probe_video(video)
         if info.is_image or not info.fps:
             raise InputError(f"{video}: sync needs a video, not a still image")
+        check_trackable(info, video)
         audio_info(video)  # no audio stream: a one-line MediaError
         return info
 

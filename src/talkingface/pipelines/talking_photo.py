@@ -28,6 +28,7 @@ from ..enhance.video import EnhanceSettings, enhance_still, make_enhancer
 from ..errors import InputError
 from ..face import FaceTracker, detect_faces
 from ..face.detection import landmark_centre
+from ..face.tracking import check_trackable
 from ..media.tags import SYNTHETIC_TAGS
 from ..progress import Progress
 from ..render.photo import PhotoWarper
@@ -142,6 +143,8 @@ class TalkingPhotoPipeline(Pipeline):
         check_video_output(output, audio=True, inputs=(face, audio, *extra))
         self.config.enhancement().check()
         info = probe_video(face)
+        if not info.is_image:
+            check_trackable(info, face)
         audio_info(audio)
         return info
 
