@@ -236,3 +236,37 @@ def test_sync_score_windows_and_jpeg_frames_as_syncnet_python(scene, tmp_path):
     assert 0.3 < moved < 8  # a lossy JPEG, close to its input
     with pytest.raises(InputError, match="windows must be"):
         SyncScoreConfig(windows="some")
+
+
+@pytest.mark.parametrize("frames", ["direct", "jpeg"])
+def test_face_crops_stream_through_the_lip_branch_with_the_same_embeddings(frames, monkeypatch):
+    from talkingface.pipelines import sync_score
+
+    torch.manual_seed(2)
+    model = create_model("syncnet.v2", channel_divisor=4)
+    pipeline = SyncScorePipeline(model, SyncScoreConfig(frames=frames))
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 256, (224, 224, 3), dtype=np.uint8) for _ in range(23)]
+    monkeypatch.setattr(sync_score, "LIP_CHUNK", 10_000)  # every window at once
+    whole, count = pipeline._embed_lips(iter(crops))
+    assert count == 23 and whole.shape[0] == 23 - 4
+    monkeypatch.setattr(sync_score, "LIP_CHUNK", 4)  # a batch of windows at a time
+    read, read_at_first_embedding = [], []
+    embed = pipeline._embed_windows
+
+    def counted():
+        for crop in crops:
+            read.append(crop)
+            yield crop
+
+    def first_noted(stack):
+        read_at_first_embedding.append(len(read))
+        return embed(stack)
+
+    monkeypatch.setattr(pipeline, "_embed_windows", first_noted)
+    streamed, count = pipeline._embed_lips(counted())
+    assert count == 23 and read_at_first_embedding[0] == 4 + 4  # 4 windows need 8 crops, not all 23
+    torch.testing.assert_close(streamed, whole, rtol=0, atol=1e-6)
+    if frames == "jpeg":  # one encoder for the whole sequence, as before
+        expected = sync_score.through_jpeg(np.stack(crops))
+        assert all(np.array_equal(a, b) for a, b in zip(map(sync_score.JpegRoundTrip(), crops), expected))

@@ -8,6 +8,7 @@ frames, widened by a margin, on a grey-padded frame, resized to a square.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 
@@ -70,8 +71,17 @@ def boxes_of(result: TrackingResult, stride: int = 1, num_frames: int | None = N
 
 def syncnet_crops(video: str | os.PathLike, track: BoxTrack, size: int = 224, margin: float = 0.4) -> np.ndarray:
     """``(N, size, size, 3)`` uint8 BGR crops along the first run of ``track``, as syncnet_python cuts
-    them: half-size and centre median-filtered over 13 frames, the half-size widened by ``margin``,
-    the frame padded with grey 110 where the box leaves it."""
+    them (:func:`iter_syncnet_crops`, all at once)."""
+    crops = list(iter_syncnet_crops(video, track, size, margin))
+    return np.stack(crops) if crops else np.zeros((0, size, size, 3), np.uint8)
+
+
+def iter_syncnet_crops(
+    video: str | os.PathLike, track: BoxTrack, size: int = 224, margin: float = 0.4
+) -> Iterator[np.ndarray]:
+    """``(size, size, 3)`` uint8 BGR crops along the first run of ``track``, one per frame as the video is
+    read, as syncnet_python cuts them: half-size and centre median-filtered over 13 frames, the
+    half-size widened by ``margin``, the frame padded with grey 110 where the box leaves it."""
     from scipy.signal import medfilt
 
     from ..media import VideoReader
@@ -82,7 +92,6 @@ def syncnet_crops(video: str | os.PathLike, track: BoxTrack, size: int = 224, ma
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     if len(boxes) >= SYNCNET_MEDIAN:
         half_size, cx, cy = (medfilt(v, kernel_size=SYNCNET_MEDIAN) for v in (half_size, cx, cy))
-    crops = []
     for index, frame in enumerate(VideoReader(video, order="bgr")):
         if index < start:
             continue
@@ -100,5 +109,4 @@ def syncnet_crops(video: str | os.PathLike, track: BoxTrack, size: int = 224, ma
         fx1, fy1, fx2, fy2 = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
         if fx1 < fx2 and fy1 < fy2:
             canvas[fy1 - y1 : fy2 - y1, fx1 - x1 : fx2 - x1] = frame[fy1:fy2, fx1:fx2]
-        crops.append(crop_box(canvas, (0, 0, x2 - x1, y2 - y1), size).image)
-    return np.stack(crops) if crops else np.zeros((0, size, size, 3), np.uint8)
+        yield crop_box(canvas, (0, 0, x2 - x1, y2 - y1), size).image

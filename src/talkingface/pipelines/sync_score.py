@@ -13,17 +13,17 @@ between: the boxes are median-filtered over 13 frames anyway, and tracking is a 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
 
 from .. import choices
 from ..errors import InputError, TalkingFaceError
-from ..face.boxes import box_tracks, boxes_of, syncnet_crops
+from ..face.boxes import box_tracks, boxes_of, iter_syncnet_crops
 from ..face.tracking import FaceTracker, check_trackable
 from ..metrics.sync import SyncScores, sync_scores
 from ._base import Pipeline, check_device
@@ -31,6 +31,9 @@ from ._base import Pipeline, check_device
 MAX_SHIFT = 15  # offsets searched, frames each way (syncnet_python's)
 #: LSE-C of the built-in sync model below which its offsets are not trusted (see its model card).
 BUILTIN_MIN_CONFIDENCE = 0.05
+#: About this many 5-frame windows of face crops are embedded at once (a multiple of the batch size):
+#: a long video's crops stream through, 224 px crops taking some 10 MB, not 150 KB for every frame.
+LIP_CHUNK = 64
 
 if TYPE_CHECKING:
     from ..face.tracking import TrackingResult
@@ -260,18 +263,16 @@ class SyncScorePipeline(Pipeline):
                 tracks = box_tracks(video, cfg.track_stride, info.num_frames)
             spans = [(t.track_id, int(t.frames[0]), t) for t in tracks]
         for track_id, start, track in spans:
-            crops = self._crops(video, track)
-            if len(crops) < taps:
-                continue
+            every, frames = self._embed_lips(self._crops(video, track))
             first_sample = int(round(start / float(info.fps) * spec.sample_rate))
-            count = self._window_count(len(crops), len(audio) - first_sample, info.fps)
-            if count < 1 or (cfg.padding == "valid" and count < 31):
+            count = self._window_count(frames, len(audio) - first_sample, info.fps)
+            if frames < taps or count < 1 or (cfg.padding == "valid" and count < 31):
                 continue
-            lip = self._embed_lips(crops, count)
+            lip = every[:count]
             for k, mfcc in moved.items():
                 aud = self._embed_audio(mfcc, start, count, info.fps)
                 scores = sync_scores(lip, aud, padding=cfg.padding)
-                results[k].tracks.append(TrackScore(track_id, start, len(crops), scores))
+                results[k].tracks.append(TrackScore(track_id, start, frames, scores))
         if not results[int(shifts[0])].tracks:
             raise InputError(f"{video}: no face visible for {taps} frames in a row, nothing to score")
         return results
@@ -366,14 +367,15 @@ class SyncScorePipeline(Pipeline):
             source = torch.from_numpy(windows).to(self.device)
             return torch.cat([model.forward_audio(source[s : s + 256]).cpu() for s in range(0, len(source), 256)])
 
-    def _crops(self, video, track) -> np.ndarray:
-        """``(N, S, S, 3)`` BGR crops of the track's consecutive frames (its first run), S the model's size."""
+    def _crops(self, video, track) -> Iterator[np.ndarray]:
+        """``(S, S, 3)`` BGR crops of the track's consecutive frames (its first run), S the model's size,
+        one at a time as the video is read."""
         from ..media import VideoReader, resize_image
 
         size = int(self.spec.image_size or 224)
         if track is None:
-            return np.stack([resize_image(f, size, size)[..., ::-1] for f in VideoReader(video)])
-        return syncnet_crops(video, track, size, float(self.spec.crop_margin or 0.0))
+            return (np.ascontiguousarray(resize_image(f, size, size)[..., ::-1]) for f in VideoReader(video))
+        return iter_syncnet_crops(video, track, size, float(self.spec.crop_margin or 0.0))
 
     def _window_count(self, frames: int, samples: int, fps) -> int:
         """Windows scored for a run of ``frames`` crops with ``samples`` of audio from its first frame:
@@ -385,15 +387,33 @@ class SyncScorePipeline(Pipeline):
         per_frame = self.spec.sample_rate / float(fps)
         return min(frames, int(samples // per_frame)) - taps
 
-    def _embed_lips(self, crops: np.ndarray, count: int) -> torch.Tensor:
-        """Lip embeddings ``(count, D)`` of the windows of ``crops`` ``(N, S, S, 3)`` uint8 BGR."""
+    def _embed_lips(self, crops: Iterable[np.ndarray]) -> tuple[torch.Tensor, int]:
+        """Lip embeddings ``(N - 4, D)`` of every 5-frame window of ``crops`` (``(S, S, 3)`` uint8 BGR each),
+        and ``N``. The crops are embedded as they come, a few batches at a time: a long video's crops
+        are never all held."""
+        taps = self.spec.frames_per_window
+        jpeg = JpegRoundTrip() if self.config.frames == "jpeg" else None
+        chunk = self.batch_size * max(1, LIP_CHUNK // self.batch_size)  # windows embedded at once
+        held: list[np.ndarray] = []  # the crops from the first window not yet embedded on
+        lips: list[torch.Tensor] = []
+        frames = 0
+        for crop in crops:
+            held.append(jpeg(crop) if jpeg is not None else crop)
+            frames += 1
+            if len(held) == chunk + taps - 1:
+                lips += self._embed_windows(np.stack(held))
+                held = held[chunk:]
+        if len(held) >= taps:
+            lips += self._embed_windows(np.stack(held))
+        return (torch.cat(lips) if lips else torch.zeros(0)), frames
+
+    def _embed_windows(self, crops: np.ndarray) -> list[torch.Tensor]:
+        """Embeddings of every window of ``crops`` ``(M, S, S, 3)`` uint8 BGR, in batches."""
         # check_model admitted syncnet.v2 only; its inference form is a copy of the same class.
         model = cast("SyncNetV2", self.model)
         taps = self.spec.frames_per_window
-        size = crops.shape[1]
-        if self.config.frames == "jpeg":
-            crops = through_jpeg(crops)
-        source = torch.from_numpy(crops)  # (N, S, S, 3) uint8 BGR
+        size, count = crops.shape[1], len(crops) - taps + 1
+        source = torch.from_numpy(crops)
         offsets = torch.arange(taps)
         lips = []
         with torch.inference_mode():
@@ -405,7 +425,7 @@ class SyncScorePipeline(Pipeline):
                 stacked = torch.empty(windows_of.shape, dtype=torch.float32).copy_(windows_of)
                 clip = stacked.reshape(e - s, size, size, 3 * taps).permute(0, 3, 1, 2).to(self.device)
                 lips.append(model.forward_lips(clip).cpu())
-        return torch.cat(lips)
+        return lips
 
     def _embed_audio(self, mfcc: np.ndarray, start: int, count: int, fps) -> torch.Tensor:
         """Audio embeddings ``(count, D)`` of the MFCC windows of frames ``start .. start + count - 1``."""
@@ -422,24 +442,36 @@ class SyncScorePipeline(Pipeline):
 
 
 def through_jpeg(crops: np.ndarray) -> np.ndarray:
-    """``(N, S, S, 3)`` uint8 BGR crops after FFmpeg's JPEG encoder at its default settings (mjpeg,
-    yuvj420p, 200 kb/s) and its decoder: the frames syncnet_python reads back from the JPEG files
-    ffmpeg extracts."""
-    from fractions import Fraction
+    """``(N, S, S, 3)`` uint8 BGR crops after FFmpeg's JPEG encoder at its default settings and its
+    decoder (:class:`JpegRoundTrip`)."""
+    round_trip = JpegRoundTrip()
+    return np.stack([round_trip(crop) for crop in crops]) if len(crops) else crops.copy()
 
-    import av
 
-    height, width = crops.shape[1:3]
-    encoder = av.codec.CodecContext.create("mjpeg", "w")
-    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuvj420p"
-    encoder.time_base = Fraction(1, 25)
-    decoder = av.codec.CodecContext.create("mjpeg", "r")
-    out = np.empty_like(crops)
-    for i, crop in enumerate(crops):
+class JpegRoundTrip:
+    """One ``(S, S, 3)`` uint8 BGR crop at a time through FFmpeg's JPEG encoder at its default settings
+    (mjpeg, yuvj420p, 200 kb/s) and its decoder: the frames syncnet_python reads back from the JPEG files
+    ffmpeg extracts. One encoder serves the whole sequence, as one ffmpeg run does."""
+
+    def __init__(self) -> None:
+        self._encoder: Any = None
+        self._decoder: Any = None
+
+    def __call__(self, crop: np.ndarray) -> np.ndarray:
+        from fractions import Fraction
+
+        import av
+
+        if self._encoder is None:
+            height, width = crop.shape[:2]
+            self._encoder = av.codec.CodecContext.create("mjpeg", "w")
+            self._encoder.width, self._encoder.height, self._encoder.pix_fmt = width, height, "yuvj420p"
+            self._encoder.time_base = Fraction(1, 25)
+            self._decoder = av.codec.CodecContext.create("mjpeg", "r")
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(crop), format="bgr24").reformat(format="yuvj420p")
-        decoded = [f for packet in encoder.encode(frame) for f in decoder.decode(packet)]
-        out[i] = decoded[0].to_ndarray(format="bgr24")
-    return out
+        decoded = [f for packet in self._encoder.encode(frame) for f in self._decoder.decode(packet)]
+        out: np.ndarray = decoded[0].to_ndarray(format="bgr24")
+        return out
 
 
 def _resample(values: np.ndarray, fps: float, to_fps: float) -> np.ndarray:
