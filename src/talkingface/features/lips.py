@@ -46,7 +46,7 @@ def lip_shapes(landmarks: np.ndarray, frame: str = "eye_line") -> np.ndarray:
     """``(N, 478, 2 or 3)`` landmarks in pixels -> ``(N, 80) float32`` lips in the face's frame (see the
     module and :data:`FRAMES`), before the track's median is removed."""
 
-    points = np.asarray(landmarks, dtype=np.float64)
+    points = np.asarray(landmarks)  # only the points used are read in double precision (long tracks stay small)
     if points.ndim != 3 or points.shape[1] < 468 or points.shape[2] < 2:
         raise InputError(f"expected (N, 478, 2 or 3) face landmarks, got {points.shape}")
     if frame not in FRAMES:
@@ -57,12 +57,12 @@ def lip_shapes(landmarks: np.ndarray, frame: str = "eye_line") -> np.ndarray:
         return _frontal(points)
     xy = points[..., :2]
     named = face_topology().points
-    right, left = xy[:, named["right_eye_outer"]], xy[:, named["left_eye_outer"]]
+    right, left = (xy[:, named[k]].astype(np.float64) for k in ("right_eye_outer", "left_eye_outer"))
     axis = left - right
     span = np.linalg.norm(axis, axis=1)
     span = np.where(span > 1e-6, span, 1.0)
     cos, sin = axis[:, 0] / span, axis[:, 1] / span
-    lips = xy[:, lip_points()] - xy[:, named["nose_tip"]][:, None]
+    lips = xy[:, lip_points()].astype(np.float64) - xy[:, named["nose_tip"]][:, None].astype(np.float64)
     # Rotate by minus the eye line's angle, then scale by the eye distance.
     x = (lips[..., 0] * cos[:, None] + lips[..., 1] * sin[:, None]) / span[:, None]
     y = (-lips[..., 0] * sin[:, None] + lips[..., 1] * cos[:, None]) / span[:, None]
@@ -78,7 +78,7 @@ def _frontal(points: np.ndarray) -> np.ndarray:
     template = template_points().astype(np.float64) * [1.0, -1.0, -1.0]  # image axes: y down
     rigid = list(RIGID)
     target = template[rigid]
-    source = points[:, rigid]  # (N, K, 3)
+    source = points[:, rigid].astype(np.float64)  # (N, K, 3)
     mu_s, mu_t = source.mean(1, keepdims=True), target.mean(0)
     a, b = source - mu_s, target - mu_t
     u, sigma, vt = np.linalg.svd(np.einsum("nki,kj->nij", a, b))  # (N, 3, 3)
@@ -88,7 +88,7 @@ def _frontal(points: np.ndarray) -> np.ndarray:
     rotation = np.einsum("nij,nj,njk->nik", u, flip, vt)  # maps source (row vectors) onto the target
     variance = (a**2).sum(axis=(1, 2))
     scale = (sigma * flip).sum(1) / np.maximum(variance, 1e-12)
-    lips = points[:, lip_points()] - mu_s
+    lips = points[:, lip_points()].astype(np.float64) - mu_s
     aligned = np.einsum("nki,nij->nkj", lips, rotation) * scale[:, None, None] + mu_t
     named = face_topology().points
     span = float(np.linalg.norm(template[named["left_eye_outer"]] - template[named["right_eye_outer"]]))

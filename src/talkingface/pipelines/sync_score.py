@@ -321,7 +321,7 @@ class SyncScorePipeline(Pipeline):
         frame = cast("SyncNetLips", self.model).config.frame
         for track in tracking.tracks:
             for start, stop in track.segments:
-                rows = (track.frames >= start) & (track.frames < stop)
+                rows = slice(*np.searchsorted(track.frames, [start, stop]))  # a view: frames are in order
                 lips = _resample(lip_motion(track.landmarks[rows], frame), fps, spec.fps)
                 count = len(lips) - taps + 1
                 if count < 1:
