@@ -127,3 +127,52 @@ def test_audio2face_style_json_round_trips(curves, tmp_path):
     back = rigs.read_a2f_json(rigs.write_a2f_json(tmp_path / "speech.json", rig))
     assert back.names == rig.names and back.fps == rig.fps
     np.testing.assert_allclose(back.values, rig.values, atol=6e-6)
+
+
+def unity_play(keys: list[dict], times: np.ndarray) -> np.ndarray:
+    """A Unity float curve evaluated as Unity's AnimationCurve does with weightedMode 0: cubic Hermite
+    between neighbouring keys from the stored outSlope and inSlope, clamped to the ends outside."""
+    t = np.array([k["time"] for k in keys], float)
+    v = np.array([k["value"] for k in keys], float)
+    out_slope = np.array([k["outSlope"] for k in keys], float)
+    in_slope = np.array([k["inSlope"] for k in keys], float)
+    at = np.clip(times, t[0], t[-1])
+    i = np.clip(np.searchsorted(t, at, side="right") - 1, 0, len(t) - 2)
+    span = t[i + 1] - t[i]
+    u = (at - t[i]) / span
+    h00, h10, h01, h11 = 2 * u**3 - 3 * u**2 + 1, u**3 - 2 * u**2 + u, -2 * u**3 + 3 * u**2, u**3 - u**2
+    return h00 * v[i] + h10 * span * out_slope[i] + h01 * v[i + 1] + h11 * span * in_slope[i + 1]
+
+
+def test_unity_plays_every_curve_as_written_between_and_on_frames(curves, tmp_path):
+    import yaml
+
+    rig = retarget(curves, load_preset("arkit52"))
+    path = rigs.write_unity_anim(tmp_path / "speech.anim", rig, mesh_path="Face")
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
+
+    Loader.add_multi_constructor("tag:unity3d.com,2011:", lambda loader, _, node: loader.construct_mapping(node, True))
+    clip = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)["AnimationClip"]
+    frames = np.arange(len(rig.values)) / rig.fps
+    between = (frames[:-1] + frames[1:]) / 2
+    played_any = False
+    for entry in clip["m_FloatCurves"]:
+        k = rig.names.index(entry["attribute"].removeprefix("blendShape."))
+        keys = entry["curve"]["m_Curve"]
+        on_frames = unity_play(keys, frames)
+        assert np.abs(on_frames - 100 * rig.values[:, k]).max() <= 0.21, entry["attribute"]  # the thinning's 0.2
+        halfway = unity_play(keys, between)
+        assert halfway.min() >= -1e-6 and halfway.max() <= 100 + 1e-6  # no overshoot past the weights' range
+        linear = np.interp(between, frames, 100 * rig.values[:, k])
+        assert np.abs(halfway - linear).max() <= 0.21
+        played_any |= np.ptp(on_frames) > 10
+    assert played_any
+    # As Unity writes clips: the editor's copy of the curves, and one generic binding per curve.
+    assert len(clip["m_EditorCurves"]) == len(clip["m_FloatCurves"]) == len(rig.names)
+    bindings = clip["m_ClipBindingConstant"]["genericBindings"]
+    assert len(bindings) == len(rig.names) and all(b["typeID"] == 137 for b in bindings)
+    import zlib
+
+    assert bindings[0]["attribute"] == zlib.crc32(f"blendShape.{rig.names[0]}".encode())

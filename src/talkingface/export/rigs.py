@@ -14,6 +14,7 @@ import json
 import os
 import re
 import struct
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,8 @@ from .gltf import _Builder, write_gltf_document
 
 PRESETS = ("arkit52", "ovr15", "readyplayerme", "azure22", "vrm", "cc4", "preston_blair", "rhubarb", "live2d", "mmd")
 TOLERANCE = 0.002
+#: Unity's tangentMode for a key whose two tangents are Linear (mode 2 on each side) and broken apart.
+UNITY_LINEAR = (2 << 1) | (2 << 5) | 1
 
 
 @dataclass(frozen=True)
@@ -147,35 +150,26 @@ def write_unity_anim(path: str | os.PathLike, rig: Rig, mesh_path: str = "", nam
         "  m_ScaleCurves: []",
         "  m_FloatCurves:",
     ]
-    for k, shape in enumerate(rig.names):
-        column = rig.values[:, k].astype(np.float64) * 100.0
-        keys = thin(column, TOLERANCE * 100)
-        times = keys / rig.fps
-        slopes = np.gradient(column, 1 / rig.fps)[keys] if len(column) > 1 else np.zeros(len(keys))
-        out += ["  - curve:", "      serializedVersion: 2", "      m_Curve:"]
-        for t, v, s in zip(times, column[keys], slopes):
-            out += [
-                "      - serializedVersion: 3",
-                f"        time: {t:.6g}",
-                f"        value: {v:.6g}",
-                f"        inSlope: {s:.6g}",
-                f"        outSlope: {s:.6g}",
-                "        tangentMode: 136",
-                "        weightedMode: 0",
-                "        inWeight: 0.33333334",
-                "        outWeight: 0.33333334",
-            ]
-        out += [
-            "      m_PreInfinity: 2",
-            "      m_PostInfinity: 2",
-            "      m_RotationOrder: 4",
-            f"    attribute: {_yaml_string('blendShape.' + shape)}",
-            f"    path: {_yaml_string(mesh_path)}",
-            "    classID: 137",
-            "    script: {fileID: 0}",
-        ]
+    curves = [_unity_curve(rig, k, mesh_path) for k in range(len(rig.names))]
+    for curve in curves:
+        out += curve
     out += [
         "  m_PPtrCurves: []",
+        "  m_ClipBindingConstant:",
+        "    genericBindings:" if rig.names else "    genericBindings: []",
+    ]
+    for shape in rig.names:  # Unity's binding of each curve: CRC-32 of its path and of its attribute
+        out += [
+            "    - serializedVersion: 2",
+            f"      path: {zlib.crc32(mesh_path.encode('utf-8'))}",
+            f"      attribute: {zlib.crc32(('blendShape.' + shape).encode('utf-8'))}",
+            "      script: {fileID: 0}",
+            "      typeID: 137",
+            "      customType: 0",
+            "      isPPtrCurve: 0",
+        ]
+    out += [
+        "    pptrCurveMapping: []",
         f"  m_SampleRate: {rig.fps:.6g}",
         "  m_WrapMode: 0",
         "  m_Bounds:",
@@ -186,13 +180,51 @@ def write_unity_anim(path: str | os.PathLike, rig: Rig, mesh_path: str = "", nam
         "    m_StartTime: 0",
         f"    m_StopTime: {rig.duration:.6g}",
         "    m_LoopTime: 0",
-        "  m_EditorCurves: []",
+        "  m_EditorCurves:" if curves else "  m_EditorCurves: []",
+        *(line for curve in curves for line in curve),
         "  m_EulerEditorCurves: []",
         "  m_HasGenericRootTransform: 0",
         "  m_HasMotionFloatCurves: 0",
         "  m_Events: []",
     ]
     return _write_text(path, "\n".join(out) + "\n")
+
+
+def _unity_curve(rig: Rig, k: int, mesh_path: str) -> list[str]:
+    """The YAML of shape ``k``'s curve: keys where the weight bends (:func:`thin`), each slope the
+    straight line to its neighbour on that side, so that Unity's Hermite evaluation draws the same
+    straight segments between keys that the thinning checked (both tangents Linear, broken: mode 69)."""
+    column = rig.values[:, k].astype(np.float64) * 100.0
+    keys = thin(column, TOLERANCE * 100)
+    times, values = keys / rig.fps, column[keys]
+    if len(keys) > 1:
+        segments = np.diff(values) / np.diff(times)
+        in_slopes, out_slopes = np.concatenate([segments[:1], segments]), np.concatenate([segments, segments[-1:]])
+    else:
+        in_slopes = out_slopes = np.zeros(len(keys))
+    out = ["  - curve:", "      serializedVersion: 2", "      m_Curve:"]
+    for t, v, s_in, s_out in zip(times, values, in_slopes, out_slopes):
+        out += [
+            "      - serializedVersion: 3",
+            f"        time: {t:.9g}",
+            f"        value: {v:.9g}",
+            f"        inSlope: {s_in:.9g}",
+            f"        outSlope: {s_out:.9g}",
+            f"        tangentMode: {UNITY_LINEAR}",
+            "        weightedMode: 0",
+            "        inWeight: 0.33333334",
+            "        outWeight: 0.33333334",
+        ]
+    return [
+        *out,
+        "      m_PreInfinity: 2",
+        "      m_PostInfinity: 2",
+        "      m_RotationOrder: 4",
+        f"    attribute: {_yaml_string('blendShape.' + rig.names[k])}",
+        f"    path: {_yaml_string(mesh_path)}",
+        "    classID: 137",
+        "    script: {fileID: 0}",
+    ]
 
 
 def read_unity_anim(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
