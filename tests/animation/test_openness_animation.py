@@ -133,3 +133,20 @@ def test_the_pauses_of_speech_rest_and_its_words_move(speech16k):
     assert jaw[:20].max() == 0.0 and jaw[30:].std() > 0.05 and not phonemes.notes
     levels = frame_levels(audio, 16000, curves.num_frames, 25.0)
     assert levels[:20].max() < -100 and np.mean(levels[30:] > -70) > 0.95  # a quiet recording's words are not silence
+
+
+def test_frame_levels_found_a_block_at_a_time_match_the_whole_signals_sums():
+    from talkingface.animation.openness import frame_levels
+
+    rng = np.random.default_rng(5)
+    audio = (0.1 * rng.normal(size=16000 * 90)).astype(np.float32)
+    audio[: 16000 * 2] = 0  # two silent seconds
+    count, fps = 2800, 30.0  # past the audio's end: 3 s of frames with no samples
+    levels = frame_levels(audio, 16000, count, fps)
+    samples = audio.astype(np.float64)
+    edges = np.minimum((np.arange(count + 1) / fps * 16000).astype(np.int64), len(samples))
+    energy = np.concatenate([[0.0], np.cumsum(samples**2)])
+    power = (energy[edges[1:]] - energy[edges[:-1]]) / np.maximum(edges[1:] - edges[:-1], 1)
+    expected = 10 * np.log10(np.maximum(power, 1e-20))
+    np.testing.assert_allclose(levels, expected, atol=1e-6)
+    assert levels[:50].max() == -200 and levels[-50:].max() == -200 and levels[100:2600].min() > -30

@@ -24,3 +24,14 @@ def test_65_values_per_10_ms_mfcc_log_filterbank_and_subband_centroids(speech16k
 def test_bad_audio():
     with pytest.raises(InputError, match=r"\(N,\)"):
         visemenet_features(np.zeros((2, 800), np.float32))
+
+
+def test_preemphasis_in_place_by_blocks_is_the_same_filter():
+    import torch
+
+    from talkingface.features._signal import preemphasis, preemphasis_
+
+    x = torch.randn(20_011, dtype=torch.float64)
+    expected = preemphasis(x.reshape(1, -1), 0.97)[0]
+    for block in (7, 1000, 1 << 16):  # block edges inside, at and past the signal's end
+        assert torch.equal(preemphasis_(x.clone(), 0.97, block=block), expected)

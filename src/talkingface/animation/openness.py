@@ -55,12 +55,20 @@ SILENT_DB = -70.0
 
 def frame_levels(audio: np.ndarray, sample_rate: int, count: int, fps: float) -> np.ndarray:
     """The RMS level of ``audio`` over each of ``count`` frames at ``fps``, in dB below full scale."""
-    samples = np.asarray(audio, np.float64)
+    samples = np.asarray(audio)
     edges = np.minimum((np.arange(count + 1) / fps * sample_rate).astype(np.int64), len(samples))
-    energy = np.concatenate([[0.0], np.cumsum(samples**2)])
-    spans = np.maximum(edges[1:] - edges[:-1], 1)
-    power = (energy[edges[1:]] - energy[edges[:-1]]) / spans
+    power = np.zeros(count)
+    for first in range(0, count, _LEVEL_FRAMES):  # a block of frames at a time: long speech stays small
+        last = min(count, first + _LEVEL_FRAMES)
+        start = edges[first]
+        energy = np.concatenate([[0.0], np.cumsum(np.square(samples[start : edges[last]], dtype=np.float64))])
+        ends = edges[first : last + 1] - start
+        power[first:last] = (energy[ends[1:]] - energy[ends[:-1]]) / np.maximum(ends[1:] - ends[:-1], 1)
     return np.asarray(10 * np.log10(np.maximum(power, 1e-20)), np.float64)
+
+
+#: Frames whose levels :func:`frame_levels` finds at once.
+_LEVEL_FRAMES = 1000
 
 
 #: ``jawOpen`` at the clip's mean openness, and its change per standard deviation of openness: chosen on

@@ -20,10 +20,11 @@ def as_waveform(
         tensor, is_numpy = wav, False
     else:
         tensor, is_numpy = torch.from_numpy(np.asarray(wav)), True
+    # One float64 copy, scaled in place (never the caller's own array).
     if tensor.dtype == torch.int16:
-        tensor = tensor.to(torch.float64) * int16_scale
+        tensor = tensor.to(torch.float64, copy=True).mul_(int16_scale)
     elif tensor.is_floating_point():
-        tensor = tensor.to(torch.float64) * float_scale
+        tensor = tensor.to(torch.float64, copy=True).mul_(float_scale)
     else:
         raise InputError(f"audio must be float samples or int16 PCM, got dtype {tensor.dtype}")
     if tensor.ndim == 0 or tensor.shape[-1] == 0:
@@ -36,6 +37,18 @@ def preemphasis(x: torch.Tensor, coef: float) -> torch.Tensor:
     if coef == 0:
         return x
     return torch.cat([x[..., :1], x[..., 1:] - coef * x[..., :-1]], dim=-1)
+
+
+def preemphasis_(x: torch.Tensor, coef: float, block: int = 1 << 16) -> torch.Tensor:
+    """:func:`preemphasis` of a 1-D ``x`` in place, a block at a time from the end (each block reads
+    the samples before it while they are still the input): long speech needs no second copy."""
+    for start in range(((x.shape[-1] - 1) // block) * block, -1, -block):
+        stop = min(x.shape[-1], start + block)
+        if start == 0:
+            x[1:stop].sub_(coef * x[: stop - 1])
+        else:
+            x[start:stop].sub_(coef * x[start - 1 : stop - 1])
+    return x
 
 
 def reflect_pad(x: torch.Tensor, pad: int) -> torch.Tensor:

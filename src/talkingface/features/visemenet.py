@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ._signal import as_waveform, preemphasis
+from ._signal import as_waveform, preemphasis_
 from .mfcc import SYNCNET_MFCC, MfccConfig, _dct_lifter_matrix, mfcc_filterbank
 
 #: Values per step: 13 MFCC + 26 log filterbank + 26 subband centroids.
@@ -33,11 +33,10 @@ def visemenet_features(wav: np.ndarray, config: MfccConfig = SYNCNET_MFCC) -> np
     x, _ = as_waveform(wav, float_scale=32768.0)
     if x.ndim != 1:
         raise InputError(f"audio must be (N,) samples, got shape {tuple(x.shape)}")
-    x = preemphasis(x.reshape(1, -1), config.preemphasis)[0]
+    x = preemphasis_(x, config.preemphasis)  # x is our own copy: changed in place
     n = x.shape[-1]
     win, hop = config.win_length, config.hop_length
     steps = 1 if n <= win else 1 + math.ceil((n - win) / hop)
-    x = nn.functional.pad(x, (0, (steps - 1) * hop + win - n))
     out = step_features(x, steps, config)
     features: np.ndarray = out.numpy().astype(np.float32)
     return features
@@ -46,7 +45,7 @@ def visemenet_features(wav: np.ndarray, config: MfccConfig = SYNCNET_MFCC) -> np
 def step_features(x: torch.Tensor, steps: int, config: MfccConfig = SYNCNET_MFCC) -> torch.Tensor:
     """``(steps, 65) float64`` features of a pre-emphasised signal ``x`` (float64, the units of
     :func:`visemenet_features`) whose sample 0 starts step 0; ``x`` holds at least the last step's
-    window. Steps are independent, so a stream can compute them piece by piece."""
+    window, or zeros stand for what it lacks. Steps are independent, so a stream can compute them piece by piece."""
     win, hop = config.win_length, config.hop_length
     fbank = torch.from_numpy(
         np.array(mfcc_filterbank(config.n_filters, config.n_fft, config.sample_rate, config.low_freq, config.high_freq))
@@ -56,7 +55,11 @@ def step_features(x: torch.Tensor, steps: int, config: MfccConfig = SYNCNET_MFCC
     out = torch.empty(steps, config.n_ceps + 2 * config.n_filters, dtype=torch.float64)
     for start in range(0, steps, 1024):
         stop = min(steps, start + 1024)
-        frames = x[start * hop : (stop - 1) * hop + win].unfold(-1, win, hop).double()
+        piece = x[start * hop : (stop - 1) * hop + win]
+        need = (stop - 1 - start) * hop + win
+        if piece.shape[-1] < need:  # past the end of the signal: zeros
+            piece = nn.functional.pad(piece, (0, need - piece.shape[-1]))
+        frames = piece.unfold(-1, win, hop).double()
         power = torch.view_as_real(torch.fft.rfft(frames, n=config.n_fft)).square().sum(-1) / config.n_fft
         energies = power @ fbank.T
         energies = torch.where(energies == 0, _EPS, energies)
