@@ -3,8 +3,10 @@ cannot be made before any work, and show the preset maps."""
 
 from __future__ import annotations
 
+import csv
 import json
 
+import numpy as np
 import pytest
 
 from talkingface.cli import main
@@ -105,3 +107,65 @@ def test_mesh_writes_animator_files_too(tmp_path, speech_path):
     assert main(argv) == 0
     assert read_cues(tmp_path / "m.tsv")[0].start == 0
     assert read_captions(tmp_path / "m.srt")[0].text.startswith("It was the best of times,")  # the transcript's own
+
+
+def glb_weights(path) -> dict[str, np.ndarray]:
+    """Each morph target's weights over time, read from the .glb by pygltflib as a viewer reads them."""
+    from pygltflib import GLTF2
+
+    document = GLTF2.load_binary(str(path))
+    names = document.meshes[0].extras["targetNames"]
+    (channel,) = [c for c in document.animations[0].channels if c.target.path == "weights"]
+    accessor = document.accessors[document.animations[0].samplers[channel.sampler].output]
+    view = document.bufferViews[accessor.bufferView]
+    data = document.binary_blob()[view.byteOffset + (accessor.byteOffset or 0) :]
+    values = np.frombuffer(data, np.float32, accessor.count).reshape(-1, len(names))
+    return {name: values[:, k] for k, name in enumerate(names)}
+
+
+def test_every_file_of_one_run_holds_the_same_weights_with_mouth_close_within_jaw_open(tmp_path, speech16k):
+    from talkingface.animation import AnimationCurves
+    from talkingface.media import write_wav
+
+    speech = write_wav(tmp_path / "speech.wav", speech16k[: 16000 * 10], 16000)
+    names = ("c.glb", "c.csv", "c.json", "c.anim", "c.tres", "c.a2f.json")
+    argv = ["mesh", "--audio", str(speech)]
+    for name in names:
+        argv += ["-o", str(tmp_path / name)]
+    assert main(argv) == 0
+    glb = glb_weights(tmp_path / "c.glb")
+    frames = len(glb["jawOpen"])
+    with open(tmp_path / "c.csv", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    assert header[header.index("JawForward") + 1 : header.index("JawOpen")] == ["JawRight", "JawLeft"]  # the app's
+    assert header[header.index("MouthPucker") + 1 : header.index("MouthSmileLeft")] == ["MouthRight", "MouthLeft"]
+    table = np.array([[float(v) for v in row[2:]] for row in rows[1:]])
+
+    def csv_column(name):
+        return table[:, header.index(name[0].upper() + name[1:]) - 2]
+
+    document = json.loads((tmp_path / "c.json").read_text())
+    assert document["weights"] == "arkit"
+    json_frames = np.asarray(document["frames"])
+    fps = document["fps"]
+    a2f = rigs.read_a2f_json(tmp_path / "c.a2f.json")
+    unity, godot = rigs.read_unity_anim(tmp_path / "c.anim"), rigs.read_godot_tres(tmp_path / "c.tres")
+    times = np.arange(frames) / fps
+    for name in ("jawOpen", "mouthClose"):
+        reference = glb[name]
+        seen = {
+            "csv": csv_column(name),
+            "json": json_frames[:, document["names"].index(name)],
+            "a2f": a2f.values[:, a2f.names.index(name)],
+            "unity": np.interp(times, *unity[name]),  # straight lines between keys, as Unity now plays them
+            "godot": np.interp(times, *godot[name]),
+        }
+        for fmt, values in seen.items():
+            assert len(values) == frames, fmt
+            assert np.abs(values - reference).max() <= 0.0021, (fmt, name)  # the key thinning's 0.002
+    assert (glb["mouthClose"] <= glb["jawOpen"] + 1e-6).all()
+    assert (csv_column("mouthClose") <= csv_column("jawOpen") + 1e-5).all()
+    assert glb["mouthClose"].max() > 0.02  # closures are in the clip
+    back = AnimationCurves.load_json(tmp_path / "c.json")  # read back: the rig's share again
+    assert np.allclose(back.arkit_weights().channel("mouthClose"), glb["mouthClose"], atol=2e-5)

@@ -56,14 +56,14 @@ class BlendshapeBasis:
 
         ``mouthClose`` is a correction measured at full ``jawOpen``; the rig applies it in proportion
         to the jaw's opening, so its weight here is ``mouthClose * jawOpen`` (a closed jaw with
-        ``mouthClose`` 1 - a bilabial - keeps the lips together instead of pushing one through the other).
+        ``mouthClose`` 1 - a bilabial - keeps the lips together instead of pushing one through the other):
+        :meth:`AnimationCurves.arkit_weights`, as every file holds them.
         """
         out = np.zeros((curves.num_frames, len(self.names)), np.float32)
+        weights = curves.arkit_weights()
         for k, name in enumerate(self.names):
             if name in curves.names:
-                out[:, k] = curves.channel(name)
-        if "mouthClose" in self.names and "jawOpen" in self.names:
-            out[:, self.names.index("mouthClose")] *= out[:, self.names.index("jawOpen")]
+                out[:, k] = weights.channel(name)
         return out
 
     def evaluate(self, weights: np.ndarray) -> np.ndarray:

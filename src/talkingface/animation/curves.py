@@ -1,8 +1,11 @@
 """Animation curves: named channels sampled at a frame rate, with exports that tools read.
 
-- JSON: ``{"fps", "names", "frames": [[...], ...], ...}``.
+Both hold the weights an ARKit rig takes (:meth:`AnimationCurves.arkit_weights`: ``mouthClose`` never
+above ``jawOpen``), as do the glTF and every animator's file made from the same curves.
+
+- JSON: ``{"fps", "names", "weights": "arkit", "frames": [[...], ...], ...}``.
 - CSV in the Live Link Face layout: ``Timecode, BlendShapeCount`` then the 52 ARKit blendshapes
-  (capitalised, Apple's order) and 9 head/eye rotations (head yaw and pitch from a lively face's
+  (capitalised, in the app's column order) and 9 head/eye rotations (head yaw and pitch from a lively face's
   head motion) - what Unreal's and Blender's Live Link Face importers read.
 """
 
@@ -13,7 +16,7 @@ import io
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,19 @@ from ..errors import InputError, MediaError
 from ..files import atomic_output, read_json
 from ..speech.visemes import ARKIT_52
 
+
+def _live_link_order() -> tuple[str, ...]:
+    """The 52 blendshapes in the order of Live Link Face's CSV columns: Apple's, except that the app
+    writes ``JawRight`` before ``JawLeft`` and ``MouthRight`` before ``MouthLeft`` (importers that read
+    by position depend on it)."""
+    order = list(ARKIT_52)
+    for left, right in (("jawLeft", "jawRight"), ("mouthLeft", "mouthRight")):
+        i, j = order.index(left), order.index(right)
+        order[i], order[j] = right, left
+    return tuple(order)
+
+
+LIVE_LINK_52 = _live_link_order()
 _LIVE_LINK_EXTRA = (
     "HeadYaw",
     "HeadPitch",
@@ -79,14 +95,39 @@ class AnimationCurves:
     def as_dict(self, frame: int) -> dict[str, float]:
         return {n: float(v) for n, v in zip(self.names, self.values[frame])}
 
+    def arkit_weights(self) -> AnimationCurves:
+        """These curves as the weights an ARKit rig takes, which every file holds. Here ``mouthClose``
+        is the share of the jaw's opening that the lips close again (how our rigs apply it); ARKit's
+        weight is that share times ``jawOpen``, so it never exceeds ``jawOpen`` (a closure at a closed
+        jaw would push the lips through each other)."""
+        if "mouthClose" not in self.names or "jawOpen" not in self.names:
+            return self
+        values = self.values.copy()
+        values[:, self.names.index("mouthClose")] *= values[:, self.names.index("jawOpen")]
+        return replace(self, values=values)
+
+    @classmethod
+    def from_arkit_weights(cls, curves: AnimationCurves) -> AnimationCurves:
+        """The inverse of :meth:`arkit_weights` (where ``jawOpen`` is 0 the share is 0: it closes
+        nothing there either way)."""
+        if "mouthClose" not in curves.names or "jawOpen" not in curves.names:
+            return curves
+        values = curves.values.copy()
+        close, jaw = curves.names.index("mouthClose"), curves.names.index("jawOpen")
+        opened = values[:, jaw] > 1e-6
+        values[:, close] = np.where(opened, values[:, close] / np.where(opened, values[:, jaw], 1.0), 0.0)
+        return replace(curves, values=np.clip(values, 0.0, None).astype(np.float32))
+
     # -- export ------------------------------------------------------------------------------
     def to_dict(self) -> dict:
+        """The JSON document of :meth:`save_json` (the weights an ARKit rig takes: :meth:`arkit_weights`)."""
         data = {
             "fps": float(self.fps),
             "fps_exact": str(self.fps),
             "num_frames": self.num_frames,
             "names": list(self.names),
-            "frames": np.round(self.values, 5).tolist(),
+            "weights": "arkit",
+            "frames": np.round(self.arkit_weights().values, 5).tolist(),
         }
         for key, array in self.extra.items():
             data[key] = {"names": list(self.extra_names.get(key, ())), "frames": np.round(array, 5).tolist()}
@@ -101,6 +142,7 @@ class AnimationCurves:
             "fps_exact": str(self.fps),
             "num_frames": self.num_frames,
             "names": list(self.names),
+            "weights": "arkit",
         }
 
         def rows(array: np.ndarray):
@@ -111,7 +153,7 @@ class AnimationCurves:
 
         with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
             f.write(json.dumps(head, separators=compact)[:-1] + ',"frames":')
-            f.writelines(rows(self.values))
+            f.writelines(rows(self.arkit_weights().values))
             for key, array in self.extra.items():
                 f.write(
                     f",{json.dumps(key)}:"
@@ -141,18 +183,21 @@ class AnimationCurves:
                 k: np.asarray(v["frames"], np.float32) for k, v in data.items() if isinstance(v, dict) and "frames" in v
             }
             names = {k: tuple(v["names"]) for k, v in data.items() if isinstance(v, dict) and "names" in v}
-            return cls(fps, tuple(data["names"]), np.asarray(data["frames"], np.float32), extra, names)
+            curves = cls(fps, tuple(data["names"]), np.asarray(data["frames"], np.float32), extra, names)
+            return cls.from_arkit_weights(curves) if data.get("weights") == "arkit" else curves
         except (AttributeError, KeyError, TypeError, ValueError, ZeroDivisionError) as error:
             raise InputError(f"{type(error).__name__}: {error}") from None
 
     def to_live_link_csv(self) -> str:
-        """Live Link Face CSV text (61 channels; ARKit channels missing from ``names`` are 0). A lively
+        """Live Link Face CSV text (61 channels of :meth:`arkit_weights`; ARKit channels missing from ``names``
+        are 0). A lively
         face's head motion (extra ``head``, degrees) fills ``HeadYaw`` and ``HeadPitch`` as Live Link
         Face scales them, -1..1 for a quarter turn either way; roll and the eyes are 0."""
         index = {n: i for i, n in enumerate(self.names)}
+        weights = self.arkit_weights().values
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        header = ["Timecode", "BlendShapeCount"] + [n[0].upper() + n[1:] for n in ARKIT_52] + list(_LIVE_LINK_EXTRA)
+        header = ["Timecode", "BlendShapeCount"] + [n[0].upper() + n[1:] for n in LIVE_LINK_52] + list(_LIVE_LINK_EXTRA)
         writer.writerow(header)
         nominal = math.ceil(self.fps)  # frame numbers within a second (30 for 29.97)
         head = np.zeros((self.num_frames, 3))
@@ -160,7 +205,7 @@ class AnimationCurves:
             head[:, :2] = np.clip(np.asarray(self.extra["head"], np.float64)[:, :2] / 90.0, -1.0, 1.0)
         for i in range(self.num_frames):
             row = [_timecode(i, self.fps, nominal), len(ARKIT_52) + len(_LIVE_LINK_EXTRA)]
-            row += [f"{self.values[i, index[n]]:.5f}" if n in index else "0" for n in ARKIT_52]
+            row += [f"{weights[i, index[n]]:.5f}" if n in index else "0" for n in LIVE_LINK_52]
             row += [f"{v:.5f}" if v else "0" for v in head[i]] + ["0"] * (len(_LIVE_LINK_EXTRA) - 3)
             writer.writerow(row)
         return out.getvalue()

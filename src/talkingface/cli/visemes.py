@@ -203,12 +203,16 @@ def _stream(args: argparse.Namespace) -> int:
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
 
+    close, jaw = NAMES.index("mouthClose"), NAMES.index("jawOpen")
+
     def send(indices: np.ndarray, values: np.ndarray) -> None:
         rate = float(stream.fps)
+        values = np.array(values, np.float32)
+        values[:, close] *= values[:, jaw]  # the weights an ARKit rig takes, as every file holds them
         for i, row in zip(indices, values):
             emit(json.dumps({"frame": int(i), "time": round(i / rate, 5), "values": np.round(row, 5).tolist()}))
 
-    emit(json.dumps({"fps": float(stream.fps), "names": list(NAMES)}))
+    emit(json.dumps({"fps": float(stream.fps), "names": list(NAMES), "weights": "arkit"}))
     pending, header, quiet_since = b"", None, time.monotonic()
     while True:
         try:

@@ -141,7 +141,7 @@ def write_animation(
         assert phonemes is not None
         return write_captions(path, captions(phonemes, options.transcript), kind=fmt)
     assert curves is not None
-    rig = rigs.retarget(curves, rigs.load_preset(options.map or DEFAULT_MAP[fmt]))
+    rig = rigs.retarget(curves.arkit_weights(), rigs.load_preset(options.map or DEFAULT_MAP[fmt]))
     writer = {
         "unity": lambda p: rigs.write_unity_anim(p, rig, mesh_path=options.node),
         "godot": lambda p: rigs.write_godot_tres(p, rig, node=options.node),
