@@ -64,6 +64,10 @@ def test_format_flag_and_shapes(tmp_path, speech_path):
     assert main(["visemes", str(speech_path), "--format", "rhubarb-json", "--shapes", "", "-o", str(out)]) == 0
     shapes = {c["value"] for c in json.loads(out.read_text())["mouthCues"]}
     assert shapes <= set("ABCDEF") and len(shapes) >= 5  # without a transcript: recognised phonemes
+    tsv, dat = tmp_path / "cues.tsv", tmp_path / "cues.dat"
+    assert main(["visemes", str(speech_path), "--shapes", "", "-o", str(tsv), "-o", str(dat)]) == 0
+    assert tsv.read_text().splitlines()[-1].endswith("\tA")  # a rig without X closes on A, as Rhubarb does
+    assert dat.read_text().splitlines()[-1].endswith(" A")
 
 
 @pytest.mark.parametrize(

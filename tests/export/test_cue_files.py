@@ -34,16 +34,29 @@ def test_rhubarb_files_round_trip(cues, tmp_path, suffix):
 
 
 @pytest.mark.parametrize("preston_blair", [False, True])
-def test_moho_switch_data_round_trips_at_its_frame_rate(cues, tmp_path, preston_blair):
+def test_moho_switch_data_numbers_frames_as_rhubarb_and_closes_the_mouth_at_the_end(cues, tmp_path, preston_blair):
     path = write_cues(tmp_path / "cues.dat", cues, fps=24, preston_blair=preston_blair)
     lines = path.read_text().splitlines()
-    assert lines[0] == "MohoSwitch1" and lines[1] == f"1 {PRESTON_BLAIR['X'] if preston_blair else 'X'}"
-    back = read_cues(path, fps=24, duration=cues[-1].end)
-    # Each key sits on the frame nearest its cue's start; cues shorter than a frame may share one.
-    assert len(back) >= 0.95 * len(cues)
-    for cue in back:
-        starting_there = [c.shape for c in cues if abs(c.start - cue.start) <= 1 / 48 + 1e-9]
-        assert cue.shape in starting_there
+    name = PRESTON_BLAIR.get if preston_blair else str
+    assert lines[0] == "MohoSwitch1" and lines[1] == f"1 {name('X')}"
+    # Rhubarb's rules: a cue's frame is 1 + its start in hundredths of a second times the frame rate,
+    # truncated; the first cue of a frame keeps it; the last line closes the mouth at the end.
+    expected, last = [], 0
+    for cue in cues:
+        frame = 1 + int(24 * round(cue.start * 100) / 100)
+        if frame != last:
+            expected.append(f"{frame} {name(cue.shape)}")
+            last = frame
+    end = 1 + int(24 * round(cues[-1].end * 100) / 100)
+    expected.append(f"{end + (end == last)} {name('X')}")
+    assert lines[1:] == expected
+    back = read_cues(path, fps=24)
+    assert len(back) == len(expected) - 1 >= 0.95 * len(cues)
+    assert back[-1].end == pytest.approx((int(lines[-1].split()[0]) - 1) / 24)
+    rigless = write_cues(tmp_path / "no_x.dat", cues, fps=24, rest="A")
+    assert rigless.read_text().splitlines()[-1].endswith(" A")
+    tsv = write_cues(tmp_path / "no_x.tsv", cues, rest="A")
+    assert tsv.read_text().splitlines()[-1] == f"{cues[-1].end:.2f}\tA"
 
 
 def test_papagayo_project_round_trips(two_cities_alignment, tmp_path):

@@ -44,15 +44,19 @@ def write_cues(
     fps: float = 24.0,
     preston_blair: bool = False,
     kind: str | None = None,
+    rest: str = "X",
 ) -> Path:
     """Write ``cues`` as ``kind`` (default: ``path``'s extension): .tsv, .xml, .json (Rhubarb) or .dat
-    (Moho; at ``fps``, in Preston Blair's names when ``preston_blair``)."""
+    (Moho; at ``fps``, in Preston Blair's names when ``preston_blair``). ``rest``: the shape that closes
+    the mouth at the recording's end in .tsv and .dat, as Rhubarb writes it: X, or A for a rig without X."""
     target = Path(path)
     suffix = f".{kind}" if kind else target.suffix.lower()
     _check(cues)
+    if rest not in PRESTON_BLAIR:
+        raise InputError(f"rest must be a mouth shape A-H or X, got {rest!r}")
     duration = cues[-1].end
     if suffix == ".tsv":
-        text = "".join(f"{c.start:.2f}\t{c.shape}\n" for c in cues) + f"{duration:.2f}\tX\n"
+        text = "".join(f"{c.start:.2f}\t{c.shape}\n" for c in cues) + f"{duration:.2f}\t{rest}\n"
     elif suffix == ".json":
         document = {
             "metadata": {"soundFile": sound_file, "duration": round(duration, 2)},
@@ -72,10 +76,15 @@ def write_cues(
     elif suffix == ".dat":
         if not (math.isfinite(fps) and 0 < fps <= 240):
             raise InputError(f"fps must be in (0, 240], got {fps}")
-        keys: dict[int, str] = {}  # a frame holds one key: of cues shorter than a frame, the last
-        for c in cues:
-            keys[int(round(c.start * fps)) + 1] = PRESTON_BLAIR[c.shape] if preston_blair else c.shape
-        lines = ["MohoSwitch1"] + [f"{frame} {shape}" for frame, shape in sorted(keys.items())]
+        lines = ["MohoSwitch1"]
+        last = 0
+        for c in cues:  # a frame holds one key: of cues starting in the same frame, the first
+            frame = moho_frame(c.start, fps)
+            if frame != last:
+                lines.append(f"{frame} {PRESTON_BLAIR[c.shape] if preston_blair else c.shape}")
+                last = frame
+        end = moho_frame(duration, fps)
+        lines.append(f"{end + (end == last)} {PRESTON_BLAIR[rest] if preston_blair else rest}")  # the mouth closes
         text = "\n".join(lines) + "\n"
     else:
         raise InputError(
@@ -86,9 +95,15 @@ def write_cues(
     return target
 
 
-def read_cues(path: str | os.PathLike, fps: float = 24.0, duration: float | None = None) -> list[MouthCue]:
-    """Read cues written by :func:`write_cues` (or by Rhubarb). A .dat holds no end: the last cue
-    ends at ``duration`` (default: one frame after its key)."""
+def moho_frame(seconds: float, fps: float) -> int:
+    """The Moho switch frame of a cue starting at ``seconds``, as Rhubarb numbers them: its time in
+    whole hundredths of a second, times ``fps``, truncated, plus one (frames count from 1)."""
+    return 1 + int(fps * (round(seconds * 100) / 100))
+
+
+def read_cues(path: str | os.PathLike, fps: float = 24.0) -> list[MouthCue]:
+    """Read cues written by :func:`write_cues` (or by Rhubarb). In a .dat (at ``fps``) the last line
+    closes the mouth at the recording's end: it ends the cues before it."""
     target = Path(path)
     suffix = target.suffix.lower()
     text = target.read_text(encoding="utf-8")
@@ -113,8 +128,9 @@ def read_cues(path: str | os.PathLike, fps: float = 24.0, duration: float | None
             names = [n for _, n in (line.split() for line in lines[1:] if line.strip())]
             letters = all(n in PRESTON_BLAIR for n in names)  # else Preston Blair's names ("E" is in both)
             shapes = names if letters else [_FROM_PRESTON_BLAIR[n] for n in names]
-            ends = [*keys[1:], duration if duration is not None else keys[-1] + 1 / fps]
-            return [MouthCue(a, b, s) for a, b, s in zip(keys, ends, shapes)]
+            if len(keys) < 2:
+                raise ValueError("no cue before the closing line")
+            return [MouthCue(a, b, s) for a, b, s in zip(keys, keys[1:], shapes)]
     except (ValueError, KeyError, TypeError, IndexError, ElementTree.ParseError) as error:
         raise InputError(f"{target}: not a mouth-cue file ({error})") from None
     raise InputError(f"{target}: mouth cues are read from .tsv, .xml, .json or .dat")

@@ -133,7 +133,8 @@ def write_animation(
         assert curves is not None
         cues = curve_cues(curves, phonemes, extended=options.shapes)
         kind = "dat" if fmt == "moho" else fmt.split("-")[1]
-        return write_cues(path, cues, options.sound_file, options.cue_fps, options.preston_blair, kind=kind)
+        rest = "X" if "X" in options.shapes.upper() else "A"  # Rhubarb's closing shape on a rig without X
+        return write_cues(path, cues, options.sound_file, options.cue_fps, options.preston_blair, kind=kind, rest=rest)
     if fmt == "papagayo":
         assert phonemes is not None
         return write_papagayo(path, phonemes, options.sound_file, fps=int(round(options.cue_fps)))
