@@ -289,11 +289,15 @@ def read_godot_tres(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.n
 
 VRM_PRESETS = {"happy", "angry", "sad", "relaxed", "surprised", "aa", "ih", "ou", "ee", "oh", "blink",
                "blinkLeft", "blinkRight", "lookUp", "lookDown", "lookLeft", "lookRight", "neutral"}  # fmt: skip
+#: The expressions a VRM animation may not animate (the model's gaze drives them).
+VRM_LOOK = frozenset({"lookUp", "lookDown", "lookLeft", "lookRight"})
 
 
 def write_vrma(path: str | os.PathLike, rig: Rig) -> Path:
     """A VRM 1.0 animation (.vrma: glTF binary with ``VRMC_vrm_animation``): one node per expression
-    whose translation x is the expression's weight, animated."""
+    whose translation x is the expression's weight, animated. As the specification asks, the look
+    expressions (``lookUp``, ...: driven by the model's gaze) are left out, and so is every expression
+    at rest for the whole clip, which would override the model's own (its blinks, say)."""
 
     b = _Builder()
     count = len(rig.values)
@@ -301,13 +305,15 @@ def write_vrma(path: str | os.PathLike, rig: Rig) -> Path:
     time_accessor = b.add(times, "SCALAR", 5126, bounds=True)
     nodes, samplers, channels = [], [], []
     expressions: dict[str, dict] = {"preset": {}, "custom": {}}
-    for k, shape in enumerate(rig.names):
+    kept = [k for k, shape in enumerate(rig.names) if shape not in VRM_LOOK and np.abs(rig.values[:, k]).max() > 1e-6]
+    for k in kept:
+        shape, node = rig.names[k], len(nodes)
         translation = np.zeros((count, 3), np.float32)
         translation[:, 0] = rig.values[:, k]
         samplers.append({"input": time_accessor, "output": b.add(translation, "VEC3", 5126), "interpolation": "LINEAR"})
-        channels.append({"sampler": k, "target": {"node": k, "path": "translation"}})
+        channels.append({"sampler": node, "target": {"node": node, "path": "translation"}})
         nodes.append({"name": f"expression_{shape}"})
-        expressions["preset" if shape in VRM_PRESETS else "custom"][shape] = {"node": k}
+        expressions["preset" if shape in VRM_PRESETS else "custom"][shape] = {"node": node}
     document = {
         "asset": {"version": "2.0", "generator": "talkingface"},
         "extensionsUsed": ["VRMC_vrm_animation"],
@@ -319,6 +325,10 @@ def write_vrma(path: str | os.PathLike, rig: Rig) -> Path:
         "nodes": nodes,
         "animations": [{"name": "speech", "samplers": samplers, "channels": channels}],
     }
+    if not channels:  # nothing moves (silence): an animation needs a channel, so there is none
+        del document["animations"]
+        document["scenes"] = [{}]
+        document.pop("nodes")
     return write_gltf_document(path, document, b)
 
 
@@ -339,7 +349,9 @@ def read_vrma(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray
         start = (view.byteOffset or 0) + (accessor.byteOffset or 0)
         return np.frombuffer(blob, np.float32, accessor.count * width, start).reshape(accessor.count, width)
 
-    node_of = {e["node"]: name for group in extension["expressions"].values() for name, e in group.items()}
+    node_of = {e["node"]: name for group in extension.get("expressions", {}).values() for name, e in group.items()}
+    if not gltf.animations:  # nothing moves
+        return {}
     animation = gltf.animations[0]
     out = {}
     for channel in animation.channels:
