@@ -303,7 +303,9 @@ def write_vrma(path: str | os.PathLike, rig: Rig) -> Path:
     count = len(rig.values)
     times = np.arange(count, dtype=np.float32) / np.float32(rig.fps)
     time_accessor = b.add(times, "SCALAR", 5126, bounds=True)
-    nodes, samplers, channels = [], [], []
+    nodes: list[dict] = []
+    samplers: list[dict] = []
+    channels: list[dict] = []
     expressions: dict[str, dict] = {"preset": {}, "custom": {}}
     kept = [k for k, shape in enumerate(rig.names) if shape not in VRM_LOOK and np.abs(rig.values[:, k]).max() > 1e-6]
     for k in kept:
