@@ -34,13 +34,15 @@ def test_every_format_at_once_from_the_real_recording(tmp_path, speech_path, cap
         cues = read_cues(tmp_path / name) if not name.endswith(".rhubarb.json") else None
         if cues is None:
             document = json.loads((tmp_path / name).read_text())
-            assert document["metadata"]["soundFile"] == speech_path.name
+            assert (tmp_path / document["metadata"]["soundFile"]).resolve() == speech_path.resolve()  # from here
             cues = document["mouthCues"]
             assert cues[-1]["end"] == pytest.approx(duration, abs=0.05)
         else:
             assert cues[-1].end == pytest.approx(duration, abs=0.05)
     assert read_cues(tmp_path / "c.dat", fps=24)[0].start == 0
-    assert len(read_papagayo(tmp_path / "c.pgo")["words"]) > 100
+    project = read_papagayo(tmp_path / "c.pgo")
+    assert len(project["words"]) > 100
+    assert (tmp_path / project["sound"]).resolve() == speech_path.resolve()  # as Papagayo-NG resolves it
     assert read_captions(tmp_path / "c.srt") == read_captions(tmp_path / "c.vtt")
     assert "jawOpen" in rigs.read_unity_anim(tmp_path / "c.anim")  # ARKit-52 by default
     vrma = set(rigs.read_vrma(tmp_path / "c.vrma"))  # its own default map

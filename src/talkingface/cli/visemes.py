@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         cue_fps=float(args.cue_fps),
         preston_blair=args.preston_blair,
         node=args.node,
-        sound_file=Path(args.audio).name,
+        sound_file=str(args.audio),
         transcript=text,
     )
     from ..export.formats import check_map

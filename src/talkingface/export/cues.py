@@ -170,7 +170,8 @@ def write_papagayo(path: str | os.PathLike, phonemes: PhonemeSequence, sound_fil
 
 
 def read_papagayo(path: str | os.PathLike) -> dict:
-    """A Papagayo project as ``{"fps", "frames", "words": [(text, start, end, [(frame, mouth), ...])]}``."""
+    """A Papagayo project as ``{"sound", "fps", "frames", "words": [(text, start, end, [(frame, mouth), ...])]}``
+    (``sound``: the path as written, from the project's folder when relative)."""
     target = Path(path)
     lines = target.read_text(encoding="utf-8").splitlines()
     try:
@@ -189,7 +190,7 @@ def read_papagayo(path: str | os.PathLike) -> dict:
                     at += 1 + int(n)
     except (ValueError, IndexError) as error:
         raise InputError(f"{target}: not a Papagayo project ({error})") from None
-    return {"fps": fps, "frames": frames, "words": words}
+    return {"sound": lines[1].strip(), "fps": fps, "frames": frames, "words": words}
 
 
 def _check(cues: list[MouthCue]) -> None:

@@ -26,7 +26,7 @@ words, so a transcript.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..animation.curves import AnimationCurves
@@ -69,7 +69,8 @@ class ExportOptions:
     """``map``: a preset name or a map file for the curve formats (None: the format's default);
     ``shapes``: which extended mouth shapes the rig has (some of "GHX"); ``cue_fps``: frame rate of
     Moho and Papagayo files; ``preston_blair``: Moho keys in Preston Blair's names; ``node``: the
-    mesh's node path in Unity and Godot; ``sound_file``: the audio's name recorded in the files;
+    mesh's node path in Unity and Godot; ``sound_file``: the audio file, recorded in Rhubarb's, Moho's and
+    Papagayo's files as a path from the output's folder (how Papagayo resolves it);
     ``transcript``: the text the phonemes were aligned to (captions keep its spelling)."""
 
     map: str | None = None
@@ -113,6 +114,14 @@ def check_map(fmt: str, options: ExportOptions) -> None:
             _sjis(name, 15, "morph")
 
 
+def sound_path(audio: str, output: str | os.PathLike) -> str:
+    """``audio`` as a path from ``output``'s folder ("" stays ""): a project opened from its own
+    folder finds its sound, wherever the two lie."""
+    if not audio:
+        return ""
+    return Path(os.path.relpath(os.path.abspath(audio), os.path.dirname(os.path.abspath(output)))).as_posix()
+
+
 def write_animation(
     path: str | os.PathLike,
     fmt: str,
@@ -127,6 +136,7 @@ def write_animation(
         raise InputError(f"{fmt} needs timed phonemes, which this method does not give (try --method jali)")
     if need in ("curves", "cues") and curves is None:
         raise InputError(f"{fmt} needs animation curves")
+    options = replace(options, sound_file=sound_path(options.sound_file, path))
     if fmt.startswith("rhubarb") or fmt == "moho":
         from ..animation.mouth_cues import curve_cues
 

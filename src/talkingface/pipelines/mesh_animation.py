@@ -411,7 +411,7 @@ class MeshAnimationPipeline(Pipeline):
 def _write_animation(out, curves, phonemes, audio, text: str | None) -> Path:
     fmt = animation_format(out)
     assert fmt is not None
-    return write_animation(out, fmt, curves, phonemes, ExportOptions(sound_file=Path(audio).name, transcript=text))
+    return write_animation(out, fmt, curves, phonemes, ExportOptions(sound_file=str(audio), transcript=text))
 
 
 def _node_motion(rotations: np.ndarray, translations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
