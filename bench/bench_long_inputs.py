@@ -13,6 +13,7 @@ short run: 1.0 means memory does not grow with length) and the wall time.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -102,7 +103,10 @@ def main(argv: list[str] | None = None) -> bool:
         if not (folder / "talk.mp4").exists():
             build_inputs(folder, minutes)
         inputs[name] = {"audio": folder / "speech.wav", "video": folder / "talk.mp4", "photo": INPUTS / "astronaut.png"}
+    from talkingface.cpu import vector_features
+
     print(f"peak memory on {lengths['short']:g}- and {lengths['long']:g}-minute inputs (720p video, 16 kHz speech)")
+    print(f"times on this CPU: {vector_features()}, {len(os.sched_getaffinity(0))} cores")
     bounded = True
     for command in args.only:
         short_mb, short_s = measure(command, inputs["short"])
