@@ -47,12 +47,11 @@ def cpu_summary() -> str:
     """The CPU's name, its core count and which of AVX2, AVX-512 and AMX it has."""
     import os
 
+    from talkingface.cpu import vector_features
+
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "CPU")
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    has = {"AVX2": "avx2" in flags, "AVX-512": "avx512f" in flags, "AMX": "amx_tile" in flags}
-    features = ", ".join(k if v else f"no {k}" for k, v in has.items())
-    return f"{name}, {os.cpu_count()} cores ({features})"
+    return f"{name}, {os.cpu_count()} cores ({vector_features()})"
 
 
 def main(argv=None) -> bool:

@@ -40,6 +40,17 @@ def _live_link_order() -> tuple[str, ...]:
 
 
 LIVE_LINK_52 = _live_link_order()
+
+
+def arkit_weights(names: tuple[str, ...], values: np.ndarray) -> np.ndarray:
+    """A copy of ``(T, len(names))`` curve values as an ARKit rig takes them (see
+    :meth:`AnimationCurves.arkit_weights`): ``mouthClose`` times ``jawOpen``, where both are named."""
+    weights = np.array(values, np.float32)
+    if "mouthClose" in names and "jawOpen" in names:
+        weights[:, names.index("mouthClose")] *= weights[:, names.index("jawOpen")]
+    return weights
+
+
 _LIVE_LINK_EXTRA = (
     "HeadYaw",
     "HeadPitch",
@@ -102,9 +113,7 @@ class AnimationCurves:
         jaw would push the lips through each other)."""
         if "mouthClose" not in self.names or "jawOpen" not in self.names:
             return self
-        values = self.values.copy()
-        values[:, self.names.index("mouthClose")] *= values[:, self.names.index("jawOpen")]
-        return replace(self, values=values)
+        return replace(self, values=arkit_weights(self.names, self.values))
 
     @classmethod
     def from_arkit_weights(cls, curves: AnimationCurves) -> AnimationCurves:

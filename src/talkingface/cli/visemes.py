@@ -181,6 +181,7 @@ def _stream(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..animation import JaliConfig
+    from ..animation.curves import arkit_weights
     from ..animation.stream import NAMES, CurveStream
     from ..errors import InputError
     from ..files import atomic_output
@@ -203,13 +204,9 @@ def _stream(args: argparse.Namespace) -> int:
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
 
-    close, jaw = NAMES.index("mouthClose"), NAMES.index("jawOpen")
-
     def send(indices: np.ndarray, values: np.ndarray) -> None:
         rate = float(stream.fps)
-        values = np.array(values, np.float32)
-        values[:, close] *= values[:, jaw]  # the weights an ARKit rig takes, as every file holds them
-        for i, row in zip(indices, values):
+        for i, row in zip(indices, arkit_weights(NAMES, values)):  # as every file holds them
             emit(json.dumps({"frame": int(i), "time": round(i / rate, 5), "values": np.round(row, 5).tolist()}))
 
     emit(json.dumps({"fps": float(stream.fps), "names": list(NAMES), "weights": "arkit"}))

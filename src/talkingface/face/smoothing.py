@@ -84,11 +84,7 @@ def smooth_zero_lag(
 ) -> np.ndarray:
     """Offline smoothing without lag: the mean of a forward and a backward one-euro pass."""
     signal = np.asarray(signal, dtype=np.float64)
-    if len(signal) < 3:
-        return signal.copy()
-    forward = one_euro(signal, rate, params, scale)
-    backward = one_euro(signal[::-1], rate, params, scale)[::-1]
-    return (forward + backward) / 2
+    return smooth_zero_lag_into(signal, np.empty_like(signal), rate, params, scale)
 
 
 def smooth_zero_lag_into(

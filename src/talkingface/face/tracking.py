@@ -314,7 +314,7 @@ class FaceTracker:
         reader = VideoReader(path)
         info = reader.info
         check_trackable(info, path)
-        total = info.num_frames or int(round((info.duration or 0) * float(info.fps or 0))) or 1
+        total = stated_frames(info) or 1
 
         def counted(bar: Progress):
             for frame in prefetch(reader):
@@ -565,10 +565,15 @@ def _gathered(pieces: list[_Following]) -> tuple[np.ndarray, np.ndarray]:
 def check_trackable(info, path: str | os.PathLike) -> None:
     """Refuse, before decoding, a video whose header states more than :data:`MAX_TRACKED_FRAMES`
     frames (``info``: its :class:`~talkingface.media.VideoInfo`)."""
-    stated = info.num_frames or (int(info.duration * float(info.fps)) if info.duration and info.fps else 0)
+    stated = stated_frames(info)
     if stated > MAX_TRACKED_FRAMES:
         minutes = f" ({info.duration / 60:.0f} minutes)" if info.duration else ""
         raise InputError(f"{path}: " + _too_long(f"{stated:,} frames{minutes}"))
+
+
+def stated_frames(info) -> int:
+    """The frame count a video's header states, or its duration times its rate (0: it says neither)."""
+    return info.num_frames or int(round((info.duration or 0) * float(info.fps or 0)))
 
 
 def _too_long(what: str) -> str:
